@@ -1,0 +1,354 @@
+// Package inputs parses and validates the action's inputs. It is pure: the
+// caller hands in a lookup for inputs and one for the environment, so the same
+// code serves INPUT_* variables in GitHub Actions and flags on a laptop.
+package inputs
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Command is what the action does on a run.
+type Command string
+
+const (
+	Auto     Command = "auto"
+	Validate Command = "validate"
+	Preview  Command = "preview"
+	Up       Command = "up"
+	Rollback Command = "rollback"
+	Drift    Command = "drift"
+)
+
+// Commands lists every command a user may name, in the order the docs show them.
+var Commands = []Command{Auto, Validate, Preview, Up, Rollback, Drift}
+
+// Input names exactly as action.yml declares them. A test keeps the three
+// places (this list, action.yml, the README table) in step.
+const (
+	NameCommand         = "command"
+	NameEnvironment     = "environment"
+	NameAWSRegion       = "aws-region"
+	NameProjectName     = "project-name"
+	NameStackName       = "stack-name"
+	NameBackendURL      = "backend-url"
+	NameSecretsProvider = "secrets-provider"
+	NameGitHubToken     = "github-token"
+	NameCommentOnPR     = "comment-on-pr"
+	NameConfig          = "config"
+	NameRollbackTo      = "rollback-to"
+	NamePolicyOverrides = "policy-overrides"
+	NameFailOnDrift     = "fail-on-drift"
+	NameOutput          = "output"
+)
+
+// Names is every input the action reads.
+var Names = []string{
+	NameCommand, NameEnvironment, NameAWSRegion, NameProjectName, NameStackName,
+	NameBackendURL, NameSecretsProvider, NameGitHubToken, NameCommentOnPR, NameConfig,
+	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput,
+}
+
+// PolicyAction is what a user may do to a policy rule through policy-overrides.
+type PolicyAction string
+
+const (
+	PolicyAdvisory PolicyAction = "advisory"
+	PolicyDisabled PolicyAction = "disabled"
+)
+
+// Inputs are the validated inputs of one run.
+type Inputs struct {
+	Command         Command
+	Environment     string
+	AWSRegion       string
+	ProjectName     string
+	StackName       string
+	BackendURL      string
+	SecretsProvider string
+	GitHubToken     string
+	CommentOnPR     bool
+	// Config holds the `config` overrides, keyed by their (camelCase) key.
+	// The stack package decides which keys exist and what they mean.
+	Config          map[string]string
+	RollbackTo      string
+	PolicyOverrides map[string]PolicyAction
+	FailOnDrift     bool
+	Output          string
+}
+
+// Env says where the run happens; it decides defaults that differ between a
+// runner and a laptop.
+type Env struct {
+	// Getenv reads the process environment (AWS_REGION, PULUMI_BACKEND_URL...).
+	Getenv func(string) string
+	// InActions is true inside GitHub Actions.
+	InActions bool
+	// WorkDir is where a local run keeps its default file backend.
+	WorkDir string
+}
+
+// Problems is every problem found in the inputs, reported together so a user
+// fixes them in one round.
+type Problems []string
+
+func (p Problems) Error() string {
+	if len(p) == 1 {
+		return "invalid input: " + p[0]
+	}
+	return fmt.Sprintf("%d invalid inputs:\n  - %s", len(p), strings.Join(p, "\n  - "))
+}
+
+var (
+	environmentPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
+	regionPattern      = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$`)
+	projectPattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,29}$`)
+	stackPattern       = regexp.MustCompile(`^([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]{1,100}$`)
+	configKeyPattern   = regexp.MustCompile(`^[a-z][A-Za-z0-9]*$`)
+	rollbackPattern    = regexp.MustCompile(`^(previous|[1-9][0-9]{0,8})$`)
+	ruleIDPattern      = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+)
+
+// KnownRegions are the AWS commercial and GovCloud regions. Validation is
+// offline, so a typo like "eu-west-9" is caught here rather than by the
+// provider halfway through a deploy.
+var KnownRegions = map[string]bool{
+	"us-east-1": true, "us-east-2": true, "us-west-1": true, "us-west-2": true,
+	"af-south-1": true, "ap-east-1": true, "ap-east-2": true, "ap-south-1": true, "ap-south-2": true,
+	"ap-southeast-1": true, "ap-southeast-2": true, "ap-southeast-3": true, "ap-southeast-4": true,
+	"ap-southeast-5": true, "ap-southeast-7": true, "ap-northeast-1": true, "ap-northeast-2": true,
+	"ap-northeast-3": true, "ca-central-1": true, "ca-west-1": true, "eu-central-1": true,
+	"eu-central-2": true, "eu-west-1": true, "eu-west-2": true, "eu-west-3": true, "eu-south-1": true,
+	"eu-south-2": true, "eu-north-1": true, "il-central-1": true, "mx-central-1": true,
+	"me-south-1": true, "me-central-1": true, "sa-east-1": true,
+	"us-gov-east-1": true, "us-gov-west-1": true,
+}
+
+// Parse reads every input through get, applies defaults, and validates all of
+// them. It returns Problems listing everything wrong at once.
+func Parse(get func(name string) string, env Env) (Inputs, error) {
+	value := func(name string) string { return strings.TrimSpace(get(name)) }
+	var problems Problems
+	in := Inputs{}
+
+	in.Command = Command(strings.ToLower(value(NameCommand)))
+	if in.Command == "" {
+		in.Command = Auto
+	}
+	if !isCommand(in.Command) {
+		problems = append(problems, fmt.Sprintf("%s: %q is not a command; use one of %s", NameCommand, in.Command, commandList()))
+	}
+
+	in.Environment = value(NameEnvironment)
+	switch {
+	case in.Environment == "":
+		problems = append(problems, fmt.Sprintf("%s: required (for example dev, staging, prod)", NameEnvironment))
+	case !environmentPattern.MatchString(in.Environment):
+		problems = append(problems, fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 20 characters)", NameEnvironment, in.Environment))
+	}
+
+	in.AWSRegion = firstNonEmpty(value(NameAWSRegion), env.Getenv("AWS_REGION"), env.Getenv("AWS_DEFAULT_REGION"), "us-east-1")
+	switch {
+	case !regionPattern.MatchString(in.AWSRegion):
+		problems = append(problems, fmt.Sprintf("%s: %q is not an AWS region name (like eu-west-1)", NameAWSRegion, in.AWSRegion))
+	case !KnownRegions[in.AWSRegion]:
+		problems = append(problems, fmt.Sprintf("%s: %q is not a known AWS region", NameAWSRegion, in.AWSRegion))
+	}
+
+	in.ProjectName = firstNonEmpty(value(NameProjectName), "tap")
+	if !projectPattern.MatchString(in.ProjectName) {
+		problems = append(problems, fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 30 characters)", NameProjectName, in.ProjectName))
+	}
+
+	in.StackName = firstNonEmpty(value(NameStackName), in.Environment)
+	if in.StackName != "" && !stackPattern.MatchString(in.StackName) {
+		problems = append(problems, fmt.Sprintf("%s: %q may hold letters, digits, '-', '_' and '.', optionally as org/project/stack", NameStackName, in.StackName))
+	}
+
+	in.BackendURL, problems = backendURL(value(NameBackendURL), env, problems)
+
+	in.SecretsProvider = firstNonEmpty(value(NameSecretsProvider), "passphrase")
+	if in.SecretsProvider != "passphrase" && !strings.HasPrefix(in.SecretsProvider, "awskms://") {
+		problems = append(problems, fmt.Sprintf("%s: %q is not supported; use passphrase or awskms://<key-id-or-alias>?region=<region>", NameSecretsProvider, in.SecretsProvider))
+	}
+
+	in.GitHubToken = value(NameGitHubToken)
+
+	var err error
+	if in.CommentOnPR, err = parseBool(value(NameCommentOnPR), true); err != nil {
+		problems = append(problems, fmt.Sprintf("%s: %v", NameCommentOnPR, err))
+	}
+	if in.FailOnDrift, err = parseBool(value(NameFailOnDrift), false); err != nil {
+		problems = append(problems, fmt.Sprintf("%s: %v", NameFailOnDrift, err))
+	}
+
+	var configProblems []string
+	in.Config, configProblems = parseConfig(get(NameConfig))
+	problems = append(problems, configProblems...)
+
+	in.RollbackTo = strings.ToLower(value(NameRollbackTo))
+	if in.RollbackTo != "" && !rollbackPattern.MatchString(in.RollbackTo) {
+		problems = append(problems, fmt.Sprintf("%s: %q must be an update version number (like 12) or 'previous'", NameRollbackTo, in.RollbackTo))
+	}
+	if in.Command == Rollback && in.RollbackTo == "" {
+		problems = append(problems, fmt.Sprintf("%s: required with command rollback (a version number from the stack history, or 'previous')", NameRollbackTo))
+	}
+
+	var policyProblems []string
+	in.PolicyOverrides, policyProblems = parsePolicyOverrides(get(NamePolicyOverrides))
+	problems = append(problems, policyProblems...)
+
+	in.Output = strings.ToLower(firstNonEmpty(value(NameOutput), "text"))
+	if in.Output != "text" && in.Output != "json" {
+		problems = append(problems, fmt.Sprintf("%s: %q must be text or json", NameOutput, in.Output))
+	}
+
+	if len(problems) > 0 {
+		return Inputs{}, problems
+	}
+	return in, nil
+}
+
+// backendURL picks the state backend. In Actions it must be explicit: a
+// throw-away runner directory would silently lose the state of a deploy.
+func backendURL(given string, env Env, problems Problems) (string, Problems) {
+	u := firstNonEmpty(given, env.Getenv("PULUMI_BACKEND_URL"))
+	if u == "" {
+		switch {
+		case env.Getenv("PULUMI_ACCESS_TOKEN") != "":
+			return "https://api.pulumi.com", problems
+		case env.InActions:
+			return "", append(problems, fmt.Sprintf("%s: required in GitHub Actions (s3://bucket/prefix, file://path, or set PULUMI_ACCESS_TOKEN for Pulumi Cloud); a runner's local directory would lose the state", NameBackendURL))
+		default:
+			return "file://" + strings.TrimSuffix(env.WorkDir, "/") + "/.tap/state", problems
+		}
+	}
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return "", append(problems, fmt.Sprintf("%s: %q is not a URL: %v", NameBackendURL, u, err))
+	}
+	switch parsed.Scheme {
+	case "file", "s3", "https":
+	default:
+		return "", append(problems, fmt.Sprintf("%s: scheme %q is not supported; use file://, s3:// or https:// (Pulumi Cloud)", NameBackendURL, parsed.Scheme))
+	}
+	if parsed.Scheme == "s3" && parsed.Host == "" {
+		return "", append(problems, fmt.Sprintf("%s: %q names no bucket (s3://bucket/prefix)", NameBackendURL, u))
+	}
+	if parsed.Scheme == "file" && parsed.Host == "" && parsed.Path == "" {
+		return "", append(problems, fmt.Sprintf("%s: %q names no directory (file:///abs/path or file://~/path)", NameBackendURL, u))
+	}
+	return u, problems
+}
+
+// parseConfig reads `key=value` lines. Blank lines and lines starting with #
+// are skipped so users can comment their overrides in YAML block scalars.
+func parseConfig(text string) (map[string]string, []string) {
+	config := map[string]string{}
+	var problems []string
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		key, val, ok := strings.Cut(line, "=")
+		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("%s line %d: %q is not key=value", NameConfig, i+1, truncate(line, 40)))
+		case !configKeyPattern.MatchString(key):
+			problems = append(problems, fmt.Sprintf("%s line %d: key %q must be camelCase (like logRetentionDays)", NameConfig, i+1, truncate(key, 40)))
+		default:
+			if _, dup := config[key]; dup {
+				problems = append(problems, fmt.Sprintf("%s line %d: key %q is set twice", NameConfig, i+1, key))
+			}
+			config[key] = val
+		}
+	}
+	return config, problems
+}
+
+// parsePolicyOverrides reads `RULE_ID=advisory|disabled` lines.
+func parsePolicyOverrides(text string) (map[string]PolicyAction, []string) {
+	overrides := map[string]PolicyAction{}
+	var problems []string
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, rawAction, ok := strings.Cut(line, "=")
+		id = strings.TrimSpace(id)
+		action := PolicyAction(strings.ToLower(strings.TrimSpace(rawAction)))
+		switch {
+		case !ok || !ruleIDPattern.MatchString(id):
+			problems = append(problems, fmt.Sprintf("%s line %d: %q is not RULE_ID=advisory|disabled", NamePolicyOverrides, i+1, truncate(line, 40)))
+		case action != PolicyAdvisory && action != PolicyDisabled:
+			problems = append(problems, fmt.Sprintf("%s line %d: %q must be advisory or disabled", NamePolicyOverrides, i+1, action))
+		default:
+			overrides[id] = action
+		}
+	}
+	return overrides, problems
+}
+
+func parseBool(s string, def bool) (bool, error) {
+	if s == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(strings.ToLower(s))
+	if err != nil {
+		return def, fmt.Errorf("%q must be true or false", s)
+	}
+	return b, nil
+}
+
+func isCommand(c Command) bool {
+	for _, known := range Commands {
+		if c == known {
+			return true
+		}
+	}
+	return false
+}
+
+func commandList() string {
+	names := make([]string, len(Commands))
+	for i, c := range Commands {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ", ")
+}
+
+// SortedConfigKeys returns the override keys in a stable order for messages.
+func (in Inputs) SortedConfigKeys() []string {
+	keys := make([]string, 0, len(in.Config))
+	for k := range in.Config {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// truncate keeps user text short in messages; it may hold a secret pasted by
+// mistake, and a whole line of it helps nobody.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

@@ -1,0 +1,140 @@
+package inputs_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/inputs"
+)
+
+func parse(in map[string]string, env map[string]string, inActions bool) (inputs.Inputs, error) {
+	return inputs.Parse(func(k string) string { return in[k] }, inputs.Env{
+		Getenv:    func(k string) string { return env[k] },
+		InActions: inActions,
+		WorkDir:   "/work/repo",
+	})
+}
+
+func TestParse_Defaults(t *testing.T) {
+	got, err := parse(map[string]string{"environment": "dev"}, nil, false)
+	require.NoError(t, err)
+	assert.Equal(t, inputs.Auto, got.Command)
+	assert.Equal(t, "us-east-1", got.AWSRegion)
+	assert.Equal(t, "tap", got.ProjectName)
+	assert.Equal(t, "dev", got.StackName)
+	assert.Equal(t, "file:///work/repo/.tap/state", got.BackendURL)
+	assert.Equal(t, "passphrase", got.SecretsProvider)
+	assert.True(t, got.CommentOnPR)
+	assert.False(t, got.FailOnDrift)
+	assert.Equal(t, "text", got.Output)
+	assert.Empty(t, got.Config)
+}
+
+func TestParse_RegionFallsBackThroughEnvironment(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		env   map[string]string
+		want  string
+	}{
+		{"input wins", "eu-west-1", map[string]string{"AWS_REGION": "us-west-2"}, "eu-west-1"},
+		{"AWS_REGION", "", map[string]string{"AWS_REGION": "us-west-2", "AWS_DEFAULT_REGION": "ap-south-1"}, "us-west-2"},
+		{"AWS_DEFAULT_REGION", "", map[string]string{"AWS_DEFAULT_REGION": "ap-south-1"}, "ap-south-1"},
+		{"default", "", nil, "us-east-1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parse(map[string]string{"environment": "dev", "aws-region": tt.input}, tt.env, false)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got.AWSRegion)
+		})
+	}
+}
+
+func TestParse_EveryBadInputHasAClearMessage(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      map[string]string
+		env     map[string]string
+		actions bool
+		want    string
+	}{
+		{"missing environment", map[string]string{}, nil, false, "environment: required"},
+		{"environment with capitals", map[string]string{"environment": "Prod"}, nil, false, `environment: "Prod" must start with a lowercase letter`},
+		{"unknown command", map[string]string{"environment": "dev", "command": "deploy"}, nil, false, `command: "deploy" is not a command; use one of auto, validate, preview, up, rollback, drift`},
+		{"malformed region", map[string]string{"environment": "dev", "aws-region": "eu-west"}, nil, false, `aws-region: "eu-west" is not an AWS region name`},
+		{"unknown region", map[string]string{"environment": "dev", "aws-region": "eu-west-9"}, nil, false, `aws-region: "eu-west-9" is not a known AWS region`},
+		{"bad project", map[string]string{"environment": "dev", "project-name": "My_Project"}, nil, false, `project-name: "My_Project"`},
+		{"bad stack", map[string]string{"environment": "dev", "stack-name": "a b"}, nil, false, `stack-name: "a b"`},
+		{"backend scheme", map[string]string{"environment": "dev", "backend-url": "gs://bucket"}, nil, false, `backend-url: scheme "gs" is not supported`},
+		{"s3 without bucket", map[string]string{"environment": "dev", "backend-url": "s3://"}, nil, false, "names no bucket"},
+		{"no backend in actions", map[string]string{"environment": "dev"}, nil, true, "backend-url: required in GitHub Actions"},
+		{"secrets provider", map[string]string{"environment": "dev", "secrets-provider": "vault://x"}, nil, false, `secrets-provider: "vault://x" is not supported`},
+		{"comment-on-pr", map[string]string{"environment": "dev", "comment-on-pr": "sometimes"}, nil, false, `comment-on-pr: "sometimes" must be true or false`},
+		{"fail-on-drift", map[string]string{"environment": "dev", "fail-on-drift": "2"}, nil, false, `fail-on-drift: "2" must be true or false`},
+		{"config not key=value", map[string]string{"environment": "dev", "config": "logRetentionDays 30"}, nil, false, `config line 1: "logRetentionDays 30" is not key=value`},
+		{"config key case", map[string]string{"environment": "dev", "config": "log_retention=30"}, nil, false, `config line 1: key "log_retention" must be camelCase`},
+		{"config duplicate", map[string]string{"environment": "dev", "config": "a=1\nb=2\na=3"}, nil, false, `config line 3: key "a" is set twice`},
+		{"rollback without target", map[string]string{"environment": "dev", "command": "rollback"}, nil, false, "rollback-to: required with command rollback"},
+		{"rollback target", map[string]string{"environment": "dev", "rollback-to": "v3"}, nil, false, `rollback-to: "v3" must be an update version number`},
+		{"policy override", map[string]string{"environment": "dev", "policy-overrides": "CKV_AWS_59=off"}, nil, false, `policy-overrides line 1: "off" must be advisory or disabled`},
+		{"policy override id", map[string]string{"environment": "dev", "policy-overrides": "ckv=advisory"}, nil, false, `policy-overrides line 1: "ckv=advisory" is not RULE_ID`},
+		{"output", map[string]string{"environment": "dev", "output": "yaml"}, nil, false, `output: "yaml" must be text or json`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(tt.in, tt.env, tt.actions)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestParse_ReportsAllProblemsTogether(t *testing.T) {
+	_, err := parse(map[string]string{"command": "nope", "aws-region": "mars-1", "config": "x"}, nil, false)
+	var problems inputs.Problems
+	require.ErrorAs(t, err, &problems)
+	assert.Len(t, problems, 4)
+	assert.True(t, strings.HasPrefix(err.Error(), "4 invalid inputs:"), err.Error())
+}
+
+func TestParse_BackendURL(t *testing.T) {
+	tests := []struct {
+		name    string
+		input   string
+		env     map[string]string
+		actions bool
+		want    string
+	}{
+		{"explicit s3", "s3://state-bucket/tap?region=eu-west-1", nil, true, "s3://state-bucket/tap?region=eu-west-1"},
+		{"from PULUMI_BACKEND_URL", "", map[string]string{"PULUMI_BACKEND_URL": "file:///tmp/state"}, true, "file:///tmp/state"},
+		{"pulumi cloud token", "", map[string]string{"PULUMI_ACCESS_TOKEN": "pul-x"}, true, "https://api.pulumi.com"},
+		{"local default", "", nil, false, "file:///work/repo/.tap/state"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parse(map[string]string{"environment": "dev", "backend-url": tt.input}, tt.env, tt.actions)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got.BackendURL)
+		})
+	}
+}
+
+func TestParse_ConfigAndPolicyOverrides(t *testing.T) {
+	got, err := parse(map[string]string{
+		"environment":      "prod",
+		"config":           "# comment\nlogRetentionDays = 30\n\nalarmEmail=ops@example.com\n",
+		"policy-overrides": "CKV_AWS_59=disabled\nCKV_AWS_115=advisory",
+		"command":          "ROLLBACK",
+		"rollback-to":      "Previous",
+	}, nil, false)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"logRetentionDays": "30", "alarmEmail": "ops@example.com"}, got.Config)
+	assert.Equal(t, []string{"alarmEmail", "logRetentionDays"}, got.SortedConfigKeys())
+	assert.Equal(t, map[string]inputs.PolicyAction{"CKV_AWS_59": inputs.PolicyDisabled, "CKV_AWS_115": inputs.PolicyAdvisory}, got.PolicyOverrides)
+	assert.Equal(t, inputs.Rollback, got.Command)
+	assert.Equal(t, "previous", got.RollbackTo)
+}
