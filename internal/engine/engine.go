@@ -1,0 +1,287 @@
+// Package engine is the adapter over the Pulumi Automation API. It runs the
+// compiled-in program inline (no Go toolchain, no program download) and
+// returns the project's own types from internal/plan.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/org/tap-deploy/internal/plan"
+)
+
+// Settings locate a stack and its state.
+type Settings struct {
+	Project         string
+	Stack           string
+	BackendURL      string
+	SecretsProvider string
+	// PulumiHome is where plugins live; empty means the CLI's default
+	// (PULUMI_HOME or ~/.pulumi).
+	PulumiHome string
+	// Env is passed to the Pulumi CLI and the plugins it starts, on top of
+	// the process environment.
+	Env map[string]string
+	// Progress receives the engine's human-readable progress; nil drops it.
+	Progress io.Writer
+}
+
+// Stack is an opened stack with its inline program.
+type Stack struct {
+	stack    auto.Stack
+	workDir  string
+	progress io.Writer
+}
+
+// ErrNoCLI means the pulumi binary is not on PATH.
+var ErrNoCLI = errors.New("the Pulumi CLI was not found on PATH: run `make tools` and put ./bin first on PATH (the action's image ships it)")
+
+// quietEnv keeps the CLI from reaching the network on its own: no update
+// check, no plugin download (the plugins are baked into the image).
+var quietEnv = map[string]string{
+	"PULUMI_SKIP_UPDATE_CHECK":                    "true",
+	"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+	"PULUMI_SKIP_CONFIRMATIONS":                   "true",
+	"PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK":    "true",
+}
+
+// Open selects the stack, creating it on first use, with program as its
+// inline program.
+func Open(ctx context.Context, s Settings, program pulumi.RunFunc) (*Stack, error) {
+	if _, err := exec.LookPath("pulumi"); err != nil {
+		return nil, ErrNoCLI
+	}
+	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{SkipVersionCheck: true})
+	if err != nil {
+		return nil, fmt.Errorf("starting the Pulumi CLI: %w", err)
+	}
+	workDir, err := os.MkdirTemp("", "tap-deploy-workspace-")
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	for k, v := range quietEnv {
+		env[k] = v
+	}
+	for k, v := range s.Env {
+		env[k] = v
+	}
+	env["PULUMI_BACKEND_URL"] = s.BackendURL
+	opts := []auto.LocalWorkspaceOption{
+		auto.WorkDir(workDir),
+		auto.Pulumi(cmd),
+		auto.EnvVars(env),
+		auto.Project(workspace.Project{
+			Name:    tokens.PackageName(s.Project),
+			Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+			Backend: &workspace.ProjectBackend{URL: s.BackendURL},
+		}),
+	}
+	if s.SecretsProvider != "" {
+		opts = append(opts, auto.SecretsProvider(s.SecretsProvider))
+	}
+	if s.PulumiHome != "" {
+		opts = append(opts, auto.PulumiHome(s.PulumiHome))
+	}
+	st, err := auto.UpsertStackInlineSource(ctx, s.Stack, s.Project, program, opts...)
+	if err != nil {
+		os.RemoveAll(workDir)
+		return nil, fmt.Errorf("opening stack %s/%s on %s: %w", s.Project, s.Stack, redactURL(s.BackendURL), trimAutoError(err))
+	}
+	return &Stack{stack: st, workDir: workDir, progress: s.Progress}, nil
+}
+
+// Close removes the temporary workspace.
+func (s *Stack) Close() error { return os.RemoveAll(s.workDir) }
+
+// SetConfig replaces the stack's configuration values under the given keys
+// (full keys, such as "tap:logRetentionDays"); secret keys are stored
+// encrypted.
+func (s *Stack) SetConfig(ctx context.Context, values map[string]string, secret map[string]bool) error {
+	cm := auto.ConfigMap{}
+	for k, v := range values {
+		cm[k] = auto.ConfigValue{Value: v, Secret: secret[k]}
+	}
+	if err := s.stack.SetAllConfig(ctx, cm); err != nil {
+		return fmt.Errorf("writing stack configuration: %w", trimAutoError(err))
+	}
+	return nil
+}
+
+// Config returns the stack's current configuration.
+func (s *Stack) Config(ctx context.Context) (map[string]string, error) {
+	cm, err := s.stack.GetAllConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading stack configuration: %w", trimAutoError(err))
+	}
+	out := make(map[string]string, len(cm))
+	for k, v := range cm {
+		out[k] = v.Value
+	}
+	return out, nil
+}
+
+// Preview runs a preview and returns the structured result. A failed
+// preview returns a Result with Error set and a non-nil error.
+func (s *Stack) Preview(ctx context.Context) (plan.Result, error) {
+	return s.run(ctx, plan.KindPreview, func(ch chan<- events.EngineEvent) error {
+		_, err := s.stack.Preview(ctx, optpreview.EventStreams(ch), optpreview.ProgressStreams(s.out()), optpreview.SuppressProgress(), optpreview.Color("never"))
+		return err
+	})
+}
+
+// Up runs an update with the given message (recorded in the stack history).
+func (s *Stack) Up(ctx context.Context, message string) (plan.Result, error) {
+	return s.run(ctx, plan.KindUpdate, func(ch chan<- events.EngineEvent) error {
+		_, err := s.stack.Up(ctx, optup.Message(message), optup.EventStreams(ch), optup.ProgressStreams(s.out()), optup.SuppressProgress(), optup.Color("never"))
+		return err
+	})
+}
+
+// PreviewRefresh compares the state with the cloud without writing
+// anything: the drift check.
+func (s *Stack) PreviewRefresh(ctx context.Context) (plan.Result, error) {
+	return s.run(ctx, plan.KindRefresh, func(ch chan<- events.EngineEvent) error {
+		_, err := s.stack.PreviewRefresh(ctx, optrefresh.EventStreams(ch), optrefresh.ProgressStreams(s.out()), optrefresh.SuppressProgress(), optrefresh.Color("never"))
+		return err
+	})
+}
+
+func (s *Stack) out() io.Writer {
+	if s.progress == nil {
+		return io.Discard
+	}
+	return s.progress
+}
+
+func (s *Stack) run(ctx context.Context, kind plan.Kind, op func(chan<- events.EngineEvent) error) (plan.Result, error) {
+	start := time.Now()
+	ch := make(chan events.EngineEvent)
+	done := make(chan []apitype.EngineEvent)
+	go func() {
+		var evs []apitype.EngineEvent
+		for e := range ch {
+			evs = append(evs, e.EngineEvent)
+		}
+		done <- evs
+	}()
+	err := op(ch)
+	var evs []apitype.EngineEvent
+	select {
+	case evs = <-done:
+	case <-time.After(5 * time.Second):
+		// The Automation API closes the stream when the CLI exits; if it
+		// did not, report what arrived rather than hang the job.
+	}
+	res := plan.FromEvents(kind, evs)
+	res.Duration = time.Since(start)
+	if err != nil {
+		res.Error = failureMessage(res, err)
+		return res, &RunError{Kind: kind, Result: res, Err: err}
+	}
+	return res, nil
+}
+
+// RunError is a failed engine run; Result says how far it got.
+type RunError struct {
+	Kind   plan.Kind
+	Result plan.Result
+	Err    error
+}
+
+func (e *RunError) Error() string { return fmt.Sprintf("%s failed: %s", e.Kind, e.Result.Error) }
+func (e *RunError) Unwrap() error { return e.Err }
+
+// IsLocked reports whether err is the engine refusing to run because
+// another update holds the stack's lock.
+func IsLocked(err error) bool { return auto.IsConcurrentUpdateError(errors.Unwrap(err)) || auto.IsConcurrentUpdateError(err) }
+
+// failureMessage prefers the engine's own error diagnostics (what a user
+// needs) over the Automation API's error, which embeds all of stdout.
+func failureMessage(res plan.Result, err error) string {
+	var msgs []string
+	for _, d := range res.Diagnostics {
+		if d.Severity == "error" {
+			msgs = append(msgs, d.Message)
+		}
+	}
+	if len(msgs) > 0 {
+		return strings.Join(msgs, "\n")
+	}
+	return trimAutoError(err).Error()
+}
+
+// trimAutoError shortens an Automation API error to its first lines: the
+// full CLI output goes to the log group, not into comments.
+func trimAutoError(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, "\nstdout:"); i >= 0 {
+		stderr := ""
+		if j := strings.Index(msg, "\nstderr:"); j >= 0 {
+			stderr = strings.TrimSpace(msg[j+len("\nstderr:"):])
+		}
+		msg = strings.TrimSpace(msg[:i])
+		if stderr != "" {
+			msg += ": " + lastLines(stderr, 5)
+		}
+	}
+	return errors.New(msg)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// redactURL drops credentials a backend URL may carry before it is shown.
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i > 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "***" + u[i:]
+		}
+	}
+	return u
+}
+
+// Outputs returns the stack outputs with secret values left out, and the
+// names of the ones left out.
+func (s *Stack) Outputs(ctx context.Context) (map[string]any, []string, error) {
+	om, err := s.stack.Outputs(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading stack outputs: %w", trimAutoError(err))
+	}
+	out := map[string]any{}
+	var secret []string
+	for k, v := range om {
+		if v.Secret {
+			secret = append(secret, k)
+			continue
+		}
+		out[k] = v.Value
+	}
+	sort.Strings(secret)
+	return out, secret, nil
+}

@@ -1,0 +1,109 @@
+package engine_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/enginetest"
+	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/test/sandbox"
+)
+
+func bucketProgram(versioning string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		p, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{
+			Region:      pulumi.String("eu-west-1"),
+			DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.StringMap{"project": pulumi.String("tap")}},
+		})
+		if err != nil {
+			return err
+		}
+		b, err := s3.NewBucketV2(ctx, "files", &s3.BucketV2Args{Bucket: pulumi.String("tap-engine-test-files")}, pulumi.Provider(p))
+		if err != nil {
+			return err
+		}
+		_, err = s3.NewBucketVersioningV2(ctx, "files", &s3.BucketVersioningV2Args{
+			Bucket:                  b.ID(),
+			VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String(versioning)},
+		}, pulumi.Provider(p))
+		ctx.Export("bucketArn", b.Arn)
+		return err
+	}
+}
+
+func TestStack_PreviewUpThenNoChanges(t *testing.T) {
+	env := enginetest.New(t)
+	ctx := context.Background()
+
+	open := func(versioning string) *engine.Stack {
+		st, err := engine.Open(ctx, env.Settings("engine-test", "dev"), bucketProgram(versioning))
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+
+	st := open("Enabled")
+	pre, err := st.Preview(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, pre.Counts[plan.OpCreate], "provider, bucket and versioning are created: %+v", pre.Steps)
+	assert.Empty(t, env.Cloud(t).Resources, "a preview must not create anything")
+
+	up, err := st.Up(ctx, "first deploy")
+	require.NoError(t, err)
+	assert.Equal(t, 3, up.Counts[plan.OpCreate])
+	cloud := env.Cloud(t)
+	buckets := cloud.ByType("aws:s3/bucketV2:BucketV2")
+	require.Len(t, buckets, 1)
+	assert.Equal(t, "eu-west-1", buckets[0].Region)
+	assert.Equal(t, map[string]any{"project": "tap"}, buckets[0].Outputs["tagsAll"])
+
+	outputs, _, err := st.Outputs(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws:s3:::tap-engine-test-files", outputs["bucketArn"])
+
+	again, err := open("Enabled").Up(ctx, "second deploy")
+	require.NoError(t, err)
+	assert.False(t, again.HasChanges(), "a second identical deploy changes nothing: %+v", again.Counts)
+
+	changed, err := open("Suspended").Preview(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, changed.Counts[plan.OpUpdate])
+	steps := changed.ByOp(plan.OpUpdate)
+	assert.Equal(t, "aws:s3/bucketVersioningV2:BucketVersioningV2", steps[0].Type)
+	assert.Contains(t, steps[0].Changed, "versioningConfiguration")
+}
+
+func TestStack_InjectedCreateFailureNamesTheResource(t *testing.T) {
+	env := enginetest.New(t)
+	env.Env[sandbox.EnvFailCreate] = `BucketVersioningV2::files$`
+	ctx := context.Background()
+	st, err := engine.Open(ctx, env.Settings("engine-test", "dev"), bucketProgram("Enabled"))
+	require.NoError(t, err)
+	defer st.Close()
+
+	res, err := st.Up(ctx, "deploy")
+	require.Error(t, err)
+	var runErr *engine.RunError
+	require.ErrorAs(t, err, &runErr)
+	failed := res.Failed()
+	require.Len(t, failed, 1, "%+v", res.Steps)
+	assert.Equal(t, "aws:s3/bucketVersioningV2:BucketVersioningV2", failed[0].Type)
+	assert.Contains(t, failed[0].Error, "injected failure")
+	assert.Len(t, env.Cloud(t).ByType("aws:s3/bucketV2:BucketV2"), 1)
+}
+
+func TestOpen_WithoutCLIGivesClearError(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := engine.Open(context.Background(), engine.Settings{Project: "p", Stack: "s", BackendURL: "file://" + filepath.Join(t.TempDir())}, bucketProgram("Enabled"))
+	require.ErrorIs(t, err, engine.ErrNoCLI)
+	_ = os.Getenv
+}

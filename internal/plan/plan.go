@@ -1,0 +1,301 @@
+// Package plan is the structured result of a preview, update or refresh:
+// what happens to each resource, with diagnostics, policy findings and
+// outputs. It is built from the engine's event stream, never from CLI text,
+// and it is what the renderer, the outputs and the job summary read.
+package plan
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// Op is what happens to a resource, collapsed to what a reviewer cares
+// about (a replacement is one row, not three engine steps).
+type Op string
+
+const (
+	OpCreate  Op = "create"
+	OpUpdate  Op = "update"
+	OpReplace Op = "replace"
+	OpDelete  Op = "delete"
+	OpSame    Op = "same"
+	OpRead    Op = "read"
+	OpRefresh Op = "refresh"
+)
+
+// ChangingOps lists the operations that change the cloud, in the order a
+// reviewer should read them (most dangerous first).
+var ChangingOps = []Op{OpDelete, OpReplace, OpUpdate, OpCreate}
+
+// Kind is the kind of engine run a result describes.
+type Kind string
+
+const (
+	KindPreview Kind = "preview"
+	KindUpdate  Kind = "update"
+	KindRefresh Kind = "refresh"
+	KindDestroy Kind = "destroy"
+)
+
+// Step is one resource's change.
+type Step struct {
+	URN  string `json:"urn"`
+	Type string `json:"type"`
+	Name string `json:"name"`
+	Op   Op     `json:"op"`
+	// Changed lists the property paths that differ.
+	Changed []string `json:"changed,omitempty"`
+	// ReplaceReasons lists the properties that force a replacement.
+	ReplaceReasons []string `json:"replaceReasons,omitempty"`
+	// Error is set when the operation on this resource failed.
+	Error string `json:"error,omitempty"`
+}
+
+// Diagnostic is a message from the engine, the program or a provider.
+type Diagnostic struct {
+	Severity string `json:"severity"`
+	URN      string `json:"urn,omitempty"`
+	Message  string `json:"message"`
+}
+
+// Finding is a policy result shown next to the change.
+type Finding struct {
+	RuleID   string `json:"ruleId"`
+	Level    string `json:"level"`
+	URN      string `json:"urn,omitempty"`
+	Resource string `json:"resource"`
+	Message  string `json:"message"`
+}
+
+// Result is one engine run's outcome.
+type Result struct {
+	Kind        Kind           `json:"kind"`
+	Steps       []Step         `json:"steps"`
+	Counts      map[Op]int     `json:"counts"`
+	Diagnostics []Diagnostic   `json:"diagnostics,omitempty"`
+	Findings    []Finding      `json:"findings,omitempty"`
+	Outputs     map[string]any `json:"outputs,omitempty"`
+	Duration    time.Duration  `json:"duration"`
+	// Error is set when the run failed; the steps say how far it got.
+	Error string `json:"error,omitempty"`
+}
+
+// HasChanges reports whether anything would be or was changed.
+func (r Result) HasChanges() bool {
+	for _, op := range ChangingOps {
+		if r.Counts[op] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Destructive reports whether anything is deleted or replaced.
+func (r Result) Destructive() bool { return r.Counts[OpDelete]+r.Counts[OpReplace] > 0 }
+
+// Failed lists the steps whose operation failed.
+func (r Result) Failed() []Step {
+	var out []Step
+	for _, s := range r.Steps {
+		if s.Error != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ByOp returns the steps with the given operation, sorted by type and name.
+func (r Result) ByOp(op Op) []Step {
+	var out []Step
+	for _, s := range r.Steps {
+		if s.Op == op {
+			out = append(out, s)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Type != out[j].Type {
+			return out[i].Type < out[j].Type
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// FromEvents folds an engine event stream into a Result. Steps are keyed by
+// URN so the engine's several events for one replacement become one row.
+func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
+	r := Result{Kind: kind, Counts: map[Op]int{}}
+	index := map[string]int{}
+	// Diagnostics that name a resource are that resource's error when its
+	// operation fails; the engine sends them before ResOpFailedEvent.
+	lastError := map[string]string{}
+
+	upsert := func(m apitype.StepEventMetadata) *Step {
+		op := collapse(m.Op)
+		if op == "" || isInternal(m.Type) {
+			return nil
+		}
+		if i, ok := index[m.URN]; ok {
+			s := &r.Steps[i]
+			// A replacement arrives as replace + create-replacement +
+			// delete-replaced: keep the strongest.
+			if rank(op) > rank(s.Op) {
+				s.Op = op
+			}
+			s.Changed = union(s.Changed, changed(m))
+			s.ReplaceReasons = union(s.ReplaceReasons, m.Keys)
+			return s
+		}
+		index[m.URN] = len(r.Steps)
+		r.Steps = append(r.Steps, Step{
+			URN:            m.URN,
+			Type:           m.Type,
+			Name:           resource.URN(m.URN).Name(),
+			Op:             op,
+			Changed:        changed(m),
+			ReplaceReasons: replaceReasons(op, m.Keys),
+		})
+		return &r.Steps[len(r.Steps)-1]
+	}
+
+	for _, e := range evs {
+		switch {
+		case e.ResourcePreEvent != nil:
+			upsert(e.ResourcePreEvent.Metadata)
+		case e.ResOpFailedEvent != nil:
+			if s := upsert(e.ResOpFailedEvent.Metadata); s != nil {
+				s.Error = firstNonEmpty(lastError[s.URN], "the operation failed")
+			}
+		case e.DiagnosticEvent != nil:
+			d := e.DiagnosticEvent
+			if d.Ephemeral || d.Severity == "debug" {
+				continue
+			}
+			msg := strings.TrimSpace(plainText(d.Message))
+			if msg == "" {
+				continue
+			}
+			if d.Severity == "error" && d.URN != "" {
+				lastError[d.URN] = msg
+			}
+			r.Diagnostics = append(r.Diagnostics, Diagnostic{Severity: d.Severity, URN: d.URN, Message: msg})
+		case e.PolicyEvent != nil:
+			p := e.PolicyEvent
+			r.Findings = append(r.Findings, Finding{
+				RuleID:   p.PolicyName,
+				Level:    p.EnforcementLevel,
+				URN:      p.ResourceURN,
+				Resource: resource.URN(p.ResourceURN).Name(),
+				Message:  strings.TrimSpace(plainText(p.Message)),
+			})
+		case e.SummaryEvent != nil:
+			r.Duration = time.Duration(e.SummaryEvent.DurationSeconds) * time.Second
+		}
+	}
+	for i := range r.Steps {
+		if s := r.Steps[i]; s.Error == "" && lastError[s.URN] != "" && s.Op != OpSame {
+			// An error diagnostic without ResOpFailedEvent (e.g. a Check
+			// failure) still belongs to its resource.
+			r.Steps[i].Error = lastError[s.URN]
+		}
+		r.Counts[r.Steps[i].Op]++
+	}
+	return r
+}
+
+func collapse(op apitype.OpType) Op {
+	switch op {
+	case apitype.OpCreate, apitype.OpImport:
+		return OpCreate
+	case apitype.OpUpdate:
+		return OpUpdate
+	case apitype.OpReplace, apitype.OpCreateReplacement, apitype.OpDeleteReplaced,
+		apitype.OpImportReplacement, apitype.OpDiscardReplaced:
+		return OpReplace
+	case apitype.OpDelete, apitype.OpReadDiscard:
+		return OpDelete
+	case apitype.OpSame:
+		return OpSame
+	case apitype.OpRead, apitype.OpReadReplacement:
+		return OpRead
+	case apitype.OpRefresh:
+		return OpRefresh
+	}
+	return ""
+}
+
+func rank(op Op) int {
+	switch op {
+	case OpReplace:
+		return 5
+	case OpDelete:
+		return 4
+	case OpCreate:
+		return 3
+	case OpUpdate:
+		return 2
+	case OpRefresh, OpRead:
+		return 1
+	}
+	return 0
+}
+
+// isInternal hides the stack's root resource: it "changes" on every run that
+// changes outputs and tells a reviewer nothing.
+func isInternal(typ string) bool { return typ == "pulumi:pulumi:Stack" }
+
+func changed(m apitype.StepEventMetadata) []string {
+	if len(m.DetailedDiff) > 0 {
+		keys := make([]string, 0, len(m.DetailedDiff))
+		for k := range m.DetailedDiff {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return keys
+	}
+	out := append([]string(nil), m.Diffs...)
+	sort.Strings(out)
+	return out
+}
+
+func replaceReasons(op Op, keys []string) []string {
+	if op != OpReplace {
+		return nil
+	}
+	out := append([]string(nil), keys...)
+	sort.Strings(out)
+	return out
+}
+
+func union(a, b []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range append(append([]string(nil), a...), b...) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// plainText removes the engine's colour tags and any terminal escapes.
+func plainText(s string) string {
+	return ansi.ReplaceAllString(colors.Never.Colorize(s), "")
+}
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)

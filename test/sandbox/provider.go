@@ -1,0 +1,422 @@
+// Package sandbox is a stand-in for AWS: a Pulumi resource provider plugin
+// named "aws" (version 6.83.4) that keeps every resource in a JSON file. The
+// real Pulumi engine previews, creates, updates, refreshes and deletes the
+// real stack through it, with no AWS account. It exists for tests and local
+// demos only; real runs use the real pulumi-resource-aws plugin.
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// Version is the pulumi-aws version the sandbox answers for; it must equal
+// the pulumi-aws SDK in go.mod, or the engine will look for another plugin.
+const Version = "6.83.4"
+
+// Environment variables that steer the sandbox.
+const (
+	// EnvState is the JSON file holding the cloud (default:
+	// $PULUMI_HOME/sandbox-cloud.json).
+	EnvState = "TAP_SANDBOX_STATE"
+	// EnvFailCreate, EnvFailUpdate and EnvFailDelete hold a regular
+	// expression; an operation on a matching URN fails as AWS would.
+	EnvFailCreate = "TAP_SANDBOX_FAIL_CREATE"
+	EnvFailUpdate = "TAP_SANDBOX_FAIL_UPDATE"
+	EnvFailDelete = "TAP_SANDBOX_FAIL_DELETE"
+	// EnvDelay slows every create/update/delete (a Go duration), so tests
+	// can cancel an update while it runs.
+	EnvDelay = "TAP_SANDBOX_DELAY"
+)
+
+// StatePath is where the sandbox keeps its cloud for the given environment.
+func StatePath(getenv func(string) string) string {
+	if p := getenv(EnvState); p != "" {
+		return p
+	}
+	home := getenv("PULUMI_HOME")
+	if home == "" {
+		if h, err := os.UserHomeDir(); err == nil {
+			home = filepath.Join(h, ".pulumi")
+		}
+	}
+	return filepath.Join(home, "sandbox-cloud.json")
+}
+
+// Main runs the provider plugin; the engine starts it as a subprocess.
+func Main() error {
+	return provider.Main("aws", func(*provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
+		return New(os.Getenv), nil
+	})
+}
+
+// Provider implements the resource provider protocol over a Store.
+type Provider struct {
+	pulumirpc.UnimplementedResourceProviderServer
+
+	store       Store
+	region      string
+	defaultTags map[string]any
+	failCreate  *regexp.Regexp
+	failUpdate  *regexp.Regexp
+	failDelete  *regexp.Regexp
+	delay       time.Duration
+}
+
+// New builds a provider configured from the environment.
+func New(getenv func(string) string) *Provider {
+	p := &Provider{store: Store{Path: StatePath(getenv)}, region: "us-east-1"}
+	p.failCreate = compileOrNil(getenv(EnvFailCreate))
+	p.failUpdate = compileOrNil(getenv(EnvFailUpdate))
+	p.failDelete = compileOrNil(getenv(EnvFailDelete))
+	p.delay, _ = time.ParseDuration(getenv(EnvDelay))
+	return p
+}
+
+func compileOrNil(expr string) *regexp.Regexp {
+	if expr == "" {
+		return nil
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		// A bad expression in a test must not silently inject nothing.
+		return regexp.MustCompile(".*")
+	}
+	return re
+}
+
+var marshal = plugin.MarshalOptions{KeepUnknowns: true, SkipNulls: true}
+
+func toMap(s *structpb.Struct) (resource.PropertyMap, error) {
+	if s == nil {
+		return resource.PropertyMap{}, nil
+	}
+	return plugin.UnmarshalProperties(s, marshal)
+}
+
+// plain turns a property map into JSON-ready values; assets keep their
+// wire form so that they round-trip through the store.
+func plain(s *structpb.Struct) map[string]any {
+	if s == nil {
+		return map[string]any{}
+	}
+	return s.AsMap()
+}
+
+func fromPlain(m map[string]any) (*structpb.Struct, error) {
+	return structpb.NewStruct(m)
+}
+
+func (p *Provider) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: Version}, nil
+}
+
+func (p *Provider) Handshake(context.Context, *pulumirpc.ProviderHandshakeRequest) (*pulumirpc.ProviderHandshakeResponse, error) {
+	return &pulumirpc.ProviderHandshakeResponse{AcceptSecrets: true, AcceptResources: true}, nil
+}
+
+func (p *Provider) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	return &pulumirpc.CheckResponse{Inputs: req.News}, nil
+}
+
+func (p *Provider) DiffConfig(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
+	return p.diff(req.GetOldInputs(), req.GetNews(), nil, false)
+}
+
+func (p *Provider) Configure(_ context.Context, req *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
+	args := plain(req.GetArgs())
+	if r, ok := args["region"].(string); ok && r != "" {
+		p.region = r
+	} else if r := req.GetVariables()["aws:config:region"]; r != "" {
+		p.region = r
+	}
+	if dt, ok := args["defaultTags"].(map[string]any); ok {
+		p.defaultTags, _ = dt["tags"].(map[string]any)
+	}
+	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, AcceptResources: true}, nil
+}
+
+func (p *Provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
+	var ret map[string]any
+	switch req.GetTok() {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		ret = map[string]any{"accountId": Account, "arn": "arn:aws:sts::" + Account + ":assumed-role/sandbox/tap-deploy", "userId": "AROASANDBOX:tap-deploy", "id": Account}
+	case "aws:index/getRegion:getRegion":
+		ret = map[string]any{"name": p.region, "id": p.region, "region": p.region, "description": "sandbox " + p.region, "endpoint": "ec2." + p.region + ".amazonaws.com"}
+	case "aws:index/getPartition:getPartition":
+		ret = map[string]any{"partition": "aws", "id": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+	default:
+		return nil, status.Errorf(codes.Unimplemented, "the sandbox cloud does not implement %s", req.GetTok())
+	}
+	s, err := structpb.NewStruct(ret)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.InvokeResponse{Return: s}, nil
+}
+
+func (p *Provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
+}
+
+func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
+	k := kindOf(req.GetType())
+	resp, err := p.diff(req.GetOldInputs(), req.GetNews(), k.replaceKeys, k.nameKey != "")
+	if err != nil {
+		return nil, err
+	}
+	// A change of the provider's default tags changes tagsAll, as in AWS.
+	if k.taggable && resp.Changes != pulumirpc.DiffResponse_DIFF_SOME {
+		olds := plain(req.GetOlds())
+		news := plain(req.GetNews())
+		if !equalJSON(olds["tagsAll"], p.tagsAll(news)) {
+			resp.Changes = pulumirpc.DiffResponse_DIFF_SOME
+			resp.Diffs = append(resp.Diffs, "tagsAll")
+			resp.DetailedDiff["tagsAll"] = &pulumirpc.PropertyDiff{Kind: pulumirpc.PropertyDiff_UPDATE}
+		}
+	}
+	return resp, nil
+}
+
+func (p *Provider) diff(oldIn, newIn *structpb.Struct, replaceKeys []string, named bool) (*pulumirpc.DiffResponse, error) {
+	olds, err := toMap(oldIn)
+	if err != nil {
+		return nil, err
+	}
+	news, err := toMap(newIn)
+	if err != nil {
+		return nil, err
+	}
+	resp := &pulumirpc.DiffResponse{
+		Changes:         pulumirpc.DiffResponse_DIFF_NONE,
+		DetailedDiff:    map[string]*pulumirpc.PropertyDiff{},
+		HasDetailedDiff: true,
+	}
+	d := olds.Diff(news)
+	if d == nil {
+		return resp, nil
+	}
+	replace := map[string]bool{}
+	for _, k := range replaceKeys {
+		replace[k] = true
+	}
+	add := func(key resource.PropertyKey, kind pulumirpc.PropertyDiff_Kind, replaceKind pulumirpc.PropertyDiff_Kind) {
+		k := string(key)
+		if replace[k] {
+			kind = replaceKind
+			resp.Replaces = append(resp.Replaces, k)
+		}
+		resp.Diffs = append(resp.Diffs, k)
+		resp.DetailedDiff[k] = &pulumirpc.PropertyDiff{Kind: kind, InputDiff: true}
+	}
+	for _, k := range d.ChangedKeys() {
+		switch {
+		case d.Added(k):
+			add(k, pulumirpc.PropertyDiff_ADD, pulumirpc.PropertyDiff_ADD_REPLACE)
+		case d.Deleted(k):
+			add(k, pulumirpc.PropertyDiff_DELETE, pulumirpc.PropertyDiff_DELETE_REPLACE)
+		default:
+			add(k, pulumirpc.PropertyDiff_UPDATE, pulumirpc.PropertyDiff_UPDATE_REPLACE)
+		}
+	}
+	sort.Strings(resp.Diffs)
+	sort.Strings(resp.Replaces)
+	if len(resp.Diffs) > 0 {
+		resp.Changes = pulumirpc.DiffResponse_DIFF_SOME
+	}
+	// A resource with a fixed physical name cannot exist twice, so AWS
+	// needs the old one gone before the new one is made.
+	resp.DeleteBeforeReplace = named && len(resp.Replaces) > 0
+	return resp, nil
+}
+
+func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
+	urn := req.GetUrn()
+	if !req.GetPreview() {
+		p.slow()
+	}
+	if !req.GetPreview() && p.failCreate != nil && p.failCreate.MatchString(urn) {
+		return nil, status.Errorf(codes.Unknown, "sandbox: injected failure creating %s (%s)", urn, EnvFailCreate)
+	}
+	typ := req.GetType()
+	if typ == "" {
+		typ = string(resource.URN(urn).Type())
+	}
+	k := kindOf(typ)
+	in := plain(req.GetProperties())
+	name := ""
+	if k.nameKey != "" {
+		name = str(in, k.nameKey)
+	}
+	if name == "" {
+		name = resource.URN(urn).Name()
+	}
+	id, extra := k.outputs(ctx{region: p.region, urn: urn}, name, "", in)
+	if id == "" {
+		id = shortID(urn, 12)
+	}
+	out := p.outputs(k, in, extra)
+	if req.GetPreview() {
+		// The engine asks what a create would return; nothing is made.
+		props, err := fromPlain(out)
+		return &pulumirpc.CreateResponse{Properties: props}, err
+	}
+	err := p.store.Update(func(st *State) error {
+		if _, exists := st.Resources[key(typ, id)]; exists && k.nameKey != "" {
+			return status.Errorf(codes.AlreadyExists, "%s %q already exists in %s", typ, id, p.region)
+		}
+		st.Resources[key(typ, id)] = Resource{ID: id, Type: typ, URN: urn, Region: p.region, Inputs: in, Outputs: out}
+		st.Calls["create"]++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	props, err := fromPlain(out)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.CreateResponse{Id: id, Properties: props}, nil
+}
+
+func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+	typ := req.GetType()
+	if typ == "" {
+		typ = string(resource.URN(req.GetUrn()).Type())
+	}
+	st, err := p.store.Load()
+	if err != nil {
+		return nil, err
+	}
+	r, ok := st.Resources[key(typ, req.GetId())]
+	if !ok {
+		// Gone from the cloud: an empty id tells the engine so.
+		return &pulumirpc.ReadResponse{}, nil
+	}
+	props, err := fromPlain(r.Outputs)
+	if err != nil {
+		return nil, err
+	}
+	ins, err := fromPlain(r.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.ReadResponse{Id: r.ID, Properties: props, Inputs: ins}, nil
+}
+
+func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
+	urn := req.GetUrn()
+	if !req.GetPreview() {
+		p.slow()
+	}
+	if !req.GetPreview() && p.failUpdate != nil && p.failUpdate.MatchString(urn) {
+		return nil, status.Errorf(codes.Unknown, "sandbox: injected failure updating %s (%s)", urn, EnvFailUpdate)
+	}
+	typ := req.GetType()
+	if typ == "" {
+		typ = string(resource.URN(urn).Type())
+	}
+	k := kindOf(typ)
+	in := plain(req.GetNews())
+	name := str(in, k.nameKey)
+	if name == "" {
+		name = req.GetId()
+	}
+	_, extra := k.outputs(ctx{region: p.region, urn: urn}, name, req.GetId(), in)
+	out := p.outputs(k, in, extra)
+	if req.GetPreview() {
+		props, err := fromPlain(out)
+		return &pulumirpc.UpdateResponse{Properties: props}, err
+	}
+	err := p.store.Update(func(st *State) error {
+		if _, ok := st.Resources[key(typ, req.GetId())]; !ok {
+			return status.Errorf(codes.NotFound, "%s %q does not exist in %s", typ, req.GetId(), p.region)
+		}
+		st.Resources[key(typ, req.GetId())] = Resource{ID: req.GetId(), Type: typ, URN: urn, Region: p.region, Inputs: in, Outputs: out}
+		st.Calls["update"]++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	props, err := fromPlain(out)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.UpdateResponse{Properties: props}, nil
+}
+
+func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	p.slow()
+	urn := req.GetUrn()
+	if p.failDelete != nil && p.failDelete.MatchString(urn) {
+		return nil, status.Errorf(codes.Unknown, "sandbox: injected failure deleting %s (%s)", urn, EnvFailDelete)
+	}
+	typ := req.GetType()
+	if typ == "" {
+		typ = string(resource.URN(urn).Type())
+	}
+	err := p.store.Update(func(st *State) error {
+		delete(st.Resources, key(typ, req.GetId()))
+		st.Calls["delete"]++
+		return nil
+	})
+	return &emptypb.Empty{}, err
+}
+
+func (p *Provider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, nil
+}
+
+// outputs is the resource's state as AWS would report it: the inputs, the
+// computed attributes, and for taggable types tagsAll.
+func (p *Provider) outputs(k kind, in map[string]any, extra map[string]any) map[string]any {
+	out := make(map[string]any, len(in)+len(extra)+1)
+	for key, v := range in {
+		out[key] = v
+	}
+	for key, v := range extra {
+		out[key] = v
+	}
+	if k.taggable {
+		out["tagsAll"] = p.tagsAll(in)
+	}
+	return out
+}
+
+func (p *Provider) tagsAll(in map[string]any) map[string]any {
+	all := map[string]any{}
+	for k, v := range p.defaultTags {
+		all[k] = v
+	}
+	if tags, ok := in["tags"].(map[string]any); ok {
+		for k, v := range tags {
+			all[k] = v
+		}
+	}
+	return all
+}
+
+func (p *Provider) slow() {
+	if p.delay > 0 {
+		time.Sleep(p.delay)
+	}
+}
+
+func equalJSON(a, b any) bool {
+	return fmt.Sprint(a) == fmt.Sprint(b)
+}

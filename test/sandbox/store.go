@@ -1,0 +1,122 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"syscall"
+)
+
+// Resource is one "cloud" resource as the sandbox keeps it.
+type Resource struct {
+	ID      string         `json:"id"`
+	Type    string         `json:"type"`
+	URN     string         `json:"urn"`
+	Region  string         `json:"region"`
+	Inputs  map[string]any `json:"inputs"`
+	Outputs map[string]any `json:"outputs"`
+}
+
+// State is the whole sandbox cloud: every resource keyed by type and id.
+type State struct {
+	Resources map[string]Resource `json:"resources"`
+	// Calls counts provider operations by kind ("create", "update", ...), so
+	// tests can prove that a preview created nothing.
+	Calls map[string]int `json:"calls"`
+}
+
+func key(typ, id string) string { return typ + "|" + id }
+
+// Store is the JSON file that holds the sandbox cloud. Several provider
+// processes may run at once (one per provider resource), so every access
+// takes an exclusive flock on a lock file beside it.
+type Store struct{ Path string }
+
+// Load reads the state without changing it.
+func (s Store) Load() (State, error) {
+	var st State
+	err := s.locked(func() error {
+		var err error
+		st, err = s.read()
+		return err
+	})
+	return st, err
+}
+
+// Update applies fn to the state under the lock and writes the result.
+func (s Store) Update(fn func(*State) error) error {
+	return s.locked(func() error {
+		st, err := s.read()
+		if err != nil {
+			return err
+		}
+		if err := fn(&st); err != nil {
+			return err
+		}
+		return s.write(st)
+	})
+}
+
+// ByType lists the resources of one type, sorted by id.
+func (st State) ByType(typ string) []Resource {
+	var out []Resource
+	for _, r := range st.Resources {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func (s Store) locked(fn func() error) error {
+	if err := os.MkdirAll(filepath.Dir(s.Path), 0o755); err != nil {
+		return err
+	}
+	lock, err := os.OpenFile(s.Path+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("locking the sandbox cloud: %w", err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing the file unlocks too
+	return fn()
+}
+
+func (s Store) read() (State, error) {
+	st := State{Resources: map[string]Resource{}, Calls: map[string]int{}}
+	b, err := os.ReadFile(s.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("reading the sandbox cloud %s: %w", s.Path, err)
+	}
+	if st.Resources == nil {
+		st.Resources = map[string]Resource{}
+	}
+	if st.Calls == nil {
+		st.Calls = map[string]int{}
+	}
+	return st, nil
+}
+
+func (s Store) write(st State) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := s.Path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, s.Path)
+}
