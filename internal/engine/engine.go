@@ -211,7 +211,9 @@ func (e *RunError) Unwrap() error { return e.Err }
 
 // IsLocked reports whether err is the engine refusing to run because
 // another update holds the stack's lock.
-func IsLocked(err error) bool { return auto.IsConcurrentUpdateError(errors.Unwrap(err)) || auto.IsConcurrentUpdateError(err) }
+func IsLocked(err error) bool {
+	return auto.IsConcurrentUpdateError(errors.Unwrap(err)) || auto.IsConcurrentUpdateError(err)
+}
 
 // failureMessage prefers the engine's own error diagnostics (what a user
 // needs) over the Automation API's error, which embeds all of stdout.

@@ -66,13 +66,13 @@ var kinds = map[string]kind{
 				"hostedZoneId":             "Z3AQBSTGFYJSTF",
 			}
 		}},
-	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                 {replaceKeys: []string{"bucket"}, outputs: byBucket},
-	"aws:s3/bucketVersioningV2:BucketVersioningV2":                                           {replaceKeys: []string{"bucket"}, outputs: byBucket},
+	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     {replaceKeys: []string{"bucket"}, outputs: byBucket},
+	"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               {replaceKeys: []string{"bucket"}, outputs: byBucket},
 	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": {replaceKeys: []string{"bucket"}, outputs: byBucket},
-	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                   {replaceKeys: []string{"bucket"}, outputs: byBucket},
-	"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                                 {replaceKeys: []string{"bucket"}, outputs: byBucket},
-	"aws:s3/bucketPolicy:BucketPolicy":                                                       {replaceKeys: []string{"bucket"}, outputs: byBucket},
-	"aws:s3/bucketNotification:BucketNotification":                                           {replaceKeys: []string{"bucket"}, outputs: byBucket},
+	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       {replaceKeys: []string{"bucket"}, outputs: byBucket},
+	"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                                     {replaceKeys: []string{"bucket"}, outputs: byBucket},
+	"aws:s3/bucketPolicy:BucketPolicy":                                                           {replaceKeys: []string{"bucket"}, outputs: byBucket},
+	"aws:s3/bucketNotification:BucketNotification":                                               {replaceKeys: []string{"bucket"}, outputs: byBucket},
 	"aws:s3/bucketObjectv2:BucketObjectv2": {taggable: true, replaceKeys: []string{"bucket", "key"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return str(in, "key"), map[string]any{"etag": shortID(c.urn+str(in, "key"), 32), "versionId": shortID(c.urn+str(in, "key")+"v", 32)}
@@ -106,8 +106,8 @@ var kinds = map[string]kind{
 			u := uuidFrom(c.urn)
 			return u, map[string]any{"uuid": u, "state": "Enabled", "functionArn": str(in, "functionName")}
 		}},
-	"aws:iam/role:Role":         {nameKey: "name", taggable: true, replaceKeys: []string{"name"}, outputs: iamOutputs("role")},
-	"aws:iam/policy:Policy":     {nameKey: "name", taggable: true, replaceKeys: []string{"name"}, outputs: iamOutputs("policy")},
+	"aws:iam/role:Role":     {nameKey: "name", taggable: true, replaceKeys: []string{"name"}, outputs: iamOutputs("role")},
+	"aws:iam/policy:Policy": {nameKey: "name", taggable: true, replaceKeys: []string{"name"}, outputs: iamOutputs("policy")},
 	"aws:iam/rolePolicy:RolePolicy": {replaceKeys: []string{"role", "name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return str(in, "role") + ":" + str(in, "name"), map[string]any{}
