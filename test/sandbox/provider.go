@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/org/tap-deploy/internal/cloudsim"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -152,15 +154,12 @@ func (p *Provider) Configure(_ context.Context, req *pulumirpc.ConfigureRequest)
 
 func (p *Provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
 	var ret map[string]any
-	switch req.GetTok() {
-	case "aws:index/getCallerIdentity:getCallerIdentity":
-		ret = map[string]any{"accountId": Account, "arn": "arn:aws:sts::" + Account + ":assumed-role/sandbox/tap-deploy", "userId": "AROASANDBOX:tap-deploy", "id": Account}
-	case "aws:index/getRegion:getRegion":
-		ret = map[string]any{"name": p.region, "id": p.region, "region": p.region, "description": "sandbox " + p.region, "endpoint": "ec2." + p.region + ".amazonaws.com"}
-	case "aws:index/getPartition:getPartition":
-		ret = map[string]any{"partition": "aws", "id": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+	switch {
 	default:
-		return nil, status.Errorf(codes.Unimplemented, "the sandbox cloud does not implement %s", req.GetTok())
+		var err error
+		if ret, err = cloudsim.Invoke(req.GetTok(), p.region); err != nil {
+			return nil, status.Error(codes.Unimplemented, err.Error())
+		}
 	}
 	s, err := structpb.NewStruct(ret)
 	if err != nil {
@@ -174,16 +173,16 @@ func (p *Provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulum
 }
 
 func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	k := kindOf(req.GetType())
-	resp, err := p.diff(req.GetOldInputs(), req.GetNews(), k.replaceKeys, k.nameKey != "")
+	k := cloudsim.KindOf(req.GetType())
+	resp, err := p.diff(req.GetOldInputs(), req.GetNews(), k.ReplaceKeys, k.NameKey != "")
 	if err != nil {
 		return nil, err
 	}
 	// A change of the provider's default tags changes tagsAll, as in AWS.
-	if k.taggable && resp.Changes != pulumirpc.DiffResponse_DIFF_SOME {
+	if k.Taggable && resp.Changes != pulumirpc.DiffResponse_DIFF_SOME {
 		olds := plain(req.GetOlds())
 		news := plain(req.GetNews())
-		if !equalJSON(olds["tagsAll"], p.tagsAll(news)) {
+		if !equalJSON(olds["tagsAll"], cloudsim.TagsAll(news, p.defaultTags)) {
 			resp.Changes = pulumirpc.DiffResponse_DIFF_SOME
 			resp.Diffs = append(resp.Diffs, "tagsAll")
 			resp.DetailedDiff["tagsAll"] = &pulumirpc.PropertyDiff{Kind: pulumirpc.PropertyDiff_UPDATE}
@@ -256,27 +255,16 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 	if typ == "" {
 		typ = string(resource.URN(urn).Type())
 	}
-	k := kindOf(typ)
+	k := cloudsim.KindOf(typ)
 	in := plain(req.GetProperties())
-	name := ""
-	if k.nameKey != "" {
-		name = str(in, k.nameKey)
-	}
-	if name == "" {
-		name = resource.URN(urn).Name()
-	}
-	id, extra := k.outputs(ctx{region: p.region, urn: urn}, name, "", in)
-	if id == "" {
-		id = shortID(urn, 12)
-	}
-	out := p.outputs(k, in, extra)
+	id, out := cloudsim.Create(typ, p.region, urn, in, p.defaultTags)
 	if req.GetPreview() {
 		// The engine asks what a create would return; nothing is made.
 		props, err := fromPlain(out)
 		return &pulumirpc.CreateResponse{Properties: props}, err
 	}
 	err := p.store.Update(func(st *State) error {
-		if _, exists := st.Resources[key(typ, id)]; exists && k.nameKey != "" {
+		if _, exists := st.Resources[key(typ, id)]; exists && k.NameKey != "" {
 			return status.Errorf(codes.AlreadyExists, "%s %q already exists in %s", typ, id, p.region)
 		}
 		st.Resources[key(typ, id)] = Resource{ID: id, Type: typ, URN: urn, Region: p.region, Inputs: in, Outputs: out}
@@ -330,14 +318,8 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 	if typ == "" {
 		typ = string(resource.URN(urn).Type())
 	}
-	k := kindOf(typ)
 	in := plain(req.GetNews())
-	name := str(in, k.nameKey)
-	if name == "" {
-		name = req.GetId()
-	}
-	_, extra := k.outputs(ctx{region: p.region, urn: urn}, name, req.GetId(), in)
-	out := p.outputs(k, in, extra)
+	out := cloudsim.Refresh(typ, p.region, urn, req.GetId(), in, p.defaultTags)
 	if req.GetPreview() {
 		props, err := fromPlain(out)
 		return &pulumirpc.UpdateResponse{Properties: props}, err
@@ -380,35 +362,6 @@ func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emp
 
 func (p *Provider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	return &emptypb.Empty{}, nil
-}
-
-// outputs is the resource's state as AWS would report it: the inputs, the
-// computed attributes, and for taggable types tagsAll.
-func (p *Provider) outputs(k kind, in map[string]any, extra map[string]any) map[string]any {
-	out := make(map[string]any, len(in)+len(extra)+1)
-	for key, v := range in {
-		out[key] = v
-	}
-	for key, v := range extra {
-		out[key] = v
-	}
-	if k.taggable {
-		out["tagsAll"] = p.tagsAll(in)
-	}
-	return out
-}
-
-func (p *Provider) tagsAll(in map[string]any) map[string]any {
-	all := map[string]any{}
-	for k, v := range p.defaultTags {
-		all[k] = v
-	}
-	if tags, ok := in["tags"].(map[string]any); ok {
-		for k, v := range tags {
-			all[k] = v
-		}
-	}
-	return all
 }
 
 func (p *Provider) slow() {

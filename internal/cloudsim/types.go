@@ -1,4 +1,8 @@
-package sandbox
+// Package cloudsim is how the stand-ins for AWS (the sandbox provider plugin
+// and the offline mocks) make resources look real: ids and ARNs per type,
+// computed attributes, which properties force a replacement, and the
+// invokes the stack uses. One table serves both, so they cannot disagree.
+package cloudsim
 
 import (
 	"crypto/sha256"
@@ -8,19 +12,19 @@ import (
 	"strings"
 )
 
-// Account is the sandbox cloud's AWS account id.
+// Account is the simulated cloud's AWS account id.
 const Account = "123456789012"
 
 // kind describes how the sandbox treats one resource type.
-type kind struct {
+type Kind struct {
 	// nameKey is the input holding the physical name; it is also the id
 	// unless idFrom says otherwise, and two resources of the type may not
 	// share it (as in AWS).
-	nameKey string
+	NameKey string
 	// taggable types get tagsAll = provider default tags + tags.
-	taggable bool
+	Taggable bool
 	// replaceKeys force a replacement when they change (ForceNew in AWS).
-	replaceKeys []string
+	ReplaceKeys []string
 	// outputs adds the computed properties (arn, ...) for a new resource.
 	outputs func(c ctx, name, id string, in map[string]any) (string, map[string]any)
 }
@@ -55,8 +59,8 @@ func byBucket(c ctx, name, id string, in map[string]any) (string, map[string]any
 	return str(in, "bucket"), map[string]any{}
 }
 
-var kinds = map[string]kind{
-	"aws:s3/bucketV2:BucketV2": {nameKey: "bucket", taggable: true, replaceKeys: []string{"bucket"},
+var kinds = map[string]Kind{
+	"aws:s3/bucketV2:BucketV2": {NameKey: "bucket", Taggable: true, ReplaceKeys: []string{"bucket"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return name, map[string]any{
 				"arn":                      "arn:aws:s3:::" + name,
@@ -66,23 +70,23 @@ var kinds = map[string]kind{
 				"hostedZoneId":             "Z3AQBSTGFYJSTF",
 			}
 		}},
-	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     {replaceKeys: []string{"bucket"}, outputs: byBucket},
-	"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               {replaceKeys: []string{"bucket"}, outputs: byBucket},
-	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": {replaceKeys: []string{"bucket"}, outputs: byBucket},
-	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       {replaceKeys: []string{"bucket"}, outputs: byBucket},
-	"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                                     {replaceKeys: []string{"bucket"}, outputs: byBucket},
-	"aws:s3/bucketPolicy:BucketPolicy":                                                           {replaceKeys: []string{"bucket"}, outputs: byBucket},
-	"aws:s3/bucketNotification:BucketNotification":                                               {replaceKeys: []string{"bucket"}, outputs: byBucket},
-	"aws:s3/bucketObjectv2:BucketObjectv2": {taggable: true, replaceKeys: []string{"bucket", "key"},
+	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     {ReplaceKeys: []string{"bucket"}, outputs: byBucket},
+	"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               {ReplaceKeys: []string{"bucket"}, outputs: byBucket},
+	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": {ReplaceKeys: []string{"bucket"}, outputs: byBucket},
+	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       {ReplaceKeys: []string{"bucket"}, outputs: byBucket},
+	"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                                     {ReplaceKeys: []string{"bucket"}, outputs: byBucket},
+	"aws:s3/bucketPolicy:BucketPolicy":                                                           {ReplaceKeys: []string{"bucket"}, outputs: byBucket},
+	"aws:s3/bucketNotification:BucketNotification":                                               {ReplaceKeys: []string{"bucket"}, outputs: byBucket},
+	"aws:s3/bucketObjectv2:BucketObjectv2": {Taggable: true, ReplaceKeys: []string{"bucket", "key"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return str(in, "key"), map[string]any{"etag": shortID(c.urn+str(in, "key"), 32), "versionId": shortID(c.urn+str(in, "key")+"v", 32)}
 		}},
-	"aws:dynamodb/table:Table": {nameKey: "name", taggable: true, replaceKeys: []string{"name", "hashKey", "rangeKey"},
+	"aws:dynamodb/table:Table": {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name", "hashKey", "rangeKey"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			arn := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", c.region, Account, name)
 			return name, map[string]any{"arn": arn, "streamArn": arn + "/stream/2026-01-01T00:00:00.000", "streamLabel": "2026-01-01T00:00:00.000"}
 		}},
-	"aws:lambda/function:Function": {nameKey: "name", taggable: true, replaceKeys: []string{"name"},
+	"aws:lambda/function:Function": {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", c.region, Account, name)
 			return name, map[string]any{
@@ -93,7 +97,7 @@ var kinds = map[string]kind{
 				"lastModified": "2026-01-01T00:00:00.000+0000",
 			}
 		}},
-	"aws:lambda/permission:Permission": {replaceKeys: []string{"function", "principal", "sourceArn", "sourceAccount", "statementId", "action"},
+	"aws:lambda/permission:Permission": {ReplaceKeys: []string{"function", "principal", "sourceArn", "sourceAccount", "statementId", "action"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			sid := str(in, "statementId")
 			if sid == "" {
@@ -101,58 +105,58 @@ var kinds = map[string]kind{
 			}
 			return sid, map[string]any{"statementId": sid}
 		}},
-	"aws:lambda/eventSourceMapping:EventSourceMapping": {replaceKeys: []string{"eventSourceArn", "startingPosition"},
+	"aws:lambda/eventSourceMapping:EventSourceMapping": {ReplaceKeys: []string{"eventSourceArn", "startingPosition"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			u := uuidFrom(c.urn)
 			return u, map[string]any{"uuid": u, "state": "Enabled", "functionArn": str(in, "functionName")}
 		}},
-	"aws:iam/role:Role":     {nameKey: "name", taggable: true, replaceKeys: []string{"name"}, outputs: iamOutputs("role")},
-	"aws:iam/policy:Policy": {nameKey: "name", taggable: true, replaceKeys: []string{"name"}, outputs: iamOutputs("policy")},
-	"aws:iam/rolePolicy:RolePolicy": {replaceKeys: []string{"role", "name"},
+	"aws:iam/role:Role":     {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name"}, outputs: iamOutputs("role")},
+	"aws:iam/policy:Policy": {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name"}, outputs: iamOutputs("policy")},
+	"aws:iam/rolePolicy:RolePolicy": {ReplaceKeys: []string{"role", "name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return str(in, "role") + ":" + str(in, "name"), map[string]any{}
 		}},
-	"aws:iam/rolePolicyAttachment:RolePolicyAttachment": {replaceKeys: []string{"role", "policyArn"},
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment": {ReplaceKeys: []string{"role", "policyArn"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return str(in, "role") + "-" + shortID(c.urn, 12), map[string]any{}
 		}},
-	"aws:cloudwatch/logGroup:LogGroup": {nameKey: "name", taggable: true, replaceKeys: []string{"name"},
+	"aws:cloudwatch/logGroup:LogGroup": {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return name, map[string]any{"arn": fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", c.region, Account, name)}
 		}},
-	"aws:cloudwatch/metricAlarm:MetricAlarm": {nameKey: "name", taggable: true, replaceKeys: []string{"name"},
+	"aws:cloudwatch/metricAlarm:MetricAlarm": {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return name, map[string]any{"arn": fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", c.region, Account, name)}
 		}},
-	"aws:sns/topic:Topic": {nameKey: "name", taggable: true, replaceKeys: []string{"name"},
+	"aws:sns/topic:Topic": {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			arn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", c.region, Account, name)
 			return arn, map[string]any{"arn": arn, "owner": Account}
 		}},
-	"aws:sns/topicPolicy:TopicPolicy": {replaceKeys: []string{"arn"},
+	"aws:sns/topicPolicy:TopicPolicy": {ReplaceKeys: []string{"arn"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return str(in, "arn"), map[string]any{"owner": Account}
 		}},
-	"aws:sns/topicSubscription:TopicSubscription": {replaceKeys: []string{"topic", "protocol", "endpoint"},
+	"aws:sns/topicSubscription:TopicSubscription": {ReplaceKeys: []string{"topic", "protocol", "endpoint"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			arn := str(in, "topic") + ":" + uuidFrom(c.urn)
 			return arn, map[string]any{"arn": arn, "pendingConfirmation": str(in, "protocol") == "email"}
 		}},
-	"aws:sqs/queue:Queue": {nameKey: "name", taggable: true, replaceKeys: []string{"name", "fifoQueue"},
+	"aws:sqs/queue:Queue": {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name", "fifoQueue"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			url := fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", c.region, Account, name)
 			return url, map[string]any{"arn": fmt.Sprintf("arn:aws:sqs:%s:%s:%s", c.region, Account, name), "url": url}
 		}},
-	"aws:kms/key:Key": {taggable: true,
+	"aws:kms/key:Key": {Taggable: true,
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			u := uuidFrom(c.urn)
 			return u, map[string]any{"arn": fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", c.region, Account, u), "keyId": u}
 		}},
-	"aws:kms/alias:Alias": {nameKey: "name", replaceKeys: []string{"name"},
+	"aws:kms/alias:Alias": {NameKey: "name", ReplaceKeys: []string{"name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return name, map[string]any{"arn": fmt.Sprintf("arn:aws:kms:%s:%s:%s", c.region, Account, name), "targetKeyArn": str(in, "targetKeyId")}
 		}},
-	"aws:apigateway/restApi:RestApi": {taggable: true,
+	"aws:apigateway/restApi:RestApi": {Taggable: true,
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			apiID := shortID(c.urn, 10)
 			return apiID, map[string]any{
@@ -162,23 +166,23 @@ var kinds = map[string]kind{
 				"createdDate":    "2026-01-01T00:00:00Z",
 			}
 		}},
-	"aws:apigateway/resource:Resource": {replaceKeys: []string{"restApi", "parentId"},
+	"aws:apigateway/resource:Resource": {ReplaceKeys: []string{"restApi", "parentId"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return shortID(c.urn, 6), map[string]any{"path": "/" + str(in, "pathPart")}
 		}},
-	"aws:apigateway/method:Method": {replaceKeys: []string{"restApi", "resourceId", "httpMethod"},
+	"aws:apigateway/method:Method": {ReplaceKeys: []string{"restApi", "resourceId", "httpMethod"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return "agm-" + shortID(c.urn, 12), map[string]any{}
 		}},
-	"aws:apigateway/integration:Integration": {replaceKeys: []string{"restApi", "resourceId", "httpMethod"},
+	"aws:apigateway/integration:Integration": {ReplaceKeys: []string{"restApi", "resourceId", "httpMethod"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return "agi-" + shortID(c.urn, 12), map[string]any{}
 		}},
-	"aws:apigateway/deployment:Deployment": {replaceKeys: []string{"restApi", "triggers"},
+	"aws:apigateway/deployment:Deployment": {ReplaceKeys: []string{"restApi", "triggers"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return shortID(c.urn+fmt.Sprint(in["triggers"]), 6), map[string]any{"createdDate": "2026-01-01T00:00:00Z"}
 		}},
-	"aws:apigateway/stage:Stage": {taggable: true, replaceKeys: []string{"restApi", "stageName"},
+	"aws:apigateway/stage:Stage": {Taggable: true, ReplaceKeys: []string{"restApi", "stageName"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			api := str(in, "restApi")
 			stage := str(in, "stageName")
@@ -188,7 +192,7 @@ var kinds = map[string]kind{
 				"invokeUrl":    fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", api, c.region, stage),
 			}
 		}},
-	"aws:apigateway/methodSettings:MethodSettings": {replaceKeys: []string{"restApi", "stageName", "methodPath"},
+	"aws:apigateway/methodSettings:MethodSettings": {ReplaceKeys: []string{"restApi", "stageName", "methodPath"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return str(in, "restApi") + "-" + str(in, "stageName") + "-" + str(in, "methodPath"), map[string]any{}
 		}},
@@ -209,13 +213,92 @@ func iamOutputs(kindName string) func(c ctx, name, id string, in map[string]any)
 	}
 }
 
-// kindOf returns the behaviour of a type; unknown types get a generic one so
-// that the stack can grow without the sandbox refusing new resources.
-func kindOf(typ string) kind {
+// KindOf returns the behaviour of a type; unknown types get a generic one so
+// that the stack can grow without the simulation refusing new resources.
+func KindOf(typ string) Kind {
 	if k, ok := kinds[typ]; ok {
 		return k
 	}
-	return kind{outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
+	return Kind{outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 		return shortID(c.urn, 12), map[string]any{}
 	}}
+}
+
+// Create returns the id and the state AWS would report for a new resource:
+// the inputs, the computed attributes, and tagsAll for taggable types.
+func Create(typ, region, urn string, in map[string]any, defaultTags map[string]any) (string, map[string]any) {
+	k := KindOf(typ)
+	name := ""
+	if k.NameKey != "" {
+		name = str(in, k.NameKey)
+	}
+	if name == "" {
+		name = urnName(urn)
+	}
+	id, extra := k.outputs(ctx{region: region, urn: urn}, name, "", in)
+	if id == "" {
+		id = shortID(urn, 12)
+	}
+	return id, State(k, in, extra, defaultTags)
+}
+
+// Refresh returns the state of an existing resource after an update.
+func Refresh(typ, region, urn, id string, in map[string]any, defaultTags map[string]any) map[string]any {
+	k := KindOf(typ)
+	name := str(in, k.NameKey)
+	if name == "" {
+		name = id
+	}
+	_, extra := k.outputs(ctx{region: region, urn: urn}, name, id, in)
+	return State(k, in, extra, defaultTags)
+}
+
+// State merges inputs and computed attributes as AWS reports them.
+func State(k Kind, in, extra, defaultTags map[string]any) map[string]any {
+	out := make(map[string]any, len(in)+len(extra)+1)
+	for key, v := range in {
+		out[key] = v
+	}
+	for key, v := range extra {
+		out[key] = v
+	}
+	if k.Taggable {
+		out["tagsAll"] = TagsAll(in, defaultTags)
+	}
+	return out
+}
+
+// TagsAll is the provider's default tags overlaid with the resource's own.
+func TagsAll(in map[string]any, defaultTags map[string]any) map[string]any {
+	all := map[string]any{}
+	for k, v := range defaultTags {
+		all[k] = v
+	}
+	if tags, ok := in["tags"].(map[string]any); ok {
+		for k, v := range tags {
+			all[k] = v
+		}
+	}
+	return all
+}
+
+// Invoke answers the data-source calls the stack makes.
+func Invoke(tok, region string) (map[string]any, error) {
+	switch tok {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return map[string]any{"accountId": Account, "arn": "arn:aws:sts::" + Account + ":assumed-role/sandbox/tap-deploy", "userId": "AROASANDBOX:tap-deploy", "id": Account}, nil
+	case "aws:index/getRegion:getRegion":
+		return map[string]any{"name": region, "id": region, "region": region, "description": "simulated " + region, "endpoint": "ec2." + region + ".amazonaws.com"}, nil
+	case "aws:index/getPartition:getPartition":
+		return map[string]any{"partition": "aws", "id": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}, nil
+	}
+	return nil, fmt.Errorf("the simulated cloud does not implement %s", tok)
+}
+
+// urnName is the last segment of a URN: the resource's logical name.
+func urnName(urn string) string {
+	if i := strings.LastIndex(urn, "::"); i >= 0 {
+		return urn[i+2:]
+	}
+	return urn
 }

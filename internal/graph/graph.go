@@ -1,0 +1,160 @@
+// Package graph obtains a program's resource graph offline: it runs the
+// program under Pulumi mocks (no CLI, no plugin, no network, no
+// credentials), with the simulated cloud filling in ids and ARNs, and
+// records every resource with its inputs, parent and provider.
+package graph
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/org/tap-deploy/internal/cloudsim"
+)
+
+// Resource is one node of the graph, in the form both the offline gate and
+// the engine's events can give.
+type Resource struct {
+	URN    string `json:"urn"`
+	Type   string `json:"type"`
+	Name   string `json:"name"`
+	Custom bool   `json:"custom"`
+	Parent string `json:"parent,omitempty"`
+	// Provider is the provider reference ("<provider urn>::<id>"); empty
+	// means the ambient default provider.
+	Provider string         `json:"provider,omitempty"`
+	Inputs   map[string]any `json:"inputs"`
+}
+
+// ProviderURN is the URN part of the provider reference.
+func (r Resource) ProviderURN() string {
+	if i := strings.LastIndex(r.Provider, "::"); i >= 0 {
+		return r.Provider[:i]
+	}
+	return r.Provider
+}
+
+// Graph is every resource a program registers, in registration order.
+type Graph struct {
+	Resources []Resource `json:"resources"`
+	byURN     map[string]int
+}
+
+// New builds a graph from resources (for tests and engine events).
+func New(resources []Resource) *Graph {
+	g := &Graph{Resources: resources, byURN: map[string]int{}}
+	for i, r := range resources {
+		g.byURN[r.URN] = i
+	}
+	return g
+}
+
+// Get returns the resource with the given URN.
+func (g *Graph) Get(urn string) (Resource, bool) {
+	i, ok := g.byURN[urn]
+	if !ok {
+		return Resource{}, false
+	}
+	return g.Resources[i], true
+}
+
+// OfType lists the resources of one type.
+func (g *Graph) OfType(typ string) []Resource {
+	var out []Resource
+	for _, r := range g.Resources {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Collect runs program under mocks for the given project and stack.
+func Collect(program pulumi.RunFunc, project, stack, region string) (*Graph, error) {
+	m := &mocks{project: project, stack: stack, region: region, providers: map[string]map[string]any{}}
+	if err := pulumi.RunErr(program, pulumi.WithMocks(project, stack, m)); err != nil {
+		return nil, fmt.Errorf("running the program offline: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sort.SliceStable(m.resources, func(i, j int) bool { return m.order[m.resources[i].URN] < m.order[m.resources[j].URN] })
+	return New(m.resources), nil
+}
+
+type mocks struct {
+	project, stack, region string
+
+	mu        sync.Mutex
+	resources []Resource
+	order     map[string]int
+	// providers holds each provider's default tags, keyed by URN, so the
+	// simulated state gets tagsAll as AWS would report it.
+	providers map[string]map[string]any
+}
+
+func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	in := args.Inputs.Mappable()
+	parent := ""
+	if args.RegisterRPC != nil {
+		parent = args.RegisterRPC.GetParent()
+	}
+	urn := m.urn(parent, args.TypeToken, args.Name)
+
+	m.mu.Lock()
+	if m.order == nil {
+		m.order = map[string]int{}
+	}
+	m.order[urn] = len(m.order)
+	m.resources = append(m.resources, Resource{
+		URN: urn, Type: args.TypeToken, Name: args.Name, Custom: args.Custom,
+		Parent: parent, Provider: args.Provider, Inputs: in,
+	})
+	defaultTags := map[string]any{}
+	if prov := providerURN(args.Provider); prov != "" {
+		defaultTags = m.providers[prov]
+	}
+	if strings.HasPrefix(args.TypeToken, "pulumi:providers:") {
+		if dt, ok := in["defaultTags"].(map[string]any); ok {
+			tags, _ := dt["tags"].(map[string]any)
+			m.providers[urn] = tags
+		}
+	}
+	m.mu.Unlock()
+
+	if !args.Custom || strings.HasPrefix(args.TypeToken, "pulumi:providers:") {
+		return args.Name + "_id", args.Inputs, nil
+	}
+	region := m.region
+	id, state := cloudsim.Create(args.TypeToken, region, urn, in, defaultTags)
+	return id, resource.NewPropertyMapFromMap(state), nil
+}
+
+func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	out, err := cloudsim.Invoke(args.Token, m.region)
+	if err != nil {
+		return nil, err
+	}
+	return resource.NewPropertyMapFromMap(out), nil
+}
+
+// urn builds the URN the engine would give the resource (the same rule the
+// mock monitor uses).
+func (m *mocks) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(typ), name))
+}
+
+func providerURN(ref string) string {
+	if i := strings.LastIndex(ref, "::"); i >= 0 {
+		return ref[:i]
+	}
+	return ref
+}

@@ -1,0 +1,157 @@
+package policy
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+
+	"github.com/org/tap-deploy/internal/graph"
+)
+
+// unknown reports whether a value is not known yet (a preview of a resource
+// that depends on one not yet created). Rules skip what they cannot see,
+// as Pulumi's own policy engine does; the offline gate sees everything.
+func unknown(v any) bool {
+	s, ok := v.(string)
+	return ok && (s == plugin.UnknownStringValue || strings.HasPrefix(s, "output<"))
+}
+
+// get walks a path of keys through nested maps.
+func get(m map[string]any, path ...string) any {
+	var cur any = m
+	for _, k := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
+}
+
+func getString(m map[string]any, path ...string) string {
+	s, _ := get(m, path...).(string)
+	return s
+}
+
+func getBool(m map[string]any, path ...string) (value, set bool) {
+	v := get(m, path...)
+	b, ok := v.(bool)
+	return b, ok
+}
+
+func getNumber(m map[string]any, path ...string) (float64, bool) {
+	switch v := get(m, path...).(type) {
+	case float64:
+		return v, true
+	case int:
+		return float64(v), true
+	case int64:
+		return float64(v), true
+	}
+	return 0, false
+}
+
+// strings turns a string or a list of strings (IAM allows both) into a list.
+func stringList(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{t}
+	case []any:
+		out := make([]string, 0, len(t))
+		for _, e := range t {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	case []string:
+		return t
+	}
+	return nil
+}
+
+// statement is an IAM statement as found in any policy document.
+type statement struct {
+	Effect    string
+	Action    []string
+	NotAction []string
+	Resource  []string
+	Principal any
+	Condition map[string]any
+}
+
+// document parses a policy document given as a JSON string or an object.
+// ok is false when the document is not known yet.
+func document(v any) (stmts []statement, ok bool, err error) {
+	var doc map[string]any
+	switch t := v.(type) {
+	case nil:
+		return nil, true, nil
+	case string:
+		if unknown(t) {
+			return nil, false, nil
+		}
+		if err := json.Unmarshal([]byte(t), &doc); err != nil {
+			return nil, true, err
+		}
+	case map[string]any:
+		doc = t
+	default:
+		return nil, true, nil
+	}
+	var raw []any
+	switch s := doc["Statement"].(type) {
+	case []any:
+		raw = s
+	case map[string]any:
+		raw = []any{s}
+	}
+	for _, r := range raw {
+		m, _ := r.(map[string]any)
+		st := statement{
+			Effect:    stringOr(m["Effect"]),
+			Action:    stringList(m["Action"]),
+			NotAction: stringList(m["NotAction"]),
+			Resource:  stringList(m["Resource"]),
+			Principal: m["Principal"],
+		}
+		st.Condition, _ = m["Condition"].(map[string]any)
+		stmts = append(stmts, st)
+	}
+	return stmts, true, nil
+}
+
+func stringOr(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// checkContext gives rules indexed access to the graph.
+type checkContext struct {
+	g        *graph.Graph
+	settings Settings
+}
+
+func newCheckContext(g *graph.Graph, s Settings) *checkContext {
+	return &checkContext{g: g, settings: s}
+}
+
+// siblings returns resources of a type that configure the given bucket:
+// those whose `bucket` input names it, or, when that input is not known
+// yet, those under the same parent component.
+func (c *checkContext) configuring(typ string, bucket graph.Resource) []graph.Resource {
+	name := getString(bucket.Inputs, "bucket")
+	var out []graph.Resource
+	for _, r := range c.g.OfType(typ) {
+		ref := r.Inputs["bucket"]
+		switch {
+		case unknown(ref) && r.Parent == bucket.Parent:
+			out = append(out, r)
+		case !unknown(ref) && name != "" && ref == name:
+			out = append(out, r)
+		}
+	}
+	return out
+}

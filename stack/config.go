@@ -1,0 +1,266 @@
+// Package stack is the TAP serverless stack: a Pulumi program compiled into
+// the action. Program(cfg, code) returns the inline program; everything it
+// creates goes through one explicit, region-pinned AWS provider.
+package stack
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Base is what the action's inputs decide about the stack.
+type Base struct {
+	Project     string
+	Environment string
+	Region      string
+}
+
+// Config is the stack's typed configuration.
+type Config struct {
+	Base
+	EnvironmentSuffix string
+	// ErrorRateThreshold is the per-function error rate, in percent, that
+	// raises the alarm.
+	ErrorRateThreshold   float64
+	LogRetentionDays     int
+	APIThrottleRate      float64
+	APIThrottleBurst     int
+	LambdaMemoryMB       int
+	LambdaTimeoutSeconds int
+	AlarmEmail           string
+	// APIAuthorization is the API methods' authorization: AWS_IAM, or NONE
+	// for a deliberately public API (the policy gate then allows it).
+	APIAuthorization string
+	// ReservedConcurrency per function; 0 leaves functions unreserved.
+	ReservedConcurrency int
+	// ManageAPIGatewayAccount sets the region's API Gateway CloudWatch role,
+	// which execution logging needs. It is one per account and region: turn
+	// it off in all but one stack sharing an account and region.
+	ManageAPIGatewayAccount bool
+}
+
+// Key describes one configuration key users may set through `config`.
+type Key struct {
+	Name    string
+	Default string
+	Doc     string
+	set     func(c *Config, v string) error
+}
+
+// LogRetentionValues are the retention periods CloudWatch Logs accepts.
+var LogRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+var suffixPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,19}$`)
+
+// Keys is every configuration key, with its default and meaning. The
+// README's table and the validation messages are built from it.
+var Keys = []Key{
+	{"environmentSuffix", "", "suffix of every resource name (default: the environment)", func(c *Config, v string) error {
+		if !suffixPattern.MatchString(v) {
+			return fmt.Errorf("must be 1-20 lowercase letters, digits or '-', starting with a letter or digit")
+		}
+		c.EnvironmentSuffix = v
+		return nil
+	}},
+	{"errorRateThreshold", "5", "Lambda error rate in percent (0-100] that raises the alarm", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 100 {
+			return fmt.Errorf("must be a percentage above 0 and at most 100")
+		}
+		c.ErrorRateThreshold = f
+		return nil
+	}},
+	{"logRetentionDays", "14", "CloudWatch log retention in days (a value CloudWatch accepts)", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || !containsInt(LogRetentionValues, n) {
+			return fmt.Errorf("must be one of %s", joinInts(LogRetentionValues))
+		}
+		c.LogRetentionDays = n
+		return nil
+	}},
+	{"apiThrottleRate", "50", "API Gateway steady-state requests per second (1-10000)", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 1 || f > 10000 {
+			return fmt.Errorf("must be a number from 1 to 10000")
+		}
+		c.APIThrottleRate = f
+		return nil
+	}},
+	{"apiThrottleBurst", "100", "API Gateway burst limit (1-5000)", func(c *Config, v string) error {
+		return intIn(v, 1, 5000, &c.APIThrottleBurst)
+	}},
+	{"lambdaMemoryMb", "256", "Lambda memory in MB (128-10240)", func(c *Config, v string) error {
+		return intIn(v, 128, 10240, &c.LambdaMemoryMB)
+	}},
+	{"lambdaTimeoutSeconds", "10", "Lambda timeout in seconds (1-29: API Gateway gives up after 29 s)", func(c *Config, v string) error {
+		return intIn(v, 1, 29, &c.LambdaTimeoutSeconds)
+	}},
+	{"alarmEmail", "", "e-mail address subscribed to the alarm topic (optional)", func(c *Config, v string) error {
+		if v == "" {
+			c.AlarmEmail = ""
+			return nil
+		}
+		addr, err := mail.ParseAddress(v)
+		if err != nil || addr.Address != v {
+			return fmt.Errorf("must be a plain e-mail address like ops@example.com")
+		}
+		c.AlarmEmail = v
+		return nil
+	}},
+	{"apiAuthorization", "AWS_IAM", "API method authorization: AWS_IAM, or NONE for a public API", func(c *Config, v string) error {
+		if v != "AWS_IAM" && v != "NONE" {
+			return fmt.Errorf("must be AWS_IAM or NONE")
+		}
+		c.APIAuthorization = v
+		return nil
+	}},
+	{"reservedConcurrency", "0", "reserved concurrency per function (0 = unreserved, up to 1000)", func(c *Config, v string) error {
+		return intIn(v, 0, 1000, &c.ReservedConcurrency)
+	}},
+	{"manageApiGatewayAccount", "true", "set the region's API Gateway CloudWatch logging role (one stack per account and region)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("must be true or false")
+		}
+		c.ManageAPIGatewayAccount = b
+		return nil
+	}},
+}
+
+// ConfigNamespace prefixes the keys in the Pulumi stack configuration.
+const ConfigNamespace = "tap"
+
+// Problems lists every configuration problem at once.
+type Problems []string
+
+func (p Problems) Error() string {
+	if len(p) == 1 {
+		return "invalid stack configuration: " + p[0]
+	}
+	return fmt.Sprintf("%d problems in the stack configuration:\n  - %s", len(p), strings.Join(p, "\n  - "))
+}
+
+// NewConfig applies the defaults, then the overrides, and validates the
+// result, including the resource names it leads to.
+func NewConfig(base Base, overrides map[string]string) (Config, error) {
+	c := Config{Base: base}
+	var problems Problems
+	known := map[string]Key{}
+	for _, k := range Keys {
+		known[k.Name] = k
+		if k.Default != "" {
+			if err := k.set(&c, k.Default); err != nil {
+				panic(fmt.Sprintf("default of %s: %v", k.Name, err))
+			}
+		}
+	}
+	for _, name := range sortedKeys(overrides) {
+		k, ok := known[name]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("config key %q is unknown; known keys: %s", name, knownNames()))
+			continue
+		}
+		if err := k.set(&c, overrides[name]); err != nil {
+			problems = append(problems, fmt.Sprintf("config %s=%q: %v", name, truncate(overrides[name], 60), err))
+		}
+	}
+	if c.EnvironmentSuffix == "" {
+		c.EnvironmentSuffix = base.Environment
+	}
+	problems = append(problems, checkNames(c)...)
+	if len(problems) > 0 {
+		return Config{}, problems
+	}
+	return c, nil
+}
+
+// Values returns every key's effective value, as written to the Pulumi
+// stack configuration so that the stack history records what each update
+// ran with (rollback restores it from there).
+func (c Config) Values() map[string]string {
+	return map[string]string{
+		"environmentSuffix":       c.EnvironmentSuffix,
+		"errorRateThreshold":      strconv.FormatFloat(c.ErrorRateThreshold, 'f', -1, 64),
+		"logRetentionDays":        strconv.Itoa(c.LogRetentionDays),
+		"apiThrottleRate":         strconv.FormatFloat(c.APIThrottleRate, 'f', -1, 64),
+		"apiThrottleBurst":        strconv.Itoa(c.APIThrottleBurst),
+		"lambdaMemoryMb":          strconv.Itoa(c.LambdaMemoryMB),
+		"lambdaTimeoutSeconds":    strconv.Itoa(c.LambdaTimeoutSeconds),
+		"alarmEmail":              c.AlarmEmail,
+		"apiAuthorization":        c.APIAuthorization,
+		"reservedConcurrency":     strconv.Itoa(c.ReservedConcurrency),
+		"manageApiGatewayAccount": strconv.FormatBool(c.ManageAPIGatewayAccount),
+	}
+}
+
+// CommonTags are on every taggable resource, through the provider's default
+// tags.
+func (c Config) CommonTags() map[string]string {
+	return map[string]string{
+		"project":     c.Project,
+		"environment": c.Environment,
+		"managed-by":  "tap-deploy",
+	}
+}
+
+// JSON renders the configuration for logs and the validate report.
+func (c Config) JSON() string {
+	b, _ := json.Marshal(map[string]any{"project": c.Project, "environment": c.Environment, "region": c.Region, "values": c.Values()})
+	return string(b)
+}
+
+func intIn(v string, lo, hi int, dst *int) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
+	}
+	*dst = n
+	return nil
+}
+
+func containsInt(list []int, n int) bool {
+	for _, v := range list {
+		if v == n {
+			return true
+		}
+	}
+	return false
+}
+
+func joinInts(list []int) string {
+	s := make([]string, len(list))
+	for i, v := range list {
+		s[i] = strconv.Itoa(v)
+	}
+	return strings.Join(s, ", ")
+}
+
+func knownNames() string {
+	names := make([]string, len(Keys))
+	for i, k := range Keys {
+		names[i] = k.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

@@ -1,0 +1,40 @@
+package stack
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Env is what every component needs: the configuration, the names, the one
+// provider, and the account facts read through it.
+type Env struct {
+	Config    Config
+	Names     Namer
+	Provider  *aws.Provider
+	Account   pulumi.StringOutput
+	Partition pulumi.StringOutput
+}
+
+// children are the options every child of a component gets: its parent and
+// the stack's explicit provider (never the ambient default provider).
+func (e Env) children(parent pulumi.Resource, extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
+	return append([]pulumi.ResourceOption{pulumi.Parent(parent), pulumi.Provider(e.Provider)}, extra...)
+}
+
+// arn builds an ARN in the stack's partition, region and account.
+func (e Env) arn(service, resource string) pulumi.StringOutput {
+	return pulumi.Sprintf("arn:%s:%s:%s:%s:%s", e.Partition, service, e.Config.Region, e.Account, resource)
+}
+
+// NewProvider is the stack's only AWS provider: region pinned from the
+// configuration and the common tags applied to every taggable resource.
+func NewProvider(ctx *pulumi.Context, cfg Config) (*aws.Provider, error) {
+	tags := pulumi.StringMap{}
+	for k, v := range cfg.CommonTags() {
+		tags[k] = pulumi.String(v)
+	}
+	return aws.NewProvider(ctx, "aws", &aws.ProviderArgs{
+		Region:      pulumi.String(cfg.Region),
+		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: tags},
+	})
+}

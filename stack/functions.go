@@ -1,0 +1,184 @@
+package stack
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// FunctionDeps are the resources the functions' permissions name.
+type FunctionDeps struct {
+	Data          *Data
+	Storage       *Storage
+	Notifications *Notifications
+}
+
+// Function is one Lambda function with its own role, log group and code
+// object.
+type Function struct {
+	pulumi.ResourceState
+	Spec     FunctionSpec
+	Role     *iam.Role
+	LogGroup *cloudwatch.LogGroup
+	Function *lambda.Function
+	// CodeKey is the artifacts-bucket key of the deployed zip.
+	CodeKey string
+}
+
+// Runtime is the Lambda runtime of every function: the OS-only runtime for
+// Go binaries named bootstrap (go1.x is deprecated).
+const Runtime = "provided.al2023"
+
+// NewFunction creates a function that can do only what spec needs.
+func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, code Code, deps FunctionDeps, opts ...pulumi.ResourceOption) (*Function, error) {
+	f := &Function{Spec: spec}
+	if err := ctx.RegisterComponentResource("tap:functions:Function", name, f, opts...); err != nil {
+		return nil, err
+	}
+	digest, err := hex.DecodeString(code.SHA256)
+	if err != nil || len(digest) != 32 {
+		return nil, fmt.Errorf("%s: deployment package digest %q is not a SHA-256", spec.Key, code.SHA256)
+	}
+	fnName := env.Names.Name(FunctionName, spec.Component)
+
+	// The log group exists, with retention, before the function can write
+	// to it; otherwise Lambda creates one that keeps logs forever.
+	f.LogGroup, err = cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(LambdaLogGroup(fnName)),
+		RetentionInDays: pulumi.Int(env.Config.LogRetentionDays),
+	}, env.children(f)...)
+	if err != nil {
+		return nil, err
+	}
+
+	f.Role, err = iam.NewRole(ctx, name, &iam.RoleArgs{
+		Name:        pulumi.String(env.Names.Name(RoleName, spec.Component)),
+		Description: pulumi.String("runs the " + fnName + " function"),
+		AssumeRolePolicy: env.Account.ApplyT(func(account string) string {
+			return serviceTrust("lambda.amazonaws.com", account).JSON()
+		}).(pulumi.StringOutput),
+	}, env.children(f)...)
+	if err != nil {
+		return nil, err
+	}
+	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
+		Name:   pulumi.String(env.Names.Name(PolicyName, spec.Component)),
+		Role:   f.Role.ID(),
+		Policy: functionPolicy(spec, f.LogGroup, deps),
+	}, env.children(f)...)
+	if err != nil {
+		return nil, err
+	}
+
+	f.CodeKey = fmt.Sprintf("lambda/%s/%s.zip", spec.Component, code.SHA256)
+	dependsOn := []pulumi.Resource{policy, f.LogGroup}
+	dependsOn = append(dependsOn, deps.Storage.Artifacts.ready...)
+	if code.Path != "" {
+		// Content-addressed and retained: an object that leaves the program
+		// stays in the bucket, so a rollback can point back at it.
+		object, err := s3.NewBucketObjectv2(ctx, name+"-code", &s3.BucketObjectv2Args{
+			Bucket:      deps.Storage.Artifacts.Bucket.ID(),
+			Key:         pulumi.String(f.CodeKey),
+			Source:      pulumi.NewFileAsset(code.Path),
+			ContentType: pulumi.String("application/zip"),
+		}, env.children(f, pulumi.RetainOnDelete(true))...)
+		if err != nil {
+			return nil, err
+		}
+		dependsOn = append(dependsOn, object)
+	}
+
+	args := &lambda.FunctionArgs{
+		Name:          pulumi.String(fnName),
+		Description:   pulumi.String(spec.Description),
+		Role:          f.Role.Arn,
+		Runtime:       pulumi.String(Runtime),
+		Architectures: pulumi.StringArray{pulumi.String("arm64")},
+		Handler:       pulumi.String("bootstrap"),
+		S3Bucket:      deps.Storage.Artifacts.Bucket.Bucket,
+		S3Key:         pulumi.String(f.CodeKey),
+		// Lambda compares this with the zip it fetched; it is also what
+		// makes a new zip a visible change in the preview.
+		SourceCodeHash: pulumi.String(base64.StdEncoding.EncodeToString(digest)),
+		MemorySize:     pulumi.Int(env.Config.LambdaMemoryMB),
+		Timeout:        pulumi.Int(env.Config.LambdaTimeoutSeconds),
+		Environment: &lambda.FunctionEnvironmentArgs{Variables: pulumi.StringMap{
+			"TABLE_NAME":  deps.Data.Table.Name,
+			"TOPIC_ARN":   deps.Notifications.Topic.Arn,
+			"ENVIRONMENT": pulumi.String(env.Config.Environment),
+		}},
+		DeadLetterConfig: &lambda.FunctionDeadLetterConfigArgs{TargetArn: deps.Notifications.DeadLetterQueue.Arn},
+		LoggingConfig: &lambda.FunctionLoggingConfigArgs{
+			LogFormat: pulumi.String("JSON"),
+			LogGroup:  f.LogGroup.Name,
+		},
+		TracingConfig: &lambda.FunctionTracingConfigArgs{Mode: pulumi.String("PassThrough")},
+	}
+	if env.Config.ReservedConcurrency > 0 {
+		args.ReservedConcurrentExecutions = pulumi.Int(env.Config.ReservedConcurrency)
+	}
+	f.Function, err = lambda.NewFunction(ctx, name, args, env.children(f, pulumi.DependsOn(dependsOn))...)
+	if err != nil {
+		return nil, err
+	}
+	return f, ctx.RegisterResourceOutputs(f, pulumi.Map{"name": f.Function.Name, "arn": f.Function.Arn, "logGroup": f.LogGroup.Name})
+}
+
+// functionPolicy lists only the actions each function performs, on the ARNs
+// it touches.
+func functionPolicy(spec FunctionSpec, logs *cloudwatch.LogGroup, d FunctionDeps) pulumi.StringOutput {
+	table := d.Data.Table.Arn
+	return documentOutput(func(a []string) PolicyDocument {
+		logGroup, tableArn, streamArn, filesArn, topicArn, keyArn, dlqArn := a[0], a[1], a[2], a[3], a[4], a[5], a[6]
+		statements := []Statement{
+			Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, logGroup+":*"),
+			Allow("DeadLetter", []string{"sqs:SendMessage"}, dlqArn),
+		}
+		publish := []Statement{
+			Allow("PublishChanges", []string{"sns:Publish"}, topicArn),
+			Allow("UseTopicKey", []string{"kms:GenerateDataKey", "kms:Decrypt"}, keyArn),
+		}
+		switch spec.Key {
+		case APIHandler.Key:
+			statements = append(statements, Allow("Items",
+				[]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan"},
+				tableArn, tableArn+"/index/*"))
+		case FileProcessor.Key:
+			statements = append(statements,
+				Allow("RecordFiles", []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"}, tableArn),
+				Allow("ReadUploads", []string{"s3:GetObject"}, filesArn+"/*"))
+			statements = append(statements, publish...)
+		case StreamProcessor.Key:
+			statements = append(statements, Allow("ReadStream",
+				[]string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
+				streamArn))
+			statements = append(statements, publish...)
+		}
+		return PolicyDocument{Statement: statements}
+	}, logs.Arn, table, d.Data.Table.StreamArn, d.Storage.Files.Bucket.Arn, d.Notifications.Topic.Arn, d.Notifications.Key.Arn, d.Notifications.DeadLetterQueue.Arn)
+}
+
+// SubscribeToStream feeds the table's change stream to the function, one bad
+// record failing alone (ReportBatchItemFailures) and exhausted batches going
+// to the dead-letter queue.
+func (f *Function) SubscribeToStream(ctx *pulumi.Context, env Env, data *Data, n *Notifications) error {
+	_, err := lambda.NewEventSourceMapping(ctx, f.Spec.Component+"-stream", &lambda.EventSourceMappingArgs{
+		EventSourceArn:             data.Table.StreamArn,
+		FunctionName:               f.Function.Arn,
+		StartingPosition:           pulumi.String("LATEST"),
+		BatchSize:                  pulumi.Int(100),
+		MaximumRetryAttempts:       pulumi.Int(5),
+		BisectBatchOnFunctionError: pulumi.Bool(true),
+		FunctionResponseTypes:      pulumi.StringArray{pulumi.String("ReportBatchItemFailures")},
+		DestinationConfig: &lambda.EventSourceMappingDestinationConfigArgs{
+			OnFailure: &lambda.EventSourceMappingDestinationConfigOnFailureArgs{DestinationArn: n.DeadLetterQueue.Arn},
+		},
+	}, env.children(f)...)
+	return err
+}

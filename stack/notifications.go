@@ -1,0 +1,108 @@
+package stack
+
+import (
+	"encoding/json"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Notifications is the alert topic (KMS-encrypted), its optional e-mail
+// subscription, and the dead-letter queue for failed Lambda events.
+type Notifications struct {
+	pulumi.ResourceState
+	Key             *kms.Key
+	Topic           *sns.Topic
+	DeadLetterQueue *sqs.Queue
+}
+
+// NewNotifications creates the topic with a customer-managed key: the AWS
+// managed aws/sns key cannot be used by CloudWatch alarms, so an encrypted
+// topic with it would silently drop every alarm.
+func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.ResourceOption) (*Notifications, error) {
+	n := &Notifications{}
+	if err := ctx.RegisterComponentResource("tap:notifications:Notifications", name, n, opts...); err != nil {
+		return nil, err
+	}
+	var err error
+	n.Key, err = kms.NewKey(ctx, "alerts", &kms.KeyArgs{
+		Description:       pulumi.String("encrypts the " + env.Names.Name(TopicName, "alerts") + " topic"),
+		EnableKeyRotation: pulumi.Bool(true),
+		Policy: pulumi.All(env.Partition, env.Account).ApplyT(func(v []any) string {
+			root := "arn:" + v[0].(string) + ":iam::" + v[1].(string) + ":root"
+			return keyPolicy(root, v[1].(string))
+		}).(pulumi.StringOutput),
+	}, env.children(n)...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err = kms.NewAlias(ctx, "alerts", &kms.AliasArgs{
+		Name:        pulumi.String("alias/" + env.Names.Name(KeyAliasName, "alerts")),
+		TargetKeyId: n.Key.KeyId,
+	}, env.children(n)...); err != nil {
+		return nil, err
+	}
+	n.Topic, err = sns.NewTopic(ctx, "alerts", &sns.TopicArgs{
+		Name:           pulumi.String(env.Names.Name(TopicName, "alerts")),
+		KmsMasterKeyId: n.Key.Arn,
+	}, env.children(n)...)
+	if err != nil {
+		return nil, err
+	}
+	_, err = sns.NewTopicPolicy(ctx, "alerts", &sns.TopicPolicyArgs{
+		Arn: n.Topic.Arn,
+		Policy: documentOutput(func(arns []string) PolicyDocument {
+			return PolicyDocument{Statement: []Statement{{
+				Sid:       "CloudWatchAlarmsPublish",
+				Effect:    "Allow",
+				Principal: map[string]any{"Service": "cloudwatch.amazonaws.com"},
+				Action:    []string{"sns:Publish"},
+				Resource:  []string{arns[0]},
+				Condition: map[string]map[string]string{"StringEquals": {"aws:SourceAccount": arns[1]}},
+			}}}
+		}, n.Topic.Arn, env.Account),
+	}, env.children(n)...)
+	if err != nil {
+		return nil, err
+	}
+	if env.Config.AlarmEmail != "" {
+		if _, err = sns.NewTopicSubscription(ctx, "alerts-email", &sns.TopicSubscriptionArgs{
+			Topic:    n.Topic.Arn,
+			Protocol: pulumi.String("email"),
+			Endpoint: pulumi.String(env.Config.AlarmEmail),
+		}, env.children(n)...); err != nil {
+			return nil, err
+		}
+	}
+	n.DeadLetterQueue, err = sqs.NewQueue(ctx, "dlq", &sqs.QueueArgs{
+		Name:                    pulumi.String(env.Names.Name(QueueName, "dlq")),
+		MessageRetentionSeconds: pulumi.Int(14 * 24 * 3600),
+		SqsManagedSseEnabled:    pulumi.Bool(true),
+	}, env.children(n)...)
+	if err != nil {
+		return nil, err
+	}
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{"topicArn": n.Topic.Arn, "deadLetterQueueArn": n.DeadLetterQueue.Arn})
+}
+
+// keyPolicy keeps the account in control of the key (so IAM policies can
+// grant its use) and lets CloudWatch encrypt alarm notifications with it.
+func keyPolicy(rootArn, account string) string {
+	doc := map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{
+			{"Sid": "AccountAdministers", "Effect": "Allow", "Principal": map[string]any{"AWS": rootArn}, "Action": "kms:*", "Resource": "*"},
+			{
+				"Sid": "CloudWatchAlarmsEncrypt", "Effect": "Allow",
+				"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+				"Action":    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
+				"Resource":  "*",
+				"Condition": map[string]any{"StringEquals": map[string]string{"aws:SourceAccount": account}},
+			},
+		},
+	}
+	b, _ := json.Marshal(doc)
+	return string(b)
+}

@@ -1,0 +1,170 @@
+package stack_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/graph"
+	"github.com/org/tap-deploy/internal/policy"
+	"github.com/org/tap-deploy/stack"
+	"github.com/org/tap-deploy/stack/stacktest"
+)
+
+func collect(t *testing.T, cfg stack.Config) *graph.Graph {
+	t.Helper()
+	g, err := graph.Collect(stack.Program(cfg, stacktest.Artifacts(t, "a")), "tap", "dev", cfg.Region)
+	require.NoError(t, err)
+	return g
+}
+
+func TestProgram_EveryAWSResourceUsesTheExplicitProvider(t *testing.T) {
+	g := collect(t, stacktest.Config(t, nil))
+	providers := g.OfType("pulumi:providers:aws")
+	require.Len(t, providers, 1)
+	p := providers[0]
+	assert.Equal(t, "eu-west-1", p.Inputs["region"])
+	assert.Equal(t, map[string]any{"project": "tap", "environment": "dev", "managed-by": "tap-deploy"}, p.Inputs["defaultTags"].(map[string]any)["tags"])
+
+	aws := 0
+	for _, r := range g.Resources {
+		if !r.Custom || !strings.HasPrefix(r.Type, "aws:") {
+			continue
+		}
+		aws++
+		assert.Equal(t, p.URN, r.ProviderURN(), "%s %s", r.Type, r.Name)
+		assert.NotEmpty(t, r.Parent, "%s %s has no parent component", r.Type, r.Name)
+		assert.NotContains(t, r.Parent, "pulumi:pulumi:Stack", "%s %s sits outside the components", r.Type, r.Name)
+	}
+	assert.Greater(t, aws, 50)
+}
+
+func TestProgram_NoNetworkResources(t *testing.T) {
+	g := collect(t, stacktest.Config(t, nil))
+	for _, r := range g.Resources {
+		assert.False(t, strings.HasPrefix(r.Type, "aws:ec2/"), "serverless stack must not create %s", r.Type)
+		assert.NotContains(t, r.Inputs, "availabilityZone")
+		assert.NotContains(t, r.Inputs, "vpcConfig")
+	}
+}
+
+func TestProgram_PassesEveryPolicyRule(t *testing.T) {
+	cfg := stacktest.Config(t, map[string]string{"reservedConcurrency": "10"})
+	rep := policy.Evaluate(collect(t, cfg), policy.Settings{RequiredTags: []string{"project", "environment", "managed-by"}})
+	assert.Empty(t, rep.Violations, "violations:\n%v", rep.Violations)
+	assert.Equal(t, len(policy.Rules), rep.Rules)
+}
+
+func TestProgram_DefaultsOnlyRaiseTheReservedConcurrencyAdvisory(t *testing.T) {
+	rep := policy.Evaluate(collect(t, stacktest.Config(t, nil)), policy.Settings{RequiredTags: []string{"project"}})
+	assert.Empty(t, rep.Mandatory())
+	for _, v := range rep.Advisory() {
+		assert.Equal(t, "CKV_AWS_115", v.RuleID)
+	}
+	assert.Len(t, rep.Advisory(), 3)
+}
+
+func TestProgram_PoliciesNameOnlyScopedActionsAndResources(t *testing.T) {
+	g := collect(t, stacktest.Config(t, nil))
+	policies := g.OfType("aws:iam/rolePolicy:RolePolicy")
+	require.Len(t, policies, 4, "one per function and one for API Gateway logging")
+	for _, p := range policies {
+		var doc stack.PolicyDocument
+		require.NoError(t, json.Unmarshal([]byte(p.Inputs["policy"].(string)), &doc))
+		for _, s := range doc.Statement {
+			for _, a := range s.Action {
+				assert.NotContains(t, a, "*", "%s: %s", p.Name, a)
+			}
+			for _, r := range s.Resource {
+				assert.NotEqual(t, "*", r, "%s", p.Name)
+				assert.True(t, strings.HasPrefix(r, "arn:aws:"), "%s: %s", p.Name, r)
+			}
+		}
+	}
+}
+
+func TestProgram_AlarmsNotifyTheTopic(t *testing.T) {
+	g := collect(t, stacktest.Config(t, nil))
+	topic := g.OfType("aws:sns/topic:Topic")[0]
+	topicArn := "arn:aws:sns:eu-west-1:123456789012:" + topic.Inputs["name"].(string)
+	alarms := g.OfType("aws:cloudwatch/metricAlarm:MetricAlarm")
+	assert.Len(t, alarms, 8, "error rate and throttles per function, API 5xx and latency")
+	for _, a := range alarms {
+		assert.Equal(t, []any{topicArn}, a.Inputs["alarmActions"], a.Name)
+		assert.Equal(t, []any{topicArn}, a.Inputs["okActions"], a.Name)
+	}
+	errorRate := findByName(t, alarms, "api-handler-error-rate")
+	queries := errorRate.Inputs["metricQueries"].([]any)
+	require.Len(t, queries, 3)
+	assert.Equal(t, "IF(invocations > 0, 100 * errors / invocations, 0)", queries[2].(map[string]any)["expression"])
+	assert.EqualValues(t, 5, errorRate.Inputs["threshold"])
+}
+
+func TestProgram_FunctionsRunOnProvidedAL2023WithOwnRoleAndLogGroup(t *testing.T) {
+	g := collect(t, stacktest.Config(t, map[string]string{"lambdaMemoryMb": "512", "logRetentionDays": "30"}))
+	fns := g.OfType("aws:lambda/function:Function")
+	require.Len(t, fns, 3)
+	roles := map[any]bool{}
+	for _, f := range fns {
+		assert.Equal(t, "provided.al2023", f.Inputs["runtime"])
+		assert.Equal(t, []any{"arm64"}, f.Inputs["architectures"])
+		assert.EqualValues(t, 512, f.Inputs["memorySize"])
+		roles[f.Inputs["role"]] = true
+		assert.Regexp(t, `^lambda/[a-z-]+/[0-9a-f]{64}\.zip$`, f.Inputs["s3Key"])
+	}
+	assert.Len(t, roles, 3, "each function has its own role")
+	for _, lg := range g.OfType("aws:cloudwatch/logGroup:LogGroup") {
+		assert.EqualValues(t, 30, lg.Inputs["retentionInDays"], lg.Name)
+	}
+	esm := g.OfType("aws:lambda/eventSourceMapping:EventSourceMapping")
+	require.Len(t, esm, 1)
+	assert.Equal(t, []any{"ReportBatchItemFailures"}, esm[0].Inputs["functionResponseTypes"])
+}
+
+func TestProgram_StageThrottlesFromConfig(t *testing.T) {
+	g := collect(t, stacktest.Config(t, map[string]string{"apiThrottleRate": "25", "apiThrottleBurst": "40"}))
+	ms := g.OfType("aws:apigateway/methodSettings:MethodSettings")
+	require.Len(t, ms, 1)
+	settings := ms[0].Inputs["settings"].(map[string]any)
+	assert.EqualValues(t, 25, settings["throttlingRateLimit"])
+	assert.EqualValues(t, 40, settings["throttlingBurstLimit"])
+	assert.Equal(t, false, settings["dataTraceEnabled"])
+}
+
+func TestProgram_LongNamesStayWithinLimits(t *testing.T) {
+	cfg, err := stack.NewConfig(stack.Base{Project: "a-very-long-project-name-xyz", Environment: "production-europe", Region: "ap-southeast-2"},
+		map[string]string{"environmentSuffix": "blue-green-canary-01"})
+	require.NoError(t, err)
+	g, err := graph.Collect(stack.Program(cfg, stacktest.Artifacts(t, "a")), "tap", "dev", cfg.Region)
+	require.NoError(t, err)
+	rep := policy.Evaluate(g, policy.Settings{})
+	for _, v := range rep.Violations {
+		assert.NotEqual(t, "TAP_NAMES", v.RuleID, v.String())
+	}
+	for _, f := range g.OfType("aws:lambda/function:Function") {
+		assert.LessOrEqual(t, len(f.Inputs["name"].(string)), 64)
+	}
+	for _, b := range g.OfType("aws:s3/bucketV2:BucketV2") {
+		assert.LessOrEqual(t, len(b.Inputs["bucket"].(string)), 63)
+	}
+}
+
+func TestProgram_RefusesMissingArtifacts(t *testing.T) {
+	_, err := graph.Collect(stack.Program(stacktest.Config(t, nil), stack.Artifacts{}), "tap", "dev", "eu-west-1")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "built without the Lambda artifacts")
+}
+
+func findByName(t *testing.T, rs []graph.Resource, name string) graph.Resource {
+	t.Helper()
+	for _, r := range rs {
+		if r.Name == name {
+			return r
+		}
+	}
+	t.Fatalf("no resource named %s", name)
+	return graph.Resource{}
+}
