@@ -127,4 +127,3 @@ func PlannedNames(c Config) []PlannedName {
 	}
 	return names
 }
-
