@@ -71,9 +71,9 @@ const rolePolicy = "aws:iam/rolePolicy:RolePolicy"
 
 func TestRules_EachRuleFailsOnABrokenGraphAndPassesOnTheStack(t *testing.T) {
 	tests := []struct {
-		rule  string
+		rule   string
 		break_ func([]graph.Resource) []graph.Resource
-		want  string
+		want   string
 	}{
 		{"CKV_AWS_62", first(rolePolicy, "", setPolicy(policyDoc(map[string]any{"Effect": "Allow", "Action": "*", "Resource": "*"}))), "full admin"},
 		{"CKV_AWS_63", first(rolePolicy, "", setPolicy(policyDoc(map[string]any{"Effect": "Allow", "Action": []string{"s3:*"}, "Resource": "arn:aws:s3:::b/*"}))), `"s3:*" use a wildcard`},

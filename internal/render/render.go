@@ -1,0 +1,427 @@
+// Package render turns a plan.Result into the markdown of the PR comment and
+// the job summary. It is pure: same input, same bytes, golden-tested.
+package render
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/org/tap-deploy/internal/plan"
+)
+
+// CommentLimit is GitHub's limit on an issue comment body.
+const CommentLimit = 65536
+
+// SummaryLimit is GitHub's limit on a step's job summary.
+const SummaryLimit = 1 << 20
+
+// Meta says what the result is about.
+type Meta struct {
+	Title       string // "Preview", "Deploy", "Drift check", "Validation"
+	Project     string
+	Stack       string
+	Environment string
+	Region      string
+	SHA         string
+	RunURL      string
+	// Marker is a hidden line that identifies the comment; it is placed
+	// first so it survives any truncation.
+	Marker string
+	// Note is a line shown under the heading (e.g. why only validation ran).
+	Note string
+	// Footer is the last line (a timestamp in real runs).
+	Footer string
+}
+
+// Markdown renders res within limit bytes. Heading, counts and warnings are
+// always kept; per-resource details are added until the budget ends, then a
+// line says where the full preview is.
+func Markdown(m Meta, res plan.Result, limit int) string {
+	var head strings.Builder
+	if m.Marker != "" {
+		head.WriteString(m.Marker + "\n")
+	}
+	head.WriteString(heading(m, res))
+	head.WriteString(context(m))
+	if m.Note != "" {
+		head.WriteString("\n> " + inline(m.Note) + "\n")
+	}
+	if res.Error != "" {
+		head.WriteString("\n**What failed**\n\n" + fence(res.Error) + "\n")
+		if failed := res.Failed(); len(failed) > 0 {
+			head.WriteString("\n| Resource | Type | Error |\n|---|---|---|\n")
+			for _, s := range failed {
+				head.WriteString(fmt.Sprintf("| %s | %s | %s |\n", code(s.Name), code(shortType(s.Type)), cell(firstLine(s.Error))))
+			}
+		}
+	}
+	if res.Destructive() {
+		head.WriteString(fmt.Sprintf("\n> [!WARNING]\n> **%s.** Check for data loss before merging.\n", destructiveSummary(res)))
+	}
+	head.WriteString("\n" + countsTable(res))
+	if mandatory := countLevel(res.Findings, "mandatory"); mandatory > 0 {
+		head.WriteString(fmt.Sprintf("\n> [!CAUTION]\n> **%d mandatory policy violation(s)** block this change.\n", mandatory))
+	}
+
+	footer := "\n---\n<sub>" + inline(m.Footer) + "</sub>\n"
+	if m.Footer == "" {
+		footer = ""
+	}
+	truncated := "\n> [!NOTE]\n> Truncated to fit GitHub's comment limit — the full preview is in the job summary" + runLink(m.RunURL) + ".\n"
+
+	b := &budget{limit: limit - len(footer) - len(truncated)}
+	b.add(head.String())
+	b.section(findingsSection(res.Findings))
+	for _, op := range plan.ChangingOps {
+		b.section(stepsSection(op, res.ByOp(op)))
+	}
+	b.section(diagnosticsSection(res.Diagnostics))
+	b.section(outputsSection(res.Outputs))
+	out := b.String()
+	if b.cut {
+		out += truncated
+	}
+	return out + footer
+}
+
+// budget collects blocks while they fit.
+type budget struct {
+	strings.Builder
+	limit int
+	cut   bool
+}
+
+func (b *budget) add(s string) bool {
+	if b.cut || b.Len()+len(s) > b.limit {
+		b.cut = true
+		return false
+	}
+	b.WriteString(s)
+	return true
+}
+
+// section adds a section's opening, as many rows as fit, and its closing;
+// rows are never split, so no table, fence or character is cut in half.
+func (b *budget) section(s section) {
+	if len(s.rows) == 0 || b.cut {
+		return
+	}
+	if b.Len()+len(s.open)+len(s.close) > b.limit {
+		b.cut = true
+		return
+	}
+	b.WriteString(s.open)
+	for i, row := range s.rows {
+		if b.Len()+len(row)+len(s.close) > b.limit {
+			b.cut = true
+			b.WriteString(fmt.Sprintf("| … %d more | | |\n", len(s.rows)-i))
+			break
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(s.close)
+}
+
+type section struct {
+	open  string
+	rows  []string
+	close string
+}
+
+func heading(m Meta, res plan.Result) string {
+	icon, status := "✅", "no changes"
+	switch {
+	case res.Error != "":
+		icon, status = "❌", "failed"
+	case countLevel(res.Findings, "mandatory") > 0:
+		icon, status = "⛔", "blocked by policy"
+	case res.HasChanges():
+		icon, status = "📝", changeSummary(res)
+		if res.Kind == plan.KindUpdate {
+			status = "deployed: " + status
+		}
+	}
+	if res.Kind == plan.KindRefresh && res.Error == "" {
+		icon, status = "✅", "no drift"
+		if res.HasChanges() {
+			icon, status = "⚠️", "drift found: "+changeSummary(res)
+		}
+	}
+	return fmt.Sprintf("### %s %s of `%s` / `%s`: %s\n", icon, m.Title, inlineCode(m.Project), inlineCode(m.Stack), status)
+}
+
+func context(m Meta) string {
+	parts := []string{fmt.Sprintf("**Environment** `%s`", inlineCode(m.Environment)), fmt.Sprintf("**Region** `%s`", inlineCode(m.Region))}
+	if m.SHA != "" {
+		parts = append(parts, fmt.Sprintf("**Commit** `%s`", inlineCode(short(m.SHA))))
+	}
+	if m.RunURL != "" {
+		parts = append(parts, fmt.Sprintf("[workflow run](%s)", m.RunURL))
+	}
+	return "\n" + strings.Join(parts, " · ") + "\n"
+}
+
+func runLink(url string) string {
+	if url == "" {
+		return ""
+	}
+	return " of the [workflow run](" + url + ")"
+}
+
+var opLabels = map[plan.Op]string{
+	plan.OpCreate: "Create", plan.OpUpdate: "Update", plan.OpReplace: "Replace", plan.OpDelete: "Delete", plan.OpSame: "Unchanged",
+}
+
+func countsTable(res plan.Result) string {
+	ops := []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpReplace, plan.OpDelete, plan.OpSame}
+	var h, sep, v []string
+	for _, op := range ops {
+		h = append(h, opLabels[op])
+		sep = append(sep, "---:")
+		v = append(v, fmt.Sprint(res.Counts[op]))
+	}
+	return "| " + strings.Join(h, " | ") + " |\n|" + strings.Join(sep, "|") + "|\n| " + strings.Join(v, " | ") + " |\n"
+}
+
+func changeSummary(res plan.Result) string {
+	var parts []string
+	for _, op := range []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpReplace, plan.OpDelete} {
+		if n := res.Counts[op]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d to %s", n, op))
+		}
+	}
+	if res.Kind == plan.KindUpdate {
+		parts = parts[:0]
+		for _, op := range []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpReplace, plan.OpDelete} {
+			if n := res.Counts[op]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, pastTense[op]))
+			}
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+var pastTense = map[plan.Op]string{plan.OpCreate: "created", plan.OpUpdate: "updated", plan.OpReplace: "replaced", plan.OpDelete: "deleted"}
+
+func destructiveSummary(res plan.Result) string {
+	var parts []string
+	if n := res.Counts[plan.OpReplace]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d resource(s) will be replaced", n))
+	}
+	if n := res.Counts[plan.OpDelete]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d resource(s) will be deleted", n))
+	}
+	return strings.Join(parts, " and ")
+}
+
+func findingsSection(fs []plan.Finding) section {
+	if len(fs) == 0 {
+		return section{}
+	}
+	sorted := append([]plan.Finding(nil), fs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Level == "mandatory" && sorted[j].Level != "mandatory" })
+	s := section{
+		open:  "\n#### Policy\n\n| Rule | Level | Resource | What to change |\n|---|---|---|---|\n",
+		close: "",
+	}
+	for _, f := range sorted {
+		level := f.Level
+		if level == "mandatory" {
+			level = "**mandatory**"
+		}
+		s.rows = append(s.rows, fmt.Sprintf("| %s | %s | %s | %s |\n", code(f.RuleID), level, code(f.Resource), cell(f.Message)))
+	}
+	return s
+}
+
+func stepsSection(op plan.Op, steps []plan.Step) section {
+	if len(steps) == 0 {
+		return section{}
+	}
+	open := ""
+	if op == plan.OpDelete || op == plan.OpReplace {
+		open = " open"
+	}
+	s := section{
+		open:  fmt.Sprintf("\n<details%s><summary><b>%s (%d)</b></summary>\n\n| Resource | Type | Changed properties |\n|---|---|---|\n", open, opLabels[op], len(steps)),
+		close: "\n</details>\n",
+	}
+	for _, st := range steps {
+		s.rows = append(s.rows, fmt.Sprintf("| %s | %s | %s |\n", code(st.Name), code(shortType(st.Type)), properties(st)))
+	}
+	return s
+}
+
+func properties(st plan.Step) string {
+	if len(st.Changed) == 0 && len(st.ReplaceReasons) == 0 {
+		return ""
+	}
+	replace := map[string]bool{}
+	for _, k := range st.ReplaceReasons {
+		replace[k] = true
+	}
+	var parts []string
+	const max = 12
+	for i, k := range st.Changed {
+		if i == max {
+			parts = append(parts, fmt.Sprintf("… %d more", len(st.Changed)-max))
+			break
+		}
+		p := code(k)
+		if replace[k] {
+			p += " (forces replacement)"
+		}
+		parts = append(parts, p)
+	}
+	if len(st.Changed) == 0 {
+		for _, k := range st.ReplaceReasons {
+			parts = append(parts, code(k)+" (forces replacement)")
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func diagnosticsSection(ds []plan.Diagnostic) section {
+	var rows []string
+	for _, d := range ds {
+		if d.Severity != "warning" && d.Severity != "error" {
+			continue
+		}
+		rows = append(rows, fmt.Sprintf("\n**%s**%s\n%s", d.Severity, urnLabel(d.URN), fence(d.Message)))
+	}
+	if len(rows) == 0 {
+		return section{}
+	}
+	return section{open: fmt.Sprintf("\n<details><summary><b>Diagnostics (%d)</b></summary>\n", len(rows)), rows: rows, close: "\n</details>\n"}
+}
+
+func urnLabel(urn string) string {
+	if urn == "" {
+		return ""
+	}
+	if i := strings.LastIndex(urn, "::"); i >= 0 {
+		return " on " + code(urn[i+2:])
+	}
+	return ""
+}
+
+func outputsSection(outputs map[string]any) section {
+	if len(outputs) == 0 {
+		return section{}
+	}
+	keys := make([]string, 0, len(outputs))
+	for k := range outputs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	s := section{open: "\n<details><summary><b>Outputs</b></summary>\n\n| Output | Value |\n|---|---|\n", close: "\n</details>\n"}
+	for _, k := range keys {
+		s.rows = append(s.rows, fmt.Sprintf("| %s | %s |\n", code(k), code(fmt.Sprint(outputs[k]))))
+	}
+	return s
+}
+
+func countLevel(fs []plan.Finding, level string) int {
+	n := 0
+	for _, f := range fs {
+		if f.Level == level {
+			n++
+		}
+	}
+	return n
+}
+
+// shortType drops the provider and module prefix that repeats on every row:
+// aws:s3/bucketV2:BucketV2 → s3.BucketV2.
+func shortType(t string) string {
+	parts := strings.Split(t, ":")
+	if len(parts) == 3 {
+		mod := parts[1]
+		if i := strings.Index(mod, "/"); i >= 0 {
+			mod = mod[:i]
+		}
+		if mod == "index" {
+			return parts[0] + "." + parts[2]
+		}
+		return mod + "." + parts[2]
+	}
+	return t
+}
+
+// code renders untrusted text as inline code inside a table cell. Backticks
+// and pipes would end the span or the cell; newlines would end the row.
+func code(s string) string {
+	return "`" + clip(codeEscaper.Replace(s), 200) + "`"
+}
+
+var (
+	codeEscaper       = strings.NewReplacer("`", "'", "|", "\\|", "\n", " ", "\r", " ")
+	inlineCodeEscaper = strings.NewReplacer("`", "'", "\n", " ")
+)
+
+func inlineCode(s string) string { return inlineCodeEscaper.Replace(s) }
+
+// cell renders untrusted text as a table cell: markdown and HTML are
+// escaped so an engine message cannot inject links, images or mentions.
+func cell(s string) string {
+	return clip(escapeMarkdown(strings.Join(strings.Fields(s), " ")), 500)
+}
+
+func inline(s string) string { return escapeMarkdown(strings.Join(strings.Fields(s), " ")) }
+
+var mdEscaper = strings.NewReplacer(
+	"\\", "\\\\", "|", "\\|", "<", "&lt;", ">", "&gt;", "[", "\\[", "]", "\\]",
+	"*", "\\*", "_", "\\_", "`", "\\`", "@", "@\u200b", "!", "\\!",
+)
+
+func escapeMarkdown(s string) string { return mdEscaper.Replace(s) }
+
+// fence puts text in a code block whose fence is longer than any run of
+// backticks inside it, so the text cannot close it.
+func fence(s string) string {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			if run > longest {
+				longest = run
+			}
+		} else {
+			run = 0
+		}
+	}
+	f := strings.Repeat("`", max(3, longest+1))
+	return f + "text\n" + clip(strings.TrimRight(s, "\n"), 4000) + "\n" + f + "\n"
+}
+
+// clip shortens s to at most n bytes without splitting a UTF-8 character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// Duration formats a run's duration for footers.
+func Duration(d time.Duration) string { return d.Round(100 * time.Millisecond).String() }

@@ -1,0 +1,143 @@
+package render_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/render"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var meta = render.Meta{
+	Title: "Preview", Project: "tap", Stack: "dev", Environment: "dev", Region: "eu-west-1",
+	SHA: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", RunURL: "https://github.com/Codertocat/Hello-World/actions/runs/42",
+	Marker: "<!-- tap-deploy:comment repo=Codertocat/Hello-World pr=2 project=tap stack=dev -->",
+	Footer: "tap-deploy · 1.2s",
+}
+
+func step(op plan.Op, typ, name string, changed ...string) plan.Step {
+	return plan.Step{URN: "urn:pulumi:dev::tap::" + typ + "::" + name, Type: typ, Name: name, Op: op, Changed: changed}
+}
+
+func result(steps ...plan.Step) plan.Result {
+	r := plan.Result{Kind: plan.KindPreview, Steps: steps, Counts: map[plan.Op]int{}}
+	for _, s := range steps {
+		r.Counts[s.Op]++
+	}
+	return r
+}
+
+func TestMarkdown_Golden(t *testing.T) {
+	replace := step(plan.OpReplace, "aws:dynamodb/table:Table", "items", "hashKey", "name")
+	replace.ReplaceReasons = []string{"hashKey"}
+	failed := step(plan.OpCreate, "aws:lambda/function:Function", "api-handler")
+	failed.Error = "creating Lambda function: InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda."
+
+	tests := []struct {
+		name string
+		meta render.Meta
+		res  plan.Result
+	}{
+		{"create-only", meta, result(
+			step(plan.OpCreate, "pulumi:providers:aws", "aws"),
+			step(plan.OpCreate, "aws:s3/bucketV2:BucketV2", "files"),
+			step(plan.OpCreate, "aws:dynamodb/table:Table", "items"),
+		)},
+		{"update-replace-delete", meta, result(
+			step(plan.OpUpdate, "aws:lambda/function:Function", "api-handler", "memorySize", "sourceCodeHash"),
+			replace,
+			step(plan.OpDelete, "aws:sqs/queue:Queue", "old-queue"),
+			step(plan.OpSame, "aws:s3/bucketV2:BucketV2", "files"),
+		)},
+		{"no-changes", meta, result(step(plan.OpSame, "aws:s3/bucketV2:BucketV2", "files"), step(plan.OpSame, "aws:dynamodb/table:Table", "items"))},
+		{"failure", meta, func() plan.Result {
+			r := result(step(plan.OpCreate, "aws:s3/bucketV2:BucketV2", "files"), failed)
+			r.Kind = plan.KindUpdate
+			r.Error = "update failed: 1 resource failed\n```injected``` fence"
+			r.Diagnostics = []plan.Diagnostic{{Severity: "error", URN: failed.URN, Message: failed.Error}}
+			return r
+		}()},
+		{"policy-violation", meta, func() plan.Result {
+			r := result(step(plan.OpCreate, "aws:dynamodb/table:Table", "items"))
+			r.Findings = []plan.Finding{
+				{RuleID: "CKV_AWS_115", Level: "advisory", Resource: "api-handler", Message: "no reserved concurrency: set reservedConcurrency in config"},
+				{RuleID: "CKV_AWS_28", Level: "mandatory", Resource: "items", Message: "point-in-time recovery is off: set pointInTimeRecovery.enabled"},
+			}
+			return r
+		}()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := render.Markdown(tt.meta, tt.res, render.CommentLimit)
+			golden(t, tt.name+".md", got)
+		})
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./internal/render -update to create %s", path)
+	assert.Equal(t, string(want), got)
+}
+
+func bigResult(n int) plan.Result {
+	steps := make([]plan.Step, 0, n)
+	for i := 0; i < n; i++ {
+		op := []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpDelete, plan.OpReplace}[i%4]
+		// Multibyte names make sure no cut lands inside a character.
+		steps = append(steps, step(op, "aws:s3/bucketObjectv2:BucketObjectv2", fmt.Sprintf("objet-é-%05d-数据", i), "source", "etag", "contentType"))
+	}
+	return result(steps...)
+}
+
+func TestMarkdown_FiveThousandResourcesStayWithinTheCommentLimit(t *testing.T) {
+	got := render.Markdown(meta, bigResult(5000), render.CommentLimit)
+	assert.LessOrEqual(t, len(got), render.CommentLimit)
+	assert.True(t, utf8.ValidString(got))
+	assert.True(t, strings.HasPrefix(got, meta.Marker), "the marker survives truncation")
+	assert.Contains(t, got, "| 1250 | 1250 | 1250 | 1250 | 0 |", "counts are always there")
+	assert.Contains(t, got, "Truncated to fit GitHub's comment limit")
+	assert.Equal(t, strings.Count(got, "<details"), strings.Count(got, "</details>"), "no section left open")
+	assert.True(t, strings.HasSuffix(got, "<sub>tap-deploy · 1.2s</sub>\n"))
+}
+
+func TestMarkdown_SummaryBudgetHoldsEverything(t *testing.T) {
+	got := render.Markdown(meta, bigResult(5000), render.SummaryLimit)
+	assert.LessOrEqual(t, len(got), render.SummaryLimit)
+	assert.NotContains(t, got, "Truncated")
+	assert.Contains(t, got, "objet-é-04999-数据")
+}
+
+func TestMarkdown_UntrustedTextCannotBreakOut(t *testing.T) {
+	r := result(step(plan.OpCreate, "aws:s3/bucketV2:BucketV2", "evil`|name"))
+	r.Findings = []plan.Finding{{RuleID: "X", Level: "advisory", Resource: "r", Message: "see [click](https://evil) @octocat <img src=x> | cell"}}
+	got := render.Markdown(meta, r, render.CommentLimit)
+	assert.Contains(t, got, "`evil'\\|name`")
+	assert.NotContains(t, got, "[click](https://evil)")
+	assert.NotContains(t, got, "<img")
+	assert.NotContains(t, got, " @octocat")
+}
+
+func BenchmarkMarkdown_5000Resources(b *testing.B) {
+	res := bigResult(5000)
+	b.ReportAllocs()
+	for b.Loop() {
+		render.Markdown(meta, res, render.CommentLimit)
+	}
+}
