@@ -1,0 +1,155 @@
+package comment_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/comment"
+	"github.com/org/tap-deploy/internal/github"
+	"github.com/org/tap-deploy/internal/githubtest"
+)
+
+var target = comment.Target{Owner: "Codertocat", Repo: "Hello-World", Number: 2, Project: "tap", Stack: "dev"}
+
+// instant retries without waiting, recording the waits asked for.
+func instant(waits *[]time.Duration) github.Retry {
+	r := github.DefaultRetry
+	r.Sleep = func(_ context.Context, d time.Duration) error {
+		*waits = append(*waits, d)
+		return nil
+	}
+	return r
+}
+
+func client(t *testing.T, fake *githubtest.Server, waits *[]time.Duration) *github.Client {
+	t.Helper()
+	c, err := github.New(fake.APIURL(), githubtest.Token, instant(waits))
+	require.NoError(t, err)
+	return c
+}
+
+func body(text string) string { return target.Marker() + "\n" + text }
+
+func TestUpsert_CreatesOnceThenUpdates(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	var waits []time.Duration
+	gh := client(t, fake, &waits)
+
+	first, err := comment.Upsert(context.Background(), gh, target, body("one"))
+	require.NoError(t, err)
+	assert.True(t, first.Created)
+	second, err := comment.Upsert(context.Background(), gh, target, body("two"))
+	require.NoError(t, err)
+	assert.False(t, second.Created)
+	assert.Equal(t, first.Comment.ID, second.Comment.ID)
+
+	comments := fake.Comments(2)
+	require.Len(t, comments, 1)
+	assert.Equal(t, body("two"), comments[0].Body)
+}
+
+func TestUpsert_UpdatesExistingAcrossPages(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	for i := 0; i < 230; i++ {
+		fake.AddComment(2, "someone", fmt.Sprintf("chatter %d", i))
+	}
+	ours := fake.AddComment(2, "github-actions[bot]", body("old"))
+	for i := 0; i < 5; i++ {
+		fake.AddComment(2, "someone", "more chatter")
+	}
+	var waits []time.Duration
+	res, err := comment.Upsert(context.Background(), client(t, fake, &waits), target, body("new"))
+	require.NoError(t, err)
+	assert.False(t, res.Created)
+	assert.Equal(t, ours, res.Comment.ID)
+	assert.Equal(t, 3, fake.Calls("GET comments"), "the marker is on page 3 of 100")
+	assert.Equal(t, 0, fake.Calls("POST comments"))
+	assert.Len(t, fake.Comments(2), 236)
+}
+
+func TestUpsert_NeverEditsSomeoneElsesMarkedComment(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	foreign := fake.AddComment(2, "mallory", body("copied marker"))
+	var waits []time.Duration
+	res, err := comment.Upsert(context.Background(), client(t, fake, &waits), target, body("ours"))
+	require.NoError(t, err)
+	assert.True(t, res.Created)
+	assert.NotEqual(t, foreign, res.Comment.ID)
+	assert.Equal(t, body("copied marker"), fake.Comments(2)[0].Body)
+}
+
+func TestUpsert_RateLimitedThenSucceedsWithOneComment(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	fake.Fail(githubtest.Fault{Method: "POST", Status: 429, RetryAfter: "7"})
+	var waits []time.Duration
+	res, err := comment.Upsert(context.Background(), client(t, fake, &waits), target, body("x"))
+	require.NoError(t, err)
+	assert.True(t, res.Created)
+	assert.Len(t, fake.Comments(2), 1)
+	assert.Equal(t, []time.Duration{7 * time.Second}, waits, "Retry-After is honoured")
+}
+
+func TestUpsert_SecondaryRateLimit403WithRetryAfterIsRetried(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	fake.Fail(githubtest.Fault{Method: "GET", Status: 403, RetryAfter: "3", Message: "You have exceeded a secondary rate limit"})
+	var waits []time.Duration
+	_, err := comment.Upsert(context.Background(), client(t, fake, &waits), target, body("x"))
+	require.NoError(t, err)
+	assert.Equal(t, []time.Duration{3 * time.Second}, waits)
+	assert.Len(t, fake.Comments(2), 1)
+}
+
+func TestUpsert_BadGatewayAfterCreateGivesOneComment(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	fake.Fail(githubtest.Fault{Method: "POST", Status: 502, AfterWrite: true})
+	var waits []time.Duration
+	res, err := comment.Upsert(context.Background(), client(t, fake, &waits), target, body("x"))
+	require.NoError(t, err)
+	assert.Len(t, fake.Comments(2), 1, "the lost answer must not lead to a second comment")
+	assert.Equal(t, 1, fake.Calls("POST comments"))
+	assert.Equal(t, fake.Comments(2)[0].ID, res.Comment.ID)
+}
+
+func TestUpsert_ServerErrorsOnReadsAreRetriedWithBackoff(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	fake.Fail(githubtest.Fault{Method: "GET", Status: 503})
+	fake.Fail(githubtest.Fault{Method: "GET", Status: 500})
+	var waits []time.Duration
+	_, err := comment.Upsert(context.Background(), client(t, fake, &waits), target, body("x"))
+	require.NoError(t, err)
+	assert.Equal(t, []time.Duration{time.Second, 2 * time.Second}, waits)
+}
+
+func TestUpsert_ForbiddenNamesTheMissingPermission(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	fake.Fail(githubtest.Fault{Method: "POST", Status: 403, Message: "Resource not accessible by integration"})
+	var waits []time.Duration
+	_, err := comment.Upsert(context.Background(), client(t, fake, &waits), target, body("x"))
+	require.Error(t, err)
+	assert.True(t, github.IsPermission(err))
+	assert.Contains(t, err.Error(), "pull-requests: write")
+	assert.Empty(t, waits, "a refusal is not retried")
+	assert.Equal(t, 1, fake.Calls("POST comments"))
+	assert.Empty(t, fake.Comments(2))
+}
+
+func TestUpsert_RejectsBodyWithoutMarker(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	var waits []time.Duration
+	_, err := comment.Upsert(context.Background(), client(t, fake, &waits), target, "no marker")
+	require.Error(t, err)
+}

@@ -1,0 +1,182 @@
+// Package github is the adapter over the GitHub REST API (go-github v60). It
+// returns the project's own types, retries what is safe to retry, and turns
+// refusals into errors that name the missing permission.
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	gh "github.com/google/go-github/v60/github"
+)
+
+// Comment is an issue or pull request comment.
+type Comment struct {
+	ID     int64
+	Body   string
+	Author string
+	URL    string
+}
+
+// Client talks to one GitHub (github.com or Enterprise) with one token.
+type Client struct {
+	gh *gh.Client
+}
+
+// New returns a client for apiURL (GITHUB_API_URL; empty means
+// https://api.github.com/) authenticated with token.
+func New(apiURL, token string, retry Retry) (*Client, error) {
+	httpClient := &http.Client{Transport: &transport{base: http.DefaultTransport, retry: retry}}
+	c := gh.NewClient(httpClient).WithAuthToken(token)
+	if apiURL != "" {
+		if !strings.HasSuffix(apiURL, "/") {
+			apiURL += "/"
+		}
+		u, err := url.Parse(apiURL)
+		if err != nil {
+			return nil, fmt.Errorf("GITHUB_API_URL %q is not a URL: %w", apiURL, err)
+		}
+		c.BaseURL = u
+	}
+	return &Client{gh: c}, nil
+}
+
+// Viewer is the login the token acts as. The workflow's GITHUB_TOKEN may not
+// read /user; its comments are written by github-actions[bot].
+func (c *Client) Viewer(ctx context.Context) (string, error) {
+	u, resp, err := c.gh.Users.Get(ctx, "")
+	if err != nil {
+		if resp != nil && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusNotFound) {
+			return "github-actions[bot]", nil
+		}
+		return "", classify(err, "read the token's user", "")
+	}
+	return u.GetLogin(), nil
+}
+
+// ListComments returns every comment on an issue or pull request, following
+// the Link header through all pages.
+func (c *Client) ListComments(ctx context.Context, owner, repo string, number int) ([]Comment, error) {
+	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
+	var out []Comment
+	for {
+		page, resp, err := c.gh.Issues.ListComments(ctx, owner, repo, number, opts)
+		if err != nil {
+			return nil, classify(err, fmt.Sprintf("list the comments of #%d", number), "pull-requests: read")
+		}
+		for _, cm := range page {
+			out = append(out, toComment(cm))
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// CreateComment posts a new comment.
+func (c *Client) CreateComment(ctx context.Context, owner, repo string, number int, body string) (Comment, error) {
+	cm, _, err := c.gh.Issues.CreateComment(ctx, owner, repo, number, &gh.IssueComment{Body: gh.String(body)})
+	if err != nil {
+		return Comment{}, classify(err, fmt.Sprintf("comment on #%d", number), "pull-requests: write")
+	}
+	return toComment(cm), nil
+}
+
+// EditComment replaces a comment's body.
+func (c *Client) EditComment(ctx context.Context, owner, repo string, id int64, body string) (Comment, error) {
+	cm, _, err := c.gh.Issues.EditComment(ctx, owner, repo, id, &gh.IssueComment{Body: gh.String(body)})
+	if err != nil {
+		return Comment{}, classify(err, fmt.Sprintf("edit comment %d", id), "pull-requests: write")
+	}
+	return toComment(cm), nil
+}
+
+// PullRequestsForCommit returns the numbers of the pull requests a commit
+// belongs to (for a merge commit: the merged PR).
+func (c *Client) PullRequestsForCommit(ctx context.Context, owner, repo, sha string) ([]int, error) {
+	prs, _, err := c.gh.PullRequests.ListPullRequestsWithCommit(ctx, owner, repo, sha, &gh.ListOptions{PerPage: 20})
+	if err != nil {
+		return nil, classify(err, "find the pull request of commit "+sha, "pull-requests: read")
+	}
+	var out []int
+	for _, pr := range prs {
+		out = append(out, pr.GetNumber())
+	}
+	return out, nil
+}
+
+// CompareCommits says how head relates to base: "ahead", "behind",
+// "identical" or "diverged".
+func (c *Client) CompareCommits(ctx context.Context, owner, repo, base, head string) (string, error) {
+	cmp, _, err := c.gh.Repositories.CompareCommits(ctx, owner, repo, base, head, &gh.ListOptions{PerPage: 1})
+	if err != nil {
+		return "", classify(err, fmt.Sprintf("compare %s with %s", short(base), short(head)), "contents: read")
+	}
+	return cmp.GetStatus(), nil
+}
+
+func toComment(cm *gh.IssueComment) Comment {
+	return Comment{ID: cm.GetID(), Body: cm.GetBody(), Author: cm.GetUser().GetLogin(), URL: cm.GetHTMLURL()}
+}
+
+// classify turns go-github errors into errors a user can act on.
+func classify(err error, op, permission string) error {
+	var er *gh.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		switch code := er.Response.StatusCode; code {
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+			if permission == "" {
+				permission = "contents: read"
+			}
+			return &PermissionError{Status: code, Operation: op, Permission: permission, Message: er.Message}
+		}
+		return &StatusError{Status: er.Response.StatusCode, Operation: op, Message: er.Message}
+	}
+	var rl *gh.RateLimitError
+	if errors.As(err, &rl) {
+		return fmt.Errorf("GitHub's rate limit stopped the request to %s; it resets at %s", op, rl.Rate.Reset.Time.Format("15:04:05 MST"))
+	}
+	return fmt.Errorf("could not %s: %w", op, err)
+}
+
+// StatusError is any other refusal or failure GitHub answered with.
+type StatusError struct {
+	Status    int
+	Operation string
+	Message   string
+}
+
+func (e *StatusError) Error() string {
+	switch e.Status {
+	case http.StatusUnprocessableEntity:
+		return fmt.Sprintf("GitHub rejected the request to %s (HTTP 422: %s)", e.Operation, e.Message)
+	case http.StatusTooManyRequests:
+		return fmt.Sprintf("GitHub kept rate-limiting the request to %s (HTTP 429); try again later", e.Operation)
+	}
+	return fmt.Sprintf("GitHub failed to %s (HTTP %d: %s)", e.Operation, e.Status, e.Message)
+}
+
+// MaybeDone reports whether a failed request may still have been carried
+// out: a server error or a broken connection, where the answer was lost.
+func MaybeDone(err error) bool {
+	if err == nil || IsPermission(err) {
+		return false
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Status >= 500
+	}
+	return true
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

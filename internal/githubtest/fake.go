@@ -1,0 +1,326 @@
+// Package githubtest is a fake GitHub REST API for tests: comments on
+// issues with real Link-header paging, the commit and compare endpoints the
+// deploy path uses, call counts, and injected faults (5xx after the write
+// was done, 429 with Retry-After, 403).
+package githubtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Comment is a stored comment.
+type Comment struct {
+	ID     int64  `json:"id"`
+	Body   string `json:"body"`
+	Author string `json:"author"`
+	Issue  int    `json:"issue"`
+}
+
+// Fault is an injected failure for the next matching request.
+type Fault struct {
+	Method string // "" matches any
+	Path   string // regular expression on the path; "" matches any
+	Status int
+	// RetryAfter sets the Retry-After header (seconds).
+	RetryAfter string
+	// AfterWrite carries the request out, then answers Status anyway (a
+	// lost answer).
+	AfterWrite bool
+	Message    string
+}
+
+// Server is the fake GitHub.
+type Server struct {
+	*httptest.Server
+
+	mu       sync.Mutex
+	comments []Comment
+	nextID   int64
+	faults   []Fault
+	calls    map[string]int
+	// Tokens maps a token to the login it acts as; "github-actions[bot]"
+	// cannot read /user, as with the workflow's GITHUB_TOKEN.
+	Tokens map[string]string
+	// CommitPRs maps a commit SHA to the PRs it belongs to.
+	CommitPRs map[string][]int
+	// Compare maps "base...head" to a status (ahead, behind, identical,
+	// diverged); missing pairs answer 404.
+	Compare map[string]string
+	// PerPage is the page size when the client asks for none.
+	PerPage int
+}
+
+// Token is the default token, acting as github-actions[bot].
+const Token = "ghs_faketoken0123456789"
+
+// New starts a fake GitHub; Close it when done.
+func New() *Server {
+	s := &Server{
+		nextID:    1000,
+		calls:     map[string]int{},
+		Tokens:    map[string]string{Token: "github-actions[bot]"},
+		CommitPRs: map[string][]int{},
+		Compare:   map[string]string{},
+		PerPage:   30,
+	}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// URL is the API base URL to give as GITHUB_API_URL.
+func (s *Server) APIURL() string { return s.Server.URL + "/" }
+
+// AddComment stores a comment as if someone had written it.
+func (s *Server) AddComment(issue int, author, body string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	s.comments = append(s.comments, Comment{ID: s.nextID, Body: body, Author: author, Issue: issue})
+	return s.nextID
+}
+
+// Comments returns the comments of an issue, oldest first.
+func (s *Server) Comments(issue int) []Comment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Comment
+	for _, c := range s.comments {
+		if c.Issue == issue {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Fail queues a fault.
+func (s *Server) Fail(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, f)
+}
+
+// Calls returns how often "METHOD /path-pattern" was called (patterns as in
+// the route table: "POST comments", "PATCH comment", "GET comments").
+func (s *Server) Calls(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[name]
+}
+
+var (
+	issueComments = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$`)
+	oneComment    = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/comments/(\d+)$`)
+	commitPulls   = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/commits/([^/]+)/pulls$`)
+	compare       = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/compare/(.+)$`)
+)
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
+	login, ok := s.Tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+	if !ok {
+		writeError(w, http.StatusUnauthorized, "Bad credentials")
+		return
+	}
+	name := routeName(r.Method, path)
+	s.mu.Lock()
+	s.calls[name]++
+	fault, faulted := s.takeFault(r.Method, path)
+	s.mu.Unlock()
+	if faulted && !fault.AfterWrite {
+		writeFault(w, fault)
+		return
+	}
+	rec := httptest.NewRecorder()
+	s.handle(rec, r, path, login)
+	if faulted {
+		writeFault(w, fault)
+		return
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes()) //nolint:errcheck // test server
+}
+
+func routeName(method, path string) string {
+	switch {
+	case issueComments.MatchString(path):
+		return method + " comments"
+	case oneComment.MatchString(path):
+		return method + " comment"
+	case commitPulls.MatchString(path):
+		return method + " commit pulls"
+	case compare.MatchString(path):
+		return method + " compare"
+	}
+	return method + " " + path
+}
+
+func (s *Server) takeFault(method, path string) (Fault, bool) {
+	for i, f := range s.faults {
+		if (f.Method == "" || f.Method == method) && (f.Path == "" || regexp.MustCompile(f.Path).MatchString(path)) {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			return f, true
+		}
+	}
+	return Fault{}, false
+}
+
+func writeFault(w http.ResponseWriter, f Fault) {
+	if f.RetryAfter != "" {
+		w.Header().Set("Retry-After", f.RetryAfter)
+	}
+	msg := f.Message
+	if msg == "" {
+		msg = http.StatusText(f.Status)
+	}
+	writeError(w, f.Status, msg)
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, path, login string) {
+	switch {
+	case path == "/user" && r.Method == http.MethodGet:
+		if strings.HasSuffix(login, "[bot]") {
+			writeError(w, http.StatusForbidden, "Resource not accessible by integration")
+			return
+		}
+		writeJSON(w, map[string]any{"login": login})
+	case issueComments.MatchString(path):
+		m := issueComments.FindStringSubmatch(path)
+		issue, _ := strconv.Atoi(m[3])
+		switch r.Method {
+		case http.MethodGet:
+			s.listComments(w, r, issue)
+		case http.MethodPost:
+			var in struct{ Body string }
+			if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Body == "" {
+				writeError(w, http.StatusUnprocessableEntity, "Body is required")
+				return
+			}
+			if len(in.Body) > 65536 {
+				writeError(w, http.StatusUnprocessableEntity, "Body is too long (maximum is 65536 characters)")
+				return
+			}
+			id := s.AddComment(issue, login, in.Body)
+			w.WriteHeader(http.StatusCreated)
+			writeJSONBody(w, commentJSON(Comment{ID: id, Body: in.Body, Author: login, Issue: issue}))
+		}
+	case oneComment.MatchString(path) && r.Method == http.MethodPatch:
+		id, _ := strconv.ParseInt(oneComment.FindStringSubmatch(path)[3], 10, 64)
+		var in struct{ Body string }
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			writeError(w, http.StatusUnprocessableEntity, "bad body")
+			return
+		}
+		if len(in.Body) > 65536 {
+			writeError(w, http.StatusUnprocessableEntity, "Body is too long (maximum is 65536 characters)")
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for i := range s.comments {
+			if s.comments[i].ID == id {
+				if s.comments[i].Author != login {
+					writeError(w, http.StatusForbidden, "Resource not accessible by integration")
+					return
+				}
+				s.comments[i].Body = in.Body
+				writeJSON(w, commentJSON(s.comments[i]))
+				return
+			}
+		}
+		writeError(w, http.StatusNotFound, "Not Found")
+	case commitPulls.MatchString(path):
+		sha := commitPulls.FindStringSubmatch(path)[3]
+		s.mu.Lock()
+		prs := s.CommitPRs[sha]
+		s.mu.Unlock()
+		out := []map[string]any{}
+		for _, n := range prs {
+			out = append(out, map[string]any{"number": n, "state": "closed"})
+		}
+		writeJSON(w, out)
+	case compare.MatchString(path):
+		key := compare.FindStringSubmatch(path)[3]
+		s.mu.Lock()
+		status, ok := s.Compare[key]
+		s.mu.Unlock()
+		if !ok {
+			writeError(w, http.StatusNotFound, "Not Found")
+			return
+		}
+		writeJSON(w, map[string]any{"status": status})
+	default:
+		writeError(w, http.StatusNotFound, "Not Found")
+	}
+}
+
+func (s *Server) listComments(w http.ResponseWriter, r *http.Request, issue int) {
+	all := s.Comments(issue)
+	perPage := s.PerPage
+	if n, err := strconv.Atoi(r.URL.Query().Get("per_page")); err == nil && n > 0 {
+		perPage = min(n, 100)
+	}
+	page := 1
+	if n, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && n > 0 {
+		page = n
+	}
+	last := max(1, (len(all)+perPage-1)/perPage)
+	start := min((page-1)*perPage, len(all))
+	end := min(start+perPage, len(all))
+	var links []string
+	link := func(p int, rel string) string {
+		u := *r.URL
+		q := u.Query()
+		q.Set("page", strconv.Itoa(p))
+		q.Set("per_page", strconv.Itoa(perPage))
+		u.RawQuery = q.Encode()
+		return fmt.Sprintf(`<http://%s%s>; rel="%s"`, r.Host, u.String(), rel)
+	}
+	if page < last {
+		links = append(links, link(page+1, "next"), link(last, "last"))
+	}
+	if page > 1 {
+		links = append(links, link(1, "first"), link(page-1, "prev"))
+	}
+	if len(links) > 0 {
+		w.Header().Set("Link", strings.Join(links, ", "))
+	}
+	out := []map[string]any{}
+	for _, c := range all[start:end] {
+		out = append(out, commentJSON(c))
+	}
+	writeJSON(w, out)
+}
+
+func commentJSON(c Comment) map[string]any {
+	return map[string]any{
+		"id": c.ID, "body": c.Body, "user": map[string]any{"login": c.Author},
+		"html_url":   fmt.Sprintf("https://github.com/o/r/pull/%d#issuecomment-%d", c.Issue, c.ID),
+		"created_at": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339),
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	writeJSONBody(w, v)
+}
+
+func writeJSONBody(w http.ResponseWriter, v any) {
+	json.NewEncoder(w).Encode(v) //nolint:errcheck // test server
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	writeJSONBody(w, map[string]any{"message": msg, "documentation_url": "https://docs.github.com/rest"})
+}
