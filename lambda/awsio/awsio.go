@@ -1,0 +1,59 @@
+// Package awsio adapts the AWS SDK clients to the small interfaces the
+// handlers consume, and starts a function with validated configuration.
+package awsio
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+)
+
+// Publisher publishes to one SNS topic.
+type Publisher struct {
+	Client   *sns.Client
+	TopicARN string
+}
+
+// Publish sends one message.
+func (p Publisher) Publish(ctx context.Context, subject, message string) error {
+	_, err := p.Client.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(p.TopicARN), Subject: aws.String(subject), Message: aws.String(message)})
+	return err
+}
+
+// Objects reads S3 object metadata.
+type Objects struct{ Client *s3.Client }
+
+// ContentType returns the object's content type.
+func (o Objects) ContentType(ctx context.Context, bucket, key string) (string, error) {
+	out, err := o.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.ContentType), nil
+}
+
+// Logger is the functions' structured JSON logger.
+func Logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// LoadConfig reads the AWS configuration of the function's environment.
+func LoadConfig(ctx context.Context) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// Fail logs a cold-start failure and exits: Lambda reports the init error.
+func Fail(log *slog.Logger, err error) {
+	log.Error("cold start failed", "error", err.Error())
+	os.Exit(1)
+}
