@@ -13,6 +13,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/org/tap-deploy/internal/graph"
 )
 
 // Op is what happens to a resource, collapsed to what a reviewer cares
@@ -84,6 +86,9 @@ type Result struct {
 	Duration    time.Duration  `json:"duration"`
 	// Error is set when the run failed; the steps say how far it got.
 	Error string `json:"error,omitempty"`
+	// Resources is the goal state's resource graph as the engine saw it,
+	// for the policy rules.
+	Resources []graph.Resource `json:"-"`
 }
 
 // HasChanges reports whether anything would be or was changed.
@@ -135,6 +140,7 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 	// Diagnostics that name a resource are that resource's error when its
 	// operation fails; the engine sends them before ResOpFailedEvent.
 	lastError := map[string]string{}
+	seen := map[string]bool{}
 
 	upsert := func(m apitype.StepEventMetadata) *Step {
 		op := collapse(m.Op)
@@ -167,7 +173,15 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 	for _, e := range evs {
 		switch {
 		case e.ResourcePreEvent != nil:
-			upsert(e.ResourcePreEvent.Metadata)
+			m := e.ResourcePreEvent.Metadata
+			upsert(m)
+			if n := m.New; n != nil && collapse(m.Op) != OpDelete && !seen[n.URN] {
+				seen[n.URN] = true
+				r.Resources = append(r.Resources, graph.Resource{
+					URN: n.URN, Type: n.Type, Name: resource.URN(n.URN).Name(), Custom: n.Custom,
+					Parent: n.Parent, Provider: n.Provider, Inputs: n.Inputs,
+				})
+			}
 		case e.ResOpFailedEvent != nil:
 			if s := upsert(e.ResOpFailedEvent.Metadata); s != nil {
 				s.Error = firstNonEmpty(lastError[s.URN], "the operation failed")

@@ -1,0 +1,204 @@
+// Package actions is the adapter over where a run reports: the GitHub
+// Actions runtime (workflow commands, GITHUB_OUTPUT, the job summary) or a
+// terminal. Every string passes through the run's redactor first.
+package actions
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/org/tap-deploy/internal/redact"
+)
+
+// Runtime is what the run reports through.
+type Runtime interface {
+	Infof(format string, args ...any)
+	Noticef(format string, args ...any)
+	Warningf(format string, args ...any)
+	Errorf(format string, args ...any)
+	// Group folds fn's output under a title.
+	Group(title string, fn func() error) error
+	// Untrusted prints text that may hold workflow commands (engine logs,
+	// PR titles) without any of them being run.
+	Untrusted(text string)
+	// UntrustedWriter is Untrusted as a stream, for engine progress.
+	UntrustedWriter() io.WriteCloser
+	SetOutput(name, value string) error
+	AddSummary(markdown string) error
+	// Mask registers a secret: redacted here and masked by the runner.
+	Mask(secret string)
+	// Print writes a document (the PR comment, a JSON report) to stdout.
+	Print(text string)
+	Local() bool
+}
+
+// GitHub reports through the Actions runtime.
+type GitHub struct {
+	a   *githubactions.Action
+	red *redact.Redactor
+	mu  sync.Mutex
+}
+
+// NewGitHub wraps a go-githubactions Action.
+func NewGitHub(a *githubactions.Action, red *redact.Redactor) *GitHub {
+	return &GitHub{a: a, red: red}
+}
+
+var _ Runtime = (*GitHub)(nil)
+
+func (g *GitHub) Infof(f string, args ...any) { g.a.Infof("%s", g.red.Redact(fmt.Sprintf(f, args...))) }
+func (g *GitHub) Noticef(f string, args ...any) {
+	g.a.Noticef("%s", g.red.Redact(fmt.Sprintf(f, args...)))
+}
+func (g *GitHub) Warningf(f string, args ...any) {
+	g.a.Warningf("%s", g.red.Redact(fmt.Sprintf(f, args...)))
+}
+func (g *GitHub) Errorf(f string, args ...any) {
+	g.a.Errorf("%s", g.red.Redact(fmt.Sprintf(f, args...)))
+}
+func (g *GitHub) Local() bool       { return false }
+func (g *GitHub) Print(text string) { g.Untrusted(text) }
+
+func (g *GitHub) Group(title string, fn func() error) error {
+	g.a.Group(g.red.Redact(title))
+	defer g.a.EndGroup()
+	return fn()
+}
+
+func (g *GitHub) Untrusted(text string) {
+	w := g.UntrustedWriter()
+	io.WriteString(w, text) //nolint:errcheck // stdout
+	w.Close()
+}
+
+func (g *GitHub) UntrustedWriter() io.WriteCloser {
+	token := randomToken()
+	g.a.IssueCommand(&githubactions.Command{Name: "stop-commands", Message: token})
+	return &untrusted{g: g, token: token}
+}
+
+type untrusted struct {
+	g     *GitHub
+	token string
+}
+
+func (u *untrusted) Write(p []byte) (int, error) {
+	u.g.a.Infof("%s", strings.TrimSuffix(u.g.red.Redact(string(p)), "\n"))
+	return len(p), nil
+}
+
+func (u *untrusted) Close() error {
+	u.g.a.IssueCommand(&githubactions.Command{Name: u.token})
+	return nil
+}
+
+// SetOutput writes a step output; the library panics when GITHUB_OUTPUT
+// cannot be written, which becomes an error here.
+func (g *GitHub) SetOutput(name, value string) (err error) {
+	defer recoverInto(&err, "writing output "+name)
+	g.a.SetOutput(name, g.red.Redact(value))
+	return nil
+}
+
+func (g *GitHub) AddSummary(markdown string) (err error) {
+	defer recoverInto(&err, "writing the job summary")
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.a.AddStepSummary(g.red.Redact(markdown))
+	return nil
+}
+
+func (g *GitHub) Mask(secret string) {
+	for _, form := range g.red.Add(secret) {
+		g.a.AddMask(form)
+	}
+}
+
+func recoverInto(err *error, what string) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%s: %v", what, r)
+	}
+}
+
+func randomToken() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// Terminal reports to a terminal: plain lines, outputs as name=value, and
+// the summary kept for Print.
+type Terminal struct {
+	out, err io.Writer
+	red      *redact.Redactor
+	mu       sync.Mutex
+	// Summary collects what a runner would show as the job summary.
+	Summary strings.Builder
+	Outputs map[string]string
+}
+
+// NewTerminal reports to out (documents) and errOut (messages).
+func NewTerminal(out, errOut io.Writer, red *redact.Redactor) *Terminal {
+	return &Terminal{out: out, err: errOut, red: red, Outputs: map[string]string{}}
+}
+
+var _ Runtime = (*Terminal)(nil)
+
+func (t *Terminal) line(prefix, f string, args ...any) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintln(t.err, prefix+t.red.Redact(fmt.Sprintf(f, args...)))
+}
+
+func (t *Terminal) Infof(f string, args ...any)    { t.line("", f, args...) }
+func (t *Terminal) Noticef(f string, args ...any)  { t.line("notice: ", f, args...) }
+func (t *Terminal) Warningf(f string, args ...any) { t.line("warning: ", f, args...) }
+func (t *Terminal) Errorf(f string, args ...any)   { t.line("error: ", f, args...) }
+func (t *Terminal) Local() bool                    { return true }
+
+func (t *Terminal) Group(title string, fn func() error) error {
+	t.line("", "── %s", title)
+	return fn()
+}
+
+func (t *Terminal) Untrusted(text string) { t.line("", "%s", strings.TrimSuffix(text, "\n")) }
+
+func (t *Terminal) UntrustedWriter() io.WriteCloser { return &terminalWriter{t: t} }
+
+type terminalWriter struct{ t *Terminal }
+
+func (w *terminalWriter) Write(p []byte) (int, error) {
+	w.t.Untrusted(string(p))
+	return len(p), nil
+}
+func (w *terminalWriter) Close() error { return nil }
+
+func (t *Terminal) SetOutput(name, value string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.Outputs[name] = t.red.Redact(value)
+	return nil
+}
+
+func (t *Terminal) AddSummary(markdown string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.Summary.WriteString(t.red.Redact(markdown))
+	return nil
+}
+
+func (t *Terminal) Mask(secret string) { t.red.Add(secret) }
+
+func (t *Terminal) Print(text string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintln(t.out, t.red.Redact(strings.TrimSuffix(text, "\n")))
+}

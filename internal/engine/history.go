@@ -1,0 +1,52 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+)
+
+// Update is one entry of the stack history.
+type Update struct {
+	// Version numbers updates from 1, oldest first. diy backends (file://,
+	// s3://) report 0 for every entry; they are numbered here as Pulumi
+	// Cloud numbers them.
+	Version int
+	Kind    string
+	Result  string
+	Message string
+	// Config holds the configuration values the update ran with (secret
+	// values stay encrypted and are left out).
+	Config    map[string]string
+	StartTime string
+}
+
+// Succeeded reports whether the update was a successful `up`.
+func (u Update) Succeeded() bool { return u.Kind == "update" && u.Result == "succeeded" }
+
+// History returns every update, newest first.
+func (s *Stack) History(ctx context.Context) ([]Update, error) {
+	entries, err := s.stack.History(ctx, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("reading the stack history: %w", trimAutoError(err))
+	}
+	out := make([]Update, len(entries))
+	numbered := false
+	for _, e := range entries {
+		if e.Version != 0 {
+			numbered = true
+		}
+	}
+	for i, e := range entries {
+		u := Update{Version: e.Version, Kind: e.Kind, Result: e.Result, Message: e.Message, StartTime: e.StartTime, Config: map[string]string{}}
+		if !numbered {
+			u.Version = len(entries) - i
+		}
+		for k, v := range e.Config {
+			if !v.Secret {
+				u.Config[k] = v.Value
+			}
+		}
+		out[i] = u
+	}
+	return out, nil
+}

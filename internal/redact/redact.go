@@ -1,0 +1,100 @@
+// Package redact removes secrets from text before it reaches a log, a job
+// summary, an output or a PR comment, including their base64 forms.
+package redact
+
+import (
+	"encoding/base64"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Mask replaces every secret.
+const Mask = "***"
+
+// minLength keeps short values (like "true" or "1") from being treated as
+// secrets and blanking out half of a report.
+const minLength = 6
+
+// Redactor holds the secrets of one run.
+type Redactor struct {
+	mu       sync.RWMutex
+	secrets  map[string]bool
+	replacer *strings.Replacer
+}
+
+// New returns an empty redactor.
+func New() *Redactor { return &Redactor{secrets: map[string]bool{}} }
+
+// Add registers a secret and the forms it may take in output: base64 at any
+// of the three byte alignments (inside a longer encoded string too), URL
+// and raw encodings. It returns the forms added, for masking in Actions.
+func (r *Redactor) Add(secret string) []string {
+	secret = strings.TrimSpace(secret)
+	if len(secret) < minLength {
+		return nil
+	}
+	forms := []string{secret}
+	for _, line := range strings.Split(secret, "\n") {
+		if line = strings.TrimSpace(line); len(line) >= minLength && line != secret {
+			forms = append(forms, line)
+		}
+	}
+	forms = append(forms, base64Forms(secret)...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var added []string
+	for _, f := range forms {
+		if !r.secrets[f] {
+			r.secrets[f] = true
+			added = append(added, f)
+		}
+	}
+	r.replacer = nil
+	return added
+}
+
+// base64Forms returns substrings that appear in any base64 encoding of a
+// text containing secret, whatever the secret's offset in that text.
+func base64Forms(secret string) []string {
+	var out []string
+	for offset := 0; offset < 3; offset++ {
+		padded := strings.Repeat("\x00", offset) + secret
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			s := strings.TrimRight(enc.EncodeToString([]byte(padded)), "=")
+			// Drop the characters that also encode the neighbours.
+			start := (offset*8 + 5) / 6
+			end := len(s)
+			if (len(padded)*8)%6 != 0 {
+				end--
+			}
+			if end-start >= minLength {
+				out = append(out, s[start:end])
+			}
+		}
+	}
+	return out
+}
+
+// Redact replaces every registered secret in s.
+func (r *Redactor) Redact(s string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.secrets) == 0 {
+		return s
+	}
+	if r.replacer == nil {
+		keys := make([]string, 0, len(r.secrets))
+		for k := range r.secrets {
+			keys = append(keys, k)
+		}
+		// Longest first, so a secret containing another is masked whole.
+		sort.Slice(keys, func(i, j int) bool { return len(keys[i]) > len(keys[j]) })
+		pairs := make([]string, 0, 2*len(keys))
+		for _, k := range keys {
+			pairs = append(pairs, k, Mask)
+		}
+		r.replacer = strings.NewReplacer(pairs...)
+	}
+	return r.replacer.Replace(s)
+}

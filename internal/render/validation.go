@@ -1,0 +1,71 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/org/tap-deploy/internal/plan"
+)
+
+// Validation is the offline validation's outcome, for the job summary and
+// the PR comment of a run that only validates.
+type Validation struct {
+	Resources int
+	Rules     int
+	Findings  []plan.Finding
+	Disabled  []string
+	Lowered   []string
+	// Problems are configuration errors found before the graph was built.
+	Problems []string
+}
+
+// ValidationMarkdown renders a validation report.
+func ValidationMarkdown(m Meta, v Validation, limit int) string {
+	mandatory := countLevel(v.Findings, "mandatory")
+	var b strings.Builder
+	if m.Marker != "" {
+		b.WriteString(m.Marker + "\n")
+	}
+	icon, status := "✅", fmt.Sprintf("%d resources pass %d rules", v.Resources, v.Rules)
+	switch {
+	case len(v.Problems) > 0:
+		icon, status = "❌", "invalid configuration"
+	case mandatory > 0:
+		icon, status = "⛔", fmt.Sprintf("%d mandatory policy violation(s)", mandatory)
+	case len(v.Findings) > 0:
+		icon, status = "⚠️", fmt.Sprintf("%d advisory finding(s)", len(v.Findings))
+	}
+	fmt.Fprintf(&b, "### %s %s of `%s` / `%s`: %s\n", icon, m.Title, inlineCode(m.Project), inlineCode(m.Stack), status)
+	b.WriteString(context(m))
+	if m.Note != "" {
+		b.WriteString("\n> " + inline(m.Note) + "\n")
+	}
+	if len(v.Problems) > 0 {
+		b.WriteString("\n")
+		for _, p := range v.Problems {
+			b.WriteString("- " + inline(p) + "\n")
+		}
+	}
+	if len(v.Disabled) > 0 {
+		fmt.Fprintf(&b, "\n> [!NOTE]\n> Rules disabled by `policy-overrides`: %s\n", codeList(v.Disabled))
+	}
+	if len(v.Lowered) > 0 {
+		fmt.Fprintf(&b, "\n> [!NOTE]\n> Rules lowered to advisory by `policy-overrides`: %s\n", codeList(v.Lowered))
+	}
+	bud := &budget{limit: limit}
+	bud.add(b.String())
+	bud.section(findingsSection(v.Findings))
+	out := bud.String()
+	if m.Footer != "" {
+		out += "\n---\n<sub>" + inline(m.Footer) + "</sub>\n"
+	}
+	return out
+}
+
+func codeList(items []string) string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = code(s)
+	}
+	return strings.Join(out, ", ")
+}
