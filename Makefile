@@ -9,6 +9,9 @@ AWS_VERSION    := $(shell $(GO) list -m -f '{{.Version}}' github.com/pulumi/pulu
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 ZIPS          := lambda/artifacts/zips
 DEMO          := $(CURDIR)/.tap/demo
+# Not in ./bin: that folder is on PATH, and a plugin there must never shadow
+# the pinned one in PULUMI_HOME.
+SANDBOX       := $(CURDIR)/.tap/sandbox/pulumi-resource-aws
 
 export PATH := $(BIN):$(PATH)
 
@@ -36,7 +39,7 @@ build: lambdas ## build the action binary with the Lambda zips embedded
 
 .PHONY: sandbox
 sandbox: ## build the sandbox cloud (the stand-in aws plugin for tests and demos)
-	$(GO) build -o $(BIN)/pulumi-resource-aws ./test/sandbox/cmd/pulumi-resource-aws
+	$(GO) build -o $(SANDBOX) ./test/sandbox/cmd/pulumi-resource-aws
 
 .PHONY: test-deps
 test-deps: tools ## install what the tests start: the Pulumi CLI and dynalite
@@ -50,7 +53,7 @@ test: test-deps lambdas ## run every test (vet, race detector)
 .PHONY: demo
 demo: tools build sandbox ## preview the stack for a pull request, against a local file backend and the sandbox cloud
 	@rm -rf $(DEMO) && mkdir -p $(DEMO)/pulumi-home/plugins/resource-aws-v$(AWS_VERSION:v%=%)
-	@cp $(BIN)/pulumi-resource-aws $(DEMO)/pulumi-home/plugins/resource-aws-v$(AWS_VERSION:v%=%)/
+	@cp $(SANDBOX) $(DEMO)/pulumi-home/plugins/resource-aws-v$(AWS_VERSION:v%=%)/
 	cd $(DEMO) && \
 	PULUMI_HOME=$(DEMO)/pulumi-home TAP_SANDBOX_STATE=$(DEMO)/sandbox-cloud.json \
 	PULUMI_CONFIG_PASSPHRASE=demo-only GITHUB_EVENT_NAME=pull_request \
@@ -59,4 +62,4 @@ demo: tools build sandbox ## preview the stack for a pull request, against a loc
 
 .PHONY: clean
 clean: ## remove build output and demo state
-	rm -rf $(BIN)/tap-deploy $(BIN)/pulumi-resource-aws .tap $(ZIPS)/*.zip
+	rm -rf $(BIN)/tap-deploy .tap $(ZIPS)/*.zip

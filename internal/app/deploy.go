@@ -15,23 +15,18 @@ import (
 	"github.com/org/tap-deploy/stack"
 )
 
-// LockWait bounds how long a run waits for another update's lock.
-var LockWait = lockWait{Total: 3 * time.Minute, First: 5 * time.Second}
-
-type lockWait struct{ Total, First time.Duration }
-
 // withLockRetry runs op, waiting with backoff while another update holds
 // the stack's lock; it never removes that lock.
 func (r *run) withLockRetry(ctx context.Context, what string, op func() (plan.Result, error)) (plan.Result, error) {
-	deadline := r.Now().Add(LockWait.Total)
-	wait := LockWait.First
+	deadline := r.Now().Add(r.in.LockTimeout)
+	wait := min(5*time.Second, r.in.LockTimeout/4+time.Millisecond)
 	for {
 		res, err := op()
 		if err == nil || !engine.IsLocked(err) {
 			return res, err
 		}
 		if r.Now().Add(wait).After(deadline) {
-			return res, fmt.Errorf("the stack is locked by another update; gave up after %s. The lock stays: it belongs to that update (cancel it with `pulumi cancel` only if it is dead): %w", LockWait.Total, err)
+			return res, fmt.Errorf("the stack is locked by another update; gave up after %s (lock-timeout). The lock stays: it belongs to that update (cancel it with `pulumi cancel` only if it is dead): %w", r.in.LockTimeout, err)
 		}
 		r.Runtime.Warningf("the stack is locked by another update; %s again in %s", what, wait)
 		t := time.NewTimer(wait)

@@ -60,6 +60,9 @@ var quietEnv = map[string]string{
 	"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
 	"PULUMI_SKIP_CONFIRMATIONS":                   "true",
 	"PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK":    "true",
+	// Only the plugins installed in PULUMI_HOME (the pinned ones in the
+	// image) are used, never a stray binary found on PATH.
+	"PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
 }
 
 // Open selects the stack, creating it on first use, with program as its

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Command is what the action does on a run.
@@ -44,13 +45,14 @@ const (
 	NamePolicyOverrides = "policy-overrides"
 	NameFailOnDrift     = "fail-on-drift"
 	NameOutput          = "output"
+	NameLockTimeout     = "lock-timeout"
 )
 
 // Names is every input the action reads.
 var Names = []string{
 	NameCommand, NameEnvironment, NameAWSRegion, NameProjectName, NameStackName,
 	NameBackendURL, NameSecretsProvider, NameGitHubToken, NameCommentOnPR, NameConfig,
-	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput,
+	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput, NameLockTimeout,
 }
 
 // PolicyAction is what a user may do to a policy rule through policy-overrides.
@@ -79,6 +81,8 @@ type Inputs struct {
 	PolicyOverrides map[string]PolicyAction
 	FailOnDrift     bool
 	Output          string
+	// LockTimeout bounds the wait for another update's lock.
+	LockTimeout time.Duration
 }
 
 // Env says where the run happens; it decides defaults that differ between a
@@ -205,6 +209,16 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 	in.Output = strings.ToLower(firstNonEmpty(value(NameOutput), "text"))
 	if in.Output != "text" && in.Output != "json" {
 		problems = append(problems, fmt.Sprintf("%s: %q must be text or json", NameOutput, in.Output))
+	}
+
+	in.LockTimeout = 3 * time.Minute
+	if v := value(NameLockTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 30*time.Minute {
+			problems = append(problems, fmt.Sprintf("%s: %q must be a duration from 0s to 30m (like 90s or 5m)", NameLockTimeout, v))
+		} else {
+			in.LockTimeout = d
+		}
 	}
 
 	if len(problems) > 0 {

@@ -83,6 +83,7 @@ func TestParse_EveryBadInputHasAClearMessage(t *testing.T) {
 		{"policy override", map[string]string{"environment": "dev", "policy-overrides": "CKV_AWS_59=off"}, nil, false, `policy-overrides line 1: "off" must be advisory or disabled`},
 		{"policy override id", map[string]string{"environment": "dev", "policy-overrides": "ckv=advisory"}, nil, false, `policy-overrides line 1: "ckv=advisory" is not RULE_ID`},
 		{"output", map[string]string{"environment": "dev", "output": "yaml"}, nil, false, `output: "yaml" must be text or json`},
+		{"lock timeout", map[string]string{"environment": "dev", "lock-timeout": "2h"}, nil, false, `lock-timeout: "2h" must be a duration from 0s to 30m`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

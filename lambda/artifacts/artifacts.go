@@ -25,13 +25,26 @@ var zips embed.FS
 // ErrMissing means the binary was compiled without the zips.
 var ErrMissing = errors.New("this binary was built without the Lambda artifacts: build it with `make build` (the image does)")
 
-// Load returns the embedded zips as the stack's code, written once to a
-// content-addressed cache folder for the engine to read.
+// EnvDir names a folder of <component>.zip files to deploy instead of the
+// embedded ones: for developing the functions without rebuilding the action.
+const EnvDir = "TAP_LAMBDA_ZIPS_DIR"
+
+// Load returns the embedded zips (or those in $TAP_LAMBDA_ZIPS_DIR) as the
+// stack's code, written once to a content-addressed cache folder for the
+// engine to read.
 func Load() (stack.Artifacts, error) {
+	var source fs.FS = zips
+	prefix := "zips/"
+	if dir := os.Getenv(EnvDir); dir != "" {
+		source, prefix = os.DirFS(dir), ""
+	}
 	out := stack.Artifacts{}
 	dir := filepath.Join(os.TempDir(), "tap-deploy-artifacts")
 	for _, f := range stack.Functions {
-		data, err := fs.ReadFile(zips, "zips/"+f.Component+".zip")
+		data, err := fs.ReadFile(source, prefix+f.Component+".zip")
+		if errors.Is(err, fs.ErrNotExist) && prefix == "" {
+			return nil, fmt.Errorf("%s names %s, which has no %s.zip", EnvDir, os.Getenv(EnvDir), f.Component)
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, ErrMissing
 		}

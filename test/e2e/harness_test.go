@@ -1,0 +1,197 @@
+// Package e2e runs the built action binary as a workflow would: real GitHub
+// payloads, INPUT_* variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files,
+// a fake GitHub API, the real Pulumi CLI and engine, and the sandbox cloud.
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/org/tap-deploy/internal/enginetest"
+	"github.com/org/tap-deploy/internal/githubtest"
+	"github.com/org/tap-deploy/internal/testfixtures"
+	"github.com/org/tap-deploy/test/sandbox"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		dir, err := os.MkdirTemp("", "tap-e2e-bin-")
+		if err != nil {
+			panic(err)
+		}
+		defer os.RemoveAll(dir)
+		root := enginetest.RepoRoot()
+		if _, err := os.Stat(filepath.Join(root, "lambda", "artifacts", "zips", "api-handler.zip")); err != nil {
+			fmt.Fprintln(os.Stderr, "the Lambda zips are missing: run `make lambdas` (make test does)")
+			return 1
+		}
+		binary = filepath.Join(dir, "tap-deploy")
+		cmd := exec.Command("go", "build", "-o", binary, ".")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building the action: %v\n%s", err, out)
+			return 1
+		}
+		return m.Run()
+	}())
+}
+
+// env is one workflow's world: state, sandbox cloud, fake GitHub.
+type env struct {
+	t          *testing.T
+	dir        string
+	pulumiHome string
+	cloud      string
+	state      string
+	GitHub     *githubtest.Server
+	// Vars are extra environment variables for every run.
+	Vars map[string]string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	enginetest.UseRepoCLI(t)
+	dir := t.TempDir()
+	e := &env{t: t, dir: dir, pulumiHome: filepath.Join(dir, "pulumi-home"), cloud: filepath.Join(dir, "cloud.json"),
+		state: filepath.Join(dir, "state"), GitHub: githubtest.New(), Vars: map[string]string{}}
+	t.Cleanup(e.GitHub.Close)
+	if err := sandbox.Install(context.Background(), e.pulumiHome); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// result is what one run of the action left.
+type result struct {
+	Exit    int
+	Stdout  string
+	Stderr  string
+	Outputs map[string]string
+	Summary string
+}
+
+const passphrase = "e2e-passphrase-do-not-print"
+
+// run runs the action for an event payload file with the given inputs.
+func (e *env) run(event, payload string, inputs map[string]string) result {
+	e.t.Helper()
+	runDir := e.t.TempDir()
+	outputFile := filepath.Join(runDir, "output")
+	summaryFile := filepath.Join(runDir, "summary")
+	vars := map[string]string{
+		"PATH":                     os.Getenv("PATH"),
+		"HOME":                     e.dir,
+		"TMPDIR":                   os.TempDir(),
+		"GOCACHE":                  os.Getenv("GOCACHE"),
+		"GITHUB_ACTIONS":           "true",
+		"GITHUB_EVENT_NAME":        event,
+		"GITHUB_EVENT_PATH":        payload,
+		"GITHUB_OUTPUT":            outputFile,
+		"GITHUB_STEP_SUMMARY":      summaryFile,
+		"GITHUB_API_URL":           e.GitHub.APIURL(),
+		"GITHUB_SERVER_URL":        "https://github.com",
+		"GITHUB_REPOSITORY":        "Codertocat/Hello-World",
+		"GITHUB_RUN_ID":            "4242",
+		"GITHUB_WORKSPACE":         runDir,
+		"PULUMI_HOME":              e.pulumiHome,
+		"PULUMI_CONFIG_PASSPHRASE": passphrase,
+		sandbox.EnvState:           e.cloud,
+		"INPUT_ENVIRONMENT":        "dev",
+		"INPUT_AWS-REGION":         "eu-west-1",
+		"INPUT_BACKEND-URL":        "file://" + e.state,
+		"INPUT_GITHUB-TOKEN":       githubtest.Token,
+	}
+	for k, v := range e.Vars {
+		vars[k] = v
+	}
+	for k, v := range inputs {
+		vars["INPUT_"+strings.ToUpper(k)] = v
+	}
+	var envList []string
+	for k, v := range vars {
+		envList = append(envList, k+"="+v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary)
+	cmd.Env = envList
+	cmd.Dir = runDir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := result{Stdout: stdout.String(), Stderr: stderr.String(), Outputs: readOutputs(e.t, outputFile)}
+	if b, err := os.ReadFile(summaryFile); err == nil {
+		res.Summary = string(b)
+	}
+	if exit, ok := err.(*exec.ExitError); ok {
+		res.Exit = exit.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("running the action: %v", err)
+	}
+	return res
+}
+
+// readOutputs parses GITHUB_OUTPUT (name<<delimiter ... delimiter).
+func readOutputs(t *testing.T, path string) map[string]string {
+	out := map[string]string{}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return out
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := 0; i < len(lines); i++ {
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			continue
+		}
+		var value []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			value = append(value, lines[i])
+		}
+		out[name] = strings.Join(value, "\n")
+	}
+	return out
+}
+
+// cloud reads the sandbox cloud.
+func (e *env) cloudState() sandbox.State {
+	e.t.Helper()
+	st, err := sandbox.Store{Path: e.cloud}.Load()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return st
+}
+
+// fixture is the path of a real payload.
+func fixture(t *testing.T, name string) string { return testfixtures.Path(t, name) }
+
+// modified writes a changed copy of a real payload.
+func modified(t *testing.T, name string, change func(map[string]any)) string {
+	t.Helper()
+	var p map[string]any
+	if err := json.Unmarshal(testfixtures.Read(t, name), &p); err != nil {
+		t.Fatal(err)
+	}
+	change(p)
+	b, _ := json.Marshal(p)
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\n--- stdout\n%s\n--- stderr\n%s\n--- outputs\n%v", r.Exit, r.Stdout, r.Stderr, r.Outputs)
+}
