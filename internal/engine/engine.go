@@ -58,7 +58,6 @@ var ErrNoCLI = errors.New("the Pulumi CLI was not found on PATH: run `make tools
 var quietEnv = map[string]string{
 	"PULUMI_SKIP_UPDATE_CHECK":                    "true",
 	"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-	"PULUMI_SKIP_CONFIRMATIONS":                   "true",
 	"PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK":    "true",
 	// Only the plugins installed in PULUMI_HOME (the pinned ones in the
 	// image) are used, never a stray binary found on PATH.

@@ -5,6 +5,7 @@
 package plan
 
 import (
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -182,6 +183,8 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 					Parent: n.Parent, Provider: n.Provider, Inputs: n.Inputs,
 				})
 			}
+		case e.ResOutputsEvent != nil && kind == KindRefresh:
+			refreshed(upsert(e.ResOutputsEvent.Metadata), e.ResOutputsEvent.Metadata)
 		case e.ResOpFailedEvent != nil:
 			if s := upsert(e.ResOpFailedEvent.Metadata); s != nil {
 				s.Error = firstNonEmpty(lastError[s.URN], "the operation failed")
@@ -221,6 +224,38 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 		r.Counts[r.Steps[i].Op]++
 	}
 	return r
+}
+
+// refreshed turns a refresh step into what it found: the resource is gone
+// (delete), differs from the state (update, with the changed properties),
+// or matches it (same).
+func refreshed(s *Step, m apitype.StepEventMetadata) {
+	if s == nil || m.Op != apitype.OpRefresh {
+		return
+	}
+	switch {
+	case m.New == nil || m.New.ID == "":
+		s.Op = OpDelete
+	case m.Old != nil:
+		s.Changed = nil
+		for _, k := range union(keys(m.Old.Outputs), keys(m.New.Outputs)) {
+			if !reflect.DeepEqual(m.Old.Outputs[k], m.New.Outputs[k]) {
+				s.Changed = append(s.Changed, k)
+			}
+		}
+		s.Op = OpSame
+		if len(s.Changed) > 0 {
+			s.Op = OpUpdate
+		}
+	}
+}
+
+func keys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
 
 func collapse(op apitype.OpType) Op {

@@ -1,0 +1,77 @@
+package plan_test
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/plan"
+)
+
+const tableURN = "urn:pulumi:dev::tap::tap:data:Data$aws:dynamodb/table:Table::items"
+
+func pre(op apitype.OpType, urn, typ string, keys []string, diff ...string) apitype.EngineEvent {
+	dd := map[string]apitype.PropertyDiff{}
+	for _, k := range diff {
+		dd[k] = apitype.PropertyDiff{Kind: apitype.DiffUpdate}
+	}
+	return apitype.EngineEvent{ResourcePreEvent: &apitype.ResourcePreEvent{Metadata: apitype.StepEventMetadata{
+		Op: op, URN: urn, Type: typ, Keys: keys, DetailedDiff: dd,
+		New: &apitype.StepEventStateMetadata{URN: urn, Type: typ, Custom: true, Inputs: map[string]any{"name": "x"}},
+	}}}
+}
+
+func TestFromEvents_ReplacementIsOneRowWithItsReasons(t *testing.T) {
+	evs := []apitype.EngineEvent{
+		pre(apitype.OpReplace, tableURN, "aws:dynamodb/table:Table", []string{"hashKey"}, "hashKey", "name"),
+		pre(apitype.OpCreateReplacement, tableURN, "aws:dynamodb/table:Table", []string{"hashKey"}, "hashKey"),
+		pre(apitype.OpDeleteReplaced, tableURN, "aws:dynamodb/table:Table", nil),
+		pre(apitype.OpSame, "urn:pulumi:dev::tap::pulumi:pulumi:Stack::tap-dev", "pulumi:pulumi:Stack", nil),
+		{SummaryEvent: &apitype.SummaryEvent{DurationSeconds: 3}},
+	}
+	r := plan.FromEvents(plan.KindPreview, evs)
+	require.Len(t, r.Steps, 1, "the stack root is hidden and a replacement is one row")
+	assert.Equal(t, plan.OpReplace, r.Steps[0].Op)
+	assert.Equal(t, "items", r.Steps[0].Name)
+	assert.Equal(t, []string{"hashKey", "name"}, r.Steps[0].Changed)
+	assert.Equal(t, []string{"hashKey"}, r.Steps[0].ReplaceReasons)
+	assert.True(t, r.Destructive())
+	assert.True(t, r.HasChanges())
+	assert.Len(t, r.Resources, 2, "the graph keeps every resource the engine saw")
+}
+
+func TestFromEvents_FailureCarriesTheProvidersError(t *testing.T) {
+	evs := []apitype.EngineEvent{
+		pre(apitype.OpCreate, tableURN, "aws:dynamodb/table:Table", nil),
+		{DiagnosticEvent: &apitype.DiagnosticEvent{URN: tableURN, Severity: "error", Message: "<{%fg 1%}>creating table: \x1b[31mLimitExceeded<{%reset%}>\n"}},
+		{ResOpFailedEvent: &apitype.ResOpFailedEvent{Metadata: apitype.StepEventMetadata{Op: apitype.OpCreate, URN: tableURN, Type: "aws:dynamodb/table:Table"}}},
+	}
+	r := plan.FromEvents(plan.KindUpdate, evs)
+	failed := r.Failed()
+	require.Len(t, failed, 1)
+	assert.Equal(t, "creating table: LimitExceeded", failed[0].Error, "colour codes are removed")
+	require.Len(t, r.Diagnostics, 1)
+}
+
+func TestFromEvents_RefreshFindsDrift(t *testing.T) {
+	refresh := func(urn string, old, new map[string]any, id string) apitype.EngineEvent {
+		m := apitype.StepEventMetadata{Op: apitype.OpRefresh, URN: urn, Type: "aws:lambda/function:Function",
+			Old: &apitype.StepEventStateMetadata{ID: "x", Outputs: old}}
+		if new != nil {
+			m.New = &apitype.StepEventStateMetadata{ID: id, Outputs: new}
+		}
+		return apitype.EngineEvent{ResOutputsEvent: &apitype.ResOutputsEvent{Metadata: m}}
+	}
+	evs := []apitype.EngineEvent{
+		refresh("urn:pulumi:dev::tap::aws:lambda/function:Function::same", map[string]any{"memorySize": 256.0}, map[string]any{"memorySize": 256.0}, "x"),
+		refresh("urn:pulumi:dev::tap::aws:lambda/function:Function::changed", map[string]any{"memorySize": 256.0}, map[string]any{"memorySize": 2048.0}, "x"),
+		refresh("urn:pulumi:dev::tap::aws:lambda/function:Function::gone", map[string]any{"memorySize": 256.0}, map[string]any{}, ""),
+	}
+	r := plan.FromEvents(plan.KindRefresh, evs)
+	assert.Equal(t, map[plan.Op]int{plan.OpSame: 1, plan.OpUpdate: 1, plan.OpDelete: 1}, r.Counts)
+	changed := r.ByOp(plan.OpUpdate)
+	require.Len(t, changed, 1)
+	assert.Equal(t, []string{"memorySize"}, changed[0].Changed)
+}
