@@ -1,10 +1,12 @@
 package e2e_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -207,4 +209,42 @@ func TestDrift_ReportsResourcesChangedOutsidePulumi(t *testing.T) {
 	strict := e.run("workflow_dispatch", fixture(t, "workflow_dispatch.json"), map[string]string{"command": "drift", "fail-on-drift": "true"})
 	assert.Equal(t, 1, strict.Exit)
 	assert.True(t, strings.Contains(strict.Stdout, "Drift found"), strict.String())
+}
+
+func TestDeploy_SIGTERMCancelsCleanlyAndTheNextDeployConverges(t *testing.T) {
+	e := newEnv(t)
+	e.Vars[sandbox.EnvDelay] = "700ms"
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	p := e.start(ctx, "push", fixture(t, "push.with-new-branch.json"), nil)
+	// Wait until the update has started creating resources, then cancel
+	// the workflow as GitHub does.
+	deadline := time.Now().Add(90 * time.Second)
+	for e.cloudCreates() == 0 {
+		require.True(t, time.Now().Before(deadline), "the update never started")
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	res := p.wait()
+	assert.Equal(t, 1, res.Exit, res.String())
+	assert.Contains(t, res.Stdout, "The update was cancelled")
+	created := e.cloudCreates()
+	assert.Less(t, created, 60, "the update stopped early")
+	locks, _ := filepath.Glob(filepath.Join(e.state, ".pulumi", "locks", "*", "*", "*", "*.json"))
+	assert.Empty(t, locks, "the cancelled update released its lock")
+
+	delete(e.Vars, sandbox.EnvDelay)
+	next := e.run("push", fixture(t, "push.with-new-branch.json"), nil)
+	require.Equal(t, 0, next.Exit, next.String())
+	cloud := e.cloudState()
+	everyResourceOnce(t, cloud)
+	assert.Len(t, cloud.ByType(functionType), 3)
+}
+
+func (e *env) cloudCreates() int {
+	st, err := sandbox.Store{Path: e.cloud}.Load()
+	if err != nil {
+		return 0
+	}
+	return st.Calls["create"]
 }

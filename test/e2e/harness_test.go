@@ -85,6 +85,24 @@ const passphrase = "e2e-passphrase-do-not-print"
 // run runs the action for an event payload file with the given inputs.
 func (e *env) run(event, payload string, inputs map[string]string) result {
 	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	p := e.start(ctx, event, payload, inputs)
+	return p.wait()
+}
+
+// process is a started run of the action.
+type process struct {
+	e              *env
+	cmd            *exec.Cmd
+	stdout, stderr *bytes.Buffer
+	outputFile     string
+	summaryFile    string
+}
+
+// start starts the action without waiting for it.
+func (e *env) start(ctx context.Context, event, payload string, inputs map[string]string) *process {
+	e.t.Helper()
 	runDir := e.t.TempDir()
 	outputFile := filepath.Join(runDir, "output")
 	summaryFile := filepath.Join(runDir, "summary")
@@ -121,22 +139,29 @@ func (e *env) run(event, payload string, inputs map[string]string) result {
 	for k, v := range vars {
 		envList = append(envList, k+"="+v)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, binary)
 	cmd.Env = envList
 	cmd.Dir = runDir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := result{Stdout: stdout.String(), Stderr: stderr.String(), Outputs: readOutputs(e.t, outputFile)}
-	if b, err := os.ReadFile(summaryFile); err == nil {
+	p := &process{e: e, cmd: cmd, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, outputFile: outputFile, summaryFile: summaryFile}
+	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
+	if err := cmd.Start(); err != nil {
+		e.t.Fatalf("starting the action: %v", err)
+	}
+	return p
+}
+
+// wait waits for the run to end and collects what it left.
+func (p *process) wait() result {
+	p.e.t.Helper()
+	err := p.cmd.Wait()
+	res := result{Stdout: p.stdout.String(), Stderr: p.stderr.String(), Outputs: readOutputs(p.e.t, p.outputFile)}
+	if b, err := os.ReadFile(p.summaryFile); err == nil {
 		res.Summary = string(b)
 	}
 	if exit, ok := err.(*exec.ExitError); ok {
 		res.Exit = exit.ExitCode()
 	} else if err != nil {
-		e.t.Fatalf("running the action: %v", err)
+		p.e.t.Fatalf("running the action: %v", err)
 	}
 	return res
 }
