@@ -1,0 +1,27 @@
+package policy_test
+
+import (
+	"testing"
+
+	"github.com/org/tap-deploy/internal/graph"
+	"github.com/org/tap-deploy/internal/policy"
+	"github.com/org/tap-deploy/stack"
+	"github.com/org/tap-deploy/stack/stacktest"
+)
+
+// BenchmarkValidate_FullStack is the validate command's work: run the real
+// program under mocks and evaluate every rule (target: well under 1 s).
+func BenchmarkValidate_FullStack(b *testing.B) {
+	cfg := stacktest.Config(b, nil)
+	code := stacktest.Artifacts(b, "bench")
+	var resources int
+	for b.Loop() {
+		g, err := graph.Collect(stack.Program(cfg, code), "tap", "dev", cfg.Region)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep := policy.Evaluate(g, settings)
+		resources = rep.Resources
+	}
+	b.ReportMetric(float64(resources), "resources")
+}

@@ -1,0 +1,78 @@
+package e2e_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestValidate_RunsWithoutPulumiHomeOrNetwork runs validate the way a fork
+// PR or a laptop would: no pulumi on PATH, an empty HOME, no credentials,
+// and (where the kernel allows) no network at all.
+func TestValidate_RunsWithoutPulumiHomeOrNetwork(t *testing.T) {
+	unshare, err := exec.LookPath("unshare")
+	if err != nil || exec.Command(unshare, "-rn", "true").Run() != nil {
+		t.Skip("unshare -rn is not available here, so the no-network part cannot be proven; the rest is covered by the other validate runs")
+	}
+	home := t.TempDir()
+	runDir := t.TempDir()
+	cmd := exec.Command(unshare, "-rn", binary)
+	cmd.Dir = runDir
+	cmd.Env = []string{
+		"PATH=/nonexistent", "HOME=" + home,
+		"GITHUB_ACTIONS=true", "GITHUB_EVENT_NAME=pull_request",
+		"GITHUB_EVENT_PATH=" + fixture(t, "pull_request.opened.json"),
+		"GITHUB_OUTPUT=" + filepath.Join(runDir, "out"), "GITHUB_STEP_SUMMARY=" + filepath.Join(runDir, "summary"),
+		"INPUT_COMMAND=validate", "INPUT_ENVIRONMENT=prod", "INPUT_AWS-REGION=eu-central-1",
+		"INPUT_BACKEND-URL=s3://unreachable-state-bucket/tap", "INPUT_OUTPUT=json",
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	assert.Contains(t, stdout.String(), "validation: 68 resources pass 31 rules")
+	entries, err := os.ReadDir(home)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing was written to HOME (no ~/.pulumi)")
+
+	// --output json gives machines the graph and the report.
+	start := bytes.IndexByte(stdout.Bytes(), '{')
+	end := bytes.LastIndexByte(stdout.Bytes(), '}')
+	require.True(t, start >= 0 && end > start)
+	var doc struct {
+		Resources []map[string]any `json:"resources"`
+		Report    struct {
+			Violations []map[string]any `json:"violations"`
+		} `json:"report"`
+	}
+	require.NoError(t, json.Unmarshal(bytes.ReplaceAll(stdout.Bytes()[start:end+1], []byte("\n::"), []byte("\n")), &doc), stdout.String())
+	assert.Greater(t, len(doc.Resources), 60)
+	assert.Len(t, doc.Report.Violations, 3, "the three reserved-concurrency advisories")
+}
+
+func TestValidate_MandatoryViolationFailsBeforeAnyPreview(t *testing.T) {
+	e := newEnv(t)
+	res := e.run("pull_request", fixture(t, "pull_request.opened.json"), map[string]string{"policy-overrides": "CKV_AWS_1234=disabled"})
+	assert.Equal(t, 1, res.Exit, res.String())
+	assert.Contains(t, res.Stdout, "policy-overrides names CKV_AWS_1234, which is not a rule")
+	assert.NotContains(t, res.Stdout, "::group::Pulumi preview")
+	comments := e.GitHub.Comments(2)
+	require.Len(t, comments, 1, "the PR hears why nothing was previewed")
+	assert.Contains(t, comments[0].Body, "mandatory policy violation")
+}
+
+func TestValidate_OverridesAreReported(t *testing.T) {
+	e := newEnv(t)
+	res := e.run("pull_request", fixture(t, "pull_request.opened.json"), map[string]string{
+		"command": "validate", "policy-overrides": "CKV_AWS_115=disabled\nCKV_AWS_28=advisory",
+	})
+	require.Equal(t, 0, res.Exit, res.String())
+	assert.Contains(t, res.Summary, "Rules disabled by `policy-overrides`: `CKV_AWS_115`")
+	assert.Contains(t, res.Summary, "Rules lowered to advisory by `policy-overrides`: `CKV_AWS_28`")
+	assert.NotContains(t, res.Stdout, "CKV_AWS_115 [advisory]")
+}
