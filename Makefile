@@ -20,7 +20,10 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: $(BIN)/pulumi ## build the pinned Pulumi CLI from the Go module proxy into ./bin
+tools: $(BIN)/pulumi $(BIN)/actionlint ## build the pinned Pulumi CLI and actionlint from the Go module proxy into ./bin
+
+$(BIN)/actionlint: tools/lint/go.mod tools/lint/go.sum
+	cd tools/lint && $(GO) build -trimpath -o $(BIN)/actionlint github.com/rhysd/actionlint/cmd/actionlint
 
 $(BIN)/pulumi: tools/go.mod tools/go.sum
 	@echo "building the Pulumi CLI $(PULUMI_VERSION) (about 3 minutes the first time, then cached)"
