@@ -46,16 +46,36 @@ type Server struct {
 	nextID   int64
 	faults   []Fault
 	calls    map[string]int
-	// Tokens maps a token to the login it acts as; "github-actions[bot]"
+	// tokens maps a token to the login it acts as; "github-actions[bot]"
 	// cannot read /user, as with the workflow's GITHUB_TOKEN.
-	Tokens map[string]string
-	// CommitPRs maps a commit SHA to the PRs it belongs to.
-	CommitPRs map[string][]int
-	// Compare maps "base...head" to a status (ahead, behind, identical,
+	tokens map[string]string
+	// commitPRs maps a commit SHA to the PRs it belongs to.
+	commitPRs map[string][]int
+	// compare maps "base...head" to a status (ahead, behind, identical,
 	// diverged); missing pairs answer 404.
-	Compare map[string]string
-	// PerPage is the page size when the client asks for none.
-	PerPage int
+	compare map[string]string
+	perPage int
+}
+
+// SetCommitPRs says which pull requests a commit belongs to.
+func (s *Server) SetCommitPRs(sha string, prs ...int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.commitPRs[sha] = prs
+}
+
+// SetCompare sets the answer of the compare API for base...head.
+func (s *Server) SetCompare(base, head, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.compare[base+"..."+head] = status
+}
+
+// AddToken lets another token act as login.
+func (s *Server) AddToken(token, login string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens[token] = login
 }
 
 // Token is the default token, acting as github-actions[bot].
@@ -66,10 +86,10 @@ func New() *Server {
 	s := &Server{
 		nextID:    1000,
 		calls:     map[string]int{},
-		Tokens:    map[string]string{Token: "github-actions[bot]"},
-		CommitPRs: map[string][]int{},
-		Compare:   map[string]string{},
-		PerPage:   30,
+		tokens:    map[string]string{Token: "github-actions[bot]"},
+		commitPRs: map[string][]int{},
+		compare:   map[string]string{},
+		perPage:   30,
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
@@ -124,7 +144,9 @@ var (
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
-	login, ok := s.Tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+	s.mu.Lock()
+	login, ok := s.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+	s.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusUnauthorized, "Bad credentials")
 		return
@@ -242,7 +264,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, path, login stri
 	case commitPulls.MatchString(path):
 		sha := commitPulls.FindStringSubmatch(path)[3]
 		s.mu.Lock()
-		prs := s.CommitPRs[sha]
+		prs := s.commitPRs[sha]
 		s.mu.Unlock()
 		out := []map[string]any{}
 		for _, n := range prs {
@@ -252,7 +274,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, path, login stri
 	case compare.MatchString(path):
 		key := compare.FindStringSubmatch(path)[3]
 		s.mu.Lock()
-		status, ok := s.Compare[key]
+		status, ok := s.compare[key]
 		s.mu.Unlock()
 		if !ok {
 			writeError(w, http.StatusNotFound, "Not Found")
@@ -266,7 +288,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, path, login stri
 
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request, issue int) {
 	all := s.Comments(issue)
-	perPage := s.PerPage
+	s.mu.Lock()
+	perPage := s.perPage
+	s.mu.Unlock()
 	if n, err := strconv.Atoi(r.URL.Query().Get("per_page")); err == nil && n > 0 {
 		perPage = min(n, 100)
 	}

@@ -54,7 +54,7 @@ func TestS3Backend_DeployNoChangesAndRollback(t *testing.T) {
 
 func TestDeploy_UpdatesTheMergedPullRequestsComment(t *testing.T) {
 	e := newEnv(t)
-	e.GitHub.CommitPRs[headSHA] = []int{7}
+	e.GitHub.SetCommitPRs(headSHA, 7)
 	res := e.run("push", fixture(t, "push.with-new-branch.json"), nil)
 	require.Equal(t, 0, res.Exit, res.String())
 	comments := e.GitHub.Comments(7)
@@ -69,7 +69,7 @@ func TestDeploy_RefusesACommitBehindTheDeployedOne(t *testing.T) {
 	payload := modified(t, "push.with-new-branch.json", func(p map[string]any) { p["after"] = newer })
 	require.Equal(t, 0, e.run("push", payload, nil).Exit)
 
-	e.GitHub.Compare[newer+"..."+headSHA] = "behind"
+	e.GitHub.SetCompare(newer, headSHA, "behind")
 	res := e.run("push", fixture(t, "push.with-new-branch.json"), map[string]string{"config": "lambdaMemoryMb=1024"})
 	assert.Equal(t, 1, res.Exit, res.String())
 	assert.Contains(t, res.Stdout, "Refusing to deploy an older commit")
