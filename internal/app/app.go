@@ -25,11 +25,9 @@ import (
 
 // Stack is what a run needs from an opened Pulumi stack.
 type Stack interface {
-	SetConfig(ctx context.Context, values map[string]string, secret map[string]bool) error
 	Preview(ctx context.Context) (plan.Result, error)
 	Up(ctx context.Context, message string) (plan.Result, error)
 	PreviewRefresh(ctx context.Context) (plan.Result, error)
-	Outputs(ctx context.Context) (map[string]any, []string, error)
 	History(ctx context.Context) ([]engine.Update, error)
 	PendingOperations(ctx context.Context) ([]engine.PendingOperation, error)
 	Close() error

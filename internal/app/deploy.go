@@ -104,18 +104,13 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, title, message string
 	for _, f := range res.Failed() {
 		r.Runtime.Errorf("%s %q: %s", f.Type, f.Name, f.Error)
 	}
-	var outputs map[string]any
-	if upErr == nil {
-		outputs, upErr = r.outputs(ctx, st)
-		res.Outputs = outputs
-	}
 	if upErr == nil {
 		if hist, err := st.History(ctx); err == nil && len(hist) > 0 {
 			r.setOutputs(map[string]string{OutVersion: strconv.Itoa(hist[0].Version)}) //nolint:errcheck // best effort
 		}
 	}
 	r.publishDeploy(ctx, title, res)
-	if err := r.resultOutputs(res, outputs); err != nil {
+	if err := r.resultOutputs(res); err != nil {
 		return r.fail("Could not write the step outputs", err)
 	}
 	if upErr != nil {
@@ -311,7 +306,7 @@ func (r *run) drift(ctx context.Context) error {
 	if err := r.setOutputs(map[string]string{OutDrift: strconv.FormatBool(drifted)}); err != nil {
 		return r.fail("Could not write the step outputs", err)
 	}
-	if err := r.resultOutputs(res, nil); err != nil {
+	if err := r.resultOutputs(res); err != nil {
 		return r.fail("Could not write the step outputs", err)
 	}
 	if runErr != nil {

@@ -43,15 +43,11 @@ func (r *run) open(ctx context.Context, cfg stack.Config, code stack.Artifacts, 
 	if err != nil {
 		return nil, err
 	}
+	s.Config = stack.Record(cfg, code, commit)
 	progress := r.Runtime.UntrustedWriter()
 	s.Progress = progress
 	st, err := r.OpenStack(ctx, s, stack.Program(cfg, code))
 	if err != nil {
-		progress.Close()
-		return nil, err
-	}
-	if err := st.SetConfig(ctx, stack.Record(cfg, code, commit), nil); err != nil {
-		st.Close()
 		progress.Close()
 		return nil, err
 	}
@@ -83,7 +79,6 @@ func (r *run) preview(ctx context.Context, _ policy.Report) error {
 		return r.fail("Could not load the Lambda packages", err)
 	}
 	var res plan.Result
-	var outputs map[string]any
 	runErr := r.Runtime.Group("Pulumi preview", func() error {
 		st, err := r.open(ctx, r.cfg, code, "")
 		if err != nil {
@@ -91,10 +86,6 @@ func (r *run) preview(ctx context.Context, _ policy.Report) error {
 		}
 		defer st.Close()
 		res, err = st.Preview(ctx)
-		if err != nil {
-			return err
-		}
-		outputs, err = r.outputs(ctx, st)
 		return err
 	})
 	if runErr != nil && res.Error == "" {
@@ -104,9 +95,13 @@ func (r *run) preview(ctx context.Context, _ policy.Report) error {
 	if runErr == nil {
 		blocked = r.gate(&res)
 	}
+	// A preview's outputs are partly unknown: they go to the step output,
+	// not into the comment.
+	outputs := res.Outputs
 	res.Outputs = nil
 	publishErr := r.publish(ctx, "Preview", res)
-	if err := r.resultOutputs(res, outputs); err != nil {
+	res.Outputs = outputs
+	if err := r.resultOutputs(res); err != nil {
 		return r.fail("Could not write the step outputs", err)
 	}
 	switch {
@@ -121,18 +116,6 @@ func (r *run) preview(ctx context.Context, _ policy.Report) error {
 		return r.fail("Could not update the pull request comment (the preview is in the job summary)", publishErr)
 	}
 	return nil
-}
-
-// outputs reads the stack outputs, masking the secret ones' names out.
-func (r *run) outputs(ctx context.Context, st Stack) (map[string]any, error) {
-	out, secret, err := st.Outputs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(secret) > 0 {
-		r.Runtime.Infof("secret outputs left out: %s", strings.Join(secret, ", "))
-	}
-	return out, nil
 }
 
 // publish writes the result to the job summary (always, in full), then to
@@ -192,8 +175,10 @@ func (r *run) postComment(ctx context.Context, meta render.Meta, body string) er
 	return r.setOutputs(map[string]string{OutCommentID: fmt.Sprint(res.Comment.ID)})
 }
 
-// resultOutputs sets the outputs every engine command shares.
-func (r *run) resultOutputs(res plan.Result, stackOutputs map[string]any) error {
+// resultOutputs sets the outputs every engine command shares. Stack outputs
+// come from the engine's events, where Pulumi has already hidden secret
+// values: no --show-secrets call is ever made.
+func (r *run) resultOutputs(res plan.Result) error {
 	counts := map[string]int{}
 	for op, n := range res.Counts {
 		counts[string(op)] = n
@@ -203,8 +188,11 @@ func (r *run) resultOutputs(res plan.Result, stackOutputs map[string]any) error 
 		OutHasChanges:    fmt.Sprint(res.HasChanges()),
 		OutChangeSummary: string(summary),
 	}
-	if stackOutputs != nil {
-		b, err := json.Marshal(stackOutputs)
+	if len(res.SecretOutputs) > 0 {
+		r.Runtime.Infof("secret outputs left out: %s", strings.Join(res.SecretOutputs, ", "))
+	}
+	if res.Outputs != nil {
+		b, err := json.Marshal(res.Outputs)
 		if err != nil {
 			return err
 		}

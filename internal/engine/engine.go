@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"sort"
 	"strings"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -39,6 +38,10 @@ type Settings struct {
 	// Env is passed to the Pulumi CLI and the plugins it starts, on top of
 	// the process environment.
 	Env map[string]string
+	// Config is the stack configuration (full keys, "tap:logRetentionDays").
+	// It is written into the workspace's stack settings, which costs no
+	// CLI call, and recorded with the update in the stack history.
+	Config map[string]string
 	// Progress receives the engine's human-readable progress; nil drops it.
 	Progress io.Writer
 }
@@ -67,12 +70,17 @@ var quietEnv = map[string]string{
 // Open selects the stack, creating it on first use, with program as its
 // inline program.
 func Open(ctx context.Context, s Settings, program pulumi.RunFunc) (*Stack, error) {
-	if _, err := exec.LookPath("pulumi"); err != nil {
-		return nil, ErrNoCLI
-	}
-	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{SkipVersionCheck: true})
+	cmd, err := newCLI()
 	if err != nil {
-		return nil, fmt.Errorf("starting the Pulumi CLI: %w", err)
+		return nil, err
+	}
+	stackSettings := workspace.ProjectStack{Config: config.Map{}}
+	for k, v := range s.Config {
+		key, err := config.ParseKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("configuration key %q: %w", k, err)
+		}
+		stackSettings.Config[key] = config.NewValue(v)
 	}
 	workDir, err := os.MkdirTemp("", "tap-deploy-workspace-")
 	if err != nil {
@@ -95,6 +103,7 @@ func Open(ctx context.Context, s Settings, program pulumi.RunFunc) (*Stack, erro
 			Runtime: workspace.NewProjectRuntimeInfo("go", nil),
 			Backend: &workspace.ProjectBackend{URL: s.BackendURL},
 		}),
+		auto.Stacks(map[string]workspace.ProjectStack{s.Stack: stackSettings}),
 	}
 	if s.SecretsProvider != "" {
 		opts = append(opts, auto.SecretsProvider(s.SecretsProvider))
@@ -112,33 +121,6 @@ func Open(ctx context.Context, s Settings, program pulumi.RunFunc) (*Stack, erro
 
 // Close removes the temporary workspace.
 func (s *Stack) Close() error { return os.RemoveAll(s.workDir) }
-
-// SetConfig replaces the stack's configuration values under the given keys
-// (full keys, such as "tap:logRetentionDays"); secret keys are stored
-// encrypted.
-func (s *Stack) SetConfig(ctx context.Context, values map[string]string, secret map[string]bool) error {
-	cm := auto.ConfigMap{}
-	for k, v := range values {
-		cm[k] = auto.ConfigValue{Value: v, Secret: secret[k]}
-	}
-	if err := s.stack.SetAllConfig(ctx, cm); err != nil {
-		return fmt.Errorf("writing stack configuration: %w", trimAutoError(err))
-	}
-	return nil
-}
-
-// Config returns the stack's current configuration.
-func (s *Stack) Config(ctx context.Context) (map[string]string, error) {
-	cm, err := s.stack.GetAllConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading stack configuration: %w", trimAutoError(err))
-	}
-	out := make(map[string]string, len(cm))
-	for k, v := range cm {
-		out[k] = v.Value
-	}
-	return out, nil
-}
 
 // Preview runs a preview and returns the structured result. A failed
 // preview returns a Result with Error set and a non-nil error.
@@ -268,24 +250,4 @@ func redactURL(u string) string {
 		}
 	}
 	return u
-}
-
-// Outputs returns the stack outputs with secret values left out, and the
-// names of the ones left out.
-func (s *Stack) Outputs(ctx context.Context) (map[string]any, []string, error) {
-	om, err := s.stack.Outputs(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading stack outputs: %w", trimAutoError(err))
-	}
-	out := map[string]any{}
-	var secret []string
-	for k, v := range om {
-		if v.Secret {
-			secret = append(secret, k)
-			continue
-		}
-		out[k] = v.Value
-	}
-	sort.Strings(secret)
-	return out, secret, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 
 	"github.com/org/tap-deploy/internal/graph"
 )
@@ -90,6 +91,9 @@ type Result struct {
 	// Resources is the goal state's resource graph as the engine saw it,
 	// for the policy rules.
 	Resources []graph.Resource `json:"-"`
+	// SecretOutputs names the outputs left out of Outputs because Pulumi
+	// marks them secret.
+	SecretOutputs []string `json:"secretOutputs,omitempty"`
 }
 
 // HasChanges reports whether anything would be or was changed.
@@ -183,6 +187,10 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 					Parent: n.Parent, Provider: n.Provider, Inputs: n.Inputs,
 				})
 			}
+		case e.ResOutputsEvent != nil && e.ResOutputsEvent.Metadata.Type == "pulumi:pulumi:Stack":
+			if n := e.ResOutputsEvent.Metadata.New; n != nil && kind != KindRefresh {
+				r.Outputs, r.SecretOutputs = stackOutputs(n.Outputs)
+			}
 		case e.ResOutputsEvent != nil && kind == KindRefresh:
 			refreshed(upsert(e.ResOutputsEvent.Metadata), e.ResOutputsEvent.Metadata)
 		case e.ResOpFailedEvent != nil:
@@ -224,6 +232,26 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 		r.Counts[r.Steps[i].Op]++
 	}
 	return r
+}
+
+// stackOutputs takes the stack's outputs from its event: the engine shows
+// secret values as "[secret]" (they are left out and named) and values not
+// known before the update as a sentinel (they become null).
+func stackOutputs(all map[string]any) (map[string]any, []string) {
+	out := map[string]any{}
+	var secret []string
+	for k, v := range all {
+		switch {
+		case v == "[secret]":
+			secret = append(secret, k)
+		case v == plugin.UnknownStringValue:
+			out[k] = nil
+		default:
+			out[k] = v
+		}
+	}
+	sort.Strings(secret)
+	return out, secret
 }
 
 // refreshed turns a refresh step into what it found: the resource is gone

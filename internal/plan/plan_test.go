@@ -75,3 +75,17 @@ func TestFromEvents_RefreshFindsDrift(t *testing.T) {
 	require.Len(t, changed, 1)
 	assert.Equal(t, []string{"memorySize"}, changed[0].Changed)
 }
+
+func TestFromEvents_StackOutputsLeaveSecretsOut(t *testing.T) {
+	evs := []apitype.EngineEvent{{ResOutputsEvent: &apitype.ResOutputsEvent{Metadata: apitype.StepEventMetadata{
+		Op: apitype.OpSame, URN: "urn:pulumi:dev::tap::pulumi:pulumi:Stack::tap-dev", Type: "pulumi:pulumi:Stack",
+		New: &apitype.StepEventStateMetadata{Outputs: map[string]any{
+			"tableName":  "tap-dev-items",
+			"dbPassword": "[secret]",
+			"apiUrl":     "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+		}},
+	}}}}
+	r := plan.FromEvents(plan.KindPreview, evs)
+	assert.Equal(t, map[string]any{"tableName": "tap-dev-items", "apiUrl": nil}, r.Outputs)
+	assert.Equal(t, []string{"dbPassword"}, r.SecretOutputs)
+}
