@@ -66,3 +66,8 @@ demo: tools build sandbox ## preview the stack for a pull request, against a loc
 .PHONY: clean
 clean: ## remove build output and demo state
 	rm -rf $(BIN)/tap-deploy .tap $(ZIPS)/*.zip
+
+.PHONY: bench
+bench: tools build ## measure the PR run against the engine floor and the compile-per-run baseline; print the table
+	$(GO) run ./test/bench
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./internal/render ./internal/policy

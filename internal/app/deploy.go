@@ -11,6 +11,7 @@ import (
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/plan"
 	"github.com/org/tap-deploy/internal/policy"
+	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/route"
 	"github.com/org/tap-deploy/stack"
 )
@@ -93,6 +94,10 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, title, message string
 		}
 		r.publishDeploy(ctx, title, pre)
 		return r.fail("The update breaks mandatory policy rules; nothing was changed", fmt.Errorf("%d mandatory violation(s)", len(blocked)))
+	}
+	// What is about to change goes to the job summary before it changes.
+	if err := r.Runtime.AddSummary(render.Markdown(r.meta("Preview before "+strings.ToLower(title[:1])+title[1:]), pre, render.SummaryLimit)); err != nil {
+		r.Runtime.Warningf("%v", err)
 	}
 
 	var res plan.Result

@@ -153,6 +153,8 @@ func TestRollback_RestoresTheFirstConfigurationAndCode(t *testing.T) {
 	objects := e.cloudState().ByType("aws:s3/bucketObjectv2:BucketObjectv2")
 	assert.Len(t, objects, 6, "both versions of each package stay in the artifacts bucket")
 	assert.Contains(t, rb.Summary, "Rollback to version 1")
+	assert.Contains(t, rb.Summary, "Preview before rollback to version 1", "the rollback's preview is in the job summary first")
+	assert.Less(t, strings.Index(rb.Summary, "Preview before rollback"), strings.Index(rb.Summary, "Rollback to version 1 of "))
 	assert.Equal(t, "3", rb.Outputs["deployed-version"])
 
 	previous := e.run("workflow_dispatch", fixture(t, "workflow_dispatch.json"), map[string]string{"command": "rollback", "rollback-to": "previous"})

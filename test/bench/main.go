@@ -1,0 +1,293 @@
+// Command bench measures a pull-request run against its floor and the
+// compile-per-run baseline, in one run, and prints the table (make bench):
+//
+//  1. the action's PR run for the full stack: binary start → comment printed,
+//     sandbox cloud on a file backend;
+//  2. the engine floor: a bare Automation-API preview of the same inline
+//     program (UpsertStackInlineSource + Preview), nothing else;
+//  3. the compile-per-run baseline: a cold-cache `go build` of a program
+//     running the same stack, plus its preview;
+//  4. validate for the full stack, rendering a 5,000-resource preview, and
+//     the PR run's peak memory.
+//
+// It also runs the PR path under `unshare -rn` to show it needs no network.
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+
+	"github.com/org/tap-deploy/internal/graph"
+	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/policy"
+	"github.com/org/tap-deploy/internal/render"
+	"github.com/org/tap-deploy/lambda/artifacts"
+	"github.com/org/tap-deploy/stack"
+	"github.com/org/tap-deploy/test/sandbox"
+)
+
+const runs = 5
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+type world struct {
+	dir, home, binary, event string
+	env                      []string
+}
+
+func run() error {
+	ctx := context.Background()
+	root := repoRoot()
+	dir, err := os.MkdirTemp("", "tap-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	w := world{dir: dir, home: filepath.Join(dir, "pulumi-home"), binary: filepath.Join(root, "bin", "tap-deploy"),
+		event: filepath.Join(root, "examples", "events", "pull_request.opened.json")}
+	if _, err := os.Stat(w.binary); err != nil {
+		return fmt.Errorf("bin/tap-deploy is missing: run `make build` (make bench does)")
+	}
+	if err := sandbox.Install(ctx, w.home); err != nil {
+		return err
+	}
+	os.Setenv("PATH", filepath.Join(root, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
+	w.env = append(os.Environ(),
+		"PULUMI_HOME="+w.home, sandbox.EnvState+"="+filepath.Join(dir, "cloud.json"),
+		"PULUMI_CONFIG_PASSPHRASE=bench", "PULUMI_SKIP_UPDATE_CHECK=true",
+		"GITHUB_EVENT_NAME=pull_request", "GITHUB_EVENT_PATH="+w.event)
+
+	// (1) the action's PR run.
+	actionArgs := []string{"preview", "--environment", "dev", "--aws-region", "eu-west-1", "--backend-url", "file://" + filepath.Join(dir, "state-action")}
+	if err := os.MkdirAll(filepath.Join(dir, "state-action"), 0o755); err != nil {
+		return err
+	}
+	var actionTimes []time.Duration
+	var peakKB int64
+	for i := 0; i <= runs; i++ { // the first run creates the stack and is not counted
+		d, rss, out, err := timeCommand(ctx, w.env, w.binary, actionArgs...)
+		if err != nil {
+			return fmt.Errorf("action PR run: %w\n%s", err, out)
+		}
+		if i > 0 {
+			actionTimes = append(actionTimes, d)
+			peakKB = max(peakKB, rss)
+		}
+	}
+
+	// (2) the engine floor.
+	code, err := artifacts.Load()
+	if err != nil {
+		return err
+	}
+	cfg, err := stack.NewConfig(stack.Base{Project: "tap", Environment: "dev", Region: "eu-west-1"}, nil)
+	if err != nil {
+		return err
+	}
+	floorState := filepath.Join(dir, "state-floor")
+	if err := os.MkdirAll(floorState, 0o755); err != nil {
+		return err
+	}
+	var floorTimes []time.Duration
+	for i := 0; i <= runs; i++ {
+		start := time.Now()
+		st, err := auto.UpsertStackInlineSource(ctx, "dev", "tap", stack.Program(cfg, code),
+			auto.Project(workspace.Project{Name: tokens.PackageName("tap"), Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+				Backend: &workspace.ProjectBackend{URL: "file://" + floorState}}),
+			auto.PulumiHome(w.home),
+			auto.EnvVars(map[string]string{"PULUMI_CONFIG_PASSPHRASE": "bench", sandbox.EnvState: filepath.Join(dir, "cloud-floor.json")}))
+		if err != nil {
+			return fmt.Errorf("engine floor: %w", err)
+		}
+		if _, err := st.Preview(ctx, optpreview.SuppressProgress()); err != nil {
+			return fmt.Errorf("engine floor preview: %w", err)
+		}
+		if i > 0 {
+			floorTimes = append(floorTimes, time.Since(start))
+		}
+		os.RemoveAll(st.Workspace().WorkDir())
+	}
+	floor := median(floorTimes)
+
+	// (3) the compile-per-run baseline.
+	build, err := coldBuild(ctx, root, dir)
+	if err != nil {
+		return err
+	}
+
+	// (4) validate, render, no network.
+	validate := medianOf(20, func() {
+		g, err := graph.Collect(stack.Program(cfg, code), "tap", "dev", cfg.Region)
+		if err != nil {
+			panic(err)
+		}
+		policy.Evaluate(g, policy.Settings{RequiredTags: []string{"project", "environment", "managed-by"}})
+	})
+	big := bigResult(5000)
+	renderTime := medianOf(20, func() { render.Markdown(render.Meta{Title: "Preview", Project: "tap", Stack: "dev"}, big, render.CommentLimit) })
+	offline := noNetwork(ctx, w, actionArgs)
+
+	action := median(actionTimes)
+	fmt.Printf("\ntap-deploy benchmark (%s, %d cores, medians of %d runs after a warm-up)\n\n", runtime.Version(), runtime.NumCPU(), runs)
+	fmt.Printf("| %-58s | %10s |\n|%s|%s|\n", "measure", "figure", strings.Repeat("-", 60), strings.Repeat("-", 12))
+	row := func(name, figure string) { fmt.Printf("| %-58s | %10s |\n", name, figure) }
+	row("(1) action PR run, full stack (binary start → comment)", secs(action))
+	row("(2) engine floor: bare Automation-API preview", secs(floor))
+	row("(3a) cold `go build` of the same program (fresh GOCACHE)", secs(build))
+	row("(3) compile-per-run baseline = (3a) + preview (2)", secs(build+floor))
+	row("(4a) validate, full stack (mocks + every rule)", ms(validate))
+	row("(4b) render a 5,000-resource preview", ms(renderTime))
+	row("(4c) peak RSS of the action process in (1)", fmt.Sprintf("%d MB", peakKB/1024))
+	fmt.Printf("\nratios: (1)/(2) = %.2f (target ≤ 1.2)   (3)/(1) = %.0f×\n", float64(action)/float64(floor), float64(build+floor)/float64(action))
+	fmt.Printf("targets: validate < 1 s: %v   render < 50 ms: %v\n", validate < time.Second, renderTime < 50*time.Millisecond)
+	fmt.Printf("no network at run time: %s\n", offline)
+	fmt.Println("\n(3) adds the floor's preview to the measured build: a compiled Go program previews through")
+	fmt.Println("pulumi-language-go, which cannot be installed here, so its preview is taken as the floor's.")
+	return nil
+}
+
+// timeCommand runs a command and returns its wall time and peak RSS (KB).
+func timeCommand(ctx context.Context, env []string, name string, args ...string) (time.Duration, int64, string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss
+	}
+	return d, rss, out.String(), err
+}
+
+// coldBuild builds a Pulumi Go program running the same stack with an
+// empty build cache, as a fresh runner does on every run.
+func coldBuild(ctx context.Context, root, dir string) (time.Duration, error) {
+	prog := filepath.Join(dir, "program")
+	if err := os.MkdirAll(prog, 0o755); err != nil {
+		return 0, err
+	}
+	mainGo := `package main
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/org/tap-deploy/lambda/artifacts"
+	"github.com/org/tap-deploy/stack"
+)
+
+func main() {
+	pulumi.Run(func(ctx *pulumi.Context) error {
+		cfg, err := stack.NewConfig(stack.Base{Project: "tap", Environment: "dev", Region: "eu-west-1"}, nil)
+		if err != nil {
+			return err
+		}
+		code, err := artifacts.Load()
+		if err != nil {
+			return err
+		}
+		return stack.Program(cfg, code)(ctx)
+	})
+}
+`
+	goMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return 0, err
+	}
+	mod := strings.Replace(string(goMod), "module github.com/org/tap-deploy", "module bench/program", 1)
+	mod += "\nrequire github.com/org/tap-deploy v0.0.0\nreplace github.com/org/tap-deploy => " + root + "\n"
+	for name, body := range map[string]string{"main.go": mainGo, "go.mod": mod} {
+		if err := os.WriteFile(filepath.Join(prog, name), []byte(body), 0o644); err != nil {
+			return 0, err
+		}
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		return 0, err
+	}
+	if err := os.WriteFile(filepath.Join(prog, "go.sum"), sum, 0o644); err != nil {
+		return 0, err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(prog, "program"), ".")
+	cmd.Dir = prog
+	cmd.Env = append(os.Environ(), "GOCACHE="+filepath.Join(dir, "gocache"), "GOFLAGS=-mod=mod")
+	start := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("cold build: %w\n%s", err, out)
+	}
+	return time.Since(start), nil
+}
+
+// noNetwork runs the PR path in a network namespace with no interfaces up.
+func noNetwork(ctx context.Context, w world, args []string) string {
+	unshare, err := exec.LookPath("unshare")
+	if err != nil || exec.Command(unshare, "-rn", "true").Run() != nil {
+		return "not checked: `unshare -rn` is not available on this machine"
+	}
+	state := filepath.Join(w.dir, "state-offline")
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		return "not checked: " + err.Error()
+	}
+	args = append([]string(nil), args...)
+	args[len(args)-1] = "file://" + state
+	_, _, out, err := timeCommand(ctx, w.env, unshare, append([]string{"-rn", w.binary}, args...)...)
+	if err != nil {
+		return "FAILED under unshare -rn: " + err.Error() + "\n" + out
+	}
+	return "ok (the PR run succeeded under `unshare -rn`: no network namespace interfaces)"
+}
+
+func bigResult(n int) plan.Result {
+	r := plan.Result{Kind: plan.KindPreview, Counts: map[plan.Op]int{}}
+	for i := 0; i < n; i++ {
+		op := []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpDelete, plan.OpReplace}[i%4]
+		r.Steps = append(r.Steps, plan.Step{URN: fmt.Sprintf("urn:%d", i), Type: "aws:s3/bucketObjectv2:BucketObjectv2", Name: fmt.Sprintf("object-%05d", i), Op: op, Changed: []string{"source", "etag"}})
+		r.Counts[op]++
+	}
+	return r
+}
+
+func medianOf(n int, fn func()) time.Duration {
+	var ds []time.Duration
+	for i := 0; i < n; i++ {
+		start := time.Now()
+		fn()
+		ds = append(ds, time.Since(start))
+	}
+	return median(ds)
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+func ms(d time.Duration) string   { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
