@@ -148,7 +148,9 @@ func run() error {
 		policy.Evaluate(g, policy.Settings{RequiredTags: []string{"project", "environment", "managed-by"}})
 	})
 	big := bigResult(5000)
-	renderTime := medianOf(20, func() { render.Markdown(render.Meta{Title: "Preview", Project: "tap", Stack: "dev"}, big, render.CommentLimit) })
+	renderTime := medianOf(20, func() {
+		render.Markdown(render.Meta{Title: "Preview", Project: "tap", Stack: "dev"}, big, render.CommentLimit)
+	})
 	offline := noNetwork(ctx, w, actionArgs)
 
 	action := median(actionTimes)
