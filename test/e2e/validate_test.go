@@ -76,3 +76,31 @@ func TestValidate_OverridesAreReported(t *testing.T) {
 	assert.Contains(t, res.Summary, "Rules lowered to advisory by `policy-overrides`: `CKV_AWS_28`")
 	assert.NotContains(t, res.Stdout, "CKV_AWS_115 [advisory]")
 }
+
+// TestPreview_NeedsNoNetwork runs the whole PR path (validate, engine
+// preview, render) in a network namespace where only loopback is up: the
+// Automation API reaches the engine over 127.0.0.1 and nothing else.
+func TestPreview_NeedsNoNetwork(t *testing.T) {
+	unshare, err := exec.LookPath("unshare")
+	if err != nil || exec.Command(unshare, "-rn", "true").Run() != nil {
+		t.Skip("unshare -rn is not available here; `make bench` reports the same check")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("ip (iproute2) is needed to bring up loopback in the namespace")
+	}
+	e := newEnv(t)
+	runDir := t.TempDir()
+	cmd := exec.Command(unshare, "-rn", "sh", "-c", `ip link set lo up && exec "$0" "$@"`, binary,
+		"preview", "--environment", "dev", "--aws-region", "eu-west-1", "--backend-url", "file://"+e.state)
+	require.NoError(t, os.MkdirAll(e.state, 0o755))
+	cmd.Dir = runDir
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + e.dir, "PULUMI_HOME=" + e.pulumiHome,
+		"PULUMI_CONFIG_PASSPHRASE=" + passphrase, "TAP_SANDBOX_STATE=" + e.cloud,
+		"GITHUB_EVENT_NAME=pull_request", "GITHUB_EVENT_PATH=" + fixture(t, "pull_request.opened.json"),
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "stderr:\n%s", stderr.String())
+	assert.Contains(t, stdout.String(), "### 📝 Preview of `tap` / `dev`: 78 to create", "the comment is printed locally")
+}
