@@ -4,7 +4,6 @@
 package stack
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -206,12 +205,6 @@ func (c Config) CommonTags() map[string]string {
 		"environment": c.Environment,
 		"managed-by":  "tap-deploy",
 	}
-}
-
-// JSON renders the configuration for logs and the validate report.
-func (c Config) JSON() string {
-	b, _ := json.Marshal(map[string]any{"project": c.Project, "environment": c.Environment, "region": c.Region, "values": c.Values()})
-	return string(b)
 }
 
 func intIn(v string, lo, hi int, dst *int) error {

@@ -71,13 +71,6 @@ func (s *Server) SetCompare(base, head, status string) {
 	s.compare[base+"..."+head] = status
 }
 
-// AddToken lets another token act as login.
-func (s *Server) AddToken(token, login string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokens[token] = login
-}
-
 // Token is the default token, acting as github-actions[bot].
 const Token = "ghs_faketoken0123456789"
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -336,16 +335,6 @@ func commandList() string {
 		names[i] = string(c)
 	}
 	return strings.Join(names, ", ")
-}
-
-// SortedConfigKeys returns the override keys in a stable order for messages.
-func (in Inputs) SortedConfigKeys() []string {
-	keys := make([]string, 0, len(in.Config))
-	for k := range in.Config {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func firstNonEmpty(values ...string) string {

@@ -134,7 +134,6 @@ func TestParse_ConfigAndPolicyOverrides(t *testing.T) {
 	}, nil, false)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"logRetentionDays": "30", "alarmEmail": "ops@example.com"}, got.Config)
-	assert.Equal(t, []string{"alarmEmail", "logRetentionDays"}, got.SortedConfigKeys())
 	assert.Equal(t, map[string]inputs.PolicyAction{"CKV_AWS_59": inputs.PolicyDisabled, "CKV_AWS_115": inputs.PolicyAdvisory}, got.PolicyOverrides)
 	assert.Equal(t, inputs.Rollback, got.Command)
 	assert.Equal(t, "previous", got.RollbackTo)

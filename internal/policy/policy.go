@@ -166,16 +166,6 @@ func RuleIDs() []string {
 	return ids
 }
 
-// Describe returns a rule's title by ID.
-func Describe(id string) string {
-	for _, r := range Rules {
-		if r.ID == id {
-			return r.Title
-		}
-	}
-	return ""
-}
-
 func joinQuoted(items []string) string {
 	q := make([]string, len(items))
 	for i, s := range items {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/org/tap-deploy/internal/plan"
@@ -422,6 +421,3 @@ func short(sha string) string {
 	}
 	return sha
 }
-
-// Duration formats a run's duration for footers.
-func Duration(d time.Duration) string { return d.Round(100 * time.Millisecond).String() }
