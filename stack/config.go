@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,7 +77,7 @@ var Keys = []Key{
 	}},
 	{"logRetentionDays", "14", "CloudWatch log retention in days (a value CloudWatch accepts)", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
-		if err != nil || !containsInt(LogRetentionValues, n) {
+		if err != nil || !slices.Contains(LogRetentionValues, n) {
 			return fmt.Errorf("must be one of %s", joinInts(LogRetentionValues))
 		}
 		c.LogRetentionDays = n
@@ -214,15 +215,6 @@ func intIn(v string, lo, hi int, dst *int) error {
 	}
 	*dst = n
 	return nil
-}
-
-func containsInt(list []int, n int) bool {
-	for _, v := range list {
-		if v == n {
-			return true
-		}
-	}
-	return false
 }
 
 func joinInts(list []int) string {

@@ -292,19 +292,8 @@ func pickTarget(hist []engine.Update, to string) (engine.Update, error) {
 
 // drift compares the state with the cloud without changing either.
 func (r *run) drift(ctx context.Context) error {
-	code, err := r.code(true)
-	if err != nil {
-		return r.fail("Could not load the Lambda packages", err)
-	}
-	var res plan.Result
-	runErr := r.Runtime.Group("Pulumi refresh (preview only)", func() error {
-		st, err := r.open(ctx, r.cfg, code, "")
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		res, err = r.withLockRetry(ctx, "checking drift", func() (plan.Result, error) { return st.PreviewRefresh(ctx) })
-		return err
+	res, runErr := r.onStack(ctx, "Pulumi refresh (preview only)", true, func(st Stack) (plan.Result, error) {
+		return r.withLockRetry(ctx, "checking drift", func() (plan.Result, error) { return st.PreviewRefresh(ctx) })
 	})
 	r.publishDeploy(ctx, "Drift check", res)
 	drifted := res.HasChanges()

@@ -73,21 +73,28 @@ func (r *run) gate(res *plan.Result) []policy.Violation {
 	return rep.Mandatory()
 }
 
-func (r *run) preview(ctx context.Context, _ policy.Report) error {
-	code, err := r.code(false)
+// onStack loads the code, opens the stack with this run's configuration and
+// runs one engine operation, its output folded under group.
+func (r *run) onStack(ctx context.Context, group string, graphOnly bool, op func(Stack) (plan.Result, error)) (plan.Result, error) {
+	code, err := r.code(graphOnly)
 	if err != nil {
-		return r.fail("Could not load the Lambda packages", err)
+		return plan.Result{}, err
 	}
 	var res plan.Result
-	runErr := r.Runtime.Group("Pulumi preview", func() error {
+	err = r.Runtime.Group(group, func() error {
 		st, err := r.open(ctx, r.cfg, code, "")
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		res, err = st.Preview(ctx)
+		res, err = op(st)
 		return err
 	})
+	return res, err
+}
+
+func (r *run) preview(ctx context.Context, _ policy.Report) error {
+	res, runErr := r.onStack(ctx, "Pulumi preview", false, func(st Stack) (plan.Result, error) { return st.Preview(ctx) })
 	if runErr != nil && res.Error == "" {
 		res.Error = runErr.Error()
 	}

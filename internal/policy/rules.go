@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -75,7 +76,7 @@ var (
 var Rules = []Rule{
 	{ID: "CKV_AWS_62", Level: Mandatory, Title: "no IAM statement allows every action on every resource", Types: []string{tIAMPolicy, tIAMRolePolicy},
 		Check: iamStatements(func(s statement) string {
-			if s.Effect == "Allow" && hasAny(s.Action, "*", "*:*") && contains(s.Resource, "*") {
+			if s.Effect == "Allow" && hasAny(s.Action, "*", "*:*") && slices.Contains(s.Resource, "*") {
 				return `a statement allows Action "*" on Resource "*" (full admin): list the actions and ARNs the principal needs`
 			}
 			return ""
@@ -101,7 +102,7 @@ var Rules = []Rule{
 		})},
 	{ID: "CKV_AWS_355", Level: Mandatory, Title: `no Resource "*" for actions that can be scoped`, Types: []string{tIAMPolicy, tIAMRolePolicy},
 		Check: iamStatements(func(s statement) string {
-			if s.Effect != "Allow" || !contains(s.Resource, "*") {
+			if s.Effect != "Allow" || !slices.Contains(s.Resource, "*") {
 				return ""
 			}
 			var scopable []string
@@ -122,7 +123,7 @@ var Rules = []Rule{
 			}
 			for _, a := range s.Action {
 				l := strings.ToLower(a)
-				if l == "iam:*" || (escalation[l] && contains(s.Resource, "*")) {
+				if l == "iam:*" || (escalation[l] && slices.Contains(s.Resource, "*")) {
 					return fmt.Sprintf("action %q lets the principal raise its own permissions: drop it or scope it to named roles", a)
 				}
 			}
@@ -130,7 +131,7 @@ var Rules = []Rule{
 		})},
 	{ID: "CKV_AWS_290", Level: Mandatory, Title: "no write access without constraints", Types: []string{tIAMPolicy, tIAMRolePolicy},
 		Check: iamStatements(func(s statement) string {
-			if s.Effect != "Allow" || !contains(s.Resource, "*") || len(s.Condition) > 0 {
+			if s.Effect != "Allow" || !slices.Contains(s.Resource, "*") || len(s.Condition) > 0 {
 				return ""
 			}
 			for _, a := range s.Action {
@@ -545,16 +546,7 @@ func stageSettings(check func(settings map[string]any) string) func(*checkContex
 
 func hasAny(list []string, values ...string) bool {
 	for _, v := range values {
-		if contains(list, v) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
+		if slices.Contains(list, v) {
 			return true
 		}
 	}

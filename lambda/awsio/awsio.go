@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/org/tap-deploy/lambda/items"
 )
 
 // Publisher publishes to one SNS topic.
@@ -52,8 +54,19 @@ func LoadConfig(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
-// Fail logs a cold-start failure and exits: Lambda reports the init error.
-func Fail(log *slog.Logger, err error) {
+// Boot is every function's cold start: the logger, the validated
+// environment and the AWS configuration. A failure is logged and the
+// process exits, so Lambda reports an init error with the reason.
+func Boot(needTopic bool) (*slog.Logger, items.Env, aws.Config) {
+	log := Logger()
+	env, err := items.LoadEnv(os.Getenv, needTopic)
+	if err == nil {
+		var cfg aws.Config
+		if cfg, err = LoadConfig(context.Background()); err == nil {
+			return log, env, cfg
+		}
+	}
 	log.Error("cold start failed", "error", err.Error())
 	os.Exit(1)
+	return nil, items.Env{}, aws.Config{}
 }

@@ -248,13 +248,10 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 	if !req.GetPreview() {
 		p.slow()
 	}
-	if !req.GetPreview() && p.failCreate != nil && p.failCreate.MatchString(urn) {
-		return nil, status.Errorf(codes.Unknown, "sandbox: injected failure creating %s (%s)", urn, EnvFailCreate)
+	if err := inject(p.failCreate, "creating", urn, EnvFailCreate); err != nil && !req.GetPreview() {
+		return nil, err
 	}
-	typ := req.GetType()
-	if typ == "" {
-		typ = string(resource.URN(urn).Type())
-	}
+	typ := typeOf(req.GetType(), urn)
 	k := cloudsim.KindOf(typ)
 	in := plain(req.GetProperties())
 	id, out := cloudsim.Create(typ, p.region, urn, in, p.defaultTags)
@@ -282,10 +279,7 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 }
 
 func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	typ := req.GetType()
-	if typ == "" {
-		typ = string(resource.URN(req.GetUrn()).Type())
-	}
+	typ := typeOf(req.GetType(), req.GetUrn())
 	st, err := p.store.Load()
 	if err != nil {
 		return nil, err
@@ -311,13 +305,10 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 	if !req.GetPreview() {
 		p.slow()
 	}
-	if !req.GetPreview() && p.failUpdate != nil && p.failUpdate.MatchString(urn) {
-		return nil, status.Errorf(codes.Unknown, "sandbox: injected failure updating %s (%s)", urn, EnvFailUpdate)
+	if err := inject(p.failUpdate, "updating", urn, EnvFailUpdate); err != nil && !req.GetPreview() {
+		return nil, err
 	}
-	typ := req.GetType()
-	if typ == "" {
-		typ = string(resource.URN(urn).Type())
-	}
+	typ := typeOf(req.GetType(), urn)
 	in := plain(req.GetNews())
 	out := cloudsim.Refresh(typ, p.region, urn, req.GetId(), in, p.defaultTags)
 	if req.GetPreview() {
@@ -345,13 +336,10 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
 	p.slow()
 	urn := req.GetUrn()
-	if p.failDelete != nil && p.failDelete.MatchString(urn) {
-		return nil, status.Errorf(codes.Unknown, "sandbox: injected failure deleting %s (%s)", urn, EnvFailDelete)
+	if err := inject(p.failDelete, "deleting", urn, EnvFailDelete); err != nil {
+		return nil, err
 	}
-	typ := req.GetType()
-	if typ == "" {
-		typ = string(resource.URN(urn).Type())
-	}
+	typ := typeOf(req.GetType(), urn)
 	err := p.store.Update(func(st *State) error {
 		delete(st.Resources, key(typ, req.GetId()))
 		st.Calls["delete"]++
@@ -362,6 +350,22 @@ func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emp
 
 func (p *Provider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	return &emptypb.Empty{}, nil
+}
+
+// typeOf is the request's resource type; older engines send only the URN.
+func typeOf(typ, urn string) string {
+	if typ != "" {
+		return typ
+	}
+	return string(resource.URN(urn).Type())
+}
+
+// inject fails an operation on a URN the test asked to fail, as AWS would.
+func inject(re *regexp.Regexp, doing, urn, env string) error {
+	if re == nil || !re.MatchString(urn) {
+		return nil
+	}
+	return status.Errorf(codes.Unknown, "sandbox: injected failure %s %s (%s)", doing, urn, env)
 }
 
 func (p *Provider) slow() {

@@ -2,9 +2,6 @@
 package main
 
 import (
-	"context"
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -14,15 +11,7 @@ import (
 )
 
 func main() {
-	log := awsio.Logger()
-	env, err := items.LoadEnv(os.Getenv, false)
-	if err != nil {
-		awsio.Fail(log, err)
-	}
-	cfg, err := awsio.LoadConfig(context.Background())
-	if err != nil {
-		awsio.Fail(log, err)
-	}
+	log, env, cfg := awsio.Boot(false)
 	h := api.New(items.Store{DB: dynamodb.NewFromConfig(cfg), Table: env.TableName}, log)
 	lambda.Start(h.Handle)
 }

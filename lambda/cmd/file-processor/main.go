@@ -2,8 +2,6 @@
 package main
 
 import (
-	"context"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -17,15 +15,7 @@ import (
 )
 
 func main() {
-	log := awsio.Logger()
-	env, err := items.LoadEnv(os.Getenv, true)
-	if err != nil {
-		awsio.Fail(log, err)
-	}
-	cfg, err := awsio.LoadConfig(context.Background())
-	if err != nil {
-		awsio.Fail(log, err)
-	}
+	log, env, cfg := awsio.Boot(true)
 	p := &fileprocessor.Processor{
 		Store:     items.Store{DB: dynamodb.NewFromConfig(cfg), Table: env.TableName},
 		Objects:   awsio.Objects{Client: s3.NewFromConfig(cfg)},
