@@ -19,6 +19,7 @@ import (
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/route"
 	"github.com/org/tap-deploy/stack"
 )
@@ -139,7 +140,7 @@ func Run(ctx context.Context, d Deps) error {
 
 	r.cfg, err = stack.NewConfig(stack.Base{Project: in.ProjectName, Environment: in.Environment, Region: in.AWSRegion}, in.Config)
 	if err != nil {
-		return r.failValidation(err)
+		return r.failBeforeEngine("The stack configuration is not valid", err)
 	}
 	if err := r.setOutputs(map[string]string{OutCommand: string(r.decision.Command)}); err != nil {
 		return r.fail("Could not write the step outputs", err)
@@ -183,19 +184,33 @@ func (r *run) event() (string, []byte, error) {
 	return name, body, nil
 }
 
-// fail reports an error once, as an annotation and in the job summary.
-func (r *run) fail(title string, err error) error {
+// failBeforeEngine reports a failure that happens before any preview, and
+// says so in the PR comment too: a PR whose check failed must not keep an
+// older, green comment.
+func (r *run) failBeforeEngine(title string, err error) error {
+	if r.decision.Command != inputs.Validate {
+		meta := r.meta("Validation")
+		r.commentValidation(meta, render.Validation{Problems: problemLines(err)})
+	}
+	return r.fail(title, err)
+}
+
+// problemLines splits an error into the problems it lists.
+func problemLines(err error) []string {
 	var problems inputs.Problems
 	var stackProblems stack.Problems
-	var lines []string
 	switch {
 	case errors.As(err, &problems):
-		lines = problems
+		return problems
 	case errors.As(err, &stackProblems):
-		lines = stackProblems
-	default:
-		lines = []string{err.Error()}
+		return stackProblems
 	}
+	return []string{err.Error()}
+}
+
+// fail reports an error once, as an annotation and in the job summary.
+func (r *run) fail(title string, err error) error {
+	lines := problemLines(err)
 	r.Runtime.Errorf("%s: %s", title, strings.Join(lines, "; "))
 	var b strings.Builder
 	fmt.Fprintf(&b, "### ❌ tap-deploy: %s\n\n", title)

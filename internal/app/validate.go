@@ -47,7 +47,7 @@ func (r *run) validate() (policy.Report, error) {
 	}
 	g, err := graph.Collect(stack.Program(r.cfg, code), r.in.ProjectName, r.in.StackName, r.cfg.Region)
 	if err != nil {
-		return policy.Report{}, r.fail("The stack program failed offline", err)
+		return policy.Report{}, r.failBeforeEngine("The stack program failed offline", err)
 	}
 	rep := policy.Evaluate(g, r.policySettings())
 	for _, id := range rep.Unknown {
@@ -85,11 +85,6 @@ func (r *run) validate() (policy.Report, error) {
 		r.Runtime.Print(render.ValidationMarkdown(meta, view, render.CommentLimit))
 	}
 	return rep, nil
-}
-
-// failValidation reports configuration problems (before any graph).
-func (r *run) failValidation(err error) error {
-	return r.fail("The stack configuration is not valid", err)
 }
 
 func findings(rep policy.Report) []plan.Finding {

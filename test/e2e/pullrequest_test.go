@@ -124,4 +124,8 @@ func TestInvalidConfig_NamesTheKey(t *testing.T) {
 	assert.Equal(t, 1, res.Exit)
 	assert.Contains(t, res.Stdout, "logRetentionDays=")
 	assert.Contains(t, res.Stdout, `config key "memory" is unknown`)
+	comments := e.GitHub.Comments(2)
+	require.Len(t, comments, 1, "the PR comment says what failed")
+	assert.Contains(t, comments[0].Body, "invalid configuration")
+	assert.Contains(t, comments[0].Body, "memory")
 }
