@@ -117,6 +117,17 @@ func Run(ctx context.Context, d Deps) error {
 
 	in, err := inputs.Parse(d.Input, inputs.Env{Getenv: d.Getenv, InActions: d.InActions, WorkDir: d.WorkDir})
 	if err != nil {
+		// Report the config overrides' problems in the same message.
+		var problems inputs.Problems
+		if errors.As(err, &problems) {
+			base := stack.Base{Project: "tap", Environment: "check", Region: "us-east-1"}
+			if _, cerr := stack.NewConfig(base, in.Config); cerr != nil {
+				var sp stack.Problems
+				if errors.As(cerr, &sp) {
+					err = append(problems, sp...)
+				}
+			}
+		}
 		return r.fail("The inputs are not valid", err)
 	}
 	r.in = in

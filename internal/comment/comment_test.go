@@ -153,3 +153,15 @@ func TestUpsert_RejectsBodyWithoutMarker(t *testing.T) {
 	_, err := comment.Upsert(context.Background(), client(t, fake, &waits), target, "no marker")
 	require.Error(t, err)
 }
+
+func TestUpsert_WorksAgainstGitHubEnterprisePaths(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	var waits []time.Duration
+	gh, err := github.New(fake.URL+"/api/v3", githubtest.Token, instant(&waits))
+	require.NoError(t, err)
+	res, err := comment.Upsert(context.Background(), gh, target, body("ghes"))
+	require.NoError(t, err)
+	assert.True(t, res.Created)
+	assert.Len(t, fake.Comments(2), 1)
+}

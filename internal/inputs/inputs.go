@@ -132,7 +132,9 @@ var KnownRegions = map[string]bool{
 }
 
 // Parse reads every input through get, applies defaults, and validates all of
-// them. It returns Problems listing everything wrong at once.
+// them. It returns Problems listing everything wrong at once, and with them
+// the inputs as far as they could be read, so that callers can add their
+// own checks (the stack configuration) to the same report.
 func Parse(get func(name string) string, env Env) (Inputs, error) {
 	value := func(name string) string { return strings.TrimSpace(get(name)) }
 	var problems Problems
@@ -221,7 +223,7 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 	}
 
 	if len(problems) > 0 {
-		return Inputs{}, problems
+		return in, problems
 	}
 	return in, nil
 }

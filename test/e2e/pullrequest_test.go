@@ -113,6 +113,7 @@ func TestInvalidInputs_AllProblemsAndNothingTouched(t *testing.T) {
 	assert.Equal(t, 1, res.Exit)
 	assert.Contains(t, res.Stdout, `aws-region: "mars-east-1" is not an AWS region name`)
 	assert.Contains(t, res.Stdout, `command: "explode" is not a command`)
+	assert.Contains(t, res.Stdout, `config logRetentionDays="13": must be one of`, "config problems are in the same report")
 	assert.Contains(t, res.Summary, "The inputs are not valid")
 	assert.Empty(t, e.GitHub.Comments(2))
 	assert.NoFileExists(t, e.state+"/.pulumi")
