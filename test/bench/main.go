@@ -113,6 +113,7 @@ func run() error {
 		return err
 	}
 	var floorTimes []time.Duration
+	resources := 0
 	for i := 0; i <= runs; i++ {
 		start := time.Now()
 		st, err := auto.UpsertStackInlineSource(ctx, "dev", "tap", stack.Program(cfg, code),
@@ -123,8 +124,13 @@ func run() error {
 		if err != nil {
 			return fmt.Errorf("engine floor: %w", err)
 		}
-		if _, err := st.Preview(ctx, optpreview.SuppressProgress()); err != nil {
+		pre, err := st.Preview(ctx, optpreview.SuppressProgress())
+		if err != nil {
 			return fmt.Errorf("engine floor preview: %w", err)
+		}
+		resources = 0
+		for _, n := range pre.ChangeSummary {
+			resources += n
 		}
 		if i > 0 {
 			floorTimes = append(floorTimes, time.Since(start))
@@ -158,7 +164,7 @@ func run() error {
 	fmt.Printf("| %-58s | %10s |\n|%s|%s|\n", "measure", "figure", strings.Repeat("-", 60), strings.Repeat("-", 12))
 	row := func(name, figure string) { fmt.Printf("| %-58s | %10s |\n", name, figure) }
 	row("(1) action PR run, full stack (binary start → comment)", secs(action))
-	row("(2) engine floor: bare Automation-API preview", secs(floor))
+	row(fmt.Sprintf("(2) engine floor: bare Automation-API preview, %d resources", resources), secs(floor))
 	row("(3a) cold `go build` of the same program (fresh GOCACHE)", secs(build))
 	row("(3) compile-per-run baseline = (3a) + preview (2)", secs(build+floor))
 	row("(4a) validate, full stack (mocks + every rule)", ms(validate))
