@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 )
 
 // Account is the simulated cloud's AWS account id.
@@ -240,6 +242,20 @@ func Create(typ, region, urn string, in map[string]any, defaultTags map[string]a
 		id = shortID(urn, 12)
 	}
 	return id, State(k, in, extra, defaultTags)
+}
+
+// Planned is what a preview of a create or update reports, as the real
+// provider does: inputs and tags are known, computed attributes (ARNs,
+// URLs, generated ids) are not known until the operation runs.
+func Planned(typ, region, urn string, in map[string]any, defaultTags map[string]any) map[string]any {
+	k := KindOf(typ)
+	_, extra := k.outputs(ctx{region: region, urn: urn}, urnName(urn), "", in)
+	for key := range extra {
+		if _, given := in[key]; !given {
+			extra[key] = plugin.UnknownStringValue
+		}
+	}
+	return State(k, in, extra, defaultTags)
 }
 
 // Refresh returns the state of an existing resource after an update.

@@ -254,12 +254,12 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 	typ := typeOf(req.GetType(), urn)
 	k := cloudsim.KindOf(typ)
 	in := plain(req.GetProperties())
-	id, out := cloudsim.Create(typ, p.region, urn, in, p.defaultTags)
 	if req.GetPreview() {
 		// The engine asks what a create would return; nothing is made.
-		props, err := fromPlain(out)
+		props, err := fromPlain(cloudsim.Planned(typ, p.region, urn, in, p.defaultTags))
 		return &pulumirpc.CreateResponse{Properties: props}, err
 	}
+	id, out := cloudsim.Create(typ, p.region, urn, in, p.defaultTags)
 	err := p.store.Update(func(st *State) error {
 		if _, exists := st.Resources[key(typ, id)]; exists && k.NameKey != "" {
 			return status.Errorf(codes.AlreadyExists, "%s %q already exists in %s", typ, id, p.region)
@@ -310,11 +310,16 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 	}
 	typ := typeOf(req.GetType(), urn)
 	in := plain(req.GetNews())
-	out := cloudsim.Refresh(typ, p.region, urn, req.GetId(), in, p.defaultTags)
 	if req.GetPreview() {
-		props, err := fromPlain(out)
+		// An update keeps the resource's computed attributes.
+		planned := plain(req.GetOlds())
+		for k, v := range cloudsim.State(cloudsim.KindOf(typ), in, nil, p.defaultTags) {
+			planned[k] = v
+		}
+		props, err := fromPlain(planned)
 		return &pulumirpc.UpdateResponse{Properties: props}, err
 	}
+	out := cloudsim.Refresh(typ, p.region, urn, req.GetId(), in, p.defaultTags)
 	err := p.store.Update(func(st *State) error {
 		if _, ok := st.Resources[key(typ, req.GetId())]; !ok {
 			return status.Errorf(codes.NotFound, "%s %q does not exist in %s", typ, req.GetId(), p.region)
