@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -38,4 +40,12 @@ func TestParseFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRun_HelpPrintsUsageAndSucceeds(t *testing.T) {
+	var stderr strings.Builder
+	err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, io.Discard, &stderr)
+	require.NoError(t, err)
+	assert.Contains(t, stderr.String(), "usage: tap-deploy [auto|validate|preview|up|rollback|drift] --environment NAME")
+	assert.Contains(t, stderr.String(), "-aws-region")
 }
