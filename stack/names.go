@@ -20,17 +20,16 @@ type NameKind struct {
 
 // The AWS limits the stack's names must stay within.
 var (
-	BucketName    = NameKind{"S3 bucket", 63, true, regexp.MustCompile(`[a-z0-9-]`)}
-	FunctionName  = NameKind{"Lambda function", 64, false, regexp.MustCompile(`[A-Za-z0-9_-]`)}
-	RoleName      = NameKind{"IAM role", 64, false, regexp.MustCompile(`[A-Za-z0-9+=,.@_-]`)}
-	PolicyName    = NameKind{"IAM policy", 128, false, regexp.MustCompile(`[A-Za-z0-9+=,.@_-]`)}
-	TableName     = NameKind{"DynamoDB table", 255, false, regexp.MustCompile(`[A-Za-z0-9_.-]`)}
-	TopicName     = NameKind{"SNS topic", 256, false, regexp.MustCompile(`[A-Za-z0-9_-]`)}
-	QueueName     = NameKind{"SQS queue", 80, false, regexp.MustCompile(`[A-Za-z0-9_-]`)}
-	AlarmName     = NameKind{"CloudWatch alarm", 255, false, regexp.MustCompile(`[ -~]`)}
-	APIName       = NameKind{"API Gateway REST API", 1024, false, regexp.MustCompile(`[ -~]`)}
-	KeyAliasName  = NameKind{"KMS alias", 256, false, regexp.MustCompile(`[A-Za-z0-9/_-]`)}
-	LogGroupLimit = 512
+	BucketName   = NameKind{"S3 bucket", 63, true, regexp.MustCompile(`[a-z0-9-]`)}
+	FunctionName = NameKind{"Lambda function", 64, false, regexp.MustCompile(`[A-Za-z0-9_-]`)}
+	RoleName     = NameKind{"IAM role", 64, false, regexp.MustCompile(`[A-Za-z0-9+=,.@_-]`)}
+	PolicyName   = NameKind{"IAM policy", 128, false, regexp.MustCompile(`[A-Za-z0-9+=,.@_-]`)}
+	TableName    = NameKind{"DynamoDB table", 255, false, regexp.MustCompile(`[A-Za-z0-9_.-]`)}
+	TopicName    = NameKind{"SNS topic", 256, false, regexp.MustCompile(`[A-Za-z0-9_-]`)}
+	QueueName    = NameKind{"SQS queue", 80, false, regexp.MustCompile(`[A-Za-z0-9_-]`)}
+	AlarmName    = NameKind{"CloudWatch alarm", 255, false, regexp.MustCompile(`[ -~]`)}
+	APIName      = NameKind{"API Gateway REST API", 1024, false, regexp.MustCompile(`[ -~]`)}
+	KeyAliasName = NameKind{"KMS alias", 256, false, regexp.MustCompile(`[A-Za-z0-9/_-]`)}
 )
 
 // Namer derives every physical name from project and suffix, so names are

@@ -130,6 +130,9 @@ func (r *run) preview(ctx context.Context, _ policy.Report) error {
 // but never stops the summary.
 func (r *run) publish(ctx context.Context, title string, res plan.Result) error {
 	meta := r.meta(title)
+	if res.Duration > 0 {
+		meta.Footer += fmt.Sprintf(" · %s took %.1f s", res.Kind, res.Duration.Seconds())
+	}
 	if err := r.Runtime.AddSummary(render.Markdown(meta, res, render.SummaryLimit)); err != nil {
 		r.Runtime.Warningf("%v", err)
 	}

@@ -143,7 +143,7 @@ type PermissionError struct {
 
 func (e *PermissionError) Error() string {
 	return fmt.Sprintf("GitHub refused to %s (HTTP %d: %s): the token needs %q; add `permissions: %s` to the job",
-		e.Operation, e.Status, e.Message, e.Permission, strings.Replace(e.Permission, ": ", ": ", 1))
+		e.Operation, e.Status, e.Message, e.Permission, e.Permission)
 }
 
 // IsPermission reports whether err is a PermissionError.

@@ -85,7 +85,8 @@ type Result struct {
 	Diagnostics []Diagnostic   `json:"diagnostics,omitempty"`
 	Findings    []Finding      `json:"findings,omitempty"`
 	Outputs     map[string]any `json:"outputs,omitempty"`
-	Duration    time.Duration  `json:"duration"`
+	// Duration is the engine run's wall time, set by the engine adapter.
+	Duration time.Duration `json:"duration"`
 	// Error is set when the run failed; the steps say how far it got.
 	Error string `json:"error,omitempty"`
 	// Resources is the goal state's resource graph as the engine saw it,
@@ -219,8 +220,6 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 				Resource: resource.URN(p.ResourceURN).Name(),
 				Message:  strings.TrimSpace(plainText(p.Message)),
 			})
-		case e.SummaryEvent != nil:
-			r.Duration = time.Duration(e.SummaryEvent.DurationSeconds) * time.Second
 		}
 	}
 	for i := range r.Steps {

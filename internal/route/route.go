@@ -23,9 +23,7 @@ func (r Repository) FullName() string { return r.Owner + "/" + r.Name }
 // PullRequest is what the PR path needs to know about a pull request.
 type PullRequest struct {
 	Number  int
-	Title   string
 	HeadSHA string
-	HeadRef string
 	// Fork is true when the head lives in another repository: such runs get a
 	// read-only token and no secrets.
 	Fork bool
@@ -44,7 +42,6 @@ type Decision struct {
 	PullRequest *PullRequest
 	// SHA is the commit the run is about (the PR head or the pushed commit).
 	SHA   string
-	Ref   string
 	Actor string
 }
 
@@ -56,11 +53,9 @@ type payload struct {
 	After       string `json:"after"`
 	Deleted     bool   `json:"deleted"`
 	PullRequest *struct {
-		Number int    `json:"number"`
-		Title  string `json:"title"`
+		Number int `json:"number"`
 		Head   struct {
 			SHA  string `json:"sha"`
-			Ref  string `json:"ref"`
 			Repo *struct {
 				FullName string `json:"full_name"`
 			} `json:"repo"`
@@ -106,7 +101,6 @@ func Decide(eventName string, body []byte, requested inputs.Command) (Decision, 
 	d := Decision{
 		Event:      eventName,
 		Repository: repository(p),
-		Ref:        p.Ref,
 		Actor:      p.Sender.Login,
 	}
 
@@ -138,12 +132,7 @@ func decidePullRequest(d Decision, p payload, requested inputs.Command) (Decisio
 	if p.PullRequest == nil {
 		return Decision{}, fmt.Errorf("the %s payload has no pull_request object", d.Event)
 	}
-	pr := &PullRequest{
-		Number:  p.PullRequest.Number,
-		Title:   p.PullRequest.Title,
-		HeadSHA: p.PullRequest.Head.SHA,
-		HeadRef: p.PullRequest.Head.Ref,
-	}
+	pr := &PullRequest{Number: p.PullRequest.Number, HeadSHA: p.PullRequest.Head.SHA}
 	// A deleted fork has no head repo; treat it as a fork, the safe side.
 	head := ""
 	if p.PullRequest.Head.Repo != nil {

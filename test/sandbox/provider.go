@@ -245,10 +245,7 @@ func (p *Provider) diff(oldIn, newIn *structpb.Struct, replaceKeys []string, nam
 
 func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
 	urn := req.GetUrn()
-	if !req.GetPreview() {
-		p.slow()
-	}
-	if err := inject(p.failCreate, "creating", urn, EnvFailCreate); err != nil && !req.GetPreview() {
+	if err := p.begin(req.GetPreview(), p.failCreate, "creating", urn, EnvFailCreate); err != nil {
 		return nil, err
 	}
 	typ := typeOf(req.GetType(), urn)
@@ -302,10 +299,7 @@ func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumir
 
 func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
 	urn := req.GetUrn()
-	if !req.GetPreview() {
-		p.slow()
-	}
-	if err := inject(p.failUpdate, "updating", urn, EnvFailUpdate); err != nil && !req.GetPreview() {
+	if err := p.begin(req.GetPreview(), p.failUpdate, "updating", urn, EnvFailUpdate); err != nil {
 		return nil, err
 	}
 	typ := typeOf(req.GetType(), urn)
@@ -339,9 +333,8 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 }
 
 func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
-	p.slow()
 	urn := req.GetUrn()
-	if err := inject(p.failDelete, "deleting", urn, EnvFailDelete); err != nil {
+	if err := p.begin(false, p.failDelete, "deleting", urn, EnvFailDelete); err != nil {
 		return nil, err
 	}
 	typ := typeOf(req.GetType(), urn)
@@ -365,18 +358,20 @@ func typeOf(typ, urn string) string {
 	return string(resource.URN(urn).Type())
 }
 
-// inject fails an operation on a URN the test asked to fail, as AWS would.
-func inject(re *regexp.Regexp, doing, urn, env string) error {
-	if re == nil || !re.MatchString(urn) {
+// begin starts a create, update or delete: a real one waits TAP_SANDBOX_DELAY
+// and fails if the test asked it to fail for this URN, as AWS would; a
+// preview does neither.
+func (p *Provider) begin(preview bool, fail *regexp.Regexp, doing, urn, env string) error {
+	if preview {
 		return nil
 	}
-	return status.Errorf(codes.Unknown, "sandbox: injected failure %s %s (%s)", doing, urn, env)
-}
-
-func (p *Provider) slow() {
 	if p.delay > 0 {
 		time.Sleep(p.delay)
 	}
+	if fail != nil && fail.MatchString(urn) {
+		return status.Errorf(codes.Unknown, "sandbox: injected failure %s %s (%s)", doing, urn, env)
+	}
+	return nil
 }
 
 func equalJSON(a, b any) bool {
