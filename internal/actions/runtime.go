@@ -134,20 +134,17 @@ func randomToken() string {
 	return hex.EncodeToString(b)
 }
 
-// Terminal reports to a terminal: plain lines, outputs as name=value, and
-// the summary kept for Print.
+// Terminal reports to a terminal: plain lines on errOut, documents (the PR
+// comment, a JSON report) on out, outputs as "output name=value" lines.
 type Terminal struct {
 	out, err io.Writer
 	red      *redact.Redactor
 	mu       sync.Mutex
-	// Summary collects what a runner would show as the job summary.
-	Summary strings.Builder
-	Outputs map[string]string
 }
 
 // NewTerminal reports to out (documents) and errOut (messages).
 func NewTerminal(out, errOut io.Writer, red *redact.Redactor) *Terminal {
-	return &Terminal{out: out, err: errOut, red: red, Outputs: map[string]string{}}
+	return &Terminal{out: out, err: errOut, red: red}
 }
 
 var _ Runtime = (*Terminal)(nil)
@@ -182,18 +179,13 @@ func (w *terminalWriter) Write(p []byte) (int, error) {
 func (w *terminalWriter) Close() error { return nil }
 
 func (t *Terminal) SetOutput(name, value string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.Outputs[name] = t.red.Redact(value)
+	t.line("output ", "%s=%s", name, value)
 	return nil
 }
 
-func (t *Terminal) AddSummary(markdown string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.Summary.WriteString(t.red.Redact(markdown))
-	return nil
-}
+// AddSummary drops the job summary: locally the comment, which carries the
+// same result, is printed instead.
+func (t *Terminal) AddSummary(string) error { return nil }
 
 func (t *Terminal) Mask(secret string) { t.red.Add(secret) }
 

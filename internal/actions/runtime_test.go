@@ -1,0 +1,61 @@
+package actions_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sethvargo/go-githubactions"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/actions"
+	"github.com/org/tap-deploy/internal/redact"
+)
+
+func TestTerminal_RedactsAndPrintsOutputs(t *testing.T) {
+	var out, errOut strings.Builder
+	term := actions.NewTerminal(&out, &errOut, redact.New())
+	term.Mask("super-secret-value")
+	require.NoError(t, term.SetOutput("stack-outputs", `{"password":"super-secret-value"}`))
+	term.Warningf("leaked super-secret-value?")
+	term.Print("comment with super-secret-value")
+	assert.Contains(t, errOut.String(), `output stack-outputs={"password":"***"}`)
+	assert.Contains(t, errOut.String(), "warning: leaked ***?")
+	assert.Equal(t, "comment with ***\n", out.String())
+}
+
+func TestGitHub_MasksFirstFencesUntrustedTextAndWritesFiles(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
+	var stdout strings.Builder
+	a := githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(&stdout))
+	gh := actions.NewGitHub(a, redact.New())
+
+	gh.Mask("ghs_token_value_1234")
+	gh.Untrusted("::set-output name=x::ghs_token_value_1234")
+	require.NoError(t, gh.SetOutput("comment-id", "42"))
+	require.NoError(t, gh.AddSummary("### ghs_token_value_1234"))
+
+	lines := strings.Split(stdout.String(), "\n")
+	assert.Equal(t, "::add-mask::ghs_token_value_1234", lines[0], "the mask comes first")
+	require.True(t, strings.HasPrefix(lines[len(lines)-4], "::stop-commands::"), stdout.String())
+	token := strings.TrimPrefix(lines[len(lines)-4], "::stop-commands::")
+	assert.Equal(t, "::set-output name=x::***", lines[len(lines)-3], "untrusted text is redacted and not run")
+	assert.Equal(t, "::"+token+"::", lines[len(lines)-2], "commands resume with the same token")
+	summary, err := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
+	require.NoError(t, err)
+	assert.Equal(t, "### ***\n", string(summary))
+	output, err := os.ReadFile(env["GITHUB_OUTPUT"])
+	require.NoError(t, err)
+	assert.Contains(t, string(output), "comment-id<<")
+}
+
+func TestGitHub_OutputAndSummaryFailuresAreErrors(t *testing.T) {
+	env := map[string]string{"GITHUB_OUTPUT": "/nonexistent/dir/out", "GITHUB_STEP_SUMMARY": "/nonexistent/dir/summary"}
+	a := githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(&strings.Builder{}))
+	gh := actions.NewGitHub(a, redact.New())
+	assert.Error(t, gh.SetOutput("x", "y"), "the library panics; the adapter returns an error")
+	assert.Error(t, gh.AddSummary("x"))
+}
