@@ -98,12 +98,15 @@ type run struct {
 	in       inputs.Inputs
 	decision route.Decision
 	cfg      stack.Config
-	start    time.Time
+	// The Lambda packages, loaded once (see code).
+	codeCache  stack.Artifacts
+	codeErr    error
+	codeLoaded bool
 }
 
 // Run carries out one invocation.
 func Run(ctx context.Context, d Deps) error {
-	r := &run{Deps: d, start: d.Now()}
+	r := &run{Deps: d}
 	// Secrets are masked before anything else is printed.
 	for _, k := range secretEnv {
 		r.Runtime.Mask(d.Getenv(k))
@@ -223,19 +226,10 @@ func problemLines(err error) []string {
 func (r *run) fail(title string, err error) error {
 	lines := problemLines(err)
 	r.Runtime.Errorf("%s: %s", title, strings.Join(lines, "; "))
-	var b strings.Builder
-	fmt.Fprintf(&b, "### ❌ tap-deploy: %s\n\n", title)
-	for _, l := range lines {
-		b.WriteString("- " + fenceSafe(l) + "\n")
-	}
-	if serr := r.Runtime.AddSummary(b.String()); serr != nil {
+	if serr := r.Runtime.AddSummary(render.Failure(title, lines)); serr != nil {
 		r.Runtime.Warningf("%v", serr)
 	}
 	return reportedError{err}
-}
-
-func fenceSafe(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "\n", " "), "<", "&lt;")
 }
 
 func (r *run) setOutputs(values map[string]string) error {

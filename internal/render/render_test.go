@@ -141,3 +141,8 @@ func BenchmarkMarkdown_5000Resources(b *testing.B) {
 		render.Markdown(meta, res, render.CommentLimit)
 	}
 }
+
+func TestFailure_EscapesProblems(t *testing.T) {
+	got := render.Failure("The inputs are not valid", []string{`config line 1: "[x](https://evil) <b>" is not key=value`, "second\nline"})
+	assert.Equal(t, "### ❌ tap-deploy: The inputs are not valid\n\n- config line 1: \"\\[x\\](https://evil) &lt;b&gt;\" is not key=value\n- second line\n", got)
+}

@@ -69,3 +69,14 @@ func codeList(items []string) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// Failure renders a run that stopped before there was a result to show:
+// the title and each problem, escaped like every other untrusted text.
+func Failure(title string, problems []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### ❌ tap-deploy: %s\n\n", inline(title))
+	for _, p := range problems {
+		b.WriteString("- " + inline(p) + "\n")
+	}
+	return b.String()
+}
