@@ -60,7 +60,7 @@ demo: tools build sandbox ## preview the stack for a pull request, against a loc
 	cd $(DEMO) && \
 	PULUMI_HOME=$(DEMO)/pulumi-home TAP_SANDBOX_STATE=$(DEMO)/sandbox-cloud.json \
 	PULUMI_CONFIG_PASSPHRASE=demo-only GITHUB_EVENT_NAME=pull_request \
-	GITHUB_EVENT_PATH=$(CURDIR)/examples/events/pull_request.opened.json \
+	GITHUB_EVENT_PATH=$(CURDIR)/test/fixtures/github-events/pull_request.opened.json \
 	$(BIN)/tap-deploy preview --environment dev --aws-region eu-west-1 --backend-url file://$(DEMO)/state
 
 .PHONY: clean

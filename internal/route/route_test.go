@@ -9,7 +9,7 @@ import (
 
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/route"
-	"github.com/org/tap-deploy/internal/testfixtures"
+	"github.com/org/tap-deploy/test/fixtures"
 )
 
 func TestDecide_EveryFixturePayload(t *testing.T) {
@@ -38,7 +38,7 @@ func TestDecide_EveryFixturePayload(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture+"/"+string(tt.requested), func(t *testing.T) {
-			d, err := route.Decide(tt.event, testfixtures.Read(t, tt.fixture), tt.requested)
+			d, err := route.Decide(tt.event, fixtures.Read(t, tt.fixture), tt.requested)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, d.Command)
 			assert.Equal(t, tt.skip, d.Skip)
@@ -52,7 +52,7 @@ func TestDecide_EveryFixturePayload(t *testing.T) {
 }
 
 func TestDecide_PullRequestCarriesHeadAndNumber(t *testing.T) {
-	d, err := route.Decide("pull_request", testfixtures.Read(t, "pull_request.synchronize.json"), inputs.Auto)
+	d, err := route.Decide("pull_request", fixtures.Read(t, "pull_request.synchronize.json"), inputs.Auto)
 	require.NoError(t, err)
 	require.NotNil(t, d.PullRequest)
 	assert.Equal(t, 2, d.PullRequest.Number)
@@ -92,14 +92,14 @@ func TestDecide_PushOfTagSkips(t *testing.T) {
 }
 
 func TestDecide_PushCarriesShaAndActor(t *testing.T) {
-	d, err := route.Decide("push", testfixtures.Read(t, "push.with-new-branch.json"), inputs.Auto)
+	d, err := route.Decide("push", fixtures.Read(t, "push.with-new-branch.json"), inputs.Auto)
 	require.NoError(t, err)
 	assert.Len(t, d.SHA, 40)
 	assert.Equal(t, "Codertocat", d.Actor)
 }
 
 func TestDecide_WorkflowDispatchNeedsExplicitCommand(t *testing.T) {
-	_, err := route.Decide("workflow_dispatch", testfixtures.Read(t, "workflow_dispatch.json"), inputs.Auto)
+	_, err := route.Decide("workflow_dispatch", fixtures.Read(t, "workflow_dispatch.json"), inputs.Auto)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "explicit command")
 }
@@ -125,7 +125,7 @@ func TestDecide_BrokenPayloadIsAnError(t *testing.T) {
 func withChange(t *testing.T, fixture string, change func(map[string]any)) []byte {
 	t.Helper()
 	var p map[string]any
-	require.NoError(t, json.Unmarshal(testfixtures.Read(t, fixture), &p))
+	require.NoError(t, json.Unmarshal(fixtures.Read(t, fixture), &p))
 	change(p)
 	b, err := json.Marshal(p)
 	require.NoError(t, err)

@@ -68,7 +68,7 @@ func run() error {
 	}
 	defer os.RemoveAll(dir)
 	w := world{dir: dir, home: filepath.Join(dir, "pulumi-home"), binary: filepath.Join(root, "bin", "tap-deploy"),
-		event: filepath.Join(root, "examples", "events", "pull_request.opened.json")}
+		event: filepath.Join(root, "test", "fixtures", "github-events", "pull_request.opened.json")}
 	if _, err := os.Stat(w.binary); err != nil {
 		return fmt.Errorf("bin/tap-deploy is missing: run `make build` (make bench does)")
 	}

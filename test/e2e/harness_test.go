@@ -17,7 +17,7 @@ import (
 
 	"github.com/org/tap-deploy/internal/enginetest"
 	"github.com/org/tap-deploy/internal/githubtest"
-	"github.com/org/tap-deploy/internal/testfixtures"
+	"github.com/org/tap-deploy/test/fixtures"
 	"github.com/org/tap-deploy/test/sandbox"
 )
 
@@ -199,13 +199,13 @@ func (e *env) cloudState() sandbox.State {
 }
 
 // fixture is the path of a real payload.
-func fixture(t *testing.T, name string) string { return testfixtures.Path(t, name) }
+func fixture(t *testing.T, name string) string { return fixtures.Path(t, name) }
 
 // modified writes a changed copy of a real payload.
 func modified(t *testing.T, name string, change func(map[string]any)) string {
 	t.Helper()
 	var p map[string]any
-	if err := json.Unmarshal(testfixtures.Read(t, name), &p); err != nil {
+	if err := json.Unmarshal(fixtures.Read(t, name), &p); err != nil {
 		t.Fatal(err)
 	}
 	change(p)
