@@ -1,38 +1,22 @@
 # syntax=docker/dockerfile:1
-# The action's image: the static action binary (stack program and Lambda
-# zips compiled in), the pinned Pulumi CLI, and the pinned AWS provider
-# plugin pre-installed in PULUMI_HOME, so a run downloads nothing.
-# The versions must equal go.mod (a test checks): CLI = pulumi/sdk/v3,
-# plugin = pulumi-aws/sdk/v6.
-
-ARG GO_VERSION=1.26.8
-ARG PULUMI_VERSION=v3.274.1
-ARG PULUMI_AWS_VERSION=v6.83.4
-
-FROM golang:${GO_VERSION}-bookworm AS build
-ARG PULUMI_VERSION
-ARG PULUMI_AWS_VERSION
-ARG VERSION=dev
-WORKDIR /src
-ENV CGO_ENABLED=0 GOFLAGS=-trimpath
-COPY go.mod go.sum ./
-COPY tools/go.mod tools/go.sum tools/
-RUN go mod download && cd tools && go mod download
-COPY . .
-RUN cd tools && go build -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${PULUMI_VERSION}" \
-      -o /out/pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-RUN go run ./lambda/build/cmd -out lambda/artifacts/zips
-RUN go build -ldflags "-s -w -X main.version=${VERSION}" -o /out/tap-deploy .
-# The real provider plugin, installed where the engine looks for it.
-RUN PULUMI_HOME=/out/pulumi-home /out/pulumi plugin install resource aws "${PULUMI_AWS_VERSION#v}" \
- && test -x "/out/pulumi-home/plugins/resource-aws-${PULUMI_AWS_VERSION}/pulumi-resource-aws"
-
-# distroless/static: CA certificates, tzdata, /tmp, and nothing else.
-# No USER: GitHub runs container actions as root to write the workspace.
-FROM gcr.io/distroless/static-debian12
-COPY --from=build /out/pulumi /usr/local/bin/pulumi
-COPY --from=build /out/tap-deploy /usr/local/bin/tap-deploy
-COPY --from=build /out/pulumi-home/plugins /pulumi/plugins
+# The action's image: prebuilt static binaries on a minimal runtime base, so
+# a run downloads and compiles nothing. `make image-context` builds them into
+# dist/image, the only part of the repository the build context holds (see
+# .dockerignore):
+#   dist/image/bin/tap-deploy  the action, with the stack program and the
+#                              Lambda zips compiled in
+#   dist/image/bin/pulumi      the Pulumi CLI pinned to go.mod's SDK
+#   dist/image/plugins/resource-aws-v<version>/pulumi-resource-aws
+#                              the aws provider plugin pinned to go.mod
+# The release builds it on distroless/static (CA certificates, tzdata, /tmp,
+# an /etc/passwd with root: the CLI's user lookup needs one) resolved to a
+# digest; the test suite builds it on a stand-in base made from local files.
+ARG BASE_IMAGE=gcr.io/distroless/static-debian12
+FROM ${BASE_IMAGE}
+COPY dist/image/bin/ /usr/local/bin/
+COPY dist/image/plugins/ /pulumi/plugins/
+# No USER and no WORKDIR: GitHub runs container actions as root in
+# /github/workspace.
 ENV PATH=/usr/local/bin:/usr/bin:/bin \
     PULUMI_HOME=/pulumi \
     PULUMI_SKIP_UPDATE_CHECK=true \

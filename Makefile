@@ -25,9 +25,10 @@ tools: $(BIN)/pulumi $(BIN)/actionlint ## build the pinned Pulumi CLI and action
 $(BIN)/actionlint: tools/lint/go.mod tools/lint/go.sum
 	cd tools/lint && $(GO) build -trimpath -o $(BIN)/actionlint github.com/rhysd/actionlint/cmd/actionlint
 
+# Static (no cgo), so the same binary runs here and in the image's scratch-like base.
 $(BIN)/pulumi: tools/go.mod tools/go.sum
 	@echo "building the Pulumi CLI $(PULUMI_VERSION) (about 3 minutes the first time, then cached)"
-	cd tools && $(GO) build -trimpath \
+	cd tools && CGO_ENABLED=0 $(GO) build -trimpath \
 		-ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$(PULUMI_VERSION)" \
 		-o $(BIN)/pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 	@$(BIN)/pulumi version
@@ -42,16 +43,37 @@ build: lambdas ## build the action binary with the Lambda zips embedded
 
 .PHONY: sandbox
 sandbox: ## build the sandbox cloud (the stand-in aws plugin for tests and demos)
-	$(GO) build -o $(SANDBOX) ./test/sandbox/cmd/pulumi-resource-aws
+	CGO_ENABLED=0 $(GO) build -o $(SANDBOX) ./test/sandbox/cmd/pulumi-resource-aws
 
 .PHONY: test-deps
-test-deps: tools ## install what the tests start: the Pulumi CLI and dynalite
+test-deps: tools ## install what the tests start: the Pulumi CLI, dynalite, a container runtime
 	cd test && npm ci --no-audit --no-fund --loglevel=error
+	@./test/image/install-runtime
 
 .PHONY: test
-test: test-deps lambdas ## run every test (vet, race detector)
+test: test-deps lambdas ## run every test (vet, race detector), then build and run the image
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 40m ./...
+	$(GO) test -race -count=1 -timeout 40m $$($(GO) list ./... | grep -v '/test/image$$')
+	$(GO) test -count=1 -timeout 20m -v ./test/image
+
+# The image is assembled from binaries built here (goreleaser/ko style): the
+# Dockerfile only copies dist/image onto a base. Releases install the real aws
+# plugin with the pinned CLI; the image test passes the sandbox's binary.
+IMAGE_CONTEXT ?= $(CURDIR)/dist/image
+AWS_PLUGIN    ?=
+PLUGIN_DIR     = $(IMAGE_CONTEXT)/plugins/resource-aws-$(AWS_VERSION)
+
+.PHONY: image-context
+image-context: tools build ## stage the image's binaries in dist/image (AWS_PLUGIN=<binary> replaces the real aws plugin)
+	rm -rf $(IMAGE_CONTEXT) && mkdir -p $(IMAGE_CONTEXT)/bin $(PLUGIN_DIR)
+	cp $(BIN)/tap-deploy $(BIN)/pulumi $(IMAGE_CONTEXT)/bin/
+ifeq ($(AWS_PLUGIN),)
+	home=$$(mktemp -d) && PULUMI_HOME=$$home $(BIN)/pulumi plugin install resource aws $(AWS_VERSION:v%=%) && \
+	  cp $$home/plugins/resource-aws-$(AWS_VERSION)/pulumi-resource-aws $(PLUGIN_DIR)/ && rm -rf $$home
+else
+	cp $(AWS_PLUGIN) $(PLUGIN_DIR)/pulumi-resource-aws
+endif
+	chmod 0755 $(IMAGE_CONTEXT)/bin/* $(PLUGIN_DIR)/pulumi-resource-aws
 
 .PHONY: demo
 demo: tools build sandbox ## preview the stack for a pull request, against a local file backend and the sandbox cloud
@@ -65,7 +87,7 @@ demo: tools build sandbox ## preview the stack for a pull request, against a loc
 
 .PHONY: clean
 clean: ## remove build output and demo state
-	rm -rf $(BIN)/tap-deploy .tap $(ZIPS)/*.zip
+	rm -rf $(BIN)/tap-deploy .tap dist $(ZIPS)/*.zip
 
 .PHONY: bench
 bench: tools build ## measure the PR run against the engine floor and the compile-per-run baseline; print the table

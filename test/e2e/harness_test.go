@@ -17,6 +17,7 @@ import (
 
 	"github.com/org/tap-deploy/internal/enginetest"
 	"github.com/org/tap-deploy/internal/githubtest"
+	"github.com/org/tap-deploy/test/actionstest"
 	"github.com/org/tap-deploy/test/fixtures"
 	"github.com/org/tap-deploy/test/sandbox"
 )
@@ -154,7 +155,7 @@ func (e *env) start(ctx context.Context, event, payload string, inputs map[strin
 func (p *process) wait() result {
 	p.e.t.Helper()
 	err := p.cmd.Wait()
-	res := result{Stdout: p.stdout.String(), Stderr: p.stderr.String(), Outputs: readOutputs(p.e.t, p.outputFile)}
+	res := result{Stdout: p.stdout.String(), Stderr: p.stderr.String(), Outputs: actionstest.ReadOutputs(p.outputFile)}
 	if b, err := os.ReadFile(p.summaryFile); err == nil {
 		res.Summary = string(b)
 	}
@@ -164,28 +165,6 @@ func (p *process) wait() result {
 		p.e.t.Fatalf("running the action: %v", err)
 	}
 	return res
-}
-
-// readOutputs parses GITHUB_OUTPUT (name<<delimiter ... delimiter).
-func readOutputs(t *testing.T, path string) map[string]string {
-	out := map[string]string{}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return out
-	}
-	lines := strings.Split(string(b), "\n")
-	for i := 0; i < len(lines); i++ {
-		name, delim, ok := strings.Cut(lines[i], "<<")
-		if !ok {
-			continue
-		}
-		var value []string
-		for i++; i < len(lines) && lines[i] != delim; i++ {
-			value = append(value, lines[i])
-		}
-		out[name] = strings.Join(value, "\n")
-	}
-	return out
 }
 
 // cloud reads the sandbox cloud.

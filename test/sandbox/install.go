@@ -22,7 +22,7 @@ var (
 	buildErr  error
 )
 
-// Build compiles the plugin once per process (the Go build cache makes
+// Build compiles the plugin (static) once per process (the Go build cache makes
 // repeated builds cheap) and returns the binary's path.
 func Build(ctx context.Context) (string, error) {
 	buildOnce.Do(func() {
@@ -35,6 +35,9 @@ func Build(ctx context.Context) (string, error) {
 		_, file, _, _ := runtime.Caller(0)
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", built, "./cmd/pulumi-resource-aws")
 		cmd.Dir = filepath.Dir(file)
+		// Static, so the same binary also runs in the image test's
+		// scratch-based container.
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("building the sandbox plugin: %w\n%s", err, out)
 		}
