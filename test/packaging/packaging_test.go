@@ -44,65 +44,89 @@ func moduleVersions(t *testing.T, rel string) (goVersion string, versions map[st
 	return f.Go.Version, versions
 }
 
-// dockerfile returns the ARG defaults and the instructions of each stage.
-func dockerfile(t *testing.T) (args map[string]string, stages [][]*parser.Node) {
+// dockerfile returns the Dockerfile's instructions.
+func dockerfile(t *testing.T) []*parser.Node {
 	t.Helper()
 	res, err := parser.Parse(strings.NewReader(string(read(t, "Dockerfile"))))
 	require.NoError(t, err)
-	args = map[string]string{}
-	for _, n := range res.AST.Children {
-		switch strings.ToLower(n.Value) {
-		case "arg":
-			for a := n.Next; a != nil; a = a.Next {
-				if k, v, ok := strings.Cut(a.Value, "="); ok {
-					args[k] = v
-				}
-			}
-		case "from":
-			stages = append(stages, nil)
-		}
-		if len(stages) > 0 {
-			stages[len(stages)-1] = append(stages[len(stages)-1], n)
-		}
-	}
-	return args, stages
+	return res.AST.Children
 }
 
-func TestDockerfile_PinsEqualGoMod(t *testing.T) {
-	goVersion, versions := moduleVersions(t, "go.mod")
+func TestCLI_IsPinnedToTheSDK(t *testing.T) {
+	_, versions := moduleVersions(t, "go.mod")
 	_, tools := moduleVersions(t, "tools/go.mod")
-	args, _ := dockerfile(t)
-
-	assert.Equal(t, versions["github.com/pulumi/pulumi/sdk/v3"], args["PULUMI_VERSION"], "CLI = pulumi/sdk/v3")
-	assert.Equal(t, tools["github.com/pulumi/pulumi/sdk/v3"], args["PULUMI_VERSION"], "the tools module builds the same CLI")
-	assert.Equal(t, tools["github.com/pulumi/pulumi/pkg/v3"], args["PULUMI_VERSION"])
-	assert.Equal(t, versions["github.com/pulumi/pulumi-aws/sdk/v6"], args["PULUMI_AWS_VERSION"], "plugin = pulumi-aws/sdk/v6")
-	assert.True(t, strings.HasPrefix(args["GO_VERSION"], "1.26"), "the image builds with the module's Go (%s): %s", goVersion, args["GO_VERSION"])
+	sdk := versions["github.com/pulumi/pulumi/sdk/v3"]
+	require.NotEmpty(t, sdk)
+	assert.Equal(t, sdk, tools["github.com/pulumi/pulumi/sdk/v3"], "the tools module builds the CLI of the SDK the action uses")
+	assert.Equal(t, sdk, tools["github.com/pulumi/pulumi/pkg/v3"])
+	makefile := string(read(t, "Makefile"))
+	assert.Contains(t, makefile, "AWS_VERSION    := $(shell $(GO) list -m -f '{{.Version}}' github.com/pulumi/pulumi-aws/sdk/v6)",
+		"the image's aws plugin version comes from go.mod")
+	assert.Contains(t, makefile, "plugins/resource-aws-$(AWS_VERSION)")
 }
 
-func TestDockerfile_FollowsTheContainerActionRules(t *testing.T) {
-	_, stages := dockerfile(t)
-	require.GreaterOrEqual(t, len(stages), 2, "multi-stage")
-	final := stages[len(stages)-1]
-	var entrypoint, env string
-	for _, stage := range stages {
-		for _, n := range stage {
-			assert.NotEqual(t, "user", strings.ToLower(n.Value), "no USER: the runner needs root for the workspace")
-		}
-	}
-	for _, n := range final {
+func TestDockerfile_OnlyCopiesTheStagedBinariesOntoItsBase(t *testing.T) {
+	var from, entrypoint, env string
+	var copies []string
+	for _, n := range dockerfile(t) {
 		switch strings.ToLower(n.Value) {
+		case "from":
+			assert.Empty(t, from, "one stage: the binaries are built outside, by make image-context")
+			from = n.Next.Value
+		case "copy":
+			copies = append(copies, n.Next.Value)
 		case "entrypoint":
 			entrypoint = n.Original
 		case "env":
 			env += n.Original
+		case "arg":
+		case "run":
+			t.Errorf("no RUN: the image has no shell and the build needs none (%s)", n.Original)
+		case "user":
+			t.Errorf("no USER: the runner needs root for the workspace")
 		case "workdir":
-			t.Errorf("no WORKDIR in the final stage: GitHub sets the working directory")
+			t.Errorf("no WORKDIR: GitHub sets the working directory")
+		default:
+			t.Errorf("unexpected instruction %s", n.Original)
 		}
 	}
+	assert.Equal(t, "${BASE_IMAGE}", from, "the base is a build argument (the release resolves it to a digest)")
+	assert.Equal(t, []string{"dist/image/bin/", "dist/image/plugins/"}, copies)
 	assert.Contains(t, entrypoint, `["/usr/local/bin/tap-deploy"]`)
 	assert.Contains(t, env, "PULUMI_HOME=/pulumi")
 	assert.Contains(t, env, "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true")
+	assert.Equal(t, []string{"*", "!dist/image/"}, nonComment(string(read(t, ".dockerignore"))),
+		"the build context holds dist/image only")
+}
+
+func nonComment(text string) []string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func TestReleaseWorkflow_PinsTheImageBeforeAnyTagPointsAtIt(t *testing.T) {
+	text := string(read(t, ".github/workflows/release.yml"))
+	steps := []string{
+		"make image-context",
+		"uses: docker/build-push-action@",
+		`go run ./cmd/pin-action-image -image "$IMAGE@$DIGEST" action.yml`,
+		"go run ./cmd/pin-action-image -check action.yml",
+		`git tag "$TAG"`,
+		`git tag -f "$MAJOR"`,
+	}
+	last := -1
+	for _, step := range steps {
+		i := strings.Index(text, step)
+		require.GreaterOrEqual(t, i, 0, "release.yml has no %q", step)
+		assert.Greater(t, i, last, "%q comes after the step before it", step)
+		last = i
+	}
+	assert.NotContains(t, text, "tags: [", "a pushed tag does not start a release: the version tag is made on the pinned commit")
 }
 
 type actionFile struct {
@@ -158,7 +182,7 @@ func TestActionYML_MatchesTheCode(t *testing.T) {
 	}
 	assert.True(t, a.Inputs["environment"].Required)
 	assert.Equal(t, "docker", a.Runs.Using)
-	assert.Regexp(t, `^docker://ghcr\.io/.+:v\d+$`, a.Runs.Image, "releases run the prebuilt image")
+	assert.Regexp(t, `^docker://ghcr\.io/`, a.Runs.Image, "the action runs the prebuilt image, never a Dockerfile")
 	assert.NotEmpty(t, a.Branding["icon"])
 	assert.NotEmpty(t, a.Description)
 }
