@@ -7,7 +7,7 @@ BIN           := $(CURDIR)/bin
 PULUMI_VERSION := $(shell cd tools && $(GO) list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)
 AWS_VERSION    := $(shell $(GO) list -m -f '{{.Version}}' github.com/pulumi/pulumi-aws/sdk/v6)
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-ZIPS          := lambda/artifacts/zips
+ZIPS          := internal/artifacts/zips
 DEMO          := $(CURDIR)/.tap/demo
 # Not in ./bin: that folder is on PATH, and a plugin there must never shadow
 # the pinned one in PULUMI_HOME.
@@ -35,7 +35,7 @@ $(BIN)/pulumi: tools/go.mod tools/go.sum
 
 .PHONY: lambdas
 lambdas: ## cross-compile the Lambda functions into reproducible zips
-	$(GO) run ./lambda/build/cmd -out $(ZIPS)
+	$(GO) run ./internal/artifacts/build/cmd -out $(ZIPS)
 
 .PHONY: build
 build: lambdas ## build the action binary with the Lambda zips embedded

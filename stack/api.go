@@ -10,6 +10,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/org/tap-deploy/internal/awsfacts"
 )
 
 // StageName is the API's one stage.
@@ -44,7 +46,7 @@ func NewAPI(ctx *pulumi.Context, name string, env Env, handler *Function, opts .
 	if err := ctx.RegisterComponentResource("tap:api:Api", name, a, opts...); err != nil {
 		return nil, err
 	}
-	apiName := env.Names.Name(APIName, "api")
+	apiName := env.Names.Name(awsfacts.APIName, "api")
 	var err error
 	a.RestAPI, err = apigateway.NewRestApi(ctx, name, &apigateway.RestApiArgs{
 		Name:                   pulumi.String(apiName),
@@ -175,7 +177,7 @@ func NewAPI(ctx *pulumi.Context, name string, env Env, handler *Function, opts .
 // writes execution logs with, limited to its own log groups.
 func apiGatewayAccount(ctx *pulumi.Context, name string, env Env, parent pulumi.Resource) (pulumi.Resource, error) {
 	role, err := iam.NewRole(ctx, name+"-cloudwatch", &iam.RoleArgs{
-		Name: pulumi.String(env.Names.Name(RoleName, "apigw-logs")),
+		Name: pulumi.String(env.Names.Name(awsfacts.RoleName, "apigw-logs")),
 		AssumeRolePolicy: env.Account.ApplyT(func(account string) string {
 			return serviceTrust("apigateway.amazonaws.com", account).JSON()
 		}).(pulumi.StringOutput),
@@ -186,7 +188,7 @@ func apiGatewayAccount(ctx *pulumi.Context, name string, env Env, parent pulumi.
 	logGroups := env.arn("logs", "log-group:API-Gateway-Execution-Logs_*")
 	allGroups := env.arn("logs", "log-group:*")
 	_, err = iam.NewRolePolicy(ctx, name+"-cloudwatch", &iam.RolePolicyArgs{
-		Name: pulumi.String(env.Names.Name(PolicyName, "apigw-logs")),
+		Name: pulumi.String(env.Names.Name(awsfacts.PolicyName, "apigw-logs")),
 		Role: role.ID(),
 		Policy: documentOutput(func(a []string) PolicyDocument {
 			return PolicyDocument{Statement: []Statement{

@@ -5,12 +5,15 @@ package stack
 
 import (
 	"fmt"
+
 	"net/mail"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/org/tap-deploy/internal/problems"
 )
 
 // Base is what the action's inputs decide about the stack.
@@ -57,8 +60,9 @@ var LogRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 4
 
 var suffixPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,19}$`)
 
-// Keys is every configuration key, with its default and meaning. The
-// README's table and the validation messages are built from it.
+// Keys is every configuration key, with its default, meaning and check.
+// The validation messages come from it, and a test keeps the README's
+// table in step with it.
 var Keys = []Key{
 	{"environmentSuffix", "", "suffix of every resource name (default: the environment)", func(c *Config, v string) error {
 		if !suffixPattern.MatchString(v) {
@@ -135,21 +139,33 @@ var Keys = []Key{
 // ConfigNamespace prefixes the keys in the Pulumi stack configuration.
 const ConfigNamespace = "tap"
 
-// Problems lists every configuration problem at once.
-type Problems []string
-
-func (p Problems) Error() string {
-	if len(p) == 1 {
-		return "invalid stack configuration: " + p[0]
+// NewConfig applies the defaults, then the overrides, and validates the
+// result, including the resource names it leads to. Every problem comes back
+// at once, as a problems.List.
+func NewConfig(base Base, overrides map[string]string) (Config, error) {
+	c, found := apply(base, overrides)
+	if c.EnvironmentSuffix == "" {
+		c.EnvironmentSuffix = base.Environment
 	}
-	return fmt.Sprintf("%d problems in the stack configuration:\n  - %s", len(p), strings.Join(p, "\n  - "))
+	found = append(found, checkNames(c)...)
+	if len(found) > 0 {
+		return Config{}, found
+	}
+	return c, nil
 }
 
-// NewConfig applies the defaults, then the overrides, and validates the
-// result, including the resource names it leads to.
-func NewConfig(base Base, overrides map[string]string) (Config, error) {
+// CheckOverrides reports what is wrong with configuration overrides on
+// their own (unknown keys, values out of range), for the moment when the
+// rest of the inputs are not valid yet and no configuration can be built.
+func CheckOverrides(overrides map[string]string) problems.List {
+	_, found := apply(Base{}, overrides)
+	return found
+}
+
+// apply sets the defaults, then the overrides that are valid.
+func apply(base Base, overrides map[string]string) (Config, problems.List) {
 	c := Config{Base: base}
-	var problems Problems
+	var found problems.List
 	known := map[string]Key{}
 	for _, k := range Keys {
 		known[k.Name] = k
@@ -162,21 +178,14 @@ func NewConfig(base Base, overrides map[string]string) (Config, error) {
 	for _, name := range sortedKeys(overrides) {
 		k, ok := known[name]
 		if !ok {
-			problems = append(problems, fmt.Sprintf("config key %q is unknown; known keys: %s", name, knownNames()))
+			found = append(found, fmt.Sprintf("config key %q is unknown; known keys: %s", name, knownNames()))
 			continue
 		}
 		if err := k.set(&c, overrides[name]); err != nil {
-			problems = append(problems, fmt.Sprintf("config %s=%q: %v", name, truncate(overrides[name], 60), err))
+			found = append(found, fmt.Sprintf("config %s=%q: %v", name, truncate(overrides[name], 60), err))
 		}
 	}
-	if c.EnvironmentSuffix == "" {
-		c.EnvironmentSuffix = base.Environment
-	}
-	problems = append(problems, checkNames(c)...)
-	if len(problems) > 0 {
-		return Config{}, problems
-	}
-	return c, nil
+	return c, found
 }
 
 // Values returns every key's effective value, as written to the Pulumi

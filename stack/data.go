@@ -3,6 +3,8 @@ package stack
 import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/org/tap-deploy/internal/awsfacts"
 )
 
 // Data is the items table.
@@ -20,7 +22,7 @@ func NewData(ctx *pulumi.Context, name string, env Env, opts ...pulumi.ResourceO
 	}
 	var err error
 	d.Table, err = dynamodb.NewTable(ctx, "items", &dynamodb.TableArgs{
-		Name:        pulumi.String(env.Names.Name(TableName, "items")),
+		Name:        pulumi.String(env.Names.Name(awsfacts.TableName, "items")),
 		BillingMode: pulumi.String("PAY_PER_REQUEST"),
 		HashKey:     pulumi.String("id"),
 		Attributes: dynamodb.TableAttributeArray{

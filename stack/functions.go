@@ -10,6 +10,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/org/tap-deploy/internal/awsfacts"
 )
 
 // FunctionDeps are the resources the functions' permissions name.
@@ -45,7 +47,7 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 	if err != nil || len(digest) != 32 {
 		return nil, fmt.Errorf("%s: deployment package digest %q is not a SHA-256", spec.Key, code.SHA256)
 	}
-	fnName := env.Names.Name(FunctionName, spec.Component)
+	fnName := env.Names.Name(awsfacts.FunctionName, spec.Component)
 
 	// The log group exists, with retention, before the function can write
 	// to it; otherwise Lambda creates one that keeps logs forever.
@@ -58,7 +60,7 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 	}
 
 	f.Role, err = iam.NewRole(ctx, name, &iam.RoleArgs{
-		Name:        pulumi.String(env.Names.Name(RoleName, spec.Component)),
+		Name:        pulumi.String(env.Names.Name(awsfacts.RoleName, spec.Component)),
 		Description: pulumi.String("runs the " + fnName + " function"),
 		AssumeRolePolicy: env.Account.ApplyT(func(account string) string {
 			return serviceTrust("lambda.amazonaws.com", account).JSON()
@@ -68,7 +70,7 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 		return nil, err
 	}
 	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
-		Name:   pulumi.String(env.Names.Name(PolicyName, spec.Component)),
+		Name:   pulumi.String(env.Names.Name(awsfacts.PolicyName, spec.Component)),
 		Role:   f.Role.ID(),
 		Policy: functionPolicy(spec, f.LogGroup, deps),
 	}, env.children(f)...)

@@ -3,6 +3,8 @@ package stack
 import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/org/tap-deploy/internal/awsfacts"
 )
 
 // Monitoring holds the alarms; every one notifies the alert topic when it
@@ -24,14 +26,14 @@ func NewMonitoring(ctx *pulumi.Context, name string, env Env, s *Stack, opts ...
 	}
 	actions := pulumi.Array{s.Notifications.Topic.Arn}
 	add := func(logical string, args *cloudwatch.MetricAlarmArgs) error {
-		args.Name = pulumi.String(env.Names.Name(AlarmName, logical))
+		args.Name = pulumi.String(env.Names.Name(awsfacts.AlarmName, logical))
 		args.AlarmActions = actions
 		args.OkActions = actions
 		args.TreatMissingData = pulumi.String("notBreaching")
 		alarm, err := cloudwatch.NewMetricAlarm(ctx, logical, args, env.children(m)...)
 		if err == nil {
 			m.Alarms = append(m.Alarms, alarm)
-			m.names = append(m.names, env.Names.Name(AlarmName, logical))
+			m.names = append(m.names, env.Names.Name(awsfacts.AlarmName, logical))
 		}
 		return err
 	}
@@ -81,7 +83,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, env Env, s *Stack, opts ...
 			return nil, err
 		}
 	}
-	apiDims := pulumi.StringMap{"ApiName": pulumi.String(env.Names.Name(APIName, "api")), "Stage": s.API.Stage.StageName}
+	apiDims := pulumi.StringMap{"ApiName": pulumi.String(env.Names.Name(awsfacts.APIName, "api")), "Stage": s.API.Stage.StageName}
 	if err := add("api-5xx", &cloudwatch.MetricAlarmArgs{
 		AlarmDescription:   pulumi.String("the items API returns server errors"),
 		ComparisonOperator: pulumi.String("GreaterThanThreshold"),

@@ -7,6 +7,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/org/tap-deploy/internal/awsfacts"
 )
 
 // Notifications is the alert topic (KMS-encrypted), its optional e-mail
@@ -28,7 +30,7 @@ func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.
 	}
 	var err error
 	n.Key, err = kms.NewKey(ctx, "alerts", &kms.KeyArgs{
-		Description:       pulumi.String("encrypts the " + env.Names.Name(TopicName, "alerts") + " topic"),
+		Description:       pulumi.String("encrypts the " + env.Names.Name(awsfacts.TopicName, "alerts") + " topic"),
 		EnableKeyRotation: pulumi.Bool(true),
 		Policy: pulumi.All(env.Partition, env.Account).ApplyT(func(v []any) string {
 			root := "arn:" + v[0].(string) + ":iam::" + v[1].(string) + ":root"
@@ -39,13 +41,13 @@ func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.
 		return nil, err
 	}
 	if _, err = kms.NewAlias(ctx, "alerts", &kms.AliasArgs{
-		Name:        pulumi.String("alias/" + env.Names.Name(KeyAliasName, "alerts")),
+		Name:        pulumi.String("alias/" + env.Names.Name(awsfacts.KeyAliasName, "alerts")),
 		TargetKeyId: n.Key.KeyId,
 	}, env.children(n)...); err != nil {
 		return nil, err
 	}
 	n.Topic, err = sns.NewTopic(ctx, "alerts", &sns.TopicArgs{
-		Name:           pulumi.String(env.Names.Name(TopicName, "alerts")),
+		Name:           pulumi.String(env.Names.Name(awsfacts.TopicName, "alerts")),
 		KmsMasterKeyId: n.Key.Arn,
 	}, env.children(n)...)
 	if err != nil {
@@ -77,7 +79,7 @@ func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.
 		}
 	}
 	n.DeadLetterQueue, err = sqs.NewQueue(ctx, "dlq", &sqs.QueueArgs{
-		Name:                    pulumi.String(env.Names.Name(QueueName, "dlq")),
+		Name:                    pulumi.String(env.Names.Name(awsfacts.QueueName, "dlq")),
 		MessageRetentionSeconds: pulumi.Int(14 * 24 * 3600),
 		SqsManagedSseEnabled:    pulumi.Bool(true),
 	}, env.children(n)...)

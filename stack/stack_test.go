@@ -9,14 +9,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/tap-deploy/internal/graph"
+	"github.com/org/tap-deploy/internal/offline"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/stack"
-	"github.com/org/tap-deploy/stack/stacktest"
+	"github.com/org/tap-deploy/test/stacktest"
 )
 
 func collect(t *testing.T, cfg stack.Config) *graph.Graph {
 	t.Helper()
-	g, err := graph.Collect(stack.Program(cfg, stacktest.Artifacts(t, "a")), "tap", "dev", cfg.Region)
+	g, err := offline.Collect(stack.Program(cfg, stacktest.Artifacts(t, "a")), "tap", "dev", cfg.Region)
 	require.NoError(t, err)
 	return g
 }
@@ -138,7 +139,7 @@ func TestProgram_LongNamesStayWithinLimits(t *testing.T) {
 	cfg, err := stack.NewConfig(stack.Base{Project: "a-very-long-project-name-xyz", Environment: "production-europe", Region: "ap-southeast-2"},
 		map[string]string{"environmentSuffix": "blue-green-canary-01"})
 	require.NoError(t, err)
-	g, err := graph.Collect(stack.Program(cfg, stacktest.Artifacts(t, "a")), "tap", "dev", cfg.Region)
+	g, err := offline.Collect(stack.Program(cfg, stacktest.Artifacts(t, "a")), "tap", "dev", cfg.Region)
 	require.NoError(t, err)
 	rep := policy.Evaluate(g, policy.Settings{})
 	for _, v := range rep.Violations {
@@ -153,7 +154,7 @@ func TestProgram_LongNamesStayWithinLimits(t *testing.T) {
 }
 
 func TestProgram_RefusesMissingArtifacts(t *testing.T) {
-	_, err := graph.Collect(stack.Program(stacktest.Config(t, nil), stack.Artifacts{}), "tap", "dev", "eu-west-1")
+	_, err := offline.Collect(stack.Program(stacktest.Config(t, nil), stack.Artifacts{}), "tap", "dev", "eu-west-1")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "built without the Lambda artifacts")
 }

@@ -4,6 +4,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/org/tap-deploy/internal/awsfacts"
 )
 
 // SecureBucket is an S3 bucket with every guard the policy rules ask for:
@@ -125,10 +127,10 @@ func NewStorage(ctx *pulumi.Context, name string, env Env, opts ...pulumi.Resour
 	}
 	var err error
 	region := env.Config.Region
-	if s.Files, err = NewSecureBucket(ctx, "files", env.Names.Name(BucketName, "files-"+region), 30, env, pulumi.Parent(s)); err != nil {
+	if s.Files, err = NewSecureBucket(ctx, "files", env.Names.Name(awsfacts.BucketName, "files-"+region), 30, env, pulumi.Parent(s)); err != nil {
 		return nil, err
 	}
-	if s.Artifacts, err = NewSecureBucket(ctx, "artifacts", env.Names.Name(BucketName, "artifacts-"+region), 0, env, pulumi.Parent(s)); err != nil {
+	if s.Artifacts, err = NewSecureBucket(ctx, "artifacts", env.Names.Name(awsfacts.BucketName, "artifacts-"+region), 0, env, pulumi.Parent(s)); err != nil {
 		return nil, err
 	}
 	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{

@@ -1,70 +1,38 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 
-	"github.com/org/tap-deploy/internal/graph"
 	"github.com/org/tap-deploy/internal/inputs"
+	"github.com/org/tap-deploy/internal/offline"
 	"github.com/org/tap-deploy/internal/plan"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/internal/render"
-	"github.com/org/tap-deploy/lambda/artifacts"
 	"github.com/org/tap-deploy/stack"
 )
 
-// policySettings are the gate's settings for this run's configuration.
-func (r *run) policySettings() policy.Settings {
-	overrides := map[string]string{}
-	for id, action := range r.in.PolicyOverrides {
-		overrides[id] = string(action)
-	}
-	var tags []string
-	for k := range r.cfg.CommonTags() {
-		tags = append(tags, k)
-	}
-	sort.Strings(tags)
-	return policy.Settings{AllowPublicAPI: r.cfg.APIAuthorization == "NONE", RequiredTags: tags, Overrides: overrides}
-}
-
-// code returns the deployment packages to put in the program. Validation
-// only needs the graph, so a binary without the zips still validates.
-func (r *run) code(forGraphOnly bool) (stack.Artifacts, error) {
-	// Loading hashes the 12 MB of embedded zips (about 40 ms): once a run.
-	if !r.codeLoaded {
-		r.codeCache, r.codeErr = r.Artifacts()
-		r.codeLoaded = true
-	}
-	code, err := r.codeCache, r.codeErr
-	if err == artifacts.ErrMissing && forGraphOnly {
-		return artifacts.Placeholder(), nil
-	}
-	return code, err
-}
-
 // validate runs the program under mocks and the policy gate over its graph:
-// no CLI, no plugin, no credentials, no network.
-func (r *run) validate() (policy.Report, error) {
-	code, err := r.code(true)
+// no CLI, no plugin, no credentials, no network. It runs first, whatever the
+// command, and is all a validate run (and a fork PR) does.
+func (r *run) validate(ctx context.Context) error {
+	code, err := r.code.get(true)
 	if err != nil {
-		return policy.Report{}, r.fail("Could not load the Lambda packages", err)
+		return r.fail("Could not load the Lambda packages", err)
 	}
-	g, err := graph.Collect(stack.Program(r.cfg, code), r.in.ProjectName, r.in.StackName, r.cfg.Region)
+	g, err := offline.Collect(stack.Program(r.cfg, code), r.in.ProjectName, r.in.StackName, r.cfg.Region)
 	if err != nil {
-		return policy.Report{}, r.failBeforeEngine("The stack program failed offline", err)
+		return r.failBeforeEngine(ctx, "The stack program failed offline", err)
 	}
-	rep := policy.Evaluate(g, r.policySettings())
+	rep := policy.Evaluate(g, r.policySettings(r.cfg))
 	for _, id := range rep.Unknown {
 		rep.Violations = append(rep.Violations, policy.Violation{RuleID: id, Level: policy.Mandatory, Name: inputs.NamePolicyOverrides,
 			Message: fmt.Sprintf("policy-overrides names %s, which is not a rule; known rules: %v", id, policy.RuleIDs())})
 	}
 
 	view := render.Validation{Resources: rep.Resources, Rules: rep.Rules, Findings: findings(rep), Disabled: rep.Disabled, Lowered: rep.Lowered}
-	meta := r.meta("Validation")
-	if err := r.Runtime.AddSummary(render.ValidationMarkdown(meta, view, render.SummaryLimit)); err != nil {
-		r.Runtime.Warningf("%v", err)
-	}
+	doc := validationDoc(r.meta("Validation", r.decision.SHA), view)
 	if r.in.Output == "json" {
 		b, _ := json.MarshalIndent(map[string]any{"config": r.cfg.Values(), "resources": g.Resources, "report": rep}, "", "  ")
 		r.Runtime.Print(string(b))
@@ -74,22 +42,44 @@ func (r *run) validate() (policy.Report, error) {
 	}
 	mandatory := rep.Mandatory()
 	r.setOutputs(map[string]string{OutPolicyViolations: fmt.Sprint(len(mandatory))}) //nolint:errcheck // reported with the next output write
+
+	validateOnly := r.decision.Command == inputs.Validate
 	if len(mandatory) > 0 {
 		for _, v := range mandatory {
 			r.Runtime.Errorf("%s", v.String())
 		}
 		err := fmt.Errorf("%d mandatory policy violation(s); nothing was previewed or deployed", len(mandatory))
-		if r.decision.Command != inputs.Validate {
-			r.commentValidation(meta, view)
-		}
+		r.publishValidation(ctx, doc, validateOnly)
 		r.Runtime.Errorf("%v", err)
-		return rep, reportedError{err}
+		return reportedError{err}
 	}
 	r.Runtime.Infof("validation: %d resources pass %d rules (%d advisory findings)", rep.Resources, rep.Rules, len(rep.Advisory()))
-	if r.decision.Command == inputs.Validate && r.decision.PullRequest != nil && r.Runtime.Local() {
-		r.Runtime.Print(render.ValidationMarkdown(meta, view, render.CommentLimit))
+	if validateOnly {
+		r.publishValidation(ctx, doc, true)
+	} else {
+		// The preview or update that follows is the result; this report
+		// stays in the job summary.
+		r.publish.note(doc("", render.SummaryLimit))
 	}
-	return rep, nil
+	return nil
+}
+
+// publishValidation reports the validation as the run's result. Only a
+// validation that stops another command takes the PR comment: a validate
+// run beside a preview job must not overwrite the preview's comment.
+func (r *run) publishValidation(ctx context.Context, doc document, validateOnly bool) {
+	pr := r.pullRequest()
+	if validateOnly && r.in.Output == "json" {
+		// stdout holds the JSON report; the markdown goes to the summary.
+		r.publish.note(doc("", render.SummaryLimit))
+		return
+	}
+	if validateOnly {
+		pr = 0
+	}
+	if err := r.publish.report(ctx, pr, doc); err != nil {
+		r.Runtime.Warningf("could not update the pull request comment: %v", err)
+	}
 }
 
 func findings(rep policy.Report) []plan.Finding {

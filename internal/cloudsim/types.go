@@ -12,20 +12,23 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+
+	"github.com/org/tap-deploy/internal/awsfacts"
 )
 
 // Account is the simulated cloud's AWS account id.
 const Account = "123456789012"
 
-// kind describes how the sandbox treats one resource type.
+// Kind describes how the simulation treats one resource type.
 type Kind struct {
-	// nameKey is the input holding the physical name; it is also the id
-	// unless idFrom says otherwise, and two resources of the type may not
-	// share it (as in AWS).
+	// NameKey is the input holding a physical name that is unique in the
+	// account and region (from awsfacts); the simulated id derives from it
+	// and a second resource may not take it.
 	NameKey string
-	// taggable types get tagsAll = provider default tags + tags.
+	// Taggable types get tagsAll = provider default tags + tags (from
+	// awsfacts).
 	Taggable bool
-	// replaceKeys force a replacement when they change (ForceNew in AWS).
+	// ReplaceKeys force a replacement when they change (ForceNew in AWS).
 	ReplaceKeys []string
 	// outputs adds the computed properties (arn, ...) for a new resource.
 	outputs func(c ctx, name, id string, in map[string]any) (string, map[string]any)
@@ -62,7 +65,7 @@ func byBucket(c ctx, name, id string, in map[string]any) (string, map[string]any
 }
 
 var kinds = map[string]Kind{
-	"aws:s3/bucketV2:BucketV2": {NameKey: "bucket", Taggable: true, ReplaceKeys: []string{"bucket"},
+	"aws:s3/bucketV2:BucketV2": {ReplaceKeys: []string{"bucket"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return name, map[string]any{
 				"arn":                      "arn:aws:s3:::" + name,
@@ -79,16 +82,16 @@ var kinds = map[string]Kind{
 	"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                                     {ReplaceKeys: []string{"bucket"}, outputs: byBucket},
 	"aws:s3/bucketPolicy:BucketPolicy":                                                           {ReplaceKeys: []string{"bucket"}, outputs: byBucket},
 	"aws:s3/bucketNotification:BucketNotification":                                               {ReplaceKeys: []string{"bucket"}, outputs: byBucket},
-	"aws:s3/bucketObjectv2:BucketObjectv2": {Taggable: true, ReplaceKeys: []string{"bucket", "key"},
+	"aws:s3/bucketObjectv2:BucketObjectv2": {ReplaceKeys: []string{"bucket", "key"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return str(in, "key"), map[string]any{"etag": shortID(c.urn+str(in, "key"), 32), "versionId": shortID(c.urn+str(in, "key")+"v", 32)}
 		}},
-	"aws:dynamodb/table:Table": {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name", "hashKey", "rangeKey"},
+	"aws:dynamodb/table:Table": {ReplaceKeys: []string{"name", "hashKey", "rangeKey"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			arn := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", c.region, Account, name)
 			return name, map[string]any{"arn": arn, "streamArn": arn + "/stream/2026-01-01T00:00:00.000", "streamLabel": "2026-01-01T00:00:00.000"}
 		}},
-	"aws:lambda/function:Function": {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name"},
+	"aws:lambda/function:Function": {ReplaceKeys: []string{"name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", c.region, Account, name)
 			return name, map[string]any{
@@ -112,8 +115,8 @@ var kinds = map[string]Kind{
 			u := uuidFrom(c.urn)
 			return u, map[string]any{"uuid": u, "state": "Enabled", "functionArn": str(in, "functionName")}
 		}},
-	"aws:iam/role:Role":     {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name"}, outputs: iamOutputs("role")},
-	"aws:iam/policy:Policy": {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name"}, outputs: iamOutputs("policy")},
+	"aws:iam/role:Role":     {ReplaceKeys: []string{"name"}, outputs: iamOutputs("role")},
+	"aws:iam/policy:Policy": {ReplaceKeys: []string{"name"}, outputs: iamOutputs("policy")},
 	"aws:iam/rolePolicy:RolePolicy": {ReplaceKeys: []string{"role", "name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return str(in, "role") + ":" + str(in, "name"), map[string]any{}
@@ -122,15 +125,15 @@ var kinds = map[string]Kind{
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return str(in, "role") + "-" + shortID(c.urn, 12), map[string]any{}
 		}},
-	"aws:cloudwatch/logGroup:LogGroup": {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name"},
+	"aws:cloudwatch/logGroup:LogGroup": {ReplaceKeys: []string{"name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return name, map[string]any{"arn": fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", c.region, Account, name)}
 		}},
-	"aws:cloudwatch/metricAlarm:MetricAlarm": {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name"},
+	"aws:cloudwatch/metricAlarm:MetricAlarm": {ReplaceKeys: []string{"name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return name, map[string]any{"arn": fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", c.region, Account, name)}
 		}},
-	"aws:sns/topic:Topic": {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name"},
+	"aws:sns/topic:Topic": {ReplaceKeys: []string{"name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			arn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", c.region, Account, name)
 			return arn, map[string]any{"arn": arn, "owner": Account}
@@ -144,21 +147,21 @@ var kinds = map[string]Kind{
 			arn := str(in, "topic") + ":" + uuidFrom(c.urn)
 			return arn, map[string]any{"arn": arn, "pendingConfirmation": str(in, "protocol") == "email"}
 		}},
-	"aws:sqs/queue:Queue": {NameKey: "name", Taggable: true, ReplaceKeys: []string{"name", "fifoQueue"},
+	"aws:sqs/queue:Queue": {ReplaceKeys: []string{"name", "fifoQueue"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			url := fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", c.region, Account, name)
 			return url, map[string]any{"arn": fmt.Sprintf("arn:aws:sqs:%s:%s:%s", c.region, Account, name), "url": url}
 		}},
-	"aws:kms/key:Key": {Taggable: true,
+	"aws:kms/key:Key": {
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			u := uuidFrom(c.urn)
 			return u, map[string]any{"arn": fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", c.region, Account, u), "keyId": u}
 		}},
-	"aws:kms/alias:Alias": {NameKey: "name", ReplaceKeys: []string{"name"},
+	"aws:kms/alias:Alias": {ReplaceKeys: []string{"name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return name, map[string]any{"arn": fmt.Sprintf("arn:aws:kms:%s:%s:%s", c.region, Account, name), "targetKeyArn": str(in, "targetKeyId")}
 		}},
-	"aws:apigateway/restApi:RestApi": {Taggable: true,
+	"aws:apigateway/restApi:RestApi": {
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			apiID := shortID(c.urn, 10)
 			return apiID, map[string]any{
@@ -184,7 +187,7 @@ var kinds = map[string]Kind{
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return shortID(c.urn+fmt.Sprint(in["triggers"]), 6), map[string]any{"createdDate": "2026-01-01T00:00:00Z"}
 		}},
-	"aws:apigateway/stage:Stage": {Taggable: true, ReplaceKeys: []string{"restApi", "stageName"},
+	"aws:apigateway/stage:Stage": {ReplaceKeys: []string{"restApi", "stageName"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			api := str(in, "restApi")
 			stage := str(in, "stageName")
@@ -218,12 +221,18 @@ func iamOutputs(kindName string) func(c ctx, name, id string, in map[string]any)
 // KindOf returns the behaviour of a type; unknown types get a generic one so
 // that the stack can grow without the simulation refusing new resources.
 func KindOf(typ string) Kind {
-	if k, ok := kinds[typ]; ok {
-		return k
+	k, ok := kinds[typ]
+	if !ok {
+		k = Kind{outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
+			return shortID(c.urn, 12), map[string]any{}
+		}}
 	}
-	return Kind{outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
-		return shortID(c.urn, 12), map[string]any{}
-	}}
+	facts := awsfacts.Of(typ)
+	if facts.UniqueName {
+		k.NameKey = facts.NameKey
+	}
+	k.Taggable = facts.Taggable
+	return k
 }
 
 // Create returns the id and the state AWS would report for a new resource:

@@ -11,7 +11,7 @@ import (
 
 	"github.com/org/tap-deploy/internal/comment"
 	"github.com/org/tap-deploy/internal/github"
-	"github.com/org/tap-deploy/internal/githubtest"
+	"github.com/org/tap-deploy/test/githubtest"
 )
 
 var target = comment.Target{Owner: "Codertocat", Repo: "Hello-World", Number: 2, Project: "tap", Stack: "dev"}

@@ -178,7 +178,7 @@ func (s *Stack) run(ctx context.Context, kind plan.Kind, op func(chan<- events.E
 	res.Duration = time.Since(start)
 	if err != nil {
 		res.Error = failureMessage(res, err)
-		return res, &RunError{Kind: kind, Result: res, Err: err}
+		return res, &RunError{Kind: kind, Result: res, Err: err, Locked: auto.IsConcurrentUpdateError(err)}
 	}
 	return res, nil
 }
@@ -188,6 +188,9 @@ type RunError struct {
 	Kind   plan.Kind
 	Result plan.Result
 	Err    error
+	// Locked means the engine refused to start because another update
+	// holds the stack's lock; nothing was done.
+	Locked bool
 }
 
 func (e *RunError) Error() string { return fmt.Sprintf("%s failed: %s", e.Kind, e.Result.Error) }
@@ -196,7 +199,8 @@ func (e *RunError) Unwrap() error { return e.Err }
 // IsLocked reports whether err is the engine refusing to run because
 // another update holds the stack's lock.
 func IsLocked(err error) bool {
-	return auto.IsConcurrentUpdateError(errors.Unwrap(err)) || auto.IsConcurrentUpdateError(err)
+	var re *RunError
+	return errors.As(err, &re) && re.Locked
 }
 
 // failureMessage prefers the engine's own error diagnostics (what a user

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/tap-deploy/internal/engine"
-	"github.com/org/tap-deploy/internal/enginetest"
 	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/test/enginetest"
 	"github.com/org/tap-deploy/test/sandbox"
 )
 

@@ -46,7 +46,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 //     request was refused, not processed, so any method may be sent again;
 //   - server errors and network failures, for idempotent methods only. A
 //     POST that failed this way may have been carried out: the caller must
-//     look before trying again (see Comments.Upsert).
+//     look before trying again (see comment.Upsert).
 type transport struct {
 	base  http.RoundTripper
 	retry Retry

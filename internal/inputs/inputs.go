@@ -5,11 +5,14 @@ package inputs
 
 import (
 	"fmt"
+
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/org/tap-deploy/internal/problems"
 )
 
 // Command is what the action does on a run.
@@ -95,17 +98,6 @@ type Env struct {
 	WorkDir string
 }
 
-// Problems is every problem found in the inputs, reported together so a user
-// fixes them in one round.
-type Problems []string
-
-func (p Problems) Error() string {
-	if len(p) == 1 {
-		return "invalid input: " + p[0]
-	}
-	return fmt.Sprintf("%d invalid inputs:\n  - %s", len(p), strings.Join(p, "\n  - "))
-}
-
 var (
 	environmentPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 	regionPattern      = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$`)
@@ -132,12 +124,12 @@ var KnownRegions = map[string]bool{
 }
 
 // Parse reads every input through get, applies defaults, and validates all of
-// them. It returns Problems listing everything wrong at once, and with them
+// them. It returns a problems.List of everything wrong at once, and with it
 // the inputs as far as they could be read, so that callers can add their
-// own checks (the stack configuration) to the same report.
+// own checks (the configuration keys) to the same report.
 func Parse(get func(name string) string, env Env) (Inputs, error) {
 	value := func(name string) string { return strings.TrimSpace(get(name)) }
-	var problems Problems
+	var found problems.List
 	in := Inputs{}
 
 	in.Command = Command(strings.ToLower(value(NameCommand)))
@@ -145,126 +137,126 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 		in.Command = Auto
 	}
 	if !isCommand(in.Command) {
-		problems = append(problems, fmt.Sprintf("%s: %q is not a command; use one of %s", NameCommand, in.Command, commandList()))
+		found = append(found, fmt.Sprintf("%s: %q is not a command; use one of %s", NameCommand, in.Command, commandList()))
 	}
 
 	in.Environment = value(NameEnvironment)
 	switch {
 	case in.Environment == "":
-		problems = append(problems, fmt.Sprintf("%s: required (for example dev, staging, prod)", NameEnvironment))
+		found = append(found, fmt.Sprintf("%s: required (for example dev, staging, prod)", NameEnvironment))
 	case !environmentPattern.MatchString(in.Environment):
-		problems = append(problems, fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 20 characters)", NameEnvironment, in.Environment))
+		found = append(found, fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 20 characters)", NameEnvironment, in.Environment))
 	}
 
 	in.AWSRegion = firstNonEmpty(value(NameAWSRegion), env.Getenv("AWS_REGION"), env.Getenv("AWS_DEFAULT_REGION"), "us-east-1")
 	switch {
 	case !regionPattern.MatchString(in.AWSRegion):
-		problems = append(problems, fmt.Sprintf("%s: %q is not an AWS region name (like eu-west-1)", NameAWSRegion, in.AWSRegion))
+		found = append(found, fmt.Sprintf("%s: %q is not an AWS region name (like eu-west-1)", NameAWSRegion, in.AWSRegion))
 	case !KnownRegions[in.AWSRegion]:
-		problems = append(problems, fmt.Sprintf("%s: %q is not a known AWS region", NameAWSRegion, in.AWSRegion))
+		found = append(found, fmt.Sprintf("%s: %q is not a known AWS region", NameAWSRegion, in.AWSRegion))
 	}
 
 	in.ProjectName = firstNonEmpty(value(NameProjectName), "tap")
 	if !projectPattern.MatchString(in.ProjectName) {
-		problems = append(problems, fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 30 characters)", NameProjectName, in.ProjectName))
+		found = append(found, fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 30 characters)", NameProjectName, in.ProjectName))
 	}
 
 	in.StackName = firstNonEmpty(value(NameStackName), in.Environment)
 	if in.StackName != "" && !stackPattern.MatchString(in.StackName) {
-		problems = append(problems, fmt.Sprintf("%s: %q may hold letters, digits, '-', '_' and '.', optionally as org/project/stack", NameStackName, in.StackName))
+		found = append(found, fmt.Sprintf("%s: %q may hold letters, digits, '-', '_' and '.', optionally as org/project/stack", NameStackName, in.StackName))
 	}
 
-	in.BackendURL, problems = backendURL(value(NameBackendURL), env, problems)
+	in.BackendURL, found = backendURL(value(NameBackendURL), env, found)
 
 	in.SecretsProvider = firstNonEmpty(value(NameSecretsProvider), "passphrase")
 	if in.SecretsProvider != "passphrase" && !strings.HasPrefix(in.SecretsProvider, "awskms://") {
-		problems = append(problems, fmt.Sprintf("%s: %q is not supported; use passphrase or awskms://<key-id-or-alias>?region=<region>", NameSecretsProvider, in.SecretsProvider))
+		found = append(found, fmt.Sprintf("%s: %q is not supported; use passphrase or awskms://<key-id-or-alias>?region=<region>", NameSecretsProvider, in.SecretsProvider))
 	}
 
 	in.GitHubToken = value(NameGitHubToken)
 
 	var err error
 	if in.CommentOnPR, err = parseBool(value(NameCommentOnPR), true); err != nil {
-		problems = append(problems, fmt.Sprintf("%s: %v", NameCommentOnPR, err))
+		found = append(found, fmt.Sprintf("%s: %v", NameCommentOnPR, err))
 	}
 	if in.FailOnDrift, err = parseBool(value(NameFailOnDrift), false); err != nil {
-		problems = append(problems, fmt.Sprintf("%s: %v", NameFailOnDrift, err))
+		found = append(found, fmt.Sprintf("%s: %v", NameFailOnDrift, err))
 	}
 
 	var configProblems []string
 	in.Config, configProblems = parseConfig(get(NameConfig))
-	problems = append(problems, configProblems...)
+	found = append(found, configProblems...)
 
 	in.RollbackTo = strings.ToLower(value(NameRollbackTo))
 	if in.RollbackTo != "" && !rollbackPattern.MatchString(in.RollbackTo) {
-		problems = append(problems, fmt.Sprintf("%s: %q must be an update version number (like 12) or 'previous'", NameRollbackTo, in.RollbackTo))
+		found = append(found, fmt.Sprintf("%s: %q must be an update version number (like 12) or 'previous'", NameRollbackTo, in.RollbackTo))
 	}
 	if in.Command == Rollback && in.RollbackTo == "" {
-		problems = append(problems, fmt.Sprintf("%s: required with command rollback (a version number from the stack history, or 'previous')", NameRollbackTo))
+		found = append(found, fmt.Sprintf("%s: required with command rollback (a version number from the stack history, or 'previous')", NameRollbackTo))
 	}
 
 	var policyProblems []string
 	in.PolicyOverrides, policyProblems = parsePolicyOverrides(get(NamePolicyOverrides))
-	problems = append(problems, policyProblems...)
+	found = append(found, policyProblems...)
 
 	in.Output = strings.ToLower(firstNonEmpty(value(NameOutput), "text"))
 	if in.Output != "text" && in.Output != "json" {
-		problems = append(problems, fmt.Sprintf("%s: %q must be text or json", NameOutput, in.Output))
+		found = append(found, fmt.Sprintf("%s: %q must be text or json", NameOutput, in.Output))
 	}
 
 	in.LockTimeout = 3 * time.Minute
 	if v := value(NameLockTimeout); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > 30*time.Minute {
-			problems = append(problems, fmt.Sprintf("%s: %q must be a duration from 0s to 30m (like 90s or 5m)", NameLockTimeout, v))
+			found = append(found, fmt.Sprintf("%s: %q must be a duration from 0s to 30m (like 90s or 5m)", NameLockTimeout, v))
 		} else {
 			in.LockTimeout = d
 		}
 	}
 
-	if len(problems) > 0 {
-		return in, problems
+	if len(found) > 0 {
+		return in, found
 	}
 	return in, nil
 }
 
 // backendURL picks the state backend. In Actions it must be explicit: a
 // throw-away runner directory would silently lose the state of a deploy.
-func backendURL(given string, env Env, problems Problems) (string, Problems) {
+func backendURL(given string, env Env, found problems.List) (string, problems.List) {
 	u := firstNonEmpty(given, env.Getenv("PULUMI_BACKEND_URL"))
 	if u == "" {
 		switch {
 		case env.Getenv("PULUMI_ACCESS_TOKEN") != "":
-			return "https://api.pulumi.com", problems
+			return "https://api.pulumi.com", found
 		case env.InActions:
-			return "", append(problems, fmt.Sprintf("%s: required in GitHub Actions (s3://bucket/prefix, file://path, or set PULUMI_ACCESS_TOKEN for Pulumi Cloud); a runner's local directory would lose the state", NameBackendURL))
+			return "", append(found, fmt.Sprintf("%s: required in GitHub Actions (s3://bucket/prefix, file://path, or set PULUMI_ACCESS_TOKEN for Pulumi Cloud); a runner's local directory would lose the state", NameBackendURL))
 		default:
-			return "file://" + strings.TrimSuffix(env.WorkDir, "/") + "/.tap/state", problems
+			return "file://" + strings.TrimSuffix(env.WorkDir, "/") + "/.tap/state", found
 		}
 	}
 	parsed, err := url.Parse(u)
 	if err != nil {
-		return "", append(problems, fmt.Sprintf("%s: %q is not a URL: %v", NameBackendURL, u, err))
+		return "", append(found, fmt.Sprintf("%s: %q is not a URL: %v", NameBackendURL, u, err))
 	}
 	switch parsed.Scheme {
 	case "file", "s3", "https":
 	default:
-		return "", append(problems, fmt.Sprintf("%s: scheme %q is not supported; use file://, s3:// or https:// (Pulumi Cloud)", NameBackendURL, parsed.Scheme))
+		return "", append(found, fmt.Sprintf("%s: scheme %q is not supported; use file://, s3:// or https:// (Pulumi Cloud)", NameBackendURL, parsed.Scheme))
 	}
 	if parsed.Scheme == "s3" && parsed.Host == "" {
-		return "", append(problems, fmt.Sprintf("%s: %q names no bucket (s3://bucket/prefix)", NameBackendURL, u))
+		return "", append(found, fmt.Sprintf("%s: %q names no bucket (s3://bucket/prefix)", NameBackendURL, u))
 	}
 	if parsed.Scheme == "file" && parsed.Host == "" && parsed.Path == "" {
-		return "", append(problems, fmt.Sprintf("%s: %q names no directory (file:///abs/path or file://~/path)", NameBackendURL, u))
+		return "", append(found, fmt.Sprintf("%s: %q names no directory (file:///abs/path or file://~/path)", NameBackendURL, u))
 	}
-	return u, problems
+	return u, found
 }
 
 // parseConfig reads `key=value` lines. Blank lines and lines starting with #
 // are skipped so users can comment their overrides in YAML block scalars.
 func parseConfig(text string) (map[string]string, []string) {
 	config := map[string]string{}
-	var problems []string
+	var found []string
 	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -274,23 +266,23 @@ func parseConfig(text string) (map[string]string, []string) {
 		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
 		switch {
 		case !ok:
-			problems = append(problems, fmt.Sprintf("%s line %d: %q is not key=value", NameConfig, i+1, truncate(line, 40)))
+			found = append(found, fmt.Sprintf("%s line %d: %q is not key=value", NameConfig, i+1, truncate(line, 40)))
 		case !configKeyPattern.MatchString(key):
-			problems = append(problems, fmt.Sprintf("%s line %d: key %q must be camelCase (like logRetentionDays)", NameConfig, i+1, truncate(key, 40)))
+			found = append(found, fmt.Sprintf("%s line %d: key %q must be camelCase (like logRetentionDays)", NameConfig, i+1, truncate(key, 40)))
 		default:
 			if _, dup := config[key]; dup {
-				problems = append(problems, fmt.Sprintf("%s line %d: key %q is set twice", NameConfig, i+1, key))
+				found = append(found, fmt.Sprintf("%s line %d: key %q is set twice", NameConfig, i+1, key))
 			}
 			config[key] = val
 		}
 	}
-	return config, problems
+	return config, found
 }
 
 // parsePolicyOverrides reads `RULE_ID=advisory|disabled` lines.
 func parsePolicyOverrides(text string) (map[string]PolicyAction, []string) {
 	overrides := map[string]PolicyAction{}
-	var problems []string
+	var found []string
 	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -301,14 +293,14 @@ func parsePolicyOverrides(text string) (map[string]PolicyAction, []string) {
 		action := PolicyAction(strings.ToLower(strings.TrimSpace(rawAction)))
 		switch {
 		case !ok || !ruleIDPattern.MatchString(id):
-			problems = append(problems, fmt.Sprintf("%s line %d: %q is not RULE_ID=advisory|disabled", NamePolicyOverrides, i+1, truncate(line, 40)))
+			found = append(found, fmt.Sprintf("%s line %d: %q is not RULE_ID=advisory|disabled", NamePolicyOverrides, i+1, truncate(line, 40)))
 		case action != PolicyAdvisory && action != PolicyDisabled:
-			problems = append(problems, fmt.Sprintf("%s line %d: %q must be advisory or disabled", NamePolicyOverrides, i+1, action))
+			found = append(found, fmt.Sprintf("%s line %d: %q must be advisory or disabled", NamePolicyOverrides, i+1, action))
 		default:
 			overrides[id] = action
 		}
 	}
-	return overrides, problems
+	return overrides, found
 }
 
 func parseBool(s string, def bool) (bool, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/tap-deploy/internal/inputs"
+	"github.com/org/tap-deploy/internal/problems"
 )
 
 func parse(in map[string]string, env map[string]string, inActions bool) (inputs.Inputs, error) {
@@ -96,10 +97,10 @@ func TestParse_EveryBadInputHasAClearMessage(t *testing.T) {
 
 func TestParse_ReportsAllProblemsTogether(t *testing.T) {
 	_, err := parse(map[string]string{"command": "nope", "aws-region": "mars-1", "config": "x"}, nil, false)
-	var problems inputs.Problems
+	var problems problems.List
 	require.ErrorAs(t, err, &problems)
 	assert.Len(t, problems, 4)
-	assert.True(t, strings.HasPrefix(err.Error(), "4 invalid inputs:"), err.Error())
+	assert.True(t, strings.HasPrefix(err.Error(), "4 problems:"), err.Error())
 }
 
 func TestParse_BackendURL(t *testing.T) {

@@ -3,10 +3,10 @@ package policy_test
 import (
 	"testing"
 
-	"github.com/org/tap-deploy/internal/graph"
+	"github.com/org/tap-deploy/internal/offline"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/stack"
-	"github.com/org/tap-deploy/stack/stacktest"
+	"github.com/org/tap-deploy/test/stacktest"
 )
 
 // BenchmarkValidate_FullStack is the validate command's work: run the real
@@ -16,7 +16,7 @@ func BenchmarkValidate_FullStack(b *testing.B) {
 	code := stacktest.Artifacts(b, "bench")
 	var resources int
 	for b.Loop() {
-		g, err := graph.Collect(stack.Program(cfg, code), "tap", "dev", cfg.Region)
+		g, err := offline.Collect(stack.Program(cfg, code), "tap", "dev", cfg.Region)
 		if err != nil {
 			b.Fatal(err)
 		}

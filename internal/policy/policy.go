@@ -1,4 +1,4 @@
-// Package policy is the policy gate: the rules of POLICY-RULES.md over a
+// Package policy is the policy gate: the rules of docs/POLICY-RULES.md over a
 // resource graph. The same rules run offline (graph from mocks) and during
 // a real preview or update (graph from the engine's resource events).
 package policy

@@ -9,9 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/tap-deploy/internal/graph"
+	"github.com/org/tap-deploy/internal/offline"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/stack"
-	"github.com/org/tap-deploy/stack/stacktest"
+	"github.com/org/tap-deploy/test/stacktest"
 )
 
 var settings = policy.Settings{RequiredTags: []string{"project", "environment", "managed-by"}}
@@ -21,7 +22,7 @@ var settings = policy.Settings{RequiredTags: []string{"project", "environment", 
 func stackGraph(t *testing.T) []graph.Resource {
 	t.Helper()
 	cfg := stacktest.Config(t, map[string]string{"reservedConcurrency": "5"})
-	g, err := graph.Collect(stack.Program(cfg, stacktest.Artifacts(t, "a")), "tap", "dev", cfg.Region)
+	g, err := offline.Collect(stack.Program(cfg, stacktest.Artifacts(t, "a")), "tap", "dev", cfg.Region)
 	require.NoError(t, err)
 	return g.Resources
 }

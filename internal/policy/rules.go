@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/org/tap-deploy/internal/awsfacts"
 	"github.com/org/tap-deploy/internal/graph"
 )
 
@@ -34,13 +35,6 @@ const (
 	tQueue           = "aws:sqs/queue:Queue"
 	tAWSProviderType = "pulumi:providers:aws"
 )
-
-// Taggable lists the types that accept tags; TAP_TAGS checks them.
-var Taggable = map[string]bool{
-	tBucket: true, tTable: true, tLambda: true, tIAMRole: true, tIAMPolicy: true, tLogGroup: true,
-	tTopic: true, tAlarm: true, tQueue: true, tStage: true,
-	"aws:apigateway/restApi:RestApi": true, "aws:kms/key:Key": true, "aws:s3/bucketObjectv2:BucketObjectv2": true,
-}
 
 // unscopable actions only accept Resource "*" in IAM.
 var unscopable = map[string]bool{
@@ -72,7 +66,7 @@ var (
 	readAction  = regexp.MustCompile(`(?i)^[a-z0-9-]+:(get|list|describe|head|query|scan|batchget)`)
 )
 
-// Rules is every rule of POLICY-RULES.md.
+// Rules is every rule of docs/POLICY-RULES.md.
 var Rules = []Rule{
 	{ID: "CKV_AWS_62", Level: Mandatory, Title: "no IAM statement allows every action on every resource", Types: []string{tIAMPolicy, tIAMRolePolicy},
 		Check: iamStatements(func(s statement) string {
@@ -421,7 +415,7 @@ var Rules = []Rule{
 		}},
 	{ID: "TAP_TAGS", Level: Mandatory, Title: "taggable resources carry the common tags",
 		Check: func(c *checkContext, r graph.Resource) []string {
-			if !Taggable[r.Type] {
+			if !awsfacts.Of(r.Type).Taggable {
 				return nil
 			}
 			have := map[string]bool{}
@@ -446,56 +440,19 @@ var Rules = []Rule{
 		}},
 	{ID: "TAP_NAMES", Level: Mandatory, Title: "names within AWS limits",
 		Check: func(c *checkContext, r graph.Resource) []string {
-			limit, ok := nameLimits[r.Type]
-			if !ok {
+			facts := awsfacts.Of(r.Type)
+			if facts.Name == nil {
 				return nil
 			}
-			name := getString(r.Inputs, limit.key)
+			name := getString(r.Inputs, facts.NameKey)
 			if name == "" || unknown(name) {
 				return nil
 			}
-			if msg := limit.check(name); msg != "" {
+			if msg := facts.Name.Check(name); msg != "" {
 				return []string{msg}
 			}
 			return nil
 		}},
-}
-
-type nameLimit struct {
-	key   string
-	check func(string) string
-}
-
-var bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-
-func maxLen(kind string, n int, allowed *regexp.Regexp) func(string) string {
-	return func(s string) string {
-		if len(s) > n {
-			return fmt.Sprintf("%s name %q is %d characters; AWS allows %d", kind, s, len(s), n)
-		}
-		if allowed != nil && !allowed.MatchString(s) {
-			return fmt.Sprintf("%s name %q has characters AWS does not allow", kind, s)
-		}
-		return ""
-	}
-}
-
-var nameLimits = map[string]nameLimit{
-	tBucket: {"bucket", func(s string) string {
-		if !bucketNamePattern.MatchString(s) || strings.Contains(s, "..") {
-			return fmt.Sprintf("S3 bucket name %q must be 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit", s)
-		}
-		return ""
-	}},
-	tLambda:        {"name", maxLen("Lambda function", 64, regexp.MustCompile(`^[A-Za-z0-9_-]+$`))},
-	tIAMRole:       {"name", maxLen("IAM role", 64, regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]+$`))},
-	tIAMPolicy:     {"name", maxLen("IAM policy", 128, regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]+$`))},
-	tIAMRolePolicy: {"name", maxLen("IAM role policy", 128, regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]+$`))},
-	tTable:         {"name", maxLen("DynamoDB table", 255, regexp.MustCompile(`^[A-Za-z0-9_.-]{3,}$`))},
-	tTopic:         {"name", maxLen("SNS topic", 256, regexp.MustCompile(`^[A-Za-z0-9_-]+$`))},
-	tQueue:         {"name", maxLen("SQS queue", 80, regexp.MustCompile(`^[A-Za-z0-9_-]+$`))},
-	tLogGroup:      {"name", maxLen("log group", 512, regexp.MustCompile(`^[A-Za-z0-9_./#-]+$`))},
-	tAlarm:         {"name", maxLen("CloudWatch alarm", 255, nil)},
 }
 
 // iamStatements applies a per-statement check to a policy document.

@@ -53,7 +53,7 @@ func getNumber(m map[string]any, path ...string) (float64, bool) {
 	return 0, false
 }
 
-// strings turns a string or a list of strings (IAM allows both) into a list.
+// stringList turns a string or a list of strings (IAM allows both) into a list.
 func stringList(v any) []string {
 	switch t := v.(type) {
 	case string:
@@ -138,7 +138,7 @@ func newCheckContext(g *graph.Graph, s Settings) *checkContext {
 	return &checkContext{g: g, settings: s}
 }
 
-// siblings returns resources of a type that configure the given bucket:
+// configuring returns resources of a type that configure the given bucket:
 // those whose `bucket` input names it, or, when that input is not known
 // yet, those under the same parent component.
 func (c *checkContext) configuring(typ string, bucket graph.Resource) []graph.Resource {

@@ -31,11 +31,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
-	"github.com/org/tap-deploy/internal/graph"
+	"github.com/org/tap-deploy/internal/artifacts"
+	"github.com/org/tap-deploy/internal/offline"
 	"github.com/org/tap-deploy/internal/plan"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/internal/render"
-	"github.com/org/tap-deploy/lambda/artifacts"
 	"github.com/org/tap-deploy/stack"
 	"github.com/org/tap-deploy/test/sandbox"
 )
@@ -147,7 +147,7 @@ func run() error {
 
 	// (4) validate, render, no network.
 	validate := medianOf(20, func() {
-		g, err := graph.Collect(stack.Program(cfg, code), "tap", "dev", cfg.Region)
+		g, err := offline.Collect(stack.Program(cfg, code), "tap", "dev", cfg.Region)
 		if err != nil {
 			panic(err)
 		}
@@ -206,7 +206,7 @@ func coldBuild(ctx context.Context, root, dir string) (time.Duration, error) {
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/org/tap-deploy/lambda/artifacts"
+	"github.com/org/tap-deploy/internal/artifacts"
 	"github.com/org/tap-deploy/stack"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/tap-deploy/internal/githubtest"
+	"github.com/org/tap-deploy/test/githubtest"
 )
 
 func TestS3Backend_DeployNoChangesAndRollback(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/tap-deploy/lambda/build"
+	"github.com/org/tap-deploy/internal/artifacts/build"
 	"github.com/org/tap-deploy/stack"
 	"github.com/org/tap-deploy/test/sandbox"
 )

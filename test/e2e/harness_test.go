@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/org/tap-deploy/internal/enginetest"
-	"github.com/org/tap-deploy/internal/githubtest"
 	"github.com/org/tap-deploy/test/actionstest"
+	"github.com/org/tap-deploy/test/enginetest"
 	"github.com/org/tap-deploy/test/fixtures"
+	"github.com/org/tap-deploy/test/githubtest"
 	"github.com/org/tap-deploy/test/sandbox"
 )
 
@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 		}
 		defer os.RemoveAll(dir)
 		root := enginetest.RepoRoot()
-		if _, err := os.Stat(filepath.Join(root, "lambda", "artifacts", "zips", "api-handler.zip")); err != nil {
+		if _, err := os.Stat(filepath.Join(root, "internal", "artifacts", "zips", "api-handler.zip")); err != nil {
 			fmt.Fprintln(os.Stderr, "the Lambda zips are missing: run `make lambdas` (make test does)")
 			return 1
 		}
@@ -167,7 +167,7 @@ func (p *process) wait() result {
 	return res
 }
 
-// cloud reads the sandbox cloud.
+// cloudState reads the sandbox cloud.
 func (e *env) cloudState() sandbox.State {
 	e.t.Helper()
 	st, err := sandbox.Store{Path: e.cloud}.Load()

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/tap-deploy/internal/githubtest"
+	"github.com/org/tap-deploy/test/githubtest"
 )
 
 func TestPullRequest_OneCommentCreatedThenUpdatedAndNothingDeployed(t *testing.T) {

@@ -27,9 +27,9 @@ import (
 	"golang.org/x/mod/modfile"
 	"gopkg.in/yaml.v3"
 
-	"github.com/org/tap-deploy/internal/githubtest"
 	"github.com/org/tap-deploy/test/actionstest"
 	"github.com/org/tap-deploy/test/fixtures"
+	"github.com/org/tap-deploy/test/githubtest"
 	"github.com/org/tap-deploy/test/sandbox"
 )
 

@@ -88,7 +88,7 @@ func New() *Server {
 	return s
 }
 
-// URL is the API base URL to give as GITHUB_API_URL.
+// APIURL is the API base URL to give as GITHUB_API_URL.
 func (s *Server) APIURL() string { return s.Server.URL + "/" }
 
 // AddComment stores a comment as if someone had written it.

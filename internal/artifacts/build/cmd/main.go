@@ -1,5 +1,5 @@
 // Command build writes the functions' zips into a folder (by default the one
-// the action embeds): go run ./lambda/build/cmd [-out dir].
+// the action embeds): go run ./internal/artifacts/build/cmd [-out dir].
 package main
 
 import (
@@ -10,11 +10,11 @@ import (
 	"os/signal"
 	"path/filepath"
 
-	"github.com/org/tap-deploy/lambda/build"
+	"github.com/org/tap-deploy/internal/artifacts/build"
 )
 
 func main() {
-	out := flag.String("out", filepath.Join(build.RepoRoot(), "lambda", "artifacts", "zips"), "folder for the zips")
+	out := flag.String("out", filepath.Join(build.RepoRoot(), "internal", "artifacts", "zips"), "folder for the zips")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

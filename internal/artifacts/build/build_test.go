@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/tap-deploy/lambda/build"
+	"github.com/org/tap-deploy/internal/artifacts/build"
 )
 
 func TestAll_BuildsTwiceToIdenticalBytes(t *testing.T) {

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/org/tap-deploy/internal/actions"
+	"github.com/org/tap-deploy/internal/app"
+	"github.com/org/tap-deploy/internal/artifacts"
+	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/github"
+	"github.com/org/tap-deploy/internal/redact"
+)
+
+// newDeps wires the run's edges for the place it runs in.
+func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer) (app.Deps, error) {
+	red := redact.New()
+	wd, err := os.Getwd()
+	if err != nil {
+		return app.Deps{}, err
+	}
+	d := app.Deps{
+		Getenv:  getenv,
+		WorkDir: wd,
+		Now:     time.Now,
+		OpenStack: func(ctx context.Context, s engine.Settings, p pulumi.RunFunc) (app.Stack, error) {
+			return engine.Open(ctx, s, p)
+		},
+		NewGitHub: func(apiURL, token string) (app.GitHub, error) {
+			return github.New(apiURL, token, github.DefaultRetry)
+		},
+		Artifacts: artifacts.Load,
+		Version:   version,
+		Sleep:     sleep,
+	}
+	if getenv("GITHUB_ACTIONS") == "true" {
+		a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout))
+		d.Runtime = actions.NewGitHub(a, red)
+		d.Input = a.GetInput
+		d.InActions = true
+		if wsp := getenv("GITHUB_WORKSPACE"); wsp != "" {
+			d.WorkDir = wsp
+		}
+		return d, nil
+	}
+	values, err := parseFlags(args, stderr)
+	if err != nil {
+		return app.Deps{}, err
+	}
+	d.Runtime = actions.NewTerminal(stdout, stderr, red)
+	d.Input = func(name string) string { return values[name] }
+	return d, nil
+}
+
+// sleep waits d, or less when ctx ends first.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,158 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/graph"
+	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/stack"
+)
+
+const pushedSHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
+
+func pushHarness(t *testing.T) *harness {
+	t.Helper()
+	h := newHarness(t)
+	h.event("push", "push.with-new-branch.json", nil)
+	return h
+}
+
+func deployed(version int, commit string) engine.Update {
+	return engine.Update{Version: version, Kind: "update", Result: "succeeded", Config: map[string]string{stack.CommitKey: commit}}
+}
+
+func TestDeploy_WaitsForALockWithDoublingBackoffThenUpdates(t *testing.T) {
+	h := pushHarness(t)
+	h.inputs["lock-timeout"] = "1m"
+	locked := 3
+	h.stack.up = func(context.Context, string) (plan.Result, error) {
+		if locked > 0 {
+			locked--
+			return plan.Result{}, lockedErr()
+		}
+		return changes(plan.KindUpdate), nil
+	}
+	require.NoError(t, h.run(), h.log())
+	assert.Equal(t, []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second}, h.clock.slept)
+	assert.Len(t, h.stack.messages, 4, "three refused attempts, then the update")
+	assert.Contains(t, h.log(), "the stack is locked by another update; updating again in 5s")
+}
+
+func TestDeploy_GivesUpOnALockAtTheDeadlineAndNamesIt(t *testing.T) {
+	h := pushHarness(t)
+	h.inputs["lock-timeout"] = "30s"
+	h.stack.up = func(context.Context, string) (plan.Result, error) { return plan.Result{}, lockedErr() }
+	err := h.run()
+	require.ErrorIs(t, err, ErrReported)
+	var total time.Duration
+	for _, d := range h.clock.slept {
+		total += d
+	}
+	assert.LessOrEqual(t, total, 30*time.Second, "never waits past lock-timeout")
+	assert.Equal(t, []time.Duration{5 * time.Second, 10 * time.Second}, h.clock.slept)
+	assert.Contains(t, h.log(), "gave up after 30s (lock-timeout)")
+	assert.Contains(t, h.log(), "deployer@runner-7")
+}
+
+func TestDeploy_ALockTimeoutOfZeroTriesOnce(t *testing.T) {
+	h := pushHarness(t)
+	h.inputs["lock-timeout"] = "0s"
+	h.stack.preview = func(context.Context) (plan.Result, error) { return plan.Result{}, lockedErr() }
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Empty(t, h.clock.slept)
+	assert.Empty(t, h.stack.messages, "no update after a refused preview")
+}
+
+func TestDeploy_RefusesACommitBehindTheDeployedOne(t *testing.T) {
+	h := pushHarness(t)
+	h.stack.history = func(context.Context) ([]engine.Update, error) {
+		return []engine.Update{deployed(2, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")}, nil
+	}
+	h.gh.compare = func(base, head string) (string, error) {
+		assert.Equal(t, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", base)
+		assert.Equal(t, pushedSHA, head)
+		return "behind", nil
+	}
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), "Refusing to deploy an older commit")
+	assert.Contains(t, h.log(), "6113728 is behind the deployed aaaaaaa")
+	assert.Empty(t, h.stack.messages, "nothing was updated")
+}
+
+func TestDeploy_DeploysADivergedCommitWithAWarning(t *testing.T) {
+	h := pushHarness(t)
+	h.stack.history = func(context.Context) ([]engine.Update, error) {
+		return []engine.Update{deployed(2, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")}, nil
+	}
+	h.gh.compare = func(string, string) (string, error) { return "diverged", nil }
+	require.NoError(t, h.run(), h.log())
+	assert.Contains(t, h.log(), "::warning::6113728 and the deployed bbbbbbb have diverged")
+	assert.Len(t, h.stack.messages, 1)
+}
+
+func TestDeploy_StopsBeforeUpWhenAnUpdateWasInterrupted(t *testing.T) {
+	h := pushHarness(t)
+	h.stack.pending = func(context.Context) ([]engine.PendingOperation, error) {
+		return []engine.PendingOperation{{Type: "creating", URN: "urn:pulumi:dev::tap::aws:sqs/queue:Queue::orphan"}}, nil
+	}
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), "An earlier update was interrupted")
+	assert.Contains(t, h.log(), "creating of urn:pulumi:dev::tap::aws:sqs/queue:Queue::orphan")
+	assert.Contains(t, h.log(), "pulumi refresh --clear-pending-creates --yes")
+	assert.Empty(t, h.stack.messages)
+}
+
+func TestDeploy_ThePolicyGateStopsAnUpdateTheEngineSeesBreakingARule(t *testing.T) {
+	h := pushHarness(t)
+	table := graph.Resource{
+		URN: "urn:pulumi:dev::tap::tap:data:Data$aws:dynamodb/table:Table::items", Type: "aws:dynamodb/table:Table", Name: "items",
+		Custom: true, Provider: "urn:pulumi:dev::tap::pulumi:providers:aws::aws::id",
+		Inputs: map[string]any{"name": "tap-dev-items", "pointInTimeRecovery": map[string]any{"enabled": false}, "serverSideEncryption": map[string]any{"enabled": true}},
+	}
+	h.stack.preview = func(context.Context) (plan.Result, error) {
+		res := changes(plan.KindPreview, plan.Step{URN: table.URN, Type: table.Type, Name: "items", Op: plan.OpUpdate})
+		res.Resources = []graph.Resource{table}
+		return res, nil
+	}
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), "CKV_AWS_28 [mandatory]")
+	assert.Contains(t, h.log(), "The update breaks mandatory policy rules; nothing was changed")
+	assert.Empty(t, h.stack.messages, "the gate runs before up")
+	assert.Contains(t, h.summaryText(), "blocked by policy")
+}
+
+func TestDeploy_ReportsToTheMergedPullRequestWithOneGitHubClient(t *testing.T) {
+	h := pushHarness(t)
+	h.gh.prsOfCommit = func(sha string) ([]int, error) { return []int{7}, nil }
+	h.stack.history = func(context.Context) ([]engine.Update, error) {
+		return []engine.Update{deployed(1, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")}, nil
+	}
+	h.gh.compare = func(string, string) (string, error) { return "ahead", nil }
+	require.NoError(t, h.run(), h.log())
+	require.Len(t, h.gh.bodies(), 1)
+	assert.Contains(t, h.gh.bodies()[0], "pr=7 project=tap stack=dev")
+	assert.Contains(t, h.gh.bodies()[0], "Deploy of `tap` / `dev`")
+	assert.Equal(t, 1, h.clients, "the run builds one GitHub client")
+	assert.Equal(t, []string{"tap-deploy · commit " + pushedSHA + " · by Codertocat · https://github.com/Codertocat/Hello-World/actions/runs/7"}, h.stack.messages)
+	assert.Equal(t, pushedSHA, h.opened[0].Config[stack.CommitKey], "the update records its commit")
+	assert.Equal(t, 1, h.stack.closed)
+}
+
+func TestDeploy_AFailedUpdateNamesTheResource(t *testing.T) {
+	h := pushHarness(t)
+	h.stack.up = func(context.Context, string) (plan.Result, error) {
+		res := changes(plan.KindUpdate, plan.Step{URN: "urn:x", Type: "aws:lambda/function:Function", Name: "api-handler", Op: plan.OpCreate, Error: "AccessDenied"})
+		res.Error = "1 resource failed"
+		return res, errors.New("update failed")
+	}
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), `::error::aws:lambda/function:Function "api-handler": AccessDenied`)
+	assert.Contains(t, h.log(), "The update failed")
+}

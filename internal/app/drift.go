@@ -1,0 +1,40 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/org/tap-deploy/internal/plan"
+)
+
+// drift compares the state with the cloud without changing either: a
+// refresh preview.
+func (r *run) drift(ctx context.Context) error {
+	res, runErr := r.onStack(ctx, "Pulumi refresh (preview only)", true, func(st Stack) (plan.Result, error) {
+		return r.withLockRetry(ctx, "checking drift", func() (plan.Result, error) { return st.PreviewRefresh(ctx) })
+	})
+	if err := r.publish.report(ctx, 0, resultDoc(r.resultMeta("Drift check", r.decision.SHA, res), res)); err != nil {
+		r.Runtime.Warningf("%v", err)
+	}
+	drifted := res.HasChanges()
+	if err := r.setOutputs(map[string]string{OutDrift: strconv.FormatBool(drifted)}); err != nil {
+		return r.fail("Could not write the step outputs", err)
+	}
+	if err := r.resultOutputs(res); err != nil {
+		return r.fail("Could not write the step outputs", err)
+	}
+	if runErr != nil {
+		return r.fail("The drift check failed", runErr)
+	}
+	for _, op := range plan.ChangingOps {
+		for _, s := range res.ByOp(op) {
+			r.Runtime.Warningf("drift: %s %q (%s) %s", s.Type, s.Name, op, strings.Join(s.Changed, ", "))
+		}
+	}
+	if drifted && r.in.FailOnDrift {
+		return r.fail("Drift found", fmt.Errorf("%d resource(s) differ from the state", len(res.Steps)-res.Counts[plan.OpSame]))
+	}
+	return nil
+}

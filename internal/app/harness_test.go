@@ -1,0 +1,288 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/org/tap-deploy/internal/actions"
+	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/github"
+	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/redact"
+	"github.com/org/tap-deploy/stack"
+	"github.com/org/tap-deploy/test/actionstest"
+	"github.com/org/tap-deploy/test/fixtures"
+	"github.com/org/tap-deploy/test/stacktest"
+)
+
+// fakeStack is an opened stack whose operations the test decides. A nil
+// function answers with an empty result.
+type fakeStack struct {
+	preview  func(ctx context.Context) (plan.Result, error)
+	up       func(ctx context.Context, message string) (plan.Result, error)
+	refresh  func(ctx context.Context) (plan.Result, error)
+	history  func(ctx context.Context) ([]engine.Update, error)
+	pending  func(ctx context.Context) ([]engine.PendingOperation, error)
+	messages []string
+	closed   int
+}
+
+func (f *fakeStack) Preview(ctx context.Context) (plan.Result, error) {
+	if f.preview == nil {
+		return plan.Result{Kind: plan.KindPreview, Counts: map[plan.Op]int{}}, nil
+	}
+	return f.preview(ctx)
+}
+
+func (f *fakeStack) Up(ctx context.Context, message string) (plan.Result, error) {
+	f.messages = append(f.messages, message)
+	if f.up == nil {
+		return plan.Result{Kind: plan.KindUpdate, Counts: map[plan.Op]int{}}, nil
+	}
+	return f.up(ctx, message)
+}
+
+func (f *fakeStack) PreviewRefresh(ctx context.Context) (plan.Result, error) {
+	if f.refresh == nil {
+		return plan.Result{Kind: plan.KindRefresh, Counts: map[plan.Op]int{}}, nil
+	}
+	return f.refresh(ctx)
+}
+
+func (f *fakeStack) History(ctx context.Context) ([]engine.Update, error) {
+	if f.history == nil {
+		return nil, nil
+	}
+	return f.history(ctx)
+}
+
+func (f *fakeStack) PendingOperations(ctx context.Context) ([]engine.PendingOperation, error) {
+	if f.pending == nil {
+		return nil, nil
+	}
+	return f.pending(ctx)
+}
+
+func (f *fakeStack) Close() error { f.closed++; return nil }
+
+// fakeGitHub keeps comments in memory, acting as github-actions[bot].
+type fakeGitHub struct {
+	mu          sync.Mutex
+	comments    []github.Comment
+	nextID      int64
+	prsOfCommit func(sha string) ([]int, error)
+	compare     func(base, head string) (string, error)
+	calls       map[string]int
+}
+
+func newFakeGitHub() *fakeGitHub { return &fakeGitHub{nextID: 100, calls: map[string]int{}} }
+
+func (f *fakeGitHub) count(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[name]++
+}
+
+func (f *fakeGitHub) Viewer(context.Context) (string, error) {
+	f.count("viewer")
+	return "github-actions[bot]", nil
+}
+
+func (f *fakeGitHub) ListComments(_ context.Context, _, _ string, number int) ([]github.Comment, error) {
+	f.count("list")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]github.Comment(nil), f.comments...), nil
+}
+
+func (f *fakeGitHub) CreateComment(_ context.Context, _, _ string, number int, body string) (github.Comment, error) {
+	f.count("create")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	c := github.Comment{ID: f.nextID, Body: body, Author: "github-actions[bot]"}
+	f.comments = append(f.comments, c)
+	return c, nil
+}
+
+func (f *fakeGitHub) EditComment(_ context.Context, _, _ string, id int64, body string) (github.Comment, error) {
+	f.count("edit")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.comments {
+		if f.comments[i].ID == id {
+			f.comments[i].Body = body
+			return f.comments[i], nil
+		}
+	}
+	return github.Comment{}, &github.StatusError{Status: 404, Operation: "edit", Message: "Not Found"}
+}
+
+func (f *fakeGitHub) PullRequestsForCommit(_ context.Context, _, _, sha string) ([]int, error) {
+	f.count("prs-of-commit")
+	if f.prsOfCommit == nil {
+		return nil, nil
+	}
+	return f.prsOfCommit(sha)
+}
+
+func (f *fakeGitHub) CompareCommits(_ context.Context, _, _, base, head string) (string, error) {
+	f.count("compare")
+	if f.compare == nil {
+		return "", &github.StatusError{Status: 404, Operation: "compare", Message: "Not Found"}
+	}
+	return f.compare(base, head)
+}
+
+func (f *fakeGitHub) bodies() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, c := range f.comments {
+		out = append(out, c.Body)
+	}
+	return out
+}
+
+// fakeClock advances only when the run sleeps.
+type fakeClock struct {
+	now   time.Time
+	slept []time.Duration
+}
+
+func (c *fakeClock) Now() time.Time { return c.now }
+
+func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
+	c.slept = append(c.slept, d)
+	c.now = c.now.Add(d)
+	return nil
+}
+
+// harness runs the orchestrator with fakes at every edge: no Pulumi CLI,
+// no GitHub, no network.
+type harness struct {
+	t       *testing.T
+	dir     string
+	inputs  map[string]string
+	env     map[string]string
+	actions bool
+	stack   *fakeStack
+	gh      *fakeGitHub
+	clock   *fakeClock
+	// opened records the settings of every stack the run opened, and
+	// programs the configurations they ran with.
+	opened     []engine.Settings
+	clients    int
+	stdout     strings.Builder
+	stderr     strings.Builder
+	outputPath string
+	summary    string
+}
+
+// newHarness is a GitHub Actions run of the given event with a valid
+// configuration, a token and a passphrase.
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	h := &harness{
+		t: t, dir: dir, actions: true, stack: &fakeStack{}, gh: newFakeGitHub(),
+		clock: &fakeClock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)},
+		inputs: map[string]string{
+			"environment": "dev", "aws-region": "eu-west-1", "backend-url": "file://" + filepath.Join(dir, "state"),
+			"github-token": "ghs_token_for_unit_tests",
+		},
+		env: map[string]string{
+			"GITHUB_ACTIONS": "true", "PULUMI_CONFIG_PASSPHRASE": "unit-test-passphrase",
+			"GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
+			"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "Codertocat/Hello-World", "GITHUB_RUN_ID": "7",
+		},
+	}
+	h.outputPath = h.env["GITHUB_OUTPUT"]
+	h.summary = h.env["GITHUB_STEP_SUMMARY"]
+	return h
+}
+
+// event makes the run one of a real payload, changed by change if given.
+func (h *harness) event(name, fixture string, change func(map[string]any)) {
+	h.t.Helper()
+	body := fixtures.Read(h.t, fixture)
+	if change != nil {
+		var p map[string]any
+		if err := json.Unmarshal(body, &p); err != nil {
+			h.t.Fatal(err)
+		}
+		change(p)
+		body, _ = json.Marshal(p)
+	}
+	path := filepath.Join(h.dir, "event.json")
+	if err := os.WriteFile(path, body, 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+	h.env["GITHUB_EVENT_NAME"] = name
+	h.env["GITHUB_EVENT_PATH"] = path
+}
+
+func (h *harness) run() error {
+	h.t.Helper()
+	getenv := func(k string) string { return h.env[k] }
+	var rt actions.Runtime
+	if h.actions {
+		rt = actions.NewGitHub(githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(&h.stdout)), redact.New())
+	} else {
+		rt = actions.NewTerminal(&h.stdout, &h.stderr, redact.New())
+	}
+	d := Deps{
+		Runtime:   rt,
+		Input:     func(name string) string { return h.inputs[name] },
+		Getenv:    getenv,
+		InActions: h.actions,
+		WorkDir:   h.dir,
+		Now:       h.clock.Now,
+		Sleep:     h.clock.Sleep,
+		OpenStack: func(_ context.Context, s engine.Settings, _ pulumi.RunFunc) (Stack, error) {
+			h.opened = append(h.opened, s)
+			return h.stack, nil
+		},
+		NewGitHub: func(string, string) (GitHub, error) {
+			h.clients++
+			return h.gh, nil
+		},
+		Artifacts: func() (stack.Artifacts, error) { return stacktest.Artifacts(h.t, "a"), nil },
+		Version:   "v1.0.0-test",
+	}
+	return Run(context.Background(), d)
+}
+
+func (h *harness) outputs() map[string]string { return actionstest.ReadOutputs(h.outputPath) }
+
+func (h *harness) summaryText() string {
+	b, _ := os.ReadFile(h.summary)
+	return string(b)
+}
+
+// log is everything the run printed.
+func (h *harness) log() string { return h.stdout.String() + h.stderr.String() }
+
+// lockedErr is the engine refusing to run while another update holds the
+// stack's lock.
+func lockedErr() error {
+	return &engine.RunError{Kind: plan.KindUpdate, Locked: true, Err: os.ErrExist,
+		Result: plan.Result{Error: "the stack is currently locked by 1 lock(s): deployer@runner-7"}}
+}
+
+func changes(kind plan.Kind, steps ...plan.Step) plan.Result {
+	r := plan.Result{Kind: kind, Steps: steps, Counts: map[plan.Op]int{}}
+	for _, s := range steps {
+		r.Counts[s.Op]++
+	}
+	return r
+}

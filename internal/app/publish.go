@@ -1,0 +1,154 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/org/tap-deploy/internal/actions"
+	"github.com/org/tap-deploy/internal/comment"
+	"github.com/org/tap-deploy/internal/github"
+	"github.com/org/tap-deploy/internal/inputs"
+	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/render"
+	"github.com/org/tap-deploy/internal/route"
+)
+
+// document renders one report for the place it goes to: marker is the
+// sticky comment's hidden marker ("" elsewhere), limit the size budget.
+type document func(marker string, limit int) string
+
+// publisher is where a run's results go. It is chosen once per run
+// (connect); commands report to it and never ask where they run.
+type publisher interface {
+	// report publishes a result: in full to the job summary, within
+	// GitHub's limit to the sticky comment of pull request pr (0: none),
+	// or once to a terminal.
+	report(ctx context.Context, pr int, doc document) error
+	// note adds to the job summary what only the summary keeps (a failure,
+	// the preview before an update); a terminal already showed it as log
+	// lines and drops it.
+	note(markdown string)
+}
+
+// connect makes the run's one GitHub client and chooses its publisher.
+func (r *run) connect() error {
+	if !r.Runtime.Local() && r.in.GitHubToken != "" {
+		gh, err := r.NewGitHub(r.Getenv("GITHUB_API_URL"), r.in.GitHubToken)
+		if err != nil {
+			return err
+		}
+		r.github = gh
+	}
+	r.publish = choosePublisher(r.Runtime, r.github, r.in, r.decision, r.setOutputs)
+	return nil
+}
+
+// choosePublisher decides where results go: a terminal locally; the job
+// summary only for a fork PR (read-only token), with comment-on-pr off or
+// without a token; otherwise the job summary and the sticky comment.
+func choosePublisher(rt actions.Runtime, gh GitHub, in inputs.Inputs, d route.Decision, setOutputs func(map[string]string) error) publisher {
+	switch {
+	case rt.Local():
+		return terminalPublisher{rt: rt}
+	case d.PullRequest != nil && d.PullRequest.Fork:
+		return summaryPublisher{rt: rt, why: "fork pull request: no comment (read-only token); the result is in the job summary"}
+	case !in.CommentOnPR:
+		return summaryPublisher{rt: rt}
+	case gh == nil:
+		return summaryPublisher{rt: rt, why: "no github-token input: the result is in the job summary only", warn: true}
+	}
+	return actionsPublisher{rt: rt, gh: gh, repo: d.Repository, project: in.ProjectName, stack: in.StackName, setOutputs: setOutputs}
+}
+
+// actionsPublisher writes the job summary and keeps one sticky comment per
+// pull request, project and stack.
+type actionsPublisher struct {
+	rt             actions.Runtime
+	gh             GitHub
+	repo           route.Repository
+	project, stack string
+	setOutputs     func(map[string]string) error
+}
+
+func (p actionsPublisher) note(markdown string) { addSummary(p.rt, markdown) }
+
+func (p actionsPublisher) report(ctx context.Context, pr int, doc document) error {
+	addSummary(p.rt, doc("", render.SummaryLimit))
+	if pr == 0 {
+		return nil
+	}
+	target := comment.Target{Owner: p.repo.Owner, Repo: p.repo.Name, Number: pr, Project: p.project, Stack: p.stack}
+	res, err := comment.Upsert(ctx, p.gh, target, doc(target.Marker(), render.CommentLimit))
+	if err != nil {
+		if github.IsPermission(err) {
+			return err
+		}
+		return fmt.Errorf("updating the comment on #%d: %w", pr, err)
+	}
+	verb := "updated"
+	if res.Created {
+		verb = "created"
+	}
+	p.rt.Infof("%s comment %d on #%d", verb, res.Comment.ID, pr)
+	return p.setOutputs(map[string]string{OutCommentID: fmt.Sprint(res.Comment.ID)})
+}
+
+// summaryPublisher writes the job summary only; why says, once a comment
+// was due, why there is none.
+type summaryPublisher struct {
+	rt   actions.Runtime
+	why  string
+	warn bool
+}
+
+func (p summaryPublisher) note(markdown string) { addSummary(p.rt, markdown) }
+
+func (p summaryPublisher) report(_ context.Context, pr int, doc document) error {
+	addSummary(p.rt, doc("", render.SummaryLimit))
+	switch {
+	case pr == 0 || p.why == "":
+	case p.warn:
+		p.rt.Warningf("%s", p.why)
+	default:
+		p.rt.Infof("%s", p.why)
+	}
+	return nil
+}
+
+// terminalPublisher prints each result once: what the pull request would
+// get when there is one, else the full report. A terminal has no job
+// summary.
+type terminalPublisher struct{ rt actions.Runtime }
+
+func (terminalPublisher) note(string) {}
+
+func (p terminalPublisher) report(_ context.Context, pr int, doc document) error {
+	if pr == 0 {
+		p.rt.Print(doc("", render.SummaryLimit))
+		return nil
+	}
+	p.rt.Print(doc("", render.CommentLimit))
+	return nil
+}
+
+func addSummary(rt actions.Runtime, markdown string) {
+	if err := rt.AddSummary(markdown); err != nil {
+		rt.Warningf("%v", err)
+	}
+}
+
+// resultDoc renders an engine result.
+func resultDoc(m render.Meta, res plan.Result) document {
+	return func(marker string, limit int) string {
+		m.Marker = marker
+		return render.Markdown(m, res, limit)
+	}
+}
+
+// validationDoc renders an offline validation report.
+func validationDoc(m render.Meta, v render.Validation) document {
+	return func(marker string, limit int) string {
+		m.Marker = marker
+		return render.ValidationMarkdown(m, v, limit)
+	}
+}

@@ -1,0 +1,71 @@
+package app
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPreview_CommentsOnceAndUpdatesTheSameComment(t *testing.T) {
+	h := newHarness(t)
+	h.event("pull_request", "pull_request.opened.json", nil)
+	require.NoError(t, h.run(), h.log())
+	require.NoError(t, h.run(), h.log())
+	require.Len(t, h.gh.bodies(), 1)
+	assert.Equal(t, 1, h.gh.calls["create"])
+	assert.Equal(t, 1, h.gh.calls["edit"])
+	assert.Contains(t, h.gh.bodies()[0], "Preview of `tap` / `dev`")
+	assert.Equal(t, "preview", h.outputs()["command"])
+	assert.NotEmpty(t, h.outputs()["comment-id"])
+}
+
+func TestPreview_WhereResultsGo(t *testing.T) {
+	fork := func(p map[string]any) {
+		p["pull_request"].(map[string]any)["head"].(map[string]any)["repo"].(map[string]any)["full_name"] = "someone/Hello-World"
+	}
+	tests := []struct {
+		name     string
+		change   func(map[string]any)
+		inputs   map[string]string
+		command  string
+		says     string
+		clients  int
+		comments int
+	}{
+		{"same-repository PR", nil, nil, "preview", "created comment", 1, 1},
+		{"fork PR", fork, nil, "validate", "comes from a fork", 1, 0},
+		{"no token", nil, map[string]string{"github-token": ""}, "preview", "::warning::no github-token input: the result is in the job summary only", 0, 0},
+		{"comment-on-pr off", nil, map[string]string{"comment-on-pr": "false"}, "preview", "", 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.event("pull_request", "pull_request.opened.json", tt.change)
+			for k, v := range tt.inputs {
+				h.inputs[k] = v
+			}
+			require.NoError(t, h.run(), h.log())
+			assert.Equal(t, tt.command, h.outputs()["command"])
+			assert.Contains(t, h.log(), tt.says)
+			assert.Equal(t, tt.clients, h.clients, "GitHub clients built")
+			assert.Len(t, h.gh.bodies(), tt.comments)
+			assert.Contains(t, h.summaryText(), "of `tap` / `dev`", "the job summary always has the result")
+			if tt.command == "validate" {
+				assert.Empty(t, h.opened, "a fork PR never opens the stack")
+				assert.NotContains(t, h.summaryText(), "Preview of")
+			}
+		})
+	}
+}
+
+func TestPreview_LocallyPrintsWhatThePullRequestWouldGet(t *testing.T) {
+	h := newHarness(t)
+	h.actions = false
+	delete(h.env, "GITHUB_ACTIONS")
+	h.event("pull_request", "pull_request.opened.json", nil)
+	require.NoError(t, h.run(), h.stderr.String())
+	assert.Contains(t, h.stdout.String(), "### ✅ Preview of `tap` / `dev`: no changes")
+	assert.Zero(t, h.clients, "a local run never talks to GitHub")
+	assert.Contains(t, h.stderr.String(), "output command=preview")
+}

@@ -1,0 +1,87 @@
+package app
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/stack"
+	"github.com/org/tap-deploy/test/stacktest"
+)
+
+func TestPickTarget(t *testing.T) {
+	ok := func(v int) engine.Update { return engine.Update{Version: v, Kind: "update", Result: "succeeded"} }
+	failed := engine.Update{Version: 3, Kind: "update", Result: "failed"}
+	refresh := engine.Update{Version: 2, Kind: "refresh", Result: "succeeded"}
+	tests := []struct {
+		name    string
+		hist    []engine.Update // newest first
+		to      string
+		want    int
+		wantErr string
+	}{
+		{"a version", []engine.Update{ok(2), ok(1)}, "1", 1, ""},
+		{"the latest version", []engine.Update{ok(2), ok(1)}, "2", 2, ""},
+		{"previous", []engine.Update{ok(3), ok(2), ok(1)}, "previous", 2, ""},
+		{"previous skips failed updates", []engine.Update{ok(4), failed, ok(2), ok(1)}, "previous", 2, ""},
+		{"previous skips refreshes", []engine.Update{ok(3), refresh, ok(1)}, "previous", 1, ""},
+		{"previous with one update", []engine.Update{ok(1)}, "previous", 0, "no earlier successful update to roll back to (1 successful update(s)"},
+		{"a failed version", []engine.Update{ok(4), failed, ok(2)}, "3", 0, "version 3 was a update that failed"},
+		{"a refresh", []engine.Update{ok(3), refresh}, "2", 0, "version 2 was a refresh"},
+		{"a missing version", []engine.Update{ok(2), ok(1)}, "7", 0, "version 7 is not in the stack history (versions 1 to 2 exist)"},
+		{"no history", nil, "1", 0, "version 1 is not in the stack history"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := pickTarget(tt.hist, tt.to)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got.Version)
+		})
+	}
+}
+
+func TestRollback_AppliesTheRecordedConfigurationAndCommit(t *testing.T) {
+	h := newHarness(t)
+	h.event("workflow_dispatch", "workflow_dispatch.json", nil)
+	h.inputs["command"] = "rollback"
+	h.inputs["rollback-to"] = "1"
+	h.inputs["config"] = "lambdaMemoryMb=1024"
+	old := stacktest.Config(t, map[string]string{"lambdaMemoryMb": "256", "logRetentionDays": "30"})
+	v1 := engine.Update{Version: 1, Kind: "update", Result: "succeeded",
+		Config: stack.Record(old, stacktest.Artifacts(t, "old"), "cccccccccccccccccccccccccccccccccccccccc")}
+	v2 := engine.Update{Version: 2, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Artifacts(t, "a"), "dddd")}
+	h.stack.history = func(context.Context) ([]engine.Update, error) { return []engine.Update{v2, v1}, nil }
+
+	require.NoError(t, h.run(), h.log())
+	require.Len(t, h.opened, 2, "once to read the history, once with the recorded configuration")
+	applied := h.opened[1].Config
+	assert.Equal(t, "256", applied["tap:lambdaMemoryMb"], "the recorded value, not this run's input")
+	assert.Equal(t, "30", applied["tap:logRetentionDays"])
+	assert.Equal(t, "cccccccccccccccccccccccccccccccccccccccc", applied[stack.CommitKey])
+	require.Len(t, h.stack.messages, 1)
+	assert.Contains(t, h.stack.messages[0], "rollback to version 1 · tap-deploy · commit cccccccccccccccccccccccccccccccccccccccc")
+	assert.Contains(t, h.summaryText(), "Preview before rollback to version 1")
+	assert.Contains(t, h.summaryText(), "**Commit** `ccccccc`", "the report shows the restored commit")
+}
+
+func TestRollback_ToAVersionThatFailedChangesNothing(t *testing.T) {
+	h := newHarness(t)
+	h.event("workflow_dispatch", "workflow_dispatch.json", nil)
+	h.inputs["command"] = "rollback"
+	h.inputs["rollback-to"] = "2"
+	h.stack.history = func(context.Context) ([]engine.Update, error) {
+		return []engine.Update{{Version: 2, Kind: "update", Result: "failed"}, {Version: 1, Kind: "update", Result: "succeeded"}}, nil
+	}
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), "Cannot roll back: version 2 was a update that failed")
+	assert.Empty(t, h.stack.messages)
+	assert.Len(t, h.opened, 1)
+}

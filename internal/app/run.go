@@ -1,0 +1,198 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/org/tap-deploy/internal/inputs"
+	"github.com/org/tap-deploy/internal/problems"
+	"github.com/org/tap-deploy/internal/render"
+	"github.com/org/tap-deploy/internal/route"
+	"github.com/org/tap-deploy/stack"
+)
+
+// commands maps each command to its file's entry point. Offline validation
+// runs before any of them (see Run).
+var commands = map[inputs.Command]func(*run, context.Context) error{
+	inputs.Validate: func(*run, context.Context) error { return nil },
+	inputs.Preview:  (*run).preview,
+	inputs.Up:       (*run).deploy,
+	inputs.Rollback: (*run).rollback,
+	inputs.Drift:    (*run).drift,
+}
+
+// run is one invocation. Its fields are set once by start and only read
+// afterwards: what differs within a run (the configuration a rollback
+// restores, the PR a deploy reports to) is passed as values.
+type run struct {
+	Deps
+	in       inputs.Inputs
+	decision route.Decision
+	cfg      stack.Config
+	// github is the run's one GitHub client; nil when the run has no token
+	// or runs locally.
+	github  GitHub
+	publish publisher
+	code    *codeLoader
+}
+
+// secretEnv are the environment variables whose values must never be shown.
+var secretEnv = []string{
+	"PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	"GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_RUNTIME_TOKEN",
+}
+
+// start sets a run up: secrets masked first, then the inputs, the event,
+// the command and the configuration. It returns a nil run when there is
+// nothing to do.
+func start(ctx context.Context, d Deps) (*run, error) {
+	r := &run{Deps: d, publish: terminalPublisher{rt: d.Runtime}, code: &codeLoader{load: d.Artifacts}}
+	// Secrets are masked before anything else is printed.
+	for _, k := range secretEnv {
+		r.Runtime.Mask(d.Getenv(k))
+	}
+	r.Runtime.Mask(d.Input(inputs.NameGitHubToken))
+	if f := d.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE"); f != "" {
+		if b, err := os.ReadFile(f); err == nil {
+			r.Runtime.Mask(string(b))
+		}
+	}
+	if !d.Runtime.Local() {
+		r.publish = summaryPublisher{rt: d.Runtime}
+	}
+
+	in, err := inputs.Parse(d.Input, inputs.Env{Getenv: d.Getenv, InActions: d.InActions, WorkDir: d.WorkDir})
+	if err != nil {
+		// The configuration keys' problems belong in the same report.
+		found := append(problems.List(problems.Of(err)), stack.CheckOverrides(in.Config)...)
+		return nil, r.fail("The inputs are not valid", found)
+	}
+	r.in = in
+
+	eventName, body, err := r.event()
+	if err != nil {
+		return nil, r.fail("Could not read the GitHub event", err)
+	}
+	r.decision, err = route.Decide(eventName, body, in.Command)
+	if err != nil {
+		return nil, r.fail("Could not decide what to run", err)
+	}
+	if r.decision.Skip {
+		r.Runtime.Noticef("%s", r.decision.Reason)
+		return nil, r.setOutputs(map[string]string{OutCommand: "none"})
+	}
+	if r.decision.Reason != "" {
+		r.Runtime.Noticef("%s", r.decision.Reason)
+	}
+	if err := r.connect(); err != nil {
+		return nil, r.fail("Could not set up the GitHub client", err)
+	}
+
+	r.cfg, err = stack.NewConfig(stack.Base{Project: in.ProjectName, Environment: in.Environment, Region: in.AWSRegion}, in.Config)
+	if err != nil {
+		return nil, r.failBeforeEngine(ctx, "The stack configuration is not valid", err)
+	}
+	if err := r.setOutputs(map[string]string{OutCommand: string(r.decision.Command)}); err != nil {
+		return nil, r.fail("Could not write the step outputs", err)
+	}
+	return r, nil
+}
+
+// event reads the triggering event: GITHUB_EVENT_NAME and the payload at
+// GITHUB_EVENT_PATH (also honoured locally, to replay a payload).
+func (r *run) event() (string, []byte, error) {
+	name := r.Getenv("GITHUB_EVENT_NAME")
+	if name == "" {
+		return "", nil, nil
+	}
+	path := r.Getenv("GITHUB_EVENT_PATH")
+	if path == "" {
+		return "", nil, fmt.Errorf("GITHUB_EVENT_NAME is %q but GITHUB_EVENT_PATH is not set", name)
+	}
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return "", nil, fmt.Errorf("reading the %s payload: %w", name, err)
+	}
+	return name, body, nil
+}
+
+// failBeforeEngine reports a failure that happens before any preview, and
+// says so in the PR comment too: a PR whose check failed must not keep an
+// older, green comment.
+func (r *run) failBeforeEngine(ctx context.Context, title string, err error) error {
+	if r.decision.Command != inputs.Validate {
+		doc := validationDoc(r.meta("Validation", r.decision.SHA), render.Validation{Problems: problems.Of(err)})
+		if perr := r.publish.report(ctx, r.pullRequest(), doc); perr != nil {
+			r.Runtime.Warningf("could not update the pull request comment: %v", perr)
+		}
+	}
+	return r.fail(title, err)
+}
+
+// fail reports an error once, as an annotation and in the job summary.
+func (r *run) fail(title string, err error) error {
+	lines := problems.Of(err)
+	r.Runtime.Errorf("%s: %s", title, strings.Join(lines, "; "))
+	r.publish.note(render.Failure(title, lines))
+	return reportedError{err}
+}
+
+func (r *run) setOutputs(values map[string]string) error {
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := r.Runtime.SetOutput(k, values[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pullRequest is the number of the PR the event is about, or 0.
+func (r *run) pullRequest() int {
+	if pr := r.decision.PullRequest; pr != nil {
+		return pr.Number
+	}
+	return 0
+}
+
+// runURL links the workflow run, when there is one.
+func (r *run) runURL() string {
+	server, repo, id := r.Getenv("GITHUB_SERVER_URL"), r.Getenv("GITHUB_REPOSITORY"), r.Getenv("GITHUB_RUN_ID")
+	if server == "" || repo == "" || id == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimSuffix(server, "/"), repo, id)
+}
+
+// meta describes this run for the renderer; sha is the commit the result
+// is about (a rollback shows the commit it restores).
+func (r *run) meta(title, sha string) render.Meta {
+	return render.Meta{
+		Title: title, Project: r.in.ProjectName, Stack: r.in.StackName, Environment: r.in.Environment,
+		Region: r.in.AWSRegion, SHA: sha, RunURL: r.runURL(), Note: r.decision.Reason,
+		Footer: fmt.Sprintf("tap-deploy %s · %s UTC", r.Version, r.Now().UTC().Format("2006-01-02 15:04:05")),
+	}
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

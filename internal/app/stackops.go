@@ -1,0 +1,180 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/org/tap-deploy/internal/artifacts"
+	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/graph"
+	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/policy"
+	"github.com/org/tap-deploy/stack"
+)
+
+// codeLoader loads the Lambda packages once a run: loading hashes the 12 MB
+// of embedded zips (about 40 ms).
+type codeLoader struct {
+	load   func() (stack.Artifacts, error)
+	done   bool
+	code   stack.Artifacts
+	loaded error
+}
+
+// get returns the deployment packages. forGraphOnly accepts a binary built
+// without the zips (plain `go build`): validation only needs the graph.
+func (c *codeLoader) get(forGraphOnly bool) (stack.Artifacts, error) {
+	if !c.done {
+		c.code, c.loaded = c.load()
+		c.done = true
+	}
+	if errors.Is(c.loaded, artifacts.ErrMissing) && forGraphOnly {
+		return artifacts.Placeholder(), nil
+	}
+	return c.code, c.loaded
+}
+
+// settings are the engine settings of this run's stack.
+func (r *run) settings() (engine.Settings, error) {
+	env := map[string]string{}
+	if r.in.SecretsProvider == "passphrase" && r.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && r.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
+		if r.InActions {
+			return engine.Settings{}, errors.New("PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set for the passphrase secrets provider; pass it from a repository secret")
+		}
+		r.Runtime.Warningf("PULUMI_CONFIG_PASSPHRASE is not set: using an empty passphrase for this local state")
+		env["PULUMI_CONFIG_PASSPHRASE"] = ""
+	}
+	if dir, ok := strings.CutPrefix(r.in.BackendURL, "file://"); ok && !strings.HasPrefix(dir, "~") {
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return engine.Settings{}, fmt.Errorf("creating the state folder %s: %w", dir, err)
+			}
+			r.Runtime.Noticef("created the state folder %s", dir)
+		}
+	}
+	return engine.Settings{
+		Project:         r.in.ProjectName,
+		Stack:           r.in.StackName,
+		BackendURL:      r.in.BackendURL,
+		SecretsProvider: r.in.SecretsProvider,
+		PulumiHome:      r.Getenv("PULUMI_HOME"),
+		Env:             env,
+	}, nil
+}
+
+// open opens the stack with the program for cfg and code, writing the
+// configuration the update will be recorded with.
+func (r *run) open(ctx context.Context, cfg stack.Config, code stack.Artifacts, commit string) (Stack, error) {
+	s, err := r.settings()
+	if err != nil {
+		return nil, err
+	}
+	s.Config = stack.Record(cfg, code, commit)
+	progress := r.Runtime.UntrustedWriter()
+	s.Progress = progress
+	st, err := r.OpenStack(ctx, s, stack.Program(cfg, code))
+	if err != nil {
+		progress.Close()
+		return nil, err
+	}
+	return closing{Stack: st, progress: progress}, nil
+}
+
+// closing ends the untrusted-output block with the stack.
+type closing struct {
+	Stack
+	progress interface{ Close() error }
+}
+
+func (c closing) Close() error {
+	c.progress.Close()
+	return c.Stack.Close()
+}
+
+// onStack loads the code, opens the stack with this run's configuration and
+// runs one engine operation, its output folded under group.
+func (r *run) onStack(ctx context.Context, group string, graphOnly bool, op func(Stack) (plan.Result, error)) (plan.Result, error) {
+	code, err := r.code.get(graphOnly)
+	if err != nil {
+		return plan.Result{}, err
+	}
+	var res plan.Result
+	err = r.Runtime.Group(group, func() error {
+		st, err := r.open(ctx, r.cfg, code, "")
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		res, err = op(st)
+		return err
+	})
+	return res, err
+}
+
+// withLockRetry runs op, waiting with doubling backoff while another update
+// holds the stack's lock, until lock-timeout; it never removes that lock.
+func (r *run) withLockRetry(ctx context.Context, what string, op func() (plan.Result, error)) (plan.Result, error) {
+	deadline := r.Now().Add(r.in.LockTimeout)
+	wait := min(5*time.Second, r.in.LockTimeout/4+time.Millisecond)
+	for {
+		res, err := op()
+		if err == nil || !engine.IsLocked(err) {
+			return res, err
+		}
+		if r.Now().Add(wait).After(deadline) {
+			return res, fmt.Errorf("the stack is locked by another update; gave up after %s (lock-timeout). The lock stays: it belongs to that update (cancel it with `pulumi cancel` only if it is dead): %w", r.in.LockTimeout, err)
+		}
+		r.Runtime.Warningf("the stack is locked by another update; %s again in %s", what, wait)
+		if err := r.Sleep(ctx, wait); err != nil {
+			return res, err
+		}
+		wait *= 2
+	}
+}
+
+// checkPending stops before an update when an interrupted one left
+// operations unfinished: running over them could duplicate resources.
+func (r *run) checkPending(ctx context.Context, st Stack) error {
+	pending, err := st.PendingOperations(ctx)
+	if err != nil {
+		return r.fail("Could not read the stack state", err)
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	var lines []string
+	for _, p := range pending {
+		lines = append(lines, fmt.Sprintf("%s of %s", p.Type, p.URN))
+	}
+	return r.fail("An earlier update was interrupted", fmt.Errorf(
+		"the state records %d unfinished operation(s): %s. Recover before deploying: check in AWS whether each resource exists; "+
+			"then run `pulumi refresh --clear-pending-creates --yes` on stack %s (or import the resources that exist), and run this workflow again",
+		len(pending), strings.Join(lines, "; "), r.in.StackName))
+}
+
+// policySettings are the gate's settings for a configuration.
+func (r *run) policySettings(cfg stack.Config) policy.Settings {
+	overrides := map[string]string{}
+	for id, action := range r.in.PolicyOverrides {
+		overrides[id] = string(action)
+	}
+	var tags []string
+	for k := range cfg.CommonTags() {
+		tags = append(tags, k)
+	}
+	sort.Strings(tags)
+	return policy.Settings{AllowPublicAPI: cfg.APIAuthorization == "NONE", RequiredTags: tags, Overrides: overrides}
+}
+
+// gate runs the policy rules on the graph the engine saw, with real values,
+// and adds the findings to the result. It returns the mandatory violations.
+func (r *run) gate(res *plan.Result, cfg stack.Config) []policy.Violation {
+	rep := policy.Evaluate(graph.New(res.Resources), r.policySettings(cfg))
+	res.Findings = append(res.Findings, findings(rep)...)
+	return rep.Mandatory()
+}

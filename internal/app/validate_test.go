@@ -1,0 +1,62 @@
+package app
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRun_ABadConfigurationFailsBeforeAnyPreviewAndSaysSoOnThePR(t *testing.T) {
+	h := newHarness(t)
+	h.event("pull_request", "pull_request.opened.json", nil)
+	h.inputs["config"] = "memory=1"
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Empty(t, h.opened, "no stack was opened")
+	require.Len(t, h.gh.bodies(), 1, "the PR does not keep an older green comment")
+	assert.Contains(t, h.gh.bodies()[0], "invalid configuration")
+	assert.Contains(t, h.gh.bodies()[0], "memory")
+	assert.Contains(t, h.summaryText(), "The stack configuration is not valid")
+}
+
+func TestRun_InvalidInputsAndConfigKeysAreReportedTogether(t *testing.T) {
+	h := newHarness(t)
+	h.event("pull_request", "pull_request.opened.json", nil)
+	h.inputs["command"] = "explode"
+	h.inputs["config"] = "memory=1\nlogRetentionDays=13"
+	require.ErrorIs(t, h.run(), ErrReported)
+	log := h.log()
+	assert.Contains(t, log, `command: "explode" is not a command`)
+	assert.Contains(t, log, `config key "memory" is unknown`)
+	assert.Contains(t, log, "logRetentionDays")
+	assert.Empty(t, h.opened)
+	assert.Empty(t, h.gh.bodies(), "nothing is known about the run yet: no comment")
+}
+
+func TestRun_AMandatoryViolationStopsThePreviewAndCommentsWhy(t *testing.T) {
+	h := newHarness(t)
+	h.event("pull_request", "pull_request.opened.json", nil)
+	h.inputs["policy-overrides"] = "CKV_AWS_9999=disabled"
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Empty(t, h.opened)
+	require.Len(t, h.gh.bodies(), 1)
+	assert.Contains(t, h.gh.bodies()[0], "mandatory policy violation")
+	assert.Equal(t, "1", h.outputs()["policy-violations"])
+}
+
+func TestRun_AValidateRunBesideAPreviewNeverTakesTheComment(t *testing.T) {
+	h := newHarness(t)
+	h.event("pull_request", "pull_request.opened.json", nil)
+	h.inputs["command"] = "validate"
+	require.NoError(t, h.run(), h.log())
+	assert.Empty(t, h.gh.bodies())
+	assert.Contains(t, h.summaryText(), "Validation of `tap` / `dev`")
+}
+
+func TestRun_AnEventThatNeedsNothingSetsCommandNone(t *testing.T) {
+	h := newHarness(t)
+	h.event("pull_request", "pull_request.closed.json", nil)
+	require.NoError(t, h.run())
+	assert.Equal(t, "none", h.outputs()["command"])
+	assert.Zero(t, h.clients)
+}
