@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,9 +20,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/org/tap-deploy/internal/app"
-	"github.com/org/tap-deploy/internal/enginetest"
 	"github.com/org/tap-deploy/internal/inputs"
+	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/stack"
+	"github.com/org/tap-deploy/test/enginetest"
 )
 
 var root = enginetest.RepoRoot()
@@ -305,5 +307,70 @@ func TestWorkflows_PinnedLeastPrivilegeAndQueued(t *testing.T) {
 				assert.True(t, wf.Concurrency.CancelInProgress, "a newer preview replaces an older one")
 			}
 		})
+	}
+}
+
+func TestPolicyRulesDoc_ListsEveryRuleTheGateRuns(t *testing.T) {
+	doc := string(read(t, "docs/POLICY-RULES.md"))
+	idPattern := regexp.MustCompile(`^(CKV2?_AWS_\d+|ES\d+|S3\.\d+|TAP_[A-Z_]+)`)
+	documented := map[string]bool{}
+	for _, line := range strings.Split(doc, "\n") {
+		if !strings.HasPrefix(line, "| ") {
+			continue
+		}
+		cell := strings.TrimSpace(strings.Split(line, "|")[1])
+		// Cells abbreviate: "CKV_AWS_116 / 115", "CKV_AWS_76, CKV2_AWS_4", "CKV_AWS_53–56".
+		prefix := ""
+		for _, part := range regexp.MustCompile(`\s*(?:/|,)\s*`).Split(cell, -1) {
+			part = strings.Fields(part + " ")[0]
+			from, to, isRange := strings.Cut(part, "–")
+			if m := regexp.MustCompile(`^(.*_)(\d+)$`).FindStringSubmatch(from); m != nil {
+				prefix = m[1]
+			} else if regexp.MustCompile(`^\d+$`).MatchString(from) {
+				from = prefix + from
+			}
+			if idPattern.MatchString(from) {
+				documented[from] = true
+			}
+			if isRange {
+				lo, _ := strconv.Atoi(strings.TrimPrefix(from, prefix))
+				hi, _ := strconv.Atoi(to)
+				for n := lo; n <= hi; n++ {
+					documented[prefix+strconv.Itoa(n)] = true
+				}
+			}
+		}
+	}
+	require.NotEmpty(t, documented)
+	for _, id := range policy.RuleIDs() {
+		assert.True(t, documented[id], "rule %s runs but docs/POLICY-RULES.md does not list it", id)
+	}
+}
+
+func TestREADME_LayoutNamesEveryPackage(t *testing.T) {
+	doc := string(read(t, "README.md"))
+	i := strings.Index(doc, "\n## Layout\n")
+	require.GreaterOrEqual(t, i, 0)
+	layout := doc[i:]
+	if j := strings.Index(layout[1:], "\n## "); j >= 0 {
+		layout = layout[:j+1]
+	}
+	for _, parent := range []string{"internal", "test", "cmd"} {
+		entries, err := os.ReadDir(filepath.Join(root, parent))
+		require.NoError(t, err)
+		for _, e := range entries {
+			if !e.IsDir() || e.Name() == "node_modules" {
+				continue
+			}
+			name := parent + "/" + e.Name()
+			if parent == "test" {
+				assert.Contains(t, layout, "`"+e.Name()+"`", "the layout table names %s", name)
+				continue
+			}
+			assert.Contains(t, layout, "`"+name+"`", "the layout table names %s", name)
+		}
+	}
+	for _, m := range regexp.MustCompile("`((?:internal|cmd)/[a-z/-]+)`").FindAllStringSubmatch(layout, -1) {
+		assert.DirExists(t, filepath.Join(root, m[1]), "the layout table names %s, which does not exist", m[1])
 	}
 }
