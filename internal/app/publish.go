@@ -30,6 +30,15 @@ type publisher interface {
 	note(markdown string)
 }
 
+// earlyPublisher reports failures that happen before the inputs and the
+// event are known (connect then chooses for the run).
+func earlyPublisher(rt actions.Runtime) publisher {
+	if rt.Local() {
+		return terminalPublisher{rt: rt}
+	}
+	return summaryPublisher{rt: rt}
+}
+
 // connect makes the run's one GitHub client and chooses its publisher.
 func (r *run) connect() error {
 	if !r.Runtime.Local() && r.in.GitHubToken != "" {

@@ -49,7 +49,7 @@ var secretEnv = []string{
 // the command and the configuration. It returns a nil run when there is
 // nothing to do.
 func start(ctx context.Context, d Deps) (*run, error) {
-	r := &run{Deps: d, publish: terminalPublisher{rt: d.Runtime}, code: &codeLoader{load: d.Artifacts}}
+	r := &run{Deps: d, publish: earlyPublisher(d.Runtime), code: &codeLoader{load: d.Artifacts}}
 	// Secrets are masked before anything else is printed.
 	for _, k := range secretEnv {
 		r.Runtime.Mask(d.Getenv(k))
@@ -60,10 +60,6 @@ func start(ctx context.Context, d Deps) (*run, error) {
 			r.Runtime.Mask(string(b))
 		}
 	}
-	if !d.Runtime.Local() {
-		r.publish = summaryPublisher{rt: d.Runtime}
-	}
-
 	in, err := inputs.Parse(d.Input, inputs.Env{Getenv: d.Getenv, InActions: d.InActions, WorkDir: d.WorkDir})
 	if err != nil {
 		// The configuration keys' problems belong in the same report.
