@@ -182,7 +182,8 @@ func apply(base Base, overrides map[string]string) (Config, problems.List) {
 			continue
 		}
 		if err := k.set(&c, overrides[name]); err != nil {
-			found = append(found, fmt.Sprintf("config %s=%q: %v", name, truncate(overrides[name], 60), err))
+			// The value is not echoed: it may be a secret pasted by mistake.
+			found = append(found, fmt.Sprintf("config %s: %v", name, err))
 		}
 	}
 	return c, found
@@ -249,12 +250,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

@@ -13,10 +13,21 @@ const (
 	ArtifactsKey = ConfigNamespace + ":artifacts"
 	// CommitKey holds the commit the update deployed.
 	CommitKey = ConfigNamespace + ":commit"
+	// ActorKey holds who started the update.
+	ActorKey = ConfigNamespace + ":actor"
+	// ActionVersionKey holds the version of tap-deploy that made it.
+	ActionVersionKey = ConfigNamespace + ":actionVersion"
 )
 
+// Provenance says where an update came from.
+type Provenance struct {
+	Commit        string
+	Actor         string
+	ActionVersion string
+}
+
 // Record is what an update runs with, as Pulumi configuration values.
-func Record(c Config, code Artifacts, commit string) map[string]string {
+func Record(c Config, code Artifacts, p Provenance) map[string]string {
 	out := map[string]string{}
 	for k, v := range c.Values() {
 		out[ConfigNamespace+":"+k] = v
@@ -27,8 +38,10 @@ func Record(c Config, code Artifacts, commit string) map[string]string {
 	}
 	b, _ := json.Marshal(digests)
 	out[ArtifactsKey] = string(b)
-	if commit != "" {
-		out[CommitKey] = commit
+	for k, v := range map[string]string{CommitKey: p.Commit, ActorKey: p.Actor, ActionVersionKey: p.ActionVersion} {
+		if v != "" {
+			out[k] = v
+		}
 	}
 	return out
 }
@@ -38,7 +51,13 @@ type Recorded struct {
 	Config Config
 	// Digests maps FunctionSpec.Key to the package's SHA-256.
 	Digests map[string]string
-	Commit  string
+	Provenance
+}
+
+// ProvenanceOf reads where a recorded update came from; what an update
+// from an older tap-deploy did not record stays empty.
+func ProvenanceOf(values map[string]string) Provenance {
+	return Provenance{Commit: values[CommitKey], Actor: values[ActorKey], ActionVersion: values[ActionVersionKey]}
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -55,7 +74,7 @@ func FromRecord(base Base, values map[string]string) (Recorded, error) {
 	if err != nil {
 		return Recorded{}, err
 	}
-	rec := Recorded{Config: cfg, Commit: values[CommitKey], Digests: map[string]string{}}
+	rec := Recorded{Config: cfg, Digests: map[string]string{}, Provenance: ProvenanceOf(values)}
 	raw, ok := values[ArtifactsKey]
 	if !ok {
 		return Recorded{}, fmt.Errorf("the update has no %s record: it was not deployed by tap-deploy", ArtifactsKey)

@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"golang.org/x/mod/semver"
+
+	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/stack"
 )
 
@@ -48,32 +52,48 @@ func (r *run) mergedPR(ctx context.Context) int {
 	return prs[0]
 }
 
-// checkNotOlder refuses to deploy a commit that is behind the deployed one.
+// checkNotOlder refuses to deploy over a newer update: a commit behind the
+// deployed one, or an older tap-deploy than the one that made the last
+// update. When the order cannot be checked (no token, GitHub or the history
+// failing) it refuses too, unless commit-order is warn.
 func (r *run) checkNotOlder(ctx context.Context, st Stack) error {
-	sha := r.decision.SHA
-	if sha == "" || r.github == nil {
-		return nil
-	}
 	hist, err := st.History(ctx)
 	if err != nil {
-		r.Runtime.Warningf("could not read the stack history to compare commits: %v; deploying", err)
-		return nil
+		return r.unverifiedOrder(fmt.Sprintf("could not read the stack history to compare the deployed commit: %v", err))
 	}
-	deployed := ""
-	for _, u := range hist {
-		if u.Succeeded() {
-			deployed = u.Config[stack.CommitKey]
+	var last *engine.Update
+	for i := range hist {
+		if hist[i].Succeeded() {
+			last = &hist[i]
 			break
 		}
 	}
-	if deployed == "" || deployed == sha {
-		return nil
+	if last == nil {
+		return nil // nothing deployed yet
+	}
+	prov := stack.ProvenanceOf(last.Config)
+	switch order := compareVersions(r.Version, prov.ActionVersion); order {
+	case versionOlder:
+		return r.fail("Refusing to deploy with an older tap-deploy", fmt.Errorf(
+			"version %d was deployed by tap-deploy %s and this is %s: an older action could undo what the newer one deployed. Nothing was changed; use tap-deploy %s or newer in the workflow",
+			last.Version, prov.ActionVersion, r.Version, prov.ActionVersion))
+	case versionUnknown:
+		if err := r.unverifiedOrder(fmt.Sprintf("version %d was deployed by tap-deploy %s and this build (%s) is not a release, so their order is unknown", last.Version, prov.ActionVersion, r.Version)); err != nil {
+			return err
+		}
+	}
+
+	sha, deployed := r.decision.SHA, prov.Commit
+	if sha == "" || deployed == "" || deployed == sha {
+		return nil // a local run has no commit; an unrecorded one cannot be compared
+	}
+	if r.github == nil {
+		return r.unverifiedOrder(fmt.Sprintf("there is no github-token to ask GitHub whether %s is newer than the deployed %s", short(sha), short(deployed)))
 	}
 	repo := r.decision.Repository
 	status, err := r.github.CompareCommits(ctx, repo.Owner, repo.Name, deployed, sha)
 	if err != nil {
-		r.Runtime.Warningf("cannot tell whether %s is newer than the deployed %s: %v; deploying", short(sha), short(deployed), err)
-		return nil
+		return r.unverifiedOrder(fmt.Sprintf("cannot tell whether %s is newer than the deployed %s: %v", short(sha), short(deployed), err))
 	}
 	switch status {
 	case "behind":
@@ -82,4 +102,40 @@ func (r *run) checkNotOlder(ctx context.Context, st Stack) error {
 		r.Runtime.Warningf("%s and the deployed %s have diverged (a force-push?); deploying", short(sha), short(deployed))
 	}
 	return nil
+}
+
+// unverifiedOrder handles a deploy whose order cannot be checked: strict
+// refuses it, warn lets it through with a warning.
+func (r *run) unverifiedOrder(why string) error {
+	if r.in.CommitOrder == inputs.CommitOrderWarn {
+		r.Runtime.Warningf("%s; deploying anyway (commit-order: warn)", why)
+		return nil
+	}
+	return r.fail("Refusing to deploy: the commit order cannot be checked", fmt.Errorf(
+		"%s. Nothing was changed. Give the job a github-token with `contents: read`, or set commit-order: warn to deploy without the check", why))
+}
+
+type versionOrder int
+
+const (
+	versionSameOrNewer versionOrder = iota
+	versionOlder
+	versionUnknown
+)
+
+// compareVersions orders this action's version against the one that made
+// the deployed update. Only releases (vX.Y.Z) compare: a development build
+// ("dev", "v1.2.3-4-gabc") over a release is unknown, and anything over an
+// unrecorded or development version is fine.
+func compareVersions(ours, deployed string) versionOrder {
+	release := func(v string) bool { return semver.IsValid(v) && semver.Prerelease(v) == "" && semver.Build(v) == "" }
+	switch {
+	case !release(deployed):
+		return versionSameOrNewer
+	case !release(ours):
+		return versionUnknown
+	case semver.Compare(ours, deployed) < 0:
+		return versionOlder
+	}
+	return versionSameOrNewer
 }

@@ -156,3 +156,98 @@ func TestDeploy_AFailedUpdateNamesTheResource(t *testing.T) {
 	assert.Contains(t, h.log(), `::error::aws:lambda/function:Function "api-handler": AccessDenied`)
 	assert.Contains(t, h.log(), "The update failed")
 }
+
+func TestDeploy_FailsClosedWhenTheCommitOrderCannotBeChecked(t *testing.T) {
+	withDeployed := func(h *harness) {
+		h.stack.history = func(context.Context) ([]engine.Update, error) {
+			return []engine.Update{deployed(3, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")}, nil
+		}
+	}
+	tests := []struct {
+		name  string
+		setup func(h *harness)
+		says  string
+	}{
+		{"no token", func(h *harness) { withDeployed(h); h.inputs["github-token"] = "" }, "there is no github-token to ask GitHub whether 6113728 is newer than the deployed aaaaaaa"},
+		{"GitHub fails", func(h *harness) {
+			withDeployed(h)
+			h.gh.compare = func(string, string) (string, error) { return "", errors.New("GitHub failed to compare (HTTP 502)") }
+		}, "cannot tell whether 6113728 is newer than the deployed aaaaaaa: GitHub failed to compare (HTTP 502)"},
+		{"the history cannot be read", func(h *harness) {
+			h.stack.history = func(context.Context) ([]engine.Update, error) { return nil, errors.New("reading the stack history: access denied") }
+		}, "could not read the stack history to compare the deployed commit: reading the stack history: access denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+": strict refuses", func(t *testing.T) {
+			h := pushHarness(t)
+			tt.setup(h)
+			require.ErrorIs(t, h.run(), ErrReported)
+			assert.Contains(t, h.log(), "Refusing to deploy: the commit order cannot be checked")
+			assert.Contains(t, h.log(), tt.says)
+			assert.Contains(t, h.log(), "commit-order: warn")
+			assert.Empty(t, h.stack.messages, "nothing was updated")
+		})
+		t.Run(tt.name+": warn deploys", func(t *testing.T) {
+			h := pushHarness(t)
+			tt.setup(h)
+			h.inputs["commit-order"] = "warn"
+			require.NoError(t, h.run(), h.log())
+			assert.Contains(t, h.log(), "::warning::"+tt.says)
+			assert.Len(t, h.stack.messages, 1)
+		})
+	}
+}
+
+func TestDeploy_RefusesAnOlderActionOverANewerOne(t *testing.T) {
+	h := pushHarness(t) // the harness's action is v1.0.0-test, a development build
+	h.stack.history = func(context.Context) ([]engine.Update, error) {
+		u := deployed(4, pushedSHA)
+		u.Config[stack.ActionVersionKey] = "v1.3.0"
+		return []engine.Update{u}, nil
+	}
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), "version 4 was deployed by tap-deploy v1.3.0 and this build (v1.0.0-test) is not a release")
+	assert.Empty(t, h.stack.messages)
+}
+
+func TestCompareVersions(t *testing.T) {
+	tests := []struct {
+		ours, deployed string
+		want           versionOrder
+	}{
+		{"v1.2.0", "v1.3.0", versionOlder},
+		{"v1.3.0", "v1.3.0", versionSameOrNewer},
+		{"v1.10.0", "v1.9.4", versionSameOrNewer},
+		{"v2.0.0", "v1.9.4", versionSameOrNewer},
+		{"dev", "v1.3.0", versionUnknown},
+		{"v1.3.0-2-gabcdef0", "v1.3.0", versionUnknown},
+		{"v1.2.0", "", versionSameOrNewer},
+		{"v1.2.0", "dev", versionSameOrNewer},
+		{"v1.2.0", "36e1733-dirty", versionSameOrNewer},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, compareVersions(tt.ours, tt.deployed), "%s over %s", tt.ours, tt.deployed)
+	}
+}
+
+func TestDeploy_RecordsWhereTheUpdateCameFrom(t *testing.T) {
+	h := newHarness(t)
+	h.event("workflow_dispatch", "workflow_dispatch.json", nil)
+	h.inputs["command"] = "up"
+	h.env["GITHUB_SHA"] = "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"
+	require.NoError(t, h.run(), h.log())
+	rec := h.opened[0].Config
+	assert.Equal(t, "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", rec[stack.CommitKey], "a dispatched up records GITHUB_SHA")
+	assert.Equal(t, "Codertocat", rec[stack.ActorKey], "the sender of the event")
+	assert.Equal(t, "v1.0.0-test", rec[stack.ActionVersionKey])
+}
+
+func TestRun_RefusesUpFromAPullRequestAndTouchesNothing(t *testing.T) {
+	h := newHarness(t)
+	h.event("pull_request", "pull_request.opened.json", nil)
+	h.inputs["command"] = "up"
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), "Refusing to run up; nothing was touched: command up never runs from a pull_request event (pull request #2)")
+	assert.Empty(t, h.opened)
+	assert.Zero(t, h.clients)
+}

@@ -56,8 +56,8 @@ func TestRollback_AppliesTheRecordedConfigurationAndCommit(t *testing.T) {
 	h.inputs["config"] = "lambdaMemoryMb=1024"
 	old := stacktest.Config(t, map[string]string{"lambdaMemoryMb": "256", "logRetentionDays": "30"})
 	v1 := engine.Update{Version: 1, Kind: "update", Result: "succeeded",
-		Config: stack.Record(old, stacktest.Artifacts(t, "old"), "cccccccccccccccccccccccccccccccccccccccc")}
-	v2 := engine.Update{Version: 2, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Artifacts(t, "a"), "dddd")}
+		Config: stack.Record(old, stacktest.Artifacts(t, "old"), stack.Provenance{Commit: "cccccccccccccccccccccccccccccccccccccccc"})}
+	v2 := engine.Update{Version: 2, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Artifacts(t, "a"), stack.Provenance{Commit: "dddd"})}
 	h.stack.history = func(context.Context) ([]engine.Update, error) { return []engine.Update{v2, v1}, nil }
 
 	require.NoError(t, h.run(), h.log())

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -60,7 +61,7 @@ func start(ctx context.Context, d Deps) (*run, error) {
 			r.Runtime.Mask(string(b))
 		}
 	}
-	in, err := inputs.Parse(d.Input, inputs.Env{Getenv: d.Getenv, InActions: d.InActions, WorkDir: d.WorkDir})
+	in, err := inputs.Parse(d.Input, r.inputsEnv())
 	if err != nil {
 		// The configuration keys' problems belong in the same report.
 		found := append(problems.List(problems.Of(err)), stack.CheckOverrides(in.Config)...)
@@ -68,12 +69,16 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	}
 	r.in = in
 
-	eventName, body, err := r.event()
+	ev, err := r.event()
 	if err != nil {
 		return nil, r.fail("Could not read the GitHub event", err)
 	}
-	r.decision, err = route.Decide(eventName, body, in.Command)
-	if err != nil {
+	r.decision, err = route.Decide(ev, in.Command, in.DeployBranches)
+	var refusal *route.Refusal
+	switch {
+	case errors.As(err, &refusal):
+		return nil, r.fail(fmt.Sprintf("Refusing to run %s; nothing was touched", in.Command), err)
+	case err != nil:
 		return nil, r.fail("Could not decide what to run", err)
 	}
 	if r.decision.Skip {
@@ -82,6 +87,11 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	}
 	if r.decision.Reason != "" {
 		r.Runtime.Noticef("%s", r.decision.Reason)
+	}
+	// Only now is it known what the run needs: validation needs neither a
+	// backend nor secrets, which a fork PR does not get.
+	if found := in.Check(r.decision.Command, r.inputsEnv()); len(found) > 0 {
+		return nil, r.fail(fmt.Sprintf("The inputs are not enough to run %s", r.decision.Command), found)
 	}
 	if err := r.connect(); err != nil {
 		return nil, r.fail("Could not set up the GitHub client", err)
@@ -97,22 +107,28 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	return r, nil
 }
 
+// inputsEnv is where the run happens, as the inputs see it.
+func (r *run) inputsEnv() inputs.Env {
+	return inputs.Env{Getenv: r.Getenv, InActions: r.InActions, WorkDir: r.WorkDir}
+}
+
 // event reads the triggering event: GITHUB_EVENT_NAME and the payload at
-// GITHUB_EVENT_PATH (also honoured locally, to replay a payload).
-func (r *run) event() (string, []byte, error) {
+// GITHUB_EVENT_PATH (also honoured locally, to replay a payload), with
+// GITHUB_SHA and GITHUB_REF.
+func (r *run) event() (route.Event, error) {
 	name := r.Getenv("GITHUB_EVENT_NAME")
 	if name == "" {
-		return "", nil, nil
+		return route.Event{}, nil
 	}
 	path := r.Getenv("GITHUB_EVENT_PATH")
 	if path == "" {
-		return "", nil, fmt.Errorf("GITHUB_EVENT_NAME is %q but GITHUB_EVENT_PATH is not set", name)
+		return route.Event{}, fmt.Errorf("GITHUB_EVENT_NAME is %q but GITHUB_EVENT_PATH is not set", name)
 	}
 	body, err := os.ReadFile(path)
 	if err != nil {
-		return "", nil, fmt.Errorf("reading the %s payload: %w", name, err)
+		return route.Event{}, fmt.Errorf("reading the %s payload: %w", name, err)
 	}
-	return name, body, nil
+	return route.Event{Name: name, Payload: body, SHA: r.Getenv("GITHUB_SHA"), Ref: r.Getenv("GITHUB_REF")}, nil
 }
 
 // failBeforeEngine reports a failure that happens before any preview, and

@@ -42,10 +42,8 @@ func (c *codeLoader) get(forGraphOnly bool) (stack.Artifacts, error) {
 // settings are the engine settings of this run's stack.
 func (r *run) settings() (engine.Settings, error) {
 	env := map[string]string{}
-	if r.in.SecretsProvider == "passphrase" && r.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && r.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
-		if r.InActions {
-			return engine.Settings{}, errors.New("PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set for the passphrase secrets provider; pass it from a repository secret")
-		}
+	// In Actions a missing passphrase stopped the run already (Check).
+	if !r.InActions && r.in.SecretsProvider == "passphrase" && r.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && r.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
 		r.Runtime.Warningf("PULUMI_CONFIG_PASSPHRASE is not set: using an empty passphrase for this local state")
 		env["PULUMI_CONFIG_PASSPHRASE"] = ""
 	}
@@ -68,13 +66,16 @@ func (r *run) settings() (engine.Settings, error) {
 }
 
 // open opens the stack with the program for cfg and code, writing the
-// configuration the update will be recorded with.
+// configuration the update will be recorded with: the values, the code's
+// digests and where it came from (commit, actor, this action's version).
 func (r *run) open(ctx context.Context, cfg stack.Config, code stack.Artifacts, commit string) (Stack, error) {
 	s, err := r.settings()
 	if err != nil {
 		return nil, err
 	}
-	s.Config = stack.Record(cfg, code, commit)
+	s.Config = stack.Record(cfg, code, stack.Provenance{
+		Commit: commit, Actor: firstNonEmpty(r.decision.Actor, r.Getenv("GITHUB_ACTOR")), ActionVersion: r.Version,
+	})
 	progress := r.Runtime.UntrustedWriter()
 	s.Progress = progress
 	st, err := r.OpenStack(ctx, s, stack.Program(cfg, code))

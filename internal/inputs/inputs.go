@@ -5,8 +5,8 @@ package inputs
 
 import (
 	"fmt"
-
 	"net/url"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -48,6 +48,8 @@ const (
 	NameFailOnDrift     = "fail-on-drift"
 	NameOutput          = "output"
 	NameLockTimeout     = "lock-timeout"
+	NameDeployBranches  = "deploy-branches"
+	NameCommitOrder     = "commit-order"
 )
 
 // Names is every input the action reads.
@@ -55,6 +57,7 @@ var Names = []string{
 	NameCommand, NameEnvironment, NameAWSRegion, NameProjectName, NameStackName,
 	NameBackendURL, NameSecretsProvider, NameGitHubToken, NameCommentOnPR, NameConfig,
 	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput, NameLockTimeout,
+	NameDeployBranches, NameCommitOrder,
 }
 
 // PolicyAction is what a user may do to a policy rule through policy-overrides.
@@ -85,7 +88,25 @@ type Inputs struct {
 	Output          string
 	// LockTimeout bounds the wait for another update's lock.
 	LockTimeout time.Duration
+	// DeployBranches are the glob patterns (path.Match) of the branches a
+	// push may deploy from; empty means the repository's default branch.
+	DeployBranches []string
+	// CommitOrder says what a deploy does when it cannot prove its commit
+	// is not older than the deployed one.
+	CommitOrder CommitOrder
 }
+
+// CommitOrder is how strictly a deploy refuses older commits.
+type CommitOrder string
+
+const (
+	// CommitOrderStrict refuses an older commit and also a deploy whose
+	// order cannot be checked (no token, GitHub or the history failing).
+	CommitOrderStrict CommitOrder = "strict"
+	// CommitOrderWarn refuses an older commit but deploys with a warning
+	// when the order cannot be checked.
+	CommitOrderWarn CommitOrder = "warn"
+)
 
 // Env says where the run happens; it decides defaults that differ between a
 // runner and a laptop.
@@ -148,8 +169,12 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 		found = append(found, fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 20 characters)", NameEnvironment, in.Environment))
 	}
 
-	in.AWSRegion = firstNonEmpty(value(NameAWSRegion), env.Getenv("AWS_REGION"), env.Getenv("AWS_DEFAULT_REGION"), "us-east-1")
+	// The region is always explicit: a stack in a default region is how
+	// the seed's first attempt deployed to the wrong place.
+	in.AWSRegion = firstNonEmpty(value(NameAWSRegion), env.Getenv("AWS_REGION"), env.Getenv("AWS_DEFAULT_REGION"))
 	switch {
+	case in.AWSRegion == "":
+		found = append(found, fmt.Sprintf("%s: required: set the %s input, or AWS_REGION or AWS_DEFAULT_REGION (aws-actions/configure-aws-credentials sets both)", NameAWSRegion, NameAWSRegion))
 	case !regionPattern.MatchString(in.AWSRegion):
 		found = append(found, fmt.Sprintf("%s: %q is not an AWS region name (like eu-west-1)", NameAWSRegion, in.AWSRegion))
 	case !KnownRegions[in.AWSRegion]:
@@ -214,13 +239,59 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 		}
 	}
 
+	in.DeployBranches, found = deployBranches(get(NameDeployBranches), found)
+
+	in.CommitOrder = CommitOrder(strings.ToLower(firstNonEmpty(value(NameCommitOrder), string(CommitOrderStrict))))
+	if in.CommitOrder != CommitOrderStrict && in.CommitOrder != CommitOrderWarn {
+		found = append(found, fmt.Sprintf("%s: %q must be strict or warn", NameCommitOrder, in.CommitOrder))
+	}
+
 	if len(found) > 0 {
 		return in, found
 	}
 	return in, nil
 }
 
-// backendURL picks the state backend. In Actions it must be explicit: a
+// Check reports what command needs that the inputs and the environment do
+// not give. It runs once the event has decided the command: validation
+// needs no backend and no secrets, so a fork PR (which GitHub gives neither
+// secrets nor variables) still validates.
+func (in Inputs) Check(command Command, env Env) problems.List {
+	var found problems.List
+	if !command.OpensStack() {
+		return nil
+	}
+	if in.BackendURL == "" {
+		found = append(found, fmt.Sprintf("%s: required for %s in GitHub Actions (s3://bucket/prefix, file://path, or set PULUMI_ACCESS_TOKEN for Pulumi Cloud); a runner's local directory would lose the state", NameBackendURL, command))
+	}
+	if env.InActions && in.SecretsProvider == "passphrase" && env.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && env.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
+		found = append(found, fmt.Sprintf("PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set for %s with the passphrase secrets provider; pass it from a repository secret", command))
+	}
+	return found
+}
+
+// OpensStack reports whether a command reads or changes the Pulumi stack
+// (and so needs a backend and its secrets); validate runs offline.
+func (c Command) OpensStack() bool { return c != Validate && c != Auto && c != "" }
+
+// deployBranches reads the branch patterns, one per line or comma-separated.
+func deployBranches(text string, found problems.List) ([]string, problems.List) {
+	var out []string
+	for _, p := range strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == ',' }) {
+		p = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(p), "refs/heads/"))
+		if p == "" || strings.HasPrefix(p, "#") {
+			continue
+		}
+		if _, err := path.Match(p, "probe"); err != nil {
+			found = append(found, fmt.Sprintf("%s: %q is not a branch pattern (use names and globs like main or release/*)", NameDeployBranches, p))
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, found
+}
+
+// backendURL picks the state backend. In Actions there is no default: a
 // throw-away runner directory would silently lose the state of a deploy.
 func backendURL(given string, env Env, found problems.List) (string, problems.List) {
 	u := firstNonEmpty(given, env.Getenv("PULUMI_BACKEND_URL"))
@@ -229,14 +300,16 @@ func backendURL(given string, env Env, found problems.List) (string, problems.Li
 		case env.Getenv("PULUMI_ACCESS_TOKEN") != "":
 			return "https://api.pulumi.com", found
 		case env.InActions:
-			return "", append(found, fmt.Sprintf("%s: required in GitHub Actions (s3://bucket/prefix, file://path, or set PULUMI_ACCESS_TOKEN for Pulumi Cloud); a runner's local directory would lose the state", NameBackendURL))
+			// Required only by the commands that open the stack (Check):
+			// a fork PR gets no variables and only validates.
+			return "", found
 		default:
 			return "file://" + strings.TrimSuffix(env.WorkDir, "/") + "/.tap/state", found
 		}
 	}
 	parsed, err := url.Parse(u)
 	if err != nil {
-		return "", append(found, fmt.Sprintf("%s: %q is not a URL: %v", NameBackendURL, u, err))
+		return "", append(found, fmt.Sprintf("%s: not a URL (%v)", NameBackendURL, err))
 	}
 	switch parsed.Scheme {
 	case "file", "s3", "https":
@@ -244,10 +317,10 @@ func backendURL(given string, env Env, found problems.List) (string, problems.Li
 		return "", append(found, fmt.Sprintf("%s: scheme %q is not supported; use file://, s3:// or https:// (Pulumi Cloud)", NameBackendURL, parsed.Scheme))
 	}
 	if parsed.Scheme == "s3" && parsed.Host == "" {
-		return "", append(found, fmt.Sprintf("%s: %q names no bucket (s3://bucket/prefix)", NameBackendURL, u))
+		return "", append(found, fmt.Sprintf("%s: the s3:// URL names no bucket (s3://bucket/prefix)", NameBackendURL))
 	}
 	if parsed.Scheme == "file" && parsed.Host == "" && parsed.Path == "" {
-		return "", append(found, fmt.Sprintf("%s: %q names no directory (file:///abs/path or file://~/path)", NameBackendURL, u))
+		return "", append(found, fmt.Sprintf("%s: the file:// URL names no directory (file:///abs/path or file://~/path)", NameBackendURL))
 	}
 	return u, found
 }
@@ -265,10 +338,12 @@ func parseConfig(text string) (map[string]string, []string) {
 		key, val, ok := strings.Cut(line, "=")
 		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
 		switch {
+		// Values are never echoed: a secret pasted by mistake would reach
+		// an annotation, the job summary and the PR comment.
 		case !ok:
-			found = append(found, fmt.Sprintf("%s line %d: %q is not key=value", NameConfig, i+1, truncate(line, 40)))
+			found = append(found, fmt.Sprintf("%s line %d: not key=value (write one key=value per line)", NameConfig, i+1))
 		case !configKeyPattern.MatchString(key):
-			found = append(found, fmt.Sprintf("%s line %d: key %q must be camelCase (like logRetentionDays)", NameConfig, i+1, truncate(key, 40)))
+			found = append(found, fmt.Sprintf("%s line %d: the key must be camelCase letters and digits (like logRetentionDays)", NameConfig, i+1))
 		default:
 			if _, dup := config[key]; dup {
 				found = append(found, fmt.Sprintf("%s line %d: key %q is set twice", NameConfig, i+1, key))
@@ -293,9 +368,9 @@ func parsePolicyOverrides(text string) (map[string]PolicyAction, []string) {
 		action := PolicyAction(strings.ToLower(strings.TrimSpace(rawAction)))
 		switch {
 		case !ok || !ruleIDPattern.MatchString(id):
-			found = append(found, fmt.Sprintf("%s line %d: %q is not RULE_ID=advisory|disabled", NamePolicyOverrides, i+1, truncate(line, 40)))
+			found = append(found, fmt.Sprintf("%s line %d: not RULE_ID=advisory|disabled (rule IDs are like CKV_AWS_59)", NamePolicyOverrides, i+1))
 		case action != PolicyAdvisory && action != PolicyDisabled:
-			found = append(found, fmt.Sprintf("%s line %d: %q must be advisory or disabled", NamePolicyOverrides, i+1, action))
+			found = append(found, fmt.Sprintf("%s line %d: %s must be set to advisory or disabled", NamePolicyOverrides, i+1, id))
 		default:
 			overrides[id] = action
 		}
@@ -338,14 +413,4 @@ func firstNonEmpty(values ...string) string {
 		}
 	}
 	return ""
-}
-
-// truncate keeps user text short in messages; it may hold a secret pasted by
-// mistake, and a whole line of it helps nobody.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

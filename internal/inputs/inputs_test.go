@@ -11,7 +11,12 @@ import (
 	"github.com/org/tap-deploy/internal/problems"
 )
 
+// parse parses inputs; a test that does not mention aws-region gets one
+// (the region is always required).
 func parse(in map[string]string, env map[string]string, inActions bool) (inputs.Inputs, error) {
+	if _, set := in["aws-region"]; !set {
+		in = withRegion(in)
+	}
 	return inputs.Parse(func(k string) string { return in[k] }, inputs.Env{
 		Getenv:    func(k string) string { return env[k] },
 		InActions: inActions,
@@ -20,10 +25,12 @@ func parse(in map[string]string, env map[string]string, inActions bool) (inputs.
 }
 
 func TestParse_Defaults(t *testing.T) {
-	got, err := parse(map[string]string{"environment": "dev"}, nil, false)
+	got, err := parse(map[string]string{"environment": "dev", "aws-region": "eu-west-1"}, nil, false)
 	require.NoError(t, err)
 	assert.Equal(t, inputs.Auto, got.Command)
-	assert.Equal(t, "us-east-1", got.AWSRegion)
+	assert.Equal(t, "eu-west-1", got.AWSRegion)
+	assert.Equal(t, inputs.CommitOrderStrict, got.CommitOrder)
+	assert.Empty(t, got.DeployBranches, "the default branch")
 	assert.Equal(t, "tap", got.ProjectName)
 	assert.Equal(t, "dev", got.StackName)
 	assert.Equal(t, "file:///work/repo/.tap/state", got.BackendURL)
@@ -44,13 +51,87 @@ func TestParse_RegionFallsBackThroughEnvironment(t *testing.T) {
 		{"input wins", "eu-west-1", map[string]string{"AWS_REGION": "us-west-2"}, "eu-west-1"},
 		{"AWS_REGION", "", map[string]string{"AWS_REGION": "us-west-2", "AWS_DEFAULT_REGION": "ap-south-1"}, "us-west-2"},
 		{"AWS_DEFAULT_REGION", "", map[string]string{"AWS_DEFAULT_REGION": "ap-south-1"}, "ap-south-1"},
-		{"default", "", nil, "us-east-1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parse(map[string]string{"environment": "dev", "aws-region": tt.input}, tt.env, false)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got.AWSRegion)
+		})
+	}
+}
+
+func withRegion(in map[string]string) map[string]string {
+	out := map[string]string{"aws-region": "eu-west-1"}
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
+
+func TestParse_NoRegionIsAnErrorNamingAllThreeSources(t *testing.T) {
+	_, err := parse(map[string]string{"environment": "dev", "aws-region": ""}, nil, false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "aws-region: required: set the aws-region input, or AWS_REGION or AWS_DEFAULT_REGION")
+}
+
+func TestParse_NeverEchoesConfigOrPolicyValues(t *testing.T) {
+	const secret = "AKIAIOSFODNN7EXAMPLEwJalrXUtnFEMI"
+	tests := map[string]map[string]string{
+		"config without =":         {"config": secret},
+		"config key not camelCase": {"config": secret + "_x=1"},
+		"policy line":              {"policy-overrides": secret},
+		"policy action":            {"policy-overrides": "CKV_AWS_59=" + secret},
+	}
+	for name, in := range tests {
+		t.Run(name, func(t *testing.T) {
+			in["environment"], in["aws-region"] = "dev", "eu-west-1"
+			_, err := parse(in, nil, false)
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), secret[:12])
+			assert.Contains(t, err.Error(), "line 1")
+		})
+	}
+}
+
+func TestParse_DeployBranchesAndCommitOrder(t *testing.T) {
+	got, err := parse(map[string]string{"environment": "dev", "aws-region": "eu-west-1",
+		"deploy-branches": "main\nrelease/*, refs/heads/hotfix", "commit-order": "WARN"}, nil, false)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"main", "release/*", "hotfix"}, got.DeployBranches)
+	assert.Equal(t, inputs.CommitOrderWarn, got.CommitOrder)
+}
+
+func TestCheck_RequiresWhatTheCommandNeeds(t *testing.T) {
+	tests := []struct {
+		name    string
+		command inputs.Command
+		in      map[string]string
+		env     map[string]string
+		want    []string
+	}{
+		{"validate needs nothing", inputs.Validate, nil, nil, nil},
+		{"preview needs a backend and a passphrase", inputs.Preview, nil, nil, []string{
+			"backend-url: required for preview in GitHub Actions",
+			"PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set for preview"}},
+		{"a passphrase file will do", inputs.Up, map[string]string{"backend-url": "s3://state/tap"}, map[string]string{"PULUMI_CONFIG_PASSPHRASE_FILE": "/run/secrets/p"}, nil},
+		{"Pulumi Cloud is a backend", inputs.Drift, nil, map[string]string{"PULUMI_ACCESS_TOKEN": "pul-x", "PULUMI_CONFIG_PASSPHRASE": "p"}, nil},
+		{"KMS needs no passphrase", inputs.Rollback, map[string]string{"backend-url": "s3://state/tap", "secrets-provider": "awskms://alias/tap?region=eu-west-1", "rollback-to": "1"}, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := map[string]string{"environment": "dev", "aws-region": "eu-west-1"}
+			for k, v := range tt.in {
+				in[k] = v
+			}
+			env := inputs.Env{Getenv: func(k string) string { return tt.env[k] }, InActions: true}
+			got, err := inputs.Parse(func(k string) string { return in[k] }, env)
+			require.NoError(t, err, "parsing alone never requires a backend")
+			found := got.Check(tt.command, env)
+			require.Len(t, found, len(tt.want), "%v", found)
+			for i, w := range tt.want {
+				assert.Contains(t, found[i], w)
+			}
 		})
 	}
 }
@@ -72,17 +153,18 @@ func TestParse_EveryBadInputHasAClearMessage(t *testing.T) {
 		{"bad stack", map[string]string{"environment": "dev", "stack-name": "a b"}, nil, false, `stack-name: "a b"`},
 		{"backend scheme", map[string]string{"environment": "dev", "backend-url": "gs://bucket"}, nil, false, `backend-url: scheme "gs" is not supported`},
 		{"s3 without bucket", map[string]string{"environment": "dev", "backend-url": "s3://"}, nil, false, "names no bucket"},
-		{"no backend in actions", map[string]string{"environment": "dev"}, nil, true, "backend-url: required in GitHub Actions"},
 		{"secrets provider", map[string]string{"environment": "dev", "secrets-provider": "vault://x"}, nil, false, `secrets-provider: "vault://x" is not supported`},
 		{"comment-on-pr", map[string]string{"environment": "dev", "comment-on-pr": "sometimes"}, nil, false, `comment-on-pr: "sometimes" must be true or false`},
 		{"fail-on-drift", map[string]string{"environment": "dev", "fail-on-drift": "2"}, nil, false, `fail-on-drift: "2" must be true or false`},
-		{"config not key=value", map[string]string{"environment": "dev", "config": "logRetentionDays 30"}, nil, false, `config line 1: "logRetentionDays 30" is not key=value`},
-		{"config key case", map[string]string{"environment": "dev", "config": "log_retention=30"}, nil, false, `config line 1: key "log_retention" must be camelCase`},
+		{"config not key=value", map[string]string{"environment": "dev", "config": "logRetentionDays 30"}, nil, false, `config line 1: not key=value`},
+		{"config key case", map[string]string{"environment": "dev", "config": "log_retention=30"}, nil, false, `config line 1: the key must be camelCase`},
 		{"config duplicate", map[string]string{"environment": "dev", "config": "a=1\nb=2\na=3"}, nil, false, `config line 3: key "a" is set twice`},
 		{"rollback without target", map[string]string{"environment": "dev", "command": "rollback"}, nil, false, "rollback-to: required with command rollback"},
 		{"rollback target", map[string]string{"environment": "dev", "rollback-to": "v3"}, nil, false, `rollback-to: "v3" must be an update version number`},
-		{"policy override", map[string]string{"environment": "dev", "policy-overrides": "CKV_AWS_59=off"}, nil, false, `policy-overrides line 1: "off" must be advisory or disabled`},
-		{"policy override id", map[string]string{"environment": "dev", "policy-overrides": "ckv=advisory"}, nil, false, `policy-overrides line 1: "ckv=advisory" is not RULE_ID`},
+		{"policy override", map[string]string{"environment": "dev", "policy-overrides": "CKV_AWS_59=off"}, nil, false, `policy-overrides line 1: CKV_AWS_59 must be set to advisory or disabled`},
+		{"policy override id", map[string]string{"environment": "dev", "policy-overrides": "ckv=advisory"}, nil, false, `policy-overrides line 1: not RULE_ID=advisory|disabled`},
+		{"deploy branch pattern", map[string]string{"environment": "dev", "deploy-branches": "release/["}, nil, false, `deploy-branches: "release/[" is not a branch pattern`},
+		{"commit order", map[string]string{"environment": "dev", "commit-order": "never"}, nil, false, `commit-order: "never" must be strict or warn`},
 		{"output", map[string]string{"environment": "dev", "output": "yaml"}, nil, false, `output: "yaml" must be text or json`},
 		{"lock timeout", map[string]string{"environment": "dev", "lock-timeout": "2h"}, nil, false, `lock-timeout: "2h" must be a duration from 0s to 30m`},
 	}

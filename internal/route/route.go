@@ -1,10 +1,12 @@
 // Package route decides what a run does from the GitHub event that started
-// it. It is a pure function over the webhook payload.
+// it, and whether that event may change the stack at all. It is a pure
+// function over the webhook payload.
 package route
 
 import (
 	"encoding/json"
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/org/tap-deploy/internal/inputs"
@@ -40,10 +42,29 @@ type Decision struct {
 	Event       string
 	Repository  Repository
 	PullRequest *PullRequest
-	// SHA is the commit the run is about (the PR head or the pushed commit).
-	SHA   string
+	// SHA is the commit the run is about: the PR head, the pushed commit,
+	// or GITHUB_SHA for workflow_dispatch and schedule.
+	SHA string
+	// Ref is the pushed ref (refs/heads/main, refs/tags/v1) or GITHUB_REF.
+	Ref   string
 	Actor string
 }
+
+// Event is what started the run.
+type Event struct {
+	// Name is GITHUB_EVENT_NAME; "" means a local run.
+	Name    string
+	Payload []byte
+	// SHA and Ref are GITHUB_SHA and GITHUB_REF: the only commit a
+	// workflow_dispatch or schedule run knows (their payloads carry none).
+	SHA string
+	Ref string
+}
+
+// Refusal is an event asking for a command it may not run; nothing ran.
+type Refusal struct{ Reason string }
+
+func (r *Refusal) Error() string { return r.Reason }
 
 // payload holds the fields of the webhook payloads that routing reads.
 type payload struct {
@@ -83,10 +104,13 @@ type payload struct {
 const zeroSHA = "0000000000000000000000000000000000000000"
 
 // Decide routes an event to a command. requested is the `command` input:
-// auto lets the event decide, anything else is run as asked (except that a
-// fork PR never gets more than validate). eventName "" means a local run.
-func Decide(eventName string, body []byte, requested inputs.Command) (Decision, error) {
-	if eventName == "" {
+// auto lets the event decide, anything else is run as asked, within what
+// the event may do: a fork PR never gets more than validate, and a command
+// that changes the stack (up, rollback) runs only from a push to one of
+// deployBranches (default: the repository's default branch), from
+// workflow_dispatch or schedule, or locally; anything else is a Refusal.
+func Decide(ev Event, requested inputs.Command, deployBranches []string) (Decision, error) {
+	if ev.Name == "" {
 		cmd := requested
 		if cmd == inputs.Auto {
 			cmd = inputs.Preview
@@ -95,37 +119,92 @@ func Decide(eventName string, body []byte, requested inputs.Command) (Decision, 
 	}
 
 	var p payload
-	if err := json.Unmarshal(body, &p); err != nil {
-		return Decision{}, fmt.Errorf("reading the %s event payload: %w", eventName, err)
+	if err := json.Unmarshal(ev.Payload, &p); err != nil {
+		return Decision{}, fmt.Errorf("reading the %s event payload: %w", ev.Name, err)
 	}
 	d := Decision{
-		Event:      eventName,
+		Event:      ev.Name,
 		Repository: repository(p),
 		Actor:      p.Sender.Login,
+		SHA:        ev.SHA,
+		Ref:        ev.Ref,
+	}
+	branches := deployBranches
+	if len(branches) == 0 && d.Repository.DefaultBranch != "" {
+		branches = []string{d.Repository.DefaultBranch}
 	}
 
-	switch eventName {
+	var err error
+	switch ev.Name {
 	case "pull_request", "pull_request_target":
-		return decidePullRequest(d, p, requested)
+		d, err = decidePullRequest(d, p, requested)
 	case "push":
-		return decidePush(d, p, requested)
+		d, err = decidePush(d, p, requested, branches)
 	case "workflow_dispatch", "schedule":
-		if requested == inputs.Auto {
-			if eventName == "schedule" {
-				d.Command = inputs.Drift
-				return d, nil
-			}
+		switch {
+		case requested != inputs.Auto:
+			d.Command = requested
+		case ev.Name == "schedule":
+			d.Command = inputs.Drift
+		default:
 			return Decision{}, fmt.Errorf("a workflow_dispatch run needs an explicit command (validate, preview, up, rollback or drift); pass it as the %q input", inputs.NameCommand)
 		}
-		d.Command = requested
-		return d, nil
 	default:
-		if requested != inputs.Auto {
-			d.Command = requested
-			return d, nil
+		if requested == inputs.Auto {
+			return skip(d, fmt.Sprintf("the %s event has no automatic command; nothing to do", ev.Name)), nil
 		}
-		return skip(d, fmt.Sprintf("the %s event has no automatic command; nothing to do", eventName)), nil
+		d.Command = requested
 	}
+	if err != nil || d.Skip || !changesStack(d.Command) {
+		return d, err
+	}
+	if why := refuseChange(d, p, branches); why != "" {
+		return Decision{}, &Refusal{Reason: why}
+	}
+	return d, nil
+}
+
+// changesStack reports whether a command changes the environment's stack.
+func changesStack(c inputs.Command) bool { return c == inputs.Up || c == inputs.Rollback }
+
+// refuseChange says why the event may not change the stack, or "".
+func refuseChange(d Decision, p payload, branches []string) string {
+	const where = "deploys and rollbacks run only from a push to a deploy branch, workflow_dispatch or schedule"
+	switch d.Event {
+	case "workflow_dispatch", "schedule":
+		return ""
+	case "pull_request", "pull_request_target":
+		return fmt.Sprintf("command %s never runs from a %s event (pull request #%d): a pull request validates and previews; %s", d.Command, d.Event, p.PullRequest.Number, where)
+	case "push":
+		switch {
+		case p.Deleted || p.After == zeroSHA:
+			return fmt.Sprintf("command %s never runs from a push that deletes %s; %s", d.Command, p.Ref, where)
+		case strings.HasPrefix(p.Ref, "refs/tags/"):
+			return fmt.Sprintf("command %s never runs from a tag push (%s); %s", d.Command, p.Ref, where)
+		case !matchesBranch(strings.TrimPrefix(p.Ref, "refs/heads/"), branches):
+			return fmt.Sprintf("command %s never runs from a push to %s: deploy-branches allows %s", d.Command, p.Ref, describeBranches(branches))
+		}
+		return ""
+	}
+	return fmt.Sprintf("command %s never runs from a %s event; %s", d.Command, d.Event, where)
+}
+
+// matchesBranch reports whether branch matches one of the patterns
+// (path.Match globs: release/* matches release/1.2, not release/1/2).
+func matchesBranch(branch string, patterns []string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, branch); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func describeBranches(patterns []string) string {
+	if len(patterns) == 0 {
+		return "no branch (the payload names no default branch)"
+	}
+	return strings.Join(patterns, ", ")
 }
 
 func decidePullRequest(d Decision, p payload, requested inputs.Command) (Decision, error) {
@@ -152,15 +231,15 @@ func decidePullRequest(d Decision, p payload, requested inputs.Command) (Decisio
 	} else {
 		d.Command = requested
 	}
-	if pr.Fork && d.Command != inputs.Validate {
+	if pr.Fork && d.Command != inputs.Validate && !changesStack(d.Command) {
 		d.Command = inputs.Validate
 		d.Reason = fmt.Sprintf("pull request #%d comes from a fork (%s): it has no secrets and a read-only token, so only offline validation runs", pr.Number, head)
 	}
 	return d, nil
 }
 
-func decidePush(d Decision, p payload, requested inputs.Command) (Decision, error) {
-	d.SHA = p.After
+func decidePush(d Decision, p payload, requested inputs.Command, branches []string) (Decision, error) {
+	d.SHA, d.Ref = p.After, p.Ref
 	if requested != inputs.Auto {
 		d.Command = requested
 		return d, nil
@@ -169,11 +248,11 @@ func decidePush(d Decision, p payload, requested inputs.Command) (Decision, erro
 	case p.Deleted || p.After == zeroSHA:
 		return skip(d, fmt.Sprintf("the push deletes %s; nothing to deploy", p.Ref)), nil
 	case strings.HasPrefix(p.Ref, "refs/tags/"):
-		return skip(d, fmt.Sprintf("the push is of tag %s; only pushes to the default branch deploy", strings.TrimPrefix(p.Ref, "refs/tags/"))), nil
-	case d.Repository.DefaultBranch == "":
-		return Decision{}, fmt.Errorf("the push payload names no repository.default_branch; cannot tell whether %s should deploy", p.Ref)
-	case p.Ref != "refs/heads/"+d.Repository.DefaultBranch:
-		return skip(d, fmt.Sprintf("the push is to %s, not the default branch %s; nothing to deploy", strings.TrimPrefix(p.Ref, "refs/heads/"), d.Repository.DefaultBranch)), nil
+		return skip(d, fmt.Sprintf("the push is of tag %s; only pushes to a deploy branch deploy", strings.TrimPrefix(p.Ref, "refs/tags/"))), nil
+	case len(branches) == 0:
+		return Decision{}, fmt.Errorf("the push payload names no repository.default_branch and deploy-branches is empty; cannot tell whether %s should deploy", p.Ref)
+	case !matchesBranch(strings.TrimPrefix(p.Ref, "refs/heads/"), branches):
+		return skip(d, fmt.Sprintf("the push is to %s, which deploy-branches (%s) does not name; nothing to deploy", strings.TrimPrefix(p.Ref, "refs/heads/"), describeBranches(branches))), nil
 	}
 	d.Command = inputs.Up
 	return d, nil

@@ -38,7 +38,7 @@ func TestDecide_EveryFixturePayload(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture+"/"+string(tt.requested), func(t *testing.T) {
-			d, err := route.Decide(tt.event, fixtures.Read(t, tt.fixture), tt.requested)
+			d, err := route.Decide(route.Event{Name: tt.event, Payload: fixtures.Read(t, tt.fixture)}, tt.requested, nil)
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, d.Command)
 			assert.Equal(t, tt.skip, d.Skip)
@@ -52,7 +52,7 @@ func TestDecide_EveryFixturePayload(t *testing.T) {
 }
 
 func TestDecide_PullRequestCarriesHeadAndNumber(t *testing.T) {
-	d, err := route.Decide("pull_request", fixtures.Read(t, "pull_request.synchronize.json"), inputs.Auto)
+	d, err := route.Decide(route.Event{Name: "pull_request", Payload: fixtures.Read(t, "pull_request.synchronize.json")}, inputs.Auto, nil)
 	require.NoError(t, err)
 	require.NotNil(t, d.PullRequest)
 	assert.Equal(t, 2, d.PullRequest.Number)
@@ -66,8 +66,8 @@ func TestDecide_ForkPullRequestOnlyValidates(t *testing.T) {
 		head := p["pull_request"].(map[string]any)["head"].(map[string]any)
 		head["repo"].(map[string]any)["full_name"] = "someone/Hello-World"
 	})
-	for _, requested := range []inputs.Command{inputs.Auto, inputs.Up, inputs.Preview} {
-		d, err := route.Decide("pull_request", body, requested)
+	for _, requested := range []inputs.Command{inputs.Auto, inputs.Preview} {
+		d, err := route.Decide(route.Event{Name: "pull_request", Payload: body}, requested, nil)
 		require.NoError(t, err)
 		assert.Equal(t, inputs.Validate, d.Command, "requested %s", requested)
 		assert.True(t, d.PullRequest.Fork)
@@ -77,47 +77,47 @@ func TestDecide_ForkPullRequestOnlyValidates(t *testing.T) {
 
 func TestDecide_PushToOtherBranchSkips(t *testing.T) {
 	body := withChange(t, "push.with-new-branch.json", func(p map[string]any) { p["ref"] = "refs/heads/feature" })
-	d, err := route.Decide("push", body, inputs.Auto)
+	d, err := route.Decide(route.Event{Name: "push", Payload: body}, inputs.Auto, nil)
 	require.NoError(t, err)
 	assert.True(t, d.Skip)
-	assert.Contains(t, d.Reason, "not the default branch master")
+	assert.Contains(t, d.Reason, "which deploy-branches (master) does not name")
 }
 
 func TestDecide_PushOfTagSkips(t *testing.T) {
 	body := withChange(t, "push.with-new-branch.json", func(p map[string]any) { p["ref"] = "refs/tags/v1.0.0" })
-	d, err := route.Decide("push", body, inputs.Auto)
+	d, err := route.Decide(route.Event{Name: "push", Payload: body}, inputs.Auto, nil)
 	require.NoError(t, err)
 	assert.True(t, d.Skip)
 	assert.Contains(t, d.Reason, "tag v1.0.0")
 }
 
 func TestDecide_PushCarriesShaAndActor(t *testing.T) {
-	d, err := route.Decide("push", fixtures.Read(t, "push.with-new-branch.json"), inputs.Auto)
+	d, err := route.Decide(route.Event{Name: "push", Payload: fixtures.Read(t, "push.with-new-branch.json")}, inputs.Auto, nil)
 	require.NoError(t, err)
 	assert.Len(t, d.SHA, 40)
 	assert.Equal(t, "Codertocat", d.Actor)
 }
 
 func TestDecide_WorkflowDispatchNeedsExplicitCommand(t *testing.T) {
-	_, err := route.Decide("workflow_dispatch", fixtures.Read(t, "workflow_dispatch.json"), inputs.Auto)
+	_, err := route.Decide(route.Event{Name: "workflow_dispatch", Payload: fixtures.Read(t, "workflow_dispatch.json")}, inputs.Auto, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "explicit command")
 }
 
 func TestDecide_ScheduleDefaultsToDrift(t *testing.T) {
-	d, err := route.Decide("schedule", []byte(`{"schedule":"0 6 * * *"}`), inputs.Auto)
+	d, err := route.Decide(route.Event{Name: "schedule", Payload: []byte(`{"schedule":"0 6 * * *"}`)}, inputs.Auto, nil)
 	require.NoError(t, err)
 	assert.Equal(t, inputs.Drift, d.Command)
 }
 
 func TestDecide_LocalRunPreviewsByDefault(t *testing.T) {
-	d, err := route.Decide("", nil, inputs.Auto)
+	d, err := route.Decide(route.Event{Name: "", Payload: nil}, inputs.Auto, nil)
 	require.NoError(t, err)
 	assert.Equal(t, inputs.Preview, d.Command)
 }
 
 func TestDecide_BrokenPayloadIsAnError(t *testing.T) {
-	_, err := route.Decide("push", []byte("{not json"), inputs.Auto)
+	_, err := route.Decide(route.Event{Name: "push", Payload: []byte("{not json")}, inputs.Auto, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "push event payload")
 }
@@ -130,4 +130,77 @@ func withChange(t *testing.T, fixture string, change func(map[string]any)) []byt
 	b, err := json.Marshal(p)
 	require.NoError(t, err)
 	return b
+}
+
+func TestDecide_OnlyPushesToDeployBranchesDispatchAndScheduleMayChangeTheStack(t *testing.T) {
+	push := func(ref string, deleted bool) []byte {
+		return withChange(t, "push.with-new-branch.json", func(p map[string]any) {
+			p["ref"] = ref
+			if deleted {
+				p["deleted"] = true
+				p["after"] = "0000000000000000000000000000000000000000"
+			}
+		})
+	}
+	tests := []struct {
+		name      string
+		event     string
+		payload   []byte
+		requested inputs.Command
+		branches  []string
+		want      inputs.Command // "" when refused
+		refusal   string
+	}{
+		{"up from a pull request", "pull_request", fixtures.Read(t, "pull_request.opened.json"), inputs.Up, nil, "", "command up never runs from a pull_request event (pull request #2)"},
+		{"rollback from pull_request_target", "pull_request_target", fixtures.Read(t, "pull_request.opened.json"), inputs.Rollback, nil, "", "never runs from a pull_request_target event"},
+		{"up from a fork PR", "pull_request", withChange(t, "pull_request.opened.json", func(p map[string]any) {
+			p["pull_request"].(map[string]any)["head"].(map[string]any)["repo"].(map[string]any)["full_name"] = "someone/Hello-World"
+		}), inputs.Up, nil, "", "never runs from a pull_request event"},
+		{"up from a tag push", "push", push("refs/tags/v1.0.0", false), inputs.Up, nil, "", "never runs from a tag push (refs/tags/v1.0.0)"},
+		{"up from a branch deletion", "push", fixtures.Read(t, "push.json"), inputs.Up, nil, "", "never runs from a push that deletes refs/tags/simple-tag"},
+		{"up from a deleted branch", "push", push("refs/heads/master", true), inputs.Up, nil, "", "never runs from a push that deletes refs/heads/master"},
+		{"up from another branch", "push", push("refs/heads/feature", false), inputs.Up, nil, "", "never runs from a push to refs/heads/feature: deploy-branches allows master"},
+		{"rollback from another branch", "push", push("refs/heads/feature", false), inputs.Rollback, nil, "", "deploy-branches allows master"},
+		{"up from the default branch", "push", push("refs/heads/master", false), inputs.Up, nil, inputs.Up, ""},
+		{"auto from a deploy branch glob", "push", push("refs/heads/release/1.2", false), inputs.Auto, []string{"main", "release/*"}, inputs.Up, ""},
+		{"the glob does not cross a slash", "push", push("refs/heads/release/1/2", false), inputs.Up, []string{"release/*"}, "", "deploy-branches allows release/*"},
+		{"deploy-branches replaces the default branch", "push", push("refs/heads/master", false), inputs.Up, []string{"main"}, "", "deploy-branches allows main"},
+		{"up from workflow_dispatch", "workflow_dispatch", fixtures.Read(t, "workflow_dispatch.json"), inputs.Up, nil, inputs.Up, ""},
+		{"rollback from a schedule", "schedule", []byte(`{"schedule":"0 6 * * *"}`), inputs.Rollback, nil, inputs.Rollback, ""},
+		{"up from an issue comment", "issue_comment", fixtures.Read(t, "issue_comment.created.json"), inputs.Up, nil, "", "never runs from a issue_comment event"},
+		{"preview from an issue comment", "issue_comment", fixtures.Read(t, "issue_comment.created.json"), inputs.Preview, nil, inputs.Preview, ""},
+		{"drift from a pull request", "pull_request", fixtures.Read(t, "pull_request.opened.json"), inputs.Drift, nil, inputs.Drift, ""},
+		{"validate from a tag push", "push", push("refs/tags/v1.0.0", false), inputs.Validate, nil, inputs.Validate, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := route.Decide(route.Event{Name: tt.event, Payload: tt.payload}, tt.requested, tt.branches)
+			if tt.refusal != "" {
+				var refusal *route.Refusal
+				require.ErrorAs(t, err, &refusal)
+				assert.Contains(t, refusal.Reason, tt.refusal)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, d.Command)
+		})
+	}
+}
+
+func TestDecide_AutoOnAPushToABranchNotNamedSkips(t *testing.T) {
+	body := withChange(t, "push.with-new-branch.json", func(p map[string]any) { p["ref"] = "refs/heads/release/2" })
+	d, err := route.Decide(route.Event{Name: "push", Payload: body}, inputs.Auto, []string{"main"})
+	require.NoError(t, err)
+	assert.True(t, d.Skip)
+	assert.Contains(t, d.Reason, "release/2, which deploy-branches (main) does not name")
+}
+
+func TestDecide_DispatchAndScheduleCarryTheRunsCommit(t *testing.T) {
+	const sha = "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"
+	for _, name := range []string{"workflow_dispatch", "schedule"} {
+		d, err := route.Decide(route.Event{Name: name, Payload: fixtures.Read(t, "workflow_dispatch.json"), SHA: sha, Ref: "refs/heads/main"}, inputs.Up, nil)
+		require.NoError(t, err)
+		assert.Equal(t, sha, d.SHA, name)
+		assert.Equal(t, "refs/heads/main", d.Ref, name)
+	}
 }

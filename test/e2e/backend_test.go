@@ -75,9 +75,16 @@ func TestDeploy_RefusesACommitBehindTheDeployedOne(t *testing.T) {
 	assert.Contains(t, res.Stdout, "Refusing to deploy an older commit")
 	assert.EqualValues(t, 256, functionState(t, e, "api-handler").Inputs["memorySize"])
 
-	// When GitHub cannot tell (here: no such comparison, 404), warn and go on.
+	// When GitHub cannot tell (here: no such comparison, 404), the deploy
+	// stops: the order is unproven. commit-order: warn deploys anyway.
 	other := modified(t, "push.with-new-branch.json", func(p map[string]any) { p["after"] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" })
-	res = e.run("push", other, nil)
+	res = e.run("push", other, map[string]string{"config": "lambdaMemoryMb=1024"})
+	assert.Equal(t, 1, res.Exit, res.String())
+	assert.Contains(t, res.Stdout, "Refusing to deploy: the commit order cannot be checked")
+	assert.Contains(t, res.Stdout, "cannot tell whether bbbbbbb is newer than the deployed aaaaaaa")
+	assert.EqualValues(t, 256, functionState(t, e, "api-handler").Inputs["memorySize"])
+
+	res = e.run("push", other, map[string]string{"commit-order": "warn"})
 	require.Equal(t, 0, res.Exit, res.String())
 	assert.Contains(t, res.Stdout, "::warning::cannot tell whether bbbbbbb is newer than the deployed aaaaaaa")
 }
