@@ -174,7 +174,9 @@ func TestDeploy_FailsClosedWhenTheCommitOrderCannotBeChecked(t *testing.T) {
 			h.gh.compare = func(string, string) (string, error) { return "", errors.New("GitHub failed to compare (HTTP 502)") }
 		}, "cannot tell whether 6113728 is newer than the deployed aaaaaaa: GitHub failed to compare (HTTP 502)"},
 		{"the history cannot be read", func(h *harness) {
-			h.stack.history = func(context.Context) ([]engine.Update, error) { return nil, errors.New("reading the stack history: access denied") }
+			h.stack.history = func(context.Context) ([]engine.Update, error) {
+				return nil, errors.New("reading the stack history: access denied")
+			}
 		}, "could not read the stack history to compare the deployed commit: reading the stack history: access denied"},
 	}
 	for _, tt := range tests {
