@@ -4,6 +4,7 @@
 package actions
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -27,12 +28,17 @@ type Runtime interface {
 	// Untrusted prints text that may hold workflow commands (engine logs,
 	// PR titles) without any of them being run.
 	Untrusted(text string)
-	// UntrustedWriter is Untrusted as a stream, for engine progress.
+	// UntrustedWriter is Untrusted as a stream, for engine progress: it
+	// redacts whole lines (a secret split across two writes is still
+	// found) and ends the untrusted block when closed.
 	UntrustedWriter() io.WriteCloser
 	SetOutput(name, value string) error
 	AddSummary(markdown string) error
 	// Mask registers a secret: redacted here and masked by the runner.
 	Mask(secret string)
+	// Redact removes every registered secret from s; for text that is
+	// escaped or encoded before it leaves (markdown), redact it first.
+	Redact(s string) string
 	// Print writes a document (the PR comment, a JSON report) to stdout.
 	Print(text string)
 	Local() bool
@@ -80,21 +86,45 @@ func (g *GitHub) Untrusted(text string) {
 func (g *GitHub) UntrustedWriter() io.WriteCloser {
 	token := randomToken()
 	g.a.IssueCommand(&githubactions.Command{Name: "stop-commands", Message: token})
-	return &untrusted{g: g, token: token}
+	return &lineWriter{emit: func(line string) { g.a.Infof("%s", g.red.Redact(line)) },
+		close: func() { g.a.IssueCommand(&githubactions.Command{Name: token}) }}
 }
 
-type untrusted struct {
-	g     *GitHub
-	token string
+func (g *GitHub) Redact(s string) string { return g.red.Redact(s) }
+
+// lineWriter hands complete lines to emit and keeps a partial line until
+// the rest arrives, so that redaction sees every secret whole.
+type lineWriter struct {
+	mu      sync.Mutex
+	pending []byte
+	emit    func(line string)
+	close   func()
 }
 
-func (u *untrusted) Write(p []byte) (int, error) {
-	u.g.a.Infof("%s", strings.TrimSuffix(u.g.red.Redact(string(p)), "\n"))
-	return len(p), nil
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pending = append(w.pending, p...)
+	for {
+		i := bytes.IndexByte(w.pending, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.emit(string(w.pending[:i]))
+		w.pending = w.pending[i+1:]
+	}
 }
 
-func (u *untrusted) Close() error {
-	u.g.a.IssueCommand(&githubactions.Command{Name: u.token})
+func (w *lineWriter) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.pending) > 0 {
+		w.emit(string(w.pending))
+		w.pending = nil
+	}
+	if w.close != nil {
+		w.close()
+	}
 	return nil
 }
 
@@ -168,15 +198,11 @@ func (t *Terminal) Group(title string, fn func() error) error {
 
 func (t *Terminal) Untrusted(text string) { t.line("", "%s", strings.TrimSuffix(text, "\n")) }
 
-func (t *Terminal) UntrustedWriter() io.WriteCloser { return &terminalWriter{t: t} }
-
-type terminalWriter struct{ t *Terminal }
-
-func (w *terminalWriter) Write(p []byte) (int, error) {
-	w.t.Untrusted(string(p))
-	return len(p), nil
+func (t *Terminal) UntrustedWriter() io.WriteCloser {
+	return &lineWriter{emit: func(line string) { t.line("", "%s", line) }}
 }
-func (w *terminalWriter) Close() error { return nil }
+
+func (t *Terminal) Redact(s string) string { return t.red.Redact(s) }
 
 func (t *Terminal) SetOutput(name, value string) error {
 	t.line("output ", "%s=%s", name, value)

@@ -59,3 +59,28 @@ func TestGitHub_OutputAndSummaryFailuresAreErrors(t *testing.T) {
 	assert.Error(t, gh.SetOutput("x", "y"), "the library panics; the adapter returns an error")
 	assert.Error(t, gh.AddSummary("x"))
 }
+
+func TestUntrustedWriter_RedactsASecretSplitAcrossWrites(t *testing.T) {
+	var stdout strings.Builder
+	a := githubactions.New(githubactions.WithGetenv(func(string) string { return "" }), githubactions.WithWriter(&stdout))
+	gh := actions.NewGitHub(a, redact.New())
+	gh.Mask("split-secret-value-99")
+	w := gh.UntrustedWriter()
+	for _, part := range []string{"error: key split-sec", "ret-value-99 was refused\nnext line split-secret", "-value-99"} {
+		_, err := w.Write([]byte(part))
+		require.NoError(t, err)
+	}
+	require.NoError(t, w.Close())
+	_, fenced, _ := strings.Cut(stdout.String(), "::stop-commands::")
+	assert.NotContains(t, fenced, "split-sec", "only the ::add-mask:: lines carry the secret")
+	assert.Contains(t, fenced, "error: key *** was refused\nnext line ***\n")
+
+	var out, errOut strings.Builder
+	term := actions.NewTerminal(&out, &errOut, redact.New())
+	term.Mask("split-secret-value-99")
+	tw := term.UntrustedWriter()
+	tw.Write([]byte("a split-secr"))    //nolint:errcheck // test
+	tw.Write([]byte("et-value-99 b\n")) //nolint:errcheck // test
+	require.NoError(t, tw.Close())
+	assert.Equal(t, "a *** b\n", errOut.String())
+}

@@ -15,7 +15,7 @@ func (r *run) drift(ctx context.Context) error {
 	res, runErr := r.onStack(ctx, "Pulumi refresh (preview only)", true, func(st Stack) (plan.Result, error) {
 		return r.withLockRetry(ctx, "checking drift", func() (plan.Result, error) { return st.PreviewRefresh(ctx) })
 	})
-	if err := r.publish.report(ctx, 0, resultDoc(r.resultMeta("Drift check", r.decision.SHA, res), res)); err != nil {
+	if err := r.publish.report(ctx, 0, resultDoc(r.resultMeta("Drift check", r.decision.SHA, r.cfg, res), res)); err != nil {
 		r.Runtime.Warningf("%v", err)
 	}
 	drifted := res.HasChanges()

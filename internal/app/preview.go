@@ -9,6 +9,7 @@ import (
 	"github.com/org/tap-deploy/internal/plan"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/internal/render"
+	"github.com/org/tap-deploy/stack"
 )
 
 // preview runs a Pulumi preview, gates it on the policy rules with the
@@ -26,7 +27,7 @@ func (r *run) preview(ctx context.Context) error {
 	// not into the comment.
 	shown := res
 	shown.Outputs = nil
-	publishErr := r.publish.report(ctx, r.pullRequest(), resultDoc(r.resultMeta("Preview", r.decision.SHA, res), shown))
+	publishErr := r.publish.report(ctx, r.pullRequest(), resultDoc(r.resultMeta("Preview", r.decision.SHA, r.cfg, res), shown))
 	if err := r.resultOutputs(res); err != nil {
 		return r.fail("Could not write the step outputs", err)
 	}
@@ -44,10 +45,10 @@ func (r *run) preview(ctx context.Context) error {
 	return nil
 }
 
-// resultMeta is the meta of an engine result, with its duration in the
-// footer.
-func (r *run) resultMeta(title, sha string, res plan.Result) render.Meta {
-	m := r.meta(title, sha)
+// resultMeta is the meta of an engine result of applying cfg, with its
+// duration in the footer.
+func (r *run) resultMeta(title, sha string, cfg stack.Config, res plan.Result) render.Meta {
+	m := r.metaFor(title, sha, cfg)
 	if res.Duration > 0 {
 		m.Footer += fmt.Sprintf(" · %s took %.1f s", res.Kind, res.Duration.Seconds())
 	}

@@ -14,11 +14,15 @@ import (
 )
 
 // document renders one report for the place it goes to: marker is the
-// sticky comment's hidden marker ("" elsewhere), limit the size budget.
-type document func(marker string, limit int) string
+// sticky comment's hidden marker ("" elsewhere), limit the size budget,
+// and redact is applied to the report's raw text before it is rendered
+// (escaping would hide a secret from redaction after the fact).
+type document func(marker string, limit int, redact func(string) string) string
 
 // publisher is where a run's results go. It is chosen once per run
-// (connect); commands report to it and never ask where they run.
+// (connect); commands report to it and never ask where they run. Every
+// byte it sends is redacted twice: the raw text before rendering, and the
+// rendered document as a last line of defence.
 type publisher interface {
 	// report publishes a result: in full to the job summary, within
 	// GitHub's limit to the sticky comment of pull request pr (0: none),
@@ -27,7 +31,7 @@ type publisher interface {
 	// note adds to the job summary what only the summary keeps (a failure,
 	// the preview before an update); a terminal already showed it as log
 	// lines and drops it.
-	note(markdown string)
+	note(doc document)
 }
 
 // earlyPublisher reports failures that happen before the inputs and the
@@ -79,15 +83,16 @@ type actionsPublisher struct {
 	setOutputs     func(map[string]string) error
 }
 
-func (p actionsPublisher) note(markdown string) { addSummary(p.rt, markdown) }
+func (p actionsPublisher) note(doc document) { addSummary(p.rt, doc) }
 
 func (p actionsPublisher) report(ctx context.Context, pr int, doc document) error {
-	addSummary(p.rt, doc("", render.SummaryLimit))
+	addSummary(p.rt, doc)
 	if pr == 0 {
 		return nil
 	}
 	target := comment.Target{Owner: p.repo.Owner, Repo: p.repo.Name, Number: pr, Project: p.project, Stack: p.stack}
-	res, err := comment.Upsert(ctx, p.gh, target, doc(target.Marker(), render.CommentLimit))
+	body := p.rt.Redact(doc(target.Marker(), render.CommentLimit, p.rt.Redact))
+	res, err := comment.Upsert(ctx, p.gh, target, body)
 	if err != nil {
 		if github.IsPermission(err) {
 			return err
@@ -110,10 +115,10 @@ type summaryPublisher struct {
 	warn bool
 }
 
-func (p summaryPublisher) note(markdown string) { addSummary(p.rt, markdown) }
+func (p summaryPublisher) note(doc document) { addSummary(p.rt, doc) }
 
 func (p summaryPublisher) report(_ context.Context, pr int, doc document) error {
-	addSummary(p.rt, doc("", render.SummaryLimit))
+	addSummary(p.rt, doc)
 	switch {
 	case pr == 0 || p.why == "":
 	case p.warn:
@@ -129,35 +134,50 @@ func (p summaryPublisher) report(_ context.Context, pr int, doc document) error 
 // summary.
 type terminalPublisher struct{ rt actions.Runtime }
 
-func (terminalPublisher) note(string) {}
+func (terminalPublisher) note(document) {}
 
 func (p terminalPublisher) report(_ context.Context, pr int, doc document) error {
-	if pr == 0 {
-		p.rt.Print(doc("", render.SummaryLimit))
-		return nil
+	limit := render.SummaryLimit
+	if pr != 0 {
+		limit = render.CommentLimit
 	}
-	p.rt.Print(doc("", render.CommentLimit))
+	p.rt.Print(doc("", limit, p.rt.Redact)) // Print redacts the document again
 	return nil
 }
 
-func addSummary(rt actions.Runtime, markdown string) {
-	if err := rt.AddSummary(markdown); err != nil {
+// addSummary appends a document to the job summary (AddSummary redacts
+// the rendered markdown again).
+func addSummary(rt actions.Runtime, doc document) {
+	if err := rt.AddSummary(doc("", render.SummaryLimit, rt.Redact)); err != nil {
 		rt.Warningf("%v", err)
 	}
 }
 
 // resultDoc renders an engine result.
 func resultDoc(m render.Meta, res plan.Result) document {
-	return func(marker string, limit int) string {
+	return func(marker string, limit int, redact func(string) string) string {
+		m := m.Redacted(redact)
 		m.Marker = marker
-		return render.Markdown(m, res, limit)
+		return render.Markdown(m, res.Redacted(redact), limit)
 	}
 }
 
 // validationDoc renders an offline validation report.
 func validationDoc(m render.Meta, v render.Validation) document {
-	return func(marker string, limit int) string {
+	return func(marker string, limit int, redact func(string) string) string {
+		m := m.Redacted(redact)
 		m.Marker = marker
-		return render.ValidationMarkdown(m, v, limit)
+		return render.ValidationMarkdown(m, v.Redacted(redact), limit)
+	}
+}
+
+// failureDoc renders a run that stopped before it had a result.
+func failureDoc(title string, problems []string) document {
+	return func(_ string, _ int, redact func(string) string) string {
+		redacted := make([]string, len(problems))
+		for i, p := range problems {
+			redacted[i] = redact(p)
+		}
+		return render.Failure(redact(title), redacted)
 	}
 }

@@ -69,3 +69,18 @@ func TestPreview_LocallyPrintsWhatThePullRequestWouldGet(t *testing.T) {
 	assert.Zero(t, h.clients, "a local run never talks to GitHub")
 	assert.Contains(t, h.stderr.String(), "output command=preview")
 }
+
+func TestPreview_APassingCommentStillShowsWhatWasSwitchedOff(t *testing.T) {
+	h := newHarness(t)
+	h.event("pull_request", "pull_request.opened.json", nil)
+	h.inputs["policy-overrides"] = "CKV_AWS_115=disabled\nCKV_AWS_28=advisory"
+	h.inputs["config"] = "apiAuthorization=NONE"
+	require.NoError(t, h.run(), h.log())
+	require.Len(t, h.gh.bodies(), 1)
+	for where, text := range map[string]string{"comment": h.gh.bodies()[0], "summary": h.summaryText()} {
+		assert.Contains(t, text, "**Policy exceptions in effect**", where)
+		assert.Contains(t, text, "Rules disabled by `policy-overrides`: `CKV_AWS_115`", where)
+		assert.Contains(t, text, "Rules lowered to advisory by `policy-overrides`: `CKV_AWS_28`", where)
+		assert.Contains(t, text, "The API is public: `apiAuthorization=NONE`", where)
+	}
+}

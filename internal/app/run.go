@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/org/tap-deploy/internal/inputs"
+	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/internal/problems"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/route"
@@ -40,9 +41,12 @@ type run struct {
 	code    *codeLoader
 }
 
-// secretEnv are the environment variables whose values must never be shown.
+// secretEnv are the environment variables whose values must never be shown:
+// every credential a run can see. The access key id is not secret on its
+// own, but configure-aws-credentials masks it and so does this.
 var secretEnv = []string{
-	"PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	"PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN",
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
 	"GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_RUNTIME_TOKEN",
 }
 
@@ -148,7 +152,7 @@ func (r *run) failBeforeEngine(ctx context.Context, title string, err error) err
 func (r *run) fail(title string, err error) error {
 	lines := problems.Of(err)
 	r.Runtime.Errorf("%s: %s", title, strings.Join(lines, "; "))
-	r.publish.note(render.Failure(title, lines))
+	r.publish.note(failureDoc(title, lines))
 	return reportedError{err}
 }
 
@@ -184,12 +188,18 @@ func (r *run) runURL() string {
 }
 
 // meta describes this run for the renderer; sha is the commit the result
-// is about (a rollback shows the commit it restores).
-func (r *run) meta(title, sha string) render.Meta {
+// is about.
+func (r *run) meta(title, sha string) render.Meta { return r.metaFor(title, sha, r.cfg) }
+
+// metaFor describes a result of applying cfg (a rollback applies a
+// recorded configuration, with its own exceptions, at its own commit).
+func (r *run) metaFor(title, sha string, cfg stack.Config) render.Meta {
+	disabled, lowered, public := policy.Exceptions(r.policySettings(cfg))
 	return render.Meta{
 		Title: title, Project: r.in.ProjectName, Stack: r.in.StackName, Environment: r.in.Environment,
 		Region: r.in.AWSRegion, SHA: sha, RunURL: r.runURL(), Note: r.decision.Reason,
-		Footer: fmt.Sprintf("tap-deploy %s · %s UTC", r.Version, r.Now().UTC().Format("2006-01-02 15:04:05")),
+		Footer:     fmt.Sprintf("tap-deploy %s · %s UTC", r.Version, r.Now().UTC().Format("2006-01-02 15:04:05")),
+		Exceptions: render.Exceptions{Disabled: disabled, Lowered: lowered, PublicAPI: public},
 	}
 }
 

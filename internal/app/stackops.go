@@ -76,25 +76,8 @@ func (r *run) open(ctx context.Context, cfg stack.Config, code stack.Artifacts, 
 	s.Config = stack.Record(cfg, code, stack.Provenance{
 		Commit: commit, Actor: firstNonEmpty(r.decision.Actor, r.Getenv("GITHUB_ACTOR")), ActionVersion: r.Version,
 	})
-	progress := r.Runtime.UntrustedWriter()
-	s.Progress = progress
-	st, err := r.OpenStack(ctx, s, stack.Program(cfg, code))
-	if err != nil {
-		progress.Close()
-		return nil, err
-	}
-	return closing{Stack: st, progress: progress}, nil
-}
-
-// closing ends the untrusted-output block with the stack.
-type closing struct {
-	Stack
-	progress interface{ Close() error }
-}
-
-func (c closing) Close() error {
-	c.progress.Close()
-	return c.Stack.Close()
+	s.Progress = r.Runtime.UntrustedWriter
+	return r.OpenStack(ctx, s, stack.Program(cfg, code))
 }
 
 // onStack loads the code, opens the stack with this run's configuration and

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/org/tap-deploy/internal/plan"
-	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/stack"
 )
 
@@ -47,7 +46,7 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) error {
 		return r.fail("The update breaks mandatory policy rules; nothing was changed", fmt.Errorf("%d mandatory violation(s)", len(blocked)))
 	}
 	// What is about to change goes to the job summary before it changes.
-	r.publish.note(render.Markdown(r.resultMeta("Preview before "+strings.ToLower(u.title[:1])+u.title[1:], u.sha, pre), pre, render.SummaryLimit))
+	r.publish.note(resultDoc(r.resultMeta("Preview before "+strings.ToLower(u.title[:1])+u.title[1:], u.sha, u.cfg, pre), pre))
 
 	var res plan.Result
 	upErr := r.Runtime.Group("Pulumi update", func() error {
@@ -79,7 +78,7 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) error {
 // reportUpdate publishes an update's result; a comment that cannot be
 // written does not fail an update that happened.
 func (r *run) reportUpdate(ctx context.Context, u update, res plan.Result) {
-	if err := r.publish.report(ctx, u.pr, resultDoc(r.resultMeta(u.title, u.sha, res), res)); err != nil {
+	if err := r.publish.report(ctx, u.pr, resultDoc(r.resultMeta(u.title, u.sha, u.cfg, res), res)); err != nil {
 		r.Runtime.Warningf("could not update the pull request comment: %v", err)
 	}
 }

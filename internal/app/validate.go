@@ -31,7 +31,7 @@ func (r *run) validate(ctx context.Context) error {
 			Message: fmt.Sprintf("policy-overrides names %s, which is not a rule; known rules: %v", id, policy.RuleIDs())})
 	}
 
-	view := render.Validation{Resources: rep.Resources, Rules: rep.Rules, Findings: findings(rep), Disabled: rep.Disabled, Lowered: rep.Lowered}
+	view := render.Validation{Resources: rep.Resources, Rules: rep.Rules, Findings: findings(rep)}
 	doc := validationDoc(r.meta("Validation", r.decision.SHA), view)
 	if r.in.Output == "json" {
 		b, _ := json.MarshalIndent(map[string]any{"config": r.cfg.Values(), "resources": g.Resources, "report": rep}, "", "  ")
@@ -59,7 +59,7 @@ func (r *run) validate(ctx context.Context) error {
 	} else {
 		// The preview or update that follows is the result; this report
 		// stays in the job summary.
-		r.publish.note(doc("", render.SummaryLimit))
+		r.publish.note(doc)
 	}
 	return nil
 }
@@ -71,7 +71,7 @@ func (r *run) publishValidation(ctx context.Context, doc document, validateOnly 
 	pr := r.pullRequest()
 	if validateOnly && r.in.Output == "json" {
 		// stdout holds the JSON report; the markdown goes to the summary.
-		r.publish.note(doc("", render.SummaryLimit))
+		r.publish.note(doc)
 		return
 	}
 	if validateOnly {

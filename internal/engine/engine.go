@@ -42,15 +42,18 @@ type Settings struct {
 	// It is written into the workspace's stack settings, which costs no
 	// CLI call, and recorded with the update in the stack history.
 	Config map[string]string
-	// Progress receives the engine's human-readable progress; nil drops it.
-	Progress io.Writer
+	// Progress opens a writer for one operation's human-readable progress,
+	// closed when the operation ends; nil drops the progress. Opening it
+	// per operation keeps the runner's workflow commands fenced off for
+	// the engine's output only.
+	Progress func() io.WriteCloser
 }
 
 // Stack is an opened stack with its inline program.
 type Stack struct {
 	stack    auto.Stack
 	workDir  string
-	progress io.Writer
+	progress func() io.WriteCloser
 }
 
 // ErrNoCLI means the pulumi binary is not on PATH.
@@ -125,16 +128,16 @@ func (s *Stack) Close() error { return os.RemoveAll(s.workDir) }
 // Preview runs a preview and returns the structured result. A failed
 // preview returns a Result with Error set and a non-nil error.
 func (s *Stack) Preview(ctx context.Context) (plan.Result, error) {
-	return s.run(ctx, plan.KindPreview, func(ch chan<- events.EngineEvent) error {
-		_, err := s.stack.Preview(ctx, optpreview.EventStreams(ch), optpreview.ProgressStreams(s.out()), optpreview.SuppressProgress(), optpreview.Color("never"))
+	return s.run(ctx, plan.KindPreview, func(ch chan<- events.EngineEvent, out io.Writer) error {
+		_, err := s.stack.Preview(ctx, optpreview.EventStreams(ch), optpreview.ProgressStreams(out), optpreview.SuppressProgress(), optpreview.Color("never"))
 		return err
 	})
 }
 
 // Up runs an update with the given message (recorded in the stack history).
 func (s *Stack) Up(ctx context.Context, message string) (plan.Result, error) {
-	return s.run(ctx, plan.KindUpdate, func(ch chan<- events.EngineEvent) error {
-		_, err := s.stack.Up(ctx, optup.Message(message), optup.EventStreams(ch), optup.ProgressStreams(s.out()), optup.SuppressProgress(), optup.Color("never"))
+	return s.run(ctx, plan.KindUpdate, func(ch chan<- events.EngineEvent, out io.Writer) error {
+		_, err := s.stack.Up(ctx, optup.Message(message), optup.EventStreams(ch), optup.ProgressStreams(out), optup.SuppressProgress(), optup.Color("never"))
 		return err
 	})
 }
@@ -142,21 +145,22 @@ func (s *Stack) Up(ctx context.Context, message string) (plan.Result, error) {
 // PreviewRefresh compares the state with the cloud without writing
 // anything: the drift check.
 func (s *Stack) PreviewRefresh(ctx context.Context) (plan.Result, error) {
-	return s.run(ctx, plan.KindRefresh, func(ch chan<- events.EngineEvent) error {
-		_, err := s.stack.PreviewRefresh(ctx, optrefresh.EventStreams(ch), optrefresh.ProgressStreams(s.out()), optrefresh.SuppressProgress(), optrefresh.Color("never"))
+	return s.run(ctx, plan.KindRefresh, func(ch chan<- events.EngineEvent, out io.Writer) error {
+		_, err := s.stack.PreviewRefresh(ctx, optrefresh.EventStreams(ch), optrefresh.ProgressStreams(out), optrefresh.SuppressProgress(), optrefresh.Color("never"))
 		return err
 	})
 }
 
-func (s *Stack) out() io.Writer {
-	if s.progress == nil {
-		return io.Discard
-	}
-	return s.progress
-}
-
-func (s *Stack) run(ctx context.Context, kind plan.Kind, op func(chan<- events.EngineEvent) error) (plan.Result, error) {
+// run runs one engine operation with its progress writer and folds its
+// events into a result.
+func (s *Stack) run(ctx context.Context, kind plan.Kind, op func(chan<- events.EngineEvent, io.Writer) error) (plan.Result, error) {
 	start := time.Now()
+	var out io.Writer = io.Discard
+	if s.progress != nil {
+		w := s.progress()
+		defer w.Close()
+		out = w
+	}
 	ch := make(chan events.EngineEvent)
 	done := make(chan []apitype.EngineEvent)
 	go func() {
@@ -166,7 +170,7 @@ func (s *Stack) run(ctx context.Context, kind plan.Kind, op func(chan<- events.E
 		}
 		done <- evs
 	}()
-	err := op(ch)
+	err := op(ch, out)
 	var evs []apitype.EngineEvent
 	select {
 	case evs = <-done:

@@ -375,3 +375,66 @@ func plainText(s string) string {
 }
 
 var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
+
+// Redacted returns a copy of the result with f applied to every text that
+// can reach a reader (errors, diagnostics, findings, names, outputs). Text
+// is redacted raw, before any renderer escapes it: an escaped secret
+// (my\_db\_pass) no longer matches its registered form.
+func (r Result) Redacted(f func(string) string) Result {
+	out := r
+	out.Error = f(r.Error)
+	out.Steps = make([]Step, len(r.Steps))
+	for i, s := range r.Steps {
+		s.URN, s.Type, s.Name, s.Error = f(s.URN), f(s.Type), f(s.Name), f(s.Error)
+		s.Changed = redactAll(s.Changed, f)
+		s.ReplaceReasons = redactAll(s.ReplaceReasons, f)
+		out.Steps[i] = s
+	}
+	out.Diagnostics = make([]Diagnostic, len(r.Diagnostics))
+	for i, d := range r.Diagnostics {
+		d.URN, d.Message = f(d.URN), f(d.Message)
+		out.Diagnostics[i] = d
+	}
+	out.Findings = make([]Finding, len(r.Findings))
+	for i, fd := range r.Findings {
+		fd.URN, fd.Resource, fd.Message = f(fd.URN), f(fd.Resource), f(fd.Message)
+		out.Findings[i] = fd
+	}
+	if r.Outputs != nil {
+		out.Outputs = redactValue(r.Outputs, f).(map[string]any)
+	}
+	out.SecretOutputs = redactAll(r.SecretOutputs, f)
+	return out
+}
+
+func redactAll(list []string, f func(string) string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = f(s)
+	}
+	return out
+}
+
+// redactValue applies f to every string inside a JSON-like value.
+func redactValue(v any, f func(string) string) any {
+	switch t := v.(type) {
+	case string:
+		return f(t)
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[f(k)] = redactValue(e, f)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = redactValue(e, f)
+		}
+		return out
+	}
+	return v
+}

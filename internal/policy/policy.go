@@ -157,6 +157,24 @@ func applies(rule Rule, r graph.Resource) bool {
 	return false
 }
 
+// Exceptions lists what the settings switch off: the rules disabled and
+// the mandatory rules lowered to advisory by policy-overrides, and whether
+// the configuration asks for a public API. Every report shows them, so a
+// reviewer sees what was switched off even when everything passes.
+func Exceptions(s Settings) (disabled, lowered []string, publicAPI bool) {
+	for _, rule := range Rules {
+		switch s.Overrides[rule.ID] {
+		case "disabled":
+			disabled = append(disabled, rule.ID)
+		case "advisory":
+			if rule.Level == Mandatory {
+				lowered = append(lowered, rule.ID)
+			}
+		}
+	}
+	return disabled, lowered, s.AllowPublicAPI
+}
+
 // RuleIDs lists every rule ID, for validating policy-overrides.
 func RuleIDs() []string {
 	ids := make([]string, len(Rules))

@@ -1,9 +1,13 @@
 // Package redact removes secrets from text before it reaches a log, a job
-// summary, an output or a PR comment, including their base64 forms.
+// summary, an output or a PR comment, including the forms they take when
+// something encodes them: base64, URL encoding, JSON string escaping.
 package redact
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -26,9 +30,12 @@ type Redactor struct {
 // New returns an empty redactor.
 func New() *Redactor { return &Redactor{secrets: map[string]bool{}} }
 
-// Add registers a secret and the forms it may take in output: base64 at any
-// of the three byte alignments (inside a longer encoded string too), URL
-// and raw encodings. It returns the forms added, for masking in Actions.
+// Add registers a secret and the forms it may take in output: each of its
+// lines (output is redacted line by line), base64 at any of the three byte
+// alignments (inside a longer encoded string too, standard and URL
+// alphabets), URL query and path encoding, and JSON string escaping (with
+// and without HTML escaping). It returns the forms added, for masking in
+// Actions.
 func (r *Redactor) Add(secret string) []string {
 	secret = strings.TrimSpace(secret)
 	if len(secret) < minLength {
@@ -41,11 +48,13 @@ func (r *Redactor) Add(secret string) []string {
 		}
 	}
 	forms = append(forms, base64Forms(secret)...)
+	forms = append(forms, url.QueryEscape(secret), url.PathEscape(secret))
+	forms = append(forms, jsonForms(secret)...)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var added []string
 	for _, f := range forms {
-		if !r.secrets[f] {
+		if len(f) >= minLength && !r.secrets[f] {
 			r.secrets[f] = true
 			added = append(added, f)
 		}
@@ -72,6 +81,24 @@ func base64Forms(secret string) []string {
 				out = append(out, s[start:end])
 			}
 		}
+	}
+	return out
+}
+
+// jsonForms are the secret as it appears inside a JSON string, escaped by
+// encoders that escape HTML characters (Go's default) and by those that
+// do not.
+func jsonForms(secret string) []string {
+	var out []string
+	for _, escapeHTML := range []bool{true, false} {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(escapeHTML)
+		if err := enc.Encode(secret); err != nil {
+			continue
+		}
+		quoted := strings.TrimSpace(b.String())
+		out = append(out, quoted[1:len(quoted)-1])
 	}
 	return out
 }

@@ -2,9 +2,13 @@ package redact_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/org/tap-deploy/internal/redact"
 )
@@ -38,4 +42,31 @@ func TestRedact_EveryOffsetOfABase64Embedding(t *testing.T) {
 		got := r.Redact(enc)
 		assert.Contains(t, got, redact.Mask, "prefix %q: %s", prefix, enc)
 	}
+}
+
+func TestRedact_TheFormsASecretTakesInOutput(t *testing.T) {
+	const secret = `wJal_rXUt*nFEMI/K7M+DENG<b>"q"&x@y`
+	r := redact.New()
+	added := r.Add(secret)
+	jsonHTML, _ := json.Marshal(secret)
+	var plainJSON strings.Builder
+	enc := json.NewEncoder(&plainJSON)
+	enc.SetEscapeHTML(false)
+	require.NoError(t, enc.Encode(secret))
+	for name, form := range map[string]string{
+		"raw":              secret,
+		"query escaped":    url.QueryEscape(secret),
+		"path escaped":     url.PathEscape(secret),
+		"JSON (HTML-safe)": strings.Trim(string(jsonHTML), `"`),
+		"JSON":             strings.Trim(strings.TrimSpace(plainJSON.String()), `"`),
+		"base64":           base64.StdEncoding.EncodeToString([]byte(secret)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := r.Redact("before " + form + " after")
+			assert.NotContains(t, got, form)
+			assert.Contains(t, got, redact.Mask)
+			assert.True(t, strings.HasPrefix(got, "before ") && strings.HasSuffix(got, " after"), got)
+		})
+	}
+	assert.Contains(t, added, url.QueryEscape(secret), "every form is returned for the runner's masks")
 }

@@ -33,6 +33,44 @@ type Meta struct {
 	Note string
 	// Footer is the last line (a timestamp in real runs).
 	Footer string
+	// Exceptions are the policy exceptions in effect; every report shows
+	// them near the top.
+	Exceptions Exceptions
+}
+
+// Exceptions is what a run's settings switch off.
+type Exceptions struct {
+	// Disabled and Lowered are rule IDs that policy-overrides disabled or
+	// lowered to advisory.
+	Disabled []string
+	Lowered  []string
+	// PublicAPI means apiAuthorization=NONE: the API takes unsigned calls.
+	PublicAPI bool
+}
+
+// exceptionsNote is the notice that lists the exceptions, or "".
+func exceptionsNote(e Exceptions) string {
+	var lines []string
+	if len(e.Disabled) > 0 {
+		lines = append(lines, "Rules disabled by `policy-overrides`: "+codeList(e.Disabled))
+	}
+	if len(e.Lowered) > 0 {
+		lines = append(lines, "Rules lowered to advisory by `policy-overrides`: "+codeList(e.Lowered))
+	}
+	if e.PublicAPI {
+		lines = append(lines, "The API is public: `apiAuthorization=NONE` lets anyone call it without signing")
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return "\n> [!IMPORTANT]\n> **Policy exceptions in effect**\n> - " + strings.Join(lines, "\n> - ") + "\n"
+}
+
+// Redacted returns the meta with f applied to its free text (the note
+// quotes event data such as a fork's name).
+func (m Meta) Redacted(f func(string) string) Meta {
+	m.Title, m.Note, m.Footer, m.RunURL = f(m.Title), f(m.Note), f(m.Footer), f(m.RunURL)
+	return m
 }
 
 // Markdown renders res within limit bytes. Heading, counts and warnings are
@@ -48,6 +86,7 @@ func Markdown(m Meta, res plan.Result, limit int) string {
 	if m.Note != "" {
 		head.WriteString("\n> " + inline(m.Note) + "\n")
 	}
+	head.WriteString(exceptionsNote(m.Exceptions))
 	if res.Error != "" {
 		head.WriteString("\n**What failed**\n\n" + fence(res.Error) + "\n")
 		if failed := res.Failed(); len(failed) > 0 {

@@ -60,6 +60,11 @@ func TestMarkdown_Golden(t *testing.T) {
 			step(plan.OpSame, "aws:s3/bucketV2:BucketV2", "files"),
 		)},
 		{"no-changes", meta, result(step(plan.OpSame, "aws:s3/bucketV2:BucketV2", "files"), step(plan.OpSame, "aws:dynamodb/table:Table", "items"))},
+		{"exceptions", func() render.Meta {
+			m := meta
+			m.Exceptions = render.Exceptions{Disabled: []string{"CKV_AWS_115"}, Lowered: []string{"CKV_AWS_28"}, PublicAPI: true}
+			return m
+		}(), result(step(plan.OpSame, "aws:dynamodb/table:Table", "items"))},
 		{"failure", meta, func() plan.Result {
 			r := result(step(plan.OpCreate, "aws:s3/bucketV2:BucketV2", "files"), failed)
 			r.Kind = plan.KindUpdate

@@ -13,8 +13,6 @@ type Validation struct {
 	Resources int
 	Rules     int
 	Findings  []plan.Finding
-	Disabled  []string
-	Lowered   []string
 	// Problems are configuration errors found before the graph was built.
 	Problems []string
 }
@@ -46,12 +44,7 @@ func ValidationMarkdown(m Meta, v Validation, limit int) string {
 			b.WriteString("- " + inline(p) + "\n")
 		}
 	}
-	if len(v.Disabled) > 0 {
-		fmt.Fprintf(&b, "\n> [!NOTE]\n> Rules disabled by `policy-overrides`: %s\n", codeList(v.Disabled))
-	}
-	if len(v.Lowered) > 0 {
-		fmt.Fprintf(&b, "\n> [!NOTE]\n> Rules lowered to advisory by `policy-overrides`: %s\n", codeList(v.Lowered))
-	}
+	b.WriteString(exceptionsNote(m.Exceptions))
 	bud := &budget{limit: limit}
 	bud.add(b.String())
 	bud.section(findingsSection(v.Findings))
@@ -79,4 +72,20 @@ func Failure(title string, problems []string) string {
 		b.WriteString("- " + inline(p) + "\n")
 	}
 	return b.String()
+}
+
+// Redacted returns the report with f applied to every text in it, raw,
+// before rendering escapes it.
+func (v Validation) Redacted(f func(string) string) Validation {
+	out := v
+	out.Findings = make([]plan.Finding, len(v.Findings))
+	for i, fd := range v.Findings {
+		fd.URN, fd.Resource, fd.Message = f(fd.URN), f(fd.Resource), f(fd.Message)
+		out.Findings[i] = fd
+	}
+	out.Problems = make([]string, len(v.Problems))
+	for i, p := range v.Problems {
+		out.Problems[i] = f(p)
+	}
+	return out
 }
