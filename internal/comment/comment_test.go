@@ -89,7 +89,7 @@ func TestUpsert_NeverEditsSomeoneElsesMarkedComment(t *testing.T) {
 func TestUpsert_RateLimitedThenSucceedsWithOneComment(t *testing.T) {
 	fake := githubtest.New()
 	defer fake.Close()
-	fake.Fail(githubtest.Fault{Method: "POST", Status: 429, RetryAfter: "7"})
+	fake.Fail(githubtest.Fault{Method: "POST", Path: "comments$", Status: 429, RetryAfter: "7"})
 	var waits []time.Duration
 	res, err := comment.Upsert(context.Background(), client(t, fake, &waits), target, body("x"))
 	require.NoError(t, err)
@@ -112,7 +112,7 @@ func TestUpsert_SecondaryRateLimit403WithRetryAfterIsRetried(t *testing.T) {
 func TestUpsert_BadGatewayAfterCreateGivesOneComment(t *testing.T) {
 	fake := githubtest.New()
 	defer fake.Close()
-	fake.Fail(githubtest.Fault{Method: "POST", Status: 502, AfterWrite: true})
+	fake.Fail(githubtest.Fault{Method: "POST", Path: "comments$", Status: 502, AfterWrite: true})
 	var waits []time.Duration
 	res, err := comment.Upsert(context.Background(), client(t, fake, &waits), target, body("x"))
 	require.NoError(t, err)
@@ -135,7 +135,7 @@ func TestUpsert_ServerErrorsOnReadsAreRetriedWithBackoff(t *testing.T) {
 func TestUpsert_ForbiddenNamesTheMissingPermission(t *testing.T) {
 	fake := githubtest.New()
 	defer fake.Close()
-	fake.Fail(githubtest.Fault{Method: "POST", Status: 403, Message: "Resource not accessible by integration"})
+	fake.Fail(githubtest.Fault{Method: "POST", Path: "comments$", Status: 403, Message: "Resource not accessible by integration"})
 	var waits []time.Duration
 	_, err := comment.Upsert(context.Background(), client(t, fake, &waits), target, body("x"))
 	require.Error(t, err)
@@ -164,4 +164,60 @@ func TestUpsert_WorksAgainstGitHubEnterprisePaths(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, res.Created)
 	assert.Len(t, fake.Comments(2), 1)
+}
+
+func TestUpsert_KeepsOneCommentWithEveryKindOfToken(t *testing.T) {
+	for _, tt := range []struct{ name, token, author string }{
+		{"GITHUB_TOKEN", githubtest.Token, "github-actions[bot]"},
+		{"GitHub App installation token", githubtest.AppToken, githubtest.AppLogin},
+		{"personal access token", githubtest.PAT, githubtest.PATLogin},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := githubtest.New()
+			defer fake.Close()
+			// Someone else's comment with our marker is never taken over.
+			fake.AddComment(2, "github-actions[bot]-lookalike", body("copied marker"))
+			var waits []time.Duration
+			gh, err := github.New(fake.APIURL(), tt.token, instant(&waits))
+			require.NoError(t, err)
+			first, err := comment.Upsert(context.Background(), gh, target, body("one"))
+			require.NoError(t, err)
+			second, err := comment.Upsert(context.Background(), gh, target, body("two"))
+			require.NoError(t, err)
+			assert.True(t, first.Created)
+			assert.False(t, second.Created, "the second run finds its own comment")
+			assert.Equal(t, first.Comment.ID, second.Comment.ID)
+			comments := fake.Comments(2)
+			require.Len(t, comments, 2)
+			assert.Equal(t, tt.author, comments[1].Author)
+			assert.Equal(t, body("two"), comments[1].Body)
+			assert.Equal(t, body("copied marker"), comments[0].Body)
+		})
+	}
+}
+
+func TestUpsert_AnUnknownIdentityWritesNothing(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	fake.Fail(githubtest.Fault{Method: "POST", Path: "graphql", Status: 403, Message: "Resource not accessible by integration"})
+	var waits []time.Duration
+	gh, err := github.New(fake.APIURL(), githubtest.AppToken, instant(&waits))
+	require.NoError(t, err)
+	_, err = comment.Upsert(context.Background(), gh, target, body("one"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cannot tell which account the token acts as (GET /user: HTTP 403; GraphQL viewer:")
+	assert.Empty(t, fake.Comments(2))
+	assert.Zero(t, fake.Calls("POST comments"))
+}
+
+func TestViewer_AsksGraphQLBesideTheRESTBaseOfGitHubEnterprise(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	var waits []time.Duration
+	gh, err := github.New(fake.Server.URL+"/api/v3", githubtest.AppToken, instant(&waits))
+	require.NoError(t, err)
+	login, err := gh.Viewer(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, githubtest.AppLogin, login)
+	assert.Equal(t, 1, fake.Calls("POST graphql"))
 }

@@ -45,17 +45,67 @@ func New(apiURL, token string, retry Retry) (*Client, error) {
 	return &Client{gh: c}, nil
 }
 
-// Viewer is the login the token acts as. The workflow's GITHUB_TOKEN may not
-// read /user; its comments are written by github-actions[bot].
+// Viewer is the login the token acts as, so that only comments it wrote
+// are ever edited. A personal token reads it from /user. Installation
+// tokens (the workflow's GITHUB_TOKEN, a GitHub App's from
+// actions/create-github-app-token) may not read /user; GraphQL's viewer
+// names their bot (github-actions[bot], my-app[bot]). When neither answers
+// the identity is unknown, and guessing would either post a new comment on
+// every push or edit someone else's: it is an error.
 func (c *Client) Viewer(ctx context.Context) (string, error) {
 	u, resp, err := c.gh.Users.Get(ctx, "")
-	if err != nil {
-		if resp != nil && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusNotFound) {
-			return "github-actions[bot]", nil
-		}
+	if err == nil {
+		return u.GetLogin(), nil
+	}
+	if resp == nil || (resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusNotFound) {
 		return "", classify(err, "read the token's user", "")
 	}
-	return u.GetLogin(), nil
+	login, gqlErr := c.graphQLViewer(ctx)
+	if gqlErr != nil {
+		return "", fmt.Errorf("cannot tell which account the token acts as (GET /user: HTTP %d; GraphQL viewer: %v), so no comment is written or edited", resp.StatusCode, gqlErr)
+	}
+	return login, nil
+}
+
+// graphQLViewer asks the GraphQL API who the token is.
+func (c *Client) graphQLViewer(ctx context.Context) (string, error) {
+	req, err := c.gh.NewRequest(http.MethodPost, c.graphQLURL(), map[string]string{"query": "query { viewer { login } }"})
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		Data struct {
+			Viewer struct {
+				Login string `json:"login"`
+			} `json:"viewer"`
+		} `json:"data"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if _, err := c.gh.Do(ctx, req, &out); err != nil {
+		return "", classify(err, "ask GraphQL for the token's account", "")
+	}
+	switch {
+	case len(out.Errors) > 0:
+		return "", errors.New(out.Errors[0].Message)
+	case out.Data.Viewer.Login == "":
+		return "", errors.New("the answer names no login")
+	}
+	return out.Data.Viewer.Login, nil
+}
+
+// graphQLURL is the GraphQL endpoint beside the REST base URL:
+// api.github.com/graphql, or <host>/api/graphql on GitHub Enterprise
+// Server (whose REST API is <host>/api/v3/).
+func (c *Client) graphQLURL() string {
+	base := *c.gh.BaseURL
+	if rest, ok := strings.CutSuffix(base.Path, "/api/v3/"); ok {
+		base.Path = rest + "/api/graphql"
+	} else {
+		base.Path = strings.TrimSuffix(base.Path, "/") + "/graphql"
+	}
+	return base.String()
 }
 
 // ListComments returns every comment on an issue or pull request, following

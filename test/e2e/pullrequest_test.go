@@ -88,7 +88,7 @@ func TestPullRequest_FromForkOnlyValidates(t *testing.T) {
 
 func TestPullRequest_ForbiddenCommentStillWritesTheSummary(t *testing.T) {
 	e := newEnv(t)
-	e.GitHub.Fail(githubtest.Fault{Method: "POST", Status: 403, Message: "Resource not accessible by integration"})
+	e.GitHub.Fail(githubtest.Fault{Method: "POST", Path: "comments$", Status: 403, Message: "Resource not accessible by integration"})
 	res := e.run("pull_request", fixture(t, "pull_request.opened.json"), nil)
 	assert.Equal(t, 1, res.Exit, res.String())
 	assert.Contains(t, res.Stdout, "pull-requests: write")

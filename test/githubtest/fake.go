@@ -71,15 +71,24 @@ func (s *Server) SetCompare(base, head, status string) {
 	s.compare[base+"..."+head] = status
 }
 
-// Token is the default token, acting as github-actions[bot].
-const Token = "ghs_faketoken0123456789"
+// The three kinds of token a workflow has, and the account each acts as:
+// the workflow's GITHUB_TOKEN and a GitHub App's installation token cannot
+// read /user (only GraphQL's viewer names their bot); a personal token can.
+const (
+	Token    = "ghs_faketoken0123456789" // GITHUB_TOKEN: github-actions[bot]
+	AppToken = "ghs_fakeapptoken98765"   // actions/create-github-app-token: tap-deployer[bot]
+	PAT      = "ghp_fakepersonaltoken42" // a personal access token: octocat
+
+	AppLogin = "tap-deployer[bot]"
+	PATLogin = "octocat"
+)
 
 // New starts a fake GitHub; Close it when done.
 func New() *Server {
 	s := &Server{
 		nextID:    1000,
 		calls:     map[string]int{},
-		tokens:    map[string]string{Token: "github-actions[bot]"},
+		tokens:    map[string]string{Token: "github-actions[bot]", AppToken: AppLogin, PAT: PATLogin},
 		commitPRs: map[string][]int{},
 		compare:   map[string]string{},
 		perPage:   30,
@@ -168,6 +177,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 func routeName(method, path string) string {
 	switch {
+	case path == "/graphql" || path == "/api/graphql":
+		return method + " graphql"
 	case issueComments.MatchString(path):
 		return method + " comments"
 	case oneComment.MatchString(path):
@@ -209,6 +220,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, path, login stri
 			return
 		}
 		writeJSON(w, map[string]any{"login": login})
+	case (path == "/graphql" || r.URL.Path == "/api/graphql") && r.Method == http.MethodPost:
+		var in struct{ Query string }
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || !strings.Contains(in.Query, "viewer") {
+			writeJSON(w, map[string]any{"errors": []map[string]any{{"message": "this fake answers only viewer { login }"}}})
+			return
+		}
+		writeJSON(w, map[string]any{"data": map[string]any{"viewer": map[string]any{"login": login}}})
 	case issueComments.MatchString(path):
 		m := issueComments.FindStringSubmatch(path)
 		issue, _ := strconv.Atoi(m[3])
