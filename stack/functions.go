@@ -110,11 +110,7 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 		SourceCodeHash: pulumi.String(base64.StdEncoding.EncodeToString(digest)),
 		MemorySize:     pulumi.Int(env.Config.LambdaMemoryMB),
 		Timeout:        pulumi.Int(env.Config.LambdaTimeoutSeconds),
-		Environment: &lambda.FunctionEnvironmentArgs{Variables: pulumi.StringMap{
-			"TABLE_NAME":  deps.Data.Table.Name,
-			"TOPIC_ARN":   deps.Notifications.Topic.Arn,
-			"ENVIRONMENT": pulumi.String(env.Config.Environment),
-		}},
+		Environment: &lambda.FunctionEnvironmentArgs{Variables: functionEnv(spec, env, deps)},
 		DeadLetterConfig: &lambda.FunctionDeadLetterConfigArgs{TargetArn: deps.Notifications.DeadLetterQueue.Arn},
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{
 			LogFormat: pulumi.String("JSON"),
@@ -132,19 +128,33 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 	return f, ctx.RegisterResourceOutputs(f, pulumi.Map{"name": f.Function.Name, "arn": f.Function.Arn, "logGroup": f.LogGroup.Name})
 }
 
+// functionEnv is a function's configuration; only the processors, which
+// announce changes, learn the item-events topic.
+func functionEnv(spec FunctionSpec, env Env, deps FunctionDeps) pulumi.StringMap {
+	vars := pulumi.StringMap{
+		"TABLE_NAME":  deps.Data.Table.Name,
+		"ENVIRONMENT": pulumi.String(env.Config.Environment),
+	}
+	if spec.Key != APIHandler.Key {
+		vars["EVENTS_TOPIC_ARN"] = deps.Notifications.Events.Arn
+	}
+	return vars
+}
+
 // functionPolicy lists only the actions each function performs, on the ARNs
-// it touches.
+// it touches: the processors publish to the item-events topic, never to
+// the alert topic.
 func functionPolicy(spec FunctionSpec, logs *cloudwatch.LogGroup, d FunctionDeps) pulumi.StringOutput {
 	table := d.Data.Table.Arn
 	return documentOutput(func(a []string) PolicyDocument {
-		logGroup, tableArn, streamArn, filesArn, topicArn, keyArn, dlqArn := a[0], a[1], a[2], a[3], a[4], a[5], a[6]
+		logGroup, tableArn, streamArn, filesArn, eventsArn, eventsKeyArn, dlqArn := a[0], a[1], a[2], a[3], a[4], a[5], a[6]
 		statements := []Statement{
 			Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, logGroup+":*"),
 			Allow("DeadLetter", []string{"sqs:SendMessage"}, dlqArn),
 		}
 		publish := []Statement{
-			Allow("PublishChanges", []string{"sns:Publish"}, topicArn),
-			Allow("UseTopicKey", []string{"kms:GenerateDataKey", "kms:Decrypt"}, keyArn),
+			Allow("PublishItemEvents", []string{"sns:Publish"}, eventsArn),
+			Allow("UseItemEventsKey", []string{"kms:GenerateDataKey", "kms:Decrypt"}, eventsKeyArn),
 		}
 		switch spec.Key {
 		case APIHandler.Key:
@@ -163,7 +173,7 @@ func functionPolicy(spec FunctionSpec, logs *cloudwatch.LogGroup, d FunctionDeps
 			statements = append(statements, publish...)
 		}
 		return PolicyDocument{Statement: statements}
-	}, logs.Arn, table, d.Data.Table.StreamArn, d.Storage.Files.Bucket.Arn, d.Notifications.Topic.Arn, d.Notifications.Key.Arn, d.Notifications.DeadLetterQueue.Arn)
+	}, logs.Arn, table, d.Data.Table.StreamArn, d.Storage.Files.Bucket.Arn, d.Notifications.Events.Arn, d.Notifications.EventsKey.Arn, d.Notifications.DeadLetterQueue.Arn)
 }
 
 // SubscribeToStream feeds the table's change stream to the function, one bad

@@ -69,6 +69,7 @@ func PlannedNames(c Config) []PlannedName {
 		{awsfacts.BucketName, n.Name(awsfacts.BucketName, "files-"+c.Region)},
 		{awsfacts.BucketName, n.Name(awsfacts.BucketName, "artifacts-"+c.Region)},
 		{awsfacts.TopicName, n.Name(awsfacts.TopicName, "alerts")},
+		{awsfacts.TopicName, n.Name(awsfacts.TopicName, "item-events")},
 		{awsfacts.QueueName, n.Name(awsfacts.QueueName, "dlq")},
 		{awsfacts.APIName, n.Name(awsfacts.APIName, "api")},
 	}

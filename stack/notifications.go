@@ -11,18 +11,23 @@ import (
 	"github.com/org/tap-deploy/internal/awsfacts"
 )
 
-// Notifications is the alert topic (KMS-encrypted), its optional e-mail
-// subscription, and the dead-letter queue for failed Lambda events.
+// Notifications is the alert topic (alarms only, KMS-encrypted) with its
+// optional e-mail subscription, the item-events topic the processors
+// announce changes on (its own key), and the dead-letter queue for failed
+// Lambda events. Item data never goes to the alert topic: whoever is on
+// call reads that one.
 type Notifications struct {
 	pulumi.ResourceState
 	Key             *kms.Key
 	Topic           *sns.Topic
+	EventsKey       *kms.Key
+	Events          *sns.Topic
 	DeadLetterQueue *sqs.Queue
 }
 
-// NewNotifications creates the topic with a customer-managed key: the AWS
+// NewNotifications creates the topics with customer-managed keys: the AWS
 // managed aws/sns key cannot be used by CloudWatch alarms, so an encrypted
-// topic with it would silently drop every alarm.
+// alert topic with it would silently drop every alarm.
 func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.ResourceOption) (*Notifications, error) {
 	n := &Notifications{}
 	if err := ctx.RegisterComponentResource("tap:notifications:Notifications", name, n, opts...); err != nil {
@@ -63,6 +68,15 @@ func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.
 				Action:    []string{"sns:Publish"},
 				Resource:  []string{arns[0]},
 				Condition: map[string]map[string]string{"StringEquals": {"aws:SourceAccount": arns[1]}},
+			}, {
+				// Nobody else, however broad their IAM permissions: the
+				// alert topic carries alarms only.
+				Sid:       "OnlyCloudWatchPublishes",
+				Effect:    "Deny",
+				Principal: map[string]any{"AWS": "*"},
+				Action:    []string{"sns:Publish"},
+				Resource:  []string{arns[0]},
+				Condition: map[string]map[string]string{"StringNotEquals": {"aws:PrincipalServiceName": "cloudwatch.amazonaws.com"}},
 			}}}
 		}, n.Topic.Arn, env.Account),
 	}, env.children(n)...)
@@ -78,6 +92,29 @@ func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.
 			return nil, err
 		}
 	}
+	n.EventsKey, err = kms.NewKey(ctx, "events", &kms.KeyArgs{
+		Description:       pulumi.String("encrypts the " + env.Names.Name(awsfacts.TopicName, "item-events") + " topic"),
+		EnableKeyRotation: pulumi.Bool(true),
+		Policy: pulumi.All(env.Partition, env.Account).ApplyT(func(v []any) string {
+			return accountKeyPolicy("arn:" + v[0].(string) + ":iam::" + v[1].(string) + ":root")
+		}).(pulumi.StringOutput),
+	}, env.children(n)...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err = kms.NewAlias(ctx, "events", &kms.AliasArgs{
+		Name:        pulumi.String("alias/" + env.Names.Name(awsfacts.KeyAliasName, "item-events")),
+		TargetKeyId: n.EventsKey.KeyId,
+	}, env.children(n)...); err != nil {
+		return nil, err
+	}
+	n.Events, err = sns.NewTopic(ctx, "item-events", &sns.TopicArgs{
+		Name:           pulumi.String(env.Names.Name(awsfacts.TopicName, "item-events")),
+		KmsMasterKeyId: n.EventsKey.Arn,
+	}, env.children(n)...)
+	if err != nil {
+		return nil, err
+	}
 	n.DeadLetterQueue, err = sqs.NewQueue(ctx, "dlq", &sqs.QueueArgs{
 		Name:                    pulumi.String(env.Names.Name(awsfacts.QueueName, "dlq")),
 		MessageRetentionSeconds: pulumi.Int(14 * 24 * 3600),
@@ -86,7 +123,19 @@ func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.
 	if err != nil {
 		return nil, err
 	}
-	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{"topicArn": n.Topic.Arn, "deadLetterQueueArn": n.DeadLetterQueue.Arn})
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{"topicArn": n.Topic.Arn, "eventsTopicArn": n.Events.Arn, "deadLetterQueueArn": n.DeadLetterQueue.Arn})
+}
+
+// accountKeyPolicy keeps the account in control of a key, so IAM policies
+// grant its use (the processors' roles).
+func accountKeyPolicy(rootArn string) string {
+	b, _ := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{
+			{"Sid": "AccountAdministers", "Effect": "Allow", "Principal": map[string]any{"AWS": rootArn}, "Action": "kms:*", "Resource": "*"},
+		},
+	})
+	return string(b)
 }
 
 // keyPolicy keeps the account in control of the key (so IAM policies can

@@ -20,7 +20,7 @@ type FunctionSpec struct {
 var (
 	APIHandler      = FunctionSpec{"apiHandler", "api-handler", "items API behind API Gateway"}
 	FileProcessor   = FunctionSpec{"fileProcessor", "file-processor", "records uploaded files' metadata"}
-	StreamProcessor = FunctionSpec{"streamProcessor", "stream-processor", "publishes item changes to SNS"}
+	StreamProcessor = FunctionSpec{"streamProcessor", "stream-processor", "announces item changes on the item-events topic"}
 	Functions       = []FunctionSpec{APIHandler, FileProcessor, StreamProcessor}
 )
 
@@ -111,7 +111,7 @@ var OutputNames = []string{
 	"environment", "environmentSuffix", "region",
 	"tableName", "tableArn",
 	"filesBucketName", "filesBucketArn", "artifactsBucketName", "artifactsBucketArn",
-	"alertsTopicArn", "deadLetterQueueArn",
+	"alertsTopicArn", "eventsTopicArn", "deadLetterQueueArn",
 	"apiHandlerName", "apiHandlerArn", "apiHandlerLogGroup",
 	"fileProcessorName", "fileProcessorArn", "fileProcessorLogGroup",
 	"streamProcessorName", "streamProcessorArn", "streamProcessorLogGroup",
@@ -130,6 +130,7 @@ func (s *Stack) export(ctx *pulumi.Context, cfg Config) {
 	ctx.Export("artifactsBucketName", s.Storage.Artifacts.Bucket.Bucket)
 	ctx.Export("artifactsBucketArn", s.Storage.Artifacts.Bucket.Arn)
 	ctx.Export("alertsTopicArn", s.Notifications.Topic.Arn)
+	ctx.Export("eventsTopicArn", s.Notifications.Events.Arn)
 	ctx.Export("deadLetterQueueArn", s.Notifications.DeadLetterQueue.Arn)
 	artifacts := pulumi.StringMap{}
 	for _, spec := range Functions {

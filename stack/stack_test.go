@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -168,4 +169,45 @@ func findByName(t *testing.T, rs []graph.Resource, name string) graph.Resource {
 	}
 	t.Fatalf("no resource named %s", name)
 	return graph.Resource{}
+}
+
+func TestProgram_ItemDataNeverGoesToTheAlarmTopic(t *testing.T) {
+	g := collect(t, stacktest.Config(t, nil))
+	topics := map[string]graph.Resource{}
+	for _, topic := range g.OfType("aws:sns/topic:Topic") {
+		topics[topic.Name] = topic
+		assert.NotEmpty(t, topic.Inputs["kmsMasterKeyId"], "%s is encrypted", topic.Name)
+	}
+	require.Contains(t, topics, "alerts")
+	require.Contains(t, topics, "item-events")
+	alertsArn := "arn:aws:sns:eu-west-1:123456789012:" + topics["alerts"].Inputs["name"].(string)
+	eventsArn := "arn:aws:sns:eu-west-1:123456789012:" + topics["item-events"].Inputs["name"].(string)
+	assert.NotEqual(t, topics["alerts"].Inputs["kmsMasterKeyId"], topics["item-events"].Inputs["kmsMasterKeyId"], "each topic has its own key")
+
+	for _, fn := range g.OfType("aws:lambda/function:Function") {
+		vars := fn.Inputs["environment"].(map[string]any)["variables"].(map[string]any)
+		assert.NotContains(t, fmt.Sprint(vars), alertsArn, "%s is not told the alarm topic", fn.Name)
+		if fn.Name == "api-handler" {
+			assert.NotContains(t, vars, "EVENTS_TOPIC_ARN", "the API publishes nothing")
+		} else {
+			assert.Equal(t, eventsArn, vars["EVENTS_TOPIC_ARN"], fn.Name)
+		}
+	}
+	for _, p := range g.OfType("aws:iam/rolePolicy:RolePolicy") {
+		assert.NotContains(t, p.Inputs["policy"], alertsArn, "role policy %s grants nothing on the alarm topic", p.Name)
+	}
+	for _, name := range []string{"file-processor", "stream-processor"} {
+		assert.Contains(t, findByName(t, g.OfType("aws:iam/rolePolicy:RolePolicy"), name).Inputs["policy"], eventsArn)
+	}
+
+	var policy stack.PolicyDocument
+	alertsPolicy := findByName(t, g.OfType("aws:sns/topicPolicy:TopicPolicy"), "alerts")
+	require.NoError(t, json.Unmarshal([]byte(alertsPolicy.Inputs["policy"].(string)), &policy))
+	require.Len(t, policy.Statement, 2)
+	allow, deny := policy.Statement[0], policy.Statement[1]
+	assert.Equal(t, map[string]any{"Service": "cloudwatch.amazonaws.com"}, allow.Principal)
+	assert.Equal(t, "Deny", deny.Effect)
+	assert.Equal(t, []string{"sns:Publish"}, deny.Action)
+	assert.Equal(t, map[string]map[string]string{"StringNotEquals": {"aws:PrincipalServiceName": "cloudwatch.amazonaws.com"}}, deny.Condition,
+		"only CloudWatch may publish to the alarm topic")
 }
