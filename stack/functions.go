@@ -107,10 +107,10 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 		S3Key:         pulumi.String(f.CodeKey),
 		// Lambda compares this with the zip it fetched; it is also what
 		// makes a new zip a visible change in the preview.
-		SourceCodeHash: pulumi.String(base64.StdEncoding.EncodeToString(digest)),
-		MemorySize:     pulumi.Int(env.Config.LambdaMemoryMB),
-		Timeout:        pulumi.Int(env.Config.LambdaTimeoutSeconds),
-		Environment: &lambda.FunctionEnvironmentArgs{Variables: functionEnv(spec, env, deps)},
+		SourceCodeHash:   pulumi.String(base64.StdEncoding.EncodeToString(digest)),
+		MemorySize:       pulumi.Int(env.Config.LambdaMemoryMB),
+		Timeout:          pulumi.Int(env.Config.LambdaTimeoutSeconds),
+		Environment:      &lambda.FunctionEnvironmentArgs{Variables: functionEnv(spec, env, deps)},
 		DeadLetterConfig: &lambda.FunctionDeadLetterConfigArgs{TargetArn: deps.Notifications.DeadLetterQueue.Arn},
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{
 			LogFormat: pulumi.String("JSON"),
