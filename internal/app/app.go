@@ -62,8 +62,9 @@ type Deps struct {
 	Sleep     func(ctx context.Context, d time.Duration) error
 	OpenStack OpenStack
 	NewGitHub func(apiURL, token string) (GitHub, error)
-	// Artifacts loads the Lambda packages compiled into the binary.
-	Artifacts func() (stack.Artifacts, error)
+	// Artifacts writes the Lambda packages compiled into the binary into
+	// dir and returns them.
+	Artifacts func(dir string) (stack.Artifacts, error)
 	// Version is the action's own version.
 	Version string
 }
@@ -100,6 +101,7 @@ func Run(ctx context.Context, d Deps) error {
 	if err != nil || r == nil {
 		return err
 	}
+	defer r.code.cleanup()
 	if err := r.validate(ctx); err != nil {
 		return err
 	}

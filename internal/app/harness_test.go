@@ -256,7 +256,7 @@ func (h *harness) run() error {
 			h.clients++
 			return h.gh, nil
 		},
-		Artifacts: func() (stack.Artifacts, error) { return stacktest.Artifacts(h.t, "a"), nil },
+		Artifacts: func(string) (stack.Artifacts, error) { return stacktest.Artifacts(h.t, "a"), nil },
 		Version:   "v1.0.0-test",
 	}
 	return Run(context.Background(), d)

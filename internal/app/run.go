@@ -54,7 +54,8 @@ var secretEnv = []string{
 // the command and the configuration. It returns a nil run when there is
 // nothing to do.
 func start(ctx context.Context, d Deps) (*run, error) {
-	r := &run{Deps: d, publish: earlyPublisher(d.Runtime), code: &codeLoader{load: d.Artifacts}}
+	r := &run{Deps: d, publish: earlyPublisher(d.Runtime),
+		code: &codeLoader{embedded: d.Artifacts, getenv: d.Getenv, inActions: d.InActions, warn: d.Runtime.Warningf}}
 	// Secrets are masked before anything else is printed.
 	for _, k := range secretEnv {
 		r.Runtime.Mask(d.Getenv(k))

@@ -69,3 +69,11 @@ func TestSecrets_AnEchoedCredentialLeavesNowhere(t *testing.T) {
 	}
 	assert.Contains(t, places["comment"], "InvalidClientTokenId: the request signed with \\*\\*\\* and \\*\\*\\*", "the error is still shown, masked")
 }
+
+func TestRun_RefusesReplacementLambdaCodeInActions(t *testing.T) {
+	h := pushHarness(t)
+	h.env["TAP_LAMBDA_ZIPS_DIR"] = t.TempDir()
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), "TAP_LAMBDA_ZIPS_DIR is set: it replaces the Lambda code this action deploys and is for local development only")
+	assert.Empty(t, h.opened)
+}

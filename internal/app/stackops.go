@@ -17,10 +17,17 @@ import (
 	"github.com/org/tap-deploy/stack"
 )
 
-// codeLoader loads the Lambda packages once a run: loading hashes the 12 MB
-// of embedded zips (about 40 ms).
+// codeLoader loads the Lambda packages once a run (loading hashes the 12 MB
+// of embedded zips, about 40 ms) into a folder only this run can read,
+// removed when the run ends.
 type codeLoader struct {
-	load   func() (stack.Artifacts, error)
+	// embedded loads the packages compiled into the action.
+	embedded  func(dir string) (stack.Artifacts, error)
+	getenv    func(string) string
+	inActions bool
+	warn      func(format string, args ...any)
+
+	dir    string
 	done   bool
 	code   stack.Artifacts
 	loaded error
@@ -37,6 +44,30 @@ func (c *codeLoader) get(forGraphOnly bool) (stack.Artifacts, error) {
 		return artifacts.Placeholder(), nil
 	}
 	return c.code, c.loaded
+}
+
+func (c *codeLoader) load() (stack.Artifacts, error) {
+	override := c.getenv(artifacts.EnvDir)
+	if override != "" && c.inActions {
+		return nil, fmt.Errorf("%s is set: it replaces the Lambda code this action deploys and is for local development only; unset it in the workflow", artifacts.EnvDir)
+	}
+	dir, err := os.MkdirTemp("", "tap-deploy-code-")
+	if err != nil {
+		return nil, err
+	}
+	c.dir = dir
+	if override != "" {
+		c.warn("deploying the Lambda packages in %s (%s), not the ones built into tap-deploy", override, artifacts.EnvDir)
+		return artifacts.LoadDir(override, dir)
+	}
+	return c.embedded(dir)
+}
+
+// cleanup removes the packages written for the run.
+func (c *codeLoader) cleanup() {
+	if c.dir != "" {
+		os.RemoveAll(c.dir)
+	}
 }
 
 // settings are the engine settings of this run's stack.

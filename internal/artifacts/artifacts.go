@@ -26,35 +26,41 @@ var zips embed.FS
 var ErrMissing = errors.New("this binary was built without the Lambda artifacts: build it with `make build` (the image does)")
 
 // EnvDir names a folder of <component>.zip files to deploy instead of the
-// embedded ones: for developing the functions without rebuilding the action.
+// embedded ones, for developing the functions without rebuilding the
+// action. It replaces the code that reaches AWS, so the action refuses it
+// in GitHub Actions (see internal/app).
 const EnvDir = "TAP_LAMBDA_ZIPS_DIR"
 
-// Load returns the embedded zips (or those in $TAP_LAMBDA_ZIPS_DIR) as the
-// stack's code, written once to a content-addressed cache folder for the
-// engine to read.
-func Load() (stack.Artifacts, error) {
-	var source fs.FS = zips
-	prefix := "zips/"
-	if dir := os.Getenv(EnvDir); dir != "" {
-		source, prefix = os.DirFS(dir), ""
-	}
+// Load writes the embedded zips into dir, a folder private to the run that
+// the caller removes afterwards, and returns them as the stack's code.
+func Load(dir string) (stack.Artifacts, error) {
+	return load(zips, "zips/", dir, ErrMissing)
+}
+
+// LoadDir is Load for the zips in folder src (EnvDir).
+func LoadDir(src, dir string) (stack.Artifacts, error) {
+	return load(os.DirFS(src), "", dir, fmt.Errorf("%s names %s, which lacks a function's zip", EnvDir, src))
+}
+
+func load(source fs.FS, prefix, dir string, missing error) (stack.Artifacts, error) {
 	out := stack.Artifacts{}
-	dir := filepath.Join(os.TempDir(), "tap-deploy-artifacts")
 	for _, f := range stack.Functions {
 		data, err := fs.ReadFile(source, prefix+f.Component+".zip")
-		if errors.Is(err, fs.ErrNotExist) && prefix == "" {
-			return nil, fmt.Errorf("%s names %s, which has no %s.zip", EnvDir, os.Getenv(EnvDir), f.Component)
-		}
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, ErrMissing
+			if missing == ErrMissing {
+				return nil, ErrMissing
+			}
+			return nil, fmt.Errorf("%w: no %s.zip", missing, f.Component)
 		}
 		if err != nil {
 			return nil, err
 		}
 		sum := sha256.Sum256(data)
 		digest := hex.EncodeToString(sum[:])
+		// Written fresh into the run's own folder: nothing another process
+		// left in a shared path is ever trusted.
 		path := filepath.Join(dir, f.Component+"-"+digest+".zip")
-		if err := writeOnce(path, data); err != nil {
+		if err := writeFresh(path, data); err != nil {
 			return nil, fmt.Errorf("writing the %s package: %w", f.Component, err)
 		}
 		out[f.Key] = stack.Code{SHA256: digest, Path: path}
@@ -73,13 +79,9 @@ func Placeholder() stack.Artifacts {
 	return out
 }
 
-func writeOnce(path string, data []byte) error {
-	if st, err := os.Stat(path); err == nil && st.Size() == int64(len(data)) {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
+// writeFresh writes data to a new file (mode 0600) and renames it to path,
+// replacing whatever was there.
+func writeFresh(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".zip-")
 	if err != nil {
 		return err
@@ -90,6 +92,7 @@ func writeOnce(path string, data []byte) error {
 		return err
 	}
 	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
 		return err
 	}
 	return os.Rename(tmp.Name(), path)

@@ -100,7 +100,7 @@ func run() error {
 	}
 
 	// (2) the engine floor.
-	code, err := artifacts.Load()
+	code, err := artifacts.Load(dir)
 	if err != nil {
 		return err
 	}
@@ -204,6 +204,8 @@ func coldBuild(ctx context.Context, root, dir string) (time.Duration, error) {
 	mainGo := `package main
 
 import (
+	"os"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/org/tap-deploy/internal/artifacts"
@@ -216,7 +218,7 @@ func main() {
 		if err != nil {
 			return err
 		}
-		code, err := artifacts.Load()
+		code, err := artifacts.Load(os.TempDir())
 		if err != nil {
 			return err
 		}
