@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -81,19 +82,31 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 	f.CodeKey = fmt.Sprintf("lambda/%s/%s.zip", spec.Component, code.SHA256)
 	dependsOn := []pulumi.Resource{policy, f.LogGroup}
 	dependsOn = append(dependsOn, deps.Storage.Artifacts.ready...)
+	// The function pins the exact object version it was given, so a later
+	// upload under the same key never reaches Lambda.
+	var version pulumi.StringPtrInput
 	if code.Path != "" {
 		// Content-addressed and retained: an object that leaves the program
-		// stays in the bucket, so a rollback can point back at it.
+		// stays in the bucket, so a rollback can point back at it. S3 keeps
+		// its SHA-256, which a rollback checks.
 		object, err := s3.NewBucketObjectv2(ctx, name+"-code", &s3.BucketObjectv2Args{
-			Bucket:      deps.Storage.Artifacts.Bucket.ID(),
-			Key:         pulumi.String(f.CodeKey),
-			Source:      pulumi.NewFileAsset(code.Path),
-			ContentType: pulumi.String("application/zip"),
+			Bucket:            deps.Storage.Artifacts.Bucket.ID(),
+			Key:               pulumi.String(f.CodeKey),
+			Source:            pulumi.NewFileAsset(code.Path),
+			ContentType:       pulumi.String("application/zip"),
+			ChecksumAlgorithm: pulumi.String("SHA256"),
 		}, env.children(f, pulumi.RetainOnDelete(true))...)
 		if err != nil {
 			return nil, err
 		}
 		dependsOn = append(dependsOn, object)
+		version = object.VersionId.ToStringPtrOutput()
+	} else {
+		v, err := verifiedVersion(ctx, env, spec, digest, deps.Storage.ArtifactsBucketName, f.CodeKey)
+		if err != nil {
+			return nil, err
+		}
+		version = pulumi.String(v)
 	}
 
 	args := &lambda.FunctionArgs{
@@ -105,9 +118,10 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 		Handler:       pulumi.String("bootstrap"),
 		S3Bucket:      deps.Storage.Artifacts.Bucket.Bucket,
 		S3Key:         pulumi.String(f.CodeKey),
-		// Lambda compares this with the zip it fetched; it is also what
-		// makes a new zip a visible change in the preview.
+		// The provider compares this with the function's CodeSha256: a new
+		// zip is a visible change in the preview.
 		SourceCodeHash:   pulumi.String(base64.StdEncoding.EncodeToString(digest)),
+		S3ObjectVersion:  version,
 		MemorySize:       pulumi.Int(env.Config.LambdaMemoryMB),
 		Timeout:          pulumi.Int(env.Config.LambdaTimeoutSeconds),
 		Environment:      &lambda.FunctionEnvironmentArgs{Variables: functionEnv(spec, env, deps)},
@@ -126,6 +140,29 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 		return nil, err
 	}
 	return f, ctx.RegisterResourceOutputs(f, pulumi.Map{"name": f.Function.Name, "arn": f.Function.Arn, "logGroup": f.LogGroup.Name})
+}
+
+// verifiedVersion proves that a package already in the artifacts bucket (a
+// rollback to code this binary does not hold) is the recorded one: the
+// object must exist and S3's SHA-256 of it must equal the recorded digest.
+// Anything else stops the program, and so the rollback, at its preview,
+// before anything changes. It returns the version the function then pins.
+func verifiedVersion(ctx *pulumi.Context, env Env, spec FunctionSpec, digest []byte, bucket, key string) (string, error) {
+	where := fmt.Sprintf("%s: the recorded package s3://%s/%s", spec.Component, bucket, key)
+	obj, err := s3.GetObject(ctx, &s3.GetObjectArgs{Bucket: bucket, Key: key, ChecksumMode: pulumi.StringRef("ENABLED")}, pulumi.Provider(env.Provider))
+	if err != nil {
+		return "", fmt.Errorf("%s cannot be read, so it cannot be proven to be the recorded code; nothing was changed: %w", where, err)
+	}
+	got, _ := base64.StdEncoding.DecodeString(obj.ChecksumSha256)
+	switch {
+	case obj.ChecksumSha256 == "":
+		return "", fmt.Errorf("%s has no SHA-256 checksum in S3 (uploaded without one), so it cannot be proven to be the recorded code; nothing was changed", where)
+	case !bytes.Equal(got, digest):
+		return "", fmt.Errorf("%s has SHA-256 %x, not the recorded %x: it changed after it was deployed; nothing was changed", where, got, digest)
+	case obj.VersionId == "":
+		return "", fmt.Errorf("%s has no object version to pin; nothing was changed", where)
+	}
+	return obj.VersionId, nil
 }
 
 // functionEnv is a function's configuration; only the processors, which

@@ -116,6 +116,9 @@ type Storage struct {
 	pulumi.ResourceState
 	Files     *SecureBucket
 	Artifacts *SecureBucket
+	// ArtifactsBucketName is the artifacts bucket's name, known before the
+	// bucket exists (a rollback looks packages up in it).
+	ArtifactsBucketName string
 }
 
 // NewStorage creates both buckets. Artifacts keep every version ever
@@ -130,7 +133,8 @@ func NewStorage(ctx *pulumi.Context, name string, env Env, opts ...pulumi.Resour
 	if s.Files, err = NewSecureBucket(ctx, "files", env.Names.Name(awsfacts.BucketName, "files-"+region), 30, env, pulumi.Parent(s)); err != nil {
 		return nil, err
 	}
-	if s.Artifacts, err = NewSecureBucket(ctx, "artifacts", env.Names.Name(awsfacts.BucketName, "artifacts-"+region), 0, env, pulumi.Parent(s)); err != nil {
+	s.ArtifactsBucketName = env.Names.Name(awsfacts.BucketName, "artifacts-"+region)
+	if s.Artifacts, err = NewSecureBucket(ctx, "artifacts", s.ArtifactsBucketName, 0, env, pulumi.Parent(s)); err != nil {
 		return nil, err
 	}
 	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{

@@ -51,19 +51,21 @@ func (r *run) rollback(ctx context.Context) error {
 }
 
 // pickTarget finds the update to roll back to: a version number, or
-// "previous" (the successful update before the latest successful one).
+// "previous": the last successful update before the current state. The
+// newest entry made the current state, whatever its result, so previous is
+// the first successful update after it (after a failed update, that is the
+// last good one; after a rollback, the update the rollback replaced).
 func pickTarget(hist []engine.Update, to string) (engine.Update, error) {
 	if to == "previous" {
-		seen := 0
-		for _, u := range hist {
+		if len(hist) == 0 {
+			return engine.Update{}, fmt.Errorf("the stack has no updates to roll back to")
+		}
+		for _, u := range hist[1:] {
 			if u.Succeeded() {
-				seen++
-				if seen == 2 {
-					return u, nil
-				}
+				return u, nil
 			}
 		}
-		return engine.Update{}, fmt.Errorf("there is no earlier successful update to roll back to (%d successful update(s) in the history)", seen)
+		return engine.Update{}, fmt.Errorf("there is no successful update before the current state (version %d) to roll back to", hist[0].Version)
 	}
 	n, err := strconv.Atoi(to)
 	if err != nil {

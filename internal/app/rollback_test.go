@@ -28,7 +28,10 @@ func TestPickTarget(t *testing.T) {
 		{"previous", []engine.Update{ok(3), ok(2), ok(1)}, "previous", 2, ""},
 		{"previous skips failed updates", []engine.Update{ok(4), failed, ok(2), ok(1)}, "previous", 2, ""},
 		{"previous skips refreshes", []engine.Update{ok(3), refresh, ok(1)}, "previous", 1, ""},
-		{"previous with one update", []engine.Update{ok(1)}, "previous", 0, "no earlier successful update to roll back to (1 successful update(s)"},
+		{"previous after a failed update is the last good one", []engine.Update{failed, ok(2), ok(1)}, "previous", 2, ""},
+		{"previous after a rollback is the update it replaced", []engine.Update{ok(3), ok(2), ok(1)}, "previous", 2, ""},
+		{"previous with one update", []engine.Update{ok(1)}, "previous", 0, "no successful update before the current state (version 1)"},
+		{"previous with no history", nil, "previous", 0, "no updates to roll back to"},
 		{"a failed version", []engine.Update{ok(4), failed, ok(2)}, "3", 0, "version 3 was a update that failed"},
 		{"a refresh", []engine.Update{ok(3), refresh}, "2", 0, "version 2 was a refresh"},
 		{"a missing version", []engine.Update{ok(2), ok(1)}, "7", 0, "version 7 is not in the stack history (versions 1 to 2 exist)"},
@@ -84,4 +87,25 @@ func TestRollback_ToAVersionThatFailedChangesNothing(t *testing.T) {
 	assert.Contains(t, h.log(), "Cannot roll back: version 2 was a update that failed")
 	assert.Empty(t, h.stack.messages)
 	assert.Len(t, h.opened, 1)
+}
+
+func TestHistory_ListsTheNumberedUpdatesRollbackNames(t *testing.T) {
+	h := newHarness(t)
+	h.event("workflow_dispatch", "workflow_dispatch.json", nil)
+	h.inputs["command"] = "history"
+	first := stack.Record(stacktest.Config(t, nil), stacktest.Artifacts(t, "a"), stack.Provenance{Commit: "cccccccccccccccccccccccccccccccccccccccc", Actor: "alice", ActionVersion: "v1.2.0"})
+	h.stack.history = func(context.Context) ([]engine.Update, error) {
+		return []engine.Update{
+			{Version: 3, Kind: "update", Result: "failed", StartTime: "2026-11-28T10:00:00Z", Message: "tap-deploy · commit dddd · by bob", Config: map[string]string{}},
+			{Version: 2, Kind: "refresh", Result: "succeeded", StartTime: "2026-11-27T10:00:00Z"},
+			{Version: 1, Kind: "update", Result: "succeeded", StartTime: "2026-11-26T10:00:00Z", Message: "tap-deploy · commit cccc", Config: first},
+		}, nil
+	}
+	require.NoError(t, h.run(), h.log())
+	summary := h.summaryText()
+	assert.Contains(t, summary, "History of `tap` / `dev`: 3 update(s)")
+	assert.Contains(t, summary, "| 1 | 2026-11-26T10:00:00Z | update | **succeeded** | `ccccccc` | alice | v1.2.0 |")
+	assert.Contains(t, summary, "| 3 | 2026-11-28T10:00:00Z | update | failed |  | bob |", "the actor of an older update comes from its message")
+	assert.Contains(t, h.log(), "version 1 · 2026-11-26T10:00:00Z · update succeeded · commit ccccccc · by alice")
+	assert.Empty(t, h.stack.messages, "history changes nothing")
 }

@@ -24,6 +24,7 @@ var commands = map[inputs.Command]func(*run, context.Context) error{
 	inputs.Up:       (*run).deploy,
 	inputs.Rollback: (*run).rollback,
 	inputs.Drift:    (*run).drift,
+	inputs.History:  (*run).history,
 }
 
 // run is one invocation. Its fields are set once by start and only read

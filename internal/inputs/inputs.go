@@ -25,10 +25,11 @@ const (
 	Up       Command = "up"
 	Rollback Command = "rollback"
 	Drift    Command = "drift"
+	History  Command = "history"
 )
 
 // Commands lists every command a user may name, in the order the docs show them.
-var Commands = []Command{Auto, Validate, Preview, Up, Rollback, Drift}
+var Commands = []Command{Auto, Validate, Preview, Up, Rollback, Drift, History}
 
 // Input names exactly as action.yml declares them. A test keeps the three
 // places (this list, action.yml, the README table) in step.

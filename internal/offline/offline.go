@@ -79,7 +79,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 }
 
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	out, err := cloudsim.Invoke(args.Token, m.region)
+	out, err := cloudsim.Invoke(args.Token, m.region, args.Args.Mappable())
 	if err != nil {
 		return nil, err
 	}

@@ -151,3 +151,16 @@ func TestFailure_EscapesProblems(t *testing.T) {
 	got := render.Failure("The inputs are not valid", []string{`config line 1: "[x](https://evil) <b>" is not key=value`, "second\nline"})
 	assert.Equal(t, "### ❌ tap-deploy: The inputs are not valid\n\n- config line 1: \"\\[x\\](https://evil) &lt;b&gt;\" is not key=value\n- second line\n", got)
 }
+
+func TestHistory_Golden(t *testing.T) {
+	m := meta
+	m.Title, m.Marker = "History", ""
+	got := render.History(m, []render.HistoryEntry{
+		{Version: 3, Kind: "update", Result: "succeeded", Time: "2026-11-28T10:00:00Z", Commit: "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+			Actor: "octocat", ActionVersion: "v1.2.0", Message: "rollback to version 1 · tap-deploy · commit ec26c3e · by octocat"},
+		{Version: 2, Kind: "update", Result: "failed", Time: "2026-11-27T10:00:00Z", Actor: "mallory", Message: "a | pipe and [a link](https://evil)"},
+		{Version: 1, Kind: "update", Result: "succeeded", Time: "2026-11-26T10:00:00Z", Commit: "6113728f27ae82c7b1a177c8d03f9e96e0adf246", Actor: "octocat"},
+	}, render.SummaryLimit)
+	golden(t, "history.md", got)
+}
+

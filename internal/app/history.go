@@ -1,0 +1,65 @@
+package app
+
+import (
+	"context"
+	"regexp"
+
+	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/render"
+	"github.com/org/tap-deploy/stack"
+)
+
+// history lists the stack's numbered updates, what rollback-to names: on
+// S3 and file backends `pulumi stack history` prints version 0 for every
+// entry, so this is where the numbers are read.
+func (r *run) history(ctx context.Context) error {
+	code, err := r.code.get(true)
+	if err != nil {
+		return r.fail("Could not load the Lambda packages", err)
+	}
+	st, err := r.open(ctx, r.cfg, code, "")
+	if err != nil {
+		return r.fail("Could not open the stack", err)
+	}
+	defer st.Close()
+	hist, err := st.History(ctx)
+	if err != nil {
+		return r.fail("Could not read the stack history", err)
+	}
+	entries := historyEntries(hist)
+	for _, e := range entries {
+		r.Runtime.Infof("version %d · %s · %s %s · commit %s · by %s · %s", e.Version, e.Time, e.Kind, e.Result, short(e.Commit), firstNonEmpty(e.Actor, "?"), e.Message)
+	}
+	doc := func(_ string, limit int, redact func(string) string) string {
+		redacted := make([]render.HistoryEntry, len(entries))
+		for i, e := range entries {
+			e.Message, e.Actor = redact(e.Message), redact(e.Actor)
+			redacted[i] = e
+		}
+		return render.History(r.meta("History", r.decision.SHA).Redacted(redact), redacted, limit)
+	}
+	if err := r.publish.report(ctx, 0, doc); err != nil {
+		return r.fail("Could not publish the history", err)
+	}
+	return nil
+}
+
+// messageActor reads "by <actor>" from the messages of updates made before
+// the actor was recorded in the configuration.
+var messageActor = regexp.MustCompile(`· by ([^ ·]+)`)
+
+func historyEntries(hist []engine.Update) []render.HistoryEntry {
+	out := make([]render.HistoryEntry, 0, len(hist))
+	for _, u := range hist {
+		prov := stack.ProvenanceOf(u.Config)
+		actor := prov.Actor
+		if m := messageActor.FindStringSubmatch(u.Message); actor == "" && m != nil {
+			actor = m[1]
+		}
+		out = append(out, render.HistoryEntry{
+			Version: u.Version, Kind: u.Kind, Result: u.Result, Time: u.StartTime,
+			Commit: prov.Commit, Actor: actor, ActionVersion: prov.ActionVersion, Message: u.Message,
+		})
+	}
+	return out
+}
