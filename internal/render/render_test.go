@@ -163,4 +163,3 @@ func TestHistory_Golden(t *testing.T) {
 	}, render.SummaryLimit)
 	golden(t, "history.md", got)
 }
-
