@@ -253,3 +253,16 @@ func TestRun_RefusesUpFromAPullRequestAndTouchesNothing(t *testing.T) {
 	assert.Empty(t, h.opened)
 	assert.Zero(t, h.clients)
 }
+
+func TestDeploy_AKilledEngineIsReportedWithTheRecoverySteps(t *testing.T) {
+	h := pushHarness(t)
+	h.stack.up = func(context.Context, string) (plan.Result, error) {
+		return plan.Result{Kind: plan.KindUpdate}, &engine.RunError{Kind: plan.KindUpdate, Killed: true, Err: context.Canceled}
+	}
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), "Cancelled, and the engine had to be killed")
+	assert.Contains(t, h.log(), "the stack may still be locked")
+	assert.Contains(t, h.log(), "pulumi cancel")
+	assert.Contains(t, h.log(), "pulumi refresh --clear-pending-creates --yes")
+	assert.NotContains(t, h.log(), "stopped cleanly")
+}

@@ -26,7 +26,7 @@ func (r *run) drift(ctx context.Context) error {
 		return r.fail("Could not write the step outputs", err)
 	}
 	if runErr != nil {
-		return r.fail("The drift check failed", runErr)
+		return r.engineFailed(ctx, "The drift check failed", runErr)
 	}
 	for _, op := range plan.ChangingOps {
 		for _, s := range res.ByOp(op) {

@@ -33,7 +33,7 @@ func (r *run) preview(ctx context.Context) error {
 	}
 	switch {
 	case runErr != nil:
-		return r.fail("The preview failed", runErr)
+		return r.engineFailed(ctx, "The preview failed", runErr)
 	case len(blocked) > 0:
 		for _, v := range blocked {
 			r.Runtime.Errorf("%s", v.String())

@@ -33,7 +33,7 @@ func (r *run) rollback(ctx context.Context) error {
 	if err != nil {
 		return r.fail(fmt.Sprintf("Cannot roll back to version %d", target.Version), err)
 	}
-	r.Runtime.Noticef("rolling back stack %s to version %d (commit %s)", r.in.StackName, target.Version, short(rec.Commit))
+	r.Runtime.Noticef("rolling back stack %s to version %d (commit %s)", r.in.StackName, target.Version, firstNonEmpty(short(rec.Commit), "not recorded"))
 	st, err := r.open(ctx, rec.Config, rec.CodeFor(code), rec.Commit)
 	if err != nil {
 		return r.fail("Could not open the stack", err)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/plan"
 	"github.com/org/tap-deploy/stack"
 )
@@ -36,7 +37,7 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) error {
 	})
 	if err != nil {
 		r.reportUpdate(ctx, u, pre)
-		return r.fail("The preview before the update failed", err)
+		return r.engineFailed(ctx, "The preview before the update failed", err)
 	}
 	if blocked := r.gate(&pre, u.cfg); len(blocked) > 0 {
 		for _, v := range blocked {
@@ -67,12 +68,27 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) error {
 		return r.fail("Could not write the step outputs", err)
 	}
 	if upErr != nil {
-		if errors.Is(upErr, context.Canceled) || ctx.Err() != nil {
-			return r.fail("The update was cancelled; the engine stopped it cleanly and saved the state", upErr)
-		}
-		return r.fail("The update failed", upErr)
+		return r.engineFailed(ctx, "The update failed", upErr)
 	}
 	return nil
+}
+
+// engineFailed reports a failed engine operation, saying what a
+// cancellation left behind: a clean stop, or a killed engine whose lock
+// and unfinished operations need recovering.
+func (r *run) engineFailed(ctx context.Context, title string, err error) error {
+	switch {
+	case engine.WasKilled(err):
+		return r.fail("Cancelled, and the engine had to be killed", fmt.Errorf(
+			"the engine did not stop within %s of the cancellation (an AWS call in flight can take longer), so it was killed: "+
+				"the stack may still be locked and its state may record unfinished operations. Before the next run: "+
+				"make sure no update of stack %s is running, then run `pulumi cancel` on it (removes the lock) and "+
+				"`pulumi refresh --clear-pending-creates --yes` (reconciles the state with AWS); a deploy stops before up "+
+				"while unfinished operations remain. Cause: %w", engine.CancelGrace, r.in.StackName, err))
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+		return r.fail("Cancelled; the engine stopped cleanly and saved the state", err)
+	}
+	return r.fail(title, err)
 }
 
 // reportUpdate publishes an update's result; a comment that cannot be

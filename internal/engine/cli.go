@@ -8,23 +8,35 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/blang/semver"
 	sdk "github.com/pulumi/pulumi/sdk/v3"
 )
 
-// cli runs the Pulumi CLI for the Automation API exactly as the SDK's own
-// runner does (non-interactive, SIGINT on cancel, 10 s grace), but without
-// the SDK's `pulumi version` probe at start: each CLI start costs about
-// 0.3 s, and the CLI is pinned to the SDK's version (the image is built so,
-// and a test checks the pins).
+// CancelGrace is how long a cancelled operation's CLI has between SIGINT
+// and being killed. GitHub gives a cancelled step 7.5 s after SIGINT and
+// 2.5 s more after SIGTERM before it kills everything; this leaves the run
+// time to report.
+const CancelGrace = 8 * time.Second
+
+// cli runs the Pulumi CLI for the Automation API as the SDK's own runner
+// does (non-interactive, SIGINT on cancel), but with a grace that fits the
+// runner's, noting when it had to kill the CLI, and without the SDK's
+// `pulumi version` probe at start: each CLI start costs about 0.3 s, and
+// the CLI is pinned to the SDK's version (the image is built so, and a test
+// checks the pins).
 type cli struct {
 	path    string
 	version semver.Version
+	grace   time.Duration
+	// killed is set when a cancelled CLI did not stop within the grace.
+	killed *atomic.Bool
 }
 
-func newCLI() (cli, error) {
+func newCLI(grace time.Duration) (cli, error) {
 	path, err := exec.LookPath("pulumi")
 	if err != nil {
 		return cli{}, ErrNoCLI
@@ -32,7 +44,10 @@ func newCLI() (cli, error) {
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
-	return cli{path: path, version: sdk.Version}, nil
+	if grace <= 0 {
+		grace = CancelGrace
+	}
+	return cli{path: path, version: sdk.Version, grace: grace, killed: &atomic.Bool{}}, nil
 }
 
 func (c cli) Version() semver.Version { return c.version }
@@ -55,15 +70,21 @@ func (c cli) Run(ctx context.Context, workdir string, stdin io.Reader, additiona
 	cmd.Stderr = io.MultiWriter(append(additionalErrorOutput, &stderr)...)
 	cmd.Stdin = stdin
 	// A cancelled workflow interrupts the CLI, which stops the update
-	// cleanly and releases the lock; it is killed only if it hangs.
+	// cleanly and releases the lock; it is killed when it has not stopped
+	// within the grace (an AWS call in flight can take longer).
 	cmd.Cancel = func() error {
 		if err := cmd.Process.Signal(os.Interrupt); err != nil {
 			return cmd.Process.Kill()
 		}
 		return nil
 	}
-	cmd.WaitDelay = 10 * time.Second
+	cmd.WaitDelay = c.grace
 	err := cmd.Run()
+	if ctx.Err() != nil && cmd.ProcessState != nil {
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+			c.killed.Store(true)
+		}
+	}
 	code := -2
 	if exit, ok := err.(*exec.ExitError); ok {
 		code = exit.ExitCode()

@@ -42,6 +42,9 @@ type Settings struct {
 	// It is written into the workspace's stack settings, which costs no
 	// CLI call, and recorded with the update in the stack history.
 	Config map[string]string
+	// CancelGrace bounds the wait for a cancelled operation to stop before
+	// the CLI is killed; 0 means CancelGrace.
+	CancelGrace time.Duration
 	// Progress opens a writer for one operation's human-readable progress,
 	// closed when the operation ends; nil drops the progress. Opening it
 	// per operation keeps the runner's workflow commands fenced off for
@@ -54,6 +57,7 @@ type Stack struct {
 	stack    auto.Stack
 	workDir  string
 	progress func() io.WriteCloser
+	cli      cli
 }
 
 // ErrNoCLI means the pulumi binary is not on PATH.
@@ -73,7 +77,7 @@ var quietEnv = map[string]string{
 // Open selects the stack, creating it on first use, with program as its
 // inline program.
 func Open(ctx context.Context, s Settings, program pulumi.RunFunc) (*Stack, error) {
-	cmd, err := newCLI()
+	cmd, err := newCLI(s.CancelGrace)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +123,7 @@ func Open(ctx context.Context, s Settings, program pulumi.RunFunc) (*Stack, erro
 		os.RemoveAll(workDir)
 		return nil, fmt.Errorf("opening stack %s/%s on %s: %w", s.Project, s.Stack, redactURL(s.BackendURL), trimAutoError(err))
 	}
-	return &Stack{stack: st, workDir: workDir, progress: s.Progress}, nil
+	return &Stack{stack: st, workDir: workDir, progress: s.Progress, cli: cmd}, nil
 }
 
 // Close removes the temporary workspace.
@@ -182,7 +186,7 @@ func (s *Stack) run(ctx context.Context, kind plan.Kind, op func(chan<- events.E
 	res.Duration = time.Since(start)
 	if err != nil {
 		res.Error = failureMessage(res, err)
-		return res, &RunError{Kind: kind, Result: res, Err: err, Locked: auto.IsConcurrentUpdateError(err)}
+		return res, &RunError{Kind: kind, Result: res, Err: err, Locked: auto.IsConcurrentUpdateError(err), Killed: s.cli.killed.Swap(false)}
 	}
 	return res, nil
 }
@@ -195,10 +199,20 @@ type RunError struct {
 	// Locked means the engine refused to start because another update
 	// holds the stack's lock; nothing was done.
 	Locked bool
+	// Killed means the operation was cancelled and the CLI, still busy
+	// when the grace ran out, was killed: the lock and unfinished
+	// operations may be left in the state.
+	Killed bool
 }
 
 func (e *RunError) Error() string { return fmt.Sprintf("%s failed: %s", e.Kind, e.Result.Error) }
 func (e *RunError) Unwrap() error { return e.Err }
+
+// WasKilled reports whether err is an operation whose CLI had to be killed.
+func WasKilled(err error) bool {
+	var re *RunError
+	return errors.As(err, &re) && re.Killed
+}
 
 // IsLocked reports whether err is the engine refusing to run because
 // another update holds the stack's lock.

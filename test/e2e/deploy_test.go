@@ -62,6 +62,14 @@ func TestPush_DeploysTheStackThenChangesNothing(t *testing.T) {
 		assert.Contains(t, outputs, name)
 	}
 	assert.Contains(t, first.Summary, "Deploy of `tap` / `dev`: deployed")
+	var topics []string
+	for _, topic := range cloud.ByType("aws:sns/topic:Topic") {
+		topics = append(topics, topic.ID)
+	}
+	assert.ElementsMatch(t, []string{"arn:aws:sns:eu-west-1:123456789012:tap-dev-alerts", "arn:aws:sns:eu-west-1:123456789012:tap-dev-item-events"}, topics)
+	processor := functionState(t, e, "file-processor")
+	assert.Equal(t, "arn:aws:sns:eu-west-1:123456789012:tap-dev-item-events",
+		processor.Inputs["environment"].(map[string]any)["variables"].(map[string]any)["EVENTS_TOPIC_ARN"], "item data goes to its own topic")
 
 	second := e.run("push", fixture(t, "push.with-new-branch.json"), nil)
 	require.Equal(t, 0, second.Exit, second.String())
@@ -82,6 +90,8 @@ func TestPush_InjectedFailureNamesTheResourceThenTheNextDeployConverges(t *testi
 	failed := e.run("push", fixture(t, "push.with-new-branch.json"), nil)
 	require.Equal(t, 1, failed.Exit, failed.String())
 	assert.Contains(t, failed.Stdout, `::error::aws:lambda/function:Function "file-processor": `)
+	assert.Contains(t, strings.Join(honoured(failed.Stdout), "\n"), `::error::aws:lambda/function:Function "file-processor": `,
+		"the failed resource's annotation is outside the engine output's fence")
 	assert.Contains(t, failed.Stdout, "injected failure creating")
 	assert.Contains(t, failed.Summary, "failed")
 	for _, f := range e.cloudState().ByType(functionType) {
@@ -130,13 +140,13 @@ func TestRollback_RestoresTheFirstConfigurationAndCode(t *testing.T) {
 	v1 := functionState(t, e, "api-handler")
 	assert.EqualValues(t, 256, v1.Inputs["memorySize"])
 
-	e.Vars["TAP_LAMBDA_ZIPS_DIR"] = otherCode(t)
-	second := e.run("push", fixture(t, "push.with-new-branch.json"), map[string]string{"config": "lambdaMemoryMb=512\nlogRetentionDays=30"})
+	// A developer deploys other code and configuration from a laptop
+	// (TAP_LAMBDA_ZIPS_DIR is refused in Actions).
+	second := e.local("up", map[string]string{"config": "lambdaMemoryMb=512;logRetentionDays=30"}, map[string]string{"TAP_LAMBDA_ZIPS_DIR": otherCode(t)})
 	require.Equal(t, 0, second.Exit, second.String())
 	v2 := functionState(t, e, "api-handler")
 	assert.EqualValues(t, 512, v2.Inputs["memorySize"])
 	require.NotEqual(t, v1.Inputs["s3Key"], v2.Inputs["s3Key"], "the second deploy ships other code")
-	delete(e.Vars, "TAP_LAMBDA_ZIPS_DIR")
 
 	bad := e.run("workflow_dispatch", fixture(t, "workflow_dispatch.json"), map[string]string{"command": "rollback", "rollback-to": "7"})
 	assert.Equal(t, 1, bad.Exit)
@@ -175,11 +185,15 @@ func TestDeploy_ForeignLockFailsInBoundedTimeAndTheLockStays(t *testing.T) {
 	require.NoError(t, os.WriteFile(lock, []byte(`{"pid":4242,"username":"deployer","hostname":"runner-7","timestamp":"2026-11-28T10:00:00Z"}`), 0o644))
 
 	start := time.Now()
-	res := e.run("push", fixture(t, "push.with-new-branch.json"), map[string]string{"lock-timeout": "2s", "config": "lambdaMemoryMb=1024"})
+	// Long enough for one retry after the first refused attempt (a CLI
+	// start takes a second or two), short enough to give up.
+	res := e.run("push", fixture(t, "push.with-new-branch.json"), map[string]string{"lock-timeout": "8s", "config": "lambdaMemoryMb=1024"})
 	elapsed := time.Since(start)
 	assert.Equal(t, 1, res.Exit, res.String())
 	assert.Less(t, elapsed, 60*time.Second)
 	assert.Contains(t, res.Stdout, "locked by another update")
+	assert.Contains(t, strings.Join(honoured(res.Stdout), "\n"), "::warning::the stack is locked by another update",
+		"the lock warning reaches the runner, outside the engine output's fence")
 	assert.Contains(t, res.Stdout, "deployer@runner-7")
 	assert.FileExists(t, lock, "someone else's lock is never removed")
 	assert.EqualValues(t, 256, functionState(t, e, "api-handler").Inputs["memorySize"])
@@ -231,7 +245,7 @@ func TestDeploy_SIGTERMCancelsCleanlyAndTheNextDeployConverges(t *testing.T) {
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 	res := p.wait()
 	assert.Equal(t, 1, res.Exit, res.String())
-	assert.Contains(t, res.Stdout, "The update was cancelled")
+	assert.Contains(t, res.Stdout, "Cancelled; the engine stopped cleanly and saved the state")
 	created := e.cloudCreates()
 	assert.Less(t, created, 60, "the update stopped early")
 	locks, _ := filepath.Glob(filepath.Join(e.state, ".pulumi", "locks", "*", "*", "*", "*.json"))

@@ -83,6 +83,10 @@ type result struct {
 
 const passphrase = "e2e-passphrase-do-not-print"
 
+// dispatchSHA is GITHUB_SHA: the commit a workflow_dispatch or schedule run
+// is on (their payloads carry none).
+const dispatchSHA = "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"
+
 // run runs the action for an event payload file with the given inputs.
 func (e *env) run(event, payload string, inputs map[string]string) result {
 	e.t.Helper()
@@ -121,6 +125,9 @@ func (e *env) start(ctx context.Context, event, payload string, inputs map[strin
 		"GITHUB_SERVER_URL":        "https://github.com",
 		"GITHUB_REPOSITORY":        "Codertocat/Hello-World",
 		"GITHUB_RUN_ID":            "4242",
+		"GITHUB_SHA":               dispatchSHA,
+		"GITHUB_REF":               "refs/heads/master",
+		"GITHUB_ACTOR":             "Codertocat",
 		"GITHUB_WORKSPACE":         runDir,
 		"PULUMI_HOME":              e.pulumiHome,
 		"PULUMI_CONFIG_PASSPHRASE": passphrase,
@@ -149,6 +156,55 @@ func (e *env) start(ctx context.Context, event, payload string, inputs map[strin
 		e.t.Fatalf("starting the action: %v", err)
 	}
 	return p
+}
+
+// local runs the action as a developer would on a laptop: flags, no
+// GITHUB_ACTIONS, the same state, cloud and plugins as the workflow runs.
+func (e *env) local(command string, flags map[string]string, vars map[string]string) result {
+	e.t.Helper()
+	args := []string{command, "--environment", "dev", "--aws-region", "eu-west-1", "--backend-url", "file://" + e.state}
+	for k, v := range flags {
+		args = append(args, "--"+k, v)
+	}
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = e.t.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + e.dir, "TMPDIR=" + os.TempDir(), "PULUMI_HOME=" + e.pulumiHome,
+		"PULUMI_CONFIG_PASSPHRASE=" + passphrase, sandbox.EnvState + "=" + e.cloud}
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	res := result{}
+	if err := cmd.Run(); err != nil {
+		exit, ok := err.(*exec.ExitError)
+		if !ok {
+			e.t.Fatalf("running the action locally: %v", err)
+		}
+		res.Exit = exit.ExitCode()
+	}
+	res.Stdout, res.Stderr = stdout.String(), stderr.String()
+	return res
+}
+
+// honoured lists the workflow commands in stdout that the runner acts on:
+// those outside every ::stop-commands:: block.
+func honoured(stdout string) []string {
+	var out []string
+	resume := ""
+	for _, line := range strings.Split(stdout, "\n") {
+		switch {
+		case resume != "":
+			if line == "::"+resume+"::" {
+				resume = ""
+			}
+		case strings.HasPrefix(line, "::stop-commands::"):
+			resume = strings.TrimPrefix(line, "::stop-commands::")
+		case strings.HasPrefix(line, "::"):
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // wait waits for the run to end and collects what it left.

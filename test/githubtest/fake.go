@@ -129,6 +129,13 @@ func (s *Server) Fail(f Fault) {
 	s.faults = append(s.faults, f)
 }
 
+// Total is how many requests the fake answered, of any kind.
+func (s *Server) Total() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls["any"]
+}
+
 // Calls returns how often "METHOD /path-pattern" was called (patterns as in
 // the route table: "POST comments", "PATCH comment", "GET comments").
 func (s *Server) Calls(name string) int {
@@ -148,6 +155,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
 	s.mu.Lock()
 	login, ok := s.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+	s.calls["any"]++
 	s.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusUnauthorized, "Bad credentials")

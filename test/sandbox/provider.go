@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -40,9 +41,16 @@ const (
 	EnvFailCreate = "TAP_SANDBOX_FAIL_CREATE"
 	EnvFailUpdate = "TAP_SANDBOX_FAIL_UPDATE"
 	EnvFailDelete = "TAP_SANDBOX_FAIL_DELETE"
+	// EnvFailCheck fails the input check of matching URNs, in previews
+	// too, as a provider rejecting its inputs or its credentials does.
+	EnvFailCheck = "TAP_SANDBOX_FAIL_CHECK"
 	// EnvDelay slows every create/update/delete (a Go duration), so tests
 	// can cancel an update while it runs.
 	EnvDelay = "TAP_SANDBOX_DELAY"
+	// EnvEcho names environment variables (comma-separated) whose values
+	// every injected failure quotes, as an AWS error quoting the
+	// credentials it was given does.
+	EnvEcho = "TAP_SANDBOX_ECHO_ENV"
 )
 
 // StatePath is where the sandbox keeps its cloud for the given environment.
@@ -76,7 +84,9 @@ type Provider struct {
 	failCreate  *regexp.Regexp
 	failUpdate  *regexp.Regexp
 	failDelete  *regexp.Regexp
+	failCheck   *regexp.Regexp
 	delay       time.Duration
+	echo        string
 }
 
 // New builds a provider configured from the environment.
@@ -85,7 +95,17 @@ func New(getenv func(string) string) *Provider {
 	p.failCreate = compileOrNil(getenv(EnvFailCreate))
 	p.failUpdate = compileOrNil(getenv(EnvFailUpdate))
 	p.failDelete = compileOrNil(getenv(EnvFailDelete))
+	p.failCheck = compileOrNil(getenv(EnvFailCheck))
 	p.delay, _ = time.ParseDuration(getenv(EnvDelay))
+	var quoted []string
+	for _, name := range strings.Split(getenv(EnvEcho), ",") {
+		if v := getenv(strings.TrimSpace(name)); v != "" {
+			quoted = append(quoted, strings.TrimSpace(name)+"="+v)
+		}
+	}
+	if len(quoted) > 0 {
+		p.echo = " (request signed with " + strings.Join(quoted, ", ") + ")"
+	}
 	return p
 }
 
@@ -193,6 +213,9 @@ func (p *Provider) getObject(args map[string]any) (map[string]any, error) {
 }
 
 func (p *Provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	if p.failCheck != nil && p.failCheck.MatchString(req.GetUrn()) {
+		return nil, status.Errorf(codes.Unknown, "sandbox: injected failure checking %s: InvalidClientTokenId: the security token included in the request is invalid%s (%s)", req.GetUrn(), p.echo, EnvFailCheck)
+	}
 	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
 }
 
@@ -389,13 +412,26 @@ func (p *Provider) begin(preview bool, fail *regexp.Regexp, doing, urn, env stri
 	if preview {
 		return nil
 	}
-	if p.delay > 0 {
-		time.Sleep(p.delay)
+	if err := p.store.Update(func(st *State) error { st.Calls["started"]++; return nil }); err != nil {
+		return err
 	}
+	p.wait()
 	if fail != nil && fail.MatchString(urn) {
-		return status.Errorf(codes.Unknown, "sandbox: injected failure %s %s (%s)", doing, urn, env)
+		return status.Errorf(codes.Unknown, "sandbox: injected failure %s %s%s (%s)", doing, urn, p.echo, env)
 	}
 	return nil
+}
+
+// wait sleeps TAP_SANDBOX_DELAY, but exits the plugin when the engine that
+// started it is gone (killed): an orphan must not go on writing the cloud.
+func (p *Provider) wait() {
+	parent := os.Getppid()
+	for end := time.Now().Add(p.delay); time.Now().Before(end); {
+		time.Sleep(min(50*time.Millisecond, time.Until(end)))
+		if os.Getppid() != parent {
+			os.Exit(1)
+		}
+	}
 }
 
 func equalJSON(a, b any) bool {
