@@ -119,8 +119,7 @@ func TestImage_BuiltFromTheTestedBinariesAndRunAsGitHubRunsIt(t *testing.T) {
 	r := newRunner(t, rt, image)
 	t.Run("validate runs with no network and no credentials", func(t *testing.T) {
 		res := r.run(t, job{event: "pull_request", payload: fixtures.Read(t, "pull_request.opened.json"), network: "none",
-			inputs: map[string]string{"command": "validate", "environment": "prod", "aws-region": "eu-central-1", "github-token": "",
-				"backend-url": "s3://unreachable-state-bucket/tap"}})
+			inputs: map[string]string{"command": "validate", "environment": "prod", "aws-region": "eu-central-1", "github-token": ""}})
 		require.Equal(t, 0, res.exit, res)
 		assert.Equal(t, "validate", res.outputs["command"])
 		assert.Equal(t, "0", res.outputs["policy-violations"])
