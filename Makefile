@@ -92,4 +92,4 @@ clean: ## remove build output and demo state
 .PHONY: bench
 bench: tools build ## measure the PR run against the engine floor and the compile-per-run baseline; print the table
 	$(GO) run ./test/bench
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./internal/render ./internal/policy
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./internal/render ./internal/policy ./internal/reviewed

@@ -21,17 +21,18 @@ import (
 	"github.com/org/tap-deploy/internal/actions"
 	"github.com/org/tap-deploy/internal/comment"
 	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/plan"
 	"github.com/org/tap-deploy/stack"
 )
 
 // Stack is what a run needs from an opened Pulumi stack.
 type Stack interface {
-	Preview(ctx context.Context) (plan.Result, error)
-	Up(ctx context.Context, message string) (plan.Result, error)
+	Preview(ctx context.Context, o engine.PreviewOptions) (plan.Result, error)
+	Up(ctx context.Context, message string, o engine.UpOptions) (plan.Result, error)
 	PreviewRefresh(ctx context.Context) (plan.Result, error)
 	History(ctx context.Context) ([]engine.Update, error)
-	PendingOperations(ctx context.Context) ([]engine.PendingOperation, error)
+	State(ctx context.Context) (engine.State, error)
 	Close() error
 }
 
@@ -43,7 +44,7 @@ type OpenStack func(ctx context.Context, s engine.Settings, program pulumi.RunFu
 // GitHub is what a run needs from the GitHub API.
 type GitHub interface {
 	comment.Issues
-	PullRequestsForCommit(ctx context.Context, owner, repo, sha string) ([]int, error)
+	PullRequestsForCommit(ctx context.Context, owner, repo, sha string) ([]github.PullRequest, error)
 	CompareCommits(ctx context.Context, owner, repo, base, head string) (string, error)
 }
 

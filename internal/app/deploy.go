@@ -7,6 +7,7 @@ import (
 	"golang.org/x/mod/semver"
 
 	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/stack"
 )
@@ -25,42 +26,62 @@ func (r *run) deploy(ctx context.Context) error {
 		return r.fail("Could not open the stack", err)
 	}
 	defer st.Close()
-	if err := r.checkPending(ctx, st); err != nil {
+	state, err := st.State(ctx)
+	if err != nil {
+		return r.fail("Could not read the stack state", err)
+	}
+	if err := r.checkPending(state); err != nil {
 		return err
 	}
-	if err := r.checkNotOlder(ctx, st); err != nil {
+	version, err := r.checkNotOlder(ctx, st)
+	if err != nil {
 		return err
 	}
-	return r.previewThenUp(ctx, st, update{title: "Deploy", message: r.updateMessage(sha), cfg: r.cfg, sha: sha, pr: r.mergedPR(ctx)})
+	pr := r.mergedPR(ctx)
+	u := update{title: "Deploy", message: r.updateMessage(sha), cfg: r.cfg, sha: sha, start: state.Digest, stateVersion: version, review: r.findReview(ctx, pr)}
+	if pr != nil {
+		u.pr = pr.Number
+	}
+	return r.previewThenUp(ctx, st, u)
 }
 
 // mergedPR is the pull request a pushed commit came from (for a merge
-// commit, the merged PR), or 0.
-func (r *run) mergedPR(ctx context.Context) int {
+// commit, the merged PR), or nil.
+func (r *run) mergedPR(ctx context.Context) *github.PullRequest {
 	if r.decision.Event != "push" || r.github == nil || r.decision.SHA == "" {
-		return 0
+		return nil
 	}
 	repo := r.decision.Repository
 	prs, err := r.github.PullRequestsForCommit(ctx, repo.Owner, repo.Name, r.decision.SHA)
 	if err != nil {
 		r.Runtime.Warningf("could not find the pull request of %s: %v", r.decision.SHA, err)
-		return 0
+		return nil
 	}
 	if len(prs) == 0 {
-		return 0
+		return nil
 	}
-	return prs[0]
+	return &prs[0]
 }
 
 // checkNotOlder refuses to deploy over a newer update: a commit behind the
 // deployed one, or an older tap-deploy than the one that made the last
 // update. When the order cannot be checked (no token, GitHub or the history
-// failing) it refuses too, unless commit-order is warn.
-func (r *run) checkNotOlder(ctx context.Context, st Stack) error {
+// failing) it refuses too, unless commit-order is warn. It returns the
+// newest update's version.
+func (r *run) checkNotOlder(ctx context.Context, st Stack) (int, error) {
 	hist, err := st.History(ctx)
 	if err != nil {
-		return r.unverifiedOrder(fmt.Sprintf("could not read the stack history to compare the deployed commit: %v", err))
+		return 0, r.unverifiedOrder(fmt.Sprintf("could not read the stack history to compare the deployed commit: %v", err))
 	}
+	latest := 0
+	if len(hist) > 0 {
+		latest = hist[0].Version
+	}
+	return latest, r.checkOrder(ctx, hist)
+}
+
+// checkOrder checks this deploy against the last successful update.
+func (r *run) checkOrder(ctx context.Context, hist []engine.Update) error {
 	var last *engine.Update
 	for i := range hist {
 		if hist[i].Succeeded() {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/graph"
 	"github.com/org/tap-deploy/internal/plan"
 	"github.com/org/tap-deploy/stack"
@@ -99,8 +100,8 @@ func TestDeploy_DeploysADivergedCommitWithAWarning(t *testing.T) {
 
 func TestDeploy_StopsBeforeUpWhenAnUpdateWasInterrupted(t *testing.T) {
 	h := pushHarness(t)
-	h.stack.pending = func(context.Context) ([]engine.PendingOperation, error) {
-		return []engine.PendingOperation{{Type: "creating", URN: "urn:pulumi:dev::tap::aws:sqs/queue:Queue::orphan"}}, nil
+	h.stack.state = func(context.Context) (engine.State, error) {
+		return engine.State{Digest: "s", Pending: []engine.PendingOperation{{Type: "creating", URN: "urn:pulumi:dev::tap::aws:sqs/queue:Queue::orphan"}}}, nil
 	}
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Contains(t, h.log(), "An earlier update was interrupted")
@@ -130,7 +131,7 @@ func TestDeploy_ThePolicyGateStopsAnUpdateTheEngineSeesBreakingARule(t *testing.
 
 func TestDeploy_ReportsToTheMergedPullRequestWithOneGitHubClient(t *testing.T) {
 	h := pushHarness(t)
-	h.gh.prsOfCommit = func(sha string) ([]int, error) { return []int{7}, nil }
+	h.gh.prsOfCommit = func(sha string) ([]github.PullRequest, error) { return []github.PullRequest{{Number: 7, HeadSHA: "7777"}}, nil }
 	h.stack.history = func(context.Context) ([]engine.Update, error) {
 		return []engine.Update{deployed(1, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")}, nil
 	}

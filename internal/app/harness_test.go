@@ -31,20 +31,25 @@ type fakeStack struct {
 	up       func(ctx context.Context, message string) (plan.Result, error)
 	refresh  func(ctx context.Context) (plan.Result, error)
 	history  func(ctx context.Context) ([]engine.Update, error)
-	pending  func(ctx context.Context) ([]engine.PendingOperation, error)
+	state    func(ctx context.Context) (engine.State, error)
 	messages []string
+	// previews and ups record the options each operation got.
+	previews []engine.PreviewOptions
+	ups      []engine.UpOptions
 	closed   int
 }
 
-func (f *fakeStack) Preview(ctx context.Context) (plan.Result, error) {
+func (f *fakeStack) Preview(ctx context.Context, o engine.PreviewOptions) (plan.Result, error) {
+	f.previews = append(f.previews, o)
 	if f.preview == nil {
 		return plan.Result{Kind: plan.KindPreview, Counts: map[plan.Op]int{}}, nil
 	}
 	return f.preview(ctx)
 }
 
-func (f *fakeStack) Up(ctx context.Context, message string) (plan.Result, error) {
+func (f *fakeStack) Up(ctx context.Context, message string, o engine.UpOptions) (plan.Result, error) {
 	f.messages = append(f.messages, message)
+	f.ups = append(f.ups, o)
 	if f.up == nil {
 		return plan.Result{Kind: plan.KindUpdate, Counts: map[plan.Op]int{}}, nil
 	}
@@ -65,11 +70,11 @@ func (f *fakeStack) History(ctx context.Context) ([]engine.Update, error) {
 	return f.history(ctx)
 }
 
-func (f *fakeStack) PendingOperations(ctx context.Context) ([]engine.PendingOperation, error) {
-	if f.pending == nil {
-		return nil, nil
+func (f *fakeStack) State(ctx context.Context) (engine.State, error) {
+	if f.state == nil {
+		return engine.State{Digest: "state-1"}, nil
 	}
-	return f.pending(ctx)
+	return f.state(ctx)
 }
 
 func (f *fakeStack) Close() error { f.closed++; return nil }
@@ -79,7 +84,7 @@ type fakeGitHub struct {
 	mu          sync.Mutex
 	comments    []github.Comment
 	nextID      int64
-	prsOfCommit func(sha string) ([]int, error)
+	prsOfCommit func(sha string) ([]github.PullRequest, error)
 	compare     func(base, head string) (string, error)
 	calls       map[string]int
 }
@@ -127,7 +132,7 @@ func (f *fakeGitHub) EditComment(_ context.Context, _, _ string, id int64, body 
 	return github.Comment{}, &github.StatusError{Status: 404, Operation: "edit", Message: "Not Found"}
 }
 
-func (f *fakeGitHub) PullRequestsForCommit(_ context.Context, _, _, sha string) ([]int, error) {
+func (f *fakeGitHub) PullRequestsForCommit(_ context.Context, _, _, sha string) ([]github.PullRequest, error) {
 	f.count("prs-of-commit")
 	if f.prsOfCommit == nil {
 		return nil, nil

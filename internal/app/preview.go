@@ -6,16 +6,28 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/plan"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/internal/render"
+	"github.com/org/tap-deploy/internal/reviewed"
 	"github.com/org/tap-deploy/stack"
 )
 
 // preview runs a Pulumi preview, gates it on the policy rules with the
 // engine's real values, and reports it on the pull request.
 func (r *run) preview(ctx context.Context) error {
-	res, runErr := r.onStack(ctx, "Pulumi preview", false, func(st Stack) (plan.Result, error) { return st.Preview(ctx) })
+	version := 0
+	res, runErr := r.onStack(ctx, "Pulumi preview", false, func(st Stack) (plan.Result, error) {
+		// The history is read beside the preview (another CLI process, so
+		// no time is added): the plan names the version it was computed
+		// against.
+		latest := make(chan int, 1)
+		go func() { latest <- latestVersion(ctx, st) }()
+		res, err := st.Preview(ctx, engine.PreviewOptions{})
+		version = <-latest
+		return res, err
+	})
 	if runErr != nil && res.Error == "" {
 		res.Error = runErr.Error()
 	}
@@ -27,7 +39,14 @@ func (r *run) preview(ctx context.Context) error {
 	// not into the comment.
 	shown := res
 	shown.Outputs = nil
-	publishErr := r.publish.report(ctx, r.pullRequest(), resultDoc(r.resultMeta("Preview", r.decision.SHA, r.cfg, res), shown))
+	meta := r.resultMeta("Preview", r.decision.SHA, r.cfg, res)
+	if runErr == nil && len(blocked) == 0 {
+		// What this preview shows is the reviewed plan a merge deploy of
+		// this head compares itself with.
+		rp := reviewed.Of(res, version, configFingerprint(r.cfg), r.Version, r.decision.SHA)
+		meta.Review = render.Review{Metadata: rp.Encode(), PlanID: rp.ID}
+	}
+	publishErr := r.publish.report(ctx, r.pullRequest(), resultDoc(meta, shown))
 	if err := r.resultOutputs(res); err != nil {
 		return r.fail("Could not write the step outputs", err)
 	}
@@ -43,6 +62,24 @@ func (r *run) preview(ctx context.Context) error {
 		return r.fail("Could not update the pull request comment (the preview is in the job summary)", publishErr)
 	}
 	return nil
+}
+
+// latestVersion is the newest update's version, 0 when there is none or
+// the history cannot be read.
+func latestVersion(ctx context.Context, st Stack) int {
+	hist, err := st.History(ctx)
+	if err != nil || len(hist) == 0 {
+		return 0
+	}
+	return hist[0].Version
+}
+
+// configFingerprint is what the stack is built from: the configuration
+// values and the project, environment and region.
+func configFingerprint(cfg stack.Config) map[string]string {
+	out := cfg.Values()
+	out["project"], out["environment"], out["region"] = cfg.Project, cfg.Environment, cfg.Region
+	return out
 }
 
 // resultMeta is the meta of an engine result of applying cfg, with its

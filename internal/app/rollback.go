@@ -39,7 +39,11 @@ func (r *run) rollback(ctx context.Context) error {
 		return r.fail("Could not open the stack", err)
 	}
 	defer st.Close()
-	if err := r.checkPending(ctx, st); err != nil {
+	state, err := st.State(ctx)
+	if err != nil {
+		return r.fail("Could not read the stack state", err)
+	}
+	if err := r.checkPending(state); err != nil {
 		return err
 	}
 	return r.previewThenUp(ctx, st, update{
@@ -47,6 +51,7 @@ func (r *run) rollback(ctx context.Context) error {
 		message: fmt.Sprintf("rollback to version %d · %s", target.Version, r.updateMessage(rec.Commit)),
 		cfg:     rec.Config,
 		sha:     rec.Commit,
+		start:   state.Digest,
 	})
 }
 

@@ -154,22 +154,18 @@ func (r *run) withLockRetry(ctx context.Context, what string, op func() (plan.Re
 
 // checkPending stops before an update when an interrupted one left
 // operations unfinished: running over them could duplicate resources.
-func (r *run) checkPending(ctx context.Context, st Stack) error {
-	pending, err := st.PendingOperations(ctx)
-	if err != nil {
-		return r.fail("Could not read the stack state", err)
-	}
-	if len(pending) == 0 {
+func (r *run) checkPending(state engine.State) error {
+	if len(state.Pending) == 0 {
 		return nil
 	}
 	var lines []string
-	for _, p := range pending {
+	for _, p := range state.Pending {
 		lines = append(lines, fmt.Sprintf("%s of %s", p.Type, p.URN))
 	}
 	return r.fail("An earlier update was interrupted", fmt.Errorf(
 		"the state records %d unfinished operation(s): %s. Recover before deploying: check in AWS whether each resource exists; "+
 			"then run `pulumi refresh --clear-pending-creates --yes` on stack %s (or import the resources that exist), and run this workflow again",
-		len(pending), strings.Join(lines, "; "), r.in.StackName))
+		len(state.Pending), strings.Join(lines, "; "), r.in.StackName))
 }
 
 // policySettings are the gate's settings for a configuration.

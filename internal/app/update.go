@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/render"
+	"github.com/org/tap-deploy/internal/reviewed"
 	"github.com/org/tap-deploy/stack"
 )
 
@@ -24,46 +29,88 @@ type update struct {
 	sha string
 	// pr is the pull request to report to; 0 for none.
 	pr int
+	// start is the state digest (engine.State) read before the preview:
+	// the update must start from it.
+	start string
+	// stateVersion is the newest update's version then.
+	stateVersion int
+	// review is the plan a merge deploy's pull request reviewed; nil when
+	// there is no such check.
+	review *review
 }
 
-// previewThenUp gates the update on the rules evaluated with the engine's
-// real values, then runs it and reports it.
+// previewThenUp previews and saves the update plan, gates it on the policy
+// rules with the engine's real values, compares it with the reviewed plan,
+// then applies exactly that plan from exactly that state, and reports.
 func (r *run) previewThenUp(ctx context.Context, st Stack, u update) error {
+	dir, err := os.MkdirTemp("", "tap-deploy-plan-")
+	if err != nil {
+		return r.fail("Could not prepare the update plan", err)
+	}
+	defer os.RemoveAll(dir)
+	planFile := filepath.Join(dir, "plan.json")
+
 	var pre plan.Result
-	err := r.Runtime.Group("Pulumi preview", func() error {
+	err = r.Runtime.Group("Pulumi preview", func() error {
 		var err error
-		pre, err = r.withLockRetry(ctx, "previewing", func() (plan.Result, error) { return st.Preview(ctx) })
+		pre, err = r.withLockRetry(ctx, "previewing", func() (plan.Result, error) {
+			return st.Preview(ctx, engine.PreviewOptions{SavePlan: planFile})
+		})
 		return err
 	})
 	if err != nil {
-		r.reportUpdate(ctx, u, pre)
+		r.reportUpdate(ctx, u, pre, render.Review{})
 		return r.engineFailed(ctx, "The preview before the update failed", err)
 	}
 	if blocked := r.gate(&pre, u.cfg); len(blocked) > 0 {
 		for _, v := range blocked {
 			r.Runtime.Errorf("%s", v.String())
 		}
-		r.reportUpdate(ctx, u, pre)
+		r.reportUpdate(ctx, u, pre, render.Review{})
 		return r.fail("The update breaks mandatory policy rules; nothing was changed", fmt.Errorf("%d mandatory violation(s)", len(blocked)))
 	}
+	verdict, err := r.reviewVerdict(ctx, st, u, pre)
+	if err != nil {
+		r.reportUpdate(ctx, u, pre, verdict)
+		return r.fail("Refusing to deploy what was not reviewed", err)
+	}
 	// What is about to change goes to the job summary before it changes.
-	r.publish.note(resultDoc(r.resultMeta("Preview before "+strings.ToLower(u.title[:1])+u.title[1:], u.sha, u.cfg, pre), pre))
+	preMeta := r.resultMeta("Preview before "+strings.ToLower(u.title[:1])+u.title[1:], u.sha, u.cfg, pre)
+	preMeta.Review = verdict
+	r.publish.note(resultDoc(preMeta, pre))
 
 	var res plan.Result
+	var unconstrained string
 	upErr := r.Runtime.Group("Pulumi update", func() error {
 		var err error
-		res, err = r.withLockRetry(ctx, "updating", func() (plan.Result, error) { return st.Up(ctx, u.message) })
+		res, unconstrained, err = r.upPlanned(ctx, st, u, planFile)
 		return err
 	})
 	for _, f := range res.Failed() {
 		r.Runtime.Errorf("%s %q: %s", f.Type, f.Name, f.Error)
+	}
+	switch {
+	case unconstrained != "":
+		verdict.Warn = true
+		verdict.Lines = append(verdict.Lines, unconstrained)
+		if verdict.Verdict == "" {
+			verdict.Verdict = "Not constrained to the plan of its preview."
+		}
+	case upErr == nil:
+		if u.review != nil && u.review.plan != nil && !verdict.Warn {
+			verdict.Verdict = fmt.Sprintf("Applied the reviewed plan %s of pull request #%d.", u.review.plan.ID, u.review.pr.Number)
+		}
+		if verdict.Verdict == "" {
+			verdict.Verdict = "Applied exactly the plan of its gated preview."
+		}
+		verdict.Lines = append(verdict.Lines, "the update was constrained to the plan of its gated preview, from the state that preview saw")
 	}
 	if upErr == nil {
 		if hist, err := st.History(ctx); err == nil && len(hist) > 0 {
 			r.setOutputs(map[string]string{OutVersion: strconv.Itoa(hist[0].Version)}) //nolint:errcheck // best effort
 		}
 	}
-	r.reportUpdate(ctx, u, res)
+	r.reportUpdate(ctx, u, res, verdict)
 	if err := r.resultOutputs(res); err != nil {
 		return r.fail("Could not write the step outputs", err)
 	}
@@ -73,11 +120,71 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) error {
 	return nil
 }
 
+// reviewVerdict compares a merge deploy's preview with its reviewed plan
+// (an error means the deploy must stop); other updates only say how they
+// are constrained.
+func (r *run) reviewVerdict(ctx context.Context, st Stack, u update, pre plan.Result) (render.Review, error) {
+	if u.review == nil {
+		return render.Review{}, nil
+	}
+	var drift []string
+	if u.review.plan != nil {
+		r.Runtime.Group("Pulumi refresh (preview only): changes made outside Pulumi since the review", func() error { //nolint:errcheck // driftLines reports its own errors
+			drift = r.driftLines(ctx, st)
+			return nil
+		})
+	}
+	verdict, err := u.review.verdict(reviewed.Of(pre, u.stateVersion, configFingerprint(u.cfg), r.Version, u.sha), drift)
+	if err == nil && verdict.Warn {
+		r.Runtime.Warningf("%s %s", verdict.Verdict, strings.Join(verdict.Lines, "; "))
+	}
+	return verdict, err
+}
+
+// upPlanned runs the update constrained to the saved plan and guarded by
+// the starting state. If the engine rejects its own plan (Pulumi's update
+// plans have corner cases, values unknown at preview time among them),
+// reviewed-plan: require stops; otherwise the update runs again without the
+// plan, from the state as it is now, and unconstrained says why.
+func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string) (res plan.Result, unconstrained string, err error) {
+	up := func(o engine.UpOptions) (plan.Result, error) {
+		return r.withLockRetry(ctx, "updating", func() (plan.Result, error) { return st.Up(ctx, u.message, o) })
+	}
+	res, err = up(engine.UpOptions{Plan: planFile, ExpectState: u.start})
+	if !engine.IsPlanRejected(err) {
+		return res, "", err
+	}
+	rejected := fmt.Sprintf("the engine rejected the plan of its own gated preview (%s)", firstLine(res.Error))
+	if r.in.ReviewedPlan == inputs.ReviewedPlanRequire {
+		return res, rejected + "; reviewed-plan is require, so the update stopped",
+			fmt.Errorf("%s; with reviewed-plan: require the update stops here (what it had already changed is in the report): %w", rejected, err)
+	}
+	r.Runtime.Warningf("%s; applying the update without the plan constraint", rejected)
+	now, serr := st.State(ctx)
+	if serr != nil {
+		return res, rejected, errors.Join(err, serr)
+	}
+	res, err = up(engine.UpOptions{ExpectState: now.Digest})
+	return res, rejected + "; the update ran again without the plan constraint", err
+}
+
+// reportUpdate publishes an update's result; a comment that cannot be
+// written does not fail an update that happened.
+func (r *run) reportUpdate(ctx context.Context, u update, res plan.Result, verdict render.Review) {
+	m := r.resultMeta(u.title, u.sha, u.cfg, res)
+	m.Review = verdict
+	if err := r.publish.report(ctx, u.pr, resultDoc(m, res)); err != nil {
+		r.Runtime.Warningf("could not update the pull request comment: %v", err)
+	}
+}
+
 // engineFailed reports a failed engine operation, saying what a
 // cancellation left behind: a clean stop, or a killed engine whose lock
 // and unfinished operations need recovering.
 func (r *run) engineFailed(ctx context.Context, title string, err error) error {
 	switch {
+	case errors.Is(err, engine.ErrStateChanged):
+		return r.fail("The stack changed between the preview and the update; nothing was changed", err)
 	case engine.WasKilled(err):
 		return r.fail("Cancelled, and the engine had to be killed", fmt.Errorf(
 			"the engine did not stop within %s of the cancellation (an AWS call in flight can take longer), so it was killed: "+
@@ -89,14 +196,6 @@ func (r *run) engineFailed(ctx context.Context, title string, err error) error {
 		return r.fail("Cancelled; the engine stopped cleanly and saved the state", err)
 	}
 	return r.fail(title, err)
-}
-
-// reportUpdate publishes an update's result; a comment that cannot be
-// written does not fail an update that happened.
-func (r *run) reportUpdate(ctx context.Context, u update, res plan.Result) {
-	if err := r.publish.report(ctx, u.pr, resultDoc(r.resultMeta(u.title, u.sha, u.cfg, res), res)); err != nil {
-		r.Runtime.Warningf("could not update the pull request comment: %v", err)
-	}
 }
 
 // updateMessage records who deployed what, from where.

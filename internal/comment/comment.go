@@ -74,7 +74,7 @@ func Upsert(ctx context.Context, gh Issues, t Target, body string) (Result, erro
 		return Result{}, err
 	}
 	for attempt := 1; ; attempt++ {
-		existing, err := find(ctx, gh, t, viewer)
+		existing, err := findBy(ctx, gh, t, viewer)
 		if err != nil {
 			return Result{}, err
 		}
@@ -94,8 +94,21 @@ func Upsert(ctx context.Context, gh Issues, t Target, body string) (Result, erro
 	}
 }
 
-// find returns the oldest comment with the marker written by viewer.
-func find(ctx context.Context, gh Issues, t Target, viewer string) (*github.Comment, error) {
+// Find returns the target's comment written by the token's own account, or
+// nil: only what the action wrote is trusted (anyone can copy a marker).
+func Find(ctx context.Context, gh Issues, t Target) (*github.Comment, error) {
+	if err := t.valid(); err != nil {
+		return nil, err
+	}
+	viewer, err := gh.Viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return findBy(ctx, gh, t, viewer)
+}
+
+// findBy returns the oldest comment with the marker written by viewer.
+func findBy(ctx context.Context, gh Issues, t Target, viewer string) (*github.Comment, error) {
 	comments, err := gh.ListComments(ctx, t.Owner, t.Repo, t.Number)
 	if err != nil {
 		return nil, err

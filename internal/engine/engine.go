@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -58,7 +59,36 @@ type Stack struct {
 	workDir  string
 	progress func() io.WriteCloser
 	cli      cli
+	// guard runs in the program before it registers anything during an
+	// update (the CLI holds the stack's lock by then); its error stops
+	// the update before any change.
+	guard atomic.Pointer[func() error]
+	// guardErr keeps the guard's refusal, which reaches the CLI only as
+	// text.
+	guardErr atomic.Pointer[error]
 }
+
+// PreviewOptions shape a preview.
+type PreviewOptions struct {
+	// SavePlan writes the update plan to this path (Pulumi's update plans:
+	// the operations the preview proposes, for UpOptions.Plan).
+	SavePlan string
+}
+
+// UpOptions shape an update.
+type UpOptions struct {
+	// Plan constrains the update to a plan saved by a preview: it performs
+	// no operation the preview did not propose.
+	Plan string
+	// ExpectState is the state digest (State.Digest) the update must
+	// start from. The program checks it under the update's lock before it
+	// registers anything; another update in between stops this one.
+	ExpectState string
+}
+
+// ErrStateChanged means the stack changed between the preview an update
+// was planned from and the update.
+var ErrStateChanged = errors.New("the stack changed since the preview this update was planned from")
 
 // ErrNoCLI means the pulumi binary is not on PATH.
 var ErrNoCLI = errors.New("the Pulumi CLI was not found on PATH: run `make tools` and put ./bin first on PATH (the action's image ships it)")
@@ -118,12 +148,23 @@ func Open(ctx context.Context, s Settings, program pulumi.RunFunc) (*Stack, erro
 	if s.PulumiHome != "" {
 		opts = append(opts, auto.PulumiHome(s.PulumiHome))
 	}
-	st, err := auto.UpsertStackInlineSource(ctx, s.Stack, s.Project, program, opts...)
+	opened := &Stack{workDir: workDir, progress: s.Progress, cli: cmd}
+	guarded := func(ctx *pulumi.Context) error {
+		if g := opened.guard.Load(); g != nil && !ctx.DryRun() {
+			if err := (*g)(); err != nil {
+				opened.guardErr.Store(&err)
+				return err
+			}
+		}
+		return program(ctx)
+	}
+	st, err := auto.UpsertStackInlineSource(ctx, s.Stack, s.Project, guarded, opts...)
 	if err != nil {
 		os.RemoveAll(workDir)
 		return nil, fmt.Errorf("opening stack %s/%s on %s: %w", s.Project, s.Stack, redactURL(s.BackendURL), trimAutoError(err))
 	}
-	return &Stack{stack: st, workDir: workDir, progress: s.Progress, cli: cmd}, nil
+	opened.stack = st
+	return opened, nil
 }
 
 // Close removes the temporary workspace.
@@ -131,17 +172,39 @@ func (s *Stack) Close() error { return os.RemoveAll(s.workDir) }
 
 // Preview runs a preview and returns the structured result. A failed
 // preview returns a Result with Error set and a non-nil error.
-func (s *Stack) Preview(ctx context.Context) (plan.Result, error) {
+func (s *Stack) Preview(ctx context.Context, o PreviewOptions) (plan.Result, error) {
 	return s.run(ctx, plan.KindPreview, func(ch chan<- events.EngineEvent, out io.Writer) error {
-		_, err := s.stack.Preview(ctx, optpreview.EventStreams(ch), optpreview.ProgressStreams(out), optpreview.SuppressProgress(), optpreview.Color("never"))
+		opts := []optpreview.Option{optpreview.EventStreams(ch), optpreview.ProgressStreams(out), optpreview.SuppressProgress(), optpreview.Color("never")}
+		if o.SavePlan != "" {
+			opts = append(opts, optpreview.Plan(o.SavePlan))
+		}
+		_, err := s.stack.Preview(ctx, opts...)
 		return err
 	})
 }
 
 // Up runs an update with the given message (recorded in the stack history).
-func (s *Stack) Up(ctx context.Context, message string) (plan.Result, error) {
+func (s *Stack) Up(ctx context.Context, message string, o UpOptions) (plan.Result, error) {
+	if o.ExpectState != "" {
+		guard := func() error {
+			now, err := s.State(ctx)
+			switch {
+			case err != nil:
+				return fmt.Errorf("checking the stack state before the update: %w", err)
+			case now.Digest != o.ExpectState:
+				return fmt.Errorf("%w (another update ran in between): the update stopped before changing anything; run this workflow again to preview and apply from the new state", ErrStateChanged)
+			}
+			return nil
+		}
+		s.guard.Store(&guard)
+		defer s.guard.Store(nil)
+	}
 	return s.run(ctx, plan.KindUpdate, func(ch chan<- events.EngineEvent, out io.Writer) error {
-		_, err := s.stack.Up(ctx, optup.Message(message), optup.EventStreams(ch), optup.ProgressStreams(out), optup.SuppressProgress(), optup.Color("never"))
+		opts := []optup.Option{optup.Message(message), optup.EventStreams(ch), optup.ProgressStreams(out), optup.SuppressProgress(), optup.Color("never")}
+		if o.Plan != "" {
+			opts = append(opts, optup.Plan(o.Plan))
+		}
+		_, err := s.stack.Up(ctx, opts...)
 		return err
 	})
 }
@@ -186,7 +249,12 @@ func (s *Stack) run(ctx context.Context, kind plan.Kind, op func(chan<- events.E
 	res.Duration = time.Since(start)
 	if err != nil {
 		res.Error = failureMessage(res, err)
-		return res, &RunError{Kind: kind, Result: res, Err: err, Locked: auto.IsConcurrentUpdateError(err), Killed: s.cli.killed.Swap(false)}
+		re := &RunError{Kind: kind, Result: res, Err: err, Locked: auto.IsConcurrentUpdateError(err), Killed: s.cli.killed.Swap(false),
+			PlanRejected: strings.Contains(res.Error, "violates plan") || strings.Contains(err.Error(), "violates plan")}
+		if g := s.guardErr.Swap(nil); g != nil {
+			re.Err = *g
+		}
+		return res, re
 	}
 	return res, nil
 }
@@ -203,6 +271,16 @@ type RunError struct {
 	// when the grace ran out, was killed: the lock and unfinished
 	// operations may be left in the state.
 	Killed bool
+	// PlanRejected means the engine refused to perform an operation its
+	// own saved plan did not propose (Pulumi's update plans have corner
+	// cases, values unknown at preview time among them).
+	PlanRejected bool
+}
+
+// IsPlanRejected reports whether err is an update refused by its plan.
+func IsPlanRejected(err error) bool {
+	var re *RunError
+	return errors.As(err, &re) && re.PlanRejected
 }
 
 func (e *RunError) Error() string { return fmt.Sprintf("%s failed: %s", e.Kind, e.Result.Error) }

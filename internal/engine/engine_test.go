@@ -51,12 +51,12 @@ func TestStack_PreviewUpThenNoChanges(t *testing.T) {
 	}
 
 	st := open("Enabled")
-	pre, err := st.Preview(ctx)
+	pre, err := st.Preview(ctx, engine.PreviewOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, 3, pre.Counts[plan.OpCreate], "provider, bucket and versioning are created: %+v", pre.Steps)
 	assert.Empty(t, env.Cloud(t).Resources, "a preview must not create anything")
 
-	up, err := st.Up(ctx, "first deploy")
+	up, err := st.Up(ctx, "first deploy", engine.UpOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, 3, up.Counts[plan.OpCreate])
 	cloud := env.Cloud(t)
@@ -69,11 +69,11 @@ func TestStack_PreviewUpThenNoChanges(t *testing.T) {
 	assert.Contains(t, pre.Outputs, "bucketArn")
 	assert.Nil(t, pre.Outputs["bucketArn"], "a computed attribute is unknown until the bucket exists")
 
-	again, err := open("Enabled").Up(ctx, "second deploy")
+	again, err := open("Enabled").Up(ctx, "second deploy", engine.UpOptions{})
 	require.NoError(t, err)
 	assert.False(t, again.HasChanges(), "a second identical deploy changes nothing: %+v", again.Counts)
 
-	changed, err := open("Suspended").Preview(ctx)
+	changed, err := open("Suspended").Preview(ctx, engine.PreviewOptions{})
 	require.NoError(t, err)
 	require.Equal(t, 1, changed.Counts[plan.OpUpdate])
 	steps := changed.ByOp(plan.OpUpdate)
@@ -89,7 +89,7 @@ func TestStack_InjectedCreateFailureNamesTheResource(t *testing.T) {
 	require.NoError(t, err)
 	defer st.Close()
 
-	res, err := st.Up(ctx, "deploy")
+	res, err := st.Up(ctx, "deploy", engine.UpOptions{})
 	require.Error(t, err)
 	var runErr *engine.RunError
 	require.ErrorAs(t, err, &runErr)
@@ -104,4 +104,51 @@ func TestOpen_WithoutCLIGivesClearError(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	_, err := engine.Open(context.Background(), engine.Settings{Project: "p", Stack: "s", BackendURL: "file://" + filepath.Join(t.TempDir())}, bucketProgram("Enabled"))
 	require.ErrorIs(t, err, engine.ErrNoCLI)
+}
+
+func TestStack_AnUpdateStopsWhenTheStackChangedSinceItsPreview(t *testing.T) {
+	env := enginetest.New(t)
+	ctx := context.Background()
+	open := func(versioning string) *engine.Stack {
+		st, err := engine.Open(ctx, env.Settings("engine-test", "dev"), bucketProgram(versioning))
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	first := open("Enabled")
+	_, err := first.Up(ctx, "first deploy", engine.UpOptions{})
+	require.NoError(t, err)
+
+	// A deploy previews and saves its plan...
+	mine := open("Suspended")
+	start, err := mine.State(ctx)
+	require.NoError(t, err)
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	pre, err := mine.Preview(ctx, engine.PreviewOptions{SavePlan: planFile})
+	require.NoError(t, err)
+	assert.Equal(t, 1, pre.Counts[plan.OpUpdate])
+
+	// ...someone else's update lands before its up...
+	other := open("Disabled")
+	_, err = other.Up(ctx, "someone else", engine.UpOptions{})
+	require.NoError(t, err)
+	updatesBefore := env.Cloud(t).Calls["update"]
+
+	// ...and the planned update stops before changing anything.
+	_, err = mine.Up(ctx, "planned", engine.UpOptions{Plan: planFile, ExpectState: start.Digest})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, engine.ErrStateChanged)
+	assert.Equal(t, updatesBefore, env.Cloud(t).Calls["update"], "nothing was updated")
+	for _, r := range env.Cloud(t).ByType("aws:s3/bucketVersioningV2:BucketVersioningV2") {
+		assert.Equal(t, "Disabled", r.Inputs["versioningConfiguration"].(map[string]any)["status"], "the other update's value stays")
+	}
+
+	// From the new state, with a new preview, it applies.
+	again, err := mine.State(ctx)
+	require.NoError(t, err)
+	require.NotEqual(t, start.Digest, again.Digest)
+	_, err = mine.Preview(ctx, engine.PreviewOptions{SavePlan: planFile})
+	require.NoError(t, err)
+	_, err = mine.Up(ctx, "planned again", engine.UpOptions{Plan: planFile, ExpectState: again.Digest})
+	require.NoError(t, err)
 }

@@ -146,16 +146,25 @@ func (c *Client) EditComment(ctx context.Context, owner, repo string, id int64, 
 	return toComment(cm), nil
 }
 
-// PullRequestsForCommit returns the numbers of the pull requests a commit
-// belongs to (for a merge commit: the merged PR).
-func (c *Client) PullRequestsForCommit(ctx context.Context, owner, repo, sha string) ([]int, error) {
+// PullRequest is what a deploy needs to know of a pull request.
+type PullRequest struct {
+	Number int
+	// HeadSHA is the PR's head commit: the last one its preview should be
+	// of.
+	HeadSHA string
+	Merged  bool
+}
+
+// PullRequestsForCommit returns the pull requests a commit belongs to (for
+// a merge commit: the merged PR).
+func (c *Client) PullRequestsForCommit(ctx context.Context, owner, repo, sha string) ([]PullRequest, error) {
 	prs, _, err := c.gh.PullRequests.ListPullRequestsWithCommit(ctx, owner, repo, sha, &gh.ListOptions{PerPage: 20})
 	if err != nil {
 		return nil, classify(err, "find the pull request of commit "+sha, "pull-requests: read")
 	}
-	var out []int
+	var out []PullRequest
 	for _, pr := range prs {
-		out = append(out, pr.GetNumber())
+		out = append(out, PullRequest{Number: pr.GetNumber(), HeadSHA: pr.GetHead().GetSHA(), Merged: pr.MergedAt != nil})
 	}
 	return out, nil
 }

@@ -51,6 +51,7 @@ const (
 	NameLockTimeout     = "lock-timeout"
 	NameDeployBranches  = "deploy-branches"
 	NameCommitOrder     = "commit-order"
+	NameReviewedPlan    = "reviewed-plan"
 )
 
 // Names is every input the action reads.
@@ -58,7 +59,7 @@ var Names = []string{
 	NameCommand, NameEnvironment, NameAWSRegion, NameProjectName, NameStackName,
 	NameBackendURL, NameSecretsProvider, NameGitHubToken, NameCommentOnPR, NameConfig,
 	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput, NameLockTimeout,
-	NameDeployBranches, NameCommitOrder,
+	NameDeployBranches, NameCommitOrder, NameReviewedPlan,
 }
 
 // PolicyAction is what a user may do to a policy rule through policy-overrides.
@@ -95,7 +96,23 @@ type Inputs struct {
 	// CommitOrder says what a deploy does when it cannot prove its commit
 	// is not older than the deployed one.
 	CommitOrder CommitOrder
+	// ReviewedPlan says what a merge deploy does when its plan is not the
+	// one its pull request's preview showed.
+	ReviewedPlan ReviewedPlan
 }
+
+// ReviewedPlan is how a merge deploy treats the plan its PR reviewed.
+type ReviewedPlan string
+
+const (
+	// ReviewedPlanRequire deploys only the reviewed plan, of the PR's
+	// final head commit; anything else fails before up.
+	ReviewedPlanRequire ReviewedPlan = "require"
+	// ReviewedPlanWarn deploys and reports any difference.
+	ReviewedPlanWarn ReviewedPlan = "warn"
+	// ReviewedPlanOff does not compare.
+	ReviewedPlanOff ReviewedPlan = "off"
+)
 
 // CommitOrder is how strictly a deploy refuses older commits.
 type CommitOrder string
@@ -245,6 +262,13 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 	in.CommitOrder = CommitOrder(strings.ToLower(firstNonEmpty(value(NameCommitOrder), string(CommitOrderStrict))))
 	if in.CommitOrder != CommitOrderStrict && in.CommitOrder != CommitOrderWarn {
 		found = append(found, fmt.Sprintf("%s: %q must be strict or warn", NameCommitOrder, in.CommitOrder))
+	}
+
+	in.ReviewedPlan = ReviewedPlan(strings.ToLower(firstNonEmpty(value(NameReviewedPlan), string(ReviewedPlanWarn))))
+	switch in.ReviewedPlan {
+	case ReviewedPlanRequire, ReviewedPlanWarn, ReviewedPlanOff:
+	default:
+		found = append(found, fmt.Sprintf("%s: %q must be require, warn or off", NameReviewedPlan, in.ReviewedPlan))
 	}
 
 	if len(found) > 0 {

@@ -5,6 +5,9 @@
 package plan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"reflect"
 	"regexp"
 	"sort"
@@ -59,6 +62,13 @@ type Step struct {
 	ReplaceReasons []string `json:"replaceReasons,omitempty"`
 	// Error is set when the operation on this resource failed.
 	Error string `json:"error,omitempty"`
+	// Custom is false for component resources (Pulumi's grouping, no
+	// cloud resource).
+	Custom bool `json:"custom"`
+	// Old and New are the resource's inputs before and after (engine
+	// events hide secret values as "[secret]").
+	Old map[string]any `json:"-"`
+	New map[string]any `json:"-"`
 }
 
 // Diagnostic is a message from the engine, the program or a provider.
@@ -95,6 +105,10 @@ type Result struct {
 	// SecretOutputs names the outputs left out of Outputs because Pulumi
 	// marks them secret.
 	SecretOutputs []string `json:"secretOutputs,omitempty"`
+	// Start digests the state the run started from, as its events show it
+	// (each step carries the resource's old id, inputs and outputs): two
+	// previews from the same state have the same Start.
+	Start string `json:"start,omitempty"`
 }
 
 // HasChanges reports whether anything would be or was changed.
@@ -147,6 +161,8 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 	// operation fails; the engine sends them before ResOpFailedEvent.
 	lastError := map[string]string{}
 	seen := map[string]bool{}
+	// old is each resource's state before the run, for Start.
+	old := map[string]map[string]any{}
 
 	upsert := func(m apitype.StepEventMetadata) *Step {
 		op := collapse(m.Op)
@@ -165,14 +181,22 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 			return s
 		}
 		index[m.URN] = len(r.Steps)
-		r.Steps = append(r.Steps, Step{
+		st := Step{
 			URN:            m.URN,
 			Type:           m.Type,
 			Name:           resource.URN(m.URN).Name(),
 			Op:             op,
 			Changed:        changed(m),
 			ReplaceReasons: replaceReasons(op, m.Keys),
-		})
+		}
+		if m.Old != nil {
+			st.Old, st.Custom = m.Old.Inputs, m.Old.Custom
+			old[m.URN] = map[string]any{"id": m.Old.ID, "inputs": m.Old.Inputs, "outputs": m.Old.Outputs}
+		}
+		if m.New != nil {
+			st.New, st.Custom = m.New.Inputs, m.New.Custom
+		}
+		r.Steps = append(r.Steps, st)
 		return &r.Steps[len(r.Steps)-1]
 	}
 
@@ -230,7 +254,15 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 		}
 		r.Counts[r.Steps[i].Op]++
 	}
+	r.Start = digest(old)
 	return r
+}
+
+// digest is the SHA-256 of v's JSON (maps marshal with sorted keys).
+func digest(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // stackOutputs takes the stack's outputs from its event: the engine shows

@@ -36,6 +36,41 @@ type Meta struct {
 	// Exceptions are the policy exceptions in effect; every report shows
 	// them near the top.
 	Exceptions Exceptions
+	// Review is what the report says about the reviewed plan.
+	Review Review
+}
+
+// Review is a report's part about the reviewed plan.
+type Review struct {
+	// Metadata is the hidden line carrying a preview's plan
+	// (reviewed.Plan.Encode); it follows the marker, so it survives any
+	// truncation.
+	Metadata string
+	// PlanID is the plan's short id, shown for reviewers to refer to.
+	PlanID string
+	// Verdict is a deploy's comparison with the reviewed plan; Lines say
+	// what differs and how the update was constrained.
+	Verdict string
+	Lines   []string
+	// Warn shows the verdict as a warning.
+	Warn bool
+}
+
+// reviewNote renders a review's verdict, or "".
+func reviewNote(r Review) string {
+	if r.Verdict == "" {
+		return ""
+	}
+	kind := "NOTE"
+	if r.Warn {
+		kind = "WARNING"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n> [!%s]\n> **%s**\n", kind, inline(r.Verdict))
+	for _, l := range r.Lines {
+		b.WriteString("> - " + inline(l) + "\n")
+	}
+	return b.String()
 }
 
 // Exceptions is what a run's settings switch off.
@@ -81,11 +116,15 @@ func Markdown(m Meta, res plan.Result, limit int) string {
 	if m.Marker != "" {
 		head.WriteString(m.Marker + "\n")
 	}
+	if m.Review.Metadata != "" {
+		head.WriteString(m.Review.Metadata + "\n")
+	}
 	head.WriteString(heading(m, res))
 	head.WriteString(context(m))
 	if m.Note != "" {
 		head.WriteString("\n> " + inline(m.Note) + "\n")
 	}
+	head.WriteString(reviewNote(m.Review))
 	head.WriteString(exceptionsNote(m.Exceptions))
 	if res.Error != "" {
 		head.WriteString("\n**What failed**\n\n" + fence(res.Error) + "\n")
@@ -195,6 +234,9 @@ func context(m Meta) string {
 	parts := []string{fmt.Sprintf("**Environment** `%s`", inlineCode(m.Environment)), fmt.Sprintf("**Region** `%s`", inlineCode(m.Region))}
 	if m.SHA != "" {
 		parts = append(parts, fmt.Sprintf("**Commit** `%s`", inlineCode(short(m.SHA))))
+	}
+	if m.Review.PlanID != "" {
+		parts = append(parts, fmt.Sprintf("**Plan** `%s`", inlineCode(m.Review.PlanID)))
 	}
 	if m.RunURL != "" {
 		parts = append(parts, fmt.Sprintf("[workflow run](%s)", m.RunURL))

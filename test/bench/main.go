@@ -32,10 +32,12 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/org/tap-deploy/internal/artifacts"
+	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/offline"
 	"github.com/org/tap-deploy/internal/plan"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/internal/render"
+	"github.com/org/tap-deploy/internal/reviewed"
 	"github.com/org/tap-deploy/stack"
 	"github.com/org/tap-deploy/test/sandbox"
 )
@@ -159,6 +161,23 @@ func run() error {
 	})
 	offline := noNetwork(ctx, w, actionArgs)
 
+	// (4d) the reviewed plan on a real full-stack preview: fingerprint it,
+	// encode it into a comment line, read it back and compare.
+	pre, err := fullStackPreview(ctx, w, cfg, code)
+	if err != nil {
+		return err
+	}
+	fingerprint := medianOf(20, func() {
+		p := reviewed.Of(pre, 1, cfg.Values(), "bench", "sha")
+		back, err := reviewed.Decode(p.Encode())
+		if err != nil {
+			panic(err)
+		}
+		if !reviewed.Compare(back, p).Same() {
+			panic("a plan differs from itself")
+		}
+	})
+
 	action := median(actionTimes)
 	fmt.Printf("\ntap-deploy benchmark (%s, %d cores, medians of %d runs after a warm-up)\n\n", runtime.Version(), runtime.NumCPU(), runs)
 	fmt.Printf("| %-58s | %10s |\n|%s|%s|\n", "measure", "figure", strings.Repeat("-", 60), strings.Repeat("-", 12))
@@ -170,12 +189,30 @@ func run() error {
 	row("(4a) validate, full stack (mocks + every rule)", ms(validate))
 	row("(4b) render a 5,000-resource preview", ms(renderTime))
 	row("(4c) peak RSS of the action process in (1)", fmt.Sprintf("%d MB", peakKB/1024))
+	row(fmt.Sprintf("(4d) reviewed plan of %d changes: fingerprint+encode+decode+compare", len(pre.Steps)), ms(fingerprint))
 	fmt.Printf("\nratios: (1)/(2) = %.2f (target ≤ 1.2)   (3)/(1) = %.0f×\n", float64(action)/float64(floor), float64(build+floor)/float64(action))
-	fmt.Printf("targets: validate < 1 s: %v   render < 50 ms: %v\n", validate < time.Second, renderTime < 50*time.Millisecond)
+	fmt.Printf("targets: validate < 1 s: %v   render < 50 ms: %v   reviewed plan < 50 ms: %v\n", validate < time.Second, renderTime < 50*time.Millisecond, fingerprint < 50*time.Millisecond)
 	fmt.Printf("no network at run time: %s\n", offline)
 	fmt.Println("\n(3) adds the floor's preview to the measured build: a compiled Go program previews through")
 	fmt.Println("pulumi-language-go, which cannot be installed here, so its preview is taken as the floor's.")
 	return nil
+}
+
+// fullStackPreview previews the whole stack through the action's engine
+// adapter, for a plan.Result as a PR run has it.
+func fullStackPreview(ctx context.Context, w world, cfg stack.Config, code stack.Artifacts) (plan.Result, error) {
+	state := filepath.Join(w.dir, "state-reviewed")
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		return plan.Result{}, err
+	}
+	st, err := engine.Open(ctx, engine.Settings{Project: "tap", Stack: "dev", BackendURL: "file://" + state, SecretsProvider: "passphrase",
+		PulumiHome: w.home, Env: map[string]string{"PULUMI_CONFIG_PASSPHRASE": "bench", sandbox.EnvState: filepath.Join(w.dir, "cloud-reviewed.json")}},
+		stack.Program(cfg, code))
+	if err != nil {
+		return plan.Result{}, err
+	}
+	defer st.Close()
+	return st.Preview(ctx, engine.PreviewOptions{})
 }
 
 // timeCommand runs a command and returns its wall time and peak RSS (KB).

@@ -54,7 +54,7 @@ func TestS3Backend_DeployNoChangesAndRollback(t *testing.T) {
 
 func TestDeploy_UpdatesTheMergedPullRequestsComment(t *testing.T) {
 	e := newEnv(t)
-	e.GitHub.SetCommitPRs(headSHA, 7)
+	e.GitHub.SetCommitPRs(headSHA, githubtest.PR{Number: 7, HeadSHA: "7777777777777777777777777777777777777777"})
 	res := e.run("push", fixture(t, "push.with-new-branch.json"), nil)
 	require.Equal(t, 0, res.Exit, res.String())
 	comments := e.GitHub.Comments(7)

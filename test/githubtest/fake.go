@@ -50,15 +50,21 @@ type Server struct {
 	// cannot read /user, as with the workflow's GITHUB_TOKEN.
 	tokens map[string]string
 	// commitPRs maps a commit SHA to the PRs it belongs to.
-	commitPRs map[string][]int
+	commitPRs map[string][]PR
 	// compare maps "base...head" to a status (ahead, behind, identical,
 	// diverged); missing pairs answer 404.
 	compare map[string]string
 	perPage int
 }
 
+// PR is a pull request a commit belongs to.
+type PR struct {
+	Number  int
+	HeadSHA string
+}
+
 // SetCommitPRs says which pull requests a commit belongs to.
-func (s *Server) SetCommitPRs(sha string, prs ...int) {
+func (s *Server) SetCommitPRs(sha string, prs ...PR) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.commitPRs[sha] = prs
@@ -89,7 +95,7 @@ func New() *Server {
 		nextID:    1000,
 		calls:     map[string]int{},
 		tokens:    map[string]string{Token: "github-actions[bot]", AppToken: AppLogin, PAT: PATLogin},
-		commitPRs: map[string][]int{},
+		commitPRs: map[string][]PR{},
 		compare:   map[string]string{},
 		perPage:   30,
 	}
@@ -286,8 +292,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, path, login stri
 		prs := s.commitPRs[sha]
 		s.mu.Unlock()
 		out := []map[string]any{}
-		for _, n := range prs {
-			out = append(out, map[string]any{"number": n, "state": "closed"})
+		for _, pr := range prs {
+			out = append(out, map[string]any{"number": pr.Number, "state": "closed", "merged_at": "2026-11-28T12:00:00Z",
+				"head": map[string]any{"sha": pr.HeadSHA}})
 		}
 		writeJSON(w, out)
 	case compare.MatchString(path):

@@ -47,6 +47,9 @@ const (
 	// EnvDelay slows every create/update/delete (a Go duration), so tests
 	// can cancel an update while it runs.
 	EnvDelay = "TAP_SANDBOX_DELAY"
+	// EnvDiffDelay slows every diff (a Go duration): a preview takes
+	// longer, so a test can land another update in the middle of it.
+	EnvDiffDelay = "TAP_SANDBOX_DIFF_DELAY"
 	// EnvEcho names environment variables (comma-separated) whose values
 	// every injected failure quotes, as an AWS error quoting the
 	// credentials it was given does.
@@ -86,6 +89,7 @@ type Provider struct {
 	failDelete  *regexp.Regexp
 	failCheck   *regexp.Regexp
 	delay       time.Duration
+	diffDelay   time.Duration
 	echo        string
 }
 
@@ -97,6 +101,7 @@ func New(getenv func(string) string) *Provider {
 	p.failDelete = compileOrNil(getenv(EnvFailDelete))
 	p.failCheck = compileOrNil(getenv(EnvFailCheck))
 	p.delay, _ = time.ParseDuration(getenv(EnvDelay))
+	p.diffDelay, _ = time.ParseDuration(getenv(EnvDiffDelay))
 	var quoted []string
 	for _, name := range strings.Split(getenv(EnvEcho), ",") {
 		if v := getenv(strings.TrimSpace(name)); v != "" {
@@ -220,6 +225,12 @@ func (p *Provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulum
 }
 
 func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
+	if p.diffDelay > 0 {
+		if err := p.store.Update(func(st *State) error { st.Calls["diff"]++; return nil }); err != nil {
+			return nil, err
+		}
+		p.wait(p.diffDelay)
+	}
 	k := cloudsim.KindOf(req.GetType())
 	resp, err := p.diff(req.GetOldInputs(), req.GetNews(), k.ReplaceKeys, k.NameKey != "")
 	if err != nil {
@@ -415,18 +426,18 @@ func (p *Provider) begin(preview bool, fail *regexp.Regexp, doing, urn, env stri
 	if err := p.store.Update(func(st *State) error { st.Calls["started"]++; return nil }); err != nil {
 		return err
 	}
-	p.wait()
+	p.wait(p.delay)
 	if fail != nil && fail.MatchString(urn) {
 		return status.Errorf(codes.Unknown, "sandbox: injected failure %s %s%s (%s)", doing, urn, p.echo, env)
 	}
 	return nil
 }
 
-// wait sleeps TAP_SANDBOX_DELAY, but exits the plugin when the engine that
-// started it is gone (killed): an orphan must not go on writing the cloud.
-func (p *Provider) wait() {
+// wait sleeps d, but exits the plugin when the engine that started it is
+// gone (killed): an orphan must not go on writing the cloud.
+func (p *Provider) wait(d time.Duration) {
 	parent := os.Getppid()
-	for end := time.Now().Add(p.delay); time.Now().Before(end); {
+	for end := time.Now().Add(d); time.Now().Before(end); {
 		time.Sleep(min(50*time.Millisecond, time.Until(end)))
 		if os.Getppid() != parent {
 			os.Exit(1)

@@ -1,0 +1,127 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/org/tap-deploy/internal/comment"
+	"github.com/org/tap-deploy/internal/github"
+	"github.com/org/tap-deploy/internal/inputs"
+	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/render"
+	"github.com/org/tap-deploy/internal/reviewed"
+)
+
+// review is what a merge deploy knows of the plan its pull request
+// reviewed, found before the deploy previews.
+type review struct {
+	mode inputs.ReviewedPlan
+	pr   *github.PullRequest
+	// plan is the PR's recorded plan, read from the action's own comment;
+	// missing says why there is none.
+	plan    *reviewed.Plan
+	missing string
+}
+
+// findReview finds the plan a merge deploy should apply. A deploy from
+// workflow_dispatch or schedule has no pull request and no such check.
+func (r *run) findReview(ctx context.Context, pr *github.PullRequest) *review {
+	mode := r.in.ReviewedPlan
+	switch {
+	case mode == inputs.ReviewedPlanOff:
+		return nil
+	case r.decision.Event != "push":
+		r.Runtime.Noticef("a %s deploy has no pull request: the reviewed-plan check does not apply", firstNonEmpty(r.decision.Event, "local"))
+		return nil
+	}
+	rv := &review{mode: mode, pr: pr}
+	repo := r.decision.Repository
+	switch {
+	case pr == nil:
+		rv.missing = fmt.Sprintf("the push to %s came from no pull request (a direct push): nothing was reviewed", strings.TrimPrefix(r.decision.Ref, "refs/heads/"))
+		return rv
+	case r.github == nil:
+		rv.missing = fmt.Sprintf("there is no github-token to read pull request #%d's reviewed plan", pr.Number)
+		return rv
+	}
+	c, err := comment.Find(ctx, r.github, comment.Target{Owner: repo.Owner, Repo: repo.Name, Number: pr.Number, Project: r.in.ProjectName, Stack: r.in.StackName})
+	switch {
+	case err != nil:
+		rv.missing = fmt.Sprintf("pull request #%d's comments cannot be read: %v", pr.Number, err)
+	case c == nil:
+		rv.missing = fmt.Sprintf("pull request #%d has no preview comment by this action", pr.Number)
+	default:
+		p, err := reviewed.Decode(c.Body)
+		if err != nil {
+			rv.missing = fmt.Sprintf("pull request #%d's comment holds no reviewed plan (%v)", pr.Number, err)
+		} else {
+			rv.plan = &p
+		}
+	}
+	return rv
+}
+
+// verdict compares the deploy's own preview with the reviewed plan. It
+// returns what the report says, and an error when the deploy must stop.
+func (rv *review) verdict(now reviewed.Plan, drift []string) (render.Review, error) {
+	out := render.Review{PlanID: now.ID}
+	if rv.plan == nil {
+		out.Verdict, out.Warn = "No reviewed plan: "+rv.missing, true
+		if rv.mode == inputs.ReviewedPlanRequire {
+			return out, fmt.Errorf("reviewed-plan is require and %s. Nothing was changed: deploy through a pull request whose preview ran, or dispatch a deploy (command: up) to apply unreviewed changes on purpose", rv.missing)
+		}
+		return out, nil
+	}
+	out.Metadata = rv.plan.Encode() // kept, so that a retried deploy still finds it
+	var lines []string
+	if rv.plan.Head != rv.pr.HeadSHA {
+		lines = append(lines, fmt.Sprintf("the pull request's last preview was of %s, its final head is %s: the last commits were never previewed", short(rv.plan.Head), short(rv.pr.HeadSHA)))
+	}
+	diff := reviewed.Compare(*rv.plan, now)
+	lines = append(lines, diff.Lines()...)
+	if !diff.State && len(drift) > 0 {
+		lines = append(lines, "a different starting state: resources changed outside Pulumi since the review")
+	}
+	lines = append(lines, drift...)
+	if len(lines) == 0 {
+		out.Verdict = fmt.Sprintf("Applying the reviewed plan %s of pull request #%d.", rv.plan.ID, rv.pr.Number)
+		return out, nil
+	}
+	out.Lines, out.Warn = lines, true
+	if rv.mode == inputs.ReviewedPlanRequire {
+		out.Verdict = fmt.Sprintf("Not deployed: the plan differs from the one reviewed on pull request #%d (%s, now %s).", rv.pr.Number, rv.plan.ID, now.ID)
+		return out, fmt.Errorf("the plan differs from the one reviewed on pull request #%d: %s. Nothing was changed. Re-run the pull request's preview (re-run its workflow) and then this deploy, or dispatch a deploy (command: up) to apply it unreviewed",
+			rv.pr.Number, strings.Join(lines, "; "))
+	}
+	out.Verdict = fmt.Sprintf("Deploying a plan that differs from the one reviewed on pull request #%d (%s, now %s).", rv.pr.Number, rv.plan.ID, now.ID)
+	return out, nil
+}
+
+// driftLines runs a refresh preview (it changes nothing) and names the
+// resources that changed outside Pulumi: neither preview refreshes, so
+// this is how a change made in the console since the review is found.
+func (r *run) driftLines(ctx context.Context, st Stack) []string {
+	res, err := st.PreviewRefresh(ctx)
+	if err != nil {
+		return []string{fmt.Sprintf("the cloud could not be compared with the state (%v)", firstLine(err.Error()))}
+	}
+	var out []string
+	for _, op := range plan.ChangingOps {
+		for _, s := range res.ByOp(op) {
+			line := fmt.Sprintf("changed outside Pulumi: %s %s", s.Type, s.Name)
+			if op == plan.OpDelete {
+				line = fmt.Sprintf("gone from the cloud: %s %s", s.Type, s.Name)
+			} else if len(s.Changed) > 0 {
+				line += " (" + strings.Join(s.Changed, ", ") + ")"
+			}
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}

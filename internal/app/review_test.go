@@ -1,0 +1,171 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/github"
+	"github.com/org/tap-deploy/internal/plan"
+)
+
+const prHead = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+
+// previewed is a stack whose preview shows one function's memory change.
+func previewed(memory float64) func(context.Context) (plan.Result, error) {
+	return func(context.Context) (plan.Result, error) {
+		res := changes(plan.KindPreview, plan.Step{URN: "urn:pulumi:dev::tap::tap:functions:Function$aws:lambda/function:Function::api-handler",
+			Type: "aws:lambda/function:Function", Name: "api-handler", Op: plan.OpUpdate, Changed: []string{"memorySize"},
+			New: map[string]any{"memorySize": memory}})
+		res.Start = "the-state-both-saw"
+		return res, nil
+	}
+}
+
+// reviewedThenMerged runs a PR preview (which records its plan in the
+// comment), then the merge push of that PR with the given preview.
+func reviewedThenMerged(t *testing.T, mode string, mergePreview func(context.Context) (plan.Result, error), head string) *harness {
+	t.Helper()
+	h := newHarness(t)
+	h.event("pull_request", "pull_request.opened.json", nil)
+	h.stack.preview = previewed(512)
+	require.NoError(t, h.run(), h.log())
+	require.Len(t, h.gh.bodies(), 1)
+	require.Contains(t, h.gh.bodies()[0], "<!-- tap-deploy:plan ", "the preview records its plan")
+	require.Contains(t, h.gh.bodies()[0], "**Plan** `")
+
+	h.event("push", "push.with-new-branch.json", nil)
+	h.inputs["reviewed-plan"] = mode
+	h.stack.preview = mergePreview
+	h.gh.prsOfCommit = func(string) ([]github.PullRequest, error) {
+		return []github.PullRequest{{Number: 2, HeadSHA: head, Merged: true}}, nil
+	}
+	h.stdout.Reset()
+	return h
+}
+
+func TestReview_TheMergeAppliesTheReviewedPlanConstrainedToItsPreview(t *testing.T) {
+	h := reviewedThenMerged(t, "require", previewed(512), prHead)
+	h.stack.state = func(context.Context) (engine.State, error) { return engine.State{Digest: "digest-before-preview"}, nil }
+	require.NoError(t, h.run(), h.log())
+	require.Len(t, h.stack.ups, 1)
+	assert.NotEmpty(t, h.stack.ups[0].Plan, "up applies the saved plan of its preview")
+	assert.Equal(t, h.stack.previews[len(h.stack.previews)-1].SavePlan, h.stack.ups[0].Plan)
+	assert.Equal(t, "digest-before-preview", h.stack.ups[0].ExpectState, "up starts from the state its preview saw")
+	body := h.gh.bodies()[0]
+	assert.Regexp(t, "Applied the reviewed plan [0-9a-f]{12} of pull request #2", body)
+	assert.Contains(t, body, "Deploy of `tap` / `dev`")
+}
+
+func TestReview_RequireRefusesADifferentPlanAndSaysWhatDiffers(t *testing.T) {
+	h := reviewedThenMerged(t, "require", previewed(1024), prHead)
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Empty(t, h.stack.ups, "nothing was changed")
+	assert.Contains(t, h.log(), "Refusing to deploy what was not reviewed")
+	assert.Contains(t, h.log(), "changes differently than reviewed: update aws:lambda/function:Function api-handler (memorySize)")
+	assert.Contains(t, h.log(), "Re-run the pull request's preview")
+	body := h.gh.bodies()[0]
+	assert.Contains(t, body, "Not deployed: the plan differs from the one reviewed on pull request #2")
+	assert.Contains(t, body, "<!-- tap-deploy:plan ", "the reviewed plan stays in the comment for a retry")
+}
+
+func TestReview_RequireRefusesWhenTheLastCommitsWereNeverPreviewed(t *testing.T) {
+	h := reviewedThenMerged(t, "require", previewed(512), "ffffffffffffffffffffffffffffffffffffffff")
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Empty(t, h.stack.ups)
+	assert.Contains(t, h.log(), "the pull request's last preview was of ec26c3e, its final head is fffffff")
+}
+
+func TestReview_WarnDeploysAndReportsTheDifference(t *testing.T) {
+	h := reviewedThenMerged(t, "warn", previewed(1024), prHead)
+	require.NoError(t, h.run(), h.log())
+	assert.Len(t, h.stack.ups, 1)
+	assert.Contains(t, h.log(), "::warning::Deploying a plan that differs from the one reviewed on pull request #2")
+	for where, text := range map[string]string{"comment": h.gh.bodies()[0], "summary": h.summaryText()} {
+		assert.Contains(t, text, "[!WARNING]", where)
+		assert.Contains(t, text, "changes differently than reviewed", where)
+	}
+}
+
+func TestReview_ADirectPushHasNoReviewedPlan(t *testing.T) {
+	for _, mode := range []string{"require", "warn"} {
+		t.Run(mode, func(t *testing.T) {
+			h := pushHarness(t)
+			h.inputs["reviewed-plan"] = mode
+			err := h.run()
+			if mode == "require" {
+				require.ErrorIs(t, err, ErrReported)
+				assert.Empty(t, h.stack.ups)
+				assert.Contains(t, h.log(), "reviewed-plan is require and the push to master came from no pull request (a direct push)")
+				return
+			}
+			require.NoError(t, err, h.log())
+			assert.Len(t, h.stack.ups, 1)
+			assert.Contains(t, h.summaryText(), "No reviewed plan: the push to master came from no pull request")
+		})
+	}
+}
+
+func TestReview_ADispatchedUpIsOutsideTheCheckAndSaysSo(t *testing.T) {
+	h := newHarness(t)
+	h.event("workflow_dispatch", "workflow_dispatch.json", nil)
+	h.inputs["command"] = "up"
+	h.inputs["reviewed-plan"] = "require"
+	require.NoError(t, h.run(), h.log())
+	assert.Contains(t, h.log(), "a workflow_dispatch deploy has no pull request: the reviewed-plan check does not apply")
+	assert.Len(t, h.stack.ups, 1)
+}
+
+func TestReview_APlanTheEngineRejects(t *testing.T) {
+	rejected := func(context.Context, string) (plan.Result, error) {
+		res := plan.Result{Kind: plan.KindUpdate, Error: "resource urn:x violates plan: properties changed: ++memorySize"}
+		return res, &engine.RunError{Kind: plan.KindUpdate, Result: res, PlanRejected: true, Err: errors.New("exit status 1")}
+	}
+	t.Run("require stops", func(t *testing.T) {
+		h := pushHarness(t)
+		h.inputs["reviewed-plan"] = "require"
+		h.event("workflow_dispatch", "workflow_dispatch.json", nil)
+		h.inputs["command"] = "up"
+		h.stack.up = rejected
+		require.ErrorIs(t, h.run(), ErrReported)
+		assert.Len(t, h.stack.ups, 1)
+		assert.Contains(t, h.log(), "the engine rejected the plan of its own gated preview (resource urn:x violates plan")
+		assert.Contains(t, h.summaryText(), "reviewed-plan is require, so the update stopped")
+	})
+	t.Run("warn falls back to an unconstrained up from the state as it is", func(t *testing.T) {
+		h := pushHarness(t)
+		h.inputs["reviewed-plan"] = "warn"
+		reads := 0
+		h.stack.state = func(context.Context) (engine.State, error) {
+			reads++
+			return engine.State{Digest: map[int]string{1: "before", 2: "after-the-rejected-attempt"}[reads]}, nil
+		}
+		first := true
+		h.stack.up = func(ctx context.Context, msg string) (plan.Result, error) {
+			if first {
+				first = false
+				return rejected(ctx, msg)
+			}
+			return changes(plan.KindUpdate), nil
+		}
+		require.NoError(t, h.run(), h.log())
+		require.Len(t, h.stack.ups, 2)
+		assert.Equal(t, engine.UpOptions{Plan: h.stack.ups[0].Plan, ExpectState: "before"}, h.stack.ups[0])
+		assert.Equal(t, engine.UpOptions{ExpectState: "after-the-rejected-attempt"}, h.stack.ups[1], "no plan; still guarded")
+		assert.Contains(t, h.log(), "::warning::the engine rejected the plan of its own gated preview")
+		assert.Contains(t, h.summaryText(), "the update ran again without the plan constraint")
+	})
+}
+
+func TestDeploy_AStackThatChangedSinceThePreviewStopsTheUpdate(t *testing.T) {
+	h := pushHarness(t)
+	h.stack.up = func(context.Context, string) (plan.Result, error) {
+		return plan.Result{Kind: plan.KindUpdate}, &engine.RunError{Kind: plan.KindUpdate, Err: engine.ErrStateChanged}
+	}
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), "The stack changed between the preview and the update; nothing was changed")
+}

@@ -1,0 +1,78 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// PendingOperation is an operation an interrupted update left unfinished:
+// the cloud may hold a resource the state does not know about.
+type PendingOperation struct {
+	Type string
+	URN  string
+}
+
+// State is what the stack's checkpoint holds, as far as a run needs it.
+type State struct {
+	// Digest identifies the checkpoint's resources: two exports of the
+	// same state have the same digest, and any update changes it.
+	Digest  string
+	Pending []PendingOperation
+}
+
+// State reads the checkpoint (one `stack export`).
+func (s *Stack) State(ctx context.Context) (State, error) {
+	dep, err := s.stack.Export(ctx)
+	if err != nil {
+		return State{}, fmt.Errorf("reading the stack state: %w", trimAutoError(err))
+	}
+	return stateOf(dep.Deployment)
+}
+
+// stateOf digests a deployment's resources (in URN order, without the
+// created/modified timestamps) and reads its pending operations. The root
+// pulumi:pulumi:Stack resource is left out: an update registers (or, on a
+// new stack, creates) it before the program runs, and rewrites its outputs
+// at the end, whatever else happens.
+func stateOf(deployment []byte) (State, error) {
+	kept := []map[string]any{}
+	if len(deployment) == 0 {
+		return State{Digest: digestJSON(kept)}, nil
+	}
+	var d struct {
+		Resources []map[string]any `json:"resources"`
+		Pending   []struct {
+			Type     string `json:"type"`
+			Resource struct {
+				URN string `json:"urn"`
+			} `json:"resource"`
+		} `json:"pending_operations"`
+	}
+	if err := json.Unmarshal(deployment, &d); err != nil {
+		return State{}, fmt.Errorf("reading the stack state: %w", err)
+	}
+	for _, r := range d.Resources {
+		if r["type"] == "pulumi:pulumi:Stack" {
+			continue
+		}
+		delete(r, "created")
+		delete(r, "modified")
+		kept = append(kept, r)
+	}
+	sort.Slice(kept, func(i, j int) bool { return fmt.Sprint(kept[i]["urn"]) < fmt.Sprint(kept[j]["urn"]) })
+	st := State{Digest: digestJSON(kept)}
+	for _, p := range d.Pending {
+		st.Pending = append(st.Pending, PendingOperation{Type: p.Type, URN: p.Resource.URN})
+	}
+	return st, nil
+}
+
+func digestJSON(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,263 @@
+// Package reviewed is the reviewed plan: a fingerprint of what a pull
+// request's preview showed (per resource the operation, the changed
+// properties and a digest of the new inputs; the state it started from; the
+// configuration; the action's version), kept in the PR's comment so that the
+// merge deploy can compare its own preview with it and say precisely what
+// differs. It is pure: fingerprints are values, comparisons are functions.
+package reviewed
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/org/tap-deploy/internal/plan"
+)
+
+// Change is one resource the plan changes.
+type Change struct {
+	URN     string   `json:"u"`
+	Op      string   `json:"o"`
+	Changed []string `json:"c,omitempty"`
+	// Inputs digests the resource's new inputs (empty for a delete).
+	Inputs string `json:"i,omitempty"`
+}
+
+// Plan is a preview's fingerprint.
+type Plan struct {
+	// ID names the plan for reviewers: it covers the changes, the starting
+	// state, the configuration and the action version (not the commit).
+	ID string `json:"id"`
+	// Head is the commit the preview was of.
+	Head string `json:"head"`
+	// StateVersion is the last update's version when the preview ran (0:
+	// none); State digests the state the preview started from.
+	StateVersion int    `json:"stateVersion"`
+	State        string `json:"state"`
+	// Config digests the configuration the stack is built from.
+	Config string `json:"config"`
+	Action string `json:"action"`
+	// Changes lists every resource the plan changes, in URN order.
+	Changes []Change `json:"changes"`
+	// Unlisted means Changes was left out to keep the comment small: the
+	// plan compares by ID alone.
+	Unlisted bool `json:"unlisted,omitempty"`
+}
+
+// Of fingerprints a preview. Only what must matter counts: the order of the
+// engine's events does not (changes are sorted), secret values do not (the
+// engine shows them as "[secret]"), nor where a run keeps its copy of a
+// package (assets count by content).
+func Of(res plan.Result, stateVersion int, config map[string]string, action, head string) Plan {
+	p := Plan{Head: head, StateVersion: stateVersion, State: res.Start, Config: digest(config), Action: action}
+	for _, s := range res.Steps {
+		if s.Op == plan.OpSame || s.Op == plan.OpRead || s.Op == plan.OpRefresh {
+			continue
+		}
+		c := Change{URN: s.URN, Op: string(s.Op), Changed: append([]string(nil), s.Changed...)}
+		if s.Op != plan.OpDelete {
+			c.Inputs = digest(canonical(s.New))[:16]
+		}
+		p.Changes = append(p.Changes, c)
+	}
+	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].URN < p.Changes[j].URN })
+	p.ID = digest(map[string]any{"changes": p.Changes, "state": p.State, "config": p.Config, "action": p.Action})[:12]
+	return p
+}
+
+// assetSig marks an asset or archive in Pulumi's wire form.
+const assetSig = "4dabf18193072939515e22adb298388d"
+
+// canonical replaces assets by their content: the engine's hash when it
+// has one, else the file's name (packages are named by their SHA-256).
+func canonical(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		if _, asset := t[assetSig]; asset {
+			for _, k := range []string{"hash", "path", "uri", "text"} {
+				if s, ok := t[k].(string); ok && s != "" {
+					if k == "path" {
+						s = path.Base(s)
+					}
+					return "asset:" + k + ":" + s
+				}
+			}
+			return "asset"
+		}
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = canonical(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = canonical(e)
+		}
+		return out
+	}
+	return v
+}
+
+func digest(v any) string {
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Difference is how the plan a deploy is about to apply differs from the
+// reviewed one.
+type Difference struct {
+	// Added are changes the reviewed plan did not have; Removed are
+	// reviewed changes that are gone; Changed are resources whose change is
+	// now different (operation, properties or new values).
+	Added, Removed, Changed []Change
+	State                   bool
+	StateVersions           [2]int
+	Config                  bool
+	Action                  [2]string
+	// Unlisted means a plan was too large to list and differs by ID.
+	Unlisted bool
+}
+
+// Compare says how now differs from reviewed.
+func Compare(reviewed, now Plan) Difference {
+	var d Difference
+	if reviewed.Unlisted || now.Unlisted {
+		d.Unlisted = reviewed.ID != now.ID
+		reviewed.Changes, now.Changes = nil, nil
+	}
+	before := map[string]Change{}
+	for _, c := range reviewed.Changes {
+		before[c.URN] = c
+	}
+	for _, c := range now.Changes {
+		old, ok := before[c.URN]
+		switch {
+		case !ok:
+			d.Added = append(d.Added, c)
+		case old.Op != c.Op || old.Inputs != c.Inputs || strings.Join(old.Changed, ",") != strings.Join(c.Changed, ","):
+			d.Changed = append(d.Changed, c)
+		}
+		delete(before, c.URN)
+	}
+	for _, c := range reviewed.Changes {
+		if _, gone := before[c.URN]; gone {
+			d.Removed = append(d.Removed, c)
+		}
+	}
+	if reviewed.State != now.State {
+		d.State, d.StateVersions = true, [2]int{reviewed.StateVersion, now.StateVersion}
+	}
+	d.Config = reviewed.Config != now.Config
+	if reviewed.Action != now.Action {
+		d.Action = [2]string{reviewed.Action, now.Action}
+	}
+	return d
+}
+
+// Same reports whether nothing differs.
+func (d Difference) Same() bool {
+	return len(d.Added)+len(d.Removed)+len(d.Changed) == 0 && !d.State && !d.Config && d.Action[0] == "" && !d.Unlisted
+}
+
+// Lines says what differs, one finding per line, for reviewers.
+func (d Difference) Lines() []string {
+	var out []string
+	describe := func(verb string, cs []Change) {
+		for _, c := range cs {
+			line := fmt.Sprintf("%s: %s %s", verb, c.Op, shortURN(c.URN))
+			if len(c.Changed) > 0 {
+				line += " (" + strings.Join(c.Changed, ", ") + ")"
+			}
+			out = append(out, line)
+		}
+	}
+	describe("not in the reviewed plan", d.Added)
+	describe("in the reviewed plan, not any more", d.Removed)
+	describe("changes differently than reviewed", d.Changed)
+	if d.Unlisted {
+		out = append(out, fmt.Sprintf("the resources it changes differ from the reviewed plan (more than %d changes, not listed)", maxChanges))
+	}
+	if d.State {
+		out = append(out, fmt.Sprintf("a different starting state: the review saw the stack at version %d, the deploy finds version %d or a change made outside Pulumi", d.StateVersions[0], d.StateVersions[1]))
+	}
+	if d.Config {
+		out = append(out, "a different configuration than the one reviewed (config or the stack's inputs)")
+	}
+	if d.Action[0] != "" {
+		out = append(out, fmt.Sprintf("a different tap-deploy: reviewed with %s, deploying with %s", d.Action[0], d.Action[1]))
+	}
+	return out
+}
+
+// shortURN is type::name, the part of a URN a reviewer reads.
+func shortURN(urn string) string {
+	parts := strings.Split(urn, "::")
+	if len(parts) < 4 {
+		return urn
+	}
+	typ := parts[len(parts)-2]
+	if i := strings.LastIndex(typ, "$"); i >= 0 {
+		typ = typ[i+1:]
+	}
+	return typ + " " + parts[len(parts)-1]
+}
+
+// The plan travels in a hidden line of the PR comment and the job summary.
+var metadataLine = regexp.MustCompile(`<!-- tap-deploy:plan ([A-Za-z0-9+/=]+) -->`)
+
+// maxChanges bounds what a comment carries: a larger plan is kept without
+// its per-resource list (and compared by ID alone).
+const maxChanges = 500
+
+// Encode is the plan as a hidden HTML comment line.
+func (p Plan) Encode() string {
+	if len(p.Changes) > maxChanges {
+		p.Changes, p.Unlisted = nil, true
+	}
+	b, _ := json.Marshal(p)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b) //nolint:errcheck // writes to memory
+	zw.Close()  //nolint:errcheck // writes to memory
+	return "<!-- tap-deploy:plan " + base64.StdEncoding.EncodeToString(buf.Bytes()) + " -->"
+}
+
+// ErrNoPlan means the text carries no reviewed plan.
+var ErrNoPlan = errors.New("no reviewed plan recorded")
+
+// Decode finds the plan in a comment body.
+func Decode(body string) (Plan, error) {
+	m := metadataLine.FindStringSubmatch(body)
+	if m == nil {
+		return Plan{}, ErrNoPlan
+	}
+	raw, err := base64.StdEncoding.DecodeString(m[1])
+	if err != nil {
+		return Plan{}, fmt.Errorf("the recorded plan is not readable: %w", err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return Plan{}, fmt.Errorf("the recorded plan is not readable: %w", err)
+	}
+	b, err := io.ReadAll(io.LimitReader(zr, 4<<20))
+	if err != nil {
+		return Plan{}, fmt.Errorf("the recorded plan is not readable: %w", err)
+	}
+	var p Plan
+	if err := json.Unmarshal(b, &p); err != nil || p.ID == "" {
+		return Plan{}, fmt.Errorf("the recorded plan is not readable: %v", err)
+	}
+	return p, nil
+}

@@ -1,0 +1,143 @@
+package reviewed_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/reviewed"
+)
+
+const fnURN = "urn:pulumi:dev::tap::tap:functions:Function$aws:lambda/function:Function::api-handler"
+
+func preview(steps ...plan.Step) plan.Result {
+	return plan.Result{Kind: plan.KindPreview, Steps: steps, Start: "state-a"}
+}
+
+func fn(memory any, extra map[string]any) plan.Step {
+	in := map[string]any{"memorySize": memory, "environment": map[string]any{"variables": map[string]any{"TABLE_NAME": "tap-dev-items"}}}
+	for k, v := range extra {
+		in[k] = v
+	}
+	return plan.Step{URN: fnURN, Type: "aws:lambda/function:Function", Name: "api-handler", Op: plan.OpUpdate, Changed: []string{"memorySize"}, New: in}
+}
+
+func object(path, hash string) plan.Step {
+	source := map[string]any{"4dabf18193072939515e22adb298388d": "c44067f5952c0a294b673a41bacd8c17", "path": path}
+	if hash != "" {
+		source["hash"] = hash
+	}
+	return plan.Step{URN: "urn:pulumi:dev::tap::aws:s3/bucketObjectv2:BucketObjectv2::api-handler-code", Op: plan.OpCreate,
+		New: map[string]any{"key": "lambda/api-handler/abc.zip", "source": source}}
+}
+
+var cfg = map[string]string{"lambdaMemoryMb": "512", "region": "eu-west-1"}
+
+func TestOf_IgnoresWhatMustNotMatter(t *testing.T) {
+	base := reviewed.Of(preview(fn(512, nil), object("/tmp/tap-deploy-code-111/api-handler-abc.zip", "")), 4, cfg, "v1.2.0", "aaaa")
+	tests := map[string]reviewed.Plan{
+		"the order of the events": reviewed.Of(preview(object("/tmp/tap-deploy-code-111/api-handler-abc.zip", ""), fn(512, nil)), 4, cfg, "v1.2.0", "aaaa"),
+		"where the run keeps its package copy": reviewed.Of(preview(fn(512, nil), object("/tmp/tap-deploy-code-999/api-handler-abc.zip", "")), 4, cfg, "v1.2.0", "aaaa"),
+		"the commit (compared on its own)": reviewed.Of(preview(fn(512, nil), object("/tmp/tap-deploy-code-111/api-handler-abc.zip", "")), 4, cfg, "v1.2.0", "bbbb"),
+		"resources that do not change": reviewed.Of(preview(fn(512, nil), object("/tmp/y/api-handler-abc.zip", ""),
+			plan.Step{URN: "urn:pulumi:dev::tap::aws:s3/bucketV2:BucketV2::files", Op: plan.OpSame, New: map[string]any{"modified": "2026-11-28T10:00:00Z"}}), 4, cfg, "v1.2.0", "aaaa"),
+	}
+	// The engine shows every secret value as "[secret]": two previews whose
+	// secrets differ have the same inputs.
+	secretA := reviewed.Of(preview(fn(512, map[string]any{"token": "[secret]"})), 4, cfg, "v1.2.0", "aaaa")
+	secretB := reviewed.Of(preview(fn(512, map[string]any{"token": "[secret]"})), 4, cfg, "v1.2.0", "aaaa")
+	assert.Equal(t, secretA.ID, secretB.ID)
+	for name, p := range tests {
+		assert.Equal(t, base.ID, p.ID, name)
+		assert.True(t, reviewed.Compare(base, p).Same(), name)
+	}
+}
+
+func TestOf_ChangesWithWhatMatters(t *testing.T) {
+	base := reviewed.Of(preview(fn(512, nil)), 4, cfg, "v1.2.0", "aaaa")
+	extra := plan.Step{URN: "urn:pulumi:dev::tap::aws:sqs/queue:Queue::extra", Op: plan.OpCreate, New: map[string]any{"name": "extra"}}
+	otherState := preview(fn(512, nil))
+	otherState.Start = "state-b"
+	tests := []struct {
+		name string
+		now  reviewed.Plan
+		says string
+	}{
+		{"an input value", reviewed.Of(preview(fn(1024, nil)), 4, cfg, "v1.2.0", "aaaa"), "changes differently than reviewed: update aws:lambda/function:Function api-handler (memorySize)"},
+		{"an added resource", reviewed.Of(preview(fn(512, nil), extra), 4, cfg, "v1.2.0", "aaaa"), "not in the reviewed plan: create aws:sqs/queue:Queue extra"},
+		{"a removed change", reviewed.Of(preview(), 4, cfg, "v1.2.0", "aaaa"), "in the reviewed plan, not any more: update aws:lambda/function:Function api-handler (memorySize)"},
+		{"the starting state", reviewed.Of(otherState, 5, cfg, "v1.2.0", "aaaa"), "a different starting state: the review saw the stack at version 4, the deploy finds version 5"},
+		{"the configuration", reviewed.Of(preview(fn(512, nil)), 4, map[string]string{"lambdaMemoryMb": "512", "region": "eu-west-2"}, "v1.2.0", "aaaa"), "a different configuration"},
+		{"the action", reviewed.Of(preview(fn(512, nil)), 4, cfg, "v1.3.0", "aaaa"), "a different tap-deploy: reviewed with v1.2.0, deploying with v1.3.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.NotEqual(t, base.ID, tt.now.ID)
+			d := reviewed.Compare(base, tt.now)
+			require.False(t, d.Same())
+			assert.Contains(t, strings.Join(d.Lines(), "\n"), tt.says)
+		})
+	}
+}
+
+func TestOf_APackagesContentMatters(t *testing.T) {
+	a := reviewed.Of(preview(object("/tmp/x/api-handler-abc.zip", "0000")), 4, cfg, "v1.2.0", "aaaa")
+	b := reviewed.Of(preview(object("/tmp/y/api-handler-abc.zip", "1111")), 4, cfg, "v1.2.0", "aaaa")
+	assert.NotEqual(t, a.ID, b.ID, "same name, other bytes")
+	assert.Contains(t, strings.Join(reviewed.Compare(a, b).Lines(), "\n"), "changes differently than reviewed: create aws:s3/bucketObjectv2:BucketObjectv2 api-handler-code")
+}
+
+func TestEncode_RoundTripsThroughACommentBody(t *testing.T) {
+	p := reviewed.Of(preview(fn(512, nil), object("/tmp/x/api-handler-abc.zip", "")), 4, cfg, "v1.2.0", "aaaa")
+	body := "<!-- tap-deploy:comment repo=o/r pr=2 project=tap stack=dev -->\n" + p.Encode() + "\n### Preview\n"
+	got, err := reviewed.Decode(body)
+	require.NoError(t, err)
+	assert.Equal(t, p, got)
+
+	_, err = reviewed.Decode("### a comment without a plan")
+	assert.ErrorIs(t, err, reviewed.ErrNoPlan)
+	_, err = reviewed.Decode("<!-- tap-deploy:plan bm90IGd6aXA= -->")
+	assert.ErrorContains(t, err, "not readable")
+}
+
+func TestEncode_AHugePlanKeepsItsIDAndComparesByIt(t *testing.T) {
+	var steps []plan.Step
+	for i := 0; i < 600; i++ {
+		steps = append(steps, plan.Step{URN: fmt.Sprintf("urn:pulumi:dev::tap::aws:s3/bucketObjectv2:BucketObjectv2::o%d", i), Op: plan.OpCreate, New: map[string]any{"i": i}})
+	}
+	p := reviewed.Of(preview(steps...), 1, cfg, "v1", "a")
+	enc := p.Encode()
+	assert.Less(t, len(enc), 2000)
+	got, err := reviewed.Decode(enc)
+	require.NoError(t, err)
+	assert.True(t, got.Unlisted)
+	assert.True(t, reviewed.Compare(got, p).Same())
+	other := reviewed.Of(preview(steps[1:]...), 1, cfg, "v1", "a")
+	d := reviewed.Compare(got, other)
+	assert.False(t, d.Same())
+	assert.Contains(t, d.Lines()[0], "differ from the reviewed plan (more than 500 changes, not listed)")
+}
+
+// BenchmarkReviewedPlan_FullStack fingerprints, encodes, decodes and
+// compares a plan the size of the full stack's first deploy.
+func BenchmarkReviewedPlan_FullStack(b *testing.B) {
+	var steps []plan.Step
+	for i := 0; i < 81; i++ {
+		in := map[string]any{"name": fmt.Sprintf("tap-dev-resource-%d", i), "policy": strings.Repeat(`{"Effect":"Allow","Action":["s3:GetObject"]}`, 8),
+			"tags": map[string]any{"project": "tap", "environment": "dev"}, "arn": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"}
+		steps = append(steps, plan.Step{URN: fmt.Sprintf("urn:pulumi:dev::tap::tap:c:C$aws:x/y:Y::r%d", i), Op: plan.OpCreate, New: in})
+	}
+	res := preview(steps...)
+	b.ReportAllocs()
+	for b.Loop() {
+		p := reviewed.Of(res, 1, cfg, "v1", "sha")
+		back, err := reviewed.Decode(p.Encode())
+		if err != nil || !reviewed.Compare(back, p).Same() {
+			b.Fatal("round trip")
+		}
+	}
+}
