@@ -40,9 +40,9 @@ var cfg = map[string]string{"lambdaMemoryMb": "512", "region": "eu-west-1"}
 func TestOf_IgnoresWhatMustNotMatter(t *testing.T) {
 	base := reviewed.Of(preview(fn(512, nil), object("/tmp/tap-deploy-code-111/api-handler-abc.zip", "")), 4, cfg, "v1.2.0", "aaaa")
 	tests := map[string]reviewed.Plan{
-		"the order of the events": reviewed.Of(preview(object("/tmp/tap-deploy-code-111/api-handler-abc.zip", ""), fn(512, nil)), 4, cfg, "v1.2.0", "aaaa"),
+		"the order of the events":              reviewed.Of(preview(object("/tmp/tap-deploy-code-111/api-handler-abc.zip", ""), fn(512, nil)), 4, cfg, "v1.2.0", "aaaa"),
 		"where the run keeps its package copy": reviewed.Of(preview(fn(512, nil), object("/tmp/tap-deploy-code-999/api-handler-abc.zip", "")), 4, cfg, "v1.2.0", "aaaa"),
-		"the commit (compared on its own)": reviewed.Of(preview(fn(512, nil), object("/tmp/tap-deploy-code-111/api-handler-abc.zip", "")), 4, cfg, "v1.2.0", "bbbb"),
+		"the commit (compared on its own)":     reviewed.Of(preview(fn(512, nil), object("/tmp/tap-deploy-code-111/api-handler-abc.zip", "")), 4, cfg, "v1.2.0", "bbbb"),
 		"resources that do not change": reviewed.Of(preview(fn(512, nil), object("/tmp/y/api-handler-abc.zip", ""),
 			plan.Step{URN: "urn:pulumi:dev::tap::aws:s3/bucketV2:BucketV2::files", Op: plan.OpSame, New: map[string]any{"modified": "2026-11-28T10:00:00Z"}}), 4, cfg, "v1.2.0", "aaaa"),
 	}
