@@ -20,8 +20,10 @@ import (
 
 	"github.com/org/tap-deploy/internal/actions"
 	"github.com/org/tap-deploy/internal/comment"
+	"github.com/org/tap-deploy/internal/deployment"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
+	"github.com/org/tap-deploy/internal/issue"
 	"github.com/org/tap-deploy/internal/plan"
 	"github.com/org/tap-deploy/stack"
 )
@@ -44,6 +46,8 @@ type OpenStack func(ctx context.Context, s engine.Settings, program pulumi.RunFu
 // GitHub is what a run needs from the GitHub API.
 type GitHub interface {
 	comment.Issues
+	deployment.API
+	issue.API
 	PullRequestsForCommit(ctx context.Context, owner, repo, sha string) ([]github.PullRequest, error)
 	CompareCommits(ctx context.Context, owner, repo, base, head string) (string, error)
 }

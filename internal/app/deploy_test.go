@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -268,4 +269,48 @@ func TestDeploy_AKilledEngineIsReportedWithTheRecoverySteps(t *testing.T) {
 	assert.Contains(t, h.log(), "pulumi cancel")
 	assert.Contains(t, h.log(), "pulumi refresh --clear-pending-creates --yes")
 	assert.NotContains(t, h.log(), "stopped cleanly")
+}
+
+func TestDeploy_RecordsAGitHubDeploymentFromInProgressToSuccess(t *testing.T) {
+	h := pushHarness(t)
+	h.stack.up = func(context.Context, string) (plan.Result, error) {
+		res := changes(plan.KindUpdate)
+		res.Outputs = map[string]any{"apiUrl": "https://abc.execute-api.eu-west-1.amazonaws.com/v1/items"}
+		return res, nil
+	}
+	require.NoError(t, h.run(), h.log())
+	require.Len(t, h.gh.deployments, 1)
+	d := h.gh.deployments[0]
+	assert.Equal(t, pushedSHA, d.Ref)
+	assert.Equal(t, "dev", d.Environment)
+	assert.Equal(t, []string{
+		fmt.Sprintf("%d:in_progress:", d.ID),
+		fmt.Sprintf("%d:success:https://abc.execute-api.eu-west-1.amazonaws.com/v1/items", d.ID),
+	}, h.gh.statuses)
+}
+
+func TestDeploy_AFailedUpdateIsAFailedDeployment(t *testing.T) {
+	h := pushHarness(t)
+	h.stack.up = func(context.Context, string) (plan.Result, error) {
+		return changes(plan.KindUpdate), errors.New("update failed")
+	}
+	require.ErrorIs(t, h.run(), ErrReported)
+	require.Len(t, h.gh.statuses, 2)
+	assert.Contains(t, h.gh.statuses[1], ":failure:")
+}
+
+func TestDeploy_WithoutDeploymentsWriteTheDeployStillHappens(t *testing.T) {
+	h := pushHarness(t)
+	h.gh.deployErr = &github.PermissionError{Status: 403, Operation: "create a deployment to dev", Permission: "deployments: write", Message: "Resource not accessible by integration"}
+	require.NoError(t, h.run(), h.log())
+	assert.Len(t, h.stack.ups, 1)
+	assert.Contains(t, h.log(), "::warning::could not record a GitHub deployment (the update goes on)")
+	assert.Contains(t, h.log(), "deployments: write")
+}
+
+func TestDeploy_GitHubDeploymentsCanBeTurnedOff(t *testing.T) {
+	h := pushHarness(t)
+	h.inputs["github-deployments"] = "false"
+	require.NoError(t, h.run(), h.log())
+	assert.Zero(t, h.gh.calls["create deployment"])
 }

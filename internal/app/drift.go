@@ -28,6 +28,9 @@ func (r *run) drift(ctx context.Context) error {
 	if runErr != nil {
 		return r.engineFailed(ctx, "The drift check failed", runErr)
 	}
+	if r.in.DriftIssue {
+		r.syncDriftIssue(ctx, res, drifted)
+	}
 	for _, op := range plan.ChangingOps {
 		for _, s := range res.ByOp(op) {
 			r.Runtime.Warningf("drift: %s %q (%s) %s", s.Type, s.Name, op, strings.Join(s.Changed, ", "))

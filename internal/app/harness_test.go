@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,6 +89,10 @@ type fakeGitHub struct {
 	prsOfCommit func(sha string) ([]github.PullRequest, error)
 	compare     func(base, head string) (string, error)
 	calls       map[string]int
+	deployments []github.Deployment
+	statuses    []string
+	deployErr   error
+	issues      []github.Issue
 }
 
 func newFakeGitHub() *fakeGitHub { return &fakeGitHub{nextID: 100, calls: map[string]int{}} }
@@ -290,4 +296,72 @@ func changes(kind plan.Kind, steps ...plan.Step) plan.Result {
 		r.Counts[s.Op]++
 	}
 	return r
+}
+
+func (f *fakeGitHub) CreateDeployment(_ context.Context, _, _ string, d github.NewDeployment) (github.Deployment, error) {
+	f.count("create deployment")
+	if f.deployErr != nil {
+		return github.Deployment{}, f.deployErr
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.nextID++
+	f.deployments = append(f.deployments, github.Deployment{ID: f.nextID, Ref: d.Ref, Environment: d.Environment, Key: d.Key})
+	return f.deployments[len(f.deployments)-1], nil
+}
+
+func (f *fakeGitHub) ListDeployments(context.Context, string, string, string, string) ([]github.Deployment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]github.Deployment(nil), f.deployments...), nil
+}
+
+func (f *fakeGitHub) CreateDeploymentStatus(_ context.Context, _, _ string, id int64, s github.DeploymentStatus) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.statuses = append(f.statuses, fmt.Sprintf("%d:%s:%s", id, s.State, s.EnvironmentURL))
+	return nil
+}
+
+func (f *fakeGitHub) ListOpenIssues(context.Context, string, string, []string) ([]github.Issue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []github.Issue
+	for _, i := range f.issues {
+		if i.State == "open" {
+			out = append(out, i)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeGitHub) CreateIssue(_ context.Context, _, _, title, body string, _ []string) (github.Issue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i := github.Issue{Number: 900 + len(f.issues), Title: title, Body: body, State: "open", Author: "github-actions[bot]"}
+	f.issues = append(f.issues, i)
+	return i, nil
+}
+
+func (f *fakeGitHub) UpdateIssue(_ context.Context, _, _ string, number int, title, body string) (github.Issue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k := range f.issues {
+		if f.issues[k].Number == number {
+			f.issues[k].Title, f.issues[k].Body = title, body
+			return f.issues[k], nil
+		}
+	}
+	return github.Issue{}, errors.New("no such issue")
+}
+
+func (f *fakeGitHub) CloseIssue(_ context.Context, _, _ string, number int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k := range f.issues {
+		if f.issues[k].Number == number {
+			f.issues[k].State = "closed"
+		}
+	}
+	return nil
 }

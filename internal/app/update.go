@@ -79,6 +79,7 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) error {
 	preMeta.Review = verdict
 	r.publish.note(resultDoc(preMeta, pre))
 
+	dep := r.startDeployment(ctx, u)
 	var res plan.Result
 	var unconstrained string
 	upErr := r.Runtime.Group("Pulumi update", func() error {
@@ -89,6 +90,7 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) error {
 	for _, f := range res.Failed() {
 		r.Runtime.Errorf("%s %q: %s", f.Type, f.Name, f.Error)
 	}
+	r.finishDeployment(ctx, dep, upErr == nil, res)
 	switch {
 	case unconstrained != "":
 		verdict.Warn = true

@@ -52,6 +52,8 @@ const (
 	NameDeployBranches  = "deploy-branches"
 	NameCommitOrder     = "commit-order"
 	NameReviewedPlan    = "reviewed-plan"
+	NameDeployments     = "github-deployments"
+	NameDriftIssue      = "drift-issue"
 )
 
 // Names is every input the action reads.
@@ -59,7 +61,7 @@ var Names = []string{
 	NameCommand, NameEnvironment, NameAWSRegion, NameProjectName, NameStackName,
 	NameBackendURL, NameSecretsProvider, NameGitHubToken, NameCommentOnPR, NameConfig,
 	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput, NameLockTimeout,
-	NameDeployBranches, NameCommitOrder, NameReviewedPlan,
+	NameDeployBranches, NameCommitOrder, NameReviewedPlan, NameDeployments, NameDriftIssue,
 }
 
 // PolicyAction is what a user may do to a policy rule through policy-overrides.
@@ -99,6 +101,10 @@ type Inputs struct {
 	// ReviewedPlan says what a merge deploy does when its plan is not the
 	// one its pull request's preview showed.
 	ReviewedPlan ReviewedPlan
+	// Deployments records every up and rollback as a GitHub deployment.
+	Deployments bool
+	// DriftIssue keeps one issue per stack open while drift is found.
+	DriftIssue bool
 }
 
 // ReviewedPlan is how a merge deploy treats the plan its PR reviewed.
@@ -224,6 +230,12 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 	}
 	if in.FailOnDrift, err = parseBool(value(NameFailOnDrift), false); err != nil {
 		found = append(found, fmt.Sprintf("%s: %v", NameFailOnDrift, err))
+	}
+	if in.Deployments, err = parseBool(value(NameDeployments), true); err != nil {
+		found = append(found, fmt.Sprintf("%s: %v", NameDeployments, err))
+	}
+	if in.DriftIssue, err = parseBool(value(NameDriftIssue), false); err != nil {
+		found = append(found, fmt.Sprintf("%s: %v", NameDriftIssue, err))
 	}
 
 	var configProblems []string

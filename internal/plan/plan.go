@@ -17,7 +17,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 
 	"github.com/org/tap-deploy/internal/graph"
 )
@@ -58,6 +57,8 @@ type Step struct {
 	Op   Op     `json:"op"`
 	// Changed lists the property paths that differ.
 	Changed []string `json:"changed,omitempty"`
+	// Changes are the changed properties with their old and new values.
+	Changes []PropertyChange `json:"changes,omitempty"`
 	// ReplaceReasons lists the properties that force a replacement.
 	ReplaceReasons []string `json:"replaceReasons,omitempty"`
 	// Error is set when the operation on this resource failed.
@@ -89,9 +90,13 @@ type Finding struct {
 
 // Result is one engine run's outcome.
 type Result struct {
-	Kind        Kind           `json:"kind"`
-	Steps       []Step         `json:"steps"`
+	Kind  Kind   `json:"kind"`
+	Steps []Step `json:"steps"`
+	// Counts counts the cloud resources per operation; Pulumi counts
+	// Pulumi's own resources (components and providers), which create
+	// nothing in the cloud.
 	Counts      map[Op]int     `json:"counts"`
+	Pulumi      map[Op]int     `json:"pulumi,omitempty"`
 	Diagnostics []Diagnostic   `json:"diagnostics,omitempty"`
 	Findings    []Finding      `json:"findings,omitempty"`
 	Outputs     map[string]any `json:"outputs,omitempty"`
@@ -111,7 +116,11 @@ type Result struct {
 	Start string `json:"start,omitempty"`
 }
 
-// HasChanges reports whether anything would be or was changed.
+// Cloud reports whether the step is a cloud resource, not one of Pulumi's
+// own (a component groups resources; a provider configures them).
+func (s Step) Cloud() bool { return s.Custom && !strings.HasPrefix(s.Type, "pulumi:providers:") }
+
+// HasChanges reports whether any cloud resource would be or was changed.
 func (r Result) HasChanges() bool {
 	for _, op := range ChangingOps {
 		if r.Counts[op] > 0 {
@@ -135,11 +144,12 @@ func (r Result) Failed() []Step {
 	return out
 }
 
-// ByOp returns the steps with the given operation, sorted by type and name.
+// ByOp returns the cloud resources' steps with the given operation, sorted
+// by type and name.
 func (r Result) ByOp(op Op) []Step {
 	var out []Step
 	for _, s := range r.Steps {
-		if s.Op == op {
+		if s.Op == op && s.Cloud() {
 			out = append(out, s)
 		}
 	}
@@ -155,7 +165,7 @@ func (r Result) ByOp(op Op) []Step {
 // FromEvents folds an engine event stream into a Result. Steps are keyed by
 // URN so the engine's several events for one replacement become one row.
 func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
-	r := Result{Kind: kind, Counts: map[Op]int{}}
+	r := Result{Kind: kind, Counts: map[Op]int{}, Pulumi: map[Op]int{}}
 	index := map[string]int{}
 	// Diagnostics that name a resource are that resource's error when its
 	// operation fails; the engine sends them before ResOpFailedEvent.
@@ -178,16 +188,20 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 			}
 			s.Changed = union(s.Changed, changed(m))
 			s.ReplaceReasons = union(s.ReplaceReasons, m.Keys)
+			if len(s.Changes) == 0 {
+				s.Changes = propertyChanges(m)
+			}
 			return s
 		}
 		index[m.URN] = len(r.Steps)
 		st := Step{
 			URN:            m.URN,
 			Type:           m.Type,
-			Name:           resource.URN(m.URN).Name(),
+			Name:           urnName(m.URN),
 			Op:             op,
 			Changed:        changed(m),
 			ReplaceReasons: replaceReasons(op, m.Keys),
+			Changes:        propertyChanges(m),
 		}
 		if m.Old != nil {
 			st.Old, st.Custom = m.Old.Inputs, m.Old.Custom
@@ -208,7 +222,7 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 			if n := m.New; n != nil && collapse(m.Op) != OpDelete && !seen[n.URN] {
 				seen[n.URN] = true
 				r.Resources = append(r.Resources, graph.Resource{
-					URN: n.URN, Type: n.Type, Name: resource.URN(n.URN).Name(), Custom: n.Custom,
+					URN: n.URN, Type: n.Type, Name: urnName(n.URN), Custom: n.Custom,
 					Parent: n.Parent, Provider: n.Provider, Inputs: n.Inputs,
 				})
 			}
@@ -241,7 +255,7 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 				RuleID:   p.PolicyName,
 				Level:    p.EnforcementLevel,
 				URN:      p.ResourceURN,
-				Resource: resource.URN(p.ResourceURN).Name(),
+				Resource: urnName(p.ResourceURN),
 				Message:  strings.TrimSpace(plainText(p.Message)),
 			})
 		}
@@ -252,7 +266,11 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 			// failure) still belongs to its resource.
 			r.Steps[i].Error = lastError[s.URN]
 		}
-		r.Counts[r.Steps[i].Op]++
+		if r.Steps[i].Cloud() {
+			r.Counts[r.Steps[i].Op]++
+		} else {
+			r.Pulumi[r.Steps[i].Op]++
+		}
 	}
 	r.Start = digest(old)
 	return r
@@ -267,19 +285,16 @@ func digest(v any) string {
 
 // stackOutputs takes the stack's outputs from its event: the engine shows
 // secret values as "[secret]" (they are left out and named) and values not
-// known before the update as a sentinel (they become null).
+// known before the update as a sentinel, at any depth (they become null).
 func stackOutputs(all map[string]any) (map[string]any, []string) {
 	out := map[string]any{}
 	var secret []string
 	for k, v := range all {
-		switch {
-		case v == "[secret]":
+		if v == "[secret]" {
 			secret = append(secret, k)
-		case v == plugin.UnknownStringValue:
-			out[k] = nil
-		default:
-			out[k] = v
+			continue
 		}
+		out[k] = known(v)
 	}
 	sort.Strings(secret)
 	return out, secret
@@ -302,11 +317,21 @@ func refreshed(s *Step, m apitype.StepEventMetadata) {
 				s.Changed = append(s.Changed, k)
 			}
 		}
+		s.Changes = valueChanges(m.Old.Outputs, m.New.Outputs)
 		s.Op = OpSame
 		if len(s.Changed) > 0 {
 			s.Op = OpUpdate
 		}
 	}
+}
+
+// urnName is a URN's resource name; "" for what is not a URN (a malformed
+// event must not stop a run).
+func urnName(u string) string {
+	if !resource.URN(u).IsValid() {
+		return ""
+	}
+	return resource.URN(u).Name()
 }
 
 func keys(m map[string]any) []string {
@@ -420,6 +445,14 @@ func (r Result) Redacted(f func(string) string) Result {
 		s.URN, s.Type, s.Name, s.Error = f(s.URN), f(s.Type), f(s.Name), f(s.Error)
 		s.Changed = redactAll(s.Changed, f)
 		s.ReplaceReasons = redactAll(s.ReplaceReasons, f)
+		if s.Changes != nil {
+			changes := make([]PropertyChange, len(s.Changes))
+			for j, c := range s.Changes {
+				c.Path, c.Old, c.New = f(c.Path), redactValue(c.Old, f), redactValue(c.New, f)
+				changes[j] = c
+			}
+			s.Changes = changes
+		}
 		out.Steps[i] = s
 	}
 	out.Diagnostics = make([]Diagnostic, len(r.Diagnostics))

@@ -58,9 +58,9 @@ func TestFromEvents_FailureCarriesTheProvidersError(t *testing.T) {
 func TestFromEvents_RefreshFindsDrift(t *testing.T) {
 	refresh := func(urn string, old, new map[string]any, id string) apitype.EngineEvent {
 		m := apitype.StepEventMetadata{Op: apitype.OpRefresh, URN: urn, Type: "aws:lambda/function:Function",
-			Old: &apitype.StepEventStateMetadata{ID: "x", Outputs: old}}
+			Old: &apitype.StepEventStateMetadata{ID: "x", Custom: true, Outputs: old}}
 		if new != nil {
-			m.New = &apitype.StepEventStateMetadata{ID: id, Outputs: new}
+			m.New = &apitype.StepEventStateMetadata{ID: id, Custom: true, Outputs: new}
 		}
 		return apitype.EngineEvent{ResOutputsEvent: &apitype.ResOutputsEvent{Metadata: m}}
 	}
@@ -74,6 +74,53 @@ func TestFromEvents_RefreshFindsDrift(t *testing.T) {
 	changed := r.ByOp(plan.OpUpdate)
 	require.Len(t, changed, 1)
 	assert.Equal(t, []string{"memorySize"}, changed[0].Changed)
+	assert.Equal(t, []plan.PropertyChange{{Path: "memorySize", Kind: "update", Old: 256.0, New: 2048.0, HasOld: true, HasNew: true}}, changed[0].Changes,
+		"drift says how the value changed")
+}
+
+func TestFromEvents_ChangesCarryOldAndNewValuesKeyByKey(t *testing.T) {
+	fn := "urn:pulumi:dev::tap::tap:functions:Function$aws:lambda/function:Function::api-handler"
+	ev := apitype.EngineEvent{ResourcePreEvent: &apitype.ResourcePreEvent{Metadata: apitype.StepEventMetadata{
+		Op: apitype.OpReplace, URN: fn, Type: "aws:lambda/function:Function", Keys: []string{"name"},
+		DetailedDiff: map[string]apitype.PropertyDiff{
+			"memorySize":                   {Kind: apitype.DiffUpdate, InputDiff: true},
+			"tags":                         {Kind: apitype.DiffUpdate, InputDiff: true},
+			"name":                         {Kind: apitype.DiffUpdateReplace, InputDiff: true},
+			"environment.variables.SECRET": {Kind: apitype.DiffUpdate, InputDiff: true},
+			"arn":                          {Kind: apitype.DiffUpdate},
+		},
+		Old: &apitype.StepEventStateMetadata{Custom: true,
+			Inputs: map[string]any{"memorySize": 256.0, "name": "a", "tags": map[string]any{"project": "tap", "team": "x"},
+				"environment": map[string]any{"variables": map[string]any{"SECRET": "[secret]"}}},
+			Outputs: map[string]any{"arn": "arn:aws:lambda:eu-west-1:1:function:a"}},
+		New: &apitype.StepEventStateMetadata{Custom: true,
+			Inputs: map[string]any{"memorySize": 512.0, "name": "b", "tags": map[string]any{"project": "tap", "owner": "team-a"},
+				"environment": map[string]any{"variables": map[string]any{"SECRET": "[secret]"}}, "arn": plan.Unknown}},
+	}}}
+	r := plan.FromEvents(plan.KindPreview, []apitype.EngineEvent{ev})
+	require.Len(t, r.Steps, 1)
+	assert.Equal(t, []plan.PropertyChange{
+		{Path: "arn", Kind: "update", Old: "arn:aws:lambda:eu-west-1:1:function:a", New: plan.Unknown, HasOld: true, HasNew: true},
+		{Path: "environment.variables.SECRET", Kind: "update", Old: "[secret]", New: "[secret]", HasOld: true, HasNew: true},
+		{Path: "memorySize", Kind: "update", Old: 256.0, New: 512.0, HasOld: true, HasNew: true},
+		{Path: "name", Kind: "update", Replace: true, Old: "a", New: "b", HasOld: true, HasNew: true},
+		{Path: "tags.owner", Kind: "add", New: "team-a", HasNew: true},
+		{Path: "tags.team", Kind: "delete", Old: "x", HasOld: true},
+	}, r.Steps[0].Changes)
+}
+
+func TestFromEvents_CountsCloudResourcesApartFromPulumisOwn(t *testing.T) {
+	component := pre(apitype.OpCreate, "urn:pulumi:dev::tap::tap:data:Data::data", "tap:data:Data", nil)
+	component.ResourcePreEvent.Metadata.New.Custom = false
+	evs := []apitype.EngineEvent{
+		pre(apitype.OpCreate, tableURN, "aws:dynamodb/table:Table", nil),
+		pre(apitype.OpCreate, "urn:pulumi:dev::tap::pulumi:providers:aws::aws", "pulumi:providers:aws", nil),
+		component,
+	}
+	r := plan.FromEvents(plan.KindPreview, evs)
+	assert.Equal(t, map[plan.Op]int{plan.OpCreate: 1}, r.Counts, "the table is the one cloud resource")
+	assert.Equal(t, map[plan.Op]int{plan.OpCreate: 2}, r.Pulumi, "the provider and the component")
+	assert.Len(t, r.ByOp(plan.OpCreate), 1)
 }
 
 func TestFromEvents_StackOutputsLeaveSecretsOut(t *testing.T) {
@@ -83,9 +130,11 @@ func TestFromEvents_StackOutputsLeaveSecretsOut(t *testing.T) {
 			"tableName":  "tap-dev-items",
 			"dbPassword": "[secret]",
 			"apiUrl":     "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+			"alarmArns":  map[string]any{"tap-dev-api-5xx": "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "known": "arn:x"},
 		}},
 	}}}}
 	r := plan.FromEvents(plan.KindPreview, evs)
-	assert.Equal(t, map[string]any{"tableName": "tap-dev-items", "apiUrl": nil}, r.Outputs)
+	assert.Equal(t, map[string]any{"tableName": "tap-dev-items", "apiUrl": nil,
+		"alarmArns": map[string]any{"tap-dev-api-5xx": nil, "known": "arn:x"}}, r.Outputs, "no sentinel at any depth")
 	assert.Equal(t, []string{"dbPassword"}, r.SecretOutputs)
 }

@@ -110,8 +110,18 @@ func (m Meta) Redacted(f func(string) string) Meta {
 
 // Markdown renders res within limit bytes. Heading, counts and warnings are
 // always kept; per-resource details are added until the budget ends, then a
-// line says where the full preview is.
+// line says where the full preview is. Values (old → new, document diffs)
+// are the first thing given up: a comment that would not fit with them is
+// rendered with property names only.
 func Markdown(m Meta, res plan.Result, limit int) string {
+	if out, cut := markdown(m, res, limit, true); !cut {
+		return out
+	}
+	out, _ := markdown(m, res, limit, false)
+	return out
+}
+
+func markdown(m Meta, res plan.Result, limit int, values bool) (string, bool) {
 	var head strings.Builder
 	if m.Marker != "" {
 		head.WriteString(m.Marker + "\n")
@@ -139,6 +149,7 @@ func Markdown(m Meta, res plan.Result, limit int) string {
 		head.WriteString(fmt.Sprintf("\n> [!WARNING]\n> **%s.** Check for data loss before merging.\n", destructiveSummary(res)))
 	}
 	head.WriteString("\n" + countsTable(res))
+	head.WriteString(pulumiNote(res))
 	if mandatory := countLevel(res.Findings, "mandatory"); mandatory > 0 {
 		head.WriteString(fmt.Sprintf("\n> [!CAUTION]\n> **%d mandatory policy violation(s)** block this change.\n", mandatory))
 	}
@@ -152,8 +163,14 @@ func Markdown(m Meta, res plan.Result, limit int) string {
 	b := &budget{limit: limit - len(footer) - len(truncated)}
 	b.add(head.String())
 	b.section(findingsSection(res.Findings))
+	var changing []plan.Step
 	for _, op := range plan.ChangingOps {
-		b.section(stepsSection(op, res.ByOp(op)))
+		steps := res.ByOp(op)
+		changing = append(changing, steps...)
+		b.section(stepsSection(op, steps, values))
+	}
+	if values {
+		b.section(documentsSection(changing))
 	}
 	b.section(diagnosticsSection(res.Diagnostics))
 	b.section(outputsSection(res.Outputs))
@@ -161,7 +178,23 @@ func Markdown(m Meta, res plan.Result, limit int) string {
 	if b.cut {
 		out += truncated
 	}
-	return out + footer
+	return out + footer, b.cut
+}
+
+// pulumiNote says what the counts leave out: Pulumi's own resources
+// (components group resources, providers configure them) create nothing
+// in the cloud.
+func pulumiNote(res plan.Result) string {
+	var parts []string
+	for _, op := range []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpReplace, plan.OpDelete} {
+		if n := res.Pulumi[op]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d to %s", n, op))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\n<sub>Not counted: Pulumi's own components and providers (%s), which create nothing in the cloud.</sub>\n", strings.Join(parts, ", "))
 }
 
 // budget collects blocks while they fit.
@@ -317,7 +350,7 @@ func findingsSection(fs []plan.Finding) section {
 	return s
 }
 
-func stepsSection(op plan.Op, steps []plan.Step) section {
+func stepsSection(op plan.Op, steps []plan.Step, values bool) section {
 	if len(steps) == 0 {
 		return section{}
 	}
@@ -330,9 +363,28 @@ func stepsSection(op plan.Op, steps []plan.Step) section {
 		close: "\n</details>\n",
 	}
 	for _, st := range steps {
-		s.rows = append(s.rows, fmt.Sprintf("| %s | %s | %s |\n", code(st.Name), code(shortType(st.Type)), properties(st)))
+		props := properties(st)
+		if values && (op == plan.OpUpdate || op == plan.OpReplace) && len(st.Changes) > 0 {
+			props = changesText(st.Changes)
+		}
+		s.rows = append(s.rows, fmt.Sprintf("| %s | %s | %s |\n", code(st.Name), code(shortType(st.Type)), props))
 	}
 	return s
+}
+
+// changesText lists a step's changes with their values, one per line of
+// the cell.
+func changesText(changes []plan.PropertyChange) string {
+	const max = 12
+	var parts []string
+	for i, c := range changes {
+		if i == max {
+			parts = append(parts, fmt.Sprintf("… %d more", len(changes)-max))
+			break
+		}
+		parts = append(parts, changeText(c))
+	}
+	return strings.Join(parts, "<br>")
 }
 
 func properties(st plan.Step) string {
@@ -461,7 +513,10 @@ func escapeMarkdown(s string) string { return mdEscaper.Replace(s) }
 
 // fence puts text in a code block whose fence is longer than any run of
 // backticks inside it, so the text cannot close it.
-func fence(s string) string {
+func fence(s string) string { return fenceAs("text", s) }
+
+// fenceAs is fence with a language for the block's highlighting.
+func fenceAs(lang, s string) string {
 	longest, run := 0, 0
 	for _, r := range s {
 		if r == '`' {
@@ -474,7 +529,7 @@ func fence(s string) string {
 		}
 	}
 	f := strings.Repeat("`", max(3, longest+1))
-	return f + "text\n" + clip(strings.TrimRight(s, "\n"), 4000) + "\n" + f + "\n"
+	return f + lang + "\n" + clip(strings.TrimRight(s, "\n"), 4000) + "\n" + f + "\n"
 }
 
 // clip shortens s to at most n bytes without splitting a UTF-8 character.

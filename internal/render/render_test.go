@@ -1,6 +1,7 @@
 package render_test
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -26,13 +27,18 @@ var meta = render.Meta{
 }
 
 func step(op plan.Op, typ, name string, changed ...string) plan.Step {
-	return plan.Step{URN: "urn:pulumi:dev::tap::" + typ + "::" + name, Type: typ, Name: name, Op: op, Changed: changed}
+	return plan.Step{URN: "urn:pulumi:dev::tap::" + typ + "::" + name, Type: typ, Name: name, Op: op, Changed: changed,
+		Custom: !strings.HasPrefix(typ, "tap:")}
 }
 
 func result(steps ...plan.Step) plan.Result {
-	r := plan.Result{Kind: plan.KindPreview, Steps: steps, Counts: map[plan.Op]int{}}
+	r := plan.Result{Kind: plan.KindPreview, Steps: steps, Counts: map[plan.Op]int{}, Pulumi: map[plan.Op]int{}}
 	for _, s := range steps {
-		r.Counts[s.Op]++
+		if s.Cloud() {
+			r.Counts[s.Op]++
+		} else {
+			r.Pulumi[s.Op]++
+		}
 	}
 	return r
 }
@@ -60,6 +66,7 @@ func TestMarkdown_Golden(t *testing.T) {
 			step(plan.OpSame, "aws:s3/bucketV2:BucketV2", "files"),
 		)},
 		{"no-changes", meta, result(step(plan.OpSame, "aws:s3/bucketV2:BucketV2", "files"), step(plan.OpSame, "aws:dynamodb/table:Table", "items"))},
+		{"values", meta, valuesResult()},
 		{"exceptions", func() render.Meta {
 			m := meta
 			m.Exceptions = render.Exceptions{Disabled: []string{"CKV_AWS_115"}, Lowered: []string{"CKV_AWS_28"}, PublicAPI: true}
@@ -162,4 +169,62 @@ func TestHistory_Golden(t *testing.T) {
 		{Version: 1, Kind: "update", Result: "succeeded", Time: "2026-11-26T10:00:00Z", Commit: "6113728f27ae82c7b1a177c8d03f9e96e0adf246", Actor: "octocat"},
 	}, render.SummaryLimit)
 	golden(t, "history.md", got)
+}
+
+func policy(actions ...string) string {
+	b, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []map[string]any{
+		{"Sid": "Items", "Effect": "Allow", "Action": actions, "Resource": []string{"arn:aws:dynamodb:eu-west-1:123456789012:table/tap-dev-items"}},
+	}})
+	return string(b)
+}
+
+// valuesResult is an update with nested values, a secret, a value not
+// known yet and a long one, a replacement, and a policy document change.
+func valuesResult() plan.Result {
+	fn := step(plan.OpUpdate, "aws:lambda/function:Function", "api-handler", "memorySize", "tags", "environment", "s3ObjectVersion", "description")
+	fn.Changes = []plan.PropertyChange{
+		{Path: "description", Kind: "update", Old: "items API", New: strings.Repeat("items API behind API Gateway, ", 4), HasOld: true, HasNew: true},
+		{Path: "environment.variables.API_KEY", Kind: "update", Old: "[secret]", New: "[secret]", HasOld: true, HasNew: true},
+		{Path: "memorySize", Kind: "update", Old: 256.0, New: 512.0, HasOld: true, HasNew: true},
+		{Path: "s3ObjectVersion", Kind: "update", Old: "3vnbqeu6ztwsz53rlqnlssflm2z6i6qy", New: plan.Unknown, HasOld: true, HasNew: true},
+		{Path: "tags.owner", Kind: "add", New: "team-a", HasNew: true},
+	}
+	table := step(plan.OpReplace, "aws:dynamodb/table:Table", "items", "hashKey")
+	table.ReplaceReasons = []string{"hashKey"}
+	table.Changes = []plan.PropertyChange{{Path: "hashKey", Kind: "update", Replace: true, Old: "id", New: "pk", HasOld: true, HasNew: true}}
+	rolePolicy := step(plan.OpUpdate, "aws:iam/rolePolicy:RolePolicy", "api-handler", "policy")
+	rolePolicy.Changes = []plan.PropertyChange{{Path: "policy", Kind: "update", HasOld: true, HasNew: true,
+		Old: policy("dynamodb:GetItem", "dynamodb:PutItem"), New: policy("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")}}
+	return result(fn, table, rolePolicy, step(plan.OpCreate, "tap:data:Data", "data"))
+}
+
+func TestMarkdown_ValuesAreTrimmedBeforeAnyRowAndKeptInTheSummary(t *testing.T) {
+	var steps []plan.Step
+	for i := 0; i < 300; i++ {
+		s := step(plan.OpUpdate, "aws:lambda/function:Function", fmt.Sprintf("fn-%03d", i), "description")
+		s.Changes = []plan.PropertyChange{{Path: "description", Kind: "update", Old: strings.Repeat("a", 50), New: strings.Repeat("b", 50), HasOld: true, HasNew: true},
+			{Path: "policy", Kind: "update", Old: policy("s3:GetObject"), New: policy("s3:GetObject", "s3:PutObject"), HasOld: true, HasNew: true}}
+		steps = append(steps, s)
+	}
+	res := result(steps...)
+	comment := render.Markdown(meta, res, render.CommentLimit)
+	assert.LessOrEqual(t, len(comment), render.CommentLimit)
+	assert.NotContains(t, comment, "→", "the values went first")
+	assert.NotContains(t, comment, "Truncated", "no row was dropped")
+	assert.Contains(t, comment, "| `fn-299` | `lambda.Function` | `description` |")
+	summary := render.Markdown(meta, res, render.SummaryLimit)
+	assert.Contains(t, summary, "`description`: `\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"` → `\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"`", "the job summary keeps them")
+	assert.Contains(t, summary, "#### Documents changed (300)")
+}
+
+func TestMarkdown_FiveThousandResourcesWithValuesStayWithinTheLimit(t *testing.T) {
+	res := bigResult(5000)
+	for i := range res.Steps {
+		res.Steps[i].Changes = []plan.PropertyChange{{Path: "etag", Kind: "update", Old: "a", New: "b", HasOld: true, HasNew: true}}
+	}
+	got := render.Markdown(meta, res, render.CommentLimit)
+	assert.LessOrEqual(t, len(got), render.CommentLimit)
+	assert.True(t, utf8.ValidString(got))
+	assert.Contains(t, got, "| 1250 | 1250 | 1250 | 1250 | 0 |", "counts are always there")
+	assert.Equal(t, strings.Count(got, "<details"), strings.Count(got, "</details>"))
 }

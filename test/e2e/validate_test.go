@@ -102,5 +102,5 @@ func TestPreview_NeedsNoNetwork(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Run(), "stderr:\n%s", stderr.String())
-	assert.Contains(t, stdout.String(), "### 📝 Preview of `tap` / `dev`: 81 to create", "the comment is printed locally")
+	assert.Contains(t, stdout.String(), "### 📝 Preview of `tap` / `dev`: 70 to create", "the comment is printed locally")
 }

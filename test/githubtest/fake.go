@@ -55,6 +55,89 @@ type Server struct {
 	// diverged); missing pairs answer 404.
 	compare map[string]string
 	perPage int
+	// deployments and issues, by id and number.
+	deployments []*Deployment
+	issues      []*Issue
+	nextIssue   int
+	// prs maps a pull request number to its state (open or closed).
+	prs map[int]string
+}
+
+// Deployment is a stored deployment and the statuses it went through.
+type Deployment struct {
+	ID          int64
+	Ref         string
+	Environment string
+	Description string
+	Transient   bool
+	Payload     map[string]any
+	Statuses    []DeploymentStatus
+}
+
+// DeploymentStatus is one status of a deployment.
+type DeploymentStatus struct {
+	State          string
+	EnvironmentURL string
+	LogURL         string
+}
+
+// State is the deployment's latest state.
+func (d Deployment) State() string {
+	if len(d.Statuses) == 0 {
+		return "pending"
+	}
+	return d.Statuses[len(d.Statuses)-1].State
+}
+
+// Issue is a stored issue.
+type Issue struct {
+	Number      int
+	Title       string
+	Body        string
+	State       string
+	StateReason string
+	Labels      []string
+	Author      string
+}
+
+// Deployments returns copies of every deployment, oldest first.
+func (s *Server) Deployments() []Deployment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Deployment
+	for _, d := range s.deployments {
+		c := *d
+		c.Statuses = append([]DeploymentStatus(nil), d.Statuses...)
+		out = append(out, c)
+	}
+	return out
+}
+
+// Issues returns copies of every issue, oldest first.
+func (s *Server) Issues() []Issue {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Issue
+	for _, i := range s.issues {
+		out = append(out, *i)
+	}
+	return out
+}
+
+// AddIssue stores an issue as if someone had opened it.
+func (s *Server) AddIssue(author, title, body string, labels ...string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextIssue++
+	s.issues = append(s.issues, &Issue{Number: s.nextIssue, Title: title, Body: body, State: "open", Labels: labels, Author: author})
+	return s.nextIssue
+}
+
+// SetPullRequest says whether a pull request is open or closed.
+func (s *Server) SetPullRequest(number int, state string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prs[number] = state
 }
 
 // PR is a pull request a commit belongs to.
@@ -98,6 +181,8 @@ func New() *Server {
 		commitPRs: map[string][]PR{},
 		compare:   map[string]string{},
 		perPage:   30,
+		nextIssue: 100,
+		prs:       map[int]string{},
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
@@ -155,6 +240,11 @@ var (
 	oneComment    = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/comments/(\d+)$`)
 	commitPulls   = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/commits/([^/]+)/pulls$`)
 	compare       = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/compare/(.+)$`)
+	deploymentsRe = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/deployments$`)
+	statusesRe    = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/deployments/(\d+)/statuses$`)
+	issuesRe      = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues$`)
+	oneIssueRe    = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/(\d+)$`)
+	onePullRe     = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls/(\d+)$`)
 )
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -201,6 +291,16 @@ func routeName(method, path string) string {
 		return method + " commit pulls"
 	case compare.MatchString(path):
 		return method + " compare"
+	case deploymentsRe.MatchString(path):
+		return method + " deployments"
+	case statusesRe.MatchString(path):
+		return method + " deployment statuses"
+	case issuesRe.MatchString(path):
+		return method + " issues"
+	case oneIssueRe.MatchString(path):
+		return method + " issue"
+	case onePullRe.MatchString(path):
+		return method + " pull"
 	}
 	return method + " " + path
 }
@@ -307,9 +407,196 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, path, login stri
 			return
 		}
 		writeJSON(w, map[string]any{"status": status})
+	case deploymentsRe.MatchString(path) && r.Method == http.MethodPost:
+		var in struct {
+			Ref, Environment, Description string
+			TransientEnvironment          bool `json:"transient_environment"`
+			Payload                       map[string]any
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Ref == "" {
+			writeError(w, http.StatusUnprocessableEntity, "ref is required")
+			return
+		}
+		if len([]rune(in.Description)) > 140 {
+			writeError(w, http.StatusUnprocessableEntity, "description is too long (maximum is 140 characters)")
+			return
+		}
+		s.mu.Lock()
+		d := &Deployment{ID: int64(5000 + len(s.deployments)), Ref: in.Ref, Environment: in.Environment, Description: in.Description,
+			Transient: in.TransientEnvironment, Payload: in.Payload}
+		s.deployments = append(s.deployments, d)
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+		writeJSONBody(w, deploymentJSON(d))
+	case deploymentsRe.MatchString(path) && r.Method == http.MethodGet:
+		q := r.URL.Query()
+		s.mu.Lock()
+		var all []map[string]any
+		for i := len(s.deployments) - 1; i >= 0; i-- { // newest first, as GitHub lists them
+			d := s.deployments[i]
+			if (q.Get("sha") == "" || q.Get("sha") == d.Ref) && (q.Get("environment") == "" || q.Get("environment") == d.Environment) {
+				all = append(all, deploymentJSON(d))
+			}
+		}
+		s.mu.Unlock()
+		s.page(w, r, all)
+	case statusesRe.MatchString(path) && r.Method == http.MethodPost:
+		id, _ := strconv.ParseInt(statusesRe.FindStringSubmatch(path)[3], 10, 64)
+		var in struct {
+			State          string
+			EnvironmentURL string `json:"environment_url"`
+			LogURL         string `json:"log_url"`
+			AutoInactive   *bool  `json:"auto_inactive"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.State == "" {
+			writeError(w, http.StatusUnprocessableEntity, "state is required")
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		var d *Deployment
+		for _, e := range s.deployments {
+			if e.ID == id {
+				d = e
+			}
+		}
+		if d == nil {
+			writeError(w, http.StatusNotFound, "Not Found")
+			return
+		}
+		d.Statuses = append(d.Statuses, DeploymentStatus{State: in.State, EnvironmentURL: in.EnvironmentURL, LogURL: in.LogURL})
+		// auto_inactive (default true): a success makes the environment's
+		// earlier successful deployments inactive.
+		if in.State == "success" && (in.AutoInactive == nil || *in.AutoInactive) {
+			for _, e := range s.deployments {
+				if e != d && e.Environment == d.Environment && e.State() == "success" {
+					e.Statuses = append(e.Statuses, DeploymentStatus{State: "inactive"})
+				}
+			}
+		}
+		w.WriteHeader(http.StatusCreated)
+		writeJSONBody(w, map[string]any{"id": len(d.Statuses), "state": in.State})
+	case issuesRe.MatchString(path) && r.Method == http.MethodGet:
+		q := r.URL.Query()
+		want := map[string]bool{}
+		for _, l := range strings.Split(q.Get("labels"), ",") {
+			if l != "" {
+				want[l] = true
+			}
+		}
+		s.mu.Lock()
+		var all []map[string]any
+		for _, i := range s.issues {
+			have := map[string]bool{}
+			for _, l := range i.Labels {
+				have[l] = true
+			}
+			matches := q.Get("state") == "" || q.Get("state") == "all" || q.Get("state") == i.State
+			for l := range want {
+				matches = matches && have[l]
+			}
+			if matches {
+				all = append(all, issueJSON(i))
+			}
+		}
+		// The issues endpoint lists pull requests too.
+		all = append(all, map[string]any{"number": 2, "title": "a pull request", "state": "open", "user": map[string]any{"login": "Codertocat"},
+			"pull_request": map[string]any{"url": "https://api.github.com/repos/o/r/pulls/2"}})
+		s.mu.Unlock()
+		s.page(w, r, all)
+	case issuesRe.MatchString(path) && r.Method == http.MethodPost:
+		var in struct {
+			Title, Body string
+			Labels      []string
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Title == "" {
+			writeError(w, http.StatusUnprocessableEntity, "title is required")
+			return
+		}
+		n := s.AddIssue(login, in.Title, in.Body, in.Labels...)
+		w.WriteHeader(http.StatusCreated)
+		writeJSONBody(w, issueJSON(&Issue{Number: n, Title: in.Title, Body: in.Body, State: "open", Labels: in.Labels, Author: login}))
+	case oneIssueRe.MatchString(path) && r.Method == http.MethodPatch:
+		n, _ := strconv.Atoi(oneIssueRe.FindStringSubmatch(path)[3])
+		var in struct {
+			Title, Body, State *string
+			StateReason        *string `json:"state_reason"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			writeError(w, http.StatusUnprocessableEntity, "bad body")
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, i := range s.issues {
+			if i.Number != n {
+				continue
+			}
+			for dst, src := range map[*string]*string{&i.Title: in.Title, &i.Body: in.Body, &i.State: in.State, &i.StateReason: in.StateReason} {
+				if src != nil {
+					*dst = *src
+				}
+			}
+			writeJSON(w, issueJSON(i))
+			return
+		}
+		writeError(w, http.StatusNotFound, "Not Found")
+	case onePullRe.MatchString(path) && r.Method == http.MethodGet:
+		n, _ := strconv.Atoi(onePullRe.FindStringSubmatch(path)[3])
+		s.mu.Lock()
+		state, ok := s.prs[n]
+		s.mu.Unlock()
+		if !ok {
+			writeError(w, http.StatusNotFound, "Not Found")
+			return
+		}
+		writeJSON(w, map[string]any{"number": n, "state": state})
 	default:
 		writeError(w, http.StatusNotFound, "Not Found")
 	}
+}
+
+func deploymentJSON(d *Deployment) map[string]any {
+	return map[string]any{"id": d.ID, "ref": d.Ref, "sha": d.Ref, "environment": d.Environment, "description": d.Description,
+		"transient_environment": d.Transient, "payload": d.Payload}
+}
+
+func issueJSON(i *Issue) map[string]any {
+	var labels []map[string]any
+	for _, l := range i.Labels {
+		labels = append(labels, map[string]any{"name": l})
+	}
+	return map[string]any{"number": i.Number, "title": i.Title, "body": i.Body, "state": i.State, "labels": labels,
+		"user": map[string]any{"login": i.Author}, "html_url": fmt.Sprintf("https://github.com/o/r/issues/%d", i.Number)}
+}
+
+// page answers a list with Link-header paging, as GitHub does.
+func (s *Server) page(w http.ResponseWriter, r *http.Request, all []map[string]any) {
+	s.mu.Lock()
+	perPage := s.perPage
+	s.mu.Unlock()
+	if n, err := strconv.Atoi(r.URL.Query().Get("per_page")); err == nil && n > 0 {
+		perPage = min(n, 100)
+	}
+	page := 1
+	if n, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && n > 0 {
+		page = n
+	}
+	last := max(1, (len(all)+perPage-1)/perPage)
+	start := min((page-1)*perPage, len(all))
+	end := min(start+perPage, len(all))
+	if page < last {
+		u := *r.URL
+		q := u.Query()
+		q.Set("page", strconv.Itoa(page+1))
+		u.RawQuery = q.Encode()
+		w.Header().Set("Link", fmt.Sprintf(`<http://%s%s>; rel="next"`, r.Host, u.String()))
+	}
+	out := all[start:end]
+	if out == nil {
+		out = []map[string]any{}
+	}
+	writeJSON(w, out)
 }
 
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request, issue int) {
