@@ -46,6 +46,6 @@ func TestRun_HelpPrintsUsageAndSucceeds(t *testing.T) {
 	var stderr strings.Builder
 	err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, io.Discard, &stderr)
 	require.NoError(t, err)
-	assert.Contains(t, stderr.String(), "usage: tap-deploy [auto|validate|preview|up|rollback|drift|history] --environment NAME")
+	assert.Contains(t, stderr.String(), "usage: tap-deploy [auto|validate|preview|up|rollback|drift|history|sweep] --environment NAME")
 	assert.Contains(t, stderr.String(), "-aws-region")
 }

@@ -45,7 +45,56 @@ type Config struct {
 	// which execution logging needs. It is one per account and region: turn
 	// it off in all but one stack sharing an account and region.
 	ManageAPIGatewayAccount bool
+	// Review is the pull request a review stack belongs to; 0 for the
+	// environment's own stack. A review stack is disposable.
+	Review int
 }
+
+// ReviewDefaults are a review stack's defaults where they differ from an
+// environment's: conservative limits for a copy that lives a few days. The
+// config input overrides them.
+var ReviewDefaults = map[string]string{
+	"apiThrottleRate":     "5",
+	"apiThrottleBurst":    "10",
+	"reservedConcurrency": "2",
+	"logRetentionDays":    "3",
+}
+
+// NewReviewConfig is the configuration of pull request pr's review stack:
+// the environment's, with the review defaults under the overrides, every
+// name derived from "<suffix>-pr-<pr>", and the account-wide API Gateway
+// setting left to the environment's stack.
+func NewReviewConfig(base Base, overrides map[string]string, pr int) (Config, error) {
+	if pr <= 0 || pr > 999999 {
+		return Config{}, fmt.Errorf("a review stack needs a pull request number from 1 to 999999, not %d", pr)
+	}
+	merged := map[string]string{}
+	for k, v := range ReviewDefaults {
+		merged[k] = v
+	}
+	for k, v := range overrides {
+		merged[k] = v
+	}
+	c, found := apply(base, merged)
+	if c.EnvironmentSuffix == "" {
+		c.EnvironmentSuffix = base.Environment
+	}
+	c.EnvironmentSuffix = ReviewSuffix(c.EnvironmentSuffix, pr)
+	c.ManageAPIGatewayAccount = false
+	c.Review = pr
+	found = append(found, checkNames(c)...)
+	if len(found) > 0 {
+		return Config{}, found
+	}
+	return c, nil
+}
+
+// ReviewSuffix is the name suffix of pull request pr's review stack.
+func ReviewSuffix(suffix string, pr int) string { return fmt.Sprintf("%s-pr-%d", suffix, pr) }
+
+// Disposable reports whether the stack goes away whole: a review stack's
+// buckets, packages and table are deleted with it, nothing retained.
+func (c Config) Disposable() bool { return c.Review > 0 }
 
 // Key describes one configuration key users may set through `config`.
 type Key struct {
@@ -209,13 +258,17 @@ func (c Config) Values() map[string]string {
 }
 
 // CommonTags are on every taggable resource, through the provider's default
-// tags.
+// tags; a review stack's also say which pull request it belongs to.
 func (c Config) CommonTags() map[string]string {
-	return map[string]string{
+	tags := map[string]string{
 		"project":     c.Project,
 		"environment": c.Environment,
 		"managed-by":  "tap-deploy",
 	}
+	if c.Review > 0 {
+		tags["review-stack"] = fmt.Sprintf("pr-%d", c.Review)
+	}
+	return tags
 }
 
 func intIn(v string, lo, hi int, dst *int) error {

@@ -28,11 +28,12 @@ func NewData(ctx *pulumi.Context, name string, env Env, opts ...pulumi.ResourceO
 		Attributes: dynamodb.TableAttributeArray{
 			dynamodb.TableAttributeArgs{Name: pulumi.String("id"), Type: pulumi.String("S")},
 		},
-		StreamEnabled:             pulumi.Bool(true),
-		StreamViewType:            pulumi.String("NEW_AND_OLD_IMAGES"),
-		PointInTimeRecovery:       &dynamodb.TablePointInTimeRecoveryArgs{Enabled: pulumi.Bool(true)},
-		ServerSideEncryption:      &dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true)},
-		DeletionProtectionEnabled: pulumi.Bool(true),
+		StreamEnabled:        pulumi.Bool(true),
+		StreamViewType:       pulumi.String("NEW_AND_OLD_IMAGES"),
+		PointInTimeRecovery:  &dynamodb.TablePointInTimeRecoveryArgs{Enabled: pulumi.Bool(true)},
+		ServerSideEncryption: &dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true)},
+		// A review stack's table goes with the stack.
+		DeletionProtectionEnabled: pulumi.Bool(!env.Config.Disposable()),
 	}, env.children(d)...)
 	if err != nil {
 		return nil, err

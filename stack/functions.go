@@ -87,15 +87,16 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 	var version pulumi.StringPtrInput
 	if code.Path != "" {
 		// Content-addressed and retained: an object that leaves the program
-		// stays in the bucket, so a rollback can point back at it. S3 keeps
-		// its SHA-256, which a rollback checks.
+		// stays in the bucket, so a rollback can point back at it (except in
+		// a review stack, which leaves nothing behind). S3 keeps its
+		// SHA-256, which a rollback checks.
 		object, err := s3.NewBucketObjectv2(ctx, name+"-code", &s3.BucketObjectv2Args{
 			Bucket:            deps.Storage.Artifacts.Bucket.ID(),
 			Key:               pulumi.String(f.CodeKey),
 			Source:            pulumi.NewFileAsset(code.Path),
 			ContentType:       pulumi.String("application/zip"),
 			ChecksumAlgorithm: pulumi.String("SHA256"),
-		}, env.children(f, pulumi.RetainOnDelete(true))...)
+		}, env.children(f, pulumi.RetainOnDelete(!env.Config.Disposable()))...)
 		if err != nil {
 			return nil, err
 		}

@@ -35,8 +35,9 @@ func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.
 	}
 	var err error
 	n.Key, err = kms.NewKey(ctx, "alerts", &kms.KeyArgs{
-		Description:       pulumi.String("encrypts the " + env.Names.Name(awsfacts.TopicName, "alerts") + " topic"),
-		EnableKeyRotation: pulumi.Bool(true),
+		Description:          pulumi.String("encrypts the " + env.Names.Name(awsfacts.TopicName, "alerts") + " topic"),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: keyDeletionWindow(env),
 		Policy: pulumi.All(env.Partition, env.Account).ApplyT(func(v []any) string {
 			root := "arn:" + v[0].(string) + ":iam::" + v[1].(string) + ":root"
 			return keyPolicy(root, v[1].(string))
@@ -93,8 +94,9 @@ func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.
 		}
 	}
 	n.EventsKey, err = kms.NewKey(ctx, "events", &kms.KeyArgs{
-		Description:       pulumi.String("encrypts the " + env.Names.Name(awsfacts.TopicName, "item-events") + " topic"),
-		EnableKeyRotation: pulumi.Bool(true),
+		Description:          pulumi.String("encrypts the " + env.Names.Name(awsfacts.TopicName, "item-events") + " topic"),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: keyDeletionWindow(env),
 		Policy: pulumi.All(env.Partition, env.Account).ApplyT(func(v []any) string {
 			return accountKeyPolicy("arn:" + v[0].(string) + ":iam::" + v[1].(string) + ":root")
 		}).(pulumi.StringOutput),
@@ -124,6 +126,16 @@ func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.
 		return nil, err
 	}
 	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{"topicArn": n.Topic.Arn, "eventsTopicArn": n.Events.Arn, "deadLetterQueueArn": n.DeadLetterQueue.Arn})
+}
+
+// keyDeletionWindow is how long a deleted key can still be recovered: the
+// shortest AWS allows (7 days) for a review stack, AWS's default (30) for
+// an environment.
+func keyDeletionWindow(env Env) pulumi.IntPtrInput {
+	if env.Config.Disposable() {
+		return pulumi.Int(7)
+	}
+	return nil
 }
 
 // accountKeyPolicy keeps the account in control of a key, so IAM policies

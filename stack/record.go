@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strconv"
 )
 
 // Keys written to the Pulumi stack configuration on every run. The stack
@@ -17,6 +18,9 @@ const (
 	ActorKey = ConfigNamespace + ":actor"
 	// ActionVersionKey holds the version of tap-deploy that made it.
 	ActionVersionKey = ConfigNamespace + ":actionVersion"
+	// ReviewKey marks a review stack with its pull request's number: a
+	// sweep destroys only stacks that carry it.
+	ReviewKey = ConfigNamespace + ":reviewOf"
 )
 
 // Provenance says where an update came from.
@@ -38,6 +42,9 @@ func Record(c Config, code Artifacts, p Provenance) map[string]string {
 	}
 	b, _ := json.Marshal(digests)
 	out[ArtifactsKey] = string(b)
+	if c.Review > 0 {
+		out[ReviewKey] = strconv.Itoa(c.Review)
+	}
 	for k, v := range map[string]string{CommitKey: p.Commit, ActorKey: p.Actor, ActionVersionKey: p.ActionVersion} {
 		if v != "" {
 			out[k] = v

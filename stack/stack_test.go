@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/org/tap-deploy/internal/awsfacts"
 	"github.com/org/tap-deploy/internal/graph"
 	"github.com/org/tap-deploy/internal/offline"
 	"github.com/org/tap-deploy/internal/policy"
@@ -210,4 +211,63 @@ func TestProgram_ItemDataNeverGoesToTheAlarmTopic(t *testing.T) {
 	assert.Equal(t, []string{"sns:Publish"}, deny.Action)
 	assert.Equal(t, map[string]map[string]string{"StringNotEquals": {"aws:PrincipalServiceName": "cloudwatch.amazonaws.com"}}, deny.Condition,
 		"only CloudWatch may publish to the alarm topic")
+}
+
+func TestReviewConfig_NamesStayWithinEveryLimitForTheLongestInputs(t *testing.T) {
+	base := stack.Base{Project: strings.Repeat("p", 30), Environment: "e" + strings.Repeat("n", 19), Region: "ap-southeast-2"}
+	cfg, err := stack.NewReviewConfig(base, nil, 999999)
+	require.NoError(t, err)
+	g, err := offline.Collect(stack.Program(cfg, stacktest.Artifacts(t, "a")), base.Project, base.Environment+"-pr-999999", cfg.Region)
+	require.NoError(t, err)
+	names := map[string]string{}
+	for _, r := range g.Resources {
+		facts := awsfacts.Of(r.Type)
+		if facts.Name == nil {
+			continue
+		}
+		name, _ := r.Inputs[facts.NameKey].(string)
+		require.NotEmpty(t, name, "%s %s", r.Type, r.Name)
+		assert.Empty(t, facts.Name.Check(name), "%s %s", r.Type, r.Name)
+		if facts.UniqueName {
+			key := r.Type + " " + name
+			assert.NotContains(t, names, key, "%s and %s share a name", names[key], r.Name)
+			names[key] = r.Name
+		}
+	}
+	rep := policy.Evaluate(g, policy.Settings{RequiredTags: []string{"project", "environment", "managed-by", "review-stack"}})
+	for _, v := range rep.Mandatory() {
+		t.Errorf("%v", v)
+	}
+}
+
+func TestReviewConfig_IsAConservativeDisposableCopy(t *testing.T) {
+	env := stacktest.Config(t, map[string]string{"lambdaMemoryMb": "512"})
+	cfg, err := stack.NewReviewConfig(env.Base, map[string]string{"lambdaMemoryMb": "512", "logRetentionDays": "7"}, 42)
+	require.NoError(t, err)
+	assert.Equal(t, "dev-pr-42", cfg.EnvironmentSuffix)
+	assert.False(t, cfg.ManageAPIGatewayAccount, "account-wide settings stay with the environment's stack")
+	assert.InDelta(t, 5, cfg.APIThrottleRate, 0)
+	assert.Equal(t, 2, cfg.ReservedConcurrency)
+	assert.Equal(t, 7, cfg.LogRetentionDays, "the config input overrides a review default")
+	assert.Equal(t, 512, cfg.LambdaMemoryMB)
+	assert.Equal(t, "pr-42", cfg.CommonTags()["review-stack"])
+
+	g := collect(t, cfg)
+	assert.Empty(t, g.OfType("aws:apigateway/account:Account"))
+	for _, b := range g.OfType("aws:s3/bucketV2:BucketV2") {
+		assert.Equal(t, true, b.Inputs["forceDestroy"], "%s goes with its objects", b.Name)
+		assert.Contains(t, b.Inputs["bucket"], "dev-pr-42")
+	}
+	for _, tbl := range g.OfType("aws:dynamodb/table:Table") {
+		assert.Equal(t, false, tbl.Inputs["deletionProtectionEnabled"])
+	}
+	for _, k := range g.OfType("aws:kms/key:Key") {
+		assert.EqualValues(t, 7, k.Inputs["deletionWindowInDays"])
+	}
+	assert.Equal(t, "42", stack.Record(cfg, stacktest.Artifacts(t, "a"), stack.Provenance{})[stack.ReviewKey])
+
+	_, err = stack.NewReviewConfig(env.Base, nil, 0)
+	assert.Error(t, err)
+	_, err = stack.NewReviewConfig(env.Base, nil, 1000000)
+	assert.Error(t, err)
 }

@@ -27,7 +27,13 @@ func NewSecureBucket(ctx *pulumi.Context, name, physical string, expireOldVersio
 		return nil, err
 	}
 	var err error
-	if b.Bucket, err = s3.NewBucketV2(ctx, name, &s3.BucketV2Args{Bucket: pulumi.String(physical)}, env.children(b)...); err != nil {
+	// A review stack's buckets are deleted with their objects (and every
+	// version of them); an environment's refuse to go while they hold any.
+	args := &s3.BucketV2Args{Bucket: pulumi.String(physical)}
+	if env.Config.Disposable() {
+		args.ForceDestroy = pulumi.Bool(true)
+	}
+	if b.Bucket, err = s3.NewBucketV2(ctx, name, args, env.children(b)...); err != nil {
 		return nil, err
 	}
 	bucketID := b.Bucket.ID()

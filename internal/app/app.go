@@ -7,8 +7,9 @@
 // A reader finds a command by its file: validate.go, preview.go, deploy.go,
 // rollback.go, drift.go. run.go sets a run up; publish.go decides, once,
 // where its results go; stackops.go opens stacks and waits for locks;
-// update.go is the preview → gate → up sequence that deploy and rollback
-// share.
+// update.go is the preview → gate → up sequence that deploy, rollback and
+// review stacks share; reviewstack.go deploys and destroys a pull
+// request's review stack, and sweep.go destroys those left behind.
 package app
 
 import (
@@ -35,6 +36,8 @@ type Stack interface {
 	PreviewRefresh(ctx context.Context) (plan.Result, error)
 	History(ctx context.Context) ([]engine.Update, error)
 	State(ctx context.Context) (engine.State, error)
+	Destroy(ctx context.Context) (plan.Result, error)
+	Remove(ctx context.Context) error
 	Close() error
 }
 
@@ -49,6 +52,7 @@ type GitHub interface {
 	deployment.API
 	issue.API
 	PullRequestsForCommit(ctx context.Context, owner, repo, sha string) ([]github.PullRequest, error)
+	PullRequest(ctx context.Context, owner, repo string, number int) (github.PullRequest, error)
 	CompareCommits(ctx context.Context, owner, repo, base, head string) (string, error)
 }
 
@@ -66,7 +70,9 @@ type Deps struct {
 	// Sleep waits, or returns early with the context's error.
 	Sleep     func(ctx context.Context, d time.Duration) error
 	OpenStack OpenStack
-	NewGitHub func(apiURL, token string) (GitHub, error)
+	// ListStacks lists the project's stacks in the backend.
+	ListStacks func(ctx context.Context, s engine.Settings) ([]engine.StackSummary, error)
+	NewGitHub  func(apiURL, token string) (GitHub, error)
 	// Artifacts writes the Lambda packages compiled into the binary into
 	// dir and returns them.
 	Artifacts func(dir string) (stack.Artifacts, error)
@@ -84,10 +90,11 @@ const (
 	OutDrift            = "drift"
 	OutPolicyViolations = "policy-violations"
 	OutVersion          = "deployed-version"
+	OutReviewStackURL   = "review-stack-url"
 )
 
 // Outputs lists every output the action sets.
-var Outputs = []string{OutCommand, OutHasChanges, OutChangeSummary, OutCommentID, OutStackOutputs, OutDrift, OutPolicyViolations, OutVersion}
+var Outputs = []string{OutCommand, OutHasChanges, OutChangeSummary, OutCommentID, OutStackOutputs, OutDrift, OutPolicyViolations, OutVersion, OutReviewStackURL}
 
 // ErrReported is returned (wrapped) when the failure was already reported to
 // the user; main only needs to exit non-zero.

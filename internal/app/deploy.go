@@ -30,7 +30,7 @@ func (r *run) deploy(ctx context.Context) error {
 	if err != nil {
 		return r.fail("Could not read the stack state", err)
 	}
-	if err := r.checkPending(state); err != nil {
+	if err := r.checkPending(r.in.StackName, state); err != nil {
 		return err
 	}
 	version, err := r.checkNotOlder(ctx, st)
@@ -42,7 +42,8 @@ func (r *run) deploy(ctx context.Context) error {
 	if pr != nil {
 		u.pr = pr.Number
 	}
-	return r.previewThenUp(ctx, st, u)
+	_, err = r.previewThenUp(ctx, st, u)
+	return err
 }
 
 // mergedPR is the pull request a pushed commit came from (for a merge

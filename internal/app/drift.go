@@ -26,7 +26,7 @@ func (r *run) drift(ctx context.Context) error {
 		return r.fail("Could not write the step outputs", err)
 	}
 	if runErr != nil {
-		return r.engineFailed(ctx, "The drift check failed", runErr)
+		return r.engineFailed(ctx, r.in.StackName, "The drift check failed", runErr)
 	}
 	if r.in.DriftIssue {
 		r.syncDriftIssue(ctx, res, drifted)

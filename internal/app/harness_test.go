@@ -29,12 +29,15 @@ import (
 // fakeStack is an opened stack whose operations the test decides. A nil
 // function answers with an empty result.
 type fakeStack struct {
-	preview  func(ctx context.Context) (plan.Result, error)
-	up       func(ctx context.Context, message string) (plan.Result, error)
-	refresh  func(ctx context.Context) (plan.Result, error)
-	history  func(ctx context.Context) ([]engine.Update, error)
-	state    func(ctx context.Context) (engine.State, error)
-	messages []string
+	preview func(ctx context.Context) (plan.Result, error)
+	up      func(ctx context.Context, message string) (plan.Result, error)
+	refresh func(ctx context.Context) (plan.Result, error)
+	history func(ctx context.Context) ([]engine.Update, error)
+	state   func(ctx context.Context) (engine.State, error)
+	destroy func(ctx context.Context) (plan.Result, error)
+	// destroyed and removed count the destroys and removals.
+	destroyed, removed int
+	messages           []string
 	// previews and ups record the options each operation got.
 	previews []engine.PreviewOptions
 	ups      []engine.UpOptions
@@ -79,6 +82,16 @@ func (f *fakeStack) State(ctx context.Context) (engine.State, error) {
 	return f.state(ctx)
 }
 
+func (f *fakeStack) Destroy(ctx context.Context) (plan.Result, error) {
+	f.destroyed++
+	if f.destroy == nil {
+		return plan.Result{Kind: plan.KindDestroy, Counts: map[plan.Op]int{}}, nil
+	}
+	return f.destroy(ctx)
+}
+
+func (f *fakeStack) Remove(context.Context) error { f.removed++; return nil }
+
 func (f *fakeStack) Close() error { f.closed++; return nil }
 
 // fakeGitHub keeps comments in memory, acting as github-actions[bot].
@@ -92,7 +105,10 @@ type fakeGitHub struct {
 	deployments []github.Deployment
 	statuses    []string
 	deployErr   error
+	transient   []bool
 	issues      []github.Issue
+	// pulls answers PullRequest; a missing number is a 404.
+	pulls map[int]github.PullRequest
 }
 
 func newFakeGitHub() *fakeGitHub { return &fakeGitHub{nextID: 100, calls: map[string]int{}} }
@@ -146,6 +162,14 @@ func (f *fakeGitHub) PullRequestsForCommit(_ context.Context, _, _, sha string) 
 	return f.prsOfCommit(sha)
 }
 
+func (f *fakeGitHub) PullRequest(_ context.Context, _, _ string, number int) (github.PullRequest, error) {
+	f.count("pull")
+	if pr, ok := f.pulls[number]; ok {
+		return pr, nil
+	}
+	return github.PullRequest{}, &github.StatusError{Status: 404, Operation: "read pull request", Message: "Not Found"}
+}
+
 func (f *fakeGitHub) CompareCommits(_ context.Context, _, _, base, head string) (string, error) {
 	f.count("compare")
 	if f.compare == nil {
@@ -187,8 +211,13 @@ type harness struct {
 	env     map[string]string
 	actions bool
 	stack   *fakeStack
-	gh      *fakeGitHub
-	clock   *fakeClock
+	// others are the stacks besides stack, by name (review stacks); a
+	// stack opened with MustExist that is in neither does not exist.
+	others map[string]*fakeStack
+	// listed is what ListStacks answers.
+	listed []engine.StackSummary
+	gh     *fakeGitHub
+	clock  *fakeClock
 	// opened records the settings of every stack the run opened, and
 	// programs the configurations they ran with.
 	opened     []engine.Settings
@@ -261,8 +290,15 @@ func (h *harness) run() error {
 		Sleep:     h.clock.Sleep,
 		OpenStack: func(_ context.Context, s engine.Settings, _ pulumi.RunFunc) (Stack, error) {
 			h.opened = append(h.opened, s)
+			if st, ok := h.others[s.Stack]; ok {
+				return st, nil
+			}
+			if s.MustExist && s.Stack != h.inputs["environment"] && s.Stack != h.inputs["stack-name"] {
+				return nil, fmt.Errorf("stack %s: %w", s.Stack, engine.ErrNoStack)
+			}
 			return h.stack, nil
 		},
+		ListStacks: func(context.Context, engine.Settings) ([]engine.StackSummary, error) { return h.listed, nil },
 		NewGitHub: func(string, string) (GitHub, error) {
 			h.clients++
 			return h.gh, nil
@@ -307,13 +343,20 @@ func (f *fakeGitHub) CreateDeployment(_ context.Context, _, _ string, d github.N
 	defer f.mu.Unlock()
 	f.nextID++
 	f.deployments = append(f.deployments, github.Deployment{ID: f.nextID, Ref: d.Ref, Environment: d.Environment, Key: d.Key})
+	f.transient = append(f.transient, d.Transient)
 	return f.deployments[len(f.deployments)-1], nil
 }
 
-func (f *fakeGitHub) ListDeployments(context.Context, string, string, string, string) ([]github.Deployment, error) {
+func (f *fakeGitHub) ListDeployments(_ context.Context, _, _, _, environment string) ([]github.Deployment, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]github.Deployment(nil), f.deployments...), nil
+	var out []github.Deployment
+	for _, d := range f.deployments {
+		if environment == "" || d.Environment == environment {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeGitHub) CreateDeploymentStatus(_ context.Context, _, _ string, id int64, s github.DeploymentStatus) error {

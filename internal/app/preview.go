@@ -40,19 +40,34 @@ func (r *run) preview(ctx context.Context) error {
 	shown := res
 	shown.Outputs = nil
 	meta := r.resultMeta("Preview", r.decision.SHA, r.cfg, res)
-	if runErr == nil && len(blocked) == 0 {
+	previewOK := runErr == nil && len(blocked) == 0
+	if previewOK {
 		// What this preview shows is the reviewed plan a merge deploy of
 		// this head compares itself with.
 		rp := reviewed.Of(res, version, configFingerprint(r.cfg), r.Version, r.decision.SHA)
 		meta.Review = render.Review{Metadata: rp.Encode(), PlanID: rp.ID}
 	}
-	publishErr := r.publish.report(ctx, r.pullRequest(), resultDoc(meta, shown))
+	doc := resultDoc(meta, shown)
+	if r.decision.DeployReviewStack {
+		// Reviewers see the preview at once; the section says what the
+		// review stack is doing until its update ends.
+		view := render.ReviewStack{Stack: r.reviewStackName(r.pullRequest()), State: "deploying", Commit: r.decision.SHA}
+		if !previewOK {
+			view.State = "not-updated"
+		}
+		doc = withSection(doc, reviewSection, reviewStackDoc(view))
+	}
+	publishErr := r.publish.report(ctx, r.pullRequest(), doc)
 	if err := r.resultOutputs(res); err != nil {
 		return r.fail("Could not write the step outputs", err)
 	}
+	var reviewErr error
+	if r.decision.DeployReviewStack && previewOK {
+		reviewErr = r.reviewStackAfterPreview(ctx)
+	}
 	switch {
 	case runErr != nil:
-		return r.engineFailed(ctx, "The preview failed", runErr)
+		return r.engineFailed(ctx, r.in.StackName, "The preview failed", runErr)
 	case len(blocked) > 0:
 		for _, v := range blocked {
 			r.Runtime.Errorf("%s", v.String())
@@ -61,7 +76,18 @@ func (r *run) preview(ctx context.Context) error {
 	case publishErr != nil:
 		return r.fail("Could not update the pull request comment (the preview is in the job summary)", publishErr)
 	}
-	return nil
+	return reviewErr
+}
+
+// reviewStackAfterPreview deploys the pull request's review stack once its
+// preview passed, and says how that went in the comment's section.
+func (r *run) reviewStackAfterPreview(ctx context.Context) error {
+	pr := r.pullRequest()
+	view, err := r.deployReviewStack(ctx, pr)
+	if perr := r.publish.section(ctx, pr, reviewSection, reviewStackDoc(view)); perr != nil {
+		r.Runtime.Warningf("could not update the pull request comment: %v", perr)
+	}
+	return err
 }
 
 // latestVersion is the newest update's version, 0 when there is none or

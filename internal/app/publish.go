@@ -32,6 +32,10 @@ type publisher interface {
 	// the preview before an update); a terminal already showed it as log
 	// lines and drops it.
 	note(doc document)
+	// section replaces one named section of pull request pr's comment and
+	// keeps the rest (the review stack's status, written apart from the
+	// preview); it goes to the job summary too.
+	section(ctx context.Context, pr int, name string, doc document) error
 }
 
 // earlyPublisher reports failures that happen before the inputs and the
@@ -52,14 +56,14 @@ func (r *run) connect() error {
 		}
 		r.github = gh
 	}
-	r.publish = choosePublisher(r.Runtime, r.github, r.in, r.decision, r.setOutputs)
+	r.publish = choosePublisher(r.Runtime, r.github, r.in, r.decision, r.repository(), r.setOutputs)
 	return nil
 }
 
 // choosePublisher decides where results go: a terminal locally; the job
 // summary only for a fork PR (read-only token), with comment-on-pr off or
 // without a token; otherwise the job summary and the sticky comment.
-func choosePublisher(rt actions.Runtime, gh GitHub, in inputs.Inputs, d route.Decision, setOutputs func(map[string]string) error) publisher {
+func choosePublisher(rt actions.Runtime, gh GitHub, in inputs.Inputs, d route.Decision, repo route.Repository, setOutputs func(map[string]string) error) publisher {
 	switch {
 	case rt.Local():
 		return terminalPublisher{rt: rt}
@@ -70,7 +74,7 @@ func choosePublisher(rt actions.Runtime, gh GitHub, in inputs.Inputs, d route.De
 	case gh == nil:
 		return summaryPublisher{rt: rt, why: "no github-token input: the result is in the job summary only", warn: true}
 	}
-	return actionsPublisher{rt: rt, gh: gh, repo: d.Repository, project: in.ProjectName, stack: in.StackName, setOutputs: setOutputs}
+	return actionsPublisher{rt: rt, gh: gh, repo: repo, project: in.ProjectName, stack: in.StackName, setOutputs: setOutputs}
 }
 
 // actionsPublisher writes the job summary and keeps one sticky comment per
@@ -91,7 +95,8 @@ func (p actionsPublisher) report(ctx context.Context, pr int, doc document) erro
 		return nil
 	}
 	target := comment.Target{Owner: p.repo.Owner, Repo: p.repo.Name, Number: pr, Project: p.project, Stack: p.stack}
-	body := p.rt.Redact(doc(target.Marker(), render.CommentLimit, p.rt.Redact))
+	// Room is left for a section the comment keeps (see comment.Section).
+	body := p.rt.Redact(doc(target.Marker(), render.CommentLimit-render.CommentLimit/4, p.rt.Redact))
 	res, err := comment.Upsert(ctx, p.gh, target, body)
 	if err != nil {
 		if github.IsPermission(err) {
@@ -107,6 +112,16 @@ func (p actionsPublisher) report(ctx context.Context, pr int, doc document) erro
 	return p.setOutputs(map[string]string{OutCommentID: fmt.Sprint(res.Comment.ID)})
 }
 
+func (p actionsPublisher) section(ctx context.Context, pr int, name string, doc document) error {
+	addSummary(p.rt, doc)
+	if pr == 0 {
+		return nil
+	}
+	target := comment.Target{Owner: p.repo.Owner, Repo: p.repo.Name, Number: pr, Project: p.project, Stack: p.stack}
+	_, err := comment.UpdateSection(ctx, p.gh, target, name, p.rt.Redact(doc("", render.CommentLimit/4, p.rt.Redact)))
+	return err
+}
+
 // summaryPublisher writes the job summary only; why says, once a comment
 // was due, why there is none.
 type summaryPublisher struct {
@@ -116,6 +131,10 @@ type summaryPublisher struct {
 }
 
 func (p summaryPublisher) note(doc document) { addSummary(p.rt, doc) }
+
+func (p summaryPublisher) section(ctx context.Context, pr int, _ string, doc document) error {
+	return p.report(ctx, pr, doc)
+}
 
 func (p summaryPublisher) report(_ context.Context, pr int, doc document) error {
 	addSummary(p.rt, doc)
@@ -135,6 +154,10 @@ func (p summaryPublisher) report(_ context.Context, pr int, doc document) error 
 type terminalPublisher struct{ rt actions.Runtime }
 
 func (terminalPublisher) note(document) {}
+
+func (p terminalPublisher) section(ctx context.Context, pr int, _ string, doc document) error {
+	return p.report(ctx, pr, doc)
+}
 
 func (p terminalPublisher) report(_ context.Context, pr int, doc document) error {
 	limit := render.SummaryLimit
@@ -168,6 +191,14 @@ func validationDoc(m render.Meta, v render.Validation) document {
 		m := m.Redacted(redact)
 		m.Marker = marker
 		return render.ValidationMarkdown(m, v.Redacted(redact), limit)
+	}
+}
+
+// withSection appends section to a document as its part name (see
+// comment.Section); the section is short and gets no limit of its own.
+func withSection(doc document, name string, section document) document {
+	return func(marker string, limit int, redact func(string) string) string {
+		return doc(marker, limit, redact) + "\n" + comment.Section(name, section("", limit, redact))
 	}
 }
 

@@ -43,16 +43,17 @@ func (r *run) rollback(ctx context.Context) error {
 	if err != nil {
 		return r.fail("Could not read the stack state", err)
 	}
-	if err := r.checkPending(state); err != nil {
+	if err := r.checkPending(r.in.StackName, state); err != nil {
 		return err
 	}
-	return r.previewThenUp(ctx, st, update{
+	_, err = r.previewThenUp(ctx, st, update{
 		title:   fmt.Sprintf("Rollback to version %d", target.Version),
 		message: fmt.Sprintf("rollback to version %d · %s", target.Version, r.updateMessage(rec.Commit)),
 		cfg:     rec.Config,
 		sha:     rec.Commit,
 		start:   state.Digest,
 	})
+	return err
 }
 
 // pickTarget finds the update to roll back to: a version number, or

@@ -25,6 +25,9 @@ var commands = map[inputs.Command]func(*run, context.Context) error{
 	inputs.Rollback: (*run).rollback,
 	inputs.Drift:    (*run).drift,
 	inputs.History:  (*run).history,
+	inputs.Sweep:    (*run).sweep,
+	// A pull request's closing: the event decides it (see route).
+	inputs.DestroyReviewStack: (*run).destroyReviewStack,
 }
 
 // run is one invocation. Its fields are set once by start and only read
@@ -79,7 +82,7 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	if err != nil {
 		return nil, r.fail("Could not read the GitHub event", err)
 	}
-	r.decision, err = route.Decide(ev, in.Command, in.DeployBranches)
+	r.decision, err = route.Decide(ev, in.Command, route.Options{DeployBranches: in.DeployBranches, ReviewStack: in.ReviewStack})
 	var refusal *route.Refusal
 	switch {
 	case errors.As(err, &refusal):

@@ -70,8 +70,8 @@ func (c *codeLoader) cleanup() {
 	}
 }
 
-// settings are the engine settings of this run's stack.
-func (r *run) settings() (engine.Settings, error) {
+// settings are the engine settings of the named stack.
+func (r *run) settings(stackName string) (engine.Settings, error) {
 	env := map[string]string{}
 	// In Actions a missing passphrase stopped the run already (Check).
 	if !r.InActions && r.in.SecretsProvider == "passphrase" && r.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && r.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
@@ -88,7 +88,7 @@ func (r *run) settings() (engine.Settings, error) {
 	}
 	return engine.Settings{
 		Project:         r.in.ProjectName,
-		Stack:           r.in.StackName,
+		Stack:           stackName,
 		BackendURL:      r.in.BackendURL,
 		SecretsProvider: r.in.SecretsProvider,
 		PulumiHome:      r.Getenv("PULUMI_HOME"),
@@ -100,10 +100,17 @@ func (r *run) settings() (engine.Settings, error) {
 // configuration the update will be recorded with: the values, the code's
 // digests and where it came from (commit, actor, this action's version).
 func (r *run) open(ctx context.Context, cfg stack.Config, code stack.Artifacts, commit string) (Stack, error) {
-	s, err := r.settings()
+	return r.openNamed(ctx, r.in.StackName, false, cfg, code, commit)
+}
+
+// openNamed opens a stack of the project by name; mustExist never creates
+// one.
+func (r *run) openNamed(ctx context.Context, name string, mustExist bool, cfg stack.Config, code stack.Artifacts, commit string) (Stack, error) {
+	s, err := r.settings(name)
 	if err != nil {
 		return nil, err
 	}
+	s.MustExist = mustExist
 	s.Config = stack.Record(cfg, code, stack.Provenance{
 		Commit: commit, Actor: firstNonEmpty(r.decision.Actor, r.Getenv("GITHUB_ACTOR")), ActionVersion: r.Version,
 	})
@@ -154,7 +161,7 @@ func (r *run) withLockRetry(ctx context.Context, what string, op func() (plan.Re
 
 // checkPending stops before an update when an interrupted one left
 // operations unfinished: running over them could duplicate resources.
-func (r *run) checkPending(state engine.State) error {
+func (r *run) checkPending(stackName string, state engine.State) error {
 	if len(state.Pending) == 0 {
 		return nil
 	}
@@ -165,7 +172,7 @@ func (r *run) checkPending(state engine.State) error {
 	return r.fail("An earlier update was interrupted", fmt.Errorf(
 		"the state records %d unfinished operation(s): %s. Recover before deploying: check in AWS whether each resource exists; "+
 			"then run `pulumi refresh --clear-pending-creates --yes` on stack %s (or import the resources that exist), and run this workflow again",
-		len(state.Pending), strings.Join(lines, "; "), r.in.StackName))
+		len(state.Pending), strings.Join(lines, "; "), stackName))
 }
 
 // policySettings are the gate's settings for a configuration.

@@ -37,15 +37,29 @@ type update struct {
 	// review is the plan a merge deploy's pull request reviewed; nil when
 	// there is no such check.
 	review *review
+	// environment is the GitHub environment its deployment goes to (the
+	// environment input, unless a review stack's); transient says it goes
+	// away.
+	environment string
+	transient   bool
+	// stack names the stack when it is not the environment's (a review
+	// stack); reviewStack says the update is one, whose results are not
+	// the step outputs of the run's command.
+	stack       string
+	reviewStack bool
 }
+
+// stackName is the stack the update changes.
+func (u update) stackName(r *run) string { return firstNonEmpty(u.stack, r.in.StackName) }
 
 // previewThenUp previews and saves the update plan, gates it on the policy
 // rules with the engine's real values, compares it with the reviewed plan,
-// then applies exactly that plan from exactly that state, and reports.
-func (r *run) previewThenUp(ctx context.Context, st Stack, u update) error {
+// then applies exactly that plan from exactly that state, and reports. It
+// returns the update's result.
+func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (plan.Result, error) {
 	dir, err := os.MkdirTemp("", "tap-deploy-plan-")
 	if err != nil {
-		return r.fail("Could not prepare the update plan", err)
+		return plan.Result{}, r.fail("Could not prepare the update plan", err)
 	}
 	defer os.RemoveAll(dir)
 	planFile := filepath.Join(dir, "plan.json")
@@ -60,22 +74,23 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) error {
 	})
 	if err != nil {
 		r.reportUpdate(ctx, u, pre, render.Review{})
-		return r.engineFailed(ctx, "The preview before the update failed", err)
+		return pre, r.engineFailed(ctx, u.stackName(r), "The preview before the update failed", err)
 	}
 	if blocked := r.gate(&pre, u.cfg); len(blocked) > 0 {
 		for _, v := range blocked {
 			r.Runtime.Errorf("%s", v.String())
 		}
 		r.reportUpdate(ctx, u, pre, render.Review{})
-		return r.fail("The update breaks mandatory policy rules; nothing was changed", fmt.Errorf("%d mandatory violation(s)", len(blocked)))
+		return pre, r.fail("The update breaks mandatory policy rules; nothing was changed", fmt.Errorf("%d mandatory violation(s)", len(blocked)))
 	}
 	verdict, err := r.reviewVerdict(ctx, st, u, pre)
 	if err != nil {
 		r.reportUpdate(ctx, u, pre, verdict)
-		return r.fail("Refusing to deploy what was not reviewed", err)
+		return pre, r.fail("Refusing to deploy what was not reviewed", err)
 	}
 	// What is about to change goes to the job summary before it changes.
 	preMeta := r.resultMeta("Preview before "+strings.ToLower(u.title[:1])+u.title[1:], u.sha, u.cfg, pre)
+	preMeta.Stack = u.stackName(r)
 	preMeta.Review = verdict
 	r.publish.note(resultDoc(preMeta, pre))
 
@@ -107,19 +122,21 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) error {
 		}
 		verdict.Lines = append(verdict.Lines, "the update was constrained to the plan of its gated preview, from the state that preview saw")
 	}
-	if upErr == nil {
+	if upErr == nil && !u.reviewStack {
 		if hist, err := st.History(ctx); err == nil && len(hist) > 0 {
 			r.setOutputs(map[string]string{OutVersion: strconv.Itoa(hist[0].Version)}) //nolint:errcheck // best effort
 		}
 	}
 	r.reportUpdate(ctx, u, res, verdict)
-	if err := r.resultOutputs(res); err != nil {
-		return r.fail("Could not write the step outputs", err)
+	if !u.reviewStack {
+		if err := r.resultOutputs(res); err != nil {
+			return res, r.fail("Could not write the step outputs", err)
+		}
 	}
 	if upErr != nil {
-		return r.engineFailed(ctx, "The update failed", upErr)
+		return res, r.engineFailed(ctx, u.stackName(r), "The update failed", upErr)
 	}
-	return nil
+	return res, nil
 }
 
 // reviewVerdict compares a merge deploy's preview with its reviewed plan
@@ -174,6 +191,7 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 // written does not fail an update that happened.
 func (r *run) reportUpdate(ctx context.Context, u update, res plan.Result, verdict render.Review) {
 	m := r.resultMeta(u.title, u.sha, u.cfg, res)
+	m.Stack = u.stackName(r)
 	m.Review = verdict
 	if err := r.publish.report(ctx, u.pr, resultDoc(m, res)); err != nil {
 		r.Runtime.Warningf("could not update the pull request comment: %v", err)
@@ -183,7 +201,7 @@ func (r *run) reportUpdate(ctx context.Context, u update, res plan.Result, verdi
 // engineFailed reports a failed engine operation, saying what a
 // cancellation left behind: a clean stop, or a killed engine whose lock
 // and unfinished operations need recovering.
-func (r *run) engineFailed(ctx context.Context, title string, err error) error {
+func (r *run) engineFailed(ctx context.Context, stackName, title string, err error) error {
 	switch {
 	case errors.Is(err, engine.ErrStateChanged):
 		return r.fail("The stack changed between the preview and the update; nothing was changed", err)
@@ -193,7 +211,7 @@ func (r *run) engineFailed(ctx context.Context, title string, err error) error {
 				"the stack may still be locked and its state may record unfinished operations. Before the next run: "+
 				"make sure no update of stack %s is running, then run `pulumi cancel` on it (removes the lock) and "+
 				"`pulumi refresh --clear-pending-creates --yes` (reconciles the state with AWS); a deploy stops before up "+
-				"while unfinished operations remain. Cause: %w", engine.CancelGrace, r.in.StackName, err))
+				"while unfinished operations remain. Cause: %w", engine.CancelGrace, stackName, err))
 	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
 		return r.fail("Cancelled; the engine stopped cleanly and saved the state", err)
 	}

@@ -79,7 +79,7 @@ func Upsert(ctx context.Context, gh Issues, t Target, body string) (Result, erro
 			return Result{}, err
 		}
 		if existing != nil {
-			c, err := gh.EditComment(ctx, t.Owner, t.Repo, existing.ID, body)
+			c, err := gh.EditComment(ctx, t.Owner, t.Repo, existing.ID, keepSections(existing.Body, body))
 			return Result{Comment: c}, err
 		}
 		c, err := gh.CreateComment(ctx, t.Owner, t.Repo, t.Number, body)
@@ -122,3 +122,58 @@ func findBy(ctx context.Context, gh Issues, t Target, viewer string) (*github.Co
 	}
 	return nil, nil
 }
+
+// A section is a part of the comment that one kind of run owns (the review
+// stack's status, written by the run that deploys or destroys it). A new
+// body without a section keeps the one the comment had, so that a preview
+// does not erase what the review stack's last run said, nor the reverse.
+var sectionRe = regexp.MustCompile(`(?s)<!-- tap-deploy:section ([a-z-]+) -->\n.*?<!-- /tap-deploy:section ([a-z-]+) -->\n?`)
+
+// Section wraps markdown as the named section of a comment.
+func Section(name, markdown string) string {
+	return fmt.Sprintf("<!-- tap-deploy:section %s -->\n%s\n<!-- /tap-deploy:section %s -->\n", name, strings.TrimRight(markdown, "\n"), name)
+}
+
+// keepSections appends to body the sections of old that body lacks.
+func keepSections(old, body string) string {
+	have := map[string]bool{}
+	for _, m := range sectionRe.FindAllStringSubmatch(body, -1) {
+		have[m[1]] = true
+	}
+	for _, m := range sectionRe.FindAllStringSubmatch(old, -1) {
+		if !have[m[1]] && m[1] == m[2] {
+			body = strings.TrimRight(body, "\n") + "\n\n" + m[0]
+		}
+	}
+	return body
+}
+
+// UpdateSection replaces one section of the target's comment, keeping the
+// rest; with no comment yet it creates one holding only the section.
+func UpdateSection(ctx context.Context, gh Issues, t Target, name, markdown string) (Result, error) {
+	if err := t.valid(); err != nil {
+		return Result{}, err
+	}
+	section := Section(name, markdown)
+	existing, err := Find(ctx, gh, t)
+	if err != nil {
+		return Result{}, err
+	}
+	if existing == nil {
+		return Upsert(ctx, gh, t, t.Marker()+"\n"+section)
+	}
+	replaced := false
+	body := sectionRe.ReplaceAllStringFunc(existing.Body, func(m string) string {
+		if sub := sectionRe.FindStringSubmatch(m); sub[1] == name {
+			replaced = true
+			return section
+		}
+		return m
+	})
+	if !replaced {
+		body = strings.TrimRight(body, "\n") + "\n\n" + section
+	}
+	c, err := gh.EditComment(ctx, t.Owner, t.Repo, existing.ID, body)
+	return Result{Comment: c}, err
+}
+

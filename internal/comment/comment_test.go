@@ -3,6 +3,7 @@ package comment_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -220,4 +221,39 @@ func TestViewer_AsksGraphQLBesideTheRESTBaseOfGitHubEnterprise(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, githubtest.AppLogin, login)
 	assert.Equal(t, 1, fake.Calls("POST graphql"))
+}
+
+func TestUpdateSection_ReplacesItsPartAndUpsertKeepsIt(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	var waits []time.Duration
+	gh := client(t, fake, &waits)
+	ctx := context.Background()
+
+	// A review stack run writes its section before any preview.
+	_, err := comment.UpdateSection(ctx, gh, target, "review-stack", "deploying")
+	require.NoError(t, err)
+	// The preview keeps it.
+	_, err = comment.Upsert(ctx, gh, target, body("### preview 1"))
+	require.NoError(t, err)
+	// The review stack's next run replaces only its section.
+	_, err = comment.UpdateSection(ctx, gh, target, "review-stack", "deployed at `abc`")
+	require.NoError(t, err)
+	_, err = comment.Upsert(ctx, gh, target, body("### preview 2\n"+comment.Section("review-stack", "from the new body")))
+	require.NoError(t, err)
+
+	comments := fake.Comments(2)
+	require.Len(t, comments, 1)
+	got := comments[0].Body
+	assert.Contains(t, got, "### preview 2")
+	assert.Contains(t, got, "from the new body", "a body with the section replaces it")
+	assert.NotContains(t, got, "deployed at `abc`")
+	assert.Equal(t, 1, strings.Count(got, "<!-- tap-deploy:section review-stack -->"))
+
+	_, err = comment.UpdateSection(ctx, gh, target, "review-stack", "destroyed")
+	require.NoError(t, err)
+	got = fake.Comments(2)[0].Body
+	assert.Contains(t, got, "### preview 2", "the preview stays")
+	assert.Contains(t, got, "destroyed")
+	assert.NotContains(t, got, "from the new body")
 }

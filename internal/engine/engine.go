@@ -15,6 +15,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
@@ -43,6 +44,9 @@ type Settings struct {
 	// It is written into the workspace's stack settings, which costs no
 	// CLI call, and recorded with the update in the stack history.
 	Config map[string]string
+	// MustExist opens only a stack that exists (a destroy or a sweep must
+	// not create an empty one); ErrNoStack otherwise.
+	MustExist bool
 	// CancelGrace bounds the wait for a cancelled operation to stop before
 	// the CLI is killed; 0 means CancelGrace.
 	CancelGrace time.Duration
@@ -104,24 +108,74 @@ var quietEnv = map[string]string{
 	"PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
 }
 
-// Open selects the stack, creating it on first use, with program as its
-// inline program.
+// Open selects the stack with program as its inline program, creating the
+// stack on first use unless s.MustExist.
 func Open(ctx context.Context, s Settings, program pulumi.RunFunc) (*Stack, error) {
+	if !s.MustExist {
+		return open(ctx, s, program, auto.UpsertStackInlineSource)
+	}
+	st, err := open(ctx, s, program, auto.SelectStackInlineSource)
+	var notFound *notFoundError
+	if errors.As(err, &notFound) {
+		return nil, fmt.Errorf("stack %s/%s: %w", s.Project, s.Stack, ErrNoStack)
+	}
+	return st, err
+}
+
+// ErrNoStack means the stack does not exist in the backend.
+var ErrNoStack = errors.New("the stack does not exist")
+
+type notFoundError struct{ error }
+
+type selectFunc func(ctx context.Context, stackName, projectName string, program pulumi.RunFunc, opts ...auto.LocalWorkspaceOption) (auto.Stack, error)
+
+func open(ctx context.Context, s Settings, program pulumi.RunFunc, sel selectFunc) (*Stack, error) {
 	cmd, err := newCLI(s.CancelGrace)
 	if err != nil {
 		return nil, err
 	}
+	workDir, opts, err := workspaceOptions(s, cmd)
+	if err != nil {
+		return nil, err
+	}
+	opened := &Stack{workDir: workDir, progress: s.Progress, cli: cmd}
+	guarded := func(ctx *pulumi.Context) error {
+		if g := opened.guard.Load(); g != nil && !ctx.DryRun() {
+			if err := (*g)(); err != nil {
+				opened.guardErr.Store(&err)
+				return err
+			}
+		}
+		return program(ctx)
+	}
+	st, err := sel(ctx, s.Stack, s.Project, guarded, opts...)
+	if err != nil {
+		os.RemoveAll(workDir)
+		if auto.IsSelectStack404Error(err) {
+			return nil, &notFoundError{err}
+		}
+		return nil, fmt.Errorf("opening stack %s/%s on %s: %w", s.Project, s.Stack, redactURL(s.BackendURL), trimAutoError(err))
+	}
+	opened.stack = st
+	return opened, nil
+}
+
+// workspaceOptions builds a temporary workspace for the project: the
+// backend, the secrets provider, the plugins' home, the environment and
+// the stack's configuration (written to the workspace's stack settings,
+// which costs no CLI call).
+func workspaceOptions(s Settings, cmd cli) (string, []auto.LocalWorkspaceOption, error) {
 	stackSettings := workspace.ProjectStack{Config: config.Map{}}
 	for k, v := range s.Config {
 		key, err := config.ParseKey(k)
 		if err != nil {
-			return nil, fmt.Errorf("configuration key %q: %w", k, err)
+			return "", nil, fmt.Errorf("configuration key %q: %w", k, err)
 		}
 		stackSettings.Config[key] = config.NewValue(v)
 	}
 	workDir, err := os.MkdirTemp("", "tap-deploy-workspace-")
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	env := map[string]string{}
 	for k, v := range quietEnv {
@@ -140,7 +194,9 @@ func Open(ctx context.Context, s Settings, program pulumi.RunFunc) (*Stack, erro
 			Runtime: workspace.NewProjectRuntimeInfo("go", nil),
 			Backend: &workspace.ProjectBackend{URL: s.BackendURL},
 		}),
-		auto.Stacks(map[string]workspace.ProjectStack{s.Stack: stackSettings}),
+	}
+	if s.Stack != "" {
+		opts = append(opts, auto.Stacks(map[string]workspace.ProjectStack{s.Stack: stackSettings}))
 	}
 	if s.SecretsProvider != "" {
 		opts = append(opts, auto.SecretsProvider(s.SecretsProvider))
@@ -148,23 +204,46 @@ func Open(ctx context.Context, s Settings, program pulumi.RunFunc) (*Stack, erro
 	if s.PulumiHome != "" {
 		opts = append(opts, auto.PulumiHome(s.PulumiHome))
 	}
-	opened := &Stack{workDir: workDir, progress: s.Progress, cli: cmd}
-	guarded := func(ctx *pulumi.Context) error {
-		if g := opened.guard.Load(); g != nil && !ctx.DryRun() {
-			if err := (*g)(); err != nil {
-				opened.guardErr.Store(&err)
-				return err
-			}
-		}
-		return program(ctx)
-	}
-	st, err := auto.UpsertStackInlineSource(ctx, s.Stack, s.Project, guarded, opts...)
+	return workDir, opts, nil
+}
+
+// StackSummary is one stack of the project in the backend.
+type StackSummary struct {
+	Name string
+	// LastUpdate is when the stack last changed; zero when never.
+	LastUpdate       time.Time
+	UpdateInProgress bool
+}
+
+// ListStacks lists the project's stacks in the backend.
+func ListStacks(ctx context.Context, s Settings) ([]StackSummary, error) {
+	cmd, err := newCLI(s.CancelGrace)
 	if err != nil {
-		os.RemoveAll(workDir)
-		return nil, fmt.Errorf("opening stack %s/%s on %s: %w", s.Project, s.Stack, redactURL(s.BackendURL), trimAutoError(err))
+		return nil, err
 	}
-	opened.stack = st
-	return opened, nil
+	s.Stack = ""
+	workDir, opts, err := workspaceOptions(s, cmd)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(workDir)
+	ws, err := auto.NewLocalWorkspace(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("opening project %s on %s: %w", s.Project, redactURL(s.BackendURL), trimAutoError(err))
+	}
+	list, err := ws.ListStacks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing the stacks of %s: %w", s.Project, trimAutoError(err))
+	}
+	out := make([]StackSummary, 0, len(list))
+	for _, l := range list {
+		sum := StackSummary{Name: l.Name, UpdateInProgress: l.UpdateInProgress}
+		if t, err := time.Parse(time.RFC3339, l.LastUpdate); err == nil {
+			sum.LastUpdate = t
+		}
+		out = append(out, sum)
+	}
+	return out, nil
 }
 
 // Close removes the temporary workspace.
@@ -207,6 +286,22 @@ func (s *Stack) Up(ctx context.Context, message string, o UpOptions) (plan.Resul
 		_, err := s.stack.Up(ctx, opts...)
 		return err
 	})
+}
+
+// Destroy deletes every resource of the stack.
+func (s *Stack) Destroy(ctx context.Context) (plan.Result, error) {
+	return s.run(ctx, plan.KindDestroy, func(ch chan<- events.EngineEvent, out io.Writer) error {
+		_, err := s.stack.Destroy(ctx, optdestroy.EventStreams(ch), optdestroy.ProgressStreams(out), optdestroy.SuppressProgress(), optdestroy.Color("never"))
+		return err
+	})
+}
+
+// Remove deletes the stack itself, with its history, from the backend.
+func (s *Stack) Remove(ctx context.Context) error {
+	if err := s.stack.Workspace().RemoveStack(ctx, s.stack.Name()); err != nil {
+		return fmt.Errorf("removing stack %s: %w", s.stack.Name(), trimAutoError(err))
+	}
+	return nil
 }
 
 // PreviewRefresh compares the state with the cloud without writing

@@ -153,6 +153,17 @@ type PullRequest struct {
 	// of.
 	HeadSHA string
 	Merged  bool
+	// State is open or closed.
+	State string
+}
+
+// PullRequest reads one pull request.
+func (c *Client) PullRequest(ctx context.Context, owner, repo string, number int) (PullRequest, error) {
+	pr, _, err := c.gh.PullRequests.Get(ctx, owner, repo, number)
+	if err != nil {
+		return PullRequest{}, classify(err, fmt.Sprintf("read pull request #%d", number), "pull-requests: read")
+	}
+	return PullRequest{Number: pr.GetNumber(), HeadSHA: pr.GetHead().GetSHA(), Merged: pr.GetMerged(), State: pr.GetState()}, nil
 }
 
 // PullRequestsForCommit returns the pull requests a commit belongs to (for
@@ -164,7 +175,7 @@ func (c *Client) PullRequestsForCommit(ctx context.Context, owner, repo, sha str
 	}
 	var out []PullRequest
 	for _, pr := range prs {
-		out = append(out, PullRequest{Number: pr.GetNumber(), HeadSHA: pr.GetHead().GetSHA(), Merged: pr.MergedAt != nil})
+		out = append(out, PullRequest{Number: pr.GetNumber(), HeadSHA: pr.GetHead().GetSHA(), Merged: pr.MergedAt != nil, State: pr.GetState()})
 	}
 	return out, nil
 }

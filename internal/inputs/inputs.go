@@ -26,10 +26,15 @@ const (
 	Rollback Command = "rollback"
 	Drift    Command = "drift"
 	History  Command = "history"
+	Sweep    Command = "sweep"
+	// DestroyReviewStack is what a pull request's closing (or losing its
+	// label) does to its review stack; the event decides it, a user does
+	// not name it.
+	DestroyReviewStack Command = "destroy-review-stack"
 )
 
 // Commands lists every command a user may name, in the order the docs show them.
-var Commands = []Command{Auto, Validate, Preview, Up, Rollback, Drift, History}
+var Commands = []Command{Auto, Validate, Preview, Up, Rollback, Drift, History, Sweep}
 
 // Input names exactly as action.yml declares them. A test keeps the three
 // places (this list, action.yml, the README table) in step.
@@ -54,6 +59,8 @@ const (
 	NameReviewedPlan    = "reviewed-plan"
 	NameDeployments     = "github-deployments"
 	NameDriftIssue      = "drift-issue"
+	NameReviewStack     = "review-stack"
+	NameReviewStackTTL  = "review-stack-ttl"
 )
 
 // Names is every input the action reads.
@@ -62,6 +69,7 @@ var Names = []string{
 	NameBackendURL, NameSecretsProvider, NameGitHubToken, NameCommentOnPR, NameConfig,
 	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput, NameLockTimeout,
 	NameDeployBranches, NameCommitOrder, NameReviewedPlan, NameDeployments, NameDriftIssue,
+	NameReviewStack, NameReviewStackTTL,
 }
 
 // PolicyAction is what a user may do to a policy rule through policy-overrides.
@@ -105,6 +113,19 @@ type Inputs struct {
 	Deployments bool
 	// DriftIssue keeps one issue per stack open while drift is found.
 	DriftIssue bool
+	// ReviewStack says which pull requests get a review stack.
+	ReviewStack ReviewStack
+	// ReviewStackTTL is how long a review stack lives without an update
+	// before a sweep destroys it.
+	ReviewStackTTL time.Duration
+}
+
+// ReviewStack is which pull requests get a live copy of the stack.
+type ReviewStack struct {
+	// On means every same-repository pull request (or, with Label, those
+	// that carry it).
+	On    bool
+	Label string
 }
 
 // ReviewedPlan is how a merge deploy treats the plan its PR reviewed.
@@ -151,6 +172,7 @@ var (
 	configKeyPattern   = regexp.MustCompile(`^[a-z][A-Za-z0-9]*$`)
 	rollbackPattern    = regexp.MustCompile(`^(previous|[1-9][0-9]{0,8})$`)
 	ruleIDPattern      = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	labelPattern       = regexp.MustCompile(`^[^\s,][^,]{0,49}$`)
 )
 
 // KnownRegions are the AWS commercial and GovCloud regions. Validation is
@@ -270,6 +292,25 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 	}
 
 	in.DeployBranches, found = deployBranches(get(NameDeployBranches), found)
+
+	switch rs := value(NameReviewStack); {
+	case rs == "" || strings.EqualFold(rs, "off"):
+	case strings.EqualFold(rs, "on"):
+		in.ReviewStack.On = true
+	case strings.HasPrefix(strings.ToLower(rs), "label:") && labelPattern.MatchString(strings.TrimSpace(rs[len("label:"):])):
+		in.ReviewStack = ReviewStack{On: true, Label: strings.TrimSpace(rs[len("label:"):])}
+	default:
+		found = append(found, fmt.Sprintf("%s: must be off, on, or label:<name> (like label:review-stack)", NameReviewStack))
+	}
+	in.ReviewStackTTL = 72 * time.Hour
+	if v := value(NameReviewStackTTL); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 90*24*time.Hour {
+			found = append(found, fmt.Sprintf("%s: %q must be a duration from 1m to 2160h (like 72h)", NameReviewStackTTL, v))
+		} else {
+			in.ReviewStackTTL = d
+		}
+	}
 
 	in.CommitOrder = CommitOrder(strings.ToLower(firstNonEmpty(value(NameCommitOrder), string(CommitOrderStrict))))
 	if in.CommitOrder != CommitOrderStrict && in.CommitOrder != CommitOrderWarn {

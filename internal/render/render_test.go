@@ -228,3 +228,35 @@ func TestMarkdown_FiveThousandResourcesWithValuesStayWithinTheLimit(t *testing.T
 	assert.Contains(t, got, "| 1250 | 1250 | 1250 | 1250 | 0 |", "counts are always there")
 	assert.Equal(t, strings.Count(got, "<details"), strings.Count(got, "</details>"))
 }
+
+func TestReviewStack_Golden(t *testing.T) {
+	const sha = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+	var b strings.Builder
+	for _, v := range []render.ReviewStack{
+		{Stack: "dev-pr-2", State: "deploying", Commit: sha},
+		{Stack: "dev-pr-2", State: "deployed", Commit: sha, URL: "https://r2d2.execute-api.eu-west-1.amazonaws.com/v1/items",
+			Expires: "Destroyed when the pull request closes, or by the scheduled sweep once it has gone 72h without an update (after 2026-12-01 12:00 UTC)."},
+		// An output the program does not control could carry markdown:
+		// it is shown as code, never as a link.
+		{Stack: "dev-pr-2", State: "deployed", Commit: sha, URL: "https://x.example/](javascript:alert(1))"},
+		{Stack: "dev-pr-2", State: "not-updated", Commit: sha},
+		{Stack: "dev-pr-2", State: "failed", Commit: sha, Error: "creating Lambda function: ServiceQuotaExceeded"},
+		{Stack: "dev-pr-2", State: "destroyed"},
+		{Stack: "dev-pr-2", State: "destroy-failed", Error: "BucketNotEmpty <b>"},
+	} {
+		b.WriteString(render.ReviewStackMarkdown(v) + "\n")
+	}
+	golden(t, "review-stack.md", b.String())
+}
+
+func TestSweep_Golden(t *testing.T) {
+	m := meta
+	m.Title, m.SHA, m.Marker = "Review stack sweep", "", ""
+	got := render.Sweep(m, []render.SweptStack{
+		{Stack: "dev-pr-1", PR: 1, Action: "destroyed", Why: "pull request #1 is closed"},
+		{Stack: "dev-pr-3", PR: 3, Action: "kept", Why: "updated 1h ago (review-stack-ttl 72h)"},
+		{Stack: "dev-pr-4", PR: 4, Action: "failed", Why: "no update for 80h (review-stack-ttl 72h); destroying dev-pr-4 | BucketNotEmpty"},
+	}, render.SummaryLimit)
+	golden(t, "sweep.md", got)
+	assert.Contains(t, render.Sweep(m, nil, render.SummaryLimit), "No review stacks of this stack in the backend.")
+}

@@ -48,6 +48,17 @@ type Decision struct {
 	// Ref is the pushed ref (refs/heads/main, refs/tags/v1) or GITHUB_REF.
 	Ref   string
 	Actor string
+	// DeployReviewStack means the pull request's review stack is deployed
+	// after its preview (the command destroy-review-stack removes it).
+	DeployReviewStack bool
+}
+
+// Options are what routing needs besides the command.
+type Options struct {
+	// DeployBranches are the branches a push may deploy from; empty means
+	// the repository's default branch.
+	DeployBranches []string
+	ReviewStack    inputs.ReviewStack
 }
 
 // Event is what started the run.
@@ -68,14 +79,20 @@ func (r *Refusal) Error() string { return r.Reason }
 
 // payload holds the fields of the webhook payloads that routing reads.
 type payload struct {
-	Action      string `json:"action"`
+	Action string `json:"action"`
+	Label  *struct {
+		Name string `json:"name"`
+	} `json:"label"`
 	Number      int    `json:"number"`
 	Ref         string `json:"ref"`
 	After       string `json:"after"`
 	Deleted     bool   `json:"deleted"`
 	PullRequest *struct {
 		Number int `json:"number"`
-		Head   struct {
+		Labels []struct {
+			Name string `json:"name"`
+		} `json:"labels"`
+		Head struct {
 			SHA  string `json:"sha"`
 			Repo *struct {
 				FullName string `json:"full_name"`
@@ -109,7 +126,7 @@ const zeroSHA = "0000000000000000000000000000000000000000"
 // that changes the stack (up, rollback) runs only from a push to one of
 // deployBranches (default: the repository's default branch), from
 // workflow_dispatch or schedule, or locally; anything else is a Refusal.
-func Decide(ev Event, requested inputs.Command, deployBranches []string) (Decision, error) {
+func Decide(ev Event, requested inputs.Command, opts Options) (Decision, error) {
 	if ev.Name == "" {
 		cmd := requested
 		if cmd == inputs.Auto {
@@ -129,7 +146,7 @@ func Decide(ev Event, requested inputs.Command, deployBranches []string) (Decisi
 		SHA:        ev.SHA,
 		Ref:        ev.Ref,
 	}
-	branches := deployBranches
+	branches := opts.DeployBranches
 	if len(branches) == 0 && d.Repository.DefaultBranch != "" {
 		branches = []string{d.Repository.DefaultBranch}
 	}
@@ -137,7 +154,7 @@ func Decide(ev Event, requested inputs.Command, deployBranches []string) (Decisi
 	var err error
 	switch ev.Name {
 	case "pull_request", "pull_request_target":
-		d, err = decidePullRequest(d, p, requested)
+		d, err = decidePullRequest(d, p, requested, opts.ReviewStack)
 	case "push":
 		d, err = decidePush(d, p, requested, branches)
 	case "workflow_dispatch", "schedule":
@@ -164,12 +181,15 @@ func Decide(ev Event, requested inputs.Command, deployBranches []string) (Decisi
 	return d, nil
 }
 
-// changesStack reports whether a command changes the environment's stack.
-func changesStack(c inputs.Command) bool { return c == inputs.Up || c == inputs.Rollback }
+// changesStack reports whether a command changes the environment's stack
+// (sweep destroys stacks of the project).
+func changesStack(c inputs.Command) bool {
+	return c == inputs.Up || c == inputs.Rollback || c == inputs.Sweep
+}
 
 // refuseChange says why the event may not change the stack, or "".
 func refuseChange(d Decision, p payload, branches []string) string {
-	const where = "deploys and rollbacks run only from a push to a deploy branch, workflow_dispatch or schedule"
+	const where = "deploys, rollbacks and sweeps run only from a push to a deploy branch, workflow_dispatch or schedule"
 	switch d.Event {
 	case "workflow_dispatch", "schedule":
 		return ""
@@ -207,7 +227,7 @@ func describeBranches(patterns []string) string {
 	return strings.Join(patterns, ", ")
 }
 
-func decidePullRequest(d Decision, p payload, requested inputs.Command) (Decision, error) {
+func decidePullRequest(d Decision, p payload, requested inputs.Command, review inputs.ReviewStack) (Decision, error) {
 	if p.PullRequest == nil {
 		return Decision{}, fmt.Errorf("the %s payload has no pull_request object", d.Event)
 	}
@@ -222,20 +242,51 @@ func decidePullRequest(d Decision, p payload, requested inputs.Command) (Decisio
 	d.SHA = pr.HeadSHA
 
 	if requested == inputs.Auto {
-		switch p.Action {
-		case "opened", "synchronize", "reopened":
-			d.Command = inputs.Preview
-		default:
-			return skip(d, fmt.Sprintf("pull_request %q needs no preview (only opened, synchronize and reopened do)", p.Action)), nil
+		var why string
+		d, why = reviewStackAction(d, p, review)
+		if why != "" {
+			return skip(d, why), nil
 		}
 	} else {
 		d.Command = requested
 	}
 	if pr.Fork && d.Command != inputs.Validate && !changesStack(d.Command) {
-		d.Command = inputs.Validate
+		if d.Command == inputs.DestroyReviewStack {
+			return skip(d, fmt.Sprintf("pull request #%d comes from a fork: it never had a review stack", pr.Number)), nil
+		}
+		d.Command, d.DeployReviewStack = inputs.Validate, false
 		d.Reason = fmt.Sprintf("pull request #%d comes from a fork (%s): it has no secrets and a read-only token, so only offline validation runs", pr.Number, head)
 	}
 	return d, nil
+}
+
+// reviewStackAction decides what a pull request event does on its own:
+// opened, synchronize and reopened preview (and, with review stacks, deploy
+// the PR's review stack); in label mode labeled and unlabeled with that
+// label deploy and destroy it; closed destroys it. It returns why the
+// event needs nothing, if it does not.
+func reviewStackAction(d Decision, p payload, review inputs.ReviewStack) (Decision, string) {
+	labelled := !review.On || review.Label == ""
+	for _, l := range p.PullRequest.Labels {
+		labelled = labelled || l.Name == review.Label
+	}
+	eventLabel := ""
+	if p.Label != nil {
+		eventLabel = p.Label.Name
+	}
+	switch {
+	case p.Action == "opened" || p.Action == "synchronize" || p.Action == "reopened":
+		d.Command, d.DeployReviewStack = inputs.Preview, review.On && labelled
+	case review.On && review.Label != "" && eventLabel == review.Label && p.Action == "labeled":
+		d.Command, d.DeployReviewStack = inputs.Preview, true
+	case review.On && review.Label != "" && eventLabel == review.Label && p.Action == "unlabeled":
+		d.Command = inputs.DestroyReviewStack
+	case review.On && p.Action == "closed":
+		d.Command = inputs.DestroyReviewStack
+	default:
+		return d, fmt.Sprintf("pull_request %q needs no preview (only opened, synchronize and reopened do)", p.Action)
+	}
+	return d, ""
 }
 
 func decidePush(d Decision, p payload, requested inputs.Command, branches []string) (Decision, error) {

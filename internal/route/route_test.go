@@ -38,7 +38,7 @@ func TestDecide_EveryFixturePayload(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture+"/"+string(tt.requested), func(t *testing.T) {
-			d, err := route.Decide(route.Event{Name: tt.event, Payload: fixtures.Read(t, tt.fixture)}, tt.requested, nil)
+			d, err := route.Decide(route.Event{Name: tt.event, Payload: fixtures.Read(t, tt.fixture)}, tt.requested, route.Options{})
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, d.Command)
 			assert.Equal(t, tt.skip, d.Skip)
@@ -52,7 +52,7 @@ func TestDecide_EveryFixturePayload(t *testing.T) {
 }
 
 func TestDecide_PullRequestCarriesHeadAndNumber(t *testing.T) {
-	d, err := route.Decide(route.Event{Name: "pull_request", Payload: fixtures.Read(t, "pull_request.synchronize.json")}, inputs.Auto, nil)
+	d, err := route.Decide(route.Event{Name: "pull_request", Payload: fixtures.Read(t, "pull_request.synchronize.json")}, inputs.Auto, route.Options{})
 	require.NoError(t, err)
 	require.NotNil(t, d.PullRequest)
 	assert.Equal(t, 2, d.PullRequest.Number)
@@ -67,7 +67,7 @@ func TestDecide_ForkPullRequestOnlyValidates(t *testing.T) {
 		head["repo"].(map[string]any)["full_name"] = "someone/Hello-World"
 	})
 	for _, requested := range []inputs.Command{inputs.Auto, inputs.Preview} {
-		d, err := route.Decide(route.Event{Name: "pull_request", Payload: body}, requested, nil)
+		d, err := route.Decide(route.Event{Name: "pull_request", Payload: body}, requested, route.Options{})
 		require.NoError(t, err)
 		assert.Equal(t, inputs.Validate, d.Command, "requested %s", requested)
 		assert.True(t, d.PullRequest.Fork)
@@ -77,7 +77,7 @@ func TestDecide_ForkPullRequestOnlyValidates(t *testing.T) {
 
 func TestDecide_PushToOtherBranchSkips(t *testing.T) {
 	body := withChange(t, "push.with-new-branch.json", func(p map[string]any) { p["ref"] = "refs/heads/feature" })
-	d, err := route.Decide(route.Event{Name: "push", Payload: body}, inputs.Auto, nil)
+	d, err := route.Decide(route.Event{Name: "push", Payload: body}, inputs.Auto, route.Options{})
 	require.NoError(t, err)
 	assert.True(t, d.Skip)
 	assert.Contains(t, d.Reason, "which deploy-branches (master) does not name")
@@ -85,39 +85,39 @@ func TestDecide_PushToOtherBranchSkips(t *testing.T) {
 
 func TestDecide_PushOfTagSkips(t *testing.T) {
 	body := withChange(t, "push.with-new-branch.json", func(p map[string]any) { p["ref"] = "refs/tags/v1.0.0" })
-	d, err := route.Decide(route.Event{Name: "push", Payload: body}, inputs.Auto, nil)
+	d, err := route.Decide(route.Event{Name: "push", Payload: body}, inputs.Auto, route.Options{})
 	require.NoError(t, err)
 	assert.True(t, d.Skip)
 	assert.Contains(t, d.Reason, "tag v1.0.0")
 }
 
 func TestDecide_PushCarriesShaAndActor(t *testing.T) {
-	d, err := route.Decide(route.Event{Name: "push", Payload: fixtures.Read(t, "push.with-new-branch.json")}, inputs.Auto, nil)
+	d, err := route.Decide(route.Event{Name: "push", Payload: fixtures.Read(t, "push.with-new-branch.json")}, inputs.Auto, route.Options{})
 	require.NoError(t, err)
 	assert.Len(t, d.SHA, 40)
 	assert.Equal(t, "Codertocat", d.Actor)
 }
 
 func TestDecide_WorkflowDispatchNeedsExplicitCommand(t *testing.T) {
-	_, err := route.Decide(route.Event{Name: "workflow_dispatch", Payload: fixtures.Read(t, "workflow_dispatch.json")}, inputs.Auto, nil)
+	_, err := route.Decide(route.Event{Name: "workflow_dispatch", Payload: fixtures.Read(t, "workflow_dispatch.json")}, inputs.Auto, route.Options{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "explicit command")
 }
 
 func TestDecide_ScheduleDefaultsToDrift(t *testing.T) {
-	d, err := route.Decide(route.Event{Name: "schedule", Payload: []byte(`{"schedule":"0 6 * * *"}`)}, inputs.Auto, nil)
+	d, err := route.Decide(route.Event{Name: "schedule", Payload: []byte(`{"schedule":"0 6 * * *"}`)}, inputs.Auto, route.Options{})
 	require.NoError(t, err)
 	assert.Equal(t, inputs.Drift, d.Command)
 }
 
 func TestDecide_LocalRunPreviewsByDefault(t *testing.T) {
-	d, err := route.Decide(route.Event{Name: "", Payload: nil}, inputs.Auto, nil)
+	d, err := route.Decide(route.Event{Name: "", Payload: nil}, inputs.Auto, route.Options{})
 	require.NoError(t, err)
 	assert.Equal(t, inputs.Preview, d.Command)
 }
 
 func TestDecide_BrokenPayloadIsAnError(t *testing.T) {
-	_, err := route.Decide(route.Event{Name: "push", Payload: []byte("{not json")}, inputs.Auto, nil)
+	_, err := route.Decide(route.Event{Name: "push", Payload: []byte("{not json")}, inputs.Auto, route.Options{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "push event payload")
 }
@@ -174,7 +174,7 @@ func TestDecide_OnlyPushesToDeployBranchesDispatchAndScheduleMayChangeTheStack(t
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := route.Decide(route.Event{Name: tt.event, Payload: tt.payload}, tt.requested, tt.branches)
+			d, err := route.Decide(route.Event{Name: tt.event, Payload: tt.payload}, tt.requested, route.Options{DeployBranches: tt.branches})
 			if tt.refusal != "" {
 				var refusal *route.Refusal
 				require.ErrorAs(t, err, &refusal)
@@ -189,7 +189,7 @@ func TestDecide_OnlyPushesToDeployBranchesDispatchAndScheduleMayChangeTheStack(t
 
 func TestDecide_AutoOnAPushToABranchNotNamedSkips(t *testing.T) {
 	body := withChange(t, "push.with-new-branch.json", func(p map[string]any) { p["ref"] = "refs/heads/release/2" })
-	d, err := route.Decide(route.Event{Name: "push", Payload: body}, inputs.Auto, []string{"main"})
+	d, err := route.Decide(route.Event{Name: "push", Payload: body}, inputs.Auto, route.Options{DeployBranches: []string{"main"}})
 	require.NoError(t, err)
 	assert.True(t, d.Skip)
 	assert.Contains(t, d.Reason, "release/2, which deploy-branches (main) does not name")
@@ -198,9 +198,65 @@ func TestDecide_AutoOnAPushToABranchNotNamedSkips(t *testing.T) {
 func TestDecide_DispatchAndScheduleCarryTheRunsCommit(t *testing.T) {
 	const sha = "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"
 	for _, name := range []string{"workflow_dispatch", "schedule"} {
-		d, err := route.Decide(route.Event{Name: name, Payload: fixtures.Read(t, "workflow_dispatch.json"), SHA: sha, Ref: "refs/heads/main"}, inputs.Up, nil)
+		d, err := route.Decide(route.Event{Name: name, Payload: fixtures.Read(t, "workflow_dispatch.json"), SHA: sha, Ref: "refs/heads/main"}, inputs.Up, route.Options{})
 		require.NoError(t, err)
 		assert.Equal(t, sha, d.SHA, name)
 		assert.Equal(t, "refs/heads/main", d.Ref, name)
 	}
+}
+
+func TestDecide_ReviewStackActions(t *testing.T) {
+	on := inputs.ReviewStack{On: true}
+	label := inputs.ReviewStack{On: true, Label: "bug"}
+	unlabeled := withChange(t, "pull_request.labeled.json", func(p map[string]any) { p["action"] = "unlabeled" })
+	fork := withChange(t, "pull_request.closed.json", func(p map[string]any) {
+		p["pull_request"].(map[string]any)["head"].(map[string]any)["repo"].(map[string]any)["full_name"] = "someone/Hello-World"
+	})
+	tests := []struct {
+		name    string
+		payload []byte
+		review  inputs.ReviewStack
+		want    inputs.Command
+		deploy  bool
+		skip    bool
+	}{
+		{"off: a preview", fixtures.Read(t, "pull_request.opened.json"), inputs.ReviewStack{}, inputs.Preview, false, false},
+		{"on: opened deploys", fixtures.Read(t, "pull_request.opened.json"), on, inputs.Preview, true, false},
+		{"on: synchronize updates", fixtures.Read(t, "pull_request.synchronize.json"), on, inputs.Preview, true, false},
+		{"on: reopened deploys", fixtures.Read(t, "pull_request.reopened.json"), on, inputs.Preview, true, false},
+		{"on: closed destroys", fixtures.Read(t, "pull_request.closed.json"), on, inputs.DestroyReviewStack, false, false},
+		{"off: closed needs nothing", fixtures.Read(t, "pull_request.closed.json"), inputs.ReviewStack{}, "", false, true},
+		{"label: opened without it previews only", fixtures.Read(t, "pull_request.opened.json"), inputs.ReviewStack{On: true, Label: "review"}, inputs.Preview, false, false},
+		{"label: opened with it deploys (the payload's PR carries bug)", fixtures.Read(t, "pull_request.opened.json"), label, inputs.Preview, true, false},
+		{"label: labeled with it deploys", fixtures.Read(t, "pull_request.labeled.json"), label, inputs.Preview, true, false},
+		{"label: another label needs nothing", fixtures.Read(t, "pull_request.labeled.json"), inputs.ReviewStack{On: true, Label: "review"}, "", false, true},
+		{"label: unlabeled destroys", unlabeled, label, inputs.DestroyReviewStack, false, false},
+		{"on: labeled needs nothing", fixtures.Read(t, "pull_request.labeled.json"), on, "", false, true},
+		{"a fork never has one", fork, on, "", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := route.Decide(route.Event{Name: "pull_request", Payload: tt.payload}, inputs.Auto, route.Options{ReviewStack: tt.review})
+			require.NoError(t, err)
+			assert.Equal(t, tt.skip, d.Skip, d.Reason)
+			assert.Equal(t, tt.want, d.Command)
+			assert.Equal(t, tt.deploy, d.DeployReviewStack)
+		})
+	}
+	forkOpened := withChange(t, "pull_request.opened.json", func(p map[string]any) {
+		p["pull_request"].(map[string]any)["head"].(map[string]any)["repo"].(map[string]any)["full_name"] = "someone/Hello-World"
+	})
+	d, err := route.Decide(route.Event{Name: "pull_request", Payload: forkOpened}, inputs.Auto, route.Options{ReviewStack: on})
+	require.NoError(t, err)
+	assert.Equal(t, inputs.Validate, d.Command)
+	assert.False(t, d.DeployReviewStack, "a fork PR never gets a review stack")
+}
+
+func TestDecide_SweepRunsOnlyWhereDeploysRun(t *testing.T) {
+	_, err := route.Decide(route.Event{Name: "pull_request", Payload: fixtures.Read(t, "pull_request.opened.json")}, inputs.Sweep, route.Options{})
+	var refusal *route.Refusal
+	require.ErrorAs(t, err, &refusal)
+	d, err := route.Decide(route.Event{Name: "schedule", Payload: []byte(`{"schedule":"0 3 * * *"}`)}, inputs.Sweep, route.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, inputs.Sweep, d.Command)
 }

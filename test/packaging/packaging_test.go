@@ -301,8 +301,8 @@ func TestWorkflows_PinnedLeastPrivilegeAndQueued(t *testing.T) {
 			assert.NotEmpty(t, wf.Permissions, "top-level permissions are explicit")
 			assert.NotEmpty(t, wf.Concurrency.Group, "a concurrency group")
 			switch filepath.Base(path) {
-			case "deploy.yml", "rollback.yml", "release.yml":
-				assert.False(t, wf.Concurrency.CancelInProgress, "deploys are never cancelled")
+			case "deploy.yml", "rollback.yml", "release.yml", "review-stack.yml":
+				assert.False(t, wf.Concurrency.CancelInProgress, "deploys and destroys are never cancelled")
 			case "preview.yml":
 				assert.True(t, wf.Concurrency.CancelInProgress, "a newer preview replaces an older one")
 			}

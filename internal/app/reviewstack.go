@@ -1,0 +1,196 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/org/tap-deploy/internal/deployment"
+	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/problems"
+	"github.com/org/tap-deploy/internal/render"
+	"github.com/org/tap-deploy/stack"
+)
+
+// reviewSection names the review stack's section of the PR comment: the
+// run that deploys or destroys the stack writes it, a preview keeps it.
+const reviewSection = "review-stack"
+
+// reviewStackName is pull request pr's review stack: the environment's
+// stack name with -pr-<pr>.
+func (r *run) reviewStackName(pr int) string { return fmt.Sprintf("%s-pr-%d", r.in.StackName, pr) }
+
+// reviewConfig is pull request pr's review stack's configuration.
+func (r *run) reviewConfig(pr int) (stack.Config, error) {
+	return stack.NewReviewConfig(stack.Base{Project: r.in.ProjectName, Environment: r.in.Environment, Region: r.in.AWSRegion}, r.in.Config, pr)
+}
+
+// reviewStackDoc renders the review stack's section.
+func reviewStackDoc(v render.ReviewStack) document {
+	return func(_ string, _ int, redact func(string) string) string {
+		v.Error = redact(v.Error)
+		return render.ReviewStackMarkdown(v)
+	}
+}
+
+// deployReviewStack brings pull request pr's review stack to this run's
+// commit through the same preview → gate → planned up as a deploy, and
+// returns what its section says.
+func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack, error) {
+	name := r.reviewStackName(pr)
+	view := render.ReviewStack{Stack: name, State: "failed", Commit: r.decision.SHA}
+	cfg, err := r.reviewConfig(pr)
+	if err != nil {
+		view.Error = strings.Join(problems.Of(err), "\n")
+		return view, r.fail("The review stack's configuration is not valid", err)
+	}
+	code, err := r.code.get(false)
+	if err != nil {
+		return view, r.fail("Could not load the Lambda packages", err)
+	}
+	var res plan.Result
+	err = func() error {
+		st, err := r.openNamed(ctx, name, false, cfg, code, r.decision.SHA)
+		if err != nil {
+			return r.fail("Could not open the review stack", err)
+		}
+		defer st.Close()
+		state, err := st.State(ctx)
+		if err != nil {
+			return r.fail("Could not read the review stack's state", err)
+		}
+		if err := r.checkPending(name, state); err != nil {
+			return err
+		}
+		res, err = r.previewThenUp(ctx, st, update{
+			title: "Review stack deploy", message: r.updateMessage(r.decision.SHA), cfg: cfg, sha: r.decision.SHA,
+			start: state.Digest, environment: name, transient: true, stack: name, reviewStack: true,
+		})
+		return err
+	}()
+	if err != nil {
+		view.Error = firstLine(res.Error)
+		return view, err
+	}
+	view.State = "deployed"
+	view.URL, _ = res.Outputs["apiUrl"].(string)
+	view.Expires = r.reviewStackExpiry()
+	if view.URL != "" {
+		if err := r.setOutputs(map[string]string{OutReviewStackURL: view.URL}); err != nil {
+			return view, r.fail("Could not write the step outputs", err)
+		}
+	}
+	return view, nil
+}
+
+// reviewStackExpiry says when the review stack goes away.
+func (r *run) reviewStackExpiry() string {
+	when := "the pull request closes"
+	if r.in.ReviewStack.Label != "" {
+		when += " or loses the label " + r.in.ReviewStack.Label
+	}
+	return fmt.Sprintf("Destroyed when %s, or by the scheduled sweep once it has gone %s without an update (after %s UTC).",
+		when, humanDuration(r.in.ReviewStackTTL), r.Now().Add(r.in.ReviewStackTTL).UTC().Format("2006-01-02 15:04"))
+}
+
+// destroyReviewStack is a pull request's closing (or losing its label):
+// its review stack is destroyed and removed from the backend.
+func (r *run) destroyReviewStack(ctx context.Context) error {
+	pr := r.pullRequest()
+	name := r.reviewStackName(pr)
+	found, err := r.destroyReview(ctx, pr)
+	view := render.ReviewStack{Stack: name, State: "destroyed"}
+	switch {
+	case err != nil:
+		view.State, view.Error = "destroy-failed", strings.Join(problems.Of(err), "\n")
+	case !found:
+		return nil
+	}
+	if perr := r.publish.section(ctx, pr, reviewSection, reviewStackDoc(view)); perr != nil {
+		r.Runtime.Warningf("could not update the pull request comment: %v", perr)
+	}
+	if err != nil {
+		return r.fail(fmt.Sprintf("Could not destroy the review stack %s", name), err)
+	}
+	return nil
+}
+
+// destroyReview destroys pull request pr's review stack, removes it with
+// its history from the backend and marks its GitHub deployments inactive.
+// found is false when the PR has no review stack. Only a stack whose every
+// recorded operation carries the PR's review marker is touched: a stack
+// that happens to have the name is left alone.
+func (r *run) destroyReview(ctx context.Context, pr int) (found bool, err error) {
+	name := r.reviewStackName(pr)
+	cfg, err := r.reviewConfig(pr)
+	if err != nil {
+		return false, err
+	}
+	// A destroy does not run the program: the packages only fill the
+	// recorded configuration, so a binary without them still destroys.
+	code, err := r.code.get(true)
+	if err != nil {
+		return false, err
+	}
+	st, err := r.openNamed(ctx, name, true, cfg, code, r.decision.SHA)
+	if errors.Is(err, engine.ErrNoStack) {
+		r.Runtime.Infof("pull request #%d has no review stack %s: nothing to destroy", pr, name)
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	defer st.Close()
+	hist, err := st.History(ctx)
+	if err != nil {
+		return true, fmt.Errorf("reading the history of %s: %w", name, err)
+	}
+	if err := checkReviewMarker(name, hist, pr); err != nil {
+		return true, err
+	}
+	if len(hist) > 0 {
+		var res plan.Result
+		err = r.Runtime.Group("Pulumi destroy "+name, func() error {
+			var err error
+			res, err = r.withLockRetry(ctx, "destroying", func() (plan.Result, error) { return st.Destroy(ctx) })
+			return err
+		})
+		for _, f := range res.Failed() {
+			r.Runtime.Errorf("%s %q: %s", f.Type, f.Name, f.Error)
+		}
+		if err != nil {
+			return true, fmt.Errorf("destroying %s (the stack and what is left of it stay; the next close, label change or sweep tries again): %w", name, err)
+		}
+		r.Runtime.Infof("destroyed %d resource(s) of %s", res.Counts[plan.OpDelete], name)
+	}
+	// Removing refuses a stack that still holds resources.
+	if err := st.Remove(ctx); err != nil {
+		return true, err
+	}
+	r.Runtime.Noticef("review stack %s of pull request #%d destroyed and removed", name, pr)
+	if r.in.Deployments && r.github != nil {
+		repo := r.repository()
+		if err := deployment.Deactivate(ctx, r.github, repo.Owner, repo.Name, name); err != nil {
+			r.Runtime.Warningf("could not mark the GitHub deployments of %s inactive: %v", name, err)
+		}
+	}
+	return true, nil
+}
+
+// checkReviewMarker refuses a stack whose history does not show it to be
+// pull request pr's review stack. An empty history (a stack made, never
+// updated) holds nothing to destroy; removing it is safe, as the backend
+// refuses to remove a stack with resources.
+func checkReviewMarker(name string, hist []engine.Update, pr int) error {
+	want := strconv.Itoa(pr)
+	for _, u := range hist {
+		if got := u.Config[stack.ReviewKey]; got != want {
+			return fmt.Errorf("stack %s has an update (version %d) without %s=%s in its configuration: it is not (only) the review stack tap-deploy made for pull request #%d, so it is left alone; remove it by hand if it should go",
+				name, u.Version, stack.ReviewKey, want, pr)
+		}
+	}
+	return nil
+}

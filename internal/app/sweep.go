@@ -1,0 +1,136 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/problems"
+	"github.com/org/tap-deploy/internal/render"
+)
+
+// sweep destroys the review stacks left behind: those whose pull request
+// is closed (a close whose run never happened or failed) and those without
+// an update for review-stack-ttl. It only ever touches stacks named
+// <stack-name>-pr-<N> whose history carries the review marker.
+func (r *run) sweep(ctx context.Context) error {
+	s, err := r.settings("")
+	if err != nil {
+		return r.fail("Could not prepare the backend", err)
+	}
+	var list []engine.StackSummary
+	err = r.Runtime.Group("Pulumi stack ls", func() error {
+		var err error
+		list, err = r.ListStacks(ctx, s)
+		return err
+	})
+	if err != nil {
+		return r.fail("Could not list the project's stacks", err)
+	}
+	var rows []render.SweptStack
+	var failed []string
+	for _, sum := range list {
+		pr, ok := r.reviewStackOf(sum.Name)
+		if !ok {
+			continue
+		}
+		row := render.SweptStack{Stack: r.reviewStackName(pr), PR: pr, Action: "kept"}
+		why, expired := r.expired(ctx, pr, sum)
+		row.Why = why
+		if expired {
+			found, err := r.destroyReview(ctx, pr)
+			view := render.ReviewStack{Stack: row.Stack, State: "destroyed"}
+			switch {
+			case err != nil:
+				row.Action, row.Why = "failed", why+"; "+strings.Join(problems.Of(err), "; ")
+				view.State, view.Error = "destroy-failed", strings.Join(problems.Of(err), "\n")
+				failed = append(failed, fmt.Sprintf("%s: %v", row.Stack, err))
+			case found:
+				row.Action = "destroyed"
+			default:
+				row.Why = why + "; it was gone already"
+			}
+			if found {
+				if perr := r.publish.section(ctx, pr, reviewSection, reviewStackDoc(view)); perr != nil {
+					r.Runtime.Warningf("could not update the comment of pull request #%d: %v", pr, perr)
+				}
+			}
+		}
+		r.Runtime.Infof("%s (pull request #%d): %s, %s", row.Stack, pr, row.Action, row.Why)
+		rows = append(rows, row)
+	}
+	doc := func(_ string, limit int, redact func(string) string) string {
+		shown := make([]render.SweptStack, len(rows))
+		for i, row := range rows {
+			row.Why = redact(row.Why)
+			shown[i] = row
+		}
+		return render.Sweep(r.meta("Review stack sweep", "").Redacted(redact), shown, limit)
+	}
+	if err := r.publish.report(ctx, 0, doc); err != nil {
+		r.Runtime.Warningf("could not publish the sweep's report: %v", err)
+	}
+	if len(failed) > 0 {
+		return r.fail(fmt.Sprintf("The sweep could not destroy %d review stack(s)", len(failed)), errors.New(strings.Join(failed, "; ")))
+	}
+	return nil
+}
+
+// reviewStackOf reads the pull request number of a review stack of this
+// run's stack from a stack name the backend lists (which may carry an
+// organization/project prefix).
+func (r *run) reviewStackOf(listed string) (int, bool) {
+	base := r.in.StackName[strings.LastIndex(r.in.StackName, "/")+1:]
+	name := listed[strings.LastIndex(listed, "/")+1:]
+	m := regexp.MustCompile(`^` + regexp.QuoteMeta(base) + `-pr-([1-9][0-9]{0,5})$`).FindStringSubmatch(name)
+	if m == nil {
+		return 0, false
+	}
+	pr, err := strconv.Atoi(m[1])
+	return pr, err == nil
+}
+
+// expired says whether a review stack is due to go, and why (or why not).
+// A pull request GitHub cannot tell about is judged by the TTL alone.
+func (r *run) expired(ctx context.Context, pr int, sum engine.StackSummary) (string, bool) {
+	if sum.UpdateInProgress {
+		return "an update of it is running", false
+	}
+	if r.github != nil {
+		repo := r.repository()
+		got, err := r.github.PullRequest(ctx, repo.Owner, repo.Name, pr)
+		switch {
+		case err != nil:
+			r.Runtime.Warningf("could not read pull request #%d (judging its review stack by review-stack-ttl alone): %v", pr, err)
+		case got.State == "closed":
+			return fmt.Sprintf("pull request #%d is closed", pr), true
+		}
+	}
+	if sum.LastUpdate.IsZero() {
+		return "never updated (nothing deployed); its pull request's close removes it", false
+	}
+	age := r.Now().Sub(sum.LastUpdate)
+	if age > r.in.ReviewStackTTL {
+		return fmt.Sprintf("no update for %s (review-stack-ttl %s)", humanDuration(age), humanDuration(r.in.ReviewStackTTL)), true
+	}
+	return fmt.Sprintf("updated %s ago (review-stack-ttl %s)", humanDuration(age), humanDuration(r.in.ReviewStackTTL)), false
+}
+
+// humanDuration is a duration to the minute without zero units: 72h,
+// 1h30m, 5m.
+func humanDuration(d time.Duration) string {
+	s := d.Round(time.Minute).String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "" {
+		return "0m"
+	}
+	return s
+}

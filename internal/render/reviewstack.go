@@ -1,0 +1,109 @@
+package render
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// safeURL is a URL that can be a link as it is.
+var safeURL = regexp.MustCompile(`^https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/-]*)?$`)
+
+// ReviewStack is the state of a pull request's review stack, for the
+// section of its comment.
+type ReviewStack struct {
+	Stack string
+	// State is deploying, deployed, not-updated, failed, destroyed or
+	// destroy-failed.
+	State  string
+	URL    string
+	Commit string
+	// Expires says when the stack goes away.
+	Expires string
+	Error   string
+}
+
+// ReviewStackMarkdown renders the review stack's section of a comment.
+func ReviewStackMarkdown(r ReviewStack) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#### 🧪 Review stack `%s`\n\n", inlineCode(r.Stack))
+	switch r.State {
+	case "deploying":
+		fmt.Fprintf(&b, "⏳ **Deploying** commit `%s`…\n", inlineCode(short(r.Commit)))
+	case "not-updated":
+		fmt.Fprintf(&b, "⏸️ **Not updated** to commit `%s`: its preview failed or breaks a mandatory policy rule. A review stack deployed earlier keeps running its older commit.\n", inlineCode(short(r.Commit)))
+	case "deployed":
+		fmt.Fprintf(&b, "✅ **Deployed** at commit `%s`", inlineCode(short(r.Commit)))
+		switch {
+		case safeURL.MatchString(r.URL):
+			fmt.Fprintf(&b, " · API: [%s](%s)", r.URL, r.URL)
+		case r.URL != "":
+			fmt.Fprintf(&b, " · API: %s", code(r.URL))
+		}
+		b.WriteString("\n")
+		if r.Expires != "" {
+			b.WriteString("\n" + inline(r.Expires) + "\n")
+		}
+	case "failed":
+		b.WriteString("❌ **The review stack's update failed**; the job summary has its report.\n")
+	case "destroyed":
+		b.WriteString("🗑️ **Destroyed**: nothing of it is left in the account or the backend.\n")
+	case "destroy-failed":
+		b.WriteString("⚠️ **Destroying it failed**; the scheduled sweep tries again.\n")
+	}
+	if r.Error != "" {
+		b.WriteString("\n" + fence(r.Error))
+	}
+	return b.String()
+}
+
+// SweptStack is one review stack a sweep looked at.
+type SweptStack struct {
+	Stack string
+	PR    int
+	// Action is destroyed, kept or failed.
+	Action string
+	Why    string
+}
+
+// Sweep renders what a sweep did to the project's review stacks.
+func Sweep(m Meta, rows []SweptStack, limit int) string {
+	destroyed, failed := 0, 0
+	for _, r := range rows {
+		switch r.Action {
+		case "destroyed":
+			destroyed++
+		case "failed":
+			failed++
+		}
+	}
+	icon := "🧹"
+	if failed > 0 {
+		icon = "❌"
+	}
+	var head strings.Builder
+	fmt.Fprintf(&head, "### %s Review stack sweep of `%s` / `%s`: %d destroyed, %d failed, %d kept\n", icon,
+		inlineCode(m.Project), inlineCode(m.Stack), destroyed, failed, len(rows)-destroyed-failed)
+	head.WriteString(context(m))
+	b := &budget{limit: limit}
+	b.add(head.String())
+	if len(rows) == 0 {
+		b.add("\nNo review stacks of this stack in the backend.\n")
+	}
+	s := section{open: "\n| Review stack | Pull request | Action | Why |\n|---|---:|---|---|\n"}
+	for _, r := range rows {
+		action := r.Action
+		if action != "kept" {
+			action = "**" + action + "**"
+		}
+		s.rows = append(s.rows, fmt.Sprintf("| %s | #%d | %s | %s |\n", code(r.Stack), r.PR, action, cell(r.Why)))
+	}
+	if len(rows) > 0 {
+		b.section(s)
+	}
+	out := b.String()
+	if m.Footer != "" {
+		out += "\n---\n<sub>" + inline(m.Footer) + "</sub>\n"
+	}
+	return out
+}
