@@ -56,6 +56,8 @@ func TestReviewStack_APassingPreviewDeploysThePullRequestsOwnStack(t *testing.T)
 	assert.False(t, h.opened[1].MustExist)
 	assert.Equal(t, "2", h.opened[1].Config[stack.ReviewKey], "the review marker is recorded with every update")
 	assert.Equal(t, "5", h.opened[1].Config["tap:apiThrottleRate"], "review defaults apply")
+	assert.Equal(t, "true", h.opened[1].Env["PULUMI_DISABLE_CHECKPOINT_BACKUPS"], "a disposable stack leaves no checkpoint backups")
+	assert.Empty(t, h.opened[0].Env["PULUMI_DISABLE_CHECKPOINT_BACKUPS"], "the environment's stack keeps them")
 
 	require.Len(t, h.gh.bodies(), 1, "one comment holds the preview and the review stack")
 	body := h.gh.bodies()[0]
@@ -180,6 +182,19 @@ func TestReviewStack_ClosingThePullRequestDestroysAndRemovesIt(t *testing.T) {
 	assert.Contains(t, body, "### Preview", "the preview stays")
 	assert.Contains(t, body, "Destroyed")
 	assert.NotContains(t, body, "\nDeployed\n")
+}
+
+func TestReviewStack_RemovingTheLabelDestroysIt(t *testing.T) {
+	h, review := reviewHarness(t, "pull_request.labeled.json", func(p map[string]any) {
+		p["action"] = "unlabeled"
+		p["label"] = map[string]any{"name": "review-stack"}
+	})
+	h.inputs["review-stack"] = "label:review-stack"
+	review.history = madeForPR2
+	require.NoError(t, h.run(), h.log())
+	assert.Equal(t, "destroy-review-stack", h.outputs()["command"])
+	assert.Equal(t, 1, review.destroyed)
+	assert.Equal(t, 1, review.removed)
 }
 
 func TestReviewStack_ClosingWithoutAReviewStackDoesNothing(t *testing.T) {

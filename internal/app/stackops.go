@@ -111,6 +111,12 @@ func (r *run) openNamed(ctx context.Context, name string, mustExist bool, cfg st
 		return nil, err
 	}
 	s.MustExist = mustExist
+	if cfg.Disposable() {
+		// The file and S3 backends copy every checkpoint into
+		// .pulumi/backups/ and never prune it: a stack made to go away
+		// must not leave a trail of them behind.
+		s.Env["PULUMI_DISABLE_CHECKPOINT_BACKUPS"] = "true"
+	}
 	s.Config = stack.Record(cfg, code, stack.Provenance{
 		Commit: commit, Actor: firstNonEmpty(r.decision.Actor, r.Getenv("GITHUB_ACTOR")), ActionVersion: r.Version,
 	})

@@ -316,10 +316,10 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 	}
 	id, out := cloudsim.Create(typ, p.region, urn, in, p.defaultTags)
 	err := p.store.Update(func(st *State) error {
-		if _, exists := st.Resources[key(typ, id)]; exists && k.NameKey != "" {
+		if _, exists := st.Resources[scopedKey(typ, id, in)]; exists && k.NameKey != "" {
 			return status.Errorf(codes.AlreadyExists, "%s %q already exists in %s", typ, id, p.region)
 		}
-		st.Resources[key(typ, id)] = Resource{ID: id, Type: typ, URN: urn, Region: p.region, Inputs: in, Outputs: out}
+		st.Resources[scopedKey(typ, id, in)] = Resource{ID: id, Type: typ, URN: urn, Region: p.region, Inputs: in, Outputs: out}
 		st.Calls["create"]++
 		return nil
 	})
@@ -339,7 +339,7 @@ func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumir
 	if err != nil {
 		return nil, err
 	}
-	r, ok := st.Resources[key(typ, req.GetId())]
+	r, ok := st.Resources[scopedKey(typ, req.GetId(), plain(req.GetProperties()))]
 	if !ok {
 		// Gone from the cloud: an empty id tells the engine so.
 		return &pulumirpc.ReadResponse{}, nil
@@ -373,10 +373,11 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 	}
 	out := cloudsim.Refresh(typ, p.region, urn, req.GetId(), in, p.defaultTags)
 	err := p.store.Update(func(st *State) error {
-		if _, ok := st.Resources[key(typ, req.GetId())]; !ok {
+		k := scopedKey(typ, req.GetId(), plain(req.GetOlds()))
+		if _, ok := st.Resources[k]; !ok {
 			return status.Errorf(codes.NotFound, "%s %q does not exist in %s", typ, req.GetId(), p.region)
 		}
-		st.Resources[key(typ, req.GetId())] = Resource{ID: req.GetId(), Type: typ, URN: urn, Region: p.region, Inputs: in, Outputs: out}
+		st.Resources[k] = Resource{ID: req.GetId(), Type: typ, URN: urn, Region: p.region, Inputs: in, Outputs: out}
 		st.Calls["update"]++
 		return nil
 	})
@@ -397,11 +398,55 @@ func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emp
 	}
 	typ := typeOf(req.GetType(), urn)
 	err := p.store.Update(func(st *State) error {
-		delete(st.Resources, key(typ, req.GetId()))
+		k := scopedKey(typ, req.GetId(), plain(req.GetProperties()))
+		if err := refuseDelete(st, k); err != nil {
+			return err
+		}
+		delete(st.Resources, k)
 		st.Calls["delete"]++
 		return nil
 	})
 	return &emptypb.Empty{}, err
+}
+
+// scopedKey is where a resource is kept: an S3 object's id is its key,
+// unique only within its bucket, so two stacks' objects of the same key
+// are two resources.
+func scopedKey(typ, id string, props map[string]any) string {
+	if typ == "aws:s3/bucketObjectv2:BucketObjectv2" {
+		if bucket, ok := props["bucket"].(string); ok {
+			return key(typ, bucket+"/"+id)
+		}
+	}
+	return key(typ, id)
+}
+
+// refuseDelete is AWS refusing a delete: a table with deletion protection,
+// a bucket that still holds objects and was not made with forceDestroy
+// (the provider empties only those). A stack that should go away whole
+// must be built so that neither happens.
+func refuseDelete(st *State, k string) error {
+	r, ok := st.Resources[k]
+	if !ok {
+		return nil
+	}
+	id := r.ID
+	switch r.Type {
+	case "aws:dynamodb/table:Table":
+		if r.Inputs["deletionProtectionEnabled"] == true {
+			return status.Errorf(codes.FailedPrecondition, "ValidationException: Resource cannot be deleted as it is currently protected against deletions (table %s)", id)
+		}
+	case "aws:s3/bucketV2:BucketV2":
+		if r.Inputs["forceDestroy"] == true {
+			return nil
+		}
+		for _, o := range st.Resources {
+			if o.Type == "aws:s3/bucketObjectv2:BucketObjectv2" && o.Inputs["bucket"] == id {
+				return status.Errorf(codes.FailedPrecondition, "BucketNotEmpty: The bucket %s you tried to delete is not empty", id)
+			}
+		}
+	}
+	return nil
 }
 
 func (p *Provider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
