@@ -305,3 +305,21 @@ func TestSweep_OnlyRunsWhereAStackMayChange(t *testing.T) {
 	assert.Contains(t, h.log(), "Refusing to run sweep")
 	assert.Empty(t, h.opened)
 }
+
+func TestReviewStack_ADestroyWaitsForARunningUpdateOfThatStack(t *testing.T) {
+	h, review := reviewHarness(t, "pull_request.closed.json", nil)
+	review.history = madeForPR2
+	calls := 0
+	review.destroy = func(context.Context) (plan.Result, error) {
+		calls++
+		if calls < 3 {
+			return plan.Result{}, lockedErr()
+		}
+		return changes(plan.KindDestroy, plan.Step{Op: plan.OpDelete}), nil
+	}
+	require.NoError(t, h.run(), h.log())
+	assert.Equal(t, 3, calls)
+	assert.Equal(t, []time.Duration{5 * time.Second, 10 * time.Second}, h.clock.slept)
+	assert.Equal(t, 1, review.removed)
+	assert.Contains(t, h.log(), "destroyed 1 resource(s) of dev-pr-2")
+}

@@ -1,12 +1,15 @@
 package e2e_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -133,17 +136,20 @@ func TestReviewStack_LivesFromOpenedToClosed(t *testing.T) {
 	assert.Contains(t, rerun.Stdout, "has no review stack dev-pr-2: nothing to destroy")
 }
 
-func TestReviewStack_SweepDestroysWhatAMissedCloseLeftBehind(t *testing.T) {
+func TestReviewStack_SweepDestroysClosedAndIdleOnesAndNothingElse(t *testing.T) {
 	e := newEnv(t)
+	require.Equal(t, 0, e.run("push", fixture(t, "push.with-new-branch.json"), nil).Exit)
+	mainStack := reviewResources(e.cloudState(), "dev")
 	on := map[string]string{"review-stack": "on"}
-	for _, pr := range []int{2, 3} {
+	for _, pr := range []int{2, 3, 4} {
 		res := e.run("pull_request", prEvent(t, "pull_request.opened.json", pr), on)
 		require.Equal(t, 0, res.Exit, res.String())
+		require.NotEmpty(t, reviewResources(e.cloudState(), fmt.Sprintf("dev-pr-%d", pr)))
 	}
-	require.NotEmpty(t, reviewResources(e.cloudState(), "dev-pr-2"))
-	require.NotEmpty(t, reviewResources(e.cloudState(), "dev-pr-3"))
-	e.GitHub.SetPullRequest(2, "closed")
+	e.GitHub.SetPullRequest(2, "closed") // its close never ran
 	e.GitHub.SetPullRequest(3, "open")
+	e.GitHub.SetPullRequest(4, "open")
+	age(t, e, "dev-pr-3", 100*time.Hour) // idle for longer than the TTL
 
 	// From a pull request, a sweep is refused.
 	refused := e.run("pull_request", fixture(t, "pull_request.opened.json"), map[string]string{"command": "sweep"})
@@ -160,12 +166,76 @@ func TestReviewStack_SweepDestroysWhatAMissedCloseLeftBehind(t *testing.T) {
 	sweep := e.run("workflow_dispatch", dispatch, map[string]string{"command": "sweep"})
 	require.Equal(t, 0, sweep.Exit, sweep.String())
 	assert.Empty(t, reviewResources(e.cloudState(), "dev-pr-2"), "the closed PR's stack is gone")
-	assert.NotEmpty(t, reviewResources(e.cloudState(), "dev-pr-3"), "the open PR's stack stays")
-	assert.Contains(t, sweep.Summary, "Review stack sweep of `tap` / `dev`: 1 destroyed, 0 failed, 1 kept")
-	assert.Contains(t, sweep.Summary, "pull request #2 is closed")
-	assert.Regexp(t, regexp.MustCompile(`updated \d+m ago \(review-stack-ttl 72h\)`), sweep.Summary, "the backend's last update time is read")
+	assert.Empty(t, reviewResources(e.cloudState(), "dev-pr-3"), "the idle PR's stack is gone")
+	assert.NotEmpty(t, reviewResources(e.cloudState(), "dev-pr-4"), "the open, recent PR's stack stays")
+	assert.Equal(t, mainStack, reviewResources(e.cloudState(), "dev"), "the environment's stack is untouched")
 	assertRemoved(t, e, "dev-pr-2")
-	require.Len(t, e.GitHub.Comments(2), 1)
-	assert.Contains(t, e.GitHub.Comments(2)[0].Body, "🗑️ **Destroyed**", "the PR's comment says the sweep destroyed it")
-	assert.Contains(t, e.GitHub.Comments(3)[0].Body, "✅ **Deployed**")
+	assertRemoved(t, e, "dev-pr-3")
+	assert.Contains(t, sweep.Summary, "Review stack sweep of `tap` / `dev`: 2 destroyed, 0 failed, 1 kept")
+	assert.Contains(t, sweep.Summary, "pull request #2 is closed")
+	assert.Contains(t, sweep.Summary, "no update for 100h (review-stack-ttl 72h)")
+	assert.Regexp(t, regexp.MustCompile(`updated \d+m ago \(review-stack-ttl 72h\)`), sweep.Summary, "the backend's last update time is read")
+	for _, pr := range []int{2, 3} {
+		require.Len(t, e.GitHub.Comments(pr), 1)
+		assert.Contains(t, e.GitHub.Comments(pr)[0].Body, "🗑️ **Destroyed**", "PR #%d's comment says the sweep destroyed it", pr)
+	}
+	assert.Contains(t, e.GitHub.Comments(4)[0].Body, "✅ **Deployed**")
+}
+
+func TestReviewStack_LabelModeDeploysOnlyWhileThePullRequestCarriesTheLabel(t *testing.T) {
+	e := newEnv(t)
+	mode := map[string]string{"review-stack": "label:review-stack"}
+	labelEvent := func(action string, labels ...string) string {
+		return modified(t, "pull_request.labeled.json", func(p map[string]any) {
+			p["action"] = action
+			p["label"] = map[string]any{"name": "review-stack"}
+			var ls []any
+			for _, l := range labels {
+				ls = append(ls, map[string]any{"name": l})
+			}
+			p["pull_request"].(map[string]any)["labels"] = ls
+		})
+	}
+
+	opened := e.run("pull_request", fixture(t, "pull_request.opened.json"), mode)
+	require.Equal(t, 0, opened.Exit, opened.String())
+	assert.Equal(t, "preview", opened.Outputs["command"])
+	assert.Empty(t, opened.Outputs["review-stack-url"])
+	assert.Empty(t, reviewResources(e.cloudState(), "dev-pr-2"), "no label, no review stack")
+	assert.NotContains(t, e.GitHub.Comments(2)[0].Body, "Review stack")
+
+	other := e.run("pull_request", fixture(t, "pull_request.labeled.json"), mode)
+	require.Equal(t, 0, other.Exit, other.String())
+	assert.Equal(t, "none", other.Outputs["command"], "another label needs nothing")
+
+	labeled := e.run("pull_request", labelEvent("labeled", "bug", "review-stack"), mode)
+	require.Equal(t, 0, labeled.Exit, labeled.String())
+	assert.NotEmpty(t, labeled.Outputs["review-stack-url"])
+	assert.Greater(t, len(reviewResources(e.cloudState(), "dev-pr-2")), 60)
+	assert.Contains(t, e.GitHub.Comments(2)[0].Body, "or loses the label review-stack")
+
+	unlabeled := e.run("pull_request", labelEvent("unlabeled", "bug"), mode)
+	require.Equal(t, 0, unlabeled.Exit, unlabeled.String())
+	assert.Equal(t, "destroy-review-stack", unlabeled.Outputs["command"])
+	assert.Empty(t, reviewResources(e.cloudState(), "dev-pr-2"))
+	assertRemoved(t, e, "dev-pr-2")
+	assert.Contains(t, e.GitHub.Comments(2)[0].Body, "🗑️ **Destroyed**")
+}
+
+// age makes the backend record the stack's last update d ago: the
+// checkpoint's manifest time is what `pulumi stack ls` reports.
+func age(t *testing.T, e *env, stackName string, d time.Duration) {
+	t.Helper()
+	path := filepath.Join(e.state, ".pulumi", "stacks", "tap", stackName+".json")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var chk map[string]any
+	require.NoError(t, dec.Decode(&chk))
+	manifest := chk["checkpoint"].(map[string]any)["latest"].(map[string]any)["manifest"].(map[string]any)
+	manifest["time"] = time.Now().Add(-d).UTC().Format(time.RFC3339Nano)
+	b, err = json.Marshal(chk)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, b, 0o644))
 }
