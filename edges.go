@@ -37,7 +37,7 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 		},
 		Artifacts: artifacts.Load,
 		Version:   version,
-		Sleep:     sleep,
+		Sleep:     github.Sleep,
 	}
 	if getenv("GITHUB_ACTIONS") == "true" {
 		a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout))
@@ -56,16 +56,4 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 	d.Runtime = actions.NewTerminal(stdout, stderr, red)
 	d.Input = func(name string) string { return values[name] }
 	return d, nil
-}
-
-// sleep waits d, or less when ctx ends first.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

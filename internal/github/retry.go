@@ -28,9 +28,11 @@ type Retry struct {
 }
 
 // DefaultRetry suits a CI job: a few tries, never more than a minute per wait.
-var DefaultRetry = Retry{Attempts: 5, MaxWait: 60 * time.Second, Base: time.Second, Sleep: sleep, Now: time.Now}
+var DefaultRetry = Retry{Attempts: 5, MaxWait: 60 * time.Second, Base: time.Second, Sleep: Sleep, Now: time.Now}
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or less when ctx ends first (with its error): the real
+// clock of every wait in a run.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

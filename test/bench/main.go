@@ -267,7 +267,8 @@ func main() {
 	if err != nil {
 		return 0, err
 	}
-	mod := strings.Replace(string(goMod), "module github.com/org/tap-deploy", "module bench/program", 1)
+	// A module path under the project's may import its internal packages.
+	mod := strings.Replace(string(goMod), "module github.com/org/tap-deploy", "module github.com/org/tap-deploy/benchprogram", 1)
 	mod += "\nrequire github.com/org/tap-deploy v0.0.0\nreplace github.com/org/tap-deploy => " + root + "\n"
 	for name, body := range map[string]string{"main.go": mainGo, "go.mod": mod} {
 		if err := os.WriteFile(filepath.Join(prog, name), []byte(body), 0o644); err != nil {
@@ -320,7 +321,15 @@ func bigResult(n int) plan.Result {
 	r := plan.Result{Kind: plan.KindPreview, Counts: map[plan.Op]int{}}
 	for i := 0; i < n; i++ {
 		op := []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpDelete, plan.OpReplace}[i%4]
-		r.Steps = append(r.Steps, plan.Step{URN: fmt.Sprintf("urn:%d", i), Type: "aws:s3/bucketObjectv2:BucketObjectv2", Name: fmt.Sprintf("object-%05d", i), Op: op, Changed: []string{"source", "etag"}})
+		// Cloud resources whose inputs change, as a real preview reports
+		// them: every row renders its values, old → new.
+		name := fmt.Sprintf("object-%05d", i)
+		r.Steps = append(r.Steps, plan.Step{
+			URN: "urn:pulumi:dev::tap::aws:s3/bucketObjectv2:BucketObjectv2::" + name, Type: "aws:s3/bucketObjectv2:BucketObjectv2",
+			Name: name, Op: op, Custom: true, Changed: []string{"source", "etag"},
+			Old: map[string]any{"key": name, "source": "lambda/v1.zip", "etag": fmt.Sprintf("%032x", i)},
+			New: map[string]any{"key": name, "source": "lambda/v2.zip", "etag": fmt.Sprintf("%032x", i+1)},
+		})
 		r.Counts[op]++
 	}
 	return r
