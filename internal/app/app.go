@@ -114,8 +114,10 @@ func Run(ctx context.Context, d Deps) error {
 		return err
 	}
 	defer r.code.cleanup()
-	if err := r.validate(ctx); err != nil {
-		return err
+	if !cleanups[r.decision.Command] {
+		if err := r.validate(ctx); err != nil {
+			return err
+		}
 	}
 	command, ok := commands[r.decision.Command]
 	if !ok {

@@ -323,3 +323,12 @@ func TestReviewStack_ADestroyWaitsForARunningUpdateOfThatStack(t *testing.T) {
 	assert.Equal(t, 1, review.removed)
 	assert.Contains(t, h.log(), "destroyed 1 resource(s) of dev-pr-2")
 }
+
+func TestReviewStack_ACleanupDoesNotWaitOnTheProgramValidating(t *testing.T) {
+	h, review := reviewHarness(t, "pull_request.closed.json", nil)
+	review.history = madeForPR2
+	h.inputs["policy-overrides"] = "CKV_AWS_9999=disabled" // a mandatory violation offline
+	require.NoError(t, h.run(), h.log())
+	assert.Equal(t, 1, review.destroyed)
+	assert.NotContains(t, h.log(), "mandatory policy violation")
+}

@@ -17,7 +17,7 @@ import (
 )
 
 // commands maps each command to its file's entry point. Offline validation
-// runs before any of them (see Run).
+// runs before any of them but the cleanups (see Run).
 var commands = map[inputs.Command]func(*run, context.Context) error{
 	inputs.Validate: func(*run, context.Context) error { return nil },
 	inputs.Preview:  (*run).preview,
@@ -29,6 +29,11 @@ var commands = map[inputs.Command]func(*run, context.Context) error{
 	// A pull request's closing: the event decides it (see route).
 	inputs.DestroyReviewStack: (*run).destroyReviewStack,
 }
+
+// cleanups destroy what exists and deploy nothing: they skip the offline
+// validation, so that a program or policy problem on one branch never keeps
+// a review stack alive.
+var cleanups = map[inputs.Command]bool{inputs.Sweep: true, inputs.DestroyReviewStack: true}
 
 // run is one invocation. Its fields are set once by start and only read
 // afterwards: what differs within a run (the configuration a rollback
