@@ -12,7 +12,6 @@ import (
 
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
-	"github.com/org/tap-deploy/internal/graph"
 	"github.com/org/tap-deploy/internal/plan"
 	"github.com/org/tap-deploy/stack"
 )
@@ -113,16 +112,7 @@ func TestDeploy_StopsBeforeUpWhenAnUpdateWasInterrupted(t *testing.T) {
 
 func TestDeploy_ThePolicyGateStopsAnUpdateTheEngineSeesBreakingARule(t *testing.T) {
 	h := pushHarness(t)
-	table := graph.Resource{
-		URN: "urn:pulumi:dev::tap::tap:data:Data$aws:dynamodb/table:Table::items", Type: "aws:dynamodb/table:Table", Name: "items",
-		Custom: true, Provider: "urn:pulumi:dev::tap::pulumi:providers:aws::aws::id",
-		Inputs: map[string]any{"name": "tap-dev-items", "pointInTimeRecovery": map[string]any{"enabled": false}, "serverSideEncryption": map[string]any{"enabled": true}},
-	}
-	h.stack.preview = func(context.Context) (plan.Result, error) {
-		res := changes(plan.KindPreview, plan.Step{URN: table.URN, Type: table.Type, Name: "items", Op: plan.OpUpdate})
-		res.Resources = []graph.Resource{table}
-		return res, nil
-	}
+	h.stack.preview = breaksPolicy
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Contains(t, h.log(), "CKV_AWS_28 [mandatory]")
 	assert.Contains(t, h.log(), "The update breaks mandatory policy rules; nothing was changed")

@@ -18,6 +18,7 @@ import (
 	"github.com/org/tap-deploy/internal/actions"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
+	"github.com/org/tap-deploy/internal/graph"
 	"github.com/org/tap-deploy/internal/plan"
 	"github.com/org/tap-deploy/internal/redact"
 	"github.com/org/tap-deploy/stack"
@@ -324,6 +325,20 @@ func (h *harness) log() string { return h.stdout.String() + h.stderr.String() }
 func lockedErr() error {
 	return &engine.RunError{Kind: plan.KindUpdate, Locked: true, Err: os.ErrExist,
 		Result: plan.Result{Error: "the stack is currently locked by 1 lock(s): deployer@runner-7"}}
+}
+
+// breaksPolicy is a preview in which the engine sees the table without
+// point-in-time recovery: a mandatory rule (CKV_AWS_28) the offline
+// validation could not see.
+func breaksPolicy(context.Context) (plan.Result, error) {
+	table := graph.Resource{
+		URN: "urn:pulumi:dev::tap::tap:data:Data$aws:dynamodb/table:Table::items", Type: "aws:dynamodb/table:Table", Name: "items",
+		Custom: true, Provider: "urn:pulumi:dev::tap::pulumi:providers:aws::aws::id",
+		Inputs: map[string]any{"name": "tap-dev-items", "pointInTimeRecovery": map[string]any{"enabled": false}, "serverSideEncryption": map[string]any{"enabled": true}},
+	}
+	res := changes(plan.KindPreview, plan.Step{URN: table.URN, Type: table.Type, Name: "items", Op: plan.OpUpdate})
+	res.Resources = []graph.Resource{table}
+	return res, nil
 }
 
 func changes(kind plan.Kind, steps ...plan.Step) plan.Result {

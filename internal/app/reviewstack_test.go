@@ -13,7 +13,6 @@ import (
 
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
-	"github.com/org/tap-deploy/internal/graph"
 	"github.com/org/tap-deploy/internal/plan"
 	"github.com/org/tap-deploy/stack"
 )
@@ -94,16 +93,7 @@ func TestReviewStack_APushUpdatesTheSectionAndKeepsOneComment(t *testing.T) {
 
 func TestReviewStack_AFailingPreviewLeavesTheReviewStackAlone(t *testing.T) {
 	h, review := reviewHarness(t, "pull_request.opened.json", nil)
-	table := graph.Resource{
-		URN: "urn:pulumi:dev::tap::tap:data:Data$aws:dynamodb/table:Table::items", Type: "aws:dynamodb/table:Table", Name: "items",
-		Custom: true, Provider: "urn:pulumi:dev::tap::pulumi:providers:aws::aws::id",
-		Inputs: map[string]any{"name": "tap-dev-items", "pointInTimeRecovery": map[string]any{"enabled": false}, "serverSideEncryption": map[string]any{"enabled": true}},
-	}
-	h.stack.preview = func(context.Context) (plan.Result, error) {
-		res := changes(plan.KindPreview, plan.Step{URN: table.URN, Type: table.Type, Name: "items", Op: plan.OpUpdate})
-		res.Resources = []graph.Resource{table}
-		return res, nil
-	}
+	h.stack.preview = breaksPolicy
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Empty(t, review.ups)
 	assert.Len(t, h.opened, 1, "the review stack is not even opened")
