@@ -34,8 +34,9 @@ func (r *run) sweep(ctx context.Context) error {
 	}
 	var rows []render.SweptStack
 	var failed []string
+	reviewStackOf := reviewStackMatcher(r.in.StackName)
 	for _, sum := range list {
-		pr, ok := r.reviewStackOf(sum.Name)
+		pr, ok := reviewStackOf(sum.Name)
 		if !ok {
 			continue
 		}
@@ -81,18 +82,20 @@ func (r *run) sweep(ctx context.Context) error {
 	return nil
 }
 
-// reviewStackOf reads the pull request number of a review stack of this
-// run's stack from a stack name the backend lists (which may carry an
-// organization/project prefix).
-func (r *run) reviewStackOf(listed string) (int, bool) {
-	base := r.in.StackName[strings.LastIndex(r.in.StackName, "/")+1:]
-	name := listed[strings.LastIndex(listed, "/")+1:]
-	m := regexp.MustCompile(`^` + regexp.QuoteMeta(base) + `-pr-([1-9][0-9]{0,5})$`).FindStringSubmatch(name)
-	if m == nil {
-		return 0, false
+// reviewStackMatcher reads the pull request number of a review stack of
+// stackName from a stack name the backend lists (which may carry an
+// organization/project prefix); ok is false for any other stack.
+func reviewStackMatcher(stackName string) func(listed string) (pr int, ok bool) {
+	base := stackName[strings.LastIndex(stackName, "/")+1:]
+	re := regexp.MustCompile(`^` + regexp.QuoteMeta(base) + `-pr-([1-9][0-9]{0,5})$`)
+	return func(listed string) (int, bool) {
+		m := re.FindStringSubmatch(listed[strings.LastIndex(listed, "/")+1:])
+		if m == nil {
+			return 0, false
+		}
+		pr, err := strconv.Atoi(m[1])
+		return pr, err == nil
 	}
-	pr, err := strconv.Atoi(m[1])
-	return pr, err == nil
 }
 
 // expired says whether a review stack is due to go, and why (or why not).

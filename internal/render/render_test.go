@@ -247,6 +247,9 @@ func TestReviewStack_Golden(t *testing.T) {
 		b.WriteString(render.ReviewStackMarkdown(v) + "\n")
 	}
 	golden(t, "review-stack.md", b.String())
+
+	long := render.ReviewStackMarkdown(render.ReviewStack{Stack: "dev-pr-2", State: "destroy-failed", Error: strings.Repeat("x", 100000)})
+	assert.Less(t, len(long), 2300, "a section stays small whatever the error")
 }
 
 func TestSweep_Golden(t *testing.T) {

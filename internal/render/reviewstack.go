@@ -52,7 +52,8 @@ func ReviewStackMarkdown(r ReviewStack) string {
 		b.WriteString("⚠️ **Destroying it failed**; the scheduled sweep tries again.\n")
 	}
 	if r.Error != "" {
-		b.WriteString("\n" + fence(r.Error))
+		// The section must stay small: the comment keeps room for it.
+		b.WriteString("\n" + fence(clip(r.Error, 2000)))
 	}
 	return b.String()
 }
