@@ -1,11 +1,12 @@
 // Package app runs one invocation of the action: it reads the inputs and the
 // event, decides the command, validates offline, then previews, deploys,
-// rolls back or checks drift. It reaches GitHub, Pulumi, the clock and the
-// runner only through Deps and the interfaces declared here, so every path
-// is testable with small fakes.
+// rolls back, checks drift, lists the history, or deploys and destroys
+// review stacks. It reaches GitHub, Pulumi, the clock and the runner only
+// through Deps and the interfaces declared here, so every path is testable
+// with small fakes.
 //
 // A reader finds a command by its file: validate.go, preview.go, deploy.go,
-// rollback.go, drift.go. run.go sets a run up; publish.go decides, once,
+// rollback.go, drift.go, history.go, sweep.go. run.go sets a run up; publish.go decides, once,
 // where its results go; stackops.go opens stacks and waits for locks;
 // update.go is the preview → gate → up sequence that deploy, rollback and
 // review stacks share; reviewstack.go deploys and destroys a pull
