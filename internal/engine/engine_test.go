@@ -3,7 +3,9 @@ package engine_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
@@ -152,4 +154,39 @@ func TestStack_AnUpdateStopsWhenTheStackChangedSinceItsPreview(t *testing.T) {
 	require.NoError(t, err)
 	_, err = mine.Up(ctx, "planned again", engine.UpOptions{Plan: planFile, ExpectState: again.Digest})
 	require.NoError(t, err)
+}
+
+func TestStack_MustExistListDestroyRemove(t *testing.T) {
+	env := enginetest.New(t)
+	ctx := context.Background()
+
+	missing := env.Settings("engine-test", "dev-pr-7")
+	missing.MustExist = true
+	_, err := engine.Open(ctx, missing, bucketProgram("Enabled"))
+	require.ErrorIs(t, err, engine.ErrNoStack)
+	none, err := engine.ListStacks(ctx, env.Settings("engine-test", ""))
+	require.NoError(t, err)
+	assert.Empty(t, none, "opening with MustExist created nothing")
+
+	st, err := engine.Open(ctx, env.Settings("engine-test", "dev-pr-7"), bucketProgram("Enabled"))
+	require.NoError(t, err)
+	defer st.Close()
+	_, err = st.Up(ctx, "deploy", engine.UpOptions{})
+	require.NoError(t, err)
+	listed, err := engine.ListStacks(ctx, env.Settings("engine-test", ""))
+	require.NoError(t, err)
+	require.Len(t, listed, 1)
+	assert.True(t, strings.HasSuffix(listed[0].Name, "dev-pr-7"), listed[0].Name)
+	assert.WithinDuration(t, time.Now(), listed[0].LastUpdate, 5*time.Minute, "the backend's update time is read")
+	assert.False(t, listed[0].UpdateInProgress)
+
+	require.Error(t, st.Remove(ctx), "a stack that still holds resources is not removed")
+	destroyed, err := st.Destroy(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, destroyed.Counts[plan.OpDelete])
+	assert.Empty(t, env.Cloud(t).Resources)
+	require.NoError(t, st.Remove(ctx))
+	after, err := engine.ListStacks(ctx, env.Settings("engine-test", ""))
+	require.NoError(t, err)
+	assert.Empty(t, after)
 }
