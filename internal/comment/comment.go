@@ -176,4 +176,3 @@ func UpdateSection(ctx context.Context, gh Issues, t Target, name, markdown stri
 	c, err := gh.EditComment(ctx, t.Owner, t.Repo, existing.ID, body)
 	return Result{Comment: c}, err
 }
-
