@@ -3,7 +3,6 @@ package deployment_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,15 +12,6 @@ import (
 	"github.com/org/tap-deploy/test/githubtest"
 )
 
-func client(t *testing.T, fake *githubtest.Server) *github.Client {
-	t.Helper()
-	retry := github.DefaultRetry
-	retry.Sleep = func(context.Context, time.Duration) error { return nil }
-	c, err := github.New(fake.APIURL(), githubtest.Token, retry)
-	require.NoError(t, err)
-	return c
-}
-
 func spec(key string) deployment.Spec {
 	return deployment.Spec{Owner: "Codertocat", Repo: "Hello-World", Ref: "6113728f27ae82c7b1a177c8d03f9e96e0adf246", Environment: "staging",
 		Description: "tap-deploy · commit 6113728 · by Codertocat", LogURL: "https://github.com/Codertocat/Hello-World/actions/runs/1", Key: key}
@@ -30,7 +20,7 @@ func spec(key string) deployment.Spec {
 func TestDeployment_InProgressThenSuccessMakesTheOlderOneInactive(t *testing.T) {
 	fake := githubtest.New()
 	defer fake.Close()
-	gh := client(t, fake)
+	gh := fake.Client(t)
 	ctx := context.Background()
 	for _, key := range []string{"run-1", "run-2"} {
 		id, err := deployment.Start(ctx, gh, spec(key))
@@ -52,11 +42,11 @@ func TestDeployment_ALostCreateAnswerMakesNoSecondDeployment(t *testing.T) {
 	defer fake.Close()
 	// Other runs' deployments of the commit, enough to need two pages.
 	for i := 0; i < 120; i++ {
-		_, err := client(t, fake).CreateDeployment(context.Background(), "Codertocat", "Hello-World", github.NewDeployment{Ref: spec("").Ref, Environment: "staging", Key: "older"})
+		_, err := fake.Client(t).CreateDeployment(context.Background(), "Codertocat", "Hello-World", github.NewDeployment{Ref: spec("").Ref, Environment: "staging", Key: "older"})
 		require.NoError(t, err)
 	}
 	fake.Fail(githubtest.Fault{Method: "POST", Path: "/deployments$", Status: 502, AfterWrite: true})
-	id, err := deployment.Start(context.Background(), client(t, fake), spec("run-7"))
+	id, err := deployment.Start(context.Background(), fake.Client(t), spec("run-7"))
 	require.NoError(t, err)
 	ds := fake.Deployments()
 	require.Len(t, ds, 121, "found again after the 502, not created twice")
@@ -68,7 +58,7 @@ func TestDeployment_ARefusedTokenNamesThePermission(t *testing.T) {
 	fake := githubtest.New()
 	defer fake.Close()
 	fake.Fail(githubtest.Fault{Method: "POST", Path: "/deployments$", Status: 403, Message: "Resource not accessible by integration"})
-	_, err := deployment.Start(context.Background(), client(t, fake), spec("run-1"))
+	_, err := deployment.Start(context.Background(), fake.Client(t), spec("run-1"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `the token needs "deployments: write"`)
 	assert.Empty(t, fake.Deployments())
@@ -79,7 +69,7 @@ func TestDeployment_TheDescriptionFitsGitHubsLimit(t *testing.T) {
 	defer fake.Close()
 	s := spec("run-1")
 	s.Description = "rollback to version 12 · tap-deploy · commit 6113728f27ae82c7b1a177c8d03f9e96e0adf246 · by someone-with-a-long-name · https://github.com/o/r/actions/runs/123456789"
-	_, err := deployment.Start(context.Background(), client(t, fake), s)
+	_, err := deployment.Start(context.Background(), fake.Client(t), s)
 	require.NoError(t, err)
 	assert.LessOrEqual(t, len([]rune(fake.Deployments()[0].Description)), 140)
 }

@@ -5,26 +5,15 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/issue"
 	"github.com/org/tap-deploy/test/githubtest"
 )
 
 var target = issue.Target{Owner: "Codertocat", Repo: "Hello-World", Subject: "drift", Project: "tap", Stack: "dev", Labels: []string{"drift", "dev"}}
-
-func client(t *testing.T, fake *githubtest.Server) *github.Client {
-	t.Helper()
-	retry := github.DefaultRetry
-	retry.Sleep = func(context.Context, time.Duration) error { return nil }
-	c, err := github.New(fake.APIURL(), githubtest.Token, retry)
-	require.NoError(t, err)
-	return c
-}
 
 func TestSync_OpensThenUpdatesTheSameIssueThenClosesIt(t *testing.T) {
 	fake := githubtest.New()
@@ -35,7 +24,7 @@ func TestSync_OpensThenUpdatesTheSameIssueThenClosesIt(t *testing.T) {
 		fake.AddIssue("someone", fmt.Sprintf("other %d", i), "text", "drift")
 	}
 	foreign := fake.AddIssue("mallory", "copied", target.Marker()+"\nfake", "drift", "dev")
-	gh := client(t, fake)
+	gh := fake.Client(t)
 	ctx := context.Background()
 
 	opened, err := issue.Sync(ctx, gh, target, true, "Drift in tap/dev (eu-west-1)", "memorySize 256 → 2048", "")
@@ -81,7 +70,7 @@ func TestSync_WithoutIssuesWriteNamesThePermission(t *testing.T) {
 	fake := githubtest.New()
 	defer fake.Close()
 	fake.Fail(githubtest.Fault{Method: "POST", Path: "/issues$", Status: 403, Message: "Resource not accessible by integration"})
-	_, err := issue.Sync(context.Background(), client(t, fake), target, true, "t", "b", "")
+	_, err := issue.Sync(context.Background(), fake.Client(t), target, true, "t", "b", "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `"issues: write"`)
 }

@@ -5,6 +5,7 @@
 package githubtest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,7 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/org/tap-deploy/internal/github"
 )
 
 // Comment is a stored comment.
@@ -660,4 +664,17 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	writeJSONBody(w, map[string]any{"message": msg, "documentation_url": "https://docs.github.com/rest"})
+}
+
+// Client is the action's GitHub client against this server, with the
+// workflow's token and retries that do not wait.
+func (s *Server) Client(t testing.TB) *github.Client {
+	t.Helper()
+	retry := github.DefaultRetry
+	retry.Sleep = func(context.Context, time.Duration) error { return nil }
+	c, err := github.New(s.APIURL(), Token, retry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
