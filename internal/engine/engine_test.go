@@ -41,16 +41,22 @@ func bucketProgram(versioning string) pulumi.RunFunc {
 	}
 }
 
-func TestStack_PreviewUpThenNoChanges(t *testing.T) {
-	env := enginetest.New(t)
-	ctx := context.Background()
-
-	open := func(versioning string) *engine.Stack {
-		st, err := engine.Open(ctx, env.Settings("engine-test", "dev"), bucketProgram(versioning))
+// opener opens the stack with the bucket program at a versioning status,
+// closed when the test ends.
+func opener(t *testing.T, env *enginetest.Env, stack string) func(versioning string) *engine.Stack {
+	return func(versioning string) *engine.Stack {
+		st, err := engine.Open(context.Background(), env.Settings("engine-test", stack), bucketProgram(versioning))
 		require.NoError(t, err)
 		t.Cleanup(func() { st.Close() })
 		return st
 	}
+}
+
+func TestStack_PreviewUpThenNoChanges(t *testing.T) {
+	env := enginetest.New(t)
+	ctx := context.Background()
+
+	open := opener(t, env, "dev")
 
 	st := open("Enabled")
 	pre, err := st.Preview(ctx, engine.PreviewOptions{})
@@ -112,12 +118,7 @@ func TestOpen_WithoutCLIGivesClearError(t *testing.T) {
 func TestStack_AnUpdateStopsWhenTheStackChangedSinceItsPreview(t *testing.T) {
 	env := enginetest.New(t)
 	ctx := context.Background()
-	open := func(versioning string) *engine.Stack {
-		st, err := engine.Open(ctx, env.Settings("engine-test", "dev"), bucketProgram(versioning))
-		require.NoError(t, err)
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
+	open := opener(t, env, "dev")
 	first := open("Enabled")
 	_, err := first.Up(ctx, "first deploy", engine.UpOptions{})
 	require.NoError(t, err)
