@@ -21,18 +21,11 @@ func (r *run) deploy(ctx context.Context) error {
 		return r.fail("Could not load the Lambda packages", err)
 	}
 	sha := r.decision.SHA
-	st, err := r.open(ctx, r.cfg, code, sha)
+	st, state, err := r.openForUpdate(ctx, r.in.StackName, r.cfg, code, sha)
 	if err != nil {
-		return r.fail("Could not open the stack", err)
-	}
-	defer st.Close()
-	state, err := st.State(ctx)
-	if err != nil {
-		return r.fail("Could not read the stack state", err)
-	}
-	if err := r.checkPending(r.in.StackName, state); err != nil {
 		return err
 	}
+	defer st.Close()
 	version, err := r.checkNotOlder(ctx, st)
 	if err != nil {
 		return err

@@ -28,8 +28,8 @@ func (r *run) startDeployment(ctx context.Context, u update) *tracked {
 	}
 	repo := r.repository()
 	spec := deployment.Spec{
-		Owner: repo.Owner, Repo: repo.Name, Ref: u.sha, Environment: firstNonEmpty(u.environment, r.in.Environment),
-		Description: u.message, LogURL: r.runURL(), Transient: u.transient,
+		Owner: repo.Owner, Repo: repo.Name, Ref: u.sha, Environment: firstNonEmpty(u.reviewStack, r.in.Environment),
+		Description: u.message, LogURL: r.runURL(), Transient: u.reviewStack != "",
 		Key: strings.Join([]string{r.Getenv("GITHUB_RUN_ID"), r.Getenv("GITHUB_RUN_ATTEMPT"), u.title}, "/"),
 	}
 	id, err := deployment.Start(ctx, r.github, spec)

@@ -53,21 +53,14 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 	}
 	var res plan.Result
 	err = func() error {
-		st, err := r.openNamed(ctx, name, false, cfg, code, r.decision.SHA)
+		st, state, err := r.openForUpdate(ctx, name, cfg, code, r.decision.SHA)
 		if err != nil {
-			return r.fail("Could not open the review stack", err)
-		}
-		defer st.Close()
-		state, err := st.State(ctx)
-		if err != nil {
-			return r.fail("Could not read the review stack's state", err)
-		}
-		if err := r.checkPending(name, state); err != nil {
 			return err
 		}
+		defer st.Close()
 		res, err = r.previewThenUp(ctx, st, update{
 			title: "Review stack deploy", message: r.updateMessage(r.decision.SHA), cfg: cfg, sha: r.decision.SHA,
-			start: state.Digest, environment: name, transient: true, stack: name, reviewStack: true,
+			start: state.Digest, reviewStack: name,
 		})
 		return err
 	}()

@@ -277,6 +277,7 @@ func TestSweep_DestroysOnlyReviewStacksThatAreClosedOrIdle(t *testing.T) {
 	assert.Contains(t, summary, "no update for 50h (review-stack-ttl 48h)")
 	assert.Contains(t, summary, "an update of it is running")
 	assert.NotContains(t, summary, "staging-pr-6")
+	assert.Equal(t, 2, h.gh.calls["pull"], "GitHub is asked only about the stacks the TTL keeps and no update holds (1, 3)")
 }
 
 func TestHumanDuration(t *testing.T) {

@@ -34,18 +34,11 @@ func (r *run) rollback(ctx context.Context) error {
 		return r.fail(fmt.Sprintf("Cannot roll back to version %d", target.Version), err)
 	}
 	r.Runtime.Noticef("rolling back stack %s to version %d (commit %s)", r.in.StackName, target.Version, firstNonEmpty(short(rec.Commit), "not recorded"))
-	st, err := r.open(ctx, rec.Config, rec.CodeFor(code), rec.Commit)
+	st, state, err := r.openForUpdate(ctx, r.in.StackName, rec.Config, rec.CodeFor(code), rec.Commit)
 	if err != nil {
-		return r.fail("Could not open the stack", err)
-	}
-	defer st.Close()
-	state, err := st.State(ctx)
-	if err != nil {
-		return r.fail("Could not read the stack state", err)
-	}
-	if err := r.checkPending(r.in.StackName, state); err != nil {
 		return err
 	}
+	defer st.Close()
 	_, err = r.previewThenUp(ctx, st, update{
 		title:   fmt.Sprintf("Rollback to version %d", target.Version),
 		message: fmt.Sprintf("rollback to version %d · %s", target.Version, r.updateMessage(rec.Commit)),

@@ -124,6 +124,27 @@ func (r *run) openNamed(ctx context.Context, name string, mustExist bool, cfg st
 	return r.OpenStack(ctx, s, stack.Program(cfg, code))
 }
 
+// openForUpdate opens a stack an update is about to change and reads the
+// state it starts from, stopping (reported) when an interrupted update left
+// operations unfinished. The caller closes the stack.
+func (r *run) openForUpdate(ctx context.Context, name string, cfg stack.Config, code stack.Artifacts, commit string) (Stack, engine.State, error) {
+	st, err := r.openNamed(ctx, name, false, cfg, code, commit)
+	if err != nil {
+		return nil, engine.State{}, r.fail("Could not open stack "+name, err)
+	}
+	state, err := st.State(ctx)
+	if err == nil {
+		err = r.checkPending(name, state)
+	} else {
+		err = r.fail("Could not read the state of stack "+name, err)
+	}
+	if err != nil {
+		st.Close()
+		return nil, engine.State{}, err
+	}
+	return st, state, nil
+}
+
 // onStack loads the code, opens the stack with this run's configuration and
 // runs one engine operation, its output folded under group.
 func (r *run) onStack(ctx context.Context, group string, graphOnly bool, op func(Stack) (plan.Result, error)) (plan.Result, error) {

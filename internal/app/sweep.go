@@ -98,11 +98,17 @@ func reviewStackMatcher(stackName string) func(listed string) (pr int, ok bool) 
 	}
 }
 
-// expired says whether a review stack is due to go, and why (or why not).
-// A pull request GitHub cannot tell about is judged by the TTL alone.
+// expired says whether a review stack is due to go, and why (or why not):
+// the TTL is judged first, from what the backend listed; GitHub is asked
+// about the pull request only for a stack the TTL keeps. A pull request
+// GitHub cannot tell about is judged by the TTL alone.
 func (r *run) expired(ctx context.Context, pr int, sum engine.StackSummary) (string, bool) {
 	if sum.UpdateInProgress {
 		return "an update of it is running", false
+	}
+	age := r.Now().Sub(sum.LastUpdate)
+	if !sum.LastUpdate.IsZero() && age > r.in.ReviewStackTTL {
+		return fmt.Sprintf("no update for %s (review-stack-ttl %s)", humanDuration(age), humanDuration(r.in.ReviewStackTTL)), true
 	}
 	if r.github != nil {
 		repo := r.repository()
@@ -116,10 +122,6 @@ func (r *run) expired(ctx context.Context, pr int, sum engine.StackSummary) (str
 	}
 	if sum.LastUpdate.IsZero() {
 		return "never updated (nothing deployed); its pull request's close removes it", false
-	}
-	age := r.Now().Sub(sum.LastUpdate)
-	if age > r.in.ReviewStackTTL {
-		return fmt.Sprintf("no update for %s (review-stack-ttl %s)", humanDuration(age), humanDuration(r.in.ReviewStackTTL)), true
 	}
 	return fmt.Sprintf("updated %s ago (review-stack-ttl %s)", humanDuration(age), humanDuration(r.in.ReviewStackTTL)), false
 }

@@ -37,20 +37,15 @@ type update struct {
 	// review is the plan a merge deploy's pull request reviewed; nil when
 	// there is no such check.
 	review *review
-	// environment is the GitHub environment its deployment goes to (the
-	// environment input, unless a review stack's); transient says it goes
-	// away.
-	environment string
-	transient   bool
-	// stack names the stack when it is not the environment's (a review
-	// stack); reviewStack says the update is one, whose results are not
-	// the step outputs of the run's command.
-	stack       string
-	reviewStack bool
+	// reviewStack names the pull request's review stack the update
+	// deploys; empty for the environment's stack. A review stack's update
+	// is not the run's result (no step outputs), and its GitHub deployment
+	// goes to a transient environment of its own name.
+	reviewStack string
 }
 
 // stackName is the stack the update changes.
-func (u update) stackName(r *run) string { return firstNonEmpty(u.stack, r.in.StackName) }
+func (u update) stackName(r *run) string { return firstNonEmpty(u.reviewStack, r.in.StackName) }
 
 // previewThenUp previews and saves the update plan, gates it on the policy
 // rules with the engine's real values, compares it with the reviewed plan,
@@ -122,13 +117,13 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (plan.Resul
 		}
 		verdict.Lines = append(verdict.Lines, "the update was constrained to the plan of its gated preview, from the state that preview saw")
 	}
-	if upErr == nil && !u.reviewStack {
+	if upErr == nil && u.reviewStack == "" {
 		if hist, err := st.History(ctx); err == nil && len(hist) > 0 {
 			r.setOutputs(map[string]string{OutVersion: strconv.Itoa(hist[0].Version)}) //nolint:errcheck // best effort
 		}
 	}
 	r.reportUpdate(ctx, u, res, verdict)
-	if !u.reviewStack {
+	if u.reviewStack == "" {
 		if err := r.resultOutputs(res); err != nil {
 			return res, r.fail("Could not write the step outputs", err)
 		}
