@@ -283,28 +283,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Write(rec.Body.Bytes()) //nolint:errcheck // test server
 }
 
+// routes name the endpoints for call counts (Calls("GET pull")).
+var routes = []struct {
+	re   *regexp.Regexp
+	name string
+}{
+	{issueComments, "comments"}, {oneComment, "comment"}, {commitPulls, "commit pulls"}, {compare, "compare"},
+	{deploymentsRe, "deployments"}, {statusesRe, "deployment statuses"}, {issuesRe, "issues"}, {oneIssueRe, "issue"},
+	{onePullRe, "pull"},
+}
+
 func routeName(method, path string) string {
-	switch {
-	case path == "/graphql" || path == "/api/graphql":
+	if path == "/graphql" || path == "/api/graphql" {
 		return method + " graphql"
-	case issueComments.MatchString(path):
-		return method + " comments"
-	case oneComment.MatchString(path):
-		return method + " comment"
-	case commitPulls.MatchString(path):
-		return method + " commit pulls"
-	case compare.MatchString(path):
-		return method + " compare"
-	case deploymentsRe.MatchString(path):
-		return method + " deployments"
-	case statusesRe.MatchString(path):
-		return method + " deployment statuses"
-	case issuesRe.MatchString(path):
-		return method + " issues"
-	case oneIssueRe.MatchString(path):
-		return method + " issue"
-	case onePullRe.MatchString(path):
-		return method + " pull"
+	}
+	for _, r := range routes {
+		if r.re.MatchString(path) {
+			return method + " " + r.name
+		}
 	}
 	return method + " " + path
 }
