@@ -570,37 +570,9 @@ func issueJSON(i *Issue) map[string]any {
 		"user": map[string]any{"login": i.Author}, "html_url": fmt.Sprintf("https://github.com/o/r/issues/%d", i.Number)}
 }
 
-// page answers a list with Link-header paging, as GitHub does.
+// page answers a list with Link-header paging, as GitHub does (next,
+// last, first, prev; per_page up to 100).
 func (s *Server) page(w http.ResponseWriter, r *http.Request, all []map[string]any) {
-	s.mu.Lock()
-	perPage := s.perPage
-	s.mu.Unlock()
-	if n, err := strconv.Atoi(r.URL.Query().Get("per_page")); err == nil && n > 0 {
-		perPage = min(n, 100)
-	}
-	page := 1
-	if n, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && n > 0 {
-		page = n
-	}
-	last := max(1, (len(all)+perPage-1)/perPage)
-	start := min((page-1)*perPage, len(all))
-	end := min(start+perPage, len(all))
-	if page < last {
-		u := *r.URL
-		q := u.Query()
-		q.Set("page", strconv.Itoa(page+1))
-		u.RawQuery = q.Encode()
-		w.Header().Set("Link", fmt.Sprintf(`<http://%s%s>; rel="next"`, r.Host, u.String()))
-	}
-	out := all[start:end]
-	if out == nil {
-		out = []map[string]any{}
-	}
-	writeJSON(w, out)
-}
-
-func (s *Server) listComments(w http.ResponseWriter, r *http.Request, issue int) {
-	all := s.Comments(issue)
 	s.mu.Lock()
 	perPage := s.perPage
 	s.mu.Unlock()
@@ -632,11 +604,19 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request, issue int)
 	if len(links) > 0 {
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	out := []map[string]any{}
-	for _, c := range all[start:end] {
-		out = append(out, commentJSON(c))
+	out := all[start:end]
+	if out == nil {
+		out = []map[string]any{}
 	}
 	writeJSON(w, out)
+}
+
+func (s *Server) listComments(w http.ResponseWriter, r *http.Request, issue int) {
+	var all []map[string]any
+	for _, c := range s.Comments(issue) {
+		all = append(all, commentJSON(c))
+	}
+	s.page(w, r, all)
 }
 
 func commentJSON(c Comment) map[string]any {
