@@ -55,12 +55,6 @@ func str(in map[string]any, k string) string {
 	return s
 }
 
-func named(service, resourcePart string) func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
-	return func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
-		return id, map[string]any{"arn": fmt.Sprintf("arn:aws:%s:%s:%s:%s%s", service, c.region, Account, resourcePart, name)}
-	}
-}
-
 func byBucket(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 	return str(in, "bucket"), map[string]any{}
 }
