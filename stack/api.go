@@ -173,34 +173,41 @@ func NewAPI(ctx *pulumi.Context, name string, env Env, handler *Function, opts .
 	return a, ctx.RegisterResourceOutputs(a, pulumi.Map{"id": a.RestAPI.ID(), "stage": a.Stage.StageName, "url": a.Stage.InvokeUrl})
 }
 
-// apiGatewayAccount gives API Gateway (per account and region) the role it
-// writes execution logs with, limited to its own log groups.
+// PushToCloudWatchLogs is AWS's managed policy for API Gateway's account
+// role. When the account setting is saved, API Gateway tests the role by
+// writing to /aws/apigateway/welcome, and stage access logs go through it
+// to groups of any name: a role limited to API-Gateway-Execution-Logs_*
+// fails the first deploy.
+const PushToCloudWatchLogs = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+
+// apiGatewayAccount makes this stack the owner of the region's API Gateway
+// account setting: the CloudWatch role every REST API in the account and
+// region logs through. All three outlive the stack (RetainOnDelete):
+// destroying the owner must not leave the region pointing at a deleted
+// role, which would stop logging for every API there.
 func apiGatewayAccount(ctx *pulumi.Context, name string, env Env, parent pulumi.Resource) (pulumi.Resource, error) {
+	keep := pulumi.RetainOnDelete(true)
 	role, err := iam.NewRole(ctx, name+"-cloudwatch", &iam.RoleArgs{
-		Name: pulumi.String(env.Names.Name(awsfacts.RoleName, "apigw-logs")),
-		AssumeRolePolicy: env.Account.ApplyT(func(account string) string {
-			return serviceTrust("apigateway.amazonaws.com", account).JSON()
-		}).(pulumi.StringOutput),
-	}, env.children(parent)...)
+		Name:        pulumi.String(env.Names.Name(awsfacts.RoleName, "apigw-logs")),
+		Description: pulumi.String("API Gateway's CloudWatch logging role for " + env.Config.Region + " (account setting owned by " + env.Config.Project + " " + env.Config.Environment + ")"),
+		// API Gateway does not send aws:SourceAccount when it assumes the
+		// account's logging role, so the trust names the service only.
+		AssumeRolePolicy: pulumi.String(serviceTrust("apigateway.amazonaws.com", "").JSON()),
+	}, env.children(parent, keep)...)
 	if err != nil {
 		return nil, err
 	}
-	logGroups := env.arn("logs", "log-group:API-Gateway-Execution-Logs_*")
-	allGroups := env.arn("logs", "log-group:*")
-	_, err = iam.NewRolePolicy(ctx, name+"-cloudwatch", &iam.RolePolicyArgs{
-		Name: pulumi.String(env.Names.Name(awsfacts.PolicyName, "apigw-logs")),
-		Role: role.ID(),
-		Policy: documentOutput(func(a []string) PolicyDocument {
-			return PolicyDocument{Statement: []Statement{
-				Allow("ExecutionLogs", []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents"}, a[0], a[0]+":*"),
-				Allow("FindLogGroups", []string{"logs:DescribeLogGroups"}, a[1]),
-			}}
-		}, logGroups, allGroups),
-	}, env.children(parent)...)
+	attachment, err := iam.NewRolePolicyAttachment(ctx, name+"-cloudwatch", &iam.RolePolicyAttachmentArgs{
+		Role:      role.Name,
+		PolicyArn: pulumi.String(env.managedPolicy(PushToCloudWatchLogs)),
+	}, env.children(parent, keep)...)
 	if err != nil {
 		return nil, err
 	}
-	return apigateway.NewAccount(ctx, name, &apigateway.AccountArgs{CloudwatchRoleArn: role.Arn}, env.children(parent)...)
+	// The setting is saved only once the role may write: API Gateway tests
+	// it on save.
+	return apigateway.NewAccount(ctx, name, &apigateway.AccountArgs{CloudwatchRoleArn: role.Arn},
+		env.children(parent, keep, pulumi.DependsOn([]pulumi.Resource{attachment}))...)
 }
 
 const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","method":"$context.httpMethod","path":"$context.resourcePath","status":"$context.status","latencyMs":"$context.responseLatency","integrationError":"$context.integrationErrorMessage"}`

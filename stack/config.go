@@ -41,9 +41,10 @@ type Config struct {
 	APIAuthorization string
 	// ReservedConcurrency per function; 0 leaves functions unreserved.
 	ReservedConcurrency int
-	// ManageAPIGatewayAccount sets the region's API Gateway CloudWatch role,
-	// which execution logging needs. It is one per account and region: turn
-	// it off in all but one stack sharing an account and region.
+	// ManageAPIGatewayAccount makes this stack the owner of the region's
+	// API Gateway CloudWatch role, which stage logging needs. AWS keeps one
+	// per account and region, so exactly one stack (or the bootstrap
+	// template) may own it; the role outlives the stack.
 	ManageAPIGatewayAccount bool
 	// Review is the pull request a review stack belongs to; 0 for the
 	// environment's own stack. A review stack is disposable.
@@ -54,10 +55,9 @@ type Config struct {
 // environment's: conservative limits for a copy that lives a few days. The
 // config input overrides them.
 var ReviewDefaults = map[string]string{
-	"apiThrottleRate":     "5",
-	"apiThrottleBurst":    "10",
-	"reservedConcurrency": "2",
-	"logRetentionDays":    "3",
+	"apiThrottleRate":  "5",
+	"apiThrottleBurst": "10",
+	"logRetentionDays": "3",
 }
 
 // NewReviewConfig is the configuration of pull request pr's review stack:
@@ -117,6 +117,9 @@ var Keys = []Key{
 		if !suffixPattern.MatchString(v) {
 			return fmt.Errorf("must be 1-20 lowercase letters, digits or '-', starting with a letter or digit")
 		}
+		if reviewSuffix.MatchString(v) {
+			return fmt.Errorf("must not end in -pr-<number>: those are the names of a pull request's review stack")
+		}
 		c.EnvironmentSuffix = v
 		return nil
 	}},
@@ -172,10 +175,10 @@ var Keys = []Key{
 		c.APIAuthorization = v
 		return nil
 	}},
-	{"reservedConcurrency", "0", "reserved concurrency per function (0 = unreserved, up to 1000)", func(c *Config, v string) error {
+	{"reservedConcurrency", "0", "reserved concurrency per function (0 = unreserved, up to 1000); checked before an update against the account's limit, which keeps 100 unreserved (accounts with a limit below 100 cannot reserve any)", func(c *Config, v string) error {
 		return intIn(v, 0, 1000, &c.ReservedConcurrency)
 	}},
-	{"manageApiGatewayAccount", "true", "set the region's API Gateway CloudWatch logging role (one stack per account and region)", func(c *Config, v string) error {
+	{"manageApiGatewayAccount", "false", "make this stack the owner of the region's API Gateway CloudWatch logging role (exactly one stack, or the bootstrap template, per account and region)", func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return fmt.Errorf("must be true or false")

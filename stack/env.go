@@ -6,13 +6,14 @@ import (
 )
 
 // Env is what every component needs: the configuration, the names, the one
-// provider, and the account facts read through it.
+// provider, and the account facts read through it (before anything is
+// registered, since names depend on the account).
 type Env struct {
 	Config    Config
 	Names     Namer
 	Provider  *aws.Provider
-	Account   pulumi.StringOutput
-	Partition pulumi.StringOutput
+	Account   string
+	Partition string
 }
 
 // children are the options every child of a component gets: its parent and
@@ -22,8 +23,16 @@ func (e Env) children(parent pulumi.Resource, extra ...pulumi.ResourceOption) []
 }
 
 // arn builds an ARN in the stack's partition, region and account.
-func (e Env) arn(service, resource string) pulumi.StringOutput {
-	return pulumi.Sprintf("arn:%s:%s:%s:%s:%s", e.Partition, service, e.Config.Region, e.Account, resource)
+func (e Env) arn(service, resource string) string {
+	return "arn:" + e.Partition + ":" + service + ":" + e.Config.Region + ":" + e.Account + ":" + resource
+}
+
+// rootArn is the account's root principal.
+func (e Env) rootArn() string { return "arn:" + e.Partition + ":iam::" + e.Account + ":root" }
+
+// managedPolicy is the ARN of an AWS managed policy.
+func (e Env) managedPolicy(path string) string {
+	return "arn:" + e.Partition + ":iam::aws:policy/" + path
 }
 
 // NewProvider is the stack's only AWS provider: region pinned from the

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -61,17 +62,15 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 	}
 
 	f.Role, err = iam.NewRole(ctx, name, &iam.RoleArgs{
-		Name:        pulumi.String(env.Names.Name(awsfacts.RoleName, spec.Component)),
-		Description: pulumi.String("runs the " + fnName + " function"),
-		AssumeRolePolicy: env.Account.ApplyT(func(account string) string {
-			return serviceTrust("lambda.amazonaws.com", account).JSON()
-		}).(pulumi.StringOutput),
+		Name:             pulumi.String(env.Names.Name(awsfacts.RoleName, spec.Component)),
+		Description:      pulumi.String("runs the " + fnName + " function"),
+		AssumeRolePolicy: pulumi.String(serviceTrust("lambda.amazonaws.com", env.Account).JSON()),
 	}, env.children(f)...)
 	if err != nil {
 		return nil, err
 	}
 	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
-		Name:   pulumi.String(env.Names.Name(awsfacts.PolicyName, spec.Component)),
+		Name:   pulumi.String(env.Names.Name(awsfacts.RolePolicyName, spec.Component)),
 		Role:   f.Role.ID(),
 		Policy: functionPolicy(spec, f.LogGroup, deps),
 	}, env.children(f)...)
@@ -81,28 +80,33 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 
 	f.CodeKey = fmt.Sprintf("lambda/%s/%s.zip", spec.Component, code.SHA256)
 	dependsOn := []pulumi.Resource{policy, f.LogGroup}
-	dependsOn = append(dependsOn, deps.Storage.Artifacts.ready...)
 	// The function pins the exact object version it was given, so a later
 	// upload under the same key never reaches Lambda.
 	var version pulumi.StringPtrInput
 	if code.Path != "" {
 		// Content-addressed and retained: an object that leaves the program
 		// stays in the bucket, so a rollback can point back at it (except in
-		// a review stack, which leaves nothing behind). S3 keeps its
-		// SHA-256, which a rollback checks.
+		// a review stack, which leaves nothing behind). Its digest is kept
+		// in the object's metadata, which a rollback checks: S3's own
+		// SHA-256 of an object uploaded in parts (above 5 MiB) is a
+		// checksum of the parts' checksums, not the package's digest. The
+		// object waits for the bucket's versioning, or it gets no version
+		// id to pin.
 		object, err := s3.NewBucketObjectv2(ctx, name+"-code", &s3.BucketObjectv2Args{
 			Bucket:            deps.Storage.Artifacts.Bucket.ID(),
 			Key:               pulumi.String(f.CodeKey),
 			Source:            pulumi.NewFileAsset(code.Path),
 			ContentType:       pulumi.String("application/zip"),
 			ChecksumAlgorithm: pulumi.String("SHA256"),
-		}, env.children(f, pulumi.RetainOnDelete(!env.Config.Disposable()))...)
+			Metadata:          pulumi.StringMap{DigestMetadata: pulumi.String(code.SHA256)},
+		}, env.children(f, pulumi.RetainOnDelete(!env.Config.Disposable()), pulumi.DependsOn(deps.Storage.Artifacts.ready))...)
 		if err != nil {
 			return nil, err
 		}
 		dependsOn = append(dependsOn, object)
 		version = object.VersionId.ToStringPtrOutput()
 	} else {
+		dependsOn = append(dependsOn, deps.Storage.Artifacts.ready...)
 		v, err := verifiedVersion(ctx, env, spec, digest, deps.Storage.ArtifactsBucketName, f.CodeKey)
 		if err != nil {
 			return nil, err
@@ -143,23 +147,37 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 	return f, ctx.RegisterResourceOutputs(f, pulumi.Map{"name": f.Function.Name, "arn": f.Function.Arn, "logGroup": f.LogGroup.Name})
 }
 
+// DigestMetadata is the object metadata key holding a package's SHA-256
+// (hex), which rollback compares with the recorded digest.
+const DigestMetadata = "sha256"
+
 // verifiedVersion proves that a package already in the artifacts bucket (a
 // rollback to code this binary does not hold) is the recorded one: the
-// object must exist and S3's SHA-256 of it must equal the recorded digest.
-// Anything else stops the program, and so the rollback, at its preview,
-// before anything changes. It returns the version the function then pins.
+// object must exist, carry the recorded digest in its metadata, and, where
+// S3 holds a whole-object SHA-256 (an upload in one part), that checksum
+// must be the digest too. An object from before digests were kept in
+// metadata is proven by a whole-object checksum alone. Anything else stops
+// the program, and so the rollback, at its preview, before anything
+// changes. It returns the version the function then pins.
 func verifiedVersion(ctx *pulumi.Context, env Env, spec FunctionSpec, digest []byte, bucket, key string) (string, error) {
 	where := fmt.Sprintf("%s: the recorded package s3://%s/%s", spec.Component, bucket, key)
 	obj, err := s3.GetObject(ctx, &s3.GetObjectArgs{Bucket: bucket, Key: key, ChecksumMode: pulumi.StringRef("ENABLED")}, pulumi.Provider(env.Provider))
 	if err != nil {
 		return "", fmt.Errorf("%s cannot be read, so it cannot be proven to be the recorded code; nothing was changed: %w", where, err)
 	}
+	want := hex.EncodeToString(digest)
+	meta, hasMeta := obj.Metadata[DigestMetadata]
+	// A checksum of an upload in parts ends in -<parts>; it is not the
+	// object's digest and proves nothing here.
+	whole := obj.ChecksumSha256 != "" && !strings.Contains(obj.ChecksumSha256, "-")
 	got, _ := base64.StdEncoding.DecodeString(obj.ChecksumSha256)
 	switch {
-	case obj.ChecksumSha256 == "":
-		return "", fmt.Errorf("%s has no SHA-256 checksum in S3 (uploaded without one), so it cannot be proven to be the recorded code; nothing was changed", where)
-	case !bytes.Equal(got, digest):
+	case hasMeta && meta != want:
+		return "", fmt.Errorf("%s records SHA-256 %s in its metadata, not the recorded %s: it changed after it was deployed; nothing was changed", where, meta, want)
+	case whole && !bytes.Equal(got, digest):
 		return "", fmt.Errorf("%s has SHA-256 %x, not the recorded %x: it changed after it was deployed; nothing was changed", where, got, digest)
+	case !hasMeta && !whole:
+		return "", fmt.Errorf("%s has neither its digest in its metadata nor a whole-object SHA-256 checksum in S3, so it cannot be proven to be the recorded code; nothing was changed", where)
 	case obj.VersionId == "":
 		return "", fmt.Errorf("%s has no object version to pin; nothing was changed", where)
 	}
@@ -179,39 +197,24 @@ func functionEnv(spec FunctionSpec, env Env, deps FunctionDeps) pulumi.StringMap
 	return vars
 }
 
-// functionPolicy lists only the actions each function performs, on the ARNs
-// it touches: the processors publish to the item-events topic, never to
-// the alert topic.
+// functionPolicy allows exactly the calls FunctionAccess lists for the
+// function, on the ARNs it touches: the processors publish to the
+// item-events topic, never to the alert topic.
 func functionPolicy(spec FunctionSpec, logs *cloudwatch.LogGroup, d FunctionDeps) pulumi.StringOutput {
-	table := d.Data.Table.Arn
+	targets := []Target{TargetOwnLogs, TargetTable, TargetStream, TargetUploads, TargetEvents, TargetEventsKey, TargetDeadLetters}
 	return documentOutput(func(a []string) PolicyDocument {
-		logGroup, tableArn, streamArn, filesArn, eventsArn, eventsKeyArn, dlqArn := a[0], a[1], a[2], a[3], a[4], a[5], a[6]
-		statements := []Statement{
-			Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, logGroup+":*"),
-			Allow("DeadLetter", []string{"sqs:SendMessage"}, dlqArn),
+		arn := map[Target][]string{}
+		for i, t := range targets {
+			arn[t] = []string{a[i]}
 		}
-		publish := []Statement{
-			Allow("PublishItemEvents", []string{"sns:Publish"}, eventsArn),
-			Allow("UseItemEventsKey", []string{"kms:GenerateDataKey", "kms:Decrypt"}, eventsKeyArn),
-		}
-		switch spec.Key {
-		case APIHandler.Key:
-			statements = append(statements, Allow("Items",
-				[]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan"},
-				tableArn, tableArn+"/index/*"))
-		case FileProcessor.Key:
-			statements = append(statements,
-				Allow("RecordFiles", []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"}, tableArn),
-				Allow("ReadUploads", []string{"s3:GetObject"}, filesArn+"/*"))
-			statements = append(statements, publish...)
-		case StreamProcessor.Key:
-			statements = append(statements, Allow("ReadStream",
-				[]string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
-				streamArn))
-			statements = append(statements, publish...)
+		arn[TargetOwnLogs] = []string{arn[TargetOwnLogs][0] + ":*"}
+		arn[TargetUploads] = []string{arn[TargetUploads][0] + "/*"}
+		var statements []Statement
+		for _, access := range FunctionAccess[spec.Key] {
+			statements = append(statements, Allow(access.Sid, access.Actions, arn[access.On]...))
 		}
 		return PolicyDocument{Statement: statements}
-	}, logs.Arn, table, d.Data.Table.StreamArn, d.Storage.Files.Bucket.Arn, d.Notifications.Events.Arn, d.Notifications.EventsKey.Arn, d.Notifications.DeadLetterQueue.Arn)
+	}, logs.Arn, d.Data.Table.Arn, d.Data.Table.StreamArn, d.Storage.Files.Bucket.Arn, d.Notifications.Events.Arn, d.Notifications.EventsKey.Arn, d.Notifications.DeadLetterQueue.Arn)
 }
 
 // SubscribeToStream feeds the table's change stream to the function, one bad

@@ -58,12 +58,17 @@ func documentOutput(build func(arns []string) PolicyDocument, arns ...pulumi.Str
 }
 
 // serviceTrust lets one AWS service assume a role, only on behalf of this
-// account (the confused-deputy guard).
+// account (the confused-deputy guard) where the service says on whose
+// behalf it acts; account "" leaves the condition out, for services that
+// do not send aws:SourceAccount.
 func serviceTrust(service, account string) PolicyDocument {
-	return PolicyDocument{Statement: []Statement{{
+	s := Statement{
 		Effect:    "Allow",
 		Principal: map[string]any{"Service": service},
 		Action:    []string{"sts:AssumeRole"},
-		Condition: map[string]map[string]string{"StringEquals": {"aws:SourceAccount": account}},
-	}}}
+	}
+	if account != "" {
+		s.Condition = map[string]map[string]string{"StringEquals": {"aws:SourceAccount": account}}
+	}
+	return PolicyDocument{Statement: []Statement{s}}
 }

@@ -38,10 +38,7 @@ func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.
 		Description:          pulumi.String("encrypts the " + env.Names.Name(awsfacts.TopicName, "alerts") + " topic"),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: keyDeletionWindow(env),
-		Policy: pulumi.All(env.Partition, env.Account).ApplyT(func(v []any) string {
-			root := "arn:" + v[0].(string) + ":iam::" + v[1].(string) + ":root"
-			return keyPolicy(root, v[1].(string))
-		}).(pulumi.StringOutput),
+		Policy:               pulumi.String(keyPolicy(env.rootArn(), env.Account)),
 	}, env.children(n)...)
 	if err != nil {
 		return nil, err
@@ -79,7 +76,7 @@ func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.
 				Resource:  []string{arns[0]},
 				Condition: map[string]map[string]string{"StringNotEquals": {"aws:PrincipalServiceName": "cloudwatch.amazonaws.com"}},
 			}}}
-		}, n.Topic.Arn, env.Account),
+		}, n.Topic.Arn, pulumi.String(env.Account)),
 	}, env.children(n)...)
 	if err != nil {
 		return nil, err
@@ -97,9 +94,7 @@ func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.
 		Description:          pulumi.String("encrypts the " + env.Names.Name(awsfacts.TopicName, "item-events") + " topic"),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: keyDeletionWindow(env),
-		Policy: pulumi.All(env.Partition, env.Account).ApplyT(func(v []any) string {
-			return accountKeyPolicy("arn:" + v[0].(string) + ":iam::" + v[1].(string) + ":root")
-		}).(pulumi.StringOutput),
+		Policy:               pulumi.String(accountKeyPolicy(env.rootArn())),
 	}, env.children(n)...)
 	if err != nil {
 		return nil, err

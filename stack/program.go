@@ -63,14 +63,21 @@ func New(ctx *pulumi.Context, cfg Config, code Artifacts) (*Stack, error) {
 			return nil, fmt.Errorf("no deployment package for %s: this binary was built without the Lambda artifacts (build it with `make build`)", f.Key)
 		}
 	}
-	names := NewNamer(cfg)
 	provider, err := NewProvider(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	env := Env{Config: cfg, Names: names, Provider: provider}
-	env.Account = aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, pulumi.Provider(provider)).AccountId()
-	env.Partition = aws.GetPartitionOutput(ctx, aws.GetPartitionOutputArgs{}, pulumi.Provider(provider)).Partition()
+	// The account is read first: bucket names carry it (S3 names are
+	// unique across all accounts).
+	identity, err := aws.GetCallerIdentity(ctx, &aws.GetCallerIdentityArgs{}, pulumi.Provider(provider))
+	if err != nil {
+		return nil, fmt.Errorf("reading the AWS account (sts:GetCallerIdentity): %w", err)
+	}
+	partition, err := aws.GetPartition(ctx, &aws.GetPartitionArgs{}, pulumi.Provider(provider))
+	if err != nil {
+		return nil, fmt.Errorf("reading the AWS partition: %w", err)
+	}
+	env := Env{Config: cfg, Names: NewNamer(cfg, identity.AccountId), Provider: provider, Account: identity.AccountId, Partition: partition.Partition}
 
 	s := &Stack{Provider: provider, Functions: map[string]*Function{}}
 	if s.Data, err = NewData(ctx, "data", env); err != nil {

@@ -15,7 +15,8 @@ type SecureBucket struct {
 	pulumi.ResourceState
 	Bucket *s3.BucketV2
 	// ready lists the configuration resources, so users of the bucket can
-	// wait until it is locked down.
+	// wait until it is locked down and versioned: an object written before
+	// versioning is on gets no version id to pin.
 	ready []pulumi.Resource
 }
 
@@ -135,11 +136,10 @@ func NewStorage(ctx *pulumi.Context, name string, env Env, opts ...pulumi.Resour
 		return nil, err
 	}
 	var err error
-	region := env.Config.Region
-	if s.Files, err = NewSecureBucket(ctx, "files", env.Names.Name(awsfacts.BucketName, "files-"+region), 30, env, pulumi.Parent(s)); err != nil {
+	if s.Files, err = NewSecureBucket(ctx, "files", env.Names.Name(awsfacts.BucketName, FilesBucket), 30, env, pulumi.Parent(s)); err != nil {
 		return nil, err
 	}
-	s.ArtifactsBucketName = env.Names.Name(awsfacts.BucketName, "artifacts-"+region)
+	s.ArtifactsBucketName = env.Names.Name(awsfacts.BucketName, ArtifactsBucket)
 	if s.Artifacts, err = NewSecureBucket(ctx, "artifacts", s.ArtifactsBucketName, 0, env, pulumi.Parent(s)); err != nil {
 		return nil, err
 	}
@@ -157,7 +157,7 @@ func (s *Storage) NotifyOnUpload(ctx *pulumi.Context, env Env, processor *Functi
 		Function:      processor.Function.Name,
 		Principal:     pulumi.String("s3.amazonaws.com"),
 		SourceArn:     s.Files.Bucket.Arn,
-		SourceAccount: env.Account,
+		SourceAccount: pulumi.String(env.Account),
 	}, env.children(s.Files)...)
 	if err != nil {
 		return err

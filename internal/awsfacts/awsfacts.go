@@ -10,11 +10,33 @@ import (
 	"strings"
 )
 
+// Scope is where AWS keeps a kind of name unique: the stack's namer adds
+// what makes a name unique there, so the same environment deploys to two
+// regions of one account, and every adopter's names differ from every
+// other account's.
+type Scope int
+
+const (
+	// ScopeRegion names are unique in one account and region (tables,
+	// functions, log groups, topics...).
+	ScopeRegion Scope = iota
+	// ScopeAccount names are unique in an account across every region
+	// (IAM): the namer appends the region.
+	ScopeAccount
+	// ScopePartition names are unique across every account of the
+	// partition (S3 buckets): the namer appends the account and the region.
+	ScopePartition
+	// ScopeParent names are unique within another resource only (a role's
+	// inline policy): nothing is appended.
+	ScopeParent
+)
+
 // Name is AWS's rule for one kind of physical name.
 type Name struct {
 	Label string
 	Min   int
 	Max   int
+	Scope Scope
 	// Lower forces lowercase (S3 bucket names).
 	Lower bool
 	// Allowed matches one allowed character.
@@ -22,17 +44,23 @@ type Name struct {
 	// Shape, when set, is what the whole name must look like.
 	Shape     *regexp.Regexp
 	ShapeRule string
+	// ReservedPrefixes and ReservedSuffixes are what AWS keeps for itself.
+	ReservedPrefixes, ReservedSuffixes []string
 }
 
 // The names the stack creates.
 var (
 	BucketName = Name{Label: "S3 bucket", Min: 3, Max: 63, Lower: true, Allowed: regexp.MustCompile(`[a-z0-9.-]`),
 		Shape:     regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`),
-		ShapeRule: "start and end with a letter or digit, with no '..' and no '-' next to a '.'"}
+		ShapeRule: "start and end with a letter or digit, with no '..' and no '-' next to a '.'",
+		Scope:     ScopePartition,
+		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+		ReservedPrefixes: []string{"xn--", "sthree-", "amzn-s3-demo-"},
+		ReservedSuffixes: []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}}
 	FunctionName   = Name{Label: "Lambda function", Min: 1, Max: 64, Allowed: regexp.MustCompile(`[A-Za-z0-9_-]`)}
-	RoleName       = Name{Label: "IAM role", Min: 1, Max: 64, Allowed: regexp.MustCompile(`[A-Za-z0-9+=,.@_-]`)}
-	PolicyName     = Name{Label: "IAM policy", Min: 1, Max: 128, Allowed: regexp.MustCompile(`[A-Za-z0-9+=,.@_-]`)}
-	RolePolicyName = Name{Label: "IAM role policy", Min: 1, Max: 128, Allowed: regexp.MustCompile(`[A-Za-z0-9+=,.@_-]`)}
+	RoleName       = Name{Label: "IAM role", Min: 1, Max: 64, Scope: ScopeAccount, Allowed: regexp.MustCompile(`[A-Za-z0-9+=,.@_-]`)}
+	PolicyName     = Name{Label: "IAM policy", Min: 1, Max: 128, Scope: ScopeAccount, Allowed: regexp.MustCompile(`[A-Za-z0-9+=,.@_-]`)}
+	RolePolicyName = Name{Label: "IAM role policy", Min: 1, Max: 128, Scope: ScopeParent, Allowed: regexp.MustCompile(`[A-Za-z0-9+=,.@_-]`)}
 	TableName      = Name{Label: "DynamoDB table", Min: 3, Max: 255, Allowed: regexp.MustCompile(`[A-Za-z0-9_.-]`)}
 	TopicName      = Name{Label: "SNS topic", Min: 1, Max: 256, Allowed: regexp.MustCompile(`[A-Za-z0-9_-]`)}
 	QueueName      = Name{Label: "SQS queue", Min: 1, Max: 80, Allowed: regexp.MustCompile(`[A-Za-z0-9_-]`)}
@@ -59,6 +87,16 @@ func (n Name) Check(name string) string {
 	}
 	if n.Shape != nil && !n.Shape.MatchString(name) {
 		return fmt.Sprintf("%s name %q must %s", n.Label, name, n.ShapeRule)
+	}
+	for _, p := range n.ReservedPrefixes {
+		if strings.HasPrefix(name, p) {
+			return fmt.Sprintf("%s name %q starts with %q, which AWS reserves", n.Label, name, p)
+		}
+	}
+	for _, s := range n.ReservedSuffixes {
+		if strings.HasSuffix(name, s) {
+			return fmt.Sprintf("%s name %q ends with %q, which AWS reserves", n.Label, name, s)
+		}
 	}
 	return ""
 }

@@ -330,6 +330,7 @@ func Invoke(tok, region string, args map[string]any) (map[string]any, error) {
 			return nil, fmt.Errorf("NoSuchKey: s3://%s/%s is not a content-addressed package", str(args, "bucket"), key)
 		}
 		return map[string]any{"bucket": str(args, "bucket"), "key": key, "checksumSha256": base64.StdEncoding.EncodeToString(sum),
+			"metadata":  map[string]any{"sha256": digest},
 			"versionId": shortID("version:"+key, 32), "contentType": "application/zip", "id": key}, nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return map[string]any{"accountId": Account, "arn": "arn:aws:sts::" + Account + ":assumed-role/sandbox/tap-deploy", "userId": "AROASANDBOX:tap-deploy", "id": Account}, nil
@@ -339,6 +340,15 @@ func Invoke(tok, region string, args map[string]any) (map[string]any, error) {
 		return map[string]any{"partition": "aws", "id": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}, nil
 	}
 	return nil, fmt.Errorf("the simulated cloud does not implement %s", tok)
+}
+
+// CompositeOf stands in for S3's checksum of an object uploaded in parts
+// (a SHA-256 of the parts' SHA-256s, which differs from the object's):
+// a stable value derived from the whole object's checksum.
+func CompositeOf(wholeSHA256 string) string {
+	raw, _ := base64.StdEncoding.DecodeString(wholeSHA256)
+	sum := sha256.Sum256(append([]byte("parts:"), raw...))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // urnName is the last segment of a URN: the resource's logical name.

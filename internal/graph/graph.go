@@ -18,6 +18,15 @@ type Resource struct {
 	// means the ambient default provider.
 	Provider string         `json:"provider,omitempty"`
 	Inputs   map[string]any `json:"inputs"`
+	// Outputs are the resource's computed attributes (its ARN...) where
+	// they are known: always offline, for existing resources in a
+	// preview. Rules that link resources by ARN use them.
+	Outputs map[string]any `json:"-"`
+	// DependsOn are the URNs the resource waits for (explicit dependsOn),
+	// and Retain is RetainOnDelete, where the program's registration is
+	// seen (offline).
+	DependsOn []string `json:"dependsOn,omitempty"`
+	Retain    bool     `json:"retainOnDelete,omitempty"`
 }
 
 // ProviderURN is the URN part of the provider reference.

@@ -166,13 +166,15 @@ type Env struct {
 
 var (
 	environmentPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
-	regionPattern      = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$`)
-	projectPattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,29}$`)
-	stackPattern       = regexp.MustCompile(`^([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]{1,100}$`)
-	configKeyPattern   = regexp.MustCompile(`^[a-z][A-Za-z0-9]*$`)
-	rollbackPattern    = regexp.MustCompile(`^(previous|[1-9][0-9]{0,8})$`)
-	ruleIDPattern      = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
-	labelPattern       = regexp.MustCompile(`^[^\s,][^,]{0,49}$`)
+	// reviewSuffixPattern ends the names of review stacks (<stack>-pr-<N>).
+	reviewSuffixPattern = regexp.MustCompile(`-pr-[0-9]+$`)
+	regionPattern       = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$`)
+	projectPattern      = regexp.MustCompile(`^[a-z][a-z0-9-]{0,29}$`)
+	stackPattern        = regexp.MustCompile(`^([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]{1,100}$`)
+	configKeyPattern    = regexp.MustCompile(`^[a-z][A-Za-z0-9]*$`)
+	rollbackPattern     = regexp.MustCompile(`^(previous|[1-9][0-9]{0,8})$`)
+	ruleIDPattern       = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	labelPattern        = regexp.MustCompile(`^[^\s,][^,]{0,49}$`)
 )
 
 // KnownRegions are the AWS commercial and GovCloud regions. Validation is
@@ -213,6 +215,8 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 		found = append(found, fmt.Sprintf("%s: required (for example dev, staging, prod)", NameEnvironment))
 	case !environmentPattern.MatchString(in.Environment):
 		found = append(found, fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 20 characters)", NameEnvironment, in.Environment))
+	case reviewSuffixPattern.MatchString(in.Environment):
+		found = append(found, fmt.Sprintf("%s: %q ends in -pr-<number>, which names a pull request's review stack; choose another name", NameEnvironment, in.Environment))
 	}
 
 	// The region is always explicit: a stack in a default region is how

@@ -44,8 +44,12 @@ type mocks struct {
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	in := args.Inputs.Mappable()
 	parent := ""
-	if args.RegisterRPC != nil {
-		parent = args.RegisterRPC.GetParent()
+	var dependsOn []string
+	retain := false
+	if rpc := args.RegisterRPC; rpc != nil {
+		parent = rpc.GetParent()
+		dependsOn = rpc.GetDependencies()
+		retain = rpc.GetRetainOnDelete()
 	}
 	urn := m.urn(parent, args.TypeToken, args.Name)
 
@@ -56,7 +60,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	m.order[urn] = len(m.order)
 	m.resources = append(m.resources, graph.Resource{
 		URN: urn, Type: args.TypeToken, Name: args.Name, Custom: args.Custom,
-		Parent: parent, Provider: args.Provider, Inputs: in,
+		Parent: parent, Provider: args.Provider, Inputs: in, DependsOn: dependsOn, Retain: retain,
 	})
 	defaultTags := map[string]any{}
 	if prov := providerURN(args.Provider); prov != "" {
@@ -75,6 +79,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	region := m.region
 	id, state := cloudsim.Create(args.TypeToken, region, urn, in, defaultTags)
+	m.mu.Lock()
+	m.resources[m.order[urn]].Outputs = state
+	m.mu.Unlock()
 	return id, resource.NewPropertyMapFromMap(state), nil
 }
 

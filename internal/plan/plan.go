@@ -223,7 +223,7 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 				seen[n.URN] = true
 				r.Resources = append(r.Resources, graph.Resource{
 					URN: n.URN, Type: n.Type, Name: urnName(n.URN), Custom: n.Custom,
-					Parent: n.Parent, Provider: n.Provider, Inputs: n.Inputs,
+					Parent: n.Parent, Provider: n.Provider, Inputs: n.Inputs, Outputs: n.Outputs,
 				})
 			}
 		case e.ResOutputsEvent != nil && e.ResOutputsEvent.Metadata.Type == "pulumi:pulumi:Stack":

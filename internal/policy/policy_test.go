@@ -31,6 +31,9 @@ func clone(rs []graph.Resource) []graph.Resource {
 	b, _ := json.Marshal(rs)
 	var out []graph.Resource
 	_ = json.Unmarshal(b, &out)
+	for i := range out {
+		out[i].Outputs = rs[i].Outputs // not marshalled, and only read
+	}
 	return out
 }
 
@@ -121,6 +124,10 @@ func TestRules_EachRuleFailsOnABrokenGraphAndPassesOnTheStack(t *testing.T) {
 			r.Inputs["versioningConfiguration"] = map[string]any{"status": "Suspended"}
 		}), "versioning is not enabled"},
 		{"CKV_AWS_26", first("aws:sns/topic:Topic", "", func(r *graph.Resource) { delete(r.Inputs, "kmsMasterKeyId") }), "not encrypted"},
+		{"TAP_ALARM_TOPIC_KEY", first("aws:sns/topic:Topic", "alerts", func(r *graph.Resource) { r.Inputs["kmsMasterKeyId"] = "alias/aws/sns" }), "AWS managed key alias/aws/sns"},
+		{"TAP_ALARM_TOPIC_KEY", first("aws:kms/key:Key", "alerts", func(r *graph.Resource) {
+			r.Inputs["policy"] = policyDoc(map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"})
+		}), "does not let cloudwatch.amazonaws.com use"},
 		{"CKV_AWS_169", first("aws:sns/topicPolicy:TopicPolicy", "", setPolicy(policyDoc(map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "*"}, "Action": "sns:Publish", "Resource": "arn:aws:sns:eu-west-1:1:t"}))), `Principal "*"`},
 		{"CKV_AWS_66", first("aws:cloudwatch/logGroup:LogGroup", "api-access", func(r *graph.Resource) { delete(r.Inputs, "retentionInDays") }), "kept forever"},
 		{"CKV_AWS_66", drop("aws:cloudwatch/logGroup:LogGroup", "file-processor"), "no log group /aws/lambda/tap-dev-file-processor"},

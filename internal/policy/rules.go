@@ -33,6 +33,8 @@ const (
 	tLogGroup        = "aws:cloudwatch/logGroup:LogGroup"
 	tAlarm           = "aws:cloudwatch/metricAlarm:MetricAlarm"
 	tQueue           = "aws:sqs/queue:Queue"
+	tKMSKey          = "aws:kms/key:Key"
+	tKMSAlias        = "aws:kms/alias:Alias"
 	tAWSProviderType = "pulumi:providers:aws"
 )
 
@@ -228,7 +230,9 @@ var Rules = []Rule{
 	{ID: "CKV_AWS_115", Level: Advisory, Title: "Lambda has reserved concurrency", Types: []string{tLambda},
 		Check: func(c *checkContext, r graph.Resource) []string {
 			if n, ok := getNumber(r.Inputs, "reservedConcurrentExecutions"); !ok || n < 0 {
-				return []string{"no reserved concurrency: one busy function can starve the others; set reservedConcurrency in config"}
+				return []string{"no reserved concurrency: one busy function can starve the others. Reserve only where the account's concurrency limit leaves room: " +
+					"Lambda keeps 100 unreserved, so an account whose limit is below 100 (new accounts often have 10) cannot reserve any, and the update would fail; " +
+					"check the limit (aws lambda get-account-settings), raise it through Service Quotas if needed, then set reservedConcurrency in config"}
 			}
 			return nil
 		}},
@@ -338,6 +342,28 @@ var Rules = []Rule{
 		Check: func(c *checkContext, r graph.Resource) []string {
 			if r.Inputs["kmsMasterKeyId"] == nil || r.Inputs["kmsMasterKeyId"] == "" {
 				return []string{"the topic is not encrypted: set kmsMasterKeyId to a customer-managed key"}
+			}
+			return nil
+		}},
+	{ID: "TAP_ALARM_TOPIC_KEY", Level: Mandatory, Title: "alarm topics use a customer-managed key CloudWatch may use", Types: []string{tTopic},
+		Check: func(c *checkContext, r graph.Resource) []string {
+			if !c.alarmTarget(r) {
+				return nil
+			}
+			keyRef := r.Inputs["kmsMasterKeyId"]
+			if keyRef == nil || unknown(keyRef) {
+				return nil // CKV_AWS_26 reports an unencrypted topic
+			}
+			ref, _ := keyRef.(string)
+			if strings.HasPrefix(ref, "alias/aws/") || strings.Contains(ref, ":alias/aws/") {
+				return []string{fmt.Sprintf("alarms notify this topic, which is encrypted with the AWS managed key %s: CloudWatch cannot use that key, so every alarm would be dropped; encrypt it with a customer-managed key whose policy lets cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey*", ref)}
+			}
+			key, found := c.key(ref)
+			if !found {
+				return nil // a key outside the stack: its policy is not visible here
+			}
+			if !c.keyLetsCloudWatchEncrypt(key) {
+				return []string{fmt.Sprintf("alarms notify this topic, but its key %s does not let cloudwatch.amazonaws.com use kms:Decrypt and kms:GenerateDataKey*: every alarm would be dropped; add that to the key policy", key.Name)}
 			}
 			return nil
 		}},

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
@@ -154,4 +155,66 @@ func (c *checkContext) configuring(typ string, bucket graph.Resource) []graph.Re
 		}
 	}
 	return out
+}
+
+// alarmTarget reports whether any alarm notifies the topic (its ARN, where
+// known, or its name at the end of an action's ARN).
+func (c *checkContext) alarmTarget(topic graph.Resource) bool {
+	arn, _ := topic.Outputs["arn"].(string)
+	name := getString(topic.Inputs, "name")
+	for _, alarm := range c.g.OfType(tAlarm) {
+		for _, field := range []string{"alarmActions", "okActions"} {
+			for _, a := range stringList(alarm.Inputs[field]) {
+				if (arn != "" && a == arn) || (name != "" && !unknown(a) && strings.HasSuffix(a, ":sns:"+regionAccountOf(a)+":"+name)) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// regionAccountOf is the "region:account" part of an ARN.
+func regionAccountOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return ""
+	}
+	return parts[3] + ":" + parts[4]
+}
+
+// key finds the stack's KMS key a reference names: its ARN or id, or an
+// alias of it.
+func (c *checkContext) key(ref string) (graph.Resource, bool) {
+	for _, alias := range c.g.OfType(tKMSAlias) {
+		if getString(alias.Inputs, "name") == ref || strings.HasSuffix(ref, ":"+getString(alias.Inputs, "name")) {
+			ref = getString(alias.Inputs, "targetKeyId")
+		}
+	}
+	for _, k := range c.g.OfType(tKMSKey) {
+		if ref != "" && (k.Outputs["arn"] == ref || k.Outputs["keyId"] == ref) {
+			return k, true
+		}
+	}
+	return graph.Resource{}, false
+}
+
+// keyLetsCloudWatchEncrypt reports whether a key's policy lets CloudWatch
+// encrypt alarm notifications with it.
+func (c *checkContext) keyLetsCloudWatchEncrypt(key graph.Resource) bool {
+	stmts, known, _ := document(key.Inputs["policy"])
+	if !known {
+		return true
+	}
+	var decrypt, generate bool
+	for _, s := range stmts {
+		if s.Effect != "Allow" || !strings.Contains(fmt.Sprint(s.Principal), "cloudwatch.amazonaws.com") {
+			continue
+		}
+		for _, a := range s.Action {
+			decrypt = decrypt || a == "kms:Decrypt" || a == "kms:*"
+			generate = generate || strings.HasPrefix(a, "kms:GenerateDataKey") || a == "kms:*"
+		}
+	}
+	return decrypt && generate
 }

@@ -31,9 +31,15 @@ func (p Publisher) Publish(ctx context.Context, subject, message string) error {
 // Objects reads S3 object metadata.
 type Objects struct{ Client *s3.Client }
 
-// ContentType returns the object's content type.
-func (o Objects) ContentType(ctx context.Context, bucket, key string) (string, error) {
-	out, err := o.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+// ContentType returns the content type of one version of an object (the
+// newest when version is empty; reading a version needs
+// s3:GetObjectVersion).
+func (o Objects) ContentType(ctx context.Context, bucket, key, version string) (string, error) {
+	in := &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
+	if version != "" {
+		in.VersionId = aws.String(version)
+	}
+	out, err := o.Client.HeadObject(ctx, in)
 	if err != nil {
 		return "", err
 	}

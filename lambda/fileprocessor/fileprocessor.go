@@ -23,9 +23,11 @@ type Store interface {
 	Create(ctx context.Context, it items.Item) error
 }
 
-// Objects reads object metadata the event does not carry.
+// Objects reads object metadata the event does not carry. version is the
+// object version the event names: on a versioned bucket the newest version
+// may already be another upload.
 type Objects interface {
-	ContentType(ctx context.Context, bucket, key string) (string, error)
+	ContentType(ctx context.Context, bucket, key, version string) (string, error)
 }
 
 // Publisher sends a message to the topic.
@@ -63,7 +65,7 @@ func (p *Processor) record(ctx context.Context, rec events.S3EventRecord) error 
 		return fmt.Errorf("object key %q is not URL-encoded correctly: %w", rec.S3.Object.Key, err)
 	}
 	log := p.Log.With("bucket", bucket, "key", key, "event", rec.EventName)
-	contentType, err := p.Objects.ContentType(ctx, bucket, key)
+	contentType, err := p.Objects.ContentType(ctx, bucket, key, rec.S3.Object.VersionID)
 	if err != nil {
 		log.Error("reading object metadata failed", "error", err.Error())
 		return fmt.Errorf("reading %s/%s: %w", bucket, key, err)

@@ -29,9 +29,17 @@ func s3Event(t *testing.T) events.S3Event {
 	return ev
 }
 
-type objects struct{ err error }
+// objects answers every version's content type; asked records the
+// versions read.
+type objects struct {
+	err   error
+	asked *[]string
+}
 
-func (o objects) ContentType(_ context.Context, bucket, key string) (string, error) {
+func (o objects) ContentType(_ context.Context, bucket, key, version string) (string, error) {
+	if o.asked != nil {
+		*o.asked = append(*o.asked, version)
+	}
 	if o.err != nil {
 		return "", o.err
 	}
@@ -112,7 +120,9 @@ func TestHandle_DecodesKeysAndRecordsMetadata(t *testing.T) {
 	st := &store{items: map[string]items.Item{}}
 	ev := s3Event(t)
 	ev.Records[0].S3.Object.Key = "uploads/r%C3%A9sum%C3%A9+2026%2B1.pdf"
-	require.NoError(t, processor(st, objects{}, &publisher{}).Handle(context.Background(), ev))
+	var asked []string
+	require.NoError(t, processor(st, objects{asked: &asked}, &publisher{}).Handle(context.Background(), ev))
+	assert.Equal(t, []string{"version"}, asked, "the metadata is read from the object version the event names, not the newest")
 	require.Len(t, st.items, 1)
 	for _, it := range st.items {
 		assert.Equal(t, "uploads/résumé 2026+1.pdf", it.Key)

@@ -69,6 +69,10 @@ func newEnv(t *testing.T) *env {
 	if err := sandbox.Install(context.Background(), e.pulumiHome); err != nil {
 		t.Fatal(err)
 	}
+	// The account is set up as the README's quick start leaves it.
+	if err := (sandbox.Store{Path: e.cloud}).Bootstrap("eu-west-1", "us-east-1"); err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 

@@ -61,6 +61,9 @@ func New(t testing.TB) *Env {
 	if err := sandbox.Install(context.Background(), e.PulumiHome); err != nil {
 		t.Fatal(err)
 	}
+	if err := (sandbox.Store{Path: e.CloudPath}).Bootstrap("eu-west-1"); err != nil {
+		t.Fatal(err)
+	}
 	e.Env = map[string]string{
 		"PULUMI_CONFIG_PASSPHRASE": "test-passphrase",
 		sandbox.EnvState:           e.CloudPath,

@@ -154,6 +154,7 @@ func TestImage_BuiltFromTheTestedBinariesAndRunAsGitHubRunsIt(t *testing.T) {
 
 	t.Run("a deploy to a file backend in the workspace, then one that changes nothing", func(t *testing.T) {
 		workspace := t.TempDir()
+		require.NoError(t, sandbox.Store{Path: filepath.Join(workspace, "cloud.json")}.Bootstrap("eu-west-1"), "the account is set up as the quick start leaves it")
 		in := map[string]string{"environment": "dev", "aws-region": "eu-west-1", "backend-url": "file:///github/workspace/state", "github-token": ""}
 		first := r.run(t, job{event: "push", payload: fixtures.Read(t, "push.with-new-branch.json"), network: "none", inputs: in, workspace: workspace})
 		require.Equal(t, 0, first.exit, first)

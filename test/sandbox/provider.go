@@ -204,11 +204,14 @@ func (p *Provider) getObject(args map[string]any) (map[string]any, error) {
 		return nil, err
 	}
 	bucket, key := fmt.Sprint(args["bucket"]), fmt.Sprint(args["key"])
-	for _, r := range st.ByType("aws:s3/bucketObjectv2:BucketObjectv2") {
+	for _, r := range st.ByType(tObject) {
 		if r.Inputs["bucket"] != bucket || r.Inputs["key"] != key {
 			continue
 		}
 		out := map[string]any{"bucket": bucket, "key": key, "id": key, "versionId": r.Outputs["versionId"], "etag": r.Outputs["etag"]}
+		if m, ok := r.Inputs["metadata"].(map[string]any); ok {
+			out["metadata"] = m
+		}
 		if args["checksumMode"] == "ENABLED" && r.Outputs["checksumSha256"] != nil {
 			out["checksumSha256"] = r.Outputs["checksumSha256"]
 		}
@@ -316,10 +319,16 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 	}
 	id, out := cloudsim.Create(typ, p.region, urn, in, p.defaultTags)
 	err := p.store.Update(func(st *State) error {
-		if _, exists := st.Resources[scopedKey(typ, id, in)]; exists && k.NameKey != "" {
-			return status.Errorf(codes.AlreadyExists, "%s %q already exists in %s", typ, id, p.region)
+		if k.NameKey != "" {
+			if err := alreadyExists(st, typ, p.region, id); err != nil {
+				return err
+			}
 		}
-		st.Resources[scopedKey(typ, id, in)] = Resource{ID: id, Type: typ, URN: urn, Region: p.region, Inputs: in, Outputs: out}
+		if err := checkSave(st, p.region, typ, id, in, out); err != nil {
+			return err
+		}
+		afterSave(st, p.region, typ, in)
+		st.Resources[keyIn(p.region, typ, id, in)] = Resource{ID: id, Type: typ, URN: urn, Region: p.region, Inputs: in, Outputs: out}
 		st.Calls["create"]++
 		return nil
 	})
@@ -339,7 +348,7 @@ func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumir
 	if err != nil {
 		return nil, err
 	}
-	r, ok := st.Resources[scopedKey(typ, req.GetId(), plain(req.GetProperties()))]
+	r, ok := st.Resources[keyIn(p.region, typ, req.GetId(), plain(req.GetProperties()))]
 	if !ok {
 		// Gone from the cloud: an empty id tells the engine so.
 		return &pulumirpc.ReadResponse{}, nil
@@ -373,10 +382,19 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 	}
 	out := cloudsim.Refresh(typ, p.region, urn, req.GetId(), in, p.defaultTags)
 	err := p.store.Update(func(st *State) error {
-		k := scopedKey(typ, req.GetId(), plain(req.GetOlds()))
-		if _, ok := st.Resources[k]; !ok {
+		k := keyIn(p.region, typ, req.GetId(), plain(req.GetOlds()))
+		old, ok := st.Resources[k]
+		if !ok {
 			return status.Errorf(codes.NotFound, "%s %q does not exist in %s", typ, req.GetId(), p.region)
 		}
+		if typ == tObject {
+			// An update keeps the object's version unless it uploads again.
+			out["versionId"] = old.Outputs["versionId"]
+		}
+		if err := checkSave(st, p.region, typ, req.GetId(), in, out); err != nil {
+			return err
+		}
+		afterSave(st, p.region, typ, in)
 		st.Resources[k] = Resource{ID: req.GetId(), Type: typ, URN: urn, Region: p.region, Inputs: in, Outputs: out}
 		st.Calls["update"]++
 		return nil
@@ -398,7 +416,7 @@ func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emp
 	}
 	typ := typeOf(req.GetType(), urn)
 	err := p.store.Update(func(st *State) error {
-		k := scopedKey(typ, req.GetId(), plain(req.GetProperties()))
+		k := keyIn(p.region, typ, req.GetId(), plain(req.GetProperties()))
 		if err := refuseDelete(st, k); err != nil {
 			return err
 		}
@@ -407,18 +425,6 @@ func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emp
 		return nil
 	})
 	return &emptypb.Empty{}, err
-}
-
-// scopedKey is where a resource is kept: an S3 object's id is its key,
-// unique only within its bucket, so two stacks' objects of the same key
-// are two resources.
-func scopedKey(typ, id string, props map[string]any) string {
-	if typ == "aws:s3/bucketObjectv2:BucketObjectv2" {
-		if bucket, ok := props["bucket"].(string); ok {
-			return key(typ, bucket+"/"+id)
-		}
-	}
-	return key(typ, id)
 }
 
 // refuseDelete is AWS refusing a delete: a table with deletion protection,

@@ -6,38 +6,41 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestScopedKey_AnObjectIsKeptPerBucket(t *testing.T) {
-	const object = "aws:s3/bucketObjectv2:BucketObjectv2"
-	a := scopedKey(object, "lambda/x.zip", map[string]any{"bucket": "tap-dev-artifacts"})
-	b := scopedKey(object, "lambda/x.zip", map[string]any{"bucket": "tap-dev-pr-2-artifacts"})
-	assert.NotEqual(t, a, b)
-	assert.Equal(t, key("aws:sqs/queue:Queue", "q"), scopedKey("aws:sqs/queue:Queue", "q", map[string]any{"bucket": "x"}))
+func TestKeyIn_RegionalTypesPerRegionGlobalOnesOnce(t *testing.T) {
+	a := keyIn("eu-west-1", tObject, "lambda/x.zip", map[string]any{"bucket": "tap-dev-artifacts"})
+	b := keyIn("eu-west-1", tObject, "lambda/x.zip", map[string]any{"bucket": "tap-dev-pr-2-artifacts"})
+	assert.NotEqual(t, a, b, "an object is kept per bucket")
+	assert.NotEqual(t, keyIn("eu-west-1", tTable, "items", nil), keyIn("us-east-1", tTable, "items", nil), "a table name is per region")
+	assert.Equal(t, keyIn("eu-west-1", tRole, "r", nil), keyIn("us-east-1", tRole, "r", nil), "IAM is one namespace for every region")
+	assert.Equal(t, keyIn("eu-west-1", tBucket, "b", nil), keyIn("us-east-1", tBucket, "b", nil), "S3 is one namespace for every region")
 }
 
 func TestRefuseDelete_AsAWSDoes(t *testing.T) {
-	const bucket, table, object = "aws:s3/bucketV2:BucketV2", "aws:dynamodb/table:Table", "aws:s3/bucketObjectv2:BucketObjectv2"
-	st := &State{Resources: map[string]Resource{
-		key(bucket, "kept"):      {ID: "kept", Type: bucket, Inputs: map[string]any{}},
-		key(bucket, "forced"):    {ID: "forced", Type: bucket, Inputs: map[string]any{"forceDestroy": true}},
-		key(bucket, "empty"):     {ID: "empty", Type: bucket, Inputs: map[string]any{}},
-		key(object, "kept/a"):    {ID: "a", Type: object, Inputs: map[string]any{"bucket": "kept"}},
-		key(object, "forced/a"):  {ID: "a", Type: object, Inputs: map[string]any{"bucket": "forced"}},
-		key(table, "protected"):  {ID: "protected", Type: table, Inputs: map[string]any{"deletionProtectionEnabled": true}},
-		key(table, "disposable"): {ID: "disposable", Type: table, Inputs: map[string]any{"deletionProtectionEnabled": false}},
-	}}
-	for _, tt := range []struct {
-		typ, id, err string
-	}{
-		{bucket, "kept", "BucketNotEmpty"},
-		{bucket, "forced", ""},
-		{bucket, "empty", ""},
-		{table, "protected", "protected against deletions"},
-		{table, "disposable", ""},
-		{object, "kept/a", ""},
-		{object, "a", ""},
-		{bucket, "gone", ""},
+	const region = "eu-west-1"
+	st := &State{Resources: map[string]Resource{}}
+	for _, r := range []Resource{
+		{ID: "kept", Type: tBucket, Inputs: map[string]any{}},
+		{ID: "forced", Type: tBucket, Inputs: map[string]any{"forceDestroy": true}},
+		{ID: "empty", Type: tBucket, Inputs: map[string]any{}},
+		{ID: "a", Type: tObject, Inputs: map[string]any{"bucket": "kept"}},
+		{ID: "a", Type: tObject, Inputs: map[string]any{"bucket": "forced"}},
+		{ID: "protected", Type: tTable, Inputs: map[string]any{"deletionProtectionEnabled": true}},
+		{ID: "disposable", Type: tTable, Inputs: map[string]any{"deletionProtectionEnabled": false}},
 	} {
-		err := refuseDelete(st, key(tt.typ, tt.id))
+		st.Resources[keyIn(region, r.Type, r.ID, r.Inputs)] = r
+	}
+	for _, tt := range []struct {
+		typ, id, bucket, err string
+	}{
+		{tBucket, "kept", "", "BucketNotEmpty"},
+		{tBucket, "forced", "", ""},
+		{tBucket, "empty", "", ""},
+		{tTable, "protected", "", "protected against deletions"},
+		{tTable, "disposable", "", ""},
+		{tObject, "a", "kept", ""},
+		{tBucket, "gone", "", ""},
+	} {
+		err := refuseDelete(st, keyIn(region, tt.typ, tt.id, map[string]any{"bucket": tt.bucket}))
 		if tt.err == "" {
 			assert.NoError(t, err, tt.id)
 		} else {

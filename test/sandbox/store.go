@@ -20,13 +20,48 @@ type Resource struct {
 	Outputs map[string]any `json:"outputs"`
 }
 
-// State is the whole sandbox cloud: every resource keyed by type and id.
+// State is the whole sandbox cloud: every resource keyed by type, region
+// (for regional types) and id, the account's settings, and what other
+// accounts hold.
 type State struct {
 	Resources map[string]Resource `json:"resources"`
 	// Calls counts provider operations by kind ("create", "update", ...), so
 	// tests can prove that a preview created nothing.
 	Calls map[string]int `json:"calls"`
+	// Account holds the account-wide settings AWS checks against.
+	Account Account `json:"account"`
+	// Taken lists, per resource type, the names other accounts hold in
+	// namespaces AWS shares between accounts (S3 bucket names).
+	Taken map[string][]string `json:"taken,omitempty"`
 }
+
+// Account is what the simulated account is set to, per region where AWS
+// keeps it per region.
+type Account struct {
+	// LambdaConcurrency is the account's concurrent executions limit per
+	// region; 0 means AWS's default of 1,000. New accounts often have 10.
+	LambdaConcurrency int `json:"lambdaConcurrency,omitempty"`
+	// APIGatewayCloudWatchRole is each region's API Gateway account setting
+	// (the role stage logging goes through); set by an
+	// aws:apigateway/account:Account or, in tests, by hand (as the
+	// bootstrap template would).
+	APIGatewayCloudWatchRole map[string]string `json:"apiGatewayCloudWatchRole,omitempty"`
+}
+
+// DefaultLambdaConcurrency is AWS's default concurrency limit.
+const DefaultLambdaConcurrency = 1000
+
+// ConcurrencyLimit is the account's Lambda concurrency limit.
+func (a Account) ConcurrencyLimit() int {
+	if a.LambdaConcurrency > 0 {
+		return a.LambdaConcurrency
+	}
+	return DefaultLambdaConcurrency
+}
+
+// MinUnreserved is what Lambda keeps unreserved: 100, or the whole limit
+// of an account whose limit is lower (which can reserve nothing).
+func (a Account) MinUnreserved() int { return min(100, a.ConcurrencyLimit()) }
 
 func key(typ, id string) string { return typ + "|" + id }
 
@@ -89,7 +124,7 @@ func (s Store) locked(fn func() error) error {
 }
 
 func (s Store) read() (State, error) {
-	st := State{Resources: map[string]Resource{}, Calls: map[string]int{}}
+	st := State{Resources: map[string]Resource{}, Calls: map[string]int{}, Account: Account{APIGatewayCloudWatchRole: map[string]string{}}}
 	b, err := os.ReadFile(s.Path)
 	if errors.Is(err, os.ErrNotExist) {
 		return st, nil
@@ -106,6 +141,9 @@ func (s Store) read() (State, error) {
 	if st.Calls == nil {
 		st.Calls = map[string]int{}
 	}
+	if st.Account.APIGatewayCloudWatchRole == nil {
+		st.Account.APIGatewayCloudWatchRole = map[string]string{}
+	}
 	return st, nil
 }
 
@@ -119,4 +157,21 @@ func (s Store) write(st State) error {
 		return err
 	}
 	return os.Rename(tmp, s.Path)
+}
+
+// BootstrapRoleArn is the API Gateway logging role that the bootstrap
+// template (or an owning stack) set in a test's account.
+const BootstrapRoleArn = "arn:aws:iam::123456789012:role/tap-bootstrap-apigw-logs"
+
+// Bootstrap sets what an account set up for tap-deploy already has in
+// each region: the API Gateway account setting's logging role (deployed by
+// `tap-deploy bootstrap`'s template, or owned by one stack). Without it,
+// stage logging fails as in AWS.
+func (s Store) Bootstrap(regions ...string) error {
+	return s.Update(func(st *State) error {
+		for _, r := range regions {
+			st.Account.APIGatewayCloudWatchRole[r] = BootstrapRoleArn
+		}
+		return nil
+	})
 }
