@@ -12,6 +12,7 @@ import (
 	"github.com/org/tap-deploy/internal/actions"
 	"github.com/org/tap-deploy/internal/app"
 	"github.com/org/tap-deploy/internal/artifacts"
+	"github.com/org/tap-deploy/internal/awsaccount"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/redact"
@@ -34,6 +35,9 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 		ListStacks: engine.ListStacks,
 		NewGitHub: func(apiURL, token string) (app.GitHub, error) {
 			return github.New(apiURL, token, github.DefaultRetry)
+		},
+		AWSAccount: func(ctx context.Context, region string) (app.Account, error) {
+			return awsaccount.New(ctx, region)
 		},
 		Artifacts: artifacts.Load,
 		Version:   version,

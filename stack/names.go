@@ -112,6 +112,16 @@ func PlannedNames(c Config, account string) []PlannedName {
 	return names
 }
 
+// FunctionNames are the configuration's Lambda function names.
+func FunctionNames(c Config) []string {
+	n := NewNamer(c, "")
+	out := make([]string, len(Functions))
+	for i, f := range Functions {
+		out[i] = n.Name(awsfacts.FunctionName, f.Component)
+	}
+	return out
+}
+
 // The buckets' components.
 const (
 	FilesBucket     = "files"

@@ -21,6 +21,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/org/tap-deploy/internal/actions"
+	"github.com/org/tap-deploy/internal/awsaccount"
 	"github.com/org/tap-deploy/internal/comment"
 	"github.com/org/tap-deploy/internal/deployment"
 	"github.com/org/tap-deploy/internal/engine"
@@ -43,6 +44,14 @@ type Stack interface {
 }
 
 var _ Stack = (*engine.Stack)(nil)
+
+// Account is what an update reads of the AWS account before it changes it.
+type Account interface {
+	Concurrency(ctx context.Context) (awsaccount.Concurrency, error)
+	Reserved(ctx context.Context, functions []string) (map[string]int, error)
+}
+
+var _ Account = (*awsaccount.Reader)(nil)
 
 // OpenStack opens a stack with an inline program.
 type OpenStack func(ctx context.Context, s engine.Settings, program pulumi.RunFunc) (Stack, error)
@@ -74,6 +83,9 @@ type Deps struct {
 	// ListStacks lists the project's stacks in the backend.
 	ListStacks func(ctx context.Context, s engine.Settings) ([]engine.StackSummary, error)
 	NewGitHub  func(apiURL, token string) (GitHub, error)
+	// AWSAccount reads the AWS account of a region (its credentials come
+	// from the environment, as the engine's do).
+	AWSAccount func(ctx context.Context, region string) (Account, error)
 	// Artifacts writes the Lambda packages compiled into the binary into
 	// dir and returns them.
 	Artifacts func(dir string) (stack.Artifacts, error)

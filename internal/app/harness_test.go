@@ -218,7 +218,9 @@ type harness struct {
 	// listed is what ListStacks answers.
 	listed []engine.StackSummary
 	gh     *fakeGitHub
-	clock  *fakeClock
+	// account is the AWS account; nil means no AWS call is expected.
+	account *fakeAccount
+	clock   *fakeClock
 	// opened records the settings of every stack the run opened, and
 	// programs the configurations they ran with.
 	opened     []engine.Settings
@@ -303,6 +305,12 @@ func (h *harness) run() error {
 		NewGitHub: func(string, string) (GitHub, error) {
 			h.clients++
 			return h.gh, nil
+		},
+		AWSAccount: func(context.Context, string) (Account, error) {
+			if h.account == nil {
+				return nil, errors.New("this test expects no call to AWS")
+			}
+			return h.account, nil
 		},
 		Artifacts: func(string) (stack.Artifacts, error) { return stacktest.Artifacts(h.t, "a"), nil },
 		Version:   "v1.0.0-test",

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/org/tap-deploy/internal/awsaccount"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/plan"
@@ -52,6 +53,9 @@ func (u update) stackName(r *run) string { return firstNonEmpty(u.reviewStack, r
 // then applies exactly that plan from exactly that state, and reports. It
 // returns the update's result.
 func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (plan.Result, error) {
+	if err := r.checkAccount(ctx, u.cfg); err != nil {
+		return plan.Result{}, err
+	}
 	dir, err := os.MkdirTemp("", "tap-deploy-plan-")
 	if err != nil {
 		return plan.Result{}, r.fail("Could not prepare the update plan", err)
@@ -132,6 +136,34 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (plan.Resul
 		return res, r.engineFailed(ctx, u.stackName(r), "The update failed", upErr)
 	}
 	return res, nil
+}
+
+// checkAccount refuses, before anything changes, a configuration the AWS
+// account cannot take: a reserved concurrency beyond what the account's
+// limit leaves. Without reservations AWS is not asked at all.
+func (r *run) checkAccount(ctx context.Context, cfg stack.Config) error {
+	if cfg.ReservedConcurrency == 0 {
+		return nil
+	}
+	unread := "Could not check the reserved concurrency against the AWS account; nothing was changed"
+	acct, err := r.AWSAccount(ctx, cfg.Region)
+	if err != nil {
+		return r.fail(unread, err)
+	}
+	c, err := acct.Concurrency(ctx)
+	if err != nil {
+		return r.fail(unread, err)
+	}
+	names := stack.FunctionNames(cfg)
+	current, err := acct.Reserved(ctx, names)
+	if err != nil {
+		return r.fail(unread, err)
+	}
+	if err := awsaccount.CheckReservations(c, cfg.ReservedConcurrency, names, current); err != nil {
+		return r.fail("The reserved concurrency does not fit the AWS account; nothing was changed", err)
+	}
+	r.Runtime.Infof("reserved concurrency %d × %d functions fits the account in %s (limit %d, %d unreserved)", cfg.ReservedConcurrency, len(names), c.Region, c.Limit, c.Unreserved)
+	return nil
 }
 
 // reviewVerdict compares a merge deploy's preview with its reviewed plan

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/org/tap-deploy/test/actionstest"
+	"github.com/org/tap-deploy/test/awsfake"
 	"github.com/org/tap-deploy/test/enginetest"
 	"github.com/org/tap-deploy/test/fixtures"
 	"github.com/org/tap-deploy/test/githubtest"
@@ -55,6 +56,8 @@ type env struct {
 	cloud      string
 	state      string
 	GitHub     *githubtest.Server
+	// AWS serves the AWS APIs the action calls itself (not the provider's).
+	AWS *awsfake.Server
 	// Vars are extra environment variables for every run.
 	Vars map[string]string
 }
@@ -68,6 +71,13 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(e.GitHub.Close)
 	if err := sandbox.Install(context.Background(), e.pulumiHome); err != nil {
 		t.Fatal(err)
+	}
+	// The AWS APIs the action calls itself, over the same cloud.
+	aws := awsfake.New(e.cloud)
+	t.Cleanup(aws.Close)
+	e.AWS = aws
+	for k, v := range aws.Env() {
+		e.Vars[k] = v
 	}
 	// The account is set up as the README's quick start leaves it.
 	if err := (sandbox.Store{Path: e.cloud}).Bootstrap("eu-west-1", "us-east-1"); err != nil {
@@ -174,6 +184,9 @@ func (e *env) local(command string, flags map[string]string, vars map[string]str
 	cmd.Dir = e.t.TempDir()
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + e.dir, "TMPDIR=" + os.TempDir(), "PULUMI_HOME=" + e.pulumiHome,
 		"PULUMI_CONFIG_PASSPHRASE=" + passphrase, sandbox.EnvState + "=" + e.cloud}
+	for k, v := range e.Vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -47,6 +47,10 @@ const (
 	// EnvDelay slows every create/update/delete (a Go duration), so tests
 	// can cancel an update while it runs.
 	EnvDelay = "TAP_SANDBOX_DELAY"
+	// EnvDelayOnly (a regular expression on URNs) limits EnvDelay to the
+	// matching resources, so a test can make one kind slow and see what
+	// does not wait for it.
+	EnvDelayOnly = "TAP_SANDBOX_DELAY_ONLY"
 	// EnvDiffDelay slows every diff (a Go duration): a preview takes
 	// longer, so a test can land another update in the middle of it.
 	EnvDiffDelay = "TAP_SANDBOX_DIFF_DELAY"
@@ -89,6 +93,7 @@ type Provider struct {
 	failDelete  *regexp.Regexp
 	failCheck   *regexp.Regexp
 	delay       time.Duration
+	delayOnly   *regexp.Regexp
 	diffDelay   time.Duration
 	echo        string
 }
@@ -101,6 +106,7 @@ func New(getenv func(string) string) *Provider {
 	p.failDelete = compileOrNil(getenv(EnvFailDelete))
 	p.failCheck = compileOrNil(getenv(EnvFailCheck))
 	p.delay, _ = time.ParseDuration(getenv(EnvDelay))
+	p.delayOnly = compileOrNil(getenv(EnvDelayOnly))
 	p.diffDelay, _ = time.ParseDuration(getenv(EnvDiffDelay))
 	var quoted []string
 	for _, name := range strings.Split(getenv(EnvEcho), ",") {
@@ -477,7 +483,9 @@ func (p *Provider) begin(preview bool, fail *regexp.Regexp, doing, urn, env stri
 	if err := p.store.Update(func(st *State) error { st.Calls["started"]++; return nil }); err != nil {
 		return err
 	}
-	p.wait(p.delay)
+	if p.delayOnly == nil || p.delayOnly.MatchString(urn) {
+		p.wait(p.delay)
+	}
 	if fail != nil && fail.MatchString(urn) {
 		return status.Errorf(codes.Unknown, "sandbox: injected failure %s %s%s (%s)", doing, urn, p.echo, env)
 	}
