@@ -58,7 +58,26 @@ func NewGitHub(a *githubactions.Action, red *redact.Redactor) *GitHub {
 
 var _ Runtime = (*GitHub)(nil)
 
-func (g *GitHub) Infof(f string, args ...any) { g.a.Infof("%s", g.red.Redact(fmt.Sprintf(f, args...))) }
+// Infof prints one plain log line. The runner reads every stdout line that
+// starts with "::" as a workflow command, so text from outside (a history
+// message, an actor's name, an engine error) must never start a line:
+// line breaks are escaped as the runner escapes command data (%25, %0D,
+// %0A), and a line that would still start with "::" gets its first colon
+// escaped. Annotations (Noticef...) are commands whose data the library
+// escapes already.
+func (g *GitHub) Infof(f string, args ...any) {
+	g.a.Infof("%s", plainLine(g.red.Redact(fmt.Sprintf(f, args...))))
+}
+
+var lineEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+
+func plainLine(s string) string {
+	s = lineEscaper.Replace(s)
+	if strings.HasPrefix(strings.TrimLeft(s, " \t"), "::") {
+		s = "%3A" + strings.TrimLeft(s, " \t")[1:]
+	}
+	return s
+}
 func (g *GitHub) Noticef(f string, args ...any) {
 	g.a.Noticef("%s", g.red.Redact(fmt.Sprintf(f, args...)))
 }

@@ -84,3 +84,23 @@ func TestUntrustedWriter_RedactsASecretSplitAcrossWrites(t *testing.T) {
 	require.NoError(t, tw.Close())
 	assert.Equal(t, "a *** b\n", errOut.String())
 }
+
+func TestGitHub_OutsideTextNeverBecomesAWorkflowCommand(t *testing.T) {
+	var stdout strings.Builder
+	a := githubactions.New(githubactions.WithGetenv(func(string) string { return "" }), githubactions.WithWriter(&stdout))
+	gh := actions.NewGitHub(a, redact.New())
+	gh.Infof("version 3 · by %s", "mallory\n::error::pwned\r\n::add-mask::x")
+	gh.Infof("%s", "::warning::starts a line")
+	gh.Infof("100%% done")
+	gh.Warningf("drift: %s", "x\n::error::pwned")
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		if strings.HasPrefix(line, "::") {
+			assert.True(t, strings.HasPrefix(line, "::warning::"), "only the action's own annotation is a command: %q", line)
+			assert.NotContains(t, line, "\n")
+		}
+	}
+	assert.Contains(t, stdout.String(), "version 3 · by mallory%0A::error::pwned%0D%0A::add-mask::x\n")
+	assert.Contains(t, stdout.String(), "%3A:warning::starts a line\n")
+	assert.Contains(t, stdout.String(), "100%25 done\n")
+	assert.Contains(t, stdout.String(), "::warning::drift: x%0A::error::pwned\n")
+}

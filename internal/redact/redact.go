@@ -16,8 +16,10 @@ import (
 // Mask replaces every secret.
 const Mask = "***"
 
-// minLength keeps short values (like "true" or "1") from being treated as
-// secrets and blanking out half of a report.
+// minLength is the shortest encoded form (base64, URL, JSON) registered:
+// a short fragment of an encoding would blank out unrelated text. A secret
+// itself is registered whatever its length: a short secret is still a
+// secret, and the runner is told to mask it too.
 const minLength = 6
 
 // Redactor holds the secrets of one run.
@@ -38,10 +40,21 @@ func New() *Redactor { return &Redactor{secrets: map[string]bool{}} }
 // Actions.
 func (r *Redactor) Add(secret string) []string {
 	secret = strings.TrimSpace(secret)
-	if len(secret) < minLength {
+	if secret == "" {
 		return nil
 	}
-	forms := []string{secret}
+	r.mu.Lock()
+	added := []string(nil)
+	if !r.secrets[secret] {
+		r.secrets[secret] = true
+		added = append(added, secret)
+	}
+	r.replacer = nil
+	r.mu.Unlock()
+	if len(secret) < minLength {
+		return added
+	}
+	forms := []string{}
 	for _, line := range strings.Split(secret, "\n") {
 		if line = strings.TrimSpace(line); len(line) >= minLength && line != secret {
 			forms = append(forms, line)
@@ -52,7 +65,6 @@ func (r *Redactor) Add(secret string) []string {
 	forms = append(forms, jsonForms(secret)...)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var added []string
 	for _, f := range forms {
 		if len(f) >= minLength && !r.secrets[f] {
 			r.secrets[f] = true
