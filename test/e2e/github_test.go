@@ -80,7 +80,9 @@ func TestDriftIssue_OpenedThenUpdatedThenClosed(t *testing.T) {
 	require.Len(t, ours, 1)
 	assert.Equal(t, "Drift in tap/dev (eu-west-1)", ours[0].Title)
 	assert.Equal(t, []string{"drift", "dev"}, ours[0].Labels)
-	assert.Contains(t, ours[0].Body, "`memorySize`: `256` → `2048`", "the body says how the value drifted")
+	assert.Contains(t, ours[0].Body, "`memorySize`", "the issue names what drifted")
+	assert.NotContains(t, ours[0].Body, "2048", "everyone with read access reads issues: values stay in the job summary")
+	assert.Contains(t, found.Summary, "`memorySize`: `256` → `2048`", "the job summary says how the value drifted")
 	assert.Contains(t, found.Stdout, "::notice::opened drift issue #")
 
 	setMemory(4096)
@@ -89,7 +91,8 @@ func TestDriftIssue_OpenedThenUpdatedThenClosed(t *testing.T) {
 	updated := driftIssues(e)
 	require.Len(t, updated, 1, "the same issue is updated, not another opened")
 	assert.Equal(t, ours[0].Number, updated[0].Number)
-	assert.Contains(t, updated[0].Body, "`256` → `4096`")
+	assert.NotContains(t, updated[0].Body, "4096")
+	assert.Contains(t, again.Summary, "`256` → `4096`")
 
 	setMemory(256)
 	gone := e.run("workflow_dispatch", fixture(t, "workflow_dispatch.json"), drift)
