@@ -94,12 +94,12 @@ func (r *run) reviewStackExpiry() string {
 func (r *run) destroyReviewStack(ctx context.Context) error {
 	pr := r.pullRequest()
 	name := r.reviewStackName(pr)
-	found, err := r.destroyReview(ctx, pr)
+	outcome, err := r.destroyReview(ctx, pr, nil)
 	view := render.ReviewStack{Stack: name, State: "destroyed"}
 	switch {
 	case err != nil:
 		view.State, view.Error = "destroy-failed", strings.Join(problems.Of(err), "\n")
-	case !found:
+	case outcome == reviewStackAbsent:
 		return nil
 	}
 	if perr := r.publish.section(ctx, pr, reviewSection, reviewStackDoc(view)); perr != nil {
@@ -111,57 +111,92 @@ func (r *run) destroyReviewStack(ctx context.Context) error {
 	return nil
 }
 
+// destroyOutcome is what a destroy of a review stack came to.
+type destroyOutcome int
+
+const (
+	// reviewStackAbsent: the pull request has no review stack.
+	reviewStackAbsent destroyOutcome = iota
+	// reviewStackDestroyed: destroyed and removed from the backend.
+	reviewStackDestroyed
+	// reviewStackKept: a second look, taken just before the destroy (after
+	// any wait for the stack's lock), found it in use again.
+	reviewStackKept
+)
+
+// secondLook says, just before a destroy, why a review stack should stay
+// after all ("" when it should go); it sees the opened stack.
+type secondLook func(ctx context.Context, st Stack) string
+
+// errKept stops a destroy whose second look keeps the stack.
+type errKept struct{ why string }
+
+func (e errKept) Error() string { return e.why }
+
 // destroyReview destroys pull request pr's review stack, removes it with
 // its history from the backend and marks its GitHub deployments inactive.
-// found is false when the PR has no review stack. Only a stack whose every
-// recorded operation carries the PR's review marker is touched: a stack
-// that happens to have the name is left alone.
-func (r *run) destroyReview(ctx context.Context, pr int) (found bool, err error) {
+// Only a stack whose every recorded operation carries the PR's review
+// marker is touched: a stack that happens to have the name is left alone.
+// look, when given, is asked again on every attempt, after any wait for
+// another update's lock: the sweep's reasons were read before that wait.
+func (r *run) destroyReview(ctx context.Context, pr int, look secondLook) (destroyOutcome, error) {
 	name := r.reviewStackName(pr)
 	cfg, err := r.reviewConfig(pr)
 	if err != nil {
-		return false, err
+		return reviewStackAbsent, err
 	}
 	// A destroy does not run the program: the packages only fill the
 	// recorded configuration, so a binary without them still destroys.
 	code, err := r.code.get(true)
 	if err != nil {
-		return false, err
+		return reviewStackAbsent, err
 	}
 	st, err := r.openNamed(ctx, name, true, cfg, code, r.decision.SHA)
 	if errors.Is(err, engine.ErrNoStack) {
 		r.Runtime.Infof("pull request #%d has no review stack %s: nothing to destroy", pr, name)
-		return false, nil
+		return reviewStackAbsent, nil
 	}
 	if err != nil {
-		return true, err
+		return reviewStackDestroyed, err
 	}
 	defer st.Close()
 	hist, err := st.History(ctx)
 	if err != nil {
-		return true, fmt.Errorf("reading the history of %s: %w", name, err)
+		return reviewStackDestroyed, fmt.Errorf("reading the history of %s: %w", name, err)
 	}
 	if err := checkReviewMarker(name, hist, pr); err != nil {
-		return true, err
+		return reviewStackDestroyed, err
 	}
 	if len(hist) > 0 {
 		var res plan.Result
 		err = r.Runtime.Group("Pulumi destroy "+name, func() error {
 			var err error
-			res, err = r.withLockRetry(ctx, "destroying", func() (plan.Result, error) { return st.Destroy(ctx) })
+			res, err = r.withLockRetry(ctx, "destroying", func() (plan.Result, error) {
+				if look != nil {
+					if why := look(ctx, st); why != "" {
+						return plan.Result{}, errKept{why}
+					}
+				}
+				return st.Destroy(ctx)
+			})
 			return err
 		})
+		var kept errKept
+		if errors.As(err, &kept) {
+			r.Runtime.Noticef("review stack %s of pull request #%d stays: %s", name, pr, kept.why)
+			return reviewStackKept, nil
+		}
 		for _, f := range res.Failed() {
 			r.Runtime.Errorf("%s %q: %s", f.Type, f.Name, f.Error)
 		}
 		if err != nil {
-			return true, fmt.Errorf("destroying %s (the stack and what is left of it stay; the next close, label change or sweep tries again): %w", name, err)
+			return reviewStackDestroyed, fmt.Errorf("destroying %s (the stack and what is left of it stay; the next close, label change or sweep tries again): %w", name, err)
 		}
 		r.Runtime.Infof("destroyed %d resource(s) of %s", res.Counts[plan.OpDelete], name)
 	}
 	// Removing refuses a stack that still holds resources.
 	if err := st.Remove(ctx); err != nil {
-		return true, err
+		return reviewStackDestroyed, err
 	}
 	r.Runtime.Noticef("review stack %s of pull request #%d destroyed and removed", name, pr)
 	if r.in.Deployments && r.github != nil {
@@ -170,7 +205,7 @@ func (r *run) destroyReview(ctx context.Context, pr int) (found bool, err error)
 			r.Runtime.Warningf("could not mark the GitHub deployments of %s inactive: %v", name, err)
 		}
 	}
-	return true, nil
+	return reviewStackDestroyed, nil
 }
 
 // checkReviewMarker refuses a stack whose history does not show it to be

@@ -277,7 +277,46 @@ func TestSweep_DestroysOnlyReviewStacksThatAreClosedOrIdle(t *testing.T) {
 	assert.Contains(t, summary, "no update for 50h (review-stack-ttl 48h)")
 	assert.Contains(t, summary, "an update of it is running")
 	assert.NotContains(t, summary, "staging-pr-6")
-	assert.Equal(t, 2, h.gh.calls["pull"], "GitHub is asked only about the stacks the TTL keeps and no update holds (1, 3)")
+	assert.Equal(t, 3, h.gh.calls["pull"], "GitHub is asked only about the stacks the TTL keeps and no update holds (1, 3), and once more about #1 just before its destroy")
+}
+
+func TestSweep_ASecondLookAfterTheLockKeepsAStackThatWasRedeployedOrReopened(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		reopened bool
+		started  string
+		why      string
+	}{
+		{"redeployed while the sweep waited", false, "2026-11-28T11:59:00.000Z", "it was updated at 2026-11-28 11:59:00 UTC, after the sweep listed it"},
+		{"the pull request reopened", true, "2026-11-28T10:00:00.000Z", "pull request #1 is open again"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.inputs["command"] = "sweep"
+			h.event("workflow_dispatch", "workflow_dispatch.json", nil)
+			now := h.clock.now
+			h.listed = []engine.StackSummary{{Name: "dev-pr-1", LastUpdate: now.Add(-90 * time.Minute)}}
+			h.gh.pulls = map[int]github.PullRequest{1: {Number: 1, State: "closed"}}
+			reads := 0
+			review := &fakeStack{history: func(context.Context) ([]engine.Update, error) {
+				reads++
+				if reads > 1 { // read again after the lock's wait
+					if tt.reopened {
+						h.gh.pulls[1] = github.PullRequest{Number: 1, State: "open"}
+					}
+					return []engine.Update{{Version: 2, Kind: "update", Result: "succeeded", StartTime: tt.started, Config: map[string]string{stack.ReviewKey: "1"}},
+						{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewKey: "1"}}}, nil
+				}
+				return []engine.Update{{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewKey: "1"}}}, nil
+			}}
+			h.others = map[string]*fakeStack{"dev-pr-1": review}
+			require.NoError(t, h.run(), h.log())
+			assert.Zero(t, review.destroyed)
+			assert.Zero(t, review.removed)
+			assert.Contains(t, h.log(), tt.why)
+			assert.Contains(t, h.summaryText(), "a second look kept it")
+		})
+	}
 }
 
 func TestHumanDuration(t *testing.T) {

@@ -44,19 +44,21 @@ func (r *run) sweep(ctx context.Context) error {
 		why, expired := r.expired(ctx, pr, sum)
 		row.Why = why
 		if expired {
-			found, err := r.destroyReview(ctx, pr)
+			outcome, err := r.destroyReview(ctx, pr, r.sweepSecondLook(pr, sum))
 			view := render.ReviewStack{Stack: row.Stack, State: "destroyed"}
 			switch {
 			case err != nil:
 				row.Action, row.Why = "failed", why+"; "+strings.Join(problems.Of(err), "; ")
 				view.State, view.Error = "destroy-failed", strings.Join(problems.Of(err), "\n")
 				failed = append(failed, fmt.Sprintf("%s: %v", row.Stack, err))
-			case found:
+			case outcome == reviewStackDestroyed:
 				row.Action = "destroyed"
+			case outcome == reviewStackKept:
+				row.Why = why + ", but a second look kept it"
 			default:
 				row.Why = why + "; it was gone already"
 			}
-			if found {
+			if err != nil || outcome == reviewStackDestroyed {
 				if perr := r.publish.section(ctx, pr, reviewSection, reviewStackDoc(view)); perr != nil {
 					r.Runtime.Warningf("could not update the comment of pull request #%d: %v", pr, perr)
 				}
@@ -124,6 +126,34 @@ func (r *run) expired(ctx context.Context, pr int, sum engine.StackSummary) (str
 		return "never updated (nothing deployed); its pull request's close removes it", false
 	}
 	return fmt.Sprintf("updated %s ago (review-stack-ttl %s)", humanDuration(age), humanDuration(r.in.ReviewStackTTL)), false
+}
+
+// sweepSecondLook looks again, just before the destroy and after any wait
+// for the stack's lock, at what the sweep decided from: an update since the
+// listing (a reopened pull request redeploys its stack) or a pull request
+// open again keeps the stack.
+func (r *run) sweepSecondLook(pr int, listed engine.StackSummary) secondLook {
+	return func(ctx context.Context, st Stack) string {
+		hist, err := st.History(ctx)
+		if err != nil {
+			return fmt.Sprintf("its history could not be read again (%v)", err)
+		}
+		if len(hist) > 0 {
+			if started, err := time.Parse(time.RFC3339, hist[0].StartTime); err == nil && started.After(listed.LastUpdate) {
+				return fmt.Sprintf("it was updated at %s, after the sweep listed it", started.UTC().Format("2006-01-02 15:04:05 UTC"))
+			}
+		}
+		// A stack the TTL condemned goes whatever its pull request's state;
+		// one condemned for a closed pull request stays if it reopened.
+		idle := !listed.LastUpdate.IsZero() && r.Now().Sub(listed.LastUpdate) > r.in.ReviewStackTTL
+		if !idle && r.github != nil {
+			repo := r.repository()
+			if got, err := r.github.PullRequest(ctx, repo.Owner, repo.Name, pr); err == nil && got.State == "open" {
+				return fmt.Sprintf("pull request #%d is open again", pr)
+			}
+		}
+		return ""
+	}
 }
 
 // humanDuration is a duration to the minute without zero units: 72h,
