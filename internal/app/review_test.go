@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -156,8 +157,26 @@ func TestReview_APlanTheEngineRejects(t *testing.T) {
 		require.Len(t, h.stack.ups, 2)
 		assert.Equal(t, engine.UpOptions{Plan: h.stack.ups[0].Plan, ExpectState: "before"}, h.stack.ups[0])
 		assert.Equal(t, engine.UpOptions{ExpectState: "after-the-rejected-attempt"}, h.stack.ups[1], "no plan; still guarded")
+		assert.Len(t, h.stack.previews, 2, "the unconstrained update has a preview of its own")
 		assert.Contains(t, h.log(), "::warning::the engine rejected the plan of its own gated preview")
-		assert.Contains(t, h.summaryText(), "the update ran again without the plan constraint")
+		assert.Contains(t, h.summaryText(), "passed the policy gate, the reviewed-plan comparison and the commit order again, and ran without the plan constraint")
+	})
+	t.Run("the second preview passes the policy gate again or nothing more runs", func(t *testing.T) {
+		h := pushHarness(t)
+		h.inputs["reviewed-plan"] = "warn"
+		h.stack.up = rejected
+		previews := 0
+		h.stack.preview = func(ctx context.Context) (plan.Result, error) {
+			previews++
+			if previews == 2 {
+				return breaksPolicy(ctx)
+			}
+			return changes(plan.KindPreview), nil
+		}
+		require.ErrorIs(t, h.run(), ErrReported)
+		assert.Len(t, h.stack.ups, 1, "no unconstrained update")
+		assert.Contains(t, h.log(), "The update's second preview breaks mandatory policy rules; it stopped there")
+		assert.Equal(t, 1, strings.Count(h.log(), "::error::The update's second preview breaks"), "reported once")
 	})
 }
 

@@ -38,6 +38,9 @@ type update struct {
 	// review is the plan a merge deploy's pull request reviewed; nil when
 	// there is no such check.
 	review *review
+	// ordered means the update must not deploy a commit older than the
+	// deployed one (a deploy; a rollback goes back on purpose).
+	ordered bool
 	// reviewStack names the pull request's review stack the update
 	// deploys; empty for the environment's stack. A review stack's update
 	// is not the run's result (no step outputs), and its GitHub deployment
@@ -132,6 +135,9 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (plan.Resul
 			return res, r.fail("Could not write the step outputs", err)
 		}
 	}
+	if errors.Is(upErr, ErrReported) {
+		return res, upErr
+	}
 	if upErr != nil {
 		return res, r.engineFailed(ctx, u.stackName(r), "The update failed", upErr)
 	}
@@ -190,8 +196,11 @@ func (r *run) reviewVerdict(ctx context.Context, st Stack, u update, pre plan.Re
 // upPlanned runs the update constrained to the saved plan and guarded by
 // the starting state. If the engine rejects its own plan (Pulumi's update
 // plans have corner cases, values unknown at preview time among them),
-// reviewed-plan: require stops; otherwise the update runs again without the
-// plan, from the state as it is now, and unconstrained says why.
+// reviewed-plan: require stops; otherwise the update is previewed again
+// from the state as it is now, and that preview passes every check the
+// first one passed (the policy gate, the reviewed-plan comparison, the
+// commit order) before the update runs without the plan; unconstrained
+// says why. An error already reported wraps ErrReported.
 func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string) (res plan.Result, unconstrained string, err error) {
 	up := func(o engine.UpOptions) (plan.Result, error) {
 		return r.withLockRetry(ctx, "updating", func() (plan.Result, error) { return st.Up(ctx, u.message, o) })
@@ -205,13 +214,35 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 		return res, rejected + "; reviewed-plan is require, so the update stopped",
 			fmt.Errorf("%s; with reviewed-plan: require the update stops here (what it had already changed is in the report): %w", rejected, err)
 	}
-	r.Runtime.Warningf("%s; applying the update without the plan constraint", rejected)
+	r.Runtime.Warningf("%s; previewing again to apply the update without the plan constraint", rejected)
 	now, serr := st.State(ctx)
 	if serr != nil {
 		return res, rejected, errors.Join(err, serr)
 	}
+	again, err := r.withLockRetry(ctx, "previewing", func() (plan.Result, error) { return st.Preview(ctx, engine.PreviewOptions{}) })
+	if err != nil {
+		return again, rejected, err
+	}
+	if blocked := r.gate(&again, u.cfg); len(blocked) > 0 {
+		for _, v := range blocked {
+			r.Runtime.Errorf("%s", v.String())
+		}
+		return again, rejected, r.fail("The update's second preview breaks mandatory policy rules; it stopped there", fmt.Errorf("%d mandatory violation(s)", len(blocked)))
+	}
+	if u.review != nil {
+		if verdict, err := r.reviewVerdict(ctx, st, u, again); err != nil {
+			return again, rejected, r.fail("Refusing to deploy what was not reviewed", err)
+		} else if verdict.Warn {
+			rejected += "; its second preview differs from the reviewed plan: " + strings.Join(verdict.Lines, "; ")
+		}
+	}
+	if u.ordered {
+		if _, err := r.checkNotOlder(ctx, st); err != nil {
+			return again, rejected, err
+		}
+	}
 	res, err = up(engine.UpOptions{ExpectState: now.Digest})
-	return res, rejected + "; the update ran again without the plan constraint", err
+	return res, rejected + "; the update was previewed again, passed the policy gate, the reviewed-plan comparison and the commit order again, and ran without the plan constraint", err
 }
 
 // reportUpdate publishes an update's result; a comment that cannot be
