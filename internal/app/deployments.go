@@ -47,7 +47,7 @@ func (r *run) finishDeployment(ctx context.Context, t *tracked, ok bool, res pla
 	if t == nil {
 		return
 	}
-	url, _ := res.Outputs["apiUrl"].(string)
+	url, _ := res.KnownOutputs()["apiUrl"].(string)
 	if err := deployment.Finish(ctx, r.github, t.spec, t.id, ok, url); err != nil {
 		r.Runtime.Warningf("could not finish GitHub deployment %d: %v", t.id, err)
 	}

@@ -120,7 +120,8 @@ func (r *run) resultMeta(title, sha string, cfg stack.Config, res plan.Result) r
 
 // resultOutputs sets the outputs every engine command shares. Stack outputs
 // come from the engine's events, where Pulumi has already hidden secret
-// values: no --show-secrets call is ever made.
+// values: no --show-secrets call is ever made. A value not known before
+// the update is null.
 func (r *run) resultOutputs(res plan.Result) error {
 	counts := map[string]int{}
 	for op, n := range res.Counts {
@@ -134,8 +135,8 @@ func (r *run) resultOutputs(res plan.Result) error {
 	if len(res.SecretOutputs) > 0 {
 		r.Runtime.Infof("secret outputs left out: %s", strings.Join(res.SecretOutputs, ", "))
 	}
-	if res.Outputs != nil {
-		b, err := json.Marshal(res.Outputs)
+	if outputs := res.KnownOutputs(); outputs != nil {
+		b, err := json.Marshal(outputs)
 		if err != nil {
 			return err
 		}

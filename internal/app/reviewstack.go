@@ -69,7 +69,7 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 		return view, err
 	}
 	view.State = "deployed"
-	view.URL, _ = res.Outputs["apiUrl"].(string)
+	view.URL, _ = res.KnownOutputs()["apiUrl"].(string)
 	view.Expires = r.reviewStackExpiry()
 	if view.URL != "" {
 		if err := r.setOutputs(map[string]string{OutReviewStackURL: view.URL}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/offline"
@@ -28,7 +29,7 @@ func (r *run) validate(ctx context.Context) error {
 	rep := policy.Evaluate(g, r.policySettings(r.cfg))
 	for _, id := range rep.Unknown {
 		rep.Violations = append(rep.Violations, policy.Violation{RuleID: id, Level: policy.Mandatory, Name: inputs.NamePolicyOverrides,
-			Message: fmt.Sprintf("policy-overrides names %s, which is not a rule; known rules: %v", id, policy.RuleIDs())})
+			Message: fmt.Sprintf("policy-overrides names %s, which is not a rule; known rules: %s", id, strings.Join(policy.RuleIDs(), ", "))})
 	}
 
 	view := render.Validation{Resources: rep.Resources, Rules: rep.Rules, Findings: findings(rep)}

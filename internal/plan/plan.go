@@ -95,11 +95,13 @@ type Result struct {
 	// Counts counts the cloud resources per operation; Pulumi counts
 	// Pulumi's own resources (components and providers), which create
 	// nothing in the cloud.
-	Counts      map[Op]int     `json:"counts"`
-	Pulumi      map[Op]int     `json:"pulumi,omitempty"`
-	Diagnostics []Diagnostic   `json:"diagnostics,omitempty"`
-	Findings    []Finding      `json:"findings,omitempty"`
-	Outputs     map[string]any `json:"outputs,omitempty"`
+	Counts      map[Op]int   `json:"counts"`
+	Pulumi      map[Op]int   `json:"pulumi,omitempty"`
+	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
+	Findings    []Finding    `json:"findings,omitempty"`
+	// Outputs are the stack's outputs; a value not known before the
+	// update is Unknown (KnownOutputs has null instead).
+	Outputs map[string]any `json:"outputs,omitempty"`
 	// Duration is the engine run's wall time, set by the engine adapter.
 	Duration time.Duration `json:"duration"`
 	// Error is set when the run failed; the steps say how far it got.
@@ -284,20 +286,31 @@ func digest(v any) string {
 }
 
 // stackOutputs takes the stack's outputs from its event: the engine shows
-// secret values as "[secret]" (they are left out and named) and values not
-// known before the update as a sentinel, at any depth (they become null).
+// secret values as Secret (they are left out and named) and values not
+// known before the update as Unknown, at any depth (they are kept: a
+// reader is told what is not known yet, a machine gets null, see
+// KnownOutputs).
 func stackOutputs(all map[string]any) (map[string]any, []string) {
 	out := map[string]any{}
 	var secret []string
 	for k, v := range all {
-		if v == "[secret]" {
+		if v == Secret {
 			secret = append(secret, k)
 			continue
 		}
-		out[k] = known(v)
+		out[k] = v
 	}
 	sort.Strings(secret)
 	return out, secret
+}
+
+// KnownOutputs is Outputs as a machine reads them (the stack-outputs step
+// output): a value not known before the update is null, at any depth.
+func (r Result) KnownOutputs() map[string]any {
+	if r.Outputs == nil {
+		return nil
+	}
+	return known(r.Outputs).(map[string]any)
 }
 
 // refreshed turns a refresh step into what it found: the resource is gone

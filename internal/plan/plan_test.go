@@ -123,7 +123,7 @@ func TestFromEvents_CountsCloudResourcesApartFromPulumisOwn(t *testing.T) {
 	assert.Len(t, r.ByOp(plan.OpCreate), 1)
 }
 
-func TestFromEvents_StackOutputsLeaveSecretsOut(t *testing.T) {
+func TestFromEvents_StackOutputsLeaveSecretsOutAndKeepUnknownsForReaders(t *testing.T) {
 	evs := []apitype.EngineEvent{{ResOutputsEvent: &apitype.ResOutputsEvent{Metadata: apitype.StepEventMetadata{
 		Op: apitype.OpSame, URN: "urn:pulumi:dev::tap::pulumi:pulumi:Stack::tap-dev", Type: "pulumi:pulumi:Stack",
 		New: &apitype.StepEventStateMetadata{Outputs: map[string]any{
@@ -134,7 +134,11 @@ func TestFromEvents_StackOutputsLeaveSecretsOut(t *testing.T) {
 		}},
 	}}}}
 	r := plan.FromEvents(plan.KindPreview, evs)
+	assert.Equal(t, map[string]any{"tableName": "tap-dev-items", "apiUrl": plan.Unknown,
+		"alarmArns": map[string]any{"tap-dev-api-5xx": plan.Unknown, "known": "arn:x"}}, r.Outputs,
+		"a reader is told what is not known yet")
 	assert.Equal(t, map[string]any{"tableName": "tap-dev-items", "apiUrl": nil,
-		"alarmArns": map[string]any{"tap-dev-api-5xx": nil, "known": "arn:x"}}, r.Outputs, "no sentinel at any depth")
+		"alarmArns": map[string]any{"tap-dev-api-5xx": nil, "known": "arn:x"}}, r.KnownOutputs(), "a machine gets null, at any depth")
 	assert.Equal(t, []string{"dbPassword"}, r.SecretOutputs)
+	assert.Nil(t, plan.Result{}.KnownOutputs(), "no outputs stay no outputs")
 }

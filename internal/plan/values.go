@@ -13,7 +13,7 @@ import (
 
 // PropertyChange is one property's change as a reviewer reads it:
 // memorySize 256 → 512. Values are as the engine reports them: secrets
-// read "[secret]", values not known until the update are Unknown.
+// are Secret, values not known until the update are Unknown.
 type PropertyChange struct {
 	Path string `json:"path"`
 	// Kind is add, update or delete.
@@ -26,9 +26,13 @@ type PropertyChange struct {
 	HasNew  bool `json:"hasNew,omitempty"`
 }
 
-// Unknown is the value of a property not known until the update runs (the
-// engine's sentinel in events).
+// Unknown is the value of a property or output not known until the update
+// runs (the engine's sentinel in events).
 const Unknown = plugin.UnknownStringValue
+
+// Secret is how the engine's events show a secret value: the value itself
+// never reaches the action.
+const Secret = "[secret]"
 
 // propertyChanges derives a step's changes from the engine's detailed diff
 // and the old and new inputs (or the old state, for diffs against it).
@@ -67,7 +71,7 @@ func valueChanges(old, new map[string]any) []PropertyChange {
 		if hasOld == hasNew && reflect.DeepEqual(ov, nv) {
 			continue
 		}
-		out = append(out, expand(pathKey("", k), ov, hasOld, nv, hasNew, false)...)
+		out = append(out, expand(PathKey("", k), ov, hasOld, nv, hasNew, false)...)
 	}
 	sortChanges(out)
 	return out
@@ -85,7 +89,7 @@ func expand(path string, ov any, hasOld bool, nv any, hasNew bool, replace bool)
 			if ho == hn && reflect.DeepEqual(o, n) {
 				continue
 			}
-			out = append(out, expand(pathKey(path, k), o, ho, n, hn, replace)...)
+			out = append(out, expand(PathKey(path, k), o, ho, n, hn, replace)...)
 		}
 		return out
 	}
@@ -99,8 +103,9 @@ func expand(path string, ov any, hasOld bool, nv any, hasNew bool, replace bool)
 	return []PropertyChange{{Path: path, Kind: kind, Replace: replace, Old: ov, New: nv, HasOld: hasOld && ov != nil, HasNew: hasNew && nv != nil}}
 }
 
-// pathKey appends a key to a property path, quoting keys that need it.
-func pathKey(path, key string) string {
+// PathKey appends a key to a property path (tags.owner), quoting keys
+// that need it (tags["a b"]).
+func PathKey(path, key string) string {
 	if key != "" && strings.IndexFunc(key, func(r rune) bool {
 		return !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
 	}) < 0 {

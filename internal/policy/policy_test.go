@@ -134,7 +134,10 @@ func TestRules_EachRuleFailsOnABrokenGraphAndPassesOnTheStack(t *testing.T) {
 		{"TAP_ALARM_ACTIONS", first("aws:cloudwatch/metricAlarm:MetricAlarm", "", func(r *graph.Resource) { r.Inputs["alarmActions"] = []any{} }), "alarmActions is empty"},
 		{"TAP_ALARM_ACTIONS", first("aws:cloudwatch/metricAlarm:MetricAlarm", "", func(r *graph.Resource) {
 			r.Inputs["alarmActions"] = []any{"arn:aws:iam::123456789012:policy/x"}
-		}), "not an SNS topic ARN"},
+		}), `alarm action "arn:aws:iam::123456789012:policy/x" is not an SNS topic ARN`},
+		{"TAP_ALARM_ACTIONS", first("aws:cloudwatch/metricAlarm:MetricAlarm", "", func(r *graph.Resource) {
+			r.Inputs["alarmActions"] = []any{map[string]any{"Ref": "topic"}}
+		}), `alarm action {"Ref":"topic"} is not an SNS topic ARN`},
 		{"TAP_PROVIDER", first("aws:dynamodb/table:Table", "", func(r *graph.Resource) {
 			r.Provider = "urn:pulumi:dev::tap::pulumi:providers:aws::default_6_83_4::id"
 		}), "default provider"},

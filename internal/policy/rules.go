@@ -417,7 +417,7 @@ var Rules = []Rule{
 					continue
 				}
 				if s, _ := a.(string); !snsARN.MatchString(s) {
-					return []string{fmt.Sprintf("alarm action %v is not an SNS topic ARN", a)}
+					return []string{fmt.Sprintf("alarm action %s is not an SNS topic ARN", valueText(a))}
 				}
 			}
 			return nil

@@ -18,6 +18,16 @@ func unknown(v any) bool {
 	return ok && (s == plugin.UnknownStringValue || strings.HasPrefix(s, "output<"))
 }
 
+// valueText shows a value from a resource's inputs in a finding: as JSON,
+// never as Go prints it (map[…], <nil>).
+func valueText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "(a value that is not JSON)"
+	}
+	return string(b)
+}
+
 // get walks a path of keys through nested maps.
 func get(m map[string]any, path ...string) any {
 	var cur any = m

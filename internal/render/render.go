@@ -173,7 +173,7 @@ func markdown(m Meta, res plan.Result, limit int, values bool) (string, bool) {
 		b.section(documentsSection(changing))
 	}
 	b.section(diagnosticsSection(res.Diagnostics))
-	b.section(outputsSection(res.Outputs))
+	b.section(outputsSection(res.Outputs, res.SecretOutputs))
 	out := b.String()
 	if b.cut {
 		out += truncated
@@ -438,22 +438,6 @@ func urnLabel(urn string) string {
 		return " on " + code(urn[i+2:])
 	}
 	return ""
-}
-
-func outputsSection(outputs map[string]any) section {
-	if len(outputs) == 0 {
-		return section{}
-	}
-	keys := make([]string, 0, len(outputs))
-	for k := range outputs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	s := section{open: "\n<details><summary><b>Outputs</b></summary>\n\n| Output | Value |\n|---|---|\n", close: "\n</details>\n"}
-	for _, k := range keys {
-		s.rows = append(s.rows, fmt.Sprintf("| %s | %s |\n", code(k), code(fmt.Sprint(outputs[k]))))
-	}
-	return s
 }
 
 func countLevel(fs []plan.Finding, level string) int {

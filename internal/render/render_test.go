@@ -67,6 +67,11 @@ func TestMarkdown_Golden(t *testing.T) {
 		)},
 		{"no-changes", meta, result(step(plan.OpSame, "aws:s3/bucketV2:BucketV2", "files"), step(plan.OpSame, "aws:dynamodb/table:Table", "items"))},
 		{"values", meta, valuesResult()},
+		{"outputs", func() render.Meta {
+			m := meta
+			m.Title, m.Marker = "Preview before deploy", ""
+			return m
+		}(), outputsResult()},
 		{"exceptions", func() render.Meta {
 			m := meta
 			m.Exceptions = render.Exceptions{Disabled: []string{"CKV_AWS_115"}, Lowered: []string{"CKV_AWS_28"}, PublicAPI: true}
@@ -106,6 +111,22 @@ func golden(t *testing.T, name, got string) {
 	want, err := os.ReadFile(path)
 	require.NoError(t, err, "run go test ./internal/render -update to create %s", path)
 	assert.Equal(t, string(want), got)
+}
+
+// TestGoldenFiles_ShowNoGoSyntax reads every golden file: nothing a person
+// reads may show a value as Go's fmt prints it (a nil, a map, a bad verb).
+func TestGoldenFiles_ShowNoGoSyntax(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, artefact := range []string{"<nil>", "map[", "%!"} {
+			assert.NotContains(t, string(b), artefact, f)
+		}
+		assert.NotContains(t, string(b), plan.Unknown, "%s shows the engine's unknown sentinel", f)
+	}
 }
 
 func bigResult(n int) plan.Result {
@@ -196,6 +217,60 @@ func valuesResult() plan.Result {
 	rolePolicy.Changes = []plan.PropertyChange{{Path: "policy", Kind: "update", HasOld: true, HasNew: true,
 		Old: policy("dynamodb:GetItem", "dynamodb:PutItem"), New: policy("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")}}
 	return result(fn, table, rolePolicy, step(plan.OpCreate, "tap:data:Data", "data"))
+}
+
+// outputsResult is a preview of a new stack, as the engine reports its
+// outputs: values not known before the update (alone and inside a map),
+// maps and lists short and long, a secret, and strings a reader must see
+// as they are but that must not break the table.
+func outputsResult() plan.Result {
+	fn := step(plan.OpCreate, "aws:lambda/function:Function", "api-handler")
+	sg := step(plan.OpUpdate, "aws:lambda/function:Function", "file-processor", "vpcConfig")
+	sg.Changes = []plan.PropertyChange{{Path: "vpcConfig.securityGroupIds", Kind: "update", HasOld: true, HasNew: true,
+		Old: []any{"sg-0a1b2c"}, New: []any{"sg-0a1b2c", plan.Unknown}}}
+	r := result(fn, sg)
+	r.Outputs = map[string]any{
+		"tableName":    "tap-dev-items",
+		"apiUrl":       plan.Unknown,
+		"lambdaMemory": 256.0,
+		"public":       false,
+		"retired":      nil,
+		"tags":         map[string]any{"team": "a", "env": "dev"},
+		"noTags":       map[string]any{},
+		"zones":        []any{"eu-west-1a", "eu-west-1b"},
+		"alarmArns": map[string]any{
+			"tap-dev-api-5xx":     plan.Unknown,
+			"tap-dev-api-latency": plan.Unknown,
+			"tap-dev-errors":      "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:tap-dev-errors",
+		},
+		"subnets": []any{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1", "subnet-0123456789abcdef2", plan.Unknown},
+		"database": map[string]any{"host": plan.Unknown, "password": plan.Secret, "port": 5432.0,
+			"replicas": []any{"db-1.eu-west-1.example", "db-2.eu-west-1.example", "db-3.eu-west-1.example"}},
+		"odd key.with dots": "a|b `c`\nd <img src=x> @octocat",
+	}
+	r.SecretOutputs = []string{"adminToken"}
+	return r
+}
+
+func TestMarkdown_OutputsShowSecretsAsSecretAndNeverAValue(t *testing.T) {
+	r := result(step(plan.OpSame, "aws:s3/bucketV2:BucketV2", "files"))
+	r.Outputs = map[string]any{"bucket": "tap-dev-files"}
+	r.SecretOutputs = []string{"dbPassword"}
+	got := render.Markdown(meta, r, render.CommentLimit)
+	assert.Contains(t, got, "| `bucket` | `tap-dev-files` |\n| `dbPassword` | `[secret]` |\n", "sorted with the others, named as secret")
+}
+
+func TestMarkdown_OneLargeOutputTakesBoundedRowsAndTheCommentStaysWithinTheLimit(t *testing.T) {
+	big := map[string]any{}
+	for i := 0; i < 5000; i++ {
+		big[fmt.Sprintf("key-%05d", i)] = strings.Repeat("v", 40)
+	}
+	r := result(step(plan.OpSame, "aws:s3/bucketV2:BucketV2", "files"))
+	r.Outputs = map[string]any{"big": big, "zz": "after the big one"}
+	got := render.Markdown(meta, r, render.CommentLimit)
+	assert.LessOrEqual(t, len(got), render.CommentLimit)
+	assert.Contains(t, got, "| `big.key-00029` | `"+strings.Repeat("v", 40)+"` |\n| `big` | … 4970 more |\n| `zz` | `after the big one` |")
+	assert.NotContains(t, got, "key-00030")
 }
 
 func TestMarkdown_ValuesAreTrimmedBeforeAnyRowAndKeptInTheSummary(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -18,6 +19,10 @@ import (
 // with a digest that tells two apart.
 const maxValue = 60
 
+// unknownText is how every report shows a value not known before the
+// update (a property's new value, a stack output in a preview).
+const unknownText = "(known after deploy)"
+
 // changeText renders one property change: `memorySize`: 256 → 512.
 func changeText(c plan.PropertyChange) string {
 	text := code(c.Path) + ": " + code(valueText(c.Old, c.HasOld)) + " → " + code(valueText(c.New, c.HasNew))
@@ -28,8 +33,8 @@ func changeText(c plan.PropertyChange) string {
 }
 
 // valueText is how a reviewer reads a value: secrets stay [secret], values
-// the engine does not know yet read "(known after apply)", long values and
-// JSON documents are shortened with a stable digest.
+// the engine does not know yet read unknownText, long values and JSON
+// documents are shortened with a stable digest.
 func valueText(v any, has bool) string {
 	switch t := v.(type) {
 	case nil:
@@ -38,11 +43,10 @@ func valueText(v any, has bool) string {
 		}
 		return "(none)"
 	case string:
+		if m, ok := markerText(t); ok {
+			return m
+		}
 		switch {
-		case t == plan.Unknown:
-			return "(known after apply)"
-		case t == "[secret]":
-			return "[secret]"
 		case isDocument(t):
 			return "JSON document " + digestOf(t)
 		case len(t) > maxValue:
@@ -54,14 +58,88 @@ func valueText(v any, has bool) string {
 	case float64:
 		return strconv.FormatFloat(t, 'f', -1, 64)
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
+	text := compactText(v)
+	if len(text) > maxValue {
+		return clip(text, maxValue) + " " + digestOf(text)
 	}
-	if len(b) > maxValue {
-		return clip(string(b), maxValue) + " " + digestOf(string(b))
+	return text
+}
+
+// markerText is what a reader sees for one of the engine's markers, which
+// stand where a value would: a value not known yet, a secret.
+func markerText(s string) (string, bool) {
+	switch s {
+	case plan.Unknown:
+		return unknownText, true
+	case plan.Secret:
+		return plan.Secret, true
 	}
-	return string(b)
+	return "", false
+}
+
+// compactText is a value as compact JSON with sorted keys, except that the
+// engine's markers inside it read as they do on their own: a list with a
+// value not known yet is ["a",(known after deploy)], not the engine's
+// sentinel.
+func compactText(v any) string {
+	var b strings.Builder
+	writeCompact(&b, v)
+	return b.String()
+}
+
+func writeCompact(b *strings.Builder, v any) {
+	switch t := v.(type) {
+	case string:
+		if m, ok := markerText(t); ok {
+			b.WriteString(m)
+			return
+		}
+	case map[string]any:
+		b.WriteByte('{')
+		for i, k := range sortedKeys(t) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSON(b, k)
+			b.WriteByte(':')
+			writeCompact(b, t[k])
+		}
+		b.WriteByte('}')
+		return
+	case []any:
+		b.WriteByte('[')
+		for i, e := range t {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeCompact(b, e)
+		}
+		b.WriteByte(']')
+		return
+	}
+	writeJSON(b, v)
+}
+
+// writeJSON writes one value as JSON; < and & stay as they are (the text
+// is shown as code, where HTML means nothing).
+func writeJSON(b *strings.Builder, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		b.WriteString("(a value that is not JSON)")
+		return
+	}
+	b.Write(bytes.TrimRight(buf.Bytes(), "\n"))
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func digestOf(s string) string {

@@ -62,6 +62,10 @@ func TestPush_DeploysTheStackThenChangesNothing(t *testing.T) {
 		assert.Contains(t, outputs, name)
 	}
 	assert.Contains(t, first.Summary, "Deploy of `tap` / `dev`: deployed")
+	assert.Contains(t, first.Summary, "| `apiUrl` | `(known after deploy)` |", "the preview before the deploy says what it cannot know yet")
+	assert.Contains(t, first.Summary, "| `tableName` | `tap-dev-items` |", "strings read as they are")
+	assert.Contains(t, first.Summary, "| `alarmArns.tap-dev-api-5xx` | `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:tap-dev-api-5xx` |",
+		"the deploy shows a long map one entry per row")
 	var topics []string
 	for _, topic := range cloud.ByType("aws:sns/topic:Topic") {
 		topics = append(topics, topic.ID)

@@ -12,9 +12,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/org/tap-deploy/internal/plan"
 	"github.com/org/tap-deploy/test/actionstest"
 	"github.com/org/tap-deploy/test/awsfake"
 	"github.com/org/tap-deploy/test/enginetest"
@@ -60,6 +62,10 @@ type env struct {
 	AWS *awsfake.Server
 	// Vars are extra environment variables for every run.
 	Vars map[string]string
+
+	// read holds the texts already checked by readable.
+	mu   sync.Mutex
+	read map[string]bool
 }
 
 func newEnv(t *testing.T) *env {
@@ -67,8 +73,11 @@ func newEnv(t *testing.T) *env {
 	enginetest.UseRepoCLI(t)
 	dir := t.TempDir()
 	e := &env{t: t, dir: dir, pulumiHome: filepath.Join(dir, "pulumi-home"), cloud: filepath.Join(dir, "cloud.json"),
-		state: filepath.Join(dir, "state"), GitHub: githubtest.New(), Vars: map[string]string{}}
+		state: filepath.Join(dir, "state"), GitHub: githubtest.New(), Vars: map[string]string{}, read: map[string]bool{}}
 	t.Cleanup(e.GitHub.Close)
+	// Every run reads GitHub when it ends; this also catches what a run
+	// that was never waited for wrote.
+	t.Cleanup(e.readableGitHub)
 	if err := sandbox.Install(context.Background(), e.pulumiHome); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +210,51 @@ func (e *env) local(command string, flags map[string]string, vars map[string]str
 		res.Exit = exit.ExitCode()
 	}
 	res.Stdout, res.Stderr = stdout.String(), stderr.String()
+	e.readable("the terminal's stdout", res.Stdout)
+	e.readable("the terminal's stderr", res.Stderr)
 	return res
+}
+
+// unreadable is what must never stand where a person expects a value:
+// what Go's fmt prints for a nil, a map, a verb without its argument or of
+// the wrong type, and the engine's sentinel for a value not known yet.
+var unreadable = []string{"<nil>", "map[", "%!", plan.Unknown}
+
+// readable fails the test when a text a person reads (a comment, an issue,
+// a job summary, the log or terminal) shows a value as Go's fmt prints it,
+// or the engine's sentinel. Each text is read once, however many runs
+// leave it in place.
+func (e *env) readable(what, text string) {
+	e.t.Helper()
+	e.mu.Lock()
+	seen := e.read[text]
+	e.read[text] = true
+	e.mu.Unlock()
+	if seen {
+		return
+	}
+	for _, s := range unreadable {
+		if i := strings.Index(text, s); i >= 0 {
+			start := strings.LastIndexByte(text[:i], '\n') + 1
+			line, _, _ := strings.Cut(text[start:], "\n")
+			e.t.Errorf("%s shows %q in the line: %s", what, s, line)
+		}
+	}
+}
+
+// readableGitHub reads every comment, issue and deployment the action left
+// on the fake GitHub.
+func (e *env) readableGitHub() {
+	e.t.Helper()
+	for _, c := range e.GitHub.AllComments() {
+		e.readable(fmt.Sprintf("comment %d on #%d", c.ID, c.Issue), c.Body)
+	}
+	for _, i := range e.GitHub.Issues() {
+		e.readable(fmt.Sprintf("issue #%d", i.Number), i.Title+"\n"+i.Body)
+	}
+	for _, d := range e.GitHub.Deployments() {
+		e.readable(fmt.Sprintf("deployment %d", d.ID), d.Description)
+	}
 }
 
 // honoured lists the workflow commands in stdout that the runner acts on:
@@ -237,6 +290,10 @@ func (p *process) wait() result {
 	} else if err != nil {
 		p.e.t.Fatalf("running the action: %v", err)
 	}
+	p.e.readable("the log (stdout)", res.Stdout)
+	p.e.readable("the log (stderr)", res.Stderr)
+	p.e.readable("the job summary", res.Summary)
+	p.e.readableGitHub()
 	return res
 }
 

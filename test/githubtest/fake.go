@@ -217,6 +217,14 @@ func (s *Server) Comments(issue int) []Comment {
 	return out
 }
 
+// AllComments returns every comment on every issue and pull request,
+// oldest first.
+func (s *Server) AllComments() []Comment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Comment(nil), s.comments...)
+}
+
 // Fail queues a fault.
 func (s *Server) Fail(f Fault) {
 	s.mu.Lock()
