@@ -21,7 +21,7 @@ func (r *run) deploy(ctx context.Context) error {
 		return r.fail("Could not load the Lambda packages", err)
 	}
 	sha := r.decision.SHA
-	st, state, err := r.openForUpdate(ctx, r.in.StackName, r.cfg, code, sha)
+	st, state, err := r.openForUpdate(ctx, r.envStack(), r.cfg, code, sha)
 	if err != nil {
 		return err
 	}

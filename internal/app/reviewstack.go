@@ -53,7 +53,7 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 	}
 	var res plan.Result
 	err = func() error {
-		st, state, err := r.openForUpdate(ctx, name, cfg, code, r.decision.SHA)
+		st, state, err := r.openForUpdate(ctx, r.reviewStack(pr), cfg, code, r.decision.SHA)
 		if err != nil {
 			return err
 		}
@@ -77,6 +77,19 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 		}
 	}
 	return view, nil
+}
+
+// deployReviewStackOnly deploys the pull request's review stack in a run
+// that reaches only the review stacks' backend: the environment's preview
+// is another job's (with another role), so this run writes only the
+// comment's review stack section.
+func (r *run) deployReviewStackOnly(ctx context.Context) error {
+	pr := r.pullRequest()
+	deploying := render.ReviewStack{Stack: r.reviewStackName(pr), State: "deploying", Commit: r.decision.SHA}
+	if err := r.publish.section(ctx, pr, reviewSection, reviewStackDoc(deploying)); err != nil {
+		r.Runtime.Warningf("could not update the pull request comment: %v", err)
+	}
+	return r.reviewStackAfterPreview(ctx)
 }
 
 // reviewStackExpiry says when the review stack goes away.
@@ -125,8 +138,9 @@ const (
 )
 
 // secondLook says, just before a destroy, why a review stack should stay
-// after all ("" when it should go); it sees the opened stack.
-type secondLook func(ctx context.Context, st Stack) string
+// after all ("" when it should go); it sees the opened stack and the
+// history read when the destroy began.
+type secondLook func(ctx context.Context, st Stack, before []engine.Update) string
 
 // errKept stops a destroy whose second look keeps the stack.
 type errKept struct{ why string }
@@ -151,7 +165,7 @@ func (r *run) destroyReview(ctx context.Context, pr int, look secondLook) (destr
 	if err != nil {
 		return reviewStackAbsent, err
 	}
-	st, err := r.openNamed(ctx, name, true, cfg, code, r.decision.SHA)
+	st, err := r.openNamed(ctx, r.reviewStack(pr), true, cfg, code, r.decision.SHA)
 	if errors.Is(err, engine.ErrNoStack) {
 		r.Runtime.Infof("pull request #%d has no review stack %s: nothing to destroy", pr, name)
 		return reviewStackAbsent, nil
@@ -173,7 +187,7 @@ func (r *run) destroyReview(ctx context.Context, pr int, look secondLook) (destr
 			var err error
 			res, err = r.withLockRetry(ctx, "destroying", func() (plan.Result, error) {
 				if look != nil {
-					if why := look(ctx, st); why != "" {
+					if why := look(ctx, st, hist); why != "" {
 						return plan.Result{}, errKept{why}
 					}
 				}

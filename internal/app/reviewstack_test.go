@@ -287,7 +287,7 @@ func TestSweep_ASecondLookAfterTheLockKeepsAStackThatWasRedeployedOrReopened(t *
 		started  string
 		why      string
 	}{
-		{"redeployed while the sweep waited", false, "2026-11-28T11:59:00.000Z", "it was updated at 2026-11-28 11:59:00 UTC, after the sweep listed it"},
+		{"redeployed while the sweep waited", false, "2026-11-28T11:59:00.000Z", "it was updated (version 2, 2026-11-28T11:59:00.000Z) while the sweep waited for it"},
 		{"the pull request reopened", true, "2026-11-28T10:00:00.000Z", "pull request #1 is open again"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,6 +303,7 @@ func TestSweep_ASecondLookAfterTheLockKeepsAStackThatWasRedeployedOrReopened(t *
 				if reads > 1 { // read again after the lock's wait
 					if tt.reopened {
 						h.gh.pulls[1] = github.PullRequest{Number: 1, State: "open"}
+						return []engine.Update{{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewKey: "1"}}}, nil
 					}
 					return []engine.Update{{Version: 2, Kind: "update", Result: "succeeded", StartTime: tt.started, Config: map[string]string{stack.ReviewKey: "1"}},
 						{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewKey: "1"}}}, nil

@@ -34,7 +34,7 @@ func (r *run) rollback(ctx context.Context) error {
 		return r.fail(fmt.Sprintf("Cannot roll back to version %d", target.Version), err)
 	}
 	r.Runtime.Noticef("rolling back stack %s to version %d (commit %s)", r.in.StackName, target.Version, firstNonEmpty(short(rec.Commit), "not recorded"))
-	st, state, err := r.openForUpdate(ctx, r.in.StackName, rec.Config, rec.CodeFor(code), rec.Commit)
+	st, state, err := r.openForUpdate(ctx, r.envStack(), rec.Config, rec.CodeFor(code), rec.Commit)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ var commands = map[inputs.Command]func(*run, context.Context) error{
 	inputs.Sweep:    (*run).sweep,
 	// A pull request's closing: the event decides it (see route).
 	inputs.DestroyReviewStack: (*run).destroyReviewStack,
+	inputs.DeployReviewStack:  (*run).deployReviewStackOnly,
 }
 
 // cleanups destroy what exists and deploy nothing: they skip the offline
@@ -87,7 +88,8 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	if err != nil {
 		return nil, r.fail("Could not read the GitHub event", err)
 	}
-	r.decision, err = route.Decide(ev, in.Command, route.Options{DeployBranches: in.DeployBranches, ReviewStack: in.ReviewStack})
+	r.decision, err = route.Decide(ev, in.Command, route.Options{DeployBranches: in.DeployBranches, ReviewStack: in.ReviewStack,
+		ReviewStacksOnly: in.BackendURL == "" && in.ReviewStackBackendURL != ""})
 	var refusal *route.Refusal
 	switch {
 	case errors.As(err, &refusal):

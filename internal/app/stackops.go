@@ -70,15 +70,43 @@ func (c *codeLoader) cleanup() {
 	}
 }
 
-// settings are the engine settings of the named stack.
-func (r *run) settings(stackName string) (engine.Settings, error) {
+// stackRef locates a stack: its name, the backend that keeps its state,
+// and its Pulumi project.
+type stackRef struct{ name, backendURL, project string }
+
+// envStack is the environment's stack.
+func (r *run) envStack() stackRef {
+	return stackRef{name: r.in.StackName, backendURL: r.in.BackendURL, project: r.in.ProjectName}
+}
+
+// reviewStacks is where review stacks live, apart from the environment's
+// state: a branch's workflow runs with the review role, which must not
+// reach the environment's checkpoint, history or locks. On Pulumi Cloud
+// (one backend) they are a project of their own.
+func (r *run) reviewStacks() stackRef {
+	ref := stackRef{backendURL: r.in.ReviewStackBackendURL, project: r.in.ProjectName}
+	if strings.HasPrefix(ref.backendURL, "https://") {
+		ref.project += "-review"
+	}
+	return ref
+}
+
+// reviewStack is pull request pr's review stack.
+func (r *run) reviewStack(pr int) stackRef {
+	ref := r.reviewStacks()
+	ref.name = r.reviewStackName(pr)
+	return ref
+}
+
+// settings are the engine settings of a stack.
+func (r *run) settings(ref stackRef) (engine.Settings, error) {
 	env := map[string]string{}
 	// In Actions a missing passphrase stopped the run already (Check).
 	if !r.InActions && r.in.SecretsProvider == "passphrase" && r.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && r.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
 		r.Runtime.Warningf("PULUMI_CONFIG_PASSPHRASE is not set: using an empty passphrase for this local state")
 		env["PULUMI_CONFIG_PASSPHRASE"] = ""
 	}
-	if dir, ok := strings.CutPrefix(r.in.BackendURL, "file://"); ok && !strings.HasPrefix(dir, "~") {
+	if dir, ok := strings.CutPrefix(ref.backendURL, "file://"); ok && !strings.HasPrefix(dir, "~") {
 		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return engine.Settings{}, fmt.Errorf("creating the state folder %s: %w", dir, err)
@@ -87,9 +115,9 @@ func (r *run) settings(stackName string) (engine.Settings, error) {
 		}
 	}
 	return engine.Settings{
-		Project:         r.in.ProjectName,
-		Stack:           stackName,
-		BackendURL:      r.in.BackendURL,
+		Project:         ref.project,
+		Stack:           ref.name,
+		BackendURL:      ref.backendURL,
 		SecretsProvider: r.in.SecretsProvider,
 		PulumiHome:      r.Getenv("PULUMI_HOME"),
 		Env:             env,
@@ -100,13 +128,12 @@ func (r *run) settings(stackName string) (engine.Settings, error) {
 // configuration the update will be recorded with: the values, the code's
 // digests and where it came from (commit, actor, this action's version).
 func (r *run) open(ctx context.Context, cfg stack.Config, code stack.Artifacts, commit string) (Stack, error) {
-	return r.openNamed(ctx, r.in.StackName, false, cfg, code, commit)
+	return r.openNamed(ctx, r.envStack(), false, cfg, code, commit)
 }
 
-// openNamed opens a stack of the project by name; mustExist never creates
-// one.
-func (r *run) openNamed(ctx context.Context, name string, mustExist bool, cfg stack.Config, code stack.Artifacts, commit string) (Stack, error) {
-	s, err := r.settings(name)
+// openNamed opens a stack; mustExist never creates one.
+func (r *run) openNamed(ctx context.Context, ref stackRef, mustExist bool, cfg stack.Config, code stack.Artifacts, commit string) (Stack, error) {
+	s, err := r.settings(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -127,8 +154,9 @@ func (r *run) openNamed(ctx context.Context, name string, mustExist bool, cfg st
 // openForUpdate opens a stack an update is about to change and reads the
 // state it starts from, stopping (reported) when an interrupted update left
 // operations unfinished. The caller closes the stack.
-func (r *run) openForUpdate(ctx context.Context, name string, cfg stack.Config, code stack.Artifacts, commit string) (Stack, engine.State, error) {
-	st, err := r.openNamed(ctx, name, false, cfg, code, commit)
+func (r *run) openForUpdate(ctx context.Context, ref stackRef, cfg stack.Config, code stack.Artifacts, commit string) (Stack, engine.State, error) {
+	name := ref.name
+	st, err := r.openNamed(ctx, ref, false, cfg, code, commit)
 	if err != nil {
 		return nil, engine.State{}, r.fail("Could not open stack "+name, err)
 	}

@@ -19,7 +19,7 @@ import (
 // an update for review-stack-ttl. It only ever touches stacks named
 // <stack-name>-pr-<N> whose history carries the review marker.
 func (r *run) sweep(ctx context.Context) error {
-	s, err := r.settings("")
+	s, err := r.settings(r.reviewStacks())
 	if err != nil {
 		return r.fail("Could not prepare the backend", err)
 	}
@@ -129,19 +129,17 @@ func (r *run) expired(ctx context.Context, pr int, sum engine.StackSummary) (str
 }
 
 // sweepSecondLook looks again, just before the destroy and after any wait
-// for the stack's lock, at what the sweep decided from: an update since the
-// listing (a reopened pull request redeploys its stack) or a pull request
-// open again keeps the stack.
+// for the stack's lock, at what the sweep decided from: an update since
+// the destroy began (a reopened pull request redeploys its stack) or a
+// pull request open again keeps the stack.
 func (r *run) sweepSecondLook(pr int, listed engine.StackSummary) secondLook {
-	return func(ctx context.Context, st Stack) string {
+	return func(ctx context.Context, st Stack, before []engine.Update) string {
 		hist, err := st.History(ctx)
 		if err != nil {
 			return fmt.Sprintf("its history could not be read again (%v)", err)
 		}
-		if len(hist) > 0 {
-			if started, err := time.Parse(time.RFC3339, hist[0].StartTime); err == nil && started.After(listed.LastUpdate) {
-				return fmt.Sprintf("it was updated at %s, after the sweep listed it", started.UTC().Format("2006-01-02 15:04:05 UTC"))
-			}
+		if len(hist) > len(before) {
+			return fmt.Sprintf("it was updated (version %d, %s) while the sweep waited for it", hist[0].Version, hist[0].StartTime)
 		}
 		// A stack the TTL condemned goes whatever its pull request's state;
 		// one condemned for a closed pull request stays if it reopened.

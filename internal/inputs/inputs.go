@@ -31,6 +31,10 @@ const (
 	// label) does to its review stack; the event decides it, a user does
 	// not name it.
 	DestroyReviewStack Command = "destroy-review-stack"
+	// DeployReviewStack deploys a pull request's review stack and nothing
+	// else: a run given review-stack-backend-url but no backend-url (the
+	// review role, which never reaches the environment's state).
+	DeployReviewStack Command = "deploy-review-stack"
 )
 
 // Commands lists every command a user may name, in the order the docs show them.
@@ -61,6 +65,8 @@ const (
 	NameDriftIssue      = "drift-issue"
 	NameReviewStack     = "review-stack"
 	NameReviewStackTTL  = "review-stack-ttl"
+	// NameReviewStackBackendURL is where review stacks keep their state.
+	NameReviewStackBackendURL = "review-stack-backend-url"
 )
 
 // Names is every input the action reads.
@@ -69,7 +75,7 @@ var Names = []string{
 	NameBackendURL, NameSecretsProvider, NameGitHubToken, NameCommentOnPR, NameConfig,
 	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput, NameLockTimeout,
 	NameDeployBranches, NameCommitOrder, NameReviewedPlan, NameDeployments, NameDriftIssue,
-	NameReviewStack, NameReviewStackTTL,
+	NameReviewStack, NameReviewStackTTL, NameReviewStackBackendURL,
 }
 
 // PolicyAction is what a user may do to a policy rule through policy-overrides.
@@ -118,6 +124,9 @@ type Inputs struct {
 	// ReviewStackTTL is how long a review stack lives without an update
 	// before a sweep destroys it.
 	ReviewStackTTL time.Duration
+	// ReviewStackBackendURL is where review stacks keep their state, apart
+	// from the environment's (see reviewBackendURL).
+	ReviewStackBackendURL string
 }
 
 // ReviewStack is which pull requests get a live copy of the stack.
@@ -316,6 +325,18 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 		}
 	}
 
+	in.ReviewStackBackendURL = reviewBackendURL(in.BackendURL)
+	if v := value(NameReviewStackBackendURL); v != "" {
+		if msg := checkBackendURL(NameReviewStackBackendURL, v); msg != "" {
+			found = append(found, msg)
+		} else {
+			in.ReviewStackBackendURL = v
+		}
+	}
+	if in.ReviewStackBackendURL != "" && in.ReviewStackBackendURL == in.BackendURL && !strings.HasPrefix(in.BackendURL, "https://") {
+		found = append(found, fmt.Sprintf("%s: must not be the environment's backend-url: review stacks run what any branch holds, and must not reach the environment's state", NameReviewStackBackendURL))
+	}
+
 	in.CommitOrder = CommitOrder(strings.ToLower(firstNonEmpty(value(NameCommitOrder), string(CommitOrderStrict))))
 	if in.CommitOrder != CommitOrderStrict && in.CommitOrder != CommitOrderWarn {
 		found = append(found, fmt.Sprintf("%s: %q must be strict or warn", NameCommitOrder, in.CommitOrder))
@@ -343,13 +364,23 @@ func (in Inputs) Check(command Command, env Env) problems.List {
 	if !command.OpensStack() {
 		return nil
 	}
-	if in.BackendURL == "" {
+	if command.ReviewStacksOnly() {
+		if in.ReviewStackBackendURL == "" {
+			found = append(found, fmt.Sprintf("%s (or %s): required for %s in GitHub Actions", NameReviewStackBackendURL, NameBackendURL, command))
+		}
+	} else if in.BackendURL == "" {
 		found = append(found, fmt.Sprintf("%s: required for %s in GitHub Actions (s3://bucket/prefix, file://path, or set PULUMI_ACCESS_TOKEN for Pulumi Cloud); a runner's local directory would lose the state", NameBackendURL, command))
 	}
 	if env.InActions && in.SecretsProvider == "passphrase" && env.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && env.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
 		found = append(found, fmt.Sprintf("PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set for %s with the passphrase secrets provider; pass it from a repository secret", command))
 	}
 	return found
+}
+
+// ReviewStacksOnly reports whether a command touches review stacks only,
+// never the environment's stack (and so needs only their backend).
+func (c Command) ReviewStacksOnly() bool {
+	return c == Sweep || c == DestroyReviewStack || c == DeployReviewStack
 }
 
 // OpensStack reports whether a command reads or changes the Pulumi stack
@@ -389,22 +420,49 @@ func backendURL(given string, env Env, found problems.List) (string, problems.Li
 			return "file://" + strings.TrimSuffix(env.WorkDir, "/") + "/.tap/state", found
 		}
 	}
+	if msg := checkBackendURL(NameBackendURL, u); msg != "" {
+		return "", append(found, msg)
+	}
+	return u, found
+}
+
+// checkBackendURL says what is wrong with a state backend URL, or "".
+func checkBackendURL(input, u string) string {
 	parsed, err := url.Parse(u)
 	if err != nil {
-		return "", append(found, fmt.Sprintf("%s: not a URL (%v)", NameBackendURL, err))
+		return fmt.Sprintf("%s: not a URL (%v)", input, err)
 	}
 	switch parsed.Scheme {
 	case "file", "s3", "https":
 	default:
-		return "", append(found, fmt.Sprintf("%s: scheme %q is not supported; use file://, s3:// or https:// (Pulumi Cloud)", NameBackendURL, parsed.Scheme))
+		return fmt.Sprintf("%s: scheme %q is not supported; use file://, s3:// or https:// (Pulumi Cloud)", input, parsed.Scheme)
 	}
 	if parsed.Scheme == "s3" && parsed.Host == "" {
-		return "", append(found, fmt.Sprintf("%s: the s3:// URL names no bucket (s3://bucket/prefix)", NameBackendURL))
+		return fmt.Sprintf("%s: the s3:// URL names no bucket (s3://bucket/prefix)", input)
 	}
 	if parsed.Scheme == "file" && parsed.Host == "" && parsed.Path == "" {
-		return "", append(found, fmt.Sprintf("%s: the file:// URL names no directory (file:///abs/path or file://~/path)", NameBackendURL))
+		return fmt.Sprintf("%s: the file:// URL names no directory (file:///abs/path or file://~/path)", input)
 	}
-	return u, found
+	return ""
+}
+
+// ReviewPath is the path the review stacks' state gets, by default, under
+// the environment's S3 or file backend: a prefix an S3 policy can confine
+// the review role to.
+const ReviewPath = "review"
+
+// reviewBackendURL is where review stacks keep their state: their own
+// place, so that whatever a pull request's branch runs with the review
+// role cannot reach the environment's checkpoint, history or locks. For S3
+// and file backends it is the environment's URL with a /review path; Pulumi
+// Cloud keeps them in a project of their own (ReviewProject) instead.
+func reviewBackendURL(env string) string {
+	parsed, err := url.Parse(env)
+	if err != nil || env == "" || parsed.Scheme == "https" {
+		return env
+	}
+	parsed.Path = strings.TrimSuffix(parsed.Path, "/") + "/" + ReviewPath
+	return parsed.String()
 }
 
 // parseConfig reads `key=value` lines. Blank lines and lines starting with #

@@ -59,6 +59,10 @@ type Options struct {
 	// the repository's default branch.
 	DeployBranches []string
 	ReviewStack    inputs.ReviewStack
+	// ReviewStacksOnly means the run reaches only the review stacks'
+	// backend (no backend-url): a pull request's review stack is deployed
+	// without the environment's preview, which another job posts.
+	ReviewStacksOnly bool
 }
 
 // Event is what started the run.
@@ -154,7 +158,7 @@ func Decide(ev Event, requested inputs.Command, opts Options) (Decision, error) 
 	var err error
 	switch ev.Name {
 	case "pull_request", "pull_request_target":
-		d, err = decidePullRequest(d, p, requested, opts.ReviewStack)
+		d, err = decidePullRequest(d, p, requested, opts)
 	case "push":
 		d, err = decidePush(d, p, requested, branches)
 	case "workflow_dispatch", "schedule":
@@ -227,7 +231,7 @@ func describeBranches(patterns []string) string {
 	return strings.Join(patterns, ", ")
 }
 
-func decidePullRequest(d Decision, p payload, requested inputs.Command, review inputs.ReviewStack) (Decision, error) {
+func decidePullRequest(d Decision, p payload, requested inputs.Command, opts Options) (Decision, error) {
 	if p.PullRequest == nil {
 		return Decision{}, fmt.Errorf("the %s payload has no pull_request object", d.Event)
 	}
@@ -243,16 +247,22 @@ func decidePullRequest(d Decision, p payload, requested inputs.Command, review i
 
 	if requested == inputs.Auto {
 		var why string
-		d, why = reviewStackAction(d, p, review)
+		d, why = reviewStackAction(d, p, opts.ReviewStack)
 		if why != "" {
 			return skip(d, why), nil
+		}
+		if opts.ReviewStacksOnly && d.Command == inputs.Preview {
+			if !d.DeployReviewStack {
+				return skip(d, fmt.Sprintf("pull request #%d gets no review stack, and this run has no backend-url for the environment's preview", pr.Number)), nil
+			}
+			d.Command, d.DeployReviewStack = inputs.DeployReviewStack, false
 		}
 	} else {
 		d.Command = requested
 	}
 	if pr.Fork && d.Command != inputs.Validate && !changesStack(d.Command) {
-		if d.Command == inputs.DestroyReviewStack {
-			return skip(d, fmt.Sprintf("pull request #%d comes from a fork: it never had a review stack", pr.Number)), nil
+		if d.Command == inputs.DestroyReviewStack || d.Command == inputs.DeployReviewStack {
+			return skip(d, fmt.Sprintf("pull request #%d comes from a fork: it never gets a review stack", pr.Number)), nil
 		}
 		d.Command, d.DeployReviewStack = inputs.Validate, false
 		d.Reason = fmt.Sprintf("pull request #%d comes from a fork (%s): it has no secrets and a read-only token, so only offline validation runs", pr.Number, head)

@@ -43,7 +43,7 @@ func prEvent(t *testing.T, fixture string, n int) string {
 // .pulumi/backups/<project>/<stack>/): they must record no resources.
 func assertRemoved(t *testing.T, e *env, stackName string) {
 	t.Helper()
-	pulumiDir := filepath.Join(e.state, ".pulumi")
+	pulumiDir := filepath.Join(e.state, "review", ".pulumi")
 	_, err := os.Stat(filepath.Join(pulumiDir, "stacks", "tap", stackName+".json"))
 	assert.True(t, os.IsNotExist(err), "the stack's checkpoint is gone")
 	history, _ := filepath.Glob(filepath.Join(pulumiDir, "history", "tap", stackName, "*"))
@@ -226,7 +226,7 @@ func TestReviewStack_LabelModeDeploysOnlyWhileThePullRequestCarriesTheLabel(t *t
 // checkpoint's manifest time is what `pulumi stack ls` reports.
 func age(t *testing.T, e *env, stackName string, d time.Duration) {
 	t.Helper()
-	path := filepath.Join(e.state, ".pulumi", "stacks", "tap", stackName+".json")
+	path := filepath.Join(e.state, "review", ".pulumi", "stacks", "tap", stackName+".json")
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -238,4 +238,54 @@ func age(t *testing.T, e *env, stackName string, d time.Duration) {
 	b, err = json.Marshal(chk)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, b, 0o644))
+}
+
+// backendFiles digests every file of a backend folder, by path.
+func backendFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	require.NoError(t, filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(dir, path)
+		out[rel] = fmt.Sprintf("%x", b)
+		return err
+	}))
+	return out
+}
+
+func TestReviewStack_TheReviewRolesRunNeverReachesTheEnvironmentsState(t *testing.T) {
+	e := newEnv(t)
+	require.Equal(t, 0, e.run("push", fixture(t, "push.with-new-branch.json"), nil).Exit)
+	envState := backendFiles(t, filepath.Join(e.state, ".pulumi"))
+	require.NotEmpty(t, envState)
+
+	// As examples/workflows/review-stack.yml runs it: the review role's job
+	// has the review stacks' backend only.
+	reviewOnly := map[string]string{"review-stack": "on", "backend-url": "", "review-stack-backend-url": "file://" + filepath.Join(e.dir, "review-state")}
+	opened := e.run("pull_request", fixture(t, "pull_request.opened.json"), reviewOnly)
+	require.Equal(t, 0, opened.Exit, opened.String())
+	assert.Equal(t, "deploy-review-stack", opened.Outputs["command"])
+	assert.NotEmpty(t, opened.Outputs["review-stack-url"])
+	assert.Greater(t, len(reviewResources(e.cloudState(), "dev-pr-2")), 60)
+	assert.FileExists(t, filepath.Join(e.dir, "review-state", ".pulumi", "stacks", "tap", "dev-pr-2.json"))
+	comments := e.GitHub.Comments(2)
+	require.Len(t, comments, 1)
+	assert.Contains(t, comments[0].Body, "Review stack `dev-pr-2`")
+	assert.NotContains(t, comments[0].Body, "Preview of", "the environment's preview is the preview job's")
+
+	closed := e.run("pull_request", fixture(t, "pull_request.closed.json"), reviewOnly)
+	require.Equal(t, 0, closed.Exit, closed.String())
+	assert.Empty(t, reviewResources(e.cloudState(), "dev-pr-2"))
+	assert.Equal(t, envState, backendFiles(t, filepath.Join(e.state, ".pulumi")), "the environment's state is byte for byte what it was")
+
+	// A run with both backends (one role for everything) keeps review
+	// stacks under the environment's backend's review/ path.
+	both := e.run("pull_request", fixture(t, "pull_request.opened.json"), map[string]string{"review-stack": "on"})
+	require.Equal(t, 0, both.Exit, both.String())
+	assert.FileExists(t, filepath.Join(e.state, "review", ".pulumi", "stacks", "tap", "dev-pr-2.json"))
+	_, err := os.Stat(filepath.Join(e.state, ".pulumi", "stacks", "tap", "dev-pr-2.json"))
+	assert.True(t, os.IsNotExist(err), "never beside the environment's stack")
 }
