@@ -307,3 +307,55 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// ConfigChange is one key that two configurations set differently.
+type ConfigChange struct {
+	Key, From, To string
+	// Relaxes means the new value loosens what the stack guards: a public
+	// API, alarms that go to someone else or fire later, logs kept for
+	// less time, more traffic let through.
+	Relaxes bool
+}
+
+func (c ConfigChange) String() string {
+	return fmt.Sprintf("%s: %s → %s", c.Key, shown(c.From), shown(c.To))
+}
+
+func shown(v string) string {
+	if v == "" {
+		return "(unset)"
+	}
+	return v
+}
+
+// ConfigChanges lists, in key order, what going from one configuration to
+// another changes.
+func ConfigChanges(from, to Config) []ConfigChange {
+	a, b := from.Values(), to.Values()
+	var out []ConfigChange
+	for _, k := range Keys {
+		if a[k.Name] == b[k.Name] {
+			continue
+		}
+		out = append(out, ConfigChange{Key: k.Name, From: a[k.Name], To: b[k.Name], Relaxes: relaxes(k.Name, from, to)})
+	}
+	return out
+}
+
+func relaxes(key string, from, to Config) bool {
+	switch key {
+	case "apiAuthorization":
+		return to.APIAuthorization == "NONE"
+	case "alarmEmail":
+		return true
+	case "errorRateThreshold":
+		return to.ErrorRateThreshold > from.ErrorRateThreshold
+	case "logRetentionDays":
+		return to.LogRetentionDays < from.LogRetentionDays
+	case "apiThrottleRate":
+		return to.APIThrottleRate > from.APIThrottleRate
+	case "apiThrottleBurst":
+		return to.APIThrottleBurst > from.APIThrottleBurst
+	}
+	return false
+}

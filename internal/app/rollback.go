@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/stack"
@@ -33,6 +34,15 @@ func (r *run) rollback(ctx context.Context) error {
 	if err != nil {
 		return r.fail(fmt.Sprintf("Cannot roll back to version %d", target.Version), err)
 	}
+	// A configuration restored from history counts as unreviewed: nothing
+	// it loosens is applied unless this workflow's config asks for it too.
+	if err := refuseRelaxations(target.Version, r.cfg, rec.Config); err != nil {
+		return r.fail(fmt.Sprintf("Refusing to roll back to version %d; nothing was changed", target.Version), err)
+	}
+	notes := restoredConfig(hist, r.cfg.Base, rec.Config)
+	for _, n := range notes {
+		r.Runtime.Infof("%s", n)
+	}
 	r.Runtime.Noticef("rolling back stack %s to version %d (commit %s)", r.in.StackName, target.Version, firstNonEmpty(short(rec.Commit), "not recorded"))
 	st, state, err := r.openForUpdate(ctx, r.envStack(), rec.Config, rec.CodeFor(code), rec.Commit)
 	if err != nil {
@@ -45,8 +55,47 @@ func (r *run) rollback(ctx context.Context) error {
 		cfg:     rec.Config,
 		sha:     rec.Commit,
 		start:   state.Digest,
+		notes:   notes,
 	})
 	return err
+}
+
+// refuseRelaxations refuses a restored configuration that loosens what the
+// workflow's own config asks (a public API, alarms to another address...):
+// the history holds whatever an update once recorded, reviewed or not.
+func refuseRelaxations(version int, asked, restored stack.Config) error {
+	var relaxed []string
+	for _, c := range stack.ConfigChanges(asked, restored) {
+		if c.Relaxes {
+			relaxed = append(relaxed, c.String())
+		}
+	}
+	if len(relaxed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("version %d's configuration loosens what this workflow's config asks (%s); a configuration restored from the history counts as unreviewed, "+
+		"so to roll back to it on purpose set the same values in the workflow's config input", version, strings.Join(relaxed, "; "))
+}
+
+// restoredConfig lists what the rollback changes in the configuration,
+// from the newest update's (what is deployed now) to the restored one.
+func restoredConfig(hist []engine.Update, base stack.Base, restored stack.Config) []string {
+	if len(hist) == 0 {
+		return nil
+	}
+	now, err := stack.FromRecord(base, hist[0].Config)
+	if err != nil {
+		return []string{"the configuration deployed now cannot be read to compare (" + firstLine(err.Error()) + ")"}
+	}
+	changes := stack.ConfigChanges(now.Config, restored)
+	if len(changes) == 0 {
+		return []string{"configuration restored: the same as deployed now"}
+	}
+	out := make([]string, len(changes))
+	for i, c := range changes {
+		out[i] = "configuration restored: " + c.String()
+	}
+	return out
 }
 
 // pickTarget finds the update to roll back to: a version number, or

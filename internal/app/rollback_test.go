@@ -109,3 +109,31 @@ func TestHistory_ListsTheNumberedUpdatesRollbackNames(t *testing.T) {
 	assert.Contains(t, h.log(), "version 1 · 2026-11-26T10:00:00Z · update succeeded · commit ccccccc · by alice")
 	assert.Empty(t, h.stack.messages, "history changes nothing")
 }
+
+func TestRollback_ARestoredConfigurationThatLoosensARuleNeedsTheWorkflowToAskForIt(t *testing.T) {
+	loose := stacktest.Config(t, map[string]string{"apiAuthorization": "NONE", "alarmEmail": "mallory@example.net"})
+	v1 := engine.Update{Version: 1, Kind: "update", Result: "succeeded", Config: stack.Record(loose, stacktest.Artifacts(t, "a"), stack.Provenance{Commit: "cccc"})}
+	v2 := engine.Update{Version: 2, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Artifacts(t, "a"), stack.Provenance{Commit: "dddd"})}
+	rollback := func(config string) *harness {
+		h := newHarness(t)
+		h.event("workflow_dispatch", "workflow_dispatch.json", nil)
+		h.inputs["command"] = "rollback"
+		h.inputs["rollback-to"] = "1"
+		h.inputs["config"] = config
+		h.stack.history = func(context.Context) ([]engine.Update, error) { return []engine.Update{v2, v1}, nil }
+		return h
+	}
+
+	refused := rollback("")
+	require.ErrorIs(t, refused.run(), ErrReported)
+	assert.Contains(t, refused.log(), "Refusing to roll back to version 1; nothing was changed")
+	assert.Contains(t, refused.log(), "alarmEmail: (unset) → mallory@example.net; apiAuthorization: AWS_IAM → NONE")
+	assert.Empty(t, refused.stack.ups)
+	assert.Len(t, refused.opened, 1, "only to read the history")
+
+	asked := rollback("apiAuthorization=NONE\nalarmEmail=mallory@example.net")
+	require.NoError(t, asked.run(), asked.log())
+	require.Len(t, asked.stack.ups, 1)
+	assert.Contains(t, asked.summaryText(), "configuration restored: alarmEmail: (unset) → mallory@\u200bexample.net", "the escaped mention")
+	assert.Contains(t, asked.summaryText(), "configuration restored: apiAuthorization: AWS\\_IAM → NONE")
+}

@@ -41,6 +41,9 @@ type update struct {
 	// ordered means the update must not deploy a commit older than the
 	// deployed one (a deploy; a rollback goes back on purpose).
 	ordered bool
+	// notes are what the report says first about the update (the keys a
+	// rollback restores, old → new).
+	notes []string
 	// reviewStack names the pull request's review stack the update
 	// deploys; empty for the environment's stack. A review stack's update
 	// is not the run's result (no step outputs), and its GitHub deployment
@@ -90,6 +93,7 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (plan.Resul
 		r.reportUpdate(ctx, u, pre, verdict)
 		return pre, r.fail("Refusing to deploy what was not reviewed", err)
 	}
+	verdict.Lines = append(append([]string(nil), u.notes...), verdict.Lines...)
 	// What is about to change goes to the job summary before it changes.
 	preMeta := r.resultMeta("Preview before "+strings.ToLower(u.title[:1])+u.title[1:], u.sha, u.cfg, pre)
 	preMeta.Stack = u.stackName(r)
