@@ -135,6 +135,12 @@ func markdown(m Meta, res plan.Result, limit int, values bool) (string, bool) {
 		head.WriteString("\n> " + inline(m.Note) + "\n")
 	}
 	head.WriteString(reviewNote(m.Review))
+	// What reviewers read of the plan, between two hidden lines: a merge
+	// deploy renders the same part from its own preview and compares it
+	// with the pull request's comment byte for byte. What legitimately
+	// differs between two runs (times, run links, notes about the run) is
+	// outside it.
+	head.WriteString("\n" + ReviewedStart + "\n")
 	head.WriteString(exceptionsNote(m.Exceptions))
 	if res.Error != "" {
 		head.WriteString("\n**What failed**\n\n" + fence(res.Error) + "\n")
@@ -160,7 +166,8 @@ func markdown(m Meta, res plan.Result, limit int, values bool) (string, bool) {
 	}
 	truncated := "\n> [!NOTE]\n> Truncated to fit GitHub's comment limit — the full preview is in the job summary" + runLink(m.RunURL) + ".\n"
 
-	b := &budget{limit: limit - len(footer) - len(truncated)}
+	end := ReviewedEnd + "\n"
+	b := &budget{limit: limit - len(footer) - len(truncated) - len(end)}
 	b.add(head.String())
 	b.section(findingsSection(res.Findings))
 	var changing []plan.Step
@@ -172,6 +179,7 @@ func markdown(m Meta, res plan.Result, limit int, values bool) (string, bool) {
 	if values {
 		b.section(documentsSection(changing))
 	}
+	b.WriteString(end) // its room was kept: it is never cut
 	b.section(diagnosticsSection(res.Diagnostics))
 	b.section(outputsSection(res.Outputs, res.SecretOutputs))
 	out := b.String()
@@ -179,6 +187,42 @@ func markdown(m Meta, res plan.Result, limit int, values bool) (string, bool) {
 		out += truncated
 	}
 	return out + footer, b.cut
+}
+
+// The hidden lines around the part of a result that reviewers read.
+const (
+	ReviewedStart = "<!-- tap-deploy:reviewed -->"
+	ReviewedEnd   = "<!-- /tap-deploy:reviewed -->"
+)
+
+// ReviewedPart is the part of a rendered result between ReviewedStart and
+// ReviewedEnd (the first such part: a comment's sections come after it).
+func ReviewedPart(doc string) (string, bool) {
+	_, rest, ok := strings.Cut(doc, ReviewedStart+"\n")
+	if !ok {
+		return "", false
+	}
+	part, _, ok := strings.Cut(rest, ReviewedEnd)
+	return part, ok
+}
+
+// FirstDifference says where two reviewed parts first differ, line by line,
+// quoting both lines; "" when they are the same.
+func FirstDifference(shown, now string) string {
+	a, b := strings.Split(shown, "\n"), strings.Split(now, "\n")
+	for i := 0; i < max(len(a), len(b)); i++ {
+		var x, y string
+		if i < len(a) {
+			x = a[i]
+		}
+		if i < len(b) {
+			y = b[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d of the reviewed plan: the comment shows %q, this deploy's preview renders %q", i+1, clip(x, 160), clip(y, 160))
+		}
+	}
+	return ""
 }
 
 // pulumiNote says what the counts leave out: Pulumi's own resources

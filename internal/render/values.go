@@ -57,12 +57,32 @@ func valueText(v any, has bool) string {
 		return strconv.FormatBool(t)
 	case float64:
 		return strconv.FormatFloat(t, 'f', -1, 64)
+	case map[string]any:
+		if a, ok := assetText(t); ok {
+			return a
+		}
 	}
 	text := compactText(v)
 	if len(text) > maxValue {
 		return clip(text, maxValue) + " " + digestOf(text)
 	}
 	return text
+}
+
+// assetSig marks an asset or archive in the engine's wire form.
+const assetSig = "4dabf18193072939515e22adb298388d"
+
+// assetText shows an asset by its content, never by where a run keeps its
+// copy (a temporary path that differs on every run): two runs deploying
+// the same package read the same.
+func assetText(m map[string]any) (string, bool) {
+	if _, ok := m[assetSig]; !ok {
+		return "", false
+	}
+	if h, _ := m["hash"].(string); len(h) >= 8 {
+		return "asset sha256:" + h[:8], true
+	}
+	return "asset", true
 }
 
 // markerText is what a reader sees for one of the engine's markers, which

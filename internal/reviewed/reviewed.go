@@ -52,6 +52,38 @@ type Plan struct {
 	// Unlisted means Changes was left out to keep the comment small: the
 	// plan compares by ID alone.
 	Unlisted bool `json:"unlisted,omitempty"`
+	// For is where the plan was made: a plan is accepted only there.
+	For Binding `json:"for"`
+}
+
+// Binding is the repository, pull request and stack a plan was previewed
+// for. Anyone with write access can paste a plan line into a comment; one
+// from another pull request or stack is refused.
+type Binding struct {
+	Repo  string `json:"repo"`
+	PR    int    `json:"pr"`
+	Stack string `json:"stack"`
+}
+
+// Bound returns the plan bound to where it was made.
+func (p Plan) Bound(b Binding) Plan {
+	p.For = b
+	return p
+}
+
+// Check refuses a plan made for another repository, pull request or stack.
+func (p Plan) Check(want Binding) error {
+	if p.For != want {
+		return fmt.Errorf("the recorded plan was made for %s, not for %s", p.For, want)
+	}
+	return nil
+}
+
+func (b Binding) String() string {
+	if b.Repo == "" && b.PR == 0 && b.Stack == "" {
+		return "no pull request (an unbound plan)"
+	}
+	return fmt.Sprintf("%s pull request #%d, stack %s", b.Repo, b.PR, b.Stack)
 }
 
 // Of fingerprints a preview. Only what must matter counts: the order of the
@@ -236,6 +268,23 @@ func (p Plan) Encode() string {
 
 // ErrNoPlan means the text carries no reviewed plan.
 var ErrNoPlan = errors.New("no reviewed plan recorded")
+
+// DecodeComment reads the plan from its one place in the action's
+// comment: the line right after the comment's marker. A plan line
+// anywhere else (pasted into the text by whoever can edit it) is not read.
+func DecodeComment(body, marker string) (Plan, error) {
+	lines := strings.SplitN(body, "\n", 3)
+	if len(lines) < 2 || lines[0] != marker {
+		return Plan{}, fmt.Errorf("the comment does not start with its marker")
+	}
+	if !metadataLine.MatchString(lines[1]) || metadataLine.FindString(lines[1]) != lines[1] {
+		if strings.Contains(body, "<!-- tap-deploy:plan ") {
+			return Plan{}, fmt.Errorf("the comment carries a plan line, but not at its place after the marker")
+		}
+		return Plan{}, ErrNoPlan
+	}
+	return Decode(lines[1])
+}
 
 // Decode finds the plan in a comment body.
 func Decode(body string) (Plan, error) {

@@ -141,3 +141,27 @@ func BenchmarkReviewedPlan_FullStack(b *testing.B) {
 		}
 	}
 }
+
+func TestDecodeComment_ReadsThePlanOnlyAtItsPlaceAndBindsIt(t *testing.T) {
+	const marker = "<!-- tap-deploy:comment repo=o/r pr=2 project=tap stack=dev -->"
+	cfg := map[string]string{"lambdaMemoryMb": "512"}
+	here := reviewed.Binding{Repo: "o/r", PR: 2, Stack: "dev"}
+	p := reviewed.Of(preview(fn(512, nil)), 4, cfg, "v1.2.0", "aaaa").Bound(here)
+	got, err := reviewed.DecodeComment(marker+"\n"+p.Encode()+"\n### Preview\n", marker)
+	require.NoError(t, err)
+	assert.Equal(t, p.ID, got.ID)
+	require.NoError(t, got.Check(here))
+
+	_, err = reviewed.DecodeComment(marker+"\n### Preview\n"+p.Encode()+"\n", marker)
+	assert.ErrorContains(t, err, "not at its place after the marker", "a plan line pasted into the text is not read")
+	_, err = reviewed.DecodeComment(marker+"\n### Preview\n", marker)
+	assert.ErrorIs(t, err, reviewed.ErrNoPlan)
+	_, err = reviewed.DecodeComment(p.Encode()+"\n"+marker+"\n", marker)
+	assert.Error(t, err)
+
+	for _, other := range []reviewed.Binding{{Repo: "o/r", PR: 3, Stack: "dev"}, {Repo: "o/r", PR: 2, Stack: "prod"}, {Repo: "x/r", PR: 2, Stack: "dev"}} {
+		assert.ErrorContains(t, got.Check(other), "the recorded plan was made for o/r pull request #2, stack dev")
+	}
+	unbound := reviewed.Of(preview(fn(512, nil)), 4, cfg, "v1.2.0", "aaaa")
+	assert.ErrorContains(t, unbound.Check(here), "an unbound plan")
+}
