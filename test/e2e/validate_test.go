@@ -16,6 +16,7 @@ import (
 // PR or a laptop would: no pulumi on PATH, an empty HOME, no credentials,
 // and (where the kernel allows) no network at all.
 func TestValidate_RunsWithoutPulumiHomeOrNetwork(t *testing.T) {
+	needBinary(t)
 	unshare, err := exec.LookPath("unshare")
 	if err != nil || exec.Command(unshare, "-rn", "true").Run() != nil {
 		t.Skip("unshare -rn is not available here, so the no-network part cannot be proven; the rest is covered by the other validate runs")
