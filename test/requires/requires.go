@@ -36,7 +36,7 @@ func (m *Missing) Error() string {
 	if m.Before != "" {
 		do = m.Before + ", then " + do
 	}
-	return fmt.Sprintf("%s is missing: %s (%v)", m.What, do, m.Err)
+	return fmt.Sprintf("missing %s: %s (%v)", m.What, do, m.Err)
 }
 
 func (m *Missing) Unwrap() error { return m.Err }
@@ -121,7 +121,7 @@ func FindDynalite() (node, cli string, err error) {
 	}
 	node, err = exec.LookPath("node")
 	if err != nil {
-		return "", "", &Missing{What: "node, which runs dynalite", Before: "install Node.js with npm", Target: "make test-deps", Err: err}
+		return "", "", &Missing{What: "node (it runs dynalite)", Before: "install Node.js with npm", Target: "make test-deps", Err: err}
 	}
 	return node, cli, nil
 }

@@ -60,7 +60,7 @@ func TestNeed_AMissingToolSkipsNamingTheMakeTarget(t *testing.T) {
 		t.Setenv("CI", ci)
 		r := need(t, missingCLI)
 		assert.Empty(t, r.failed, "CI=%q", ci)
-		assert.Equal(t, "skipped: the Pulumi CLI (bin/pulumi) is missing: run `make tools` (file does not exist)", r.skipped, "CI=%q", ci)
+		assert.Equal(t, "skipped: missing the Pulumi CLI (bin/pulumi): run `make tools` (file does not exist)", r.skipped, "CI=%q", ci)
 	}
 }
 
@@ -102,8 +102,8 @@ func TestNeed_AnErrorThatIsNotAMissingToolFails(t *testing.T) {
 }
 
 func TestMissing_SaysWhatToDoBeforeTheTarget(t *testing.T) {
-	m := &requires.Missing{What: "node, which runs dynalite", Before: "install Node.js with npm", Target: "make test-deps", Err: errors.New(`exec: "node": executable file not found in $PATH`)}
-	assert.Equal(t, "node, which runs dynalite is missing: install Node.js with npm, then run `make test-deps` (exec: \"node\": executable file not found in $PATH)", m.Error())
+	m := &requires.Missing{What: "node (it runs dynalite)", Before: "install Node.js with npm", Target: "make test-deps", Err: errors.New(`exec: "node": executable file not found in $PATH`)}
+	assert.Equal(t, "missing node (it runs dynalite): install Node.js with npm, then run `make test-deps` (exec: \"node\": executable file not found in $PATH)", m.Error())
 	assert.ErrorIs(t, &requires.Missing{Err: fs.ErrNotExist}, fs.ErrNotExist)
 }
 
