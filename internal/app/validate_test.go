@@ -13,9 +13,9 @@ func TestRun_ABadConfigurationFailsBeforeAnyPreviewAndSaysSoOnThePR(t *testing.T
 	h.inputs["config"] = "memory=1"
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Empty(t, h.opened, "no stack was opened")
-	require.Len(t, h.gh.bodies(), 1, "the PR does not keep an older green comment")
-	assert.Contains(t, h.gh.bodies()[0], "invalid configuration")
-	assert.Contains(t, h.gh.bodies()[0], "memory")
+	require.Len(t, h.gh.bodies(fixturePR), 1, "the PR does not keep an older green comment")
+	assert.Contains(t, h.gh.bodies(fixturePR)[0], "invalid configuration")
+	assert.Contains(t, h.gh.bodies(fixturePR)[0], "memory")
 	assert.Contains(t, h.summaryText(), "The stack configuration is not valid")
 }
 
@@ -30,7 +30,7 @@ func TestRun_InvalidInputsAndConfigKeysAreReportedTogether(t *testing.T) {
 	assert.Contains(t, log, `config key "memory" is unknown`)
 	assert.Contains(t, log, "logRetentionDays")
 	assert.Empty(t, h.opened)
-	assert.Empty(t, h.gh.bodies(), "nothing is known about the run yet: no comment")
+	assert.Empty(t, h.gh.bodies(fixturePR), "nothing is known about the run yet: no comment")
 }
 
 func TestRun_AMandatoryViolationStopsThePreviewAndCommentsWhy(t *testing.T) {
@@ -39,8 +39,8 @@ func TestRun_AMandatoryViolationStopsThePreviewAndCommentsWhy(t *testing.T) {
 	h.inputs["policy-overrides"] = "CKV_AWS_9999=disabled"
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Empty(t, h.opened)
-	require.Len(t, h.gh.bodies(), 1)
-	assert.Contains(t, h.gh.bodies()[0], "mandatory policy violation")
+	require.Len(t, h.gh.bodies(fixturePR), 1)
+	assert.Contains(t, h.gh.bodies(fixturePR)[0], "mandatory policy violation")
 	assert.Equal(t, "1", h.outputs()["policy-violations"])
 }
 
@@ -49,7 +49,7 @@ func TestRun_AValidateRunBesideAPreviewNeverTakesTheComment(t *testing.T) {
 	h.event("pull_request", "pull_request.opened.json", nil)
 	h.inputs["command"] = "validate"
 	require.NoError(t, h.run(), h.log())
-	assert.Empty(t, h.gh.bodies())
+	assert.Empty(t, h.gh.bodies(fixturePR))
 	assert.Contains(t, h.summaryText(), "Validation of `tap` / `dev`")
 }
 
