@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -59,4 +60,50 @@ func TestRun_AnEventThatNeedsNothingSetsCommandNone(t *testing.T) {
 	require.NoError(t, h.run())
 	assert.Equal(t, "none", h.outputs()["command"])
 	assert.Zero(t, h.clients)
+}
+
+func TestRun_InputProblemsComeOneALineNamingTheFlagLocally(t *testing.T) {
+	h := newHarness(t)
+	h.actions = false
+	delete(h.env, "GITHUB_ACTIONS")
+	h.inputs["aws-region"] = "eu-west-9"
+	h.inputs["command"] = "explode"
+	h.inputs["config"] = "memory=1"
+	require.ErrorIs(t, h.run(), ErrReported)
+	lines := strings.Split(h.stderr.String(), "\n")
+	require.GreaterOrEqual(t, len(lines), 4, h.stderr.String())
+	assert.Equal(t, []string{
+		"error: The inputs are not valid (3 problems):",
+		`  --command: "explode" is not a command; use one of auto, validate, preview, up, rollback, drift, history, sweep`,
+		`  --aws-region: "eu-west-9" is not a known AWS region`,
+	}, lines[:3])
+	assert.True(t, strings.HasPrefix(lines[3], `  --config key "memory" is unknown; known keys: `), lines[3])
+}
+
+func TestRun_InputProblemsAreOneAnnotationEachInActions(t *testing.T) {
+	h := newHarness(t)
+	h.event("pull_request", "pull_request.opened.json", nil)
+	h.inputs["aws-region"] = "eu-west-9"
+	h.inputs["command"] = "explode"
+	require.ErrorIs(t, h.run(), ErrReported)
+	var annotations []string
+	for _, line := range strings.Split(h.stdout.String(), "\n") {
+		if strings.HasPrefix(line, "::error::") {
+			annotations = append(annotations, line)
+		}
+	}
+	assert.Equal(t, []string{
+		`::error::The inputs are not valid: command: "explode" is not a command; use one of auto, validate, preview, up, rollback, drift, history, sweep`,
+		`::error::The inputs are not valid: aws-region: "eu-west-9" is not a known AWS region`,
+	}, annotations)
+}
+
+func TestRun_ABadConfigKeyNamesTheFlagLocally(t *testing.T) {
+	h := newHarness(t)
+	h.actions = false
+	delete(h.env, "GITHUB_ACTIONS")
+	h.inputs["config"] = "logRetentionDays=13"
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.stderr.String(), "error: The stack configuration is not valid: --config logRetentionDays: must be one of")
+	assert.Empty(t, h.opened)
 }
