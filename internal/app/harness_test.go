@@ -229,6 +229,8 @@ type harness struct {
 	listed []engine.StackSummary
 	gh     *fakeGitHub
 	clock  *fakeClock
+	// noCLI makes the Pulumi CLI missing.
+	noCLI bool
 	// opened records the settings of every stack the run opened, and
 	// programs the configurations they ran with.
 	opened     []engine.Settings
@@ -308,6 +310,12 @@ func (h *harness) run() error {
 				return nil, fmt.Errorf("stack %s: %w", s.Stack, engine.ErrNoStack)
 			}
 			return h.stack, nil
+		},
+		FindCLI: func() error {
+			if h.noCLI {
+				return engine.ErrNoCLI
+			}
+			return nil
 		},
 		ListStacks: func(context.Context, engine.Settings) ([]engine.StackSummary, error) { return h.listed, nil },
 		NewGitHub: func(string, string) (GitHub, error) {

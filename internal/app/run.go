@@ -95,6 +95,13 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	case err != nil:
 		return nil, r.fail("Could not decide what to run", err)
 	}
+	// On a laptop the CLI may be missing (the image ships it): say so
+	// before anything else, not after the validation's report.
+	if !d.InActions && r.decision.Command.OpensStack() && d.FindCLI != nil {
+		if err := d.FindCLI(); err != nil {
+			return nil, r.fail(fmt.Sprintf("Cannot run %s", r.decision.Command), err)
+		}
+	}
 	if r.decision.Skip {
 		r.Runtime.Noticef("%s", r.decision.Reason)
 		return nil, r.setOutputs(map[string]string{OutCommand: "none"})

@@ -64,8 +64,7 @@ func TestRun_AnEventThatNeedsNothingSetsCommandNone(t *testing.T) {
 
 func TestRun_InputProblemsComeOneALineNamingTheFlagLocally(t *testing.T) {
 	h := newHarness(t)
-	h.actions = false
-	delete(h.env, "GITHUB_ACTIONS")
+	local(h)
 	h.inputs["aws-region"] = "eu-west-9"
 	h.inputs["command"] = "explode"
 	h.inputs["config"] = "memory=1"
@@ -100,8 +99,7 @@ func TestRun_InputProblemsAreOneAnnotationEachInActions(t *testing.T) {
 
 func TestRun_ABadConfigKeyNamesTheFlagLocally(t *testing.T) {
 	h := newHarness(t)
-	h.actions = false
-	delete(h.env, "GITHUB_ACTIONS")
+	local(h)
 	h.inputs["config"] = "logRetentionDays=13"
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Contains(t, h.stderr.String(), "error: The stack configuration is not valid: --config logRetentionDays: must be one of")
