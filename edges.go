@@ -50,7 +50,7 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 		}
 		return d, nil
 	}
-	values, err := parseFlags(args, stderr)
+	values, err := parseFlags(args)
 	if err != nil {
 		return app.Deps{}, err
 	}

@@ -63,13 +63,14 @@ const (
 	NameReviewStackTTL  = "review-stack-ttl"
 )
 
-// Names is every input the action reads.
+// Names is every input the action reads, in action.yml's order (a test
+// checks both).
 var Names = []string{
 	NameCommand, NameEnvironment, NameAWSRegion, NameProjectName, NameStackName,
 	NameBackendURL, NameSecretsProvider, NameGitHubToken, NameCommentOnPR, NameConfig,
 	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput, NameLockTimeout,
-	NameDeployBranches, NameCommitOrder, NameReviewedPlan, NameDeployments, NameDriftIssue,
-	NameReviewStack, NameReviewStackTTL,
+	NameDeployBranches, NameReviewedPlan, NameDeployments, NameDriftIssue,
+	NameReviewStack, NameReviewStackTTL, NameCommitOrder,
 }
 
 // PolicyAction is what a user may do to a policy rule through policy-overrides.
