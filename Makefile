@@ -1,4 +1,5 @@
-# tap-deploy — the two commands for a newcomer are `make demo` and `make test`.
+# tap-deploy — the commands for a newcomer are `make check` (seconds to minutes,
+# nothing to install), `make demo` and `make test` (everything).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -49,6 +50,16 @@ sandbox: ## build the sandbox cloud (the stand-in aws plugin for tests and demos
 test-deps: tools ## install what the tests start: the Pulumi CLI, dynalite, a container runtime
 	cd test && npm ci --no-audit --no-fund --loglevel=error
 	@./test/image/install-runtime
+
+# The fast tier: what `go test ./...` runs on a fresh clone. -short skips
+# every test that needs a tool (the Pulumi CLI, dynalite, the Lambda zips, a
+# container runtime; see test/requires) even where it is installed and CI is
+# set, so the tier is the same everywhere. No -race: it doubles the build, and
+# `make test` runs the same tests under the race detector.
+.PHONY: check
+check: ## the fast tier, nothing to install: vet and the tests that need no tool
+	$(GO) vet ./...
+	$(GO) test -short -timeout 10m ./...
 
 .PHONY: test
 test: test-deps lambdas ## run every test (vet, race detector), then build and run the image

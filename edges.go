@@ -32,6 +32,7 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 		OpenStack: func(ctx context.Context, s engine.Settings, p pulumi.RunFunc) (app.Stack, error) {
 			return engine.Open(ctx, s, p)
 		},
+		FindCLI:    engine.FindCLI,
 		ListStacks: engine.ListStacks,
 		NewGitHub: func(apiURL, token string) (app.GitHub, error) {
 			return github.New(apiURL, token, github.DefaultRetry)
@@ -53,7 +54,7 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 		}
 		return d, nil
 	}
-	values, err := parseFlags(args, stderr)
+	values, err := parseFlags(args)
 	if err != nil {
 		return app.Deps{}, err
 	}

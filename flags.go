@@ -13,31 +13,37 @@ import (
 	"github.com/org/tap-deploy/internal/inputs"
 )
 
+// errVersion asks for the version instead of a run.
+var errVersion = errors.New("version requested")
+
 // parseFlags reads `[command] --input value ...`: every action input is a
-// flag of the same name.
-func parseFlags(args []string, stderr io.Writer) (map[string]string, error) {
+// flag of the same name. It prints nothing: --help (or `help`) comes back as
+// flag.ErrHelp and --version as errVersion, for run to answer on stdout;
+// a mistake comes back as an error that points at --help.
+func parseFlags(args []string) (map[string]string, error) {
 	fs := flag.NewFlagSet("tap-deploy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	values := map[string]*string{}
 	for _, name := range inputs.Names {
-		values[name] = fs.String(name, "", "the "+name+" input")
+		values[name] = fs.String(name, "", "the "+name+" input (see --help)")
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: tap-deploy [%s] --environment NAME [flags]\n\n", commandList())
-		fmt.Fprintln(stderr, "Runs the action locally; every action input is a flag. Multi-line inputs (config,")
-		fmt.Fprintln(stderr, "policy-overrides) take '\\n'-separated or repeated key=value pairs separated by ';'.")
-		fs.PrintDefaults()
-	}
+	showVersion := fs.Bool("version", false, "print the version")
 	var positional []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w (tap-deploy --help lists the commands and flags)", err)
 		}
 		args = fs.Args()
 		if len(args) > 0 {
 			positional = append(positional, args[0])
 			args = args[1:]
 		}
+	}
+	if *showVersion {
+		return nil, errVersion
 	}
 	out := map[string]string{}
 	for k, v := range values {
@@ -49,6 +55,9 @@ func parseFlags(args []string, stderr io.Writer) (map[string]string, error) {
 	switch len(positional) {
 	case 0:
 	case 1:
+		if positional[0] == "help" {
+			return nil, flag.ErrHelp
+		}
 		if out[inputs.NameCommand] != "" && out[inputs.NameCommand] != positional[0] {
 			return nil, fmt.Errorf("the command is given twice: %q and --command %q", positional[0], out[inputs.NameCommand])
 		}
@@ -57,12 +66,4 @@ func parseFlags(args []string, stderr io.Writer) (map[string]string, error) {
 		return nil, errors.New("only one command may be given: " + strings.Join(positional, ", "))
 	}
 	return out, nil
-}
-
-func commandList() string {
-	s := make([]string, len(inputs.Commands))
-	for i, c := range inputs.Commands {
-		s[i] = string(c)
-	}
-	return strings.Join(s, "|")
 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"flag"
 	"io"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/inputs"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -24,11 +27,11 @@ func TestParseFlags(t *testing.T) {
 			map[string]string{"command": "up", "config": "logRetentionDays=30\nlambdaMemoryMb=512", "policy-overrides": "CKV_AWS_59=disabled\nCKV_AWS_115=advisory"}, ""},
 		{"two commands", []string{"preview", "up"}, nil, "only one command may be given: preview, up"},
 		{"command twice", []string{"preview", "--command", "up"}, nil, `the command is given twice: "preview" and --command "up"`},
-		{"unknown flag", []string{"--region", "x"}, nil, "flag provided but not defined: -region"},
+		{"unknown flag", []string{"--region", "x"}, nil, "flag provided but not defined: -region (tap-deploy --help lists the commands and flags)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseFlags(tt.args, io.Discard)
+			got, err := parseFlags(tt.args)
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
@@ -42,10 +45,43 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
-func TestRun_HelpPrintsUsageAndSucceeds(t *testing.T) {
-	var stderr strings.Builder
-	err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, io.Discard, &stderr)
+func TestParseFlags_HelpAndVersionAreAskedForNotRun(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"preview", "--help"}} {
+		_, err := parseFlags(args)
+		assert.ErrorIs(t, err, flag.ErrHelp, "%v", args)
+	}
+	for _, args := range [][]string{{"--version"}, {"preview", "--environment", "dev", "--version"}} {
+		_, err := parseFlags(args)
+		assert.ErrorIs(t, err, errVersion, "%v", args)
+	}
+}
+
+func TestRun_HelpPrintsUsageOnStdoutAndSucceeds(t *testing.T) {
+	var stdout, stderr strings.Builder
+	err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &stdout, &stderr)
 	require.NoError(t, err)
-	assert.Contains(t, stderr.String(), "usage: tap-deploy [auto|validate|preview|up|rollback|drift|history|sweep] --environment NAME")
-	assert.Contains(t, stderr.String(), "-aws-region")
+	assert.Empty(t, stderr.String())
+	for _, c := range inputs.Commands {
+		if c != inputs.Auto {
+			assert.Contains(t, stdout.String(), "\n  tap-deploy "+string(c)+" --environment NAME", "a usage line for %s", c)
+		}
+	}
+	assert.Contains(t, stdout.String(), "\n  tap-deploy auto --environment NAME [flags]\n")
+	assert.Contains(t, stdout.String(), "\n  tap-deploy --help | --version\n")
+	assert.Contains(t, stdout.String(), "\nExamples:\n  # The program and its policy, offline")
+	assert.Contains(t, stdout.String(), "\n  --aws-region\n      AWS region of the stack.")
+}
+
+func TestRun_VersionPrintsTheBuildsVersion(t *testing.T) {
+	var stdout strings.Builder
+	require.NoError(t, run(context.Background(), []string{"--version"}, func(string) string { return "" }, &stdout, io.Discard))
+	assert.Equal(t, "tap-deploy dev\n", stdout.String(), "make build sets main.version; a plain go build says dev")
+}
+
+func TestRun_AFlagMistakeSaysWhereTheFlagsAreListed(t *testing.T) {
+	var stdout strings.Builder
+	err := run(context.Background(), []string{"preview", "--region", "eu-west-1"}, func(string) string { return "" }, &stdout, io.Discard)
+	require.Error(t, err)
+	assert.Equal(t, "flag provided but not defined: -region (tap-deploy --help lists the commands and flags)", err.Error())
+	assert.Empty(t, stdout.String())
 }

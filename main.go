@@ -1,7 +1,8 @@
 // Command tap-deploy is the GitHub Action: on a pull request it validates
 // offline and previews, on a push to the default branch it deploys, and from
 // workflow_dispatch it rolls back or checks drift. Outside Actions the same
-// inputs are flags: tap-deploy preview --environment dev.
+// inputs are flags: tap-deploy preview --environment dev (tap-deploy --help
+// describes each from action.yml).
 package main
 
 import (
@@ -34,10 +35,13 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	deps, err := newDeps(args, getenv, stdout, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil // the usage was printed
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return printHelp(stdout)
+	case errors.Is(err, errVersion):
+		_, err := fmt.Fprintf(stdout, "tap-deploy %s\n", version)
+		return err
+	case err != nil:
 		return err
 	}
 	return app.Run(ctx, deps)

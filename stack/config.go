@@ -75,7 +75,7 @@ func NewReviewConfig(base Base, overrides map[string]string, pr int) (Config, er
 	for k, v := range overrides {
 		merged[k] = v
 	}
-	c, found := apply(base, merged)
+	c, found := apply(base, merged, "config")
 	if c.EnvironmentSuffix == "" {
 		c.EnvironmentSuffix = base.Environment
 	}
@@ -195,7 +195,7 @@ const ConfigNamespace = "tap"
 // result, including the resource names it leads to. Every problem comes back
 // at once, as a problems.List.
 func NewConfig(base Base, overrides map[string]string) (Config, error) {
-	c, found := apply(base, overrides)
+	c, found := apply(base, overrides, "config")
 	if c.EnvironmentSuffix == "" {
 		c.EnvironmentSuffix = base.Environment
 	}
@@ -207,15 +207,17 @@ func NewConfig(base Base, overrides map[string]string) (Config, error) {
 }
 
 // CheckOverrides reports what is wrong with configuration overrides on
-// their own (unknown keys, values out of range), for the moment when the
-// rest of the inputs are not valid yet and no configuration can be built.
-func CheckOverrides(overrides map[string]string) problems.List {
-	_, found := apply(Base{}, overrides)
+// their own (unknown keys, values out of range), before a configuration is
+// built. input is how each problem names the overrides to the user: the
+// input's name in GitHub Actions (config), its flag locally (--config).
+func CheckOverrides(overrides map[string]string, input string) problems.List {
+	_, found := apply(Base{}, overrides, input)
 	return found
 }
 
-// apply sets the defaults, then the overrides that are valid.
-func apply(base Base, overrides map[string]string) (Config, problems.List) {
+// apply sets the defaults, then the overrides that are valid; each problem
+// starts with input, the name of what holds the overrides.
+func apply(base Base, overrides map[string]string, input string) (Config, problems.List) {
 	c := Config{Base: base}
 	var found problems.List
 	known := map[string]Key{}
@@ -230,12 +232,12 @@ func apply(base Base, overrides map[string]string) (Config, problems.List) {
 	for _, name := range sortedKeys(overrides) {
 		k, ok := known[name]
 		if !ok {
-			found = append(found, fmt.Sprintf("config key %q is unknown; known keys: %s", name, knownNames()))
+			found = append(found, fmt.Sprintf("%s key %q is unknown; known keys: %s", input, name, knownNames()))
 			continue
 		}
 		if err := k.set(&c, overrides[name]); err != nil {
 			// The value is not echoed: it may be a secret pasted by mistake.
-			found = append(found, fmt.Sprintf("config %s: %v", name, err))
+			found = append(found, fmt.Sprintf("%s %s: %v", input, name, err))
 		}
 	}
 	return c, found

@@ -80,6 +80,9 @@ type Deps struct {
 	// Sleep waits, or returns early with the context's error.
 	Sleep     func(ctx context.Context, d time.Duration) error
 	OpenStack OpenStack
+	// FindCLI reports engine.ErrNoCLI when the Pulumi CLI that OpenStack
+	// runs is missing; a local run checks it first. Nil skips the check.
+	FindCLI func() error
 	// ListStacks lists the project's stacks in the backend.
 	ListStacks func(ctx context.Context, s engine.Settings) ([]engine.StackSummary, error)
 	NewGitHub  func(apiURL, token string) (GitHub, error)

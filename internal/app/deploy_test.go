@@ -130,9 +130,9 @@ func TestDeploy_ReportsToTheMergedPullRequestWithOneGitHubClient(t *testing.T) {
 	}
 	h.gh.compare = func(string, string) (string, error) { return "ahead", nil }
 	require.NoError(t, h.run(), h.log())
-	require.Len(t, h.gh.bodies(), 1)
-	assert.Contains(t, h.gh.bodies()[0], "pr=7 project=tap stack=dev")
-	assert.Contains(t, h.gh.bodies()[0], "Deploy of `tap` / `dev`")
+	require.Len(t, h.gh.bodies(7), 1)
+	assert.Contains(t, h.gh.bodies(7)[0], "pr=7 project=tap stack=dev")
+	assert.Contains(t, h.gh.bodies(7)[0], "Deploy of `tap` / `dev`")
 	assert.Equal(t, 1, h.clients, "the run builds one GitHub client")
 	assert.Equal(t, []string{"tap-deploy · commit " + pushedSHA + " · by Codertocat · https://github.com/Codertocat/Hello-World/actions/runs/7"}, h.stack.messages)
 	assert.Equal(t, pushedSHA, h.opened[0].Config[stack.CommitKey], "the update records its commit")

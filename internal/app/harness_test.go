@@ -97,8 +97,9 @@ func (f *fakeStack) Close() error { f.closed++; return nil }
 
 // fakeGitHub keeps comments in memory, acting as github-actions[bot].
 type fakeGitHub struct {
-	mu          sync.Mutex
-	comments    []github.Comment
+	mu sync.Mutex
+	// comments are each pull request's, by its number, oldest first.
+	comments    map[int][]github.Comment
 	nextID      int64
 	prsOfCommit func(sha string) ([]github.PullRequest, error)
 	compare     func(base, head string) (string, error)
@@ -112,7 +113,13 @@ type fakeGitHub struct {
 	pulls map[int]github.PullRequest
 }
 
-func newFakeGitHub() *fakeGitHub { return &fakeGitHub{nextID: 100, calls: map[string]int{}} }
+func newFakeGitHub() *fakeGitHub {
+	return &fakeGitHub{nextID: 100, calls: map[string]int{}, comments: map[int][]github.Comment{}}
+}
+
+// fixturePR is the pull request of the pull_request payloads in
+// test/fixtures.
+const fixturePR = 2
 
 func (f *fakeGitHub) count(name string) {
 	f.mu.Lock()
@@ -129,7 +136,7 @@ func (f *fakeGitHub) ListComments(_ context.Context, _, _ string, number int) ([
 	f.count("list")
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]github.Comment(nil), f.comments...), nil
+	return append([]github.Comment(nil), f.comments[number]...), nil
 }
 
 func (f *fakeGitHub) CreateComment(_ context.Context, _, _ string, number int, body string) (github.Comment, error) {
@@ -138,7 +145,7 @@ func (f *fakeGitHub) CreateComment(_ context.Context, _, _ string, number int, b
 	defer f.mu.Unlock()
 	f.nextID++
 	c := github.Comment{ID: f.nextID, Body: body, Author: "github-actions[bot]"}
-	f.comments = append(f.comments, c)
+	f.comments[number] = append(f.comments[number], c)
 	return c, nil
 }
 
@@ -146,10 +153,12 @@ func (f *fakeGitHub) EditComment(_ context.Context, _, _ string, id int64, body 
 	f.count("edit")
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for i := range f.comments {
-		if f.comments[i].ID == id {
-			f.comments[i].Body = body
-			return f.comments[i], nil
+	for _, comments := range f.comments {
+		for i := range comments {
+			if comments[i].ID == id {
+				comments[i].Body = body
+				return comments[i], nil
+			}
 		}
 	}
 	return github.Comment{}, &github.StatusError{Status: 404, Operation: "edit", Message: "Not Found"}
@@ -179,11 +188,12 @@ func (f *fakeGitHub) CompareCommits(_ context.Context, _, _, base, head string) 
 	return f.compare(base, head)
 }
 
-func (f *fakeGitHub) bodies() []string {
+// bodies are the comments on pull request number, oldest first.
+func (f *fakeGitHub) bodies(number int) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
-	for _, c := range f.comments {
+	for _, c := range f.comments[number] {
 		out = append(out, c.Body)
 	}
 	return out
@@ -221,6 +231,8 @@ type harness struct {
 	// account is the AWS account; nil means no AWS call is expected.
 	account *fakeAccount
 	clock   *fakeClock
+	// noCLI makes the Pulumi CLI missing.
+	noCLI bool
 	// opened records the settings of every stack the run opened, and
 	// programs the configurations they ran with.
 	opened     []engine.Settings
@@ -300,6 +312,12 @@ func (h *harness) run() error {
 				return nil, fmt.Errorf("stack %s: %w", s.Stack, engine.ErrNoStack)
 			}
 			return h.stack, nil
+		},
+		FindCLI: func() error {
+			if h.noCLI {
+				return engine.ErrNoCLI
+			}
+			return nil
 		},
 		ListStacks: func(context.Context, engine.Settings) ([]engine.StackSummary, error) { return h.listed, nil },
 		NewGitHub: func(string, string) (GitHub, error) {

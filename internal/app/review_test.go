@@ -35,9 +35,9 @@ func reviewedThenMerged(t *testing.T, mode string, mergePreview func(context.Con
 	h.event("pull_request", "pull_request.opened.json", nil)
 	h.stack.preview = previewed(512)
 	require.NoError(t, h.run(), h.log())
-	require.Len(t, h.gh.bodies(), 1)
-	require.Contains(t, h.gh.bodies()[0], "<!-- tap-deploy:plan ", "the preview records its plan")
-	require.Contains(t, h.gh.bodies()[0], "**Plan** `")
+	require.Len(t, h.gh.bodies(fixturePR), 1)
+	require.Contains(t, h.gh.bodies(fixturePR)[0], "<!-- tap-deploy:plan ", "the preview records its plan")
+	require.Contains(t, h.gh.bodies(fixturePR)[0], "**Plan** `")
 
 	h.event("push", "push.with-new-branch.json", nil)
 	h.inputs["reviewed-plan"] = mode
@@ -57,7 +57,7 @@ func TestReview_TheMergeAppliesTheReviewedPlanConstrainedToItsPreview(t *testing
 	assert.NotEmpty(t, h.stack.ups[0].Plan, "up applies the saved plan of its preview")
 	assert.Equal(t, h.stack.previews[len(h.stack.previews)-1].SavePlan, h.stack.ups[0].Plan)
 	assert.Equal(t, "digest-before-preview", h.stack.ups[0].ExpectState, "up starts from the state its preview saw")
-	body := h.gh.bodies()[0]
+	body := h.gh.bodies(fixturePR)[0]
 	assert.Regexp(t, "Applied the reviewed plan [0-9a-f]{12} of pull request #2", body)
 	assert.Contains(t, body, "Deploy of `tap` / `dev`")
 }
@@ -69,7 +69,7 @@ func TestReview_RequireRefusesADifferentPlanAndSaysWhatDiffers(t *testing.T) {
 	assert.Contains(t, h.log(), "Refusing to deploy what was not reviewed")
 	assert.Contains(t, h.log(), "changes differently than reviewed: update aws:lambda/function:Function api-handler (memorySize)")
 	assert.Contains(t, h.log(), "Re-run the pull request's preview")
-	body := h.gh.bodies()[0]
+	body := h.gh.bodies(fixturePR)[0]
 	assert.Contains(t, body, "Not deployed: the plan differs from the one reviewed on pull request #2")
 	assert.Contains(t, body, "<!-- tap-deploy:plan ", "the reviewed plan stays in the comment for a retry")
 }
@@ -86,7 +86,7 @@ func TestReview_WarnDeploysAndReportsTheDifference(t *testing.T) {
 	require.NoError(t, h.run(), h.log())
 	assert.Len(t, h.stack.ups, 1)
 	assert.Contains(t, h.log(), "::warning::Deploying a plan that differs from the one reviewed on pull request #2")
-	for where, text := range map[string]string{"comment": h.gh.bodies()[0], "summary": h.summaryText()} {
+	for where, text := range map[string]string{"comment": h.gh.bodies(fixturePR)[0], "summary": h.summaryText()} {
 		assert.Contains(t, text, "[!WARNING]", where)
 		assert.Contains(t, text, "changes differently than reviewed", where)
 	}

@@ -58,8 +58,8 @@ func TestReviewStack_APassingPreviewDeploysThePullRequestsOwnStack(t *testing.T)
 	assert.Equal(t, "true", h.opened[1].Env["PULUMI_DISABLE_CHECKPOINT_BACKUPS"], "a disposable stack leaves no checkpoint backups")
 	assert.Empty(t, h.opened[0].Env["PULUMI_DISABLE_CHECKPOINT_BACKUPS"], "the environment's stack keeps them")
 
-	require.Len(t, h.gh.bodies(), 1, "one comment holds the preview and the review stack")
-	body := h.gh.bodies()[0]
+	require.Len(t, h.gh.bodies(fixturePR), 1, "one comment holds the preview and the review stack")
+	body := h.gh.bodies(fixturePR)[0]
 	assert.Contains(t, body, "Preview of `tap` / `dev`")
 	assert.Contains(t, body, "Review stack `dev-pr-2`")
 	assert.Contains(t, body, "[https://r2d2.execute-api.eu-west-1.amazonaws.com/v1/items]("+reviewURL+")")
@@ -87,8 +87,8 @@ func TestReviewStack_APushUpdatesTheSectionAndKeepsOneComment(t *testing.T) {
 	})
 	require.NoError(t, h.run(), h.log())
 	assert.Len(t, review.ups, 2)
-	require.Len(t, h.gh.bodies(), 1)
-	assert.Equal(t, 1, strings.Count(h.gh.bodies()[0], "Review stack `dev-pr-2`"), "the section is replaced, not appended")
+	require.Len(t, h.gh.bodies(fixturePR), 1)
+	assert.Equal(t, 1, strings.Count(h.gh.bodies(fixturePR)[0], "Review stack `dev-pr-2`"), "the section is replaced, not appended")
 }
 
 func TestReviewStack_AFailingPreviewLeavesTheReviewStackAlone(t *testing.T) {
@@ -97,8 +97,8 @@ func TestReviewStack_AFailingPreviewLeavesTheReviewStackAlone(t *testing.T) {
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Empty(t, review.ups)
 	assert.Len(t, h.opened, 1, "the review stack is not even opened")
-	require.Len(t, h.gh.bodies(), 1)
-	assert.Contains(t, h.gh.bodies()[0], "Not updated")
+	require.Len(t, h.gh.bodies(fixturePR), 1)
+	assert.Contains(t, h.gh.bodies(fixturePR)[0], "Not updated")
 }
 
 func TestReviewStack_AFailedUpdateFailsTheRunAndSaysSoInTheSection(t *testing.T) {
@@ -109,7 +109,7 @@ func TestReviewStack_AFailedUpdateFailsTheRunAndSaysSoInTheSection(t *testing.T)
 		return res, errors.New("update failed")
 	}
 	require.ErrorIs(t, h.run(), ErrReported)
-	body := h.gh.bodies()[0]
+	body := h.gh.bodies(fixturePR)[0]
 	assert.Contains(t, body, "Preview of `tap` / `dev`", "the preview stays in the comment")
 	assert.Contains(t, body, "The review stack's update failed")
 	assert.Contains(t, body, "ServiceQuotaExceeded")
@@ -157,7 +157,7 @@ func TestReviewStack_ClosingThePullRequestDestroysAndRemovesIt(t *testing.T) {
 	h, review := reviewHarness(t, "pull_request.closed.json", nil)
 	review.history = madeForPR2
 	h.gh.deployments = []github.Deployment{{ID: 41, Environment: "dev-pr-2"}, {ID: 42, Environment: "dev"}}
-	h.gh.comments = []github.Comment{{ID: 7, Author: "github-actions[bot]",
+	h.gh.comments[fixturePR] = []github.Comment{{ID: 7, Author: "github-actions[bot]",
 		Body: "<!-- tap-deploy:comment repo=Codertocat/Hello-World pr=2 project=tap stack=dev -->\n### Preview\n\n" + "<!-- tap-deploy:section review-stack -->\nDeployed\n<!-- /tap-deploy:section review-stack -->\n"}}
 	require.NoError(t, h.run(), h.log())
 
@@ -168,7 +168,7 @@ func TestReviewStack_ClosingThePullRequestDestroysAndRemovesIt(t *testing.T) {
 	require.Len(t, h.opened, 1)
 	assert.True(t, h.opened[0].MustExist, "a destroy never creates the stack")
 	assert.Equal(t, []string{"41:inactive:"}, h.gh.statuses, "only the review stack's deployments go inactive")
-	body := h.gh.bodies()[0]
+	body := h.gh.bodies(fixturePR)[0]
 	assert.Contains(t, body, "### Preview", "the preview stays")
 	assert.Contains(t, body, "Destroyed")
 	assert.NotContains(t, body, "\nDeployed\n")
@@ -192,7 +192,7 @@ func TestReviewStack_ClosingWithoutAReviewStackDoesNothing(t *testing.T) {
 	h.others = nil
 	require.NoError(t, h.run(), h.log())
 	assert.Contains(t, h.log(), "has no review stack dev-pr-2: nothing to destroy")
-	assert.Empty(t, h.gh.bodies(), "no comment for a PR that never had a review stack")
+	assert.Empty(t, h.gh.bodies(fixturePR), "no comment for a PR that never had a review stack")
 	assert.Zero(t, h.stack.destroyed)
 }
 
@@ -208,7 +208,7 @@ func TestReviewStack_AStackWithoutTheMarkerIsNeverDestroyed(t *testing.T) {
 	assert.Zero(t, review.destroyed)
 	assert.Zero(t, review.removed)
 	assert.Contains(t, h.log(), "has an update (version 1) without tap:reviewOf=2")
-	assert.Contains(t, h.gh.bodies()[0], "Destroying it failed")
+	assert.Contains(t, h.gh.bodies(fixturePR)[0], "Destroying it failed")
 }
 
 func TestReviewStack_AFailedDestroyKeepsTheStackForTheNextTry(t *testing.T) {

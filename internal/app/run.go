@@ -79,7 +79,7 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	in, err := inputs.Parse(d.Input, r.inputsEnv())
 	if err != nil {
 		// The configuration keys' problems belong in the same report.
-		found := append(problems.List(problems.Of(err)), stack.CheckOverrides(in.Config)...)
+		found := append(problems.List(problems.Of(err)), r.configProblems(in.Config)...)
 		return nil, r.fail("The inputs are not valid", found)
 	}
 	r.in = in
@@ -97,6 +97,13 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	case err != nil:
 		return nil, r.fail("Could not decide what to run", err)
 	}
+	// On a laptop the CLI may be missing (the image ships it): say so
+	// before anything else, not after the validation's report.
+	if !d.InActions && r.decision.Command.OpensStack() && d.FindCLI != nil {
+		if err := d.FindCLI(); err != nil {
+			return nil, r.fail(fmt.Sprintf("Cannot run %s", r.decision.Command), err)
+		}
+	}
 	if r.decision.Skip {
 		r.Runtime.Noticef("%s", r.decision.Reason)
 		return nil, r.setOutputs(map[string]string{OutCommand: "none"})
@@ -113,6 +120,11 @@ func start(ctx context.Context, d Deps) (*run, error) {
 		return nil, r.fail("Could not set up the GitHub client", err)
 	}
 
+	// The keys first, in the words the user gave them (--config locally);
+	// then what only a whole configuration shows (the resource names).
+	if found := r.configProblems(in.Config); len(found) > 0 {
+		return nil, r.failBeforeEngine(ctx, "The stack configuration is not valid", found)
+	}
 	r.cfg, err = stack.NewConfig(stack.Base{Project: in.ProjectName, Environment: in.Environment, Region: in.AWSRegion}, in.Config)
 	if err != nil {
 		return nil, r.failBeforeEngine(ctx, "The stack configuration is not valid", err)
@@ -121,6 +133,11 @@ func start(ctx context.Context, d Deps) (*run, error) {
 		return nil, r.fail("Could not write the step outputs", err)
 	}
 	return r, nil
+}
+
+// configProblems are the config input's unknown keys and bad values.
+func (r *run) configProblems(overrides map[string]string) problems.List {
+	return stack.CheckOverrides(overrides, r.inputsEnv().Spell(inputs.NameConfig))
 }
 
 // inputsEnv is where the run happens, as the inputs see it.
@@ -160,10 +177,21 @@ func (r *run) failBeforeEngine(ctx context.Context, title string, err error) err
 	return r.fail(title, err)
 }
 
-// fail reports an error once, as an annotation and in the job summary.
+// fail reports an error once, as annotations and in the job summary: one
+// problem a line on a terminal, one annotation a problem in Actions (each
+// stands alone in the run's list of annotations).
 func (r *run) fail(title string, err error) error {
 	lines := problems.Of(err)
-	r.Runtime.Errorf("%s: %s", title, strings.Join(lines, "; "))
+	switch {
+	case len(lines) == 1:
+		r.Runtime.Errorf("%s: %s", title, lines[0])
+	case r.Runtime.Local():
+		r.Runtime.Errorf("%s (%d problems):\n  %s", title, len(lines), strings.Join(lines, "\n  "))
+	default:
+		for _, line := range lines {
+			r.Runtime.Errorf("%s: %s", title, line)
+		}
+	}
 	r.publish.note(failureDoc(title, lines))
 	return reportedError{err}
 }

@@ -49,8 +49,8 @@ func TestSecrets_AnEchoedCredentialLeavesNowhere(t *testing.T) {
 	}
 	require.ErrorIs(t, h.run(), ErrReported)
 
-	require.Len(t, h.gh.bodies(), 1)
-	places := map[string]string{"comment": h.gh.bodies()[0], "summary": h.summaryText()}
+	require.Len(t, h.gh.bodies(fixturePR), 1)
+	places := map[string]string{"comment": h.gh.bodies(fixturePR)[0], "summary": h.summaryText()}
 	outputs, _ := os.ReadFile(h.outputPath)
 	places["outputs"] = string(outputs)
 	var log []string

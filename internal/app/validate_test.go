@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,9 +14,9 @@ func TestRun_ABadConfigurationFailsBeforeAnyPreviewAndSaysSoOnThePR(t *testing.T
 	h.inputs["config"] = "memory=1"
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Empty(t, h.opened, "no stack was opened")
-	require.Len(t, h.gh.bodies(), 1, "the PR does not keep an older green comment")
-	assert.Contains(t, h.gh.bodies()[0], "invalid configuration")
-	assert.Contains(t, h.gh.bodies()[0], "memory")
+	require.Len(t, h.gh.bodies(fixturePR), 1, "the PR does not keep an older green comment")
+	assert.Contains(t, h.gh.bodies(fixturePR)[0], "invalid configuration")
+	assert.Contains(t, h.gh.bodies(fixturePR)[0], "memory")
 	assert.Contains(t, h.summaryText(), "The stack configuration is not valid")
 }
 
@@ -30,7 +31,7 @@ func TestRun_InvalidInputsAndConfigKeysAreReportedTogether(t *testing.T) {
 	assert.Contains(t, log, `config key "memory" is unknown`)
 	assert.Contains(t, log, "logRetentionDays")
 	assert.Empty(t, h.opened)
-	assert.Empty(t, h.gh.bodies(), "nothing is known about the run yet: no comment")
+	assert.Empty(t, h.gh.bodies(fixturePR), "nothing is known about the run yet: no comment")
 }
 
 func TestRun_AMandatoryViolationStopsThePreviewAndCommentsWhy(t *testing.T) {
@@ -39,8 +40,8 @@ func TestRun_AMandatoryViolationStopsThePreviewAndCommentsWhy(t *testing.T) {
 	h.inputs["policy-overrides"] = "CKV_AWS_9999=disabled"
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Empty(t, h.opened)
-	require.Len(t, h.gh.bodies(), 1)
-	assert.Contains(t, h.gh.bodies()[0], "mandatory policy violation")
+	require.Len(t, h.gh.bodies(fixturePR), 1)
+	assert.Contains(t, h.gh.bodies(fixturePR)[0], "mandatory policy violation")
 	assert.Equal(t, "1", h.outputs()["policy-violations"])
 }
 
@@ -49,7 +50,7 @@ func TestRun_AValidateRunBesideAPreviewNeverTakesTheComment(t *testing.T) {
 	h.event("pull_request", "pull_request.opened.json", nil)
 	h.inputs["command"] = "validate"
 	require.NoError(t, h.run(), h.log())
-	assert.Empty(t, h.gh.bodies())
+	assert.Empty(t, h.gh.bodies(fixturePR))
 	assert.Contains(t, h.summaryText(), "Validation of `tap` / `dev`")
 }
 
@@ -59,4 +60,48 @@ func TestRun_AnEventThatNeedsNothingSetsCommandNone(t *testing.T) {
 	require.NoError(t, h.run())
 	assert.Equal(t, "none", h.outputs()["command"])
 	assert.Zero(t, h.clients)
+}
+
+func TestRun_InputProblemsComeOneALineNamingTheFlagLocally(t *testing.T) {
+	h := newHarness(t)
+	local(h)
+	h.inputs["aws-region"] = "eu-west-9"
+	h.inputs["command"] = "explode"
+	h.inputs["config"] = "memory=1"
+	require.ErrorIs(t, h.run(), ErrReported)
+	lines := strings.Split(h.stderr.String(), "\n")
+	require.GreaterOrEqual(t, len(lines), 4, h.stderr.String())
+	assert.Equal(t, []string{
+		"error: The inputs are not valid (3 problems):",
+		`  --command: "explode" is not a command; use one of auto, validate, preview, up, rollback, drift, history, sweep`,
+		`  --aws-region: "eu-west-9" is not a known AWS region`,
+	}, lines[:3])
+	assert.True(t, strings.HasPrefix(lines[3], `  --config key "memory" is unknown; known keys: `), lines[3])
+}
+
+func TestRun_InputProblemsAreOneAnnotationEachInActions(t *testing.T) {
+	h := newHarness(t)
+	h.event("pull_request", "pull_request.opened.json", nil)
+	h.inputs["aws-region"] = "eu-west-9"
+	h.inputs["command"] = "explode"
+	require.ErrorIs(t, h.run(), ErrReported)
+	var annotations []string
+	for _, line := range strings.Split(h.stdout.String(), "\n") {
+		if strings.HasPrefix(line, "::error::") {
+			annotations = append(annotations, line)
+		}
+	}
+	assert.Equal(t, []string{
+		`::error::The inputs are not valid: command: "explode" is not a command; use one of auto, validate, preview, up, rollback, drift, history, sweep`,
+		`::error::The inputs are not valid: aws-region: "eu-west-9" is not a known AWS region`,
+	}, annotations)
+}
+
+func TestRun_ABadConfigKeyNamesTheFlagLocally(t *testing.T) {
+	h := newHarness(t)
+	local(h)
+	h.inputs["config"] = "logRetentionDays=13"
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.stderr.String(), "error: The stack configuration is not valid: --config logRetentionDays: must be one of")
+	assert.Empty(t, h.opened)
 }

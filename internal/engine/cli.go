@@ -36,6 +36,13 @@ type cli struct {
 	killed *atomic.Bool
 }
 
+// FindCLI reports ErrNoCLI when no pulumi binary is on PATH, so that a
+// local run can say so before it does anything else.
+func FindCLI() error {
+	_, err := newCLI(0)
+	return err
+}
+
 func newCLI(grace time.Duration) (cli, error) {
 	path, err := exec.LookPath("pulumi")
 	if err != nil {

@@ -69,13 +69,14 @@ const (
 	NameReviewStackBackendURL = "review-stack-backend-url"
 )
 
-// Names is every input the action reads.
+// Names is every input the action reads, in action.yml's order (a test
+// checks both).
 var Names = []string{
 	NameCommand, NameEnvironment, NameAWSRegion, NameProjectName, NameStackName,
 	NameBackendURL, NameSecretsProvider, NameGitHubToken, NameCommentOnPR, NameConfig,
 	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput, NameLockTimeout,
-	NameDeployBranches, NameCommitOrder, NameReviewedPlan, NameDeployments, NameDriftIssue,
-	NameReviewStack, NameReviewStackTTL, NameReviewStackBackendURL,
+	NameDeployBranches, NameReviewedPlan, NameDeployments, NameDriftIssue,
+	NameReviewStack, NameReviewStackTTL, NameReviewStackBackendURL, NameCommitOrder,
 }
 
 // PolicyAction is what a user may do to a policy rule through policy-overrides.
@@ -173,6 +174,15 @@ type Env struct {
 	WorkDir string
 }
 
+// Spell is how a problem names an input to the user: the input's name in
+// GitHub Actions (aws-region), the flag on a command line (--aws-region).
+func (e Env) Spell(name string) string {
+	if e.InActions {
+		return name
+	}
+	return "--" + name
+}
+
 var (
 	environmentPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 	// reviewSuffixPattern ends the names of review stacks (<stack>-pr-<N>).
@@ -202,7 +212,7 @@ var KnownRegions = map[string]bool{
 }
 
 // Parse reads every input through get, applies defaults, and validates all of
-// them. It returns a problems.List of everything wrong at once, and with it
+// them. Each problem starts with the input as the user gave it (env.Spell). It returns a problems.List of everything wrong at once, and with it
 // the inputs as far as they could be read, so that callers can add their
 // own checks (the configuration keys) to the same report.
 func Parse(get func(name string) string, env Env) (Inputs, error) {
@@ -215,17 +225,17 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 		in.Command = Auto
 	}
 	if !isCommand(in.Command) {
-		found = append(found, fmt.Sprintf("%s: %q is not a command; use one of %s", NameCommand, in.Command, commandList()))
+		found = append(found, fmt.Sprintf("%s: %q is not a command; use one of %s", env.Spell(NameCommand), in.Command, commandList()))
 	}
 
 	in.Environment = value(NameEnvironment)
 	switch {
 	case in.Environment == "":
-		found = append(found, fmt.Sprintf("%s: required (for example dev, staging, prod)", NameEnvironment))
+		found = append(found, fmt.Sprintf("%s: required (for example dev, staging, prod)", env.Spell(NameEnvironment)))
 	case !environmentPattern.MatchString(in.Environment):
-		found = append(found, fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 20 characters)", NameEnvironment, in.Environment))
+		found = append(found, fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 20 characters)", env.Spell(NameEnvironment), in.Environment))
 	case reviewSuffixPattern.MatchString(in.Environment):
-		found = append(found, fmt.Sprintf("%s: %q ends in -pr-<number>, which names a pull request's review stack; choose another name", NameEnvironment, in.Environment))
+		found = append(found, fmt.Sprintf("%s: %q ends in -pr-<number>, which names a pull request's review stack; choose another name", env.Spell(NameEnvironment), in.Environment))
 	}
 
 	// The region is always explicit: a stack in a default region is how
@@ -233,78 +243,78 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 	in.AWSRegion = firstNonEmpty(value(NameAWSRegion), env.Getenv("AWS_REGION"), env.Getenv("AWS_DEFAULT_REGION"))
 	switch {
 	case in.AWSRegion == "":
-		found = append(found, fmt.Sprintf("%s: required: set the %s input, or AWS_REGION or AWS_DEFAULT_REGION (aws-actions/configure-aws-credentials sets both)", NameAWSRegion, NameAWSRegion))
+		found = append(found, fmt.Sprintf("%s: required: set it, or AWS_REGION or AWS_DEFAULT_REGION (aws-actions/configure-aws-credentials sets both)", env.Spell(NameAWSRegion)))
 	case !regionPattern.MatchString(in.AWSRegion):
-		found = append(found, fmt.Sprintf("%s: %q is not an AWS region name (like eu-west-1)", NameAWSRegion, in.AWSRegion))
+		found = append(found, fmt.Sprintf("%s: %q is not an AWS region name (like eu-west-1)", env.Spell(NameAWSRegion), in.AWSRegion))
 	case !KnownRegions[in.AWSRegion]:
-		found = append(found, fmt.Sprintf("%s: %q is not a known AWS region", NameAWSRegion, in.AWSRegion))
+		found = append(found, fmt.Sprintf("%s: %q is not a known AWS region", env.Spell(NameAWSRegion), in.AWSRegion))
 	}
 
 	in.ProjectName = firstNonEmpty(value(NameProjectName), "tap")
 	if !projectPattern.MatchString(in.ProjectName) {
-		found = append(found, fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 30 characters)", NameProjectName, in.ProjectName))
+		found = append(found, fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 30 characters)", env.Spell(NameProjectName), in.ProjectName))
 	}
 
 	in.StackName = firstNonEmpty(value(NameStackName), in.Environment)
 	if in.StackName != "" && !stackPattern.MatchString(in.StackName) {
-		found = append(found, fmt.Sprintf("%s: %q may hold letters, digits, '-', '_' and '.', optionally as org/project/stack", NameStackName, in.StackName))
+		found = append(found, fmt.Sprintf("%s: %q may hold letters, digits, '-', '_' and '.', optionally as org/project/stack", env.Spell(NameStackName), in.StackName))
 	}
 
 	in.BackendURL, found = backendURL(value(NameBackendURL), env, found)
 
 	in.SecretsProvider = firstNonEmpty(value(NameSecretsProvider), "passphrase")
 	if in.SecretsProvider != "passphrase" && !strings.HasPrefix(in.SecretsProvider, "awskms://") {
-		found = append(found, fmt.Sprintf("%s: %q is not supported; use passphrase or awskms://<key-id-or-alias>?region=<region>", NameSecretsProvider, in.SecretsProvider))
+		found = append(found, fmt.Sprintf("%s: %q is not supported; use passphrase or awskms://<key-id-or-alias>?region=<region>", env.Spell(NameSecretsProvider), in.SecretsProvider))
 	}
 
 	in.GitHubToken = value(NameGitHubToken)
 
 	var err error
 	if in.CommentOnPR, err = parseBool(value(NameCommentOnPR), true); err != nil {
-		found = append(found, fmt.Sprintf("%s: %v", NameCommentOnPR, err))
+		found = append(found, fmt.Sprintf("%s: %v", env.Spell(NameCommentOnPR), err))
 	}
 	if in.FailOnDrift, err = parseBool(value(NameFailOnDrift), false); err != nil {
-		found = append(found, fmt.Sprintf("%s: %v", NameFailOnDrift, err))
+		found = append(found, fmt.Sprintf("%s: %v", env.Spell(NameFailOnDrift), err))
 	}
 	if in.Deployments, err = parseBool(value(NameDeployments), true); err != nil {
-		found = append(found, fmt.Sprintf("%s: %v", NameDeployments, err))
+		found = append(found, fmt.Sprintf("%s: %v", env.Spell(NameDeployments), err))
 	}
 	if in.DriftIssue, err = parseBool(value(NameDriftIssue), false); err != nil {
-		found = append(found, fmt.Sprintf("%s: %v", NameDriftIssue, err))
+		found = append(found, fmt.Sprintf("%s: %v", env.Spell(NameDriftIssue), err))
 	}
 
 	var configProblems []string
-	in.Config, configProblems = parseConfig(get(NameConfig))
+	in.Config, configProblems = parseConfig(get(NameConfig), env)
 	found = append(found, configProblems...)
 
 	in.RollbackTo = strings.ToLower(value(NameRollbackTo))
 	if in.RollbackTo != "" && !rollbackPattern.MatchString(in.RollbackTo) {
-		found = append(found, fmt.Sprintf("%s: %q must be an update version number (like 12) or 'previous'", NameRollbackTo, in.RollbackTo))
+		found = append(found, fmt.Sprintf("%s: %q must be an update version number (like 12) or 'previous'", env.Spell(NameRollbackTo), in.RollbackTo))
 	}
 	if in.Command == Rollback && in.RollbackTo == "" {
-		found = append(found, fmt.Sprintf("%s: required with command rollback (a version number from the stack history, or 'previous')", NameRollbackTo))
+		found = append(found, fmt.Sprintf("%s: required with command rollback (a version number from the stack history, or 'previous')", env.Spell(NameRollbackTo)))
 	}
 
 	var policyProblems []string
-	in.PolicyOverrides, policyProblems = parsePolicyOverrides(get(NamePolicyOverrides))
+	in.PolicyOverrides, policyProblems = parsePolicyOverrides(get(NamePolicyOverrides), env)
 	found = append(found, policyProblems...)
 
 	in.Output = strings.ToLower(firstNonEmpty(value(NameOutput), "text"))
 	if in.Output != "text" && in.Output != "json" {
-		found = append(found, fmt.Sprintf("%s: %q must be text or json", NameOutput, in.Output))
+		found = append(found, fmt.Sprintf("%s: %q must be text or json", env.Spell(NameOutput), in.Output))
 	}
 
 	in.LockTimeout = 3 * time.Minute
 	if v := value(NameLockTimeout); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > 30*time.Minute {
-			found = append(found, fmt.Sprintf("%s: %q must be a duration from 0s to 30m (like 90s or 5m)", NameLockTimeout, v))
+			found = append(found, fmt.Sprintf("%s: %q must be a duration from 0s to 30m (like 90s or 5m)", env.Spell(NameLockTimeout), v))
 		} else {
 			in.LockTimeout = d
 		}
 	}
 
-	in.DeployBranches, found = deployBranches(get(NameDeployBranches), found)
+	in.DeployBranches, found = deployBranches(get(NameDeployBranches), env, found)
 
 	switch rs := value(NameReviewStack); {
 	case rs == "" || strings.EqualFold(rs, "off"):
@@ -313,13 +323,13 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 	case strings.HasPrefix(strings.ToLower(rs), "label:") && labelPattern.MatchString(strings.TrimSpace(rs[len("label:"):])):
 		in.ReviewStack = ReviewStack{On: true, Label: strings.TrimSpace(rs[len("label:"):])}
 	default:
-		found = append(found, fmt.Sprintf("%s: must be off, on, or label:<name> (like label:review-stack)", NameReviewStack))
+		found = append(found, fmt.Sprintf("%s: must be off, on, or label:<name> (like label:review-stack)", env.Spell(NameReviewStack)))
 	}
 	in.ReviewStackTTL = 72 * time.Hour
 	if v := value(NameReviewStackTTL); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Minute || d > 90*24*time.Hour {
-			found = append(found, fmt.Sprintf("%s: %q must be a duration from 1m to 2160h (like 72h)", NameReviewStackTTL, v))
+			found = append(found, fmt.Sprintf("%s: %q must be a duration from 1m to 2160h (like 72h)", env.Spell(NameReviewStackTTL), v))
 		} else {
 			in.ReviewStackTTL = d
 		}
@@ -327,26 +337,26 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 
 	in.ReviewStackBackendURL = reviewBackendURL(in.BackendURL)
 	if v := value(NameReviewStackBackendURL); v != "" {
-		if msg := checkBackendURL(NameReviewStackBackendURL, v); msg != "" {
+		if msg := checkBackendURL(env.Spell(NameReviewStackBackendURL), v); msg != "" {
 			found = append(found, msg)
 		} else {
 			in.ReviewStackBackendURL = v
 		}
 	}
 	if in.ReviewStackBackendURL != "" && in.ReviewStackBackendURL == in.BackendURL && !strings.HasPrefix(in.BackendURL, "https://") {
-		found = append(found, fmt.Sprintf("%s: must not be the environment's backend-url: review stacks run what any branch holds, and must not reach the environment's state", NameReviewStackBackendURL))
+		found = append(found, fmt.Sprintf("%s: must not be the environment's backend-url: review stacks run what any branch holds, and must not reach the environment's state", env.Spell(NameReviewStackBackendURL)))
 	}
 
 	in.CommitOrder = CommitOrder(strings.ToLower(firstNonEmpty(value(NameCommitOrder), string(CommitOrderStrict))))
 	if in.CommitOrder != CommitOrderStrict && in.CommitOrder != CommitOrderWarn {
-		found = append(found, fmt.Sprintf("%s: %q must be strict or warn", NameCommitOrder, in.CommitOrder))
+		found = append(found, fmt.Sprintf("%s: %q must be strict or warn", env.Spell(NameCommitOrder), in.CommitOrder))
 	}
 
 	in.ReviewedPlan = ReviewedPlan(strings.ToLower(firstNonEmpty(value(NameReviewedPlan), string(ReviewedPlanWarn))))
 	switch in.ReviewedPlan {
 	case ReviewedPlanRequire, ReviewedPlanWarn, ReviewedPlanOff:
 	default:
-		found = append(found, fmt.Sprintf("%s: %q must be require, warn or off", NameReviewedPlan, in.ReviewedPlan))
+		found = append(found, fmt.Sprintf("%s: %q must be require, warn or off", env.Spell(NameReviewedPlan), in.ReviewedPlan))
 	}
 
 	if len(found) > 0 {
@@ -366,10 +376,10 @@ func (in Inputs) Check(command Command, env Env) problems.List {
 	}
 	if command.ReviewStacksOnly() {
 		if in.ReviewStackBackendURL == "" {
-			found = append(found, fmt.Sprintf("%s (or %s): required for %s in GitHub Actions", NameReviewStackBackendURL, NameBackendURL, command))
+			found = append(found, fmt.Sprintf("%s (or %s): required for %s in GitHub Actions", env.Spell(NameReviewStackBackendURL), env.Spell(NameBackendURL), command))
 		}
 	} else if in.BackendURL == "" {
-		found = append(found, fmt.Sprintf("%s: required for %s in GitHub Actions (s3://bucket/prefix, file://path, or set PULUMI_ACCESS_TOKEN for Pulumi Cloud); a runner's local directory would lose the state", NameBackendURL, command))
+		found = append(found, fmt.Sprintf("%s: required for %s in GitHub Actions (s3://bucket/prefix, file://path, or set PULUMI_ACCESS_TOKEN for Pulumi Cloud); a runner's local directory would lose the state", env.Spell(NameBackendURL), command))
 	}
 	if env.InActions && in.SecretsProvider == "passphrase" && env.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && env.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
 		found = append(found, fmt.Sprintf("PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) must be set for %s with the passphrase secrets provider; pass it from a repository secret", command))
@@ -388,7 +398,7 @@ func (c Command) ReviewStacksOnly() bool {
 func (c Command) OpensStack() bool { return c != Validate && c != Auto && c != "" }
 
 // deployBranches reads the branch patterns, one per line or comma-separated.
-func deployBranches(text string, found problems.List) ([]string, problems.List) {
+func deployBranches(text string, env Env, found problems.List) ([]string, problems.List) {
 	var out []string
 	for _, p := range strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == ',' }) {
 		p = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(p), "refs/heads/"))
@@ -396,7 +406,7 @@ func deployBranches(text string, found problems.List) ([]string, problems.List) 
 			continue
 		}
 		if _, err := path.Match(p, "probe"); err != nil {
-			found = append(found, fmt.Sprintf("%s: %q is not a branch pattern (use names and globs like main or release/*)", NameDeployBranches, p))
+			found = append(found, fmt.Sprintf("%s: %q is not a branch pattern (use names and globs like main or release/*)", env.Spell(NameDeployBranches), p))
 			continue
 		}
 		out = append(out, p)
@@ -420,7 +430,7 @@ func backendURL(given string, env Env, found problems.List) (string, problems.Li
 			return "file://" + strings.TrimSuffix(env.WorkDir, "/") + "/.tap/state", found
 		}
 	}
-	if msg := checkBackendURL(NameBackendURL, u); msg != "" {
+	if msg := checkBackendURL(env.Spell(NameBackendURL), u); msg != "" {
 		return "", append(found, msg)
 	}
 	return u, found
@@ -467,7 +477,7 @@ func reviewBackendURL(env string) string {
 
 // parseConfig reads `key=value` lines. Blank lines and lines starting with #
 // are skipped so users can comment their overrides in YAML block scalars.
-func parseConfig(text string) (map[string]string, []string) {
+func parseConfig(text string, env Env) (map[string]string, []string) {
 	config := map[string]string{}
 	var found []string
 	for i, line := range strings.Split(text, "\n") {
@@ -481,12 +491,12 @@ func parseConfig(text string) (map[string]string, []string) {
 		// Values are never echoed: a secret pasted by mistake would reach
 		// an annotation, the job summary and the PR comment.
 		case !ok:
-			found = append(found, fmt.Sprintf("%s line %d: not key=value (write one key=value per line)", NameConfig, i+1))
+			found = append(found, fmt.Sprintf("%s line %d: not key=value (write one key=value per line)", env.Spell(NameConfig), i+1))
 		case !configKeyPattern.MatchString(key):
-			found = append(found, fmt.Sprintf("%s line %d: the key must be camelCase letters and digits (like logRetentionDays)", NameConfig, i+1))
+			found = append(found, fmt.Sprintf("%s line %d: the key must be camelCase letters and digits (like logRetentionDays)", env.Spell(NameConfig), i+1))
 		default:
 			if _, dup := config[key]; dup {
-				found = append(found, fmt.Sprintf("%s line %d: key %q is set twice", NameConfig, i+1, key))
+				found = append(found, fmt.Sprintf("%s line %d: key %q is set twice", env.Spell(NameConfig), i+1, key))
 			}
 			config[key] = val
 		}
@@ -495,7 +505,7 @@ func parseConfig(text string) (map[string]string, []string) {
 }
 
 // parsePolicyOverrides reads `RULE_ID=advisory|disabled` lines.
-func parsePolicyOverrides(text string) (map[string]PolicyAction, []string) {
+func parsePolicyOverrides(text string, env Env) (map[string]PolicyAction, []string) {
 	overrides := map[string]PolicyAction{}
 	var found []string
 	for i, line := range strings.Split(text, "\n") {
@@ -508,9 +518,9 @@ func parsePolicyOverrides(text string) (map[string]PolicyAction, []string) {
 		action := PolicyAction(strings.ToLower(strings.TrimSpace(rawAction)))
 		switch {
 		case !ok || !ruleIDPattern.MatchString(id):
-			found = append(found, fmt.Sprintf("%s line %d: not RULE_ID=advisory|disabled (rule IDs are like CKV_AWS_59)", NamePolicyOverrides, i+1))
+			found = append(found, fmt.Sprintf("%s line %d: not RULE_ID=advisory|disabled (rule IDs are like CKV_AWS_59)", env.Spell(NamePolicyOverrides), i+1))
 		case action != PolicyAdvisory && action != PolicyDisabled:
-			found = append(found, fmt.Sprintf("%s line %d: %s must be set to advisory or disabled", NamePolicyOverrides, i+1, id))
+			found = append(found, fmt.Sprintf("%s line %d: %s must be set to advisory or disabled", env.Spell(NamePolicyOverrides), i+1, id))
 		default:
 			overrides[id] = action
 		}

@@ -72,7 +72,39 @@ func withRegion(in map[string]string) map[string]string {
 func TestParse_NoRegionIsAnErrorNamingAllThreeSources(t *testing.T) {
 	_, err := parse(map[string]string{"environment": "dev", "aws-region": ""}, nil, false)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "aws-region: required: set the aws-region input, or AWS_REGION or AWS_DEFAULT_REGION")
+	assert.Contains(t, err.Error(), "--aws-region: required: set it, or AWS_REGION or AWS_DEFAULT_REGION")
+}
+
+func TestParse_ProblemsNameTheFlagLocallyAndTheInputInActions(t *testing.T) {
+	in := map[string]string{"environment": "Dev", "aws-region": "eu-west-9", "config": "x", "policy-overrides": "nope", "deploy-branches": "[", "lock-timeout": "1h"}
+	for _, tt := range []struct {
+		inActions bool
+		want      []string
+	}{
+		{false, []string{
+			`--environment: "Dev" must start with a lowercase letter`,
+			`--aws-region: "eu-west-9" is not a known AWS region`,
+			`--config line 1: not key=value`,
+			`--policy-overrides line 1: not RULE_ID=advisory|disabled`,
+			`--lock-timeout: "1h" must be a duration from 0s to 30m`,
+			`--deploy-branches: "[" is not a branch pattern`,
+		}},
+		{true, []string{
+			`environment: "Dev" must start with a lowercase letter`,
+			`aws-region: "eu-west-9" is not a known AWS region`,
+			`config line 1: not key=value`,
+			`policy-overrides line 1: not RULE_ID=advisory|disabled`,
+			`lock-timeout: "1h" must be a duration from 0s to 30m`,
+			`deploy-branches: "[" is not a branch pattern`,
+		}},
+	} {
+		_, err := parse(in, nil, tt.inActions)
+		found := problems.Of(err)
+		require.Len(t, found, len(tt.want), "one problem an input: %v", found)
+		for i, want := range tt.want {
+			assert.True(t, strings.HasPrefix(found[i], want), "in Actions: %v\n got: %s\nwant: %s...", tt.inActions, found[i], want)
+		}
+	}
 }
 
 func TestParse_NeverEchoesConfigOrPolicyValues(t *testing.T) {

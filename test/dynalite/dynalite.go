@@ -6,34 +6,23 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/org/tap-deploy/test/requires"
 )
 
-func cli() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "node_modules", "dynalite", "cli.js")
-}
-
-// Start runs dynalite until the test ends and returns its endpoint. A
-// missing install fails the test: the test command installs it.
+// Start runs dynalite until the test ends and returns its endpoint.
+// Without dynalite the test skips, naming `make test-deps` (and fails when
+// CI is set: see package requires).
 func Start(t testing.TB) string {
 	t.Helper()
-	if _, err := os.Stat(cli()); err != nil {
-		t.Fatalf("dynalite is not installed (run `make test-deps`, which `make test` does): %v", err)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is needed to run dynalite: %v", err)
-	}
+	node, cli := requires.Dynalite(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +31,7 @@ func Start(t testing.TB) string {
 	_, port, _ := net.SplitHostPort(addr)
 	l.Close()
 
-	cmd := exec.Command(node, cli(), "--port", port, "--host", "127.0.0.1", "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+	cmd := exec.Command(node, cli, "--port", port, "--host", "127.0.0.1", "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 // PR or a laptop would: no pulumi on PATH, an empty HOME, no credentials,
 // and (where the kernel allows) no network at all.
 func TestValidate_RunsWithoutPulumiHomeOrNetwork(t *testing.T) {
+	needBinary(t)
 	unshare, err := exec.LookPath("unshare")
 	if err != nil || exec.Command(unshare, "-rn", "true").Run() != nil {
 		t.Skip("unshare -rn is not available here, so the no-network part cannot be proven; the rest is covered by the other validate runs")
@@ -103,4 +104,25 @@ func TestPreview_NeedsNoNetwork(t *testing.T) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Run(), "stderr:\n%s", stderr.String())
 	assert.Contains(t, stdout.String(), "### 📝 Preview of `tap` / `dev`: 70 to create", "the comment is printed locally")
+}
+
+// TestPreview_LocallyWithoutTheCLIFailsFirstNamingMakeTools runs the binary
+// as a newcomer would before `make tools`: the first and only thing it says
+// is what is missing and how to get it.
+func TestPreview_LocallyWithoutTheCLIFailsFirstNamingMakeTools(t *testing.T) {
+	needBinary(t)
+	cmd := exec.Command(binary, "preview", "--environment", "dev", "--aws-region", "eu-west-1")
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"PATH=/nonexistent", "HOME=" + t.TempDir(), "PULUMI_CONFIG_PASSPHRASE=" + passphrase}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit)
+	assert.Equal(t, 1, exit.ExitCode())
+	assert.Empty(t, stdout.String())
+	assert.Equal(t, "error: Cannot run preview: the Pulumi CLI was not found on PATH: run `make tools` and put ./bin first on PATH (the action's image ships it)\n", stderr.String())
+	entries, err := os.ReadDir(cmd.Dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "no .tap/state was made")
 }

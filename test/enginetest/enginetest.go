@@ -8,10 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/test/requires"
 	"github.com/org/tap-deploy/test/sandbox"
 )
 
@@ -25,20 +25,13 @@ type Env struct {
 }
 
 // RepoRoot is the repository's root directory.
-func RepoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
+func RepoRoot() string { return requires.Root() }
 
-// UseRepoCLI puts ./bin first on PATH and fails the test when the CLI has
-// not been built: the test command builds it, so its absence is a setup bug
-// worth a loud failure rather than a skip.
+// UseRepoCLI puts ./bin first on PATH. Without bin/pulumi the test skips,
+// naming `make tools` (and fails when CI is set: see package requires).
 func UseRepoCLI(t testing.TB) {
 	t.Helper()
-	bin := filepath.Join(RepoRoot(), "bin")
-	if _, err := os.Stat(filepath.Join(bin, "pulumi")); err != nil {
-		t.Fatalf("bin/pulumi is missing: run `make tools` (the test command does): %v", err)
-	}
+	bin := filepath.Dir(requires.PulumiCLI(t))
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	if _, err := exec.LookPath("pulumi"); err != nil {
 		t.Fatal(err)

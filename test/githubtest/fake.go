@@ -5,6 +5,7 @@
 package githubtest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -188,7 +189,7 @@ func New() *Server {
 		nextIssue: 100,
 		prs:       map[int]string{},
 	}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.Server = httptest.NewServer(s.authenticate(s.routes()))
 	return s
 }
 
@@ -239,78 +240,95 @@ func (s *Server) Total() int {
 	return s.calls["any"]
 }
 
-// Calls returns how often "METHOD /path-pattern" was called (patterns as in
-// the route table: "POST comments", "PATCH comment", "GET comments").
+// Calls returns how often "METHOD name" was called, by the names routes
+// gives the endpoints ("POST comments", "PATCH comment", "GET pull"), or
+// "METHOD /path" for a path the fake does not know.
 func (s *Server) Calls(name string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[name]
 }
 
-var (
-	issueComments = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$`)
-	oneComment    = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/comments/(\d+)$`)
-	commitPulls   = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/commits/([^/]+)/pulls$`)
-	compare       = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/compare/(.+)$`)
-	deploymentsRe = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/deployments$`)
-	statusesRe    = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/deployments/(\d+)/statuses$`)
-	issuesRe      = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues$`)
-	oneIssueRe    = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/(\d+)$`)
-	onePullRe     = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls/(\d+)$`)
-)
-
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
-	s.mu.Lock()
-	login, ok := s.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
-	s.calls["any"]++
-	s.mu.Unlock()
-	if !ok {
-		writeError(w, http.StatusUnauthorized, "Bad credentials")
-		return
+// routes is the fake's one router: each endpoint is a Go 1.22 method and
+// path pattern with the name its calls are counted by (Calls("POST
+// comments")). REST endpoints answer under /api/v3 too, as on GitHub
+// Enterprise Server, whose GraphQL endpoint is /api/graphql.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	rest := func(pattern, name string, h handler) {
+		s.route(mux, pattern, name, h)
+		method, path, _ := strings.Cut(pattern, " ")
+		s.route(mux, method+" /api/v3"+path, name, h)
 	}
-	name := routeName(r.Method, path)
-	s.mu.Lock()
-	s.calls[name]++
-	fault, faulted := s.takeFault(r.Method, path)
-	s.mu.Unlock()
-	if faulted && !fault.AfterWrite {
-		writeFault(w, fault)
-		return
-	}
-	rec := httptest.NewRecorder()
-	s.handle(rec, r, path, login)
-	if faulted {
-		writeFault(w, fault)
-		return
-	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	w.Write(rec.Body.Bytes()) //nolint:errcheck // test server
+	rest("GET /user", "user", s.user)
+	s.route(mux, "POST /graphql", "graphql", s.graphql)
+	s.route(mux, "POST /api/graphql", "graphql", s.graphql)
+	rest("GET /repos/{owner}/{repo}/issues/{number}/comments", "comments", s.listComments)
+	rest("POST /repos/{owner}/{repo}/issues/{number}/comments", "comments", s.createComment)
+	rest("PATCH /repos/{owner}/{repo}/issues/comments/{id}", "comment", s.editComment)
+	rest("GET /repos/{owner}/{repo}/commits/{sha}/pulls", "commit pulls", s.commitPulls)
+	rest("GET /repos/{owner}/{repo}/compare/{basehead...}", "compare", s.compareCommits)
+	rest("GET /repos/{owner}/{repo}/pulls/{number}", "pull", s.pull)
+	rest("GET /repos/{owner}/{repo}/deployments", "deployments", s.listDeployments)
+	rest("POST /repos/{owner}/{repo}/deployments", "deployments", s.createDeployment)
+	rest("POST /repos/{owner}/{repo}/deployments/{id}/statuses", "deployment statuses", s.createDeploymentStatus)
+	rest("GET /repos/{owner}/{repo}/issues", "issues", s.listIssues)
+	rest("POST /repos/{owner}/{repo}/issues", "issues", s.createIssue)
+	rest("PATCH /repos/{owner}/{repo}/issues/{number}", "issue", s.editIssue)
+	// Anything else is counted by its method and path, and not found.
+	s.route(mux, "/", "", func(w http.ResponseWriter, _ *http.Request, _ string) {
+		writeError(w, http.StatusNotFound, "Not Found")
+	})
+	return mux
 }
 
-// routes name the endpoints for call counts (Calls("GET pull")).
-var routes = []struct {
-	re   *regexp.Regexp
-	name string
-}{
-	{issueComments, "comments"}, {oneComment, "comment"}, {commitPulls, "commit pulls"}, {compare, "compare"},
-	{deploymentsRe, "deployments"}, {statusesRe, "deployment statuses"}, {issuesRe, "issues"}, {oneIssueRe, "issue"},
-	{onePullRe, "pull"},
-}
+// handler answers one endpoint for the account login.
+type handler func(w http.ResponseWriter, r *http.Request, login string)
 
-func routeName(method, path string) string {
-	if path == "/graphql" || path == "/api/graphql" {
-		return method + " graphql"
-	}
-	for _, r := range routes {
-		if r.re.MatchString(path) {
-			return method + " " + r.name
+type loginKey struct{}
+
+// authenticate counts every request (Total) and answers 401 to a token the
+// fake does not know, as GitHub does, before any endpoint sees it.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		login, ok := s.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+		s.calls["any"]++
+		s.mu.Unlock()
+		if !ok {
+			writeError(w, http.StatusUnauthorized, "Bad credentials")
+			return
 		}
-	}
-	return method + " " + path
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loginKey{}, login)))
+	})
+}
+
+// route registers pattern under name ("" names a call by its path): the
+// call is counted, then a queued fault for it answers instead of h, or
+// after h (a lost answer).
+func (s *Server) route(mux *http.ServeMux, pattern, name string, h handler) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		path := strings.TrimPrefix(r.URL.Path, "/api/v3")
+		s.mu.Lock()
+		s.calls[r.Method+" "+cmp.Or(name, path)]++
+		fault, faulted := s.takeFault(r.Method, path)
+		s.mu.Unlock()
+		if faulted && !fault.AfterWrite {
+			writeFault(w, fault)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h(rec, r, r.Context().Value(loginKey{}).(string))
+		if faulted {
+			writeFault(w, fault)
+			return
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes()) //nolint:errcheck // test server
+	})
 }
 
 func (s *Server) takeFault(method, path string) (Fault, bool) {
@@ -334,234 +352,257 @@ func writeFault(w http.ResponseWriter, f Fault) {
 	writeError(w, f.Status, msg)
 }
 
-func (s *Server) handle(w http.ResponseWriter, r *http.Request, path, login string) {
-	switch {
-	case path == "/user" && r.Method == http.MethodGet:
-		if strings.HasSuffix(login, "[bot]") {
-			writeError(w, http.StatusForbidden, "Resource not accessible by integration")
-			return
-		}
-		writeJSON(w, map[string]any{"login": login})
-	case (path == "/graphql" || r.URL.Path == "/api/graphql") && r.Method == http.MethodPost:
-		var in struct{ Query string }
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || !strings.Contains(in.Query, "viewer") {
-			writeJSON(w, map[string]any{"errors": []map[string]any{{"message": "this fake answers only viewer { login }"}}})
-			return
-		}
-		writeJSON(w, map[string]any{"data": map[string]any{"viewer": map[string]any{"login": login}}})
-	case issueComments.MatchString(path):
-		m := issueComments.FindStringSubmatch(path)
-		issue, _ := strconv.Atoi(m[3])
-		switch r.Method {
-		case http.MethodGet:
-			s.listComments(w, r, issue)
-		case http.MethodPost:
-			var in struct{ Body string }
-			if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Body == "" {
-				writeError(w, http.StatusUnprocessableEntity, "Body is required")
-				return
-			}
-			if len(in.Body) > 65536 {
-				writeError(w, http.StatusUnprocessableEntity, "Body is too long (maximum is 65536 characters)")
-				return
-			}
-			id := s.AddComment(issue, login, in.Body)
-			w.WriteHeader(http.StatusCreated)
-			writeJSONBody(w, commentJSON(Comment{ID: id, Body: in.Body, Author: login, Issue: issue}))
-		}
-	case oneComment.MatchString(path) && r.Method == http.MethodPatch:
-		id, _ := strconv.ParseInt(oneComment.FindStringSubmatch(path)[3], 10, 64)
-		var in struct{ Body string }
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-			writeError(w, http.StatusUnprocessableEntity, "bad body")
-			return
-		}
-		if len(in.Body) > 65536 {
-			writeError(w, http.StatusUnprocessableEntity, "Body is too long (maximum is 65536 characters)")
-			return
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for i := range s.comments {
-			if s.comments[i].ID == id {
-				if s.comments[i].Author != login {
-					writeError(w, http.StatusForbidden, "Resource not accessible by integration")
-					return
-				}
-				s.comments[i].Body = in.Body
-				writeJSON(w, commentJSON(s.comments[i]))
-				return
-			}
-		}
-		writeError(w, http.StatusNotFound, "Not Found")
-	case commitPulls.MatchString(path):
-		sha := commitPulls.FindStringSubmatch(path)[3]
-		s.mu.Lock()
-		prs := s.commitPRs[sha]
-		s.mu.Unlock()
-		out := []map[string]any{}
-		for _, pr := range prs {
-			out = append(out, map[string]any{"number": pr.Number, "state": "closed", "merged_at": "2026-11-28T12:00:00Z",
-				"head": map[string]any{"sha": pr.HeadSHA}})
-		}
-		writeJSON(w, out)
-	case compare.MatchString(path):
-		key := compare.FindStringSubmatch(path)[3]
-		s.mu.Lock()
-		status, ok := s.compare[key]
-		s.mu.Unlock()
-		if !ok {
-			writeError(w, http.StatusNotFound, "Not Found")
-			return
-		}
-		writeJSON(w, map[string]any{"status": status})
-	case deploymentsRe.MatchString(path) && r.Method == http.MethodPost:
-		var in struct {
-			Ref, Environment, Description string
-			TransientEnvironment          bool `json:"transient_environment"`
-			Payload                       map[string]any
-		}
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Ref == "" {
-			writeError(w, http.StatusUnprocessableEntity, "ref is required")
-			return
-		}
-		if len([]rune(in.Description)) > 140 {
-			writeError(w, http.StatusUnprocessableEntity, "description is too long (maximum is 140 characters)")
-			return
-		}
-		s.mu.Lock()
-		d := &Deployment{ID: int64(5000 + len(s.deployments)), Ref: in.Ref, Environment: in.Environment, Description: in.Description,
-			Transient: in.TransientEnvironment, Payload: in.Payload}
-		s.deployments = append(s.deployments, d)
-		s.mu.Unlock()
-		w.WriteHeader(http.StatusCreated)
-		writeJSONBody(w, deploymentJSON(d))
-	case deploymentsRe.MatchString(path) && r.Method == http.MethodGet:
-		q := r.URL.Query()
-		s.mu.Lock()
-		var all []map[string]any
-		for i := len(s.deployments) - 1; i >= 0; i-- { // newest first, as GitHub lists them
-			d := s.deployments[i]
-			if (q.Get("sha") == "" || q.Get("sha") == d.Ref) && (q.Get("environment") == "" || q.Get("environment") == d.Environment) {
-				all = append(all, deploymentJSON(d))
-			}
-		}
-		s.mu.Unlock()
-		s.page(w, r, all)
-	case statusesRe.MatchString(path) && r.Method == http.MethodPost:
-		id, _ := strconv.ParseInt(statusesRe.FindStringSubmatch(path)[3], 10, 64)
-		var in struct {
-			State          string
-			EnvironmentURL string `json:"environment_url"`
-			LogURL         string `json:"log_url"`
-			AutoInactive   *bool  `json:"auto_inactive"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.State == "" {
-			writeError(w, http.StatusUnprocessableEntity, "state is required")
-			return
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		var d *Deployment
-		for _, e := range s.deployments {
-			if e.ID == id {
-				d = e
-			}
-		}
-		if d == nil {
-			writeError(w, http.StatusNotFound, "Not Found")
-			return
-		}
-		d.Statuses = append(d.Statuses, DeploymentStatus{State: in.State, EnvironmentURL: in.EnvironmentURL, LogURL: in.LogURL})
-		// auto_inactive (default true): a success makes the environment's
-		// earlier successful deployments inactive.
-		if in.State == "success" && (in.AutoInactive == nil || *in.AutoInactive) {
-			for _, e := range s.deployments {
-				if e != d && e.Environment == d.Environment && e.State() == "success" {
-					e.Statuses = append(e.Statuses, DeploymentStatus{State: "inactive"})
-				}
-			}
-		}
-		w.WriteHeader(http.StatusCreated)
-		writeJSONBody(w, map[string]any{"id": len(d.Statuses), "state": in.State})
-	case issuesRe.MatchString(path) && r.Method == http.MethodGet:
-		q := r.URL.Query()
-		want := map[string]bool{}
-		for _, l := range strings.Split(q.Get("labels"), ",") {
-			if l != "" {
-				want[l] = true
-			}
-		}
-		s.mu.Lock()
-		var all []map[string]any
-		for _, i := range s.issues {
-			have := map[string]bool{}
-			for _, l := range i.Labels {
-				have[l] = true
-			}
-			matches := q.Get("state") == "" || q.Get("state") == "all" || q.Get("state") == i.State
-			for l := range want {
-				matches = matches && have[l]
-			}
-			if matches {
-				all = append(all, issueJSON(i))
-			}
-		}
-		// The issues endpoint lists pull requests too.
-		all = append(all, map[string]any{"number": 2, "title": "a pull request", "state": "open", "user": map[string]any{"login": "Codertocat"},
-			"pull_request": map[string]any{"url": "https://api.github.com/repos/o/r/pulls/2"}})
-		s.mu.Unlock()
-		s.page(w, r, all)
-	case issuesRe.MatchString(path) && r.Method == http.MethodPost:
-		var in struct {
-			Title, Body string
-			Labels      []string
-		}
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Title == "" {
-			writeError(w, http.StatusUnprocessableEntity, "title is required")
-			return
-		}
-		n := s.AddIssue(login, in.Title, in.Body, in.Labels...)
-		w.WriteHeader(http.StatusCreated)
-		writeJSONBody(w, issueJSON(&Issue{Number: n, Title: in.Title, Body: in.Body, State: "open", Labels: in.Labels, Author: login}))
-	case oneIssueRe.MatchString(path) && r.Method == http.MethodPatch:
-		n, _ := strconv.Atoi(oneIssueRe.FindStringSubmatch(path)[3])
-		var in struct {
-			Title, Body, State *string
-			StateReason        *string `json:"state_reason"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-			writeError(w, http.StatusUnprocessableEntity, "bad body")
-			return
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for _, i := range s.issues {
-			if i.Number != n {
-				continue
-			}
-			for dst, src := range map[*string]*string{&i.Title: in.Title, &i.Body: in.Body, &i.State: in.State, &i.StateReason: in.StateReason} {
-				if src != nil {
-					*dst = *src
-				}
-			}
-			writeJSON(w, issueJSON(i))
-			return
-		}
-		writeError(w, http.StatusNotFound, "Not Found")
-	case onePullRe.MatchString(path) && r.Method == http.MethodGet:
-		n, _ := strconv.Atoi(onePullRe.FindStringSubmatch(path)[3])
-		s.mu.Lock()
-		state, ok := s.prs[n]
-		s.mu.Unlock()
-		if !ok {
-			writeError(w, http.StatusNotFound, "Not Found")
-			return
-		}
-		writeJSON(w, map[string]any{"number": n, "state": state})
-	default:
-		writeError(w, http.StatusNotFound, "Not Found")
+// user answers GET /user: the workflow's token and an App's cannot read it.
+func (s *Server) user(w http.ResponseWriter, _ *http.Request, login string) {
+	if strings.HasSuffix(login, "[bot]") {
+		writeError(w, http.StatusForbidden, "Resource not accessible by integration")
+		return
 	}
+	writeJSON(w, map[string]any{"login": login})
+}
+
+// graphql answers only the viewer's login, which every token may read.
+func (s *Server) graphql(w http.ResponseWriter, r *http.Request, login string) {
+	var in struct{ Query string }
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || !strings.Contains(in.Query, "viewer") {
+		writeJSON(w, map[string]any{"errors": []map[string]any{{"message": "this fake answers only viewer { login }"}}})
+		return
+	}
+	writeJSON(w, map[string]any{"data": map[string]any{"viewer": map[string]any{"login": login}}})
+}
+
+func (s *Server) listComments(w http.ResponseWriter, r *http.Request, _ string) {
+	issue, _ := strconv.Atoi(r.PathValue("number"))
+	var all []map[string]any
+	for _, c := range s.Comments(issue) {
+		all = append(all, commentJSON(c))
+	}
+	s.page(w, r, all)
+}
+
+func (s *Server) createComment(w http.ResponseWriter, r *http.Request, login string) {
+	issue, _ := strconv.Atoi(r.PathValue("number"))
+	var in struct{ Body string }
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Body == "" {
+		writeError(w, http.StatusUnprocessableEntity, "Body is required")
+		return
+	}
+	if len(in.Body) > 65536 {
+		writeError(w, http.StatusUnprocessableEntity, "Body is too long (maximum is 65536 characters)")
+		return
+	}
+	id := s.AddComment(issue, login, in.Body)
+	w.WriteHeader(http.StatusCreated)
+	writeJSONBody(w, commentJSON(Comment{ID: id, Body: in.Body, Author: login, Issue: issue}))
+}
+
+// editComment lets only a comment's author change it, as GitHub does.
+func (s *Server) editComment(w http.ResponseWriter, r *http.Request, login string) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	var in struct{ Body string }
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "bad body")
+		return
+	}
+	if len(in.Body) > 65536 {
+		writeError(w, http.StatusUnprocessableEntity, "Body is too long (maximum is 65536 characters)")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.comments {
+		if s.comments[i].ID == id {
+			if s.comments[i].Author != login {
+				writeError(w, http.StatusForbidden, "Resource not accessible by integration")
+				return
+			}
+			s.comments[i].Body = in.Body
+			writeJSON(w, commentJSON(s.comments[i]))
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, "Not Found")
+}
+
+func (s *Server) commitPulls(w http.ResponseWriter, r *http.Request, _ string) {
+	s.mu.Lock()
+	prs := s.commitPRs[r.PathValue("sha")]
+	s.mu.Unlock()
+	out := []map[string]any{}
+	for _, pr := range prs {
+		out = append(out, map[string]any{"number": pr.Number, "state": "closed", "merged_at": "2026-11-28T12:00:00Z",
+			"head": map[string]any{"sha": pr.HeadSHA}})
+	}
+	writeJSON(w, out)
+}
+
+func (s *Server) compareCommits(w http.ResponseWriter, r *http.Request, _ string) {
+	s.mu.Lock()
+	status, ok := s.compare[r.PathValue("basehead")]
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	writeJSON(w, map[string]any{"status": status})
+}
+
+func (s *Server) pull(w http.ResponseWriter, r *http.Request, _ string) {
+	n, _ := strconv.Atoi(r.PathValue("number"))
+	s.mu.Lock()
+	state, ok := s.prs[n]
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	writeJSON(w, map[string]any{"number": n, "state": state})
+}
+
+func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, _ string) {
+	var in struct {
+		Ref, Environment, Description string
+		TransientEnvironment          bool `json:"transient_environment"`
+		Payload                       map[string]any
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Ref == "" {
+		writeError(w, http.StatusUnprocessableEntity, "ref is required")
+		return
+	}
+	if len([]rune(in.Description)) > 140 {
+		writeError(w, http.StatusUnprocessableEntity, "description is too long (maximum is 140 characters)")
+		return
+	}
+	s.mu.Lock()
+	d := &Deployment{ID: int64(5000 + len(s.deployments)), Ref: in.Ref, Environment: in.Environment, Description: in.Description,
+		Transient: in.TransientEnvironment, Payload: in.Payload}
+	s.deployments = append(s.deployments, d)
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusCreated)
+	writeJSONBody(w, deploymentJSON(d))
+}
+
+func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request, _ string) {
+	q := r.URL.Query()
+	s.mu.Lock()
+	var all []map[string]any
+	for i := len(s.deployments) - 1; i >= 0; i-- { // newest first, as GitHub lists them
+		d := s.deployments[i]
+		if (q.Get("sha") == "" || q.Get("sha") == d.Ref) && (q.Get("environment") == "" || q.Get("environment") == d.Environment) {
+			all = append(all, deploymentJSON(d))
+		}
+	}
+	s.mu.Unlock()
+	s.page(w, r, all)
+}
+
+func (s *Server) createDeploymentStatus(w http.ResponseWriter, r *http.Request, _ string) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	var in struct {
+		State          string
+		EnvironmentURL string `json:"environment_url"`
+		LogURL         string `json:"log_url"`
+		AutoInactive   *bool  `json:"auto_inactive"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.State == "" {
+		writeError(w, http.StatusUnprocessableEntity, "state is required")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var d *Deployment
+	for _, e := range s.deployments {
+		if e.ID == id {
+			d = e
+		}
+	}
+	if d == nil {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	d.Statuses = append(d.Statuses, DeploymentStatus{State: in.State, EnvironmentURL: in.EnvironmentURL, LogURL: in.LogURL})
+	// auto_inactive (default true): a success makes the environment's
+	// earlier successful deployments inactive.
+	if in.State == "success" && (in.AutoInactive == nil || *in.AutoInactive) {
+		for _, e := range s.deployments {
+			if e != d && e.Environment == d.Environment && e.State() == "success" {
+				e.Statuses = append(e.Statuses, DeploymentStatus{State: "inactive"})
+			}
+		}
+	}
+	w.WriteHeader(http.StatusCreated)
+	writeJSONBody(w, map[string]any{"id": len(d.Statuses), "state": in.State})
+}
+
+func (s *Server) listIssues(w http.ResponseWriter, r *http.Request, _ string) {
+	q := r.URL.Query()
+	want := map[string]bool{}
+	for _, l := range strings.Split(q.Get("labels"), ",") {
+		if l != "" {
+			want[l] = true
+		}
+	}
+	s.mu.Lock()
+	var all []map[string]any
+	for _, i := range s.issues {
+		have := map[string]bool{}
+		for _, l := range i.Labels {
+			have[l] = true
+		}
+		matches := q.Get("state") == "" || q.Get("state") == "all" || q.Get("state") == i.State
+		for l := range want {
+			matches = matches && have[l]
+		}
+		if matches {
+			all = append(all, issueJSON(i))
+		}
+	}
+	// The issues endpoint lists pull requests too.
+	all = append(all, map[string]any{"number": 2, "title": "a pull request", "state": "open", "user": map[string]any{"login": "Codertocat"},
+		"pull_request": map[string]any{"url": "https://api.github.com/repos/o/r/pulls/2"}})
+	s.mu.Unlock()
+	s.page(w, r, all)
+}
+
+func (s *Server) createIssue(w http.ResponseWriter, r *http.Request, login string) {
+	var in struct {
+		Title, Body string
+		Labels      []string
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Title == "" {
+		writeError(w, http.StatusUnprocessableEntity, "title is required")
+		return
+	}
+	n := s.AddIssue(login, in.Title, in.Body, in.Labels...)
+	w.WriteHeader(http.StatusCreated)
+	writeJSONBody(w, issueJSON(&Issue{Number: n, Title: in.Title, Body: in.Body, State: "open", Labels: in.Labels, Author: login}))
+}
+
+func (s *Server) editIssue(w http.ResponseWriter, r *http.Request, _ string) {
+	n, _ := strconv.Atoi(r.PathValue("number"))
+	var in struct {
+		Title, Body, State *string
+		StateReason        *string `json:"state_reason"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "bad body")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, i := range s.issues {
+		if i.Number != n {
+			continue
+		}
+		for dst, src := range map[*string]*string{&i.Title: in.Title, &i.Body: in.Body, &i.State: in.State, &i.StateReason: in.StateReason} {
+			if src != nil {
+				*dst = *src
+			}
+		}
+		writeJSON(w, issueJSON(i))
+		return
+	}
+	writeError(w, http.StatusNotFound, "Not Found")
 }
 
 func deploymentJSON(d *Deployment) map[string]any {
@@ -617,14 +658,6 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, all []map[string]a
 		out = []map[string]any{}
 	}
 	writeJSON(w, out)
-}
-
-func (s *Server) listComments(w http.ResponseWriter, r *http.Request, issue int) {
-	var all []map[string]any
-	for _, c := range s.Comments(issue) {
-		all = append(all, commentJSON(c))
-	}
-	s.page(w, r, all)
 }
 
 func commentJSON(c Comment) map[string]any {

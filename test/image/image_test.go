@@ -30,6 +30,7 @@ import (
 	"github.com/org/tap-deploy/test/actionstest"
 	"github.com/org/tap-deploy/test/fixtures"
 	"github.com/org/tap-deploy/test/githubtest"
+	"github.com/org/tap-deploy/test/requires"
 	"github.com/org/tap-deploy/test/sandbox"
 )
 
@@ -41,6 +42,9 @@ func repoRoot() string {
 const passphrase = "image-test-passphrase"
 
 func TestImage_BuiltFromTheTestedBinariesAndRunAsGitHubRunsIt(t *testing.T) {
+	// make image-context copies the pinned CLI into the image; it would
+	// build it (minutes) rather than skip.
+	requires.PulumiCLI(t)
 	rt := detectRuntime(t)
 	root := repoRoot()
 	suffix := randomHex(t)

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/org/tap-deploy/test/requires"
 )
 
 // containerRuntime runs docker or podman, whichever can run containers here.
@@ -24,21 +26,15 @@ type containerRuntime struct {
 	env    []string
 }
 
-// detectRuntime prefers a working Docker engine (GitHub's runners), else
-// podman with runc: `make test-deps` installs them where neither is there. A
-// docker client without an engine does not count.
+// detectRuntime sets up the runtime requires.ContainerRuntime finds: a
+// working Docker engine (GitHub's runners), else podman with runc.
 func detectRuntime(t *testing.T) containerRuntime {
 	t.Helper()
-	if path, err := exec.LookPath("docker"); err == nil && exec.Command(path, "info").Run() == nil {
+	path := requires.ContainerRuntime(t)
+	if !strings.HasSuffix(path, "podman") {
 		return containerRuntime{name: path}
 	}
-	podman, err := exec.LookPath("podman")
-	if err != nil {
-		t.Fatal("no container runtime: neither a working Docker engine nor podman is here; `make test-deps` installs podman and runc")
-	}
-	if _, err := exec.LookPath("runc"); err != nil {
-		t.Fatal("podman needs runc here (crun fails on cgroup v1 hosts); `make test-deps` installs it")
-	}
+	podman := path
 	rt := containerRuntime{
 		name: podman,
 		// vfs works on any filesystem (no overlay or fuse needed);

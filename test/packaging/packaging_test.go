@@ -24,6 +24,7 @@ import (
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/stack"
 	"github.com/org/tap-deploy/test/enginetest"
+	"github.com/org/tap-deploy/test/requires"
 )
 
 var root = enginetest.RepoRoot()
@@ -261,10 +262,7 @@ func workflows(t *testing.T) []string {
 }
 
 func TestWorkflows_ActionlintIsClean(t *testing.T) {
-	bin := filepath.Join(root, "bin", "actionlint")
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("bin/actionlint is missing: run `make tools` (make test does): %v", err)
-	}
+	bin := requires.Actionlint(t)
 	cmd := exec.Command(bin, append([]string{"-no-color"}, workflows(t)...)...)
 	out, err := cmd.CombinedOutput()
 	assert.NoError(t, err, "actionlint:\n%s", out)
@@ -373,4 +371,27 @@ func TestREADME_LayoutNamesEveryPackage(t *testing.T) {
 	for _, m := range regexp.MustCompile("`((?:internal|cmd)/[a-z/-]+)`").FindAllStringSubmatch(layout, -1) {
 		assert.DirExists(t, filepath.Join(root, m[1]), "the layout table names %s, which does not exist", m[1])
 	}
+}
+
+func TestCI_RunsTheFastTierFirstThenEverything(t *testing.T) {
+	var wf struct {
+		Jobs map[string]struct {
+			Needs any
+			Steps []struct{ Run string }
+		}
+	}
+	require.NoError(t, yaml.Unmarshal(read(t, ".github/workflows/ci.yml"), &wf))
+	runs := func(job string) []string {
+		var out []string
+		for _, s := range wf.Jobs[job].Steps {
+			out = append(out, strings.TrimSpace(s.Run))
+		}
+		return out
+	}
+	assert.Contains(t, runs("check"), "make check")
+	assert.Contains(t, runs("test"), "make test")
+	assert.Equal(t, "check", wf.Jobs["test"].Needs, "the full suite waits for the fast tier")
+	makefile := string(read(t, "Makefile"))
+	assert.Contains(t, makefile, "\ncheck: ")
+	assert.Contains(t, makefile, "$(GO) test -short ", "make check runs the fast tier: every test that needs a tool skips")
 }

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/inputs"
+)
+
+// declared reads action.yml from the repository: the embedded copy is the
+// same file, and this test proves the help is built from it.
+func declared(t *testing.T) []actionInput {
+	t.Helper()
+	doc, err := os.ReadFile("action.yml")
+	require.NoError(t, err)
+	require.Equal(t, string(doc), string(actionYML), "the binary embeds action.yml as it is")
+	ins, err := actionInputs(doc)
+	require.NoError(t, err)
+	return ins
+}
+
+func TestInputNames_AreActionYMLsInputsInItsOrder(t *testing.T) {
+	var names []string
+	for _, in := range declared(t) {
+		names = append(names, in.Name)
+	}
+	assert.Equal(t, names, inputs.Names)
+}
+
+func TestHelp_ShowsEveryInputWithActionYMLsDescriptionAndDefault(t *testing.T) {
+	var b strings.Builder
+	require.NoError(t, printHelp(&b))
+	text := b.String()
+	// Descriptions are wrapped: compare them word for word.
+	words := strings.Join(strings.Fields(text), " ")
+	for _, in := range declared(t) {
+		require.NotEmpty(t, in.Description, in.Name)
+		header := "\n  --" + in.Name
+		switch {
+		case in.Required:
+			header += " (required)\n"
+		case in.Name == inputs.NameGitHubToken:
+			header += " (default in Actions: ${{ github.token }})\n"
+		case in.Default != "":
+			header += " (default: " + in.Default + ")\n"
+		default:
+			header += "\n"
+		}
+		assert.Equal(t, 1, strings.Count(text, header), "%s appears once, as %q", in.Name, header)
+		entry := strings.Join(strings.Fields(header+" "+in.Description), " ")
+		assert.True(t, strings.Contains(words, entry), "the help shows %q", entry)
+	}
+}
+
+func TestHelp_GroupsEveryInputOnce(t *testing.T) {
+	seen := map[string]string{}
+	for _, g := range inputGroups {
+		for _, name := range g.names {
+			assert.Empty(t, seen[name], "%s is in %q and %q", name, seen[name], g.title)
+			seen[name] = g.title
+		}
+	}
+	for _, in := range declared(t) {
+		assert.NotEmpty(t, seen[in.Name], "%s is in no group", in.Name)
+		delete(seen, in.Name)
+	}
+	assert.Empty(t, seen, "groups name inputs action.yml does not declare")
+}
+
+func TestHelp_HasAUsageLineForEveryCommand(t *testing.T) {
+	var got []inputs.Command
+	for _, u := range commandUsage {
+		got = append(got, u.command)
+	}
+	assert.ElementsMatch(t, inputs.Commands, got)
+}
+
+func TestWrap_KeepsLinesWithinTheWidthAndEveryWord(t *testing.T) {
+	text := strings.Repeat("word ", 60) + "end"
+	var b strings.Builder
+	wrap(&b, text, "      ")
+	for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		assert.LessOrEqual(t, len(line), 100)
+		assert.True(t, strings.HasPrefix(line, "      w") || strings.HasPrefix(line, "      e"), line)
+	}
+	assert.Equal(t, strings.Fields(text), strings.Fields(b.String()))
+}
