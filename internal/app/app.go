@@ -83,6 +83,9 @@ type Deps struct {
 	// FindCLI reports engine.ErrNoCLI when the Pulumi CLI that OpenStack
 	// runs is missing; a local run checks it first. Nil skips the check.
 	FindCLI func() error
+	// StackExists says, reading the backend only, whether it holds a
+	// stack (engine.ErrExistsUnknown where only the CLI can tell).
+	StackExists func(ctx context.Context, s engine.Settings) (bool, error)
 	// ListStacks lists the project's stacks in the backend.
 	ListStacks func(ctx context.Context, s engine.Settings) ([]engine.StackSummary, error)
 	NewGitHub  func(apiURL, token string) (GitHub, error)

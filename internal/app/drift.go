@@ -12,9 +12,18 @@ import (
 // drift compares the state with the cloud without changing either: a
 // refresh preview.
 func (r *run) drift(ctx context.Context) error {
-	res, runErr := r.onStack(ctx, "Pulumi refresh (preview only)", true, func(st Stack) (plan.Result, error) {
+	missing := false
+	res, runErr := r.onStack(ctx, "Pulumi refresh (preview only)", true, func(st Stack, firstDeploy bool) (plan.Result, error) {
+		if firstDeploy {
+			missing = true
+			return plan.Result{Kind: plan.KindRefresh, Counts: map[plan.Op]int{}}, nil
+		}
 		return r.withLockRetry(ctx, "checking drift", func() (plan.Result, error) { return st.PreviewRefresh(ctx) })
 	})
+	if missing && runErr == nil {
+		r.Runtime.Noticef("stack %s does not exist in the backend: nothing is deployed, so nothing can drift", r.in.StackName)
+		return r.setOutputs(map[string]string{OutDrift: "false"})
+	}
 	if err := r.publish.report(ctx, 0, resultDoc(r.resultMeta("Drift check", r.decision.SHA, r.cfg, res), res)); err != nil {
 		r.Runtime.Warningf("%v", err)
 	}

@@ -233,6 +233,9 @@ type harness struct {
 	clock   *fakeClock
 	// noCLI makes the Pulumi CLI missing.
 	noCLI bool
+	// firstDeploy means the environment's stack does not exist in the
+	// backend yet.
+	firstDeploy bool
 	// opened records the settings of every stack the run opened, and
 	// programs the configurations they ran with.
 	opened     []engine.Settings
@@ -320,6 +323,10 @@ func (h *harness) run() error {
 			return nil
 		},
 		ListStacks: func(context.Context, engine.Settings) ([]engine.StackSummary, error) { return h.listed, nil },
+		StackExists: func(_ context.Context, s engine.Settings) (bool, error) {
+			_, other := h.others[s.Stack]
+			return other || !h.firstDeploy, nil
+		},
 		NewGitHub: func(string, string) (GitHub, error) {
 			h.clients++
 			return h.gh, nil

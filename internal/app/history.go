@@ -17,13 +17,15 @@ func (r *run) history(ctx context.Context) error {
 	if err != nil {
 		return r.fail("Could not load the Lambda packages", err)
 	}
-	st, err := r.open(ctx, r.cfg, code, "")
+	st, missing, err := r.openToRead(ctx, r.cfg, code)
 	if err != nil {
 		return r.fail("Could not open the stack", err)
 	}
 	defer st.Close()
-	hist, err := st.History(ctx)
-	if err != nil {
+	var hist []engine.Update
+	if missing {
+		r.Runtime.Noticef("stack %s does not exist in the backend: it has no updates", r.in.StackName)
+	} else if hist, err = st.History(ctx); err != nil {
 		return r.fail("Could not read the stack history", err)
 	}
 	entries := historyEntries(hist)

@@ -18,7 +18,9 @@ import (
 // engine's real values, and reports it on the pull request.
 func (r *run) preview(ctx context.Context) error {
 	version := 0
-	res, runErr := r.onStack(ctx, "Pulumi preview", false, func(st Stack) (plan.Result, error) {
+	firstDeploy := false
+	res, runErr := r.onStack(ctx, "Pulumi preview", false, func(st Stack, first bool) (plan.Result, error) {
+		firstDeploy = first
 		// The history is read beside the preview (another CLI process, so
 		// no time is added): the plan names the version it was computed
 		// against.
@@ -40,6 +42,9 @@ func (r *run) preview(ctx context.Context) error {
 	shown := res
 	shown.Outputs = nil
 	meta := r.resultMeta("Preview", r.decision.SHA, r.cfg, res)
+	if firstDeploy {
+		meta.Note = strings.TrimSpace(meta.Note + " " + fmt.Sprintf("Stack %s does not exist yet: this is its first deploy, previewed against an empty state (nothing was written to the backend).", r.in.StackName))
+	}
 	previewOK := runErr == nil && len(blocked) == 0
 	if previewOK {
 		// What this preview shows is the reviewed plan a merge deploy of

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -36,4 +38,42 @@ func TestValidate_LocallyNeedsNoCLI(t *testing.T) {
 	h.inputs["command"] = "validate"
 	require.NoError(t, h.run(), h.log())
 	assert.Contains(t, h.log(), "output command=validate")
+}
+
+func TestPreview_AStackThatDoesNotExistIsPreviewedInAScratchBackend(t *testing.T) {
+	h := newHarness(t)
+	h.firstDeploy = true
+	h.event("pull_request", "pull_request.opened.json", nil)
+	require.NoError(t, h.run(), h.log())
+	require.Len(t, h.opened, 1)
+	opened := h.opened[0]
+	assert.NotEqual(t, h.inputs["backend-url"], opened.BackendURL, "the environment's backend is not touched")
+	assert.Contains(t, opened.BackendURL, "tap-deploy-first-deploy-")
+	assert.Equal(t, "passphrase", opened.SecretsProvider, "no KMS key is used for a scratch state")
+	assert.NoDirExists(t, strings.TrimPrefix(opened.BackendURL, "file://"), "the scratch backend goes with the run")
+	assert.NoDirExists(t, filepath.Join(h.dir, "state"), "nor is the environment's state folder made")
+	bodies := h.gh.bodies(2)
+	require.Len(t, bodies, 1)
+	assert.Contains(t, bodies[0], "Stack dev does not exist yet: this is its first deploy, previewed against an empty state (nothing was written to the backend).")
+}
+
+func TestPreview_AnExistingStackIsSelectedNeverCreated(t *testing.T) {
+	h := newHarness(t)
+	h.event("pull_request", "pull_request.opened.json", nil)
+	require.NoError(t, h.run(), h.log())
+	require.Len(t, h.opened, 1)
+	assert.True(t, h.opened[0].MustExist)
+	assert.Equal(t, h.inputs["backend-url"], h.opened[0].BackendURL)
+	assert.NoDirExists(t, filepath.Join(h.dir, "state"), "a preview makes no state folder")
+}
+
+func TestDrift_AStackThatDoesNotExistHasNoDrift(t *testing.T) {
+	h := newHarness(t)
+	h.firstDeploy = true
+	h.event("workflow_dispatch", "workflow_dispatch.json", nil)
+	h.inputs["command"] = "drift"
+	h.inputs["fail-on-drift"] = "true"
+	require.NoError(t, h.run(), h.log())
+	assert.Equal(t, "false", h.outputs()["drift"])
+	assert.Contains(t, h.log(), "stack dev does not exist in the backend: nothing is deployed, so nothing can drift")
 }

@@ -17,11 +17,14 @@ func (r *run) rollback(ctx context.Context) error {
 		return r.fail("Could not load the Lambda packages", err)
 	}
 	// Open with the current configuration to read the history.
-	probe, err := r.open(ctx, r.cfg, code, "")
+	probe, missing, err := r.openToRead(ctx, r.cfg, code)
 	if err != nil {
 		return r.fail("Could not open the stack", err)
 	}
-	hist, err := probe.History(ctx)
+	var hist []engine.Update
+	if !missing {
+		hist, err = probe.History(ctx)
+	}
 	probe.Close()
 	if err != nil {
 		return r.fail("Could not read the stack history", err)

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -106,14 +108,6 @@ func (r *run) settings(ref stackRef) (engine.Settings, error) {
 		r.Runtime.Warningf("PULUMI_CONFIG_PASSPHRASE is not set: using an empty passphrase for this local state")
 		env["PULUMI_CONFIG_PASSPHRASE"] = ""
 	}
-	if dir, ok := strings.CutPrefix(ref.backendURL, "file://"); ok && !strings.HasPrefix(dir, "~") {
-		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return engine.Settings{}, fmt.Errorf("creating the state folder %s: %w", dir, err)
-			}
-			r.Runtime.Noticef("created the state folder %s", dir)
-		}
-	}
 	return engine.Settings{
 		Project:         ref.project,
 		Stack:           ref.name,
@@ -124,20 +118,111 @@ func (r *run) settings(ref stackRef) (engine.Settings, error) {
 	}, nil
 }
 
-// open opens the stack with the program for cfg and code, writing the
-// configuration the update will be recorded with: the values, the code's
-// digests and where it came from (commit, actor, this action's version).
-func (r *run) open(ctx context.Context, cfg stack.Config, code stack.Artifacts, commit string) (Stack, error) {
-	return r.openNamed(ctx, r.envStack(), false, cfg, code, commit)
+// prepareLocalBackend creates a file:// backend's folder for a run that
+// may create the stack.
+func (r *run) prepareLocalBackend(ref stackRef) error {
+	dir, ok := strings.CutPrefix(ref.backendURL, "file://")
+	if !ok || strings.HasPrefix(dir, "~") {
+		return nil
+	}
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("creating the state folder %s: %w", dir, err)
+		}
+		r.Runtime.Noticef("created the state folder %s", dir)
+	}
+	return nil
 }
 
-// openNamed opens a stack; mustExist never creates one.
+// openToRead opens the environment's stack for a run that must never
+// write the backend (a preview, a drift check, the history), so that it
+// works with a role that may only read the state. An existing stack is
+// selected, never created. A stack that does not exist yet is opened in a
+// scratch backend of the run's own, empty, so a preview shows its first
+// deploy and nothing is written where the state lives; firstDeploy says
+// so.
+func (r *run) openToRead(ctx context.Context, cfg stack.Config, code stack.Artifacts) (st Stack, firstDeploy bool, err error) {
+	ref := r.envStack()
+	s, err := r.settings(ref)
+	if err != nil {
+		return nil, false, err
+	}
+	exists, err := r.StackExists(ctx, s)
+	switch {
+	case errors.Is(err, engine.ErrExistsUnknown):
+		st, err := r.openNamed(ctx, ref, true, cfg, code, "")
+		if !errors.Is(err, engine.ErrNoStack) {
+			return st, false, err
+		}
+	case err != nil:
+		return nil, false, err
+	case exists:
+		st, err := r.openNamed(ctx, ref, true, cfg, code, "")
+		return st, false, err
+	}
+	dir, err := os.MkdirTemp("", "tap-deploy-first-deploy-")
+	if err != nil {
+		return nil, false, err
+	}
+	scratch := ref
+	scratch.backendURL = "file://" + dir
+	st, err = r.openScratch(ctx, scratch, cfg, code)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, false, err
+	}
+	return scratchStack{Stack: st, dir: dir}, true, nil
+}
+
+// openScratch opens a stack in a throw-away backend: its own passphrase
+// (the configuration holds no secrets), whatever the run's secrets
+// provider, so nothing reaches a KMS key either.
+func (r *run) openScratch(ctx context.Context, ref stackRef, cfg stack.Config, code stack.Artifacts) (Stack, error) {
+	s, err := r.settings(ref)
+	if err != nil {
+		return nil, err
+	}
+	s.SecretsProvider = "passphrase"
+	s.Env["PULUMI_CONFIG_PASSPHRASE"] = "scratch-" + randomHex()
+	s.Env["PULUMI_CONFIG_PASSPHRASE_FILE"] = ""
+	s.Config = stack.Record(cfg, code, stack.Provenance{})
+	s.Progress = r.Runtime.UntrustedWriter
+	return r.OpenStack(ctx, s, stack.Program(cfg, code))
+}
+
+// scratchStack is a stack in a scratch backend, removed with it.
+type scratchStack struct {
+	Stack
+	dir string
+}
+
+func (s scratchStack) Close() error {
+	err := s.Stack.Close()
+	os.RemoveAll(s.dir)
+	return err
+}
+
+func randomHex() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// openNamed opens a stack; mustExist never creates one (nor the folder of
+// a file:// backend).
 func (r *run) openNamed(ctx context.Context, ref stackRef, mustExist bool, cfg stack.Config, code stack.Artifacts, commit string) (Stack, error) {
 	s, err := r.settings(ref)
 	if err != nil {
 		return nil, err
 	}
 	s.MustExist = mustExist
+	if !mustExist {
+		if err := r.prepareLocalBackend(ref); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Disposable() {
 		// The file and S3 backends copy every checkpoint into
 		// .pulumi/backups/ and never prune it: a stack made to go away
@@ -173,21 +258,22 @@ func (r *run) openForUpdate(ctx context.Context, ref stackRef, cfg stack.Config,
 	return st, state, nil
 }
 
-// onStack loads the code, opens the stack with this run's configuration and
-// runs one engine operation, its output folded under group.
-func (r *run) onStack(ctx context.Context, group string, graphOnly bool, op func(Stack) (plan.Result, error)) (plan.Result, error) {
+// onStack loads the code, opens the stack to read it (openToRead) with
+// this run's configuration and runs one engine operation, its output
+// folded under group; firstDeploy says the stack does not exist yet.
+func (r *run) onStack(ctx context.Context, group string, graphOnly bool, op func(st Stack, firstDeploy bool) (plan.Result, error)) (plan.Result, error) {
 	code, err := r.code.get(graphOnly)
 	if err != nil {
 		return plan.Result{}, err
 	}
 	var res plan.Result
 	err = r.Runtime.Group(group, func() error {
-		st, err := r.open(ctx, r.cfg, code, "")
+		st, first, err := r.openToRead(ctx, r.cfg, code)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		res, err = op(st)
+		res, err = op(st, first)
 		return err
 	})
 	return res, err

@@ -1,7 +1,10 @@
 package e2e_test
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -114,3 +117,63 @@ func TestDeploy_StopsBeforeUpWhenAnUpdateWasInterrupted(t *testing.T) {
 }
 
 var _ = githubtest.Token
+
+// s3Objects is every object of a fake S3 bucket with its content's digest.
+func s3Objects(t *testing.T, mem *s3mem.Backend, bucket string) map[string]string {
+	t.Helper()
+	list, err := mem.ListBucket(bucket, &gofakes3.Prefix{}, gofakes3.ListBucketPage{})
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, o := range list.Contents {
+		obj, err := mem.GetObject(bucket, o.Key, nil)
+		require.NoError(t, err)
+		b, err := io.ReadAll(obj.Contents)
+		require.NoError(t, err)
+		obj.Contents.Close()
+		out[o.Key] = fmt.Sprintf("%x", sha256.Sum256(b))
+	}
+	return out
+}
+
+// A preview (and a drift check) works with a role that may only read the
+// state: the backend is byte for byte what it was, for a stack that does
+// not exist yet (its first deploy) and for a deployed one.
+func TestPreview_NeverWritesTheBackend(t *testing.T) {
+	t.Run("file", func(t *testing.T) {
+		e := newEnv(t)
+		first := e.run("pull_request", fixture(t, "pull_request.opened.json"), nil)
+		require.Equal(t, 0, first.Exit, first.String())
+		assert.NoDirExists(t, e.state, "a first deploy's preview creates nothing where the state lives")
+		assert.Contains(t, e.GitHub.Comments(2)[0].Body, "this is its first deploy")
+		assert.Equal(t, "true", first.Outputs["has-changes"])
+
+		require.Equal(t, 0, e.run("push", fixture(t, "push.with-new-branch.json"), nil).Exit)
+		before := backendFiles(t, e.state)
+		for _, in := range []map[string]string{nil, {"command": "drift"}} {
+			res := e.run("pull_request", fixture(t, "pull_request.synchronize.json"), in)
+			require.Equal(t, 0, res.Exit, res.String())
+		}
+		assert.Equal(t, before, backendFiles(t, e.state), "a deployed stack's preview and drift check write nothing")
+	})
+	t.Run("s3", func(t *testing.T) {
+		mem := s3mem.New()
+		require.NoError(t, mem.CreateBucket("tap-state"))
+		s3 := httptest.NewServer(gofakes3.New(mem).Server())
+		defer s3.Close()
+		e := newEnv(t)
+		e.Vars["AWS_REGION"] = "eu-west-1"
+		in := map[string]string{"backend-url": "s3://tap-state/stacks?endpoint=" + s3.URL + "&use_path_style=true&disable_https=true&region=us-east-1"}
+
+		first := e.run("pull_request", fixture(t, "pull_request.opened.json"), in)
+		require.Equal(t, 0, first.Exit, first.String())
+		assert.Empty(t, s3Objects(t, mem, "tap-state"), "not even .pulumi/meta.yaml is written into the empty bucket")
+
+		require.Equal(t, 0, e.run("push", fixture(t, "push.with-new-branch.json"), in).Exit)
+		before := s3Objects(t, mem, "tap-state")
+		require.NotEmpty(t, before)
+		res := e.run("pull_request", fixture(t, "pull_request.synchronize.json"), in)
+		require.Equal(t, 0, res.Exit, res.String())
+		assert.NotContains(t, e.GitHub.Comments(2)[0].Body, "first deploy")
+		assert.Equal(t, before, s3Objects(t, mem, "tap-state"))
+	})
+}
