@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"golang.org/x/mod/semver"
 
@@ -39,8 +40,11 @@ func (r *run) deploy(ctx context.Context) error {
 	return err
 }
 
-// mergedPR is the pull request a pushed commit came from (for a merge
-// commit, the merged PR), or nil.
+// mergedPR is the pull request the pushed commit merged, or nil: one that
+// is merged, into the pushed branch, as the pushed commit. GitHub lists
+// open pull requests whose head is the commit too; pushing an open pull
+// request's previewed head straight to a deploy branch is a direct push,
+// not its merge.
 func (r *run) mergedPR(ctx context.Context) *github.PullRequest {
 	if r.decision.Event != "push" || r.github == nil || r.decision.SHA == "" {
 		return nil
@@ -51,10 +55,15 @@ func (r *run) mergedPR(ctx context.Context) *github.PullRequest {
 		r.Runtime.Warningf("could not find the pull request of %s: %v", r.decision.SHA, err)
 		return nil
 	}
-	if len(prs) == 0 {
-		return nil
+	branch := strings.TrimPrefix(r.decision.Ref, "refs/heads/")
+	for i, pr := range prs {
+		if pr.Merged && pr.BaseRef == branch && pr.MergeCommitSHA == r.decision.SHA {
+			return &prs[i]
+		}
+		r.Runtime.Infof("pull request #%d lists %s but did not merge it into %s (merged: %t, into %s, as %s): not this push's pull request",
+			pr.Number, short(r.decision.SHA), branch, pr.Merged, pr.BaseRef, short(pr.MergeCommitSHA))
 	}
-	return &prs[0]
+	return nil
 }
 
 // checkNotOlder refuses to deploy over a newer update: a commit behind the

@@ -123,7 +123,7 @@ func TestDeploy_ThePolicyGateStopsAnUpdateTheEngineSeesBreakingARule(t *testing.
 func TestDeploy_ReportsToTheMergedPullRequestWithOneGitHubClient(t *testing.T) {
 	h := pushHarness(t)
 	h.gh.prsOfCommit = func(sha string) ([]github.PullRequest, error) {
-		return []github.PullRequest{{Number: 7, HeadSHA: "7777"}}, nil
+		return []github.PullRequest{{Number: 7, HeadSHA: "7777", Merged: true, BaseRef: "master", MergeCommitSHA: sha}}, nil
 	}
 	h.stack.history = func(context.Context) ([]engine.Update, error) {
 		return []engine.Update{deployed(1, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")}, nil

@@ -111,6 +111,8 @@ type fakeGitHub struct {
 	issues      []github.Issue
 	// pulls answers PullRequest; a missing number is a 404.
 	pulls map[int]github.PullRequest
+	// edits are comments' last edits, by node id.
+	edits map[string]github.CommentEdit
 }
 
 func newFakeGitHub() *fakeGitHub {
@@ -144,9 +146,16 @@ func (f *fakeGitHub) CreateComment(_ context.Context, _, _ string, number int, b
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.nextID++
-	c := github.Comment{ID: f.nextID, Body: body, Author: "github-actions[bot]"}
+	c := github.Comment{ID: f.nextID, Body: body, Author: "github-actions[bot]", NodeID: fmt.Sprintf("IC_%d", f.nextID)}
 	f.comments[number] = append(f.comments[number], c)
 	return c, nil
+}
+
+func (f *fakeGitHub) LastEdit(_ context.Context, nodeID string) (github.CommentEdit, error) {
+	f.count("last edit")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.edits[nodeID], nil
 }
 
 func (f *fakeGitHub) EditComment(_ context.Context, _, _ string, id int64, body string) (github.Comment, error) {

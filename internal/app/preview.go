@@ -49,7 +49,8 @@ func (r *run) preview(ctx context.Context) error {
 	if previewOK {
 		// What this preview shows is the reviewed plan a merge deploy of
 		// this head compares itself with.
-		rp := reviewed.Of(res, version, configFingerprint(r.cfg), r.Version, r.decision.SHA)
+		rp := reviewed.Of(res, version, configFingerprint(r.cfg), r.Version, r.decision.SHA).
+			Bound(reviewed.Binding{Repo: r.repository().FullName(), PR: r.pullRequest(), Stack: r.in.StackName})
 		meta.Review = render.Review{Metadata: rp.Encode(), PlanID: rp.ID}
 	}
 	doc := resultDoc(meta, shown)

@@ -38,6 +38,13 @@ type publisher interface {
 	section(ctx context.Context, pr int, name string, doc document) error
 }
 
+// A comment's room: the body (a preview) leaves room for the sections
+// later runs write into it (a review stack's status, a merge's deploy).
+const (
+	commentBody    = render.CommentLimit - render.CommentLimit/4
+	commentSection = render.CommentLimit / 8
+)
+
 // earlyPublisher reports failures that happen before the inputs and the
 // event are known (connect then chooses for the run).
 func earlyPublisher(rt actions.Runtime) publisher {
@@ -96,7 +103,7 @@ func (p actionsPublisher) report(ctx context.Context, pr int, doc document) erro
 	}
 	target := comment.Target{Owner: p.repo.Owner, Repo: p.repo.Name, Number: pr, Project: p.project, Stack: p.stack}
 	// Room is left for a section the comment keeps (see comment.Section).
-	body := p.rt.Redact(doc(target.Marker(), render.CommentLimit-render.CommentLimit/4, p.rt.Redact))
+	body := p.rt.Redact(doc(target.Marker(), commentBody, p.rt.Redact))
 	res, err := comment.Upsert(ctx, p.gh, target, body)
 	if err != nil {
 		if github.IsPermission(err) {
@@ -118,7 +125,7 @@ func (p actionsPublisher) section(ctx context.Context, pr int, name string, doc 
 		return nil
 	}
 	target := comment.Target{Owner: p.repo.Owner, Repo: p.repo.Name, Number: pr, Project: p.project, Stack: p.stack}
-	_, err := comment.UpdateSection(ctx, p.gh, target, name, p.rt.Redact(doc("", render.CommentLimit/4, p.rt.Redact)))
+	_, err := comment.UpdateSection(ctx, p.gh, target, name, p.rt.Redact(doc("", commentSection, p.rt.Redact)))
 	return err
 }
 

@@ -18,10 +18,18 @@ import (
 type review struct {
 	mode inputs.ReviewedPlan
 	pr   *github.PullRequest
-	// plan is the PR's recorded plan, read from the action's own comment;
-	// missing says why there is none.
-	plan    *reviewed.Plan
-	missing string
+	// plan is the PR's recorded plan, read from its place in the action's
+	// own comment (planLine is that line as it stands there); missing says
+	// why there is none.
+	plan     *reviewed.Plan
+	planLine string
+	missing  string
+	// target is the comment's place; shown is the part of it reviewers
+	// read (render.ReviewedPart); doubts are what makes the comment
+	// untrustworthy (an edit by another account, an unreadable history).
+	target comment.Target
+	shown  string
+	doubts []string
 }
 
 // findReview finds the plan a merge deploy should apply. A deploy from
@@ -39,32 +47,63 @@ func (r *run) findReview(ctx context.Context, pr *github.PullRequest) *review {
 	repo := r.decision.Repository
 	switch {
 	case pr == nil:
-		rv.missing = fmt.Sprintf("the push to %s came from no pull request (a direct push): nothing was reviewed", strings.TrimPrefix(r.decision.Ref, "refs/heads/"))
+		rv.missing = fmt.Sprintf("the push to %s merged no pull request (a direct push): nothing was reviewed", strings.TrimPrefix(r.decision.Ref, "refs/heads/"))
 		return rv
 	case r.github == nil:
 		rv.missing = fmt.Sprintf("there is no github-token to read pull request #%d's reviewed plan", pr.Number)
 		return rv
 	}
-	c, err := comment.Find(ctx, r.github, comment.Target{Owner: repo.Owner, Repo: repo.Name, Number: pr.Number, Project: r.in.ProjectName, Stack: r.in.StackName})
+	rv.target = comment.Target{Owner: repo.Owner, Repo: repo.Name, Number: pr.Number, Project: r.in.ProjectName, Stack: r.in.StackName}
+	c, err := comment.Find(ctx, r.github, rv.target)
 	switch {
 	case err != nil:
 		rv.missing = fmt.Sprintf("pull request #%d's comments cannot be read: %v", pr.Number, err)
+		return rv
 	case c == nil:
 		rv.missing = fmt.Sprintf("pull request #%d has no preview comment by this action", pr.Number)
-	default:
-		p, err := reviewed.Decode(c.Body)
-		if err != nil {
-			rv.missing = fmt.Sprintf("pull request #%d's comment holds no reviewed plan (%v)", pr.Number, err)
-		} else {
-			rv.plan = &p
-		}
+		return rv
 	}
+	p, err := reviewed.DecodeComment(c.Body, rv.target.Marker())
+	if err == nil {
+		err = p.Check(reviewed.Binding{Repo: repo.FullName(), PR: pr.Number, Stack: r.in.StackName})
+	}
+	if err != nil {
+		rv.missing = fmt.Sprintf("pull request #%d's comment holds no reviewed plan of its own (%v)", pr.Number, err)
+		return rv
+	}
+	rv.plan, rv.planLine = &p, strings.SplitN(c.Body, "\n", 3)[1]
+	if shown, ok := render.ReviewedPart(c.Body); ok {
+		rv.shown = shown
+	} else {
+		rv.doubts = append(rv.doubts, "the comment no longer shows the reviewed plan's part (its hidden bounds are gone)")
+	}
+	rv.doubts = append(rv.doubts, r.editDoubts(ctx, c)...)
 	return rv
 }
 
-// verdict compares the deploy's own preview with the reviewed plan. It
-// returns what the report says, and an error when the deploy must stop.
-func (rv *review) verdict(now reviewed.Plan, drift []string) (render.Review, error) {
+// editDoubts reads who last edited the comment: anyone with write access
+// can edit it, and its author stays the action's account. An edit by any
+// other account, or a history that cannot be read, is a doubt.
+func (r *run) editDoubts(ctx context.Context, c *github.Comment) []string {
+	viewer, err := r.github.Viewer(ctx)
+	if err != nil {
+		return []string{fmt.Sprintf("the action's account cannot be told (%v), so the comment's edits cannot be checked", err)}
+	}
+	edit, err := r.github.LastEdit(ctx, c.NodeID)
+	switch {
+	case err != nil:
+		return []string{fmt.Sprintf("the comment's edit history cannot be read (%v)", err)}
+	case edit.Editor != "" && !strings.EqualFold(edit.Editor, viewer):
+		return []string{fmt.Sprintf("the comment was edited by %s at %s, not by this action (%s)", edit.Editor, edit.At, viewer)}
+	}
+	return nil
+}
+
+// verdict compares the deploy's own preview with the reviewed plan: the
+// fingerprints, and the part of the comment reviewers read with the same
+// part rendered from this preview (shownNow). It returns what the report
+// says, and an error when the deploy must stop.
+func (rv *review) verdict(now reviewed.Plan, shownNow string, drift []string) (render.Review, error) {
 	out := render.Review{PlanID: now.ID}
 	if rv.plan == nil {
 		out.Verdict, out.Warn = "No reviewed plan: "+rv.missing, true
@@ -73,8 +112,7 @@ func (rv *review) verdict(now reviewed.Plan, drift []string) (render.Review, err
 		}
 		return out, nil
 	}
-	out.Metadata = rv.plan.Encode() // kept, so that a retried deploy still finds it
-	var lines []string
+	lines := append([]string(nil), rv.doubts...)
 	if rv.plan.Head != rv.pr.HeadSHA {
 		lines = append(lines, fmt.Sprintf("the pull request's last preview was of %s, its final head is %s: the last commits were never previewed", short(rv.plan.Head), short(rv.pr.HeadSHA)))
 	}
@@ -84,6 +122,11 @@ func (rv *review) verdict(now reviewed.Plan, drift []string) (render.Review, err
 		lines = append(lines, "a different starting state: resources changed outside Pulumi since the review")
 	}
 	lines = append(lines, drift...)
+	if rv.shown != "" {
+		if d := render.FirstDifference(rv.shown, shownNow); d != "" {
+			lines = append(lines, "the comment does not show what this deploy would apply: "+d)
+		}
+	}
 	if len(lines) == 0 {
 		out.Verdict = fmt.Sprintf("Applying the reviewed plan %s of pull request #%d.", rv.plan.ID, rv.pr.Number)
 		return out, nil

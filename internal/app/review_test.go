@@ -42,8 +42,8 @@ func reviewedThenMerged(t *testing.T, mode string, mergePreview func(context.Con
 	h.event("push", "push.with-new-branch.json", nil)
 	h.inputs["reviewed-plan"] = mode
 	h.stack.preview = mergePreview
-	h.gh.prsOfCommit = func(string) ([]github.PullRequest, error) {
-		return []github.PullRequest{{Number: 2, HeadSHA: head, Merged: true}}, nil
+	h.gh.prsOfCommit = func(sha string) ([]github.PullRequest, error) {
+		return []github.PullRequest{{Number: 2, HeadSHA: head, Merged: true, BaseRef: "master", MergeCommitSHA: sha}}, nil
 	}
 	h.stdout.Reset()
 	return h
@@ -101,12 +101,12 @@ func TestReview_ADirectPushHasNoReviewedPlan(t *testing.T) {
 			if mode == "require" {
 				require.ErrorIs(t, err, ErrReported)
 				assert.Empty(t, h.stack.ups)
-				assert.Contains(t, h.log(), "reviewed-plan is require and the push to master came from no pull request (a direct push)")
+				assert.Contains(t, h.log(), "reviewed-plan is require and the push to master merged no pull request (a direct push)")
 				return
 			}
 			require.NoError(t, err, h.log())
 			assert.Len(t, h.stack.ups, 1)
-			assert.Contains(t, h.summaryText(), "No reviewed plan: the push to master came from no pull request")
+			assert.Contains(t, h.summaryText(), "No reviewed plan: the push to master merged no pull request")
 		})
 	}
 }
@@ -187,4 +187,76 @@ func TestDeploy_AStackThatChangedSinceThePreviewStopsTheUpdate(t *testing.T) {
 	}
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Contains(t, h.log(), "The stack changed between the preview and the update; nothing was changed")
+}
+
+func TestReview_OnlyAPullRequestMergedAsThePushedCommitIntoThePushedBranchCounts(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		pr   github.PullRequest
+	}{
+		{"an open pull request whose previewed head was pushed", github.PullRequest{Number: 2, HeadSHA: prHead, State: "open", BaseRef: "master", MergeCommitSHA: "e5bd3914e2e596debea16f433f57875b5b90bcd6"}},
+		{"merged into another branch", github.PullRequest{Number: 2, HeadSHA: prHead, Merged: true, BaseRef: "release", MergeCommitSHA: "6113728f27ae82c7b1a177c8d03f9e96e0adf246"}},
+		{"merged as another commit", github.PullRequest{Number: 2, HeadSHA: prHead, Merged: true, BaseRef: "master", MergeCommitSHA: "0000000000000000000000000000000000000001"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := reviewedThenMerged(t, "require", previewed(512), prHead)
+			h.gh.prsOfCommit = func(string) ([]github.PullRequest, error) { return []github.PullRequest{tt.pr}, nil }
+			require.ErrorIs(t, h.run(), ErrReported)
+			assert.Empty(t, h.stack.ups)
+			assert.Contains(t, h.log(), "the push to master merged no pull request (a direct push)")
+			assert.NotContains(t, h.gh.bodies(fixturePR)[0], "Not deployed", "the open pull request's comment is left alone")
+		})
+	}
+}
+
+// forged edits the action's comment on the pull request the way anyone
+// with write access can.
+func forged(h *harness, edit func(body string) string) {
+	h.gh.mu.Lock()
+	defer h.gh.mu.Unlock()
+	c := &h.gh.comments[fixturePR][0]
+	c.Body = edit(c.Body)
+}
+
+func TestReview_RequireRefusesAForgedComment(t *testing.T) {
+	t.Run("rows deleted by the action's own account keep the plan line", func(t *testing.T) {
+		h := reviewedThenMerged(t, "require", previewed(512), prHead)
+		forged(h, func(b string) string { return strings.Replace(b, "| 0 | 1 | 0 | 0 | 0 |", "| 0 | 0 | 0 | 0 | 1 |", 1) })
+		require.ErrorIs(t, h.run(), ErrReported)
+		assert.Empty(t, h.stack.ups)
+		assert.Contains(t, h.log(), `the comment does not show what this deploy would apply: line 4 of the reviewed plan: the comment shows "| 0 | 0 | 0 | 0 | 1 |", this deploy's preview renders "| 0 | 1 | 0 | 0 | 0 |"`)
+	})
+	t.Run("an edit by a person", func(t *testing.T) {
+		h := reviewedThenMerged(t, "require", previewed(512), prHead)
+		h.gh.edits = map[string]github.CommentEdit{h.gh.comments[fixturePR][0].NodeID: {Editor: "mallory", At: "2026-11-28T11:00:00Z"}}
+		require.ErrorIs(t, h.run(), ErrReported)
+		assert.Empty(t, h.stack.ups)
+		assert.Contains(t, h.log(), "the comment was edited by mallory at 2026-11-28T11:00:00Z, not by this action (github-actions[bot])")
+	})
+	t.Run("a plan line moved below the marker's line", func(t *testing.T) {
+		h := reviewedThenMerged(t, "require", previewed(512), prHead)
+		forged(h, func(b string) string {
+			lines := strings.SplitN(b, "\n", 3)
+			return lines[0] + "\nI approve\n" + lines[1] + "\n" + lines[2]
+		})
+		require.ErrorIs(t, h.run(), ErrReported)
+		assert.Contains(t, h.log(), "the comment carries a plan line, but not at its place after the marker")
+	})
+	t.Run("a plan line from another pull request", func(t *testing.T) {
+		other := reviewedThenMerged(t, "require", previewed(512), prHead)
+		h := reviewedThenMerged(t, "require", previewed(512), prHead)
+		h.gh.prsOfCommit = func(sha string) ([]github.PullRequest, error) {
+			return []github.PullRequest{{Number: 9, HeadSHA: prHead, Merged: true, BaseRef: "master", MergeCommitSHA: sha}}, nil
+		}
+		h.gh.comments[9] = []github.Comment{{ID: 900, NodeID: "IC_900", Author: "github-actions[bot]",
+			Body: strings.Replace(other.gh.bodies(fixturePR)[0], "pr=2 ", "pr=9 ", 1)}}
+		require.ErrorIs(t, h.run(), ErrReported)
+		assert.Empty(t, h.stack.ups)
+		assert.Contains(t, h.log(), "the recorded plan was made for Codertocat/Hello-World pull request #2, stack dev, not for Codertocat/Hello-World pull request #9, stack dev")
+	})
+	t.Run("untouched, the same flow deploys", func(t *testing.T) {
+		h := reviewedThenMerged(t, "require", previewed(512), prHead)
+		require.NoError(t, h.run(), h.log())
+		assert.Len(t, h.stack.ups, 1)
+	})
 }

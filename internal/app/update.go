@@ -190,11 +190,29 @@ func (r *run) reviewVerdict(ctx context.Context, st Stack, u update, pre plan.Re
 			return nil
 		})
 	}
-	verdict, err := u.review.verdict(reviewed.Of(pre, u.stateVersion, configFingerprint(u.cfg), r.Version, u.sha), drift)
+	verdict, err := u.review.verdict(reviewed.Of(pre, u.stateVersion, configFingerprint(u.cfg), r.Version, u.sha), r.shownAsReviewed(u, pre), drift)
 	if err == nil && verdict.Warn {
 		r.Runtime.Warningf("%s %s", verdict.Verdict, strings.Join(verdict.Lines, "; "))
 	}
 	return verdict, err
+}
+
+// shownAsReviewed renders, from the deploy's own preview, the part of the
+// pull request's comment that reviewers read, as that comment's preview
+// rendered it: same marker and plan line, title, commit and rules, within
+// the same room. "" when there is no comment to compare with.
+func (r *run) shownAsReviewed(u update, pre plan.Result) string {
+	rv := u.review
+	if rv == nil || rv.plan == nil {
+		return ""
+	}
+	shown := pre
+	shown.Outputs = nil
+	meta := r.resultMeta("Preview", rv.plan.Head, u.cfg, pre)
+	meta.Review = render.Review{Metadata: rv.planLine, PlanID: rv.plan.ID}
+	doc := r.Runtime.Redact(resultDoc(meta, shown)(rv.target.Marker(), commentBody, r.Runtime.Redact))
+	part, _ := render.ReviewedPart(doc)
+	return part
 }
 
 // upPlanned runs the update constrained to the saved plan and guarded by
@@ -249,13 +267,27 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 	return res, rejected + "; the update was previewed again, passed the policy gate, the reviewed-plan comparison and the commit order again, and ran without the plan constraint", err
 }
 
+// deploySection names the merge deploy's section of the pull request's
+// comment.
+const deploySection = "deploy"
+
 // reportUpdate publishes an update's result; a comment that cannot be
 // written does not fail an update that happened.
 func (r *run) reportUpdate(ctx context.Context, u update, res plan.Result, verdict render.Review) {
 	m := r.resultMeta(u.title, u.sha, u.cfg, res)
 	m.Stack = u.stackName(r)
 	m.Review = verdict
-	if err := r.publish.report(ctx, u.pr, resultDoc(m, res)); err != nil {
+	doc := resultDoc(m, res)
+	var err error
+	if u.pr != 0 {
+		// The merged pull request's comment keeps the preview its
+		// reviewers read (a retried deploy compares with it again); the
+		// deploy's result goes into a section of its own.
+		err = r.publish.section(ctx, u.pr, deploySection, doc)
+	} else {
+		err = r.publish.report(ctx, 0, doc)
+	}
+	if err != nil {
 		r.Runtime.Warningf("could not update the pull request comment: %v", err)
 	}
 }

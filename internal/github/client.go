@@ -20,6 +20,8 @@ type Comment struct {
 	Body   string
 	Author string
 	URL    string
+	// NodeID is the comment's GraphQL id.
+	NodeID string
 }
 
 // Client talks to one GitHub (github.com or Enterprise) with one token.
@@ -155,6 +157,10 @@ type PullRequest struct {
 	Merged  bool
 	// State is open or closed.
 	State string
+	// BaseRef is the branch it merges into; MergeCommitSHA the commit it
+	// was merged as (for an open one, GitHub's test merge).
+	BaseRef        string
+	MergeCommitSHA string
 }
 
 // PullRequest reads one pull request.
@@ -163,7 +169,7 @@ func (c *Client) PullRequest(ctx context.Context, owner, repo string, number int
 	if err != nil {
 		return PullRequest{}, classify(err, fmt.Sprintf("read pull request #%d", number), "pull-requests: read")
 	}
-	return PullRequest{Number: pr.GetNumber(), HeadSHA: pr.GetHead().GetSHA(), Merged: pr.GetMerged(), State: pr.GetState()}, nil
+	return toPullRequest(pr), nil
 }
 
 // PullRequestsForCommit returns the pull requests a commit belongs to (for
@@ -175,9 +181,62 @@ func (c *Client) PullRequestsForCommit(ctx context.Context, owner, repo, sha str
 	}
 	var out []PullRequest
 	for _, pr := range prs {
-		out = append(out, PullRequest{Number: pr.GetNumber(), HeadSHA: pr.GetHead().GetSHA(), Merged: pr.MergedAt != nil, State: pr.GetState()})
+		out = append(out, toPullRequest(pr))
 	}
 	return out, nil
+}
+
+func toPullRequest(pr *gh.PullRequest) PullRequest {
+	return PullRequest{Number: pr.GetNumber(), HeadSHA: pr.GetHead().GetSHA(), Merged: pr.GetMerged() || pr.MergedAt != nil, State: pr.GetState(),
+		BaseRef: pr.GetBase().GetRef(), MergeCommitSHA: pr.GetMergeCommitSHA()}
+}
+
+// CommentEdit is the last edit of a comment: who made it and when ("" for
+// a comment never edited).
+type CommentEdit struct {
+	Editor string
+	At     string
+}
+
+// LastEdit reads a comment's last edit from GraphQL (lastEditedAt,
+// editor): REST reports the author only, and anyone with write access can
+// edit any comment.
+func (c *Client) LastEdit(ctx context.Context, nodeID string) (CommentEdit, error) {
+	query := `query($id: ID!) { node(id: $id) { ... on IssueComment { lastEditedAt editor { login } } } }`
+	req, err := c.gh.NewRequest(http.MethodPost, c.graphQLURL(), map[string]any{"query": query, "variables": map[string]any{"id": nodeID}})
+	if err != nil {
+		return CommentEdit{}, err
+	}
+	var out struct {
+		Data struct {
+			Node *struct {
+				LastEditedAt *string `json:"lastEditedAt"`
+				Editor       *struct {
+					Login string `json:"login"`
+				} `json:"editor"`
+			} `json:"node"`
+		} `json:"data"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if _, err := c.gh.Do(ctx, req, &out); err != nil {
+		return CommentEdit{}, classify(err, "read the comment's edit history (GraphQL)", "pull-requests: read")
+	}
+	switch {
+	case len(out.Errors) > 0:
+		return CommentEdit{}, fmt.Errorf("reading the comment's edit history: %s", out.Errors[0].Message)
+	case out.Data.Node == nil:
+		return CommentEdit{}, errors.New("reading the comment's edit history: GraphQL knows no such comment")
+	}
+	var e CommentEdit
+	if out.Data.Node.LastEditedAt != nil {
+		e.At = *out.Data.Node.LastEditedAt
+		if out.Data.Node.Editor != nil {
+			e.Editor = out.Data.Node.Editor.Login
+		}
+	}
+	return e, nil
 }
 
 // CompareCommits says how head relates to base: "ahead", "behind",
@@ -191,7 +250,7 @@ func (c *Client) CompareCommits(ctx context.Context, owner, repo, base, head str
 }
 
 func toComment(cm *gh.IssueComment) Comment {
-	return Comment{ID: cm.GetID(), Body: cm.GetBody(), Author: cm.GetUser().GetLogin(), URL: cm.GetHTMLURL()}
+	return Comment{ID: cm.GetID(), Body: cm.GetBody(), Author: cm.GetUser().GetLogin(), URL: cm.GetHTMLURL(), NodeID: cm.GetNodeID()}
 }
 
 // classify turns go-github errors into errors a user can act on.

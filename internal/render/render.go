@@ -56,8 +56,9 @@ type Review struct {
 	Warn bool
 }
 
-// reviewNote renders a review's verdict, or "".
-func reviewNote(r Review) string {
+// reviewNote renders a review's verdict within room bytes (the lines
+// that do not fit are counted; the job summary has room for all), or "".
+func reviewNote(r Review, room int) string {
 	if r.Verdict == "" {
 		return ""
 	}
@@ -66,9 +67,14 @@ func reviewNote(r Review) string {
 		kind = "WARNING"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n> [!%s]\n> **%s**\n", kind, inline(r.Verdict))
-	for _, l := range r.Lines {
-		b.WriteString("> - " + inline(l) + "\n")
+	fmt.Fprintf(&b, "\n> [!%s]\n> **%s**\n", kind, clip(inline(r.Verdict), 400))
+	for i, l := range r.Lines {
+		line := "> - " + clip(inline(l), 400) + "\n"
+		if b.Len()+len(line)+40 > room {
+			fmt.Fprintf(&b, "> - … %d more\n", len(r.Lines)-i)
+			break
+		}
+		b.WriteString(line)
 	}
 	return b.String()
 }
@@ -122,24 +128,37 @@ func Markdown(m Meta, res plan.Result, limit int) string {
 }
 
 func markdown(m Meta, res plan.Result, limit int, values bool) (string, bool) {
-	var head strings.Builder
+	// pinned is the same in every rendering of one plan (the comment's
+	// marker and the plan line); varying differs between two runs.
+	var pinned, varying strings.Builder
 	if m.Marker != "" {
-		head.WriteString(m.Marker + "\n")
+		pinned.WriteString(m.Marker + "\n")
 	}
 	if m.Review.Metadata != "" {
-		head.WriteString(m.Review.Metadata + "\n")
+		pinned.WriteString(m.Review.Metadata + "\n")
 	}
-	head.WriteString(heading(m, res))
-	head.WriteString(context(m))
+	footer := "\n---\n<sub>" + inline(m.Footer) + "</sub>\n"
+	if m.Footer == "" {
+		footer = ""
+	}
+	truncated := "\n> [!NOTE]\n> Truncated to fit GitHub's comment limit — the full preview is in the job summary" + runLink(m.RunURL) + ".\n"
+	// What varies gets a fixed allowance, so that the reviewed part's room
+	// depends only on the pinned lines and the limit: a merge deploy then
+	// renders that part exactly as the pull request's comment did.
+	allowance := min(outsideAllowance, limit/4)
+	varying.WriteString(heading(m, res))
+	varying.WriteString(context(m))
 	if m.Note != "" {
-		head.WriteString("\n> " + inline(m.Note) + "\n")
+		varying.WriteString("\n> " + clip(inline(m.Note), 600) + "\n")
 	}
-	head.WriteString(reviewNote(m.Review))
+	varying.WriteString(reviewNote(m.Review, allowance-varying.Len()-len(footer)-len(truncated)-len(ReviewedEnd)-8))
+
 	// What reviewers read of the plan, between two hidden lines: a merge
 	// deploy renders the same part from its own preview and compares it
 	// with the pull request's comment byte for byte. What legitimately
-	// differs between two runs (times, run links, notes about the run) is
-	// outside it.
+	// differs between two runs (times, run links, notes about the run,
+	// diagnostics) is outside it.
+	var head strings.Builder
 	head.WriteString("\n" + ReviewedStart + "\n")
 	head.WriteString(exceptionsNote(m.Exceptions))
 	if res.Error != "" {
@@ -160,34 +179,33 @@ func markdown(m Meta, res plan.Result, limit int, values bool) (string, bool) {
 		head.WriteString(fmt.Sprintf("\n> [!CAUTION]\n> **%d mandatory policy violation(s)** block this change.\n", mandatory))
 	}
 
-	footer := "\n---\n<sub>" + inline(m.Footer) + "</sub>\n"
-	if m.Footer == "" {
-		footer = ""
-	}
-	truncated := "\n> [!NOTE]\n> Truncated to fit GitHub's comment limit — the full preview is in the job summary" + runLink(m.RunURL) + ".\n"
-
-	end := ReviewedEnd + "\n"
-	b := &budget{limit: limit - len(footer) - len(truncated) - len(end)}
-	b.add(head.String())
-	b.section(findingsSection(res.Findings))
+	reviewed := &budget{limit: limit - pinned.Len() - allowance}
+	reviewed.add(head.String())
+	reviewed.section(findingsSection(res.Findings))
 	var changing []plan.Step
 	for _, op := range plan.ChangingOps {
 		steps := res.ByOp(op)
 		changing = append(changing, steps...)
-		b.section(stepsSection(op, steps, values))
+		reviewed.section(stepsSection(op, steps, values))
 	}
 	if values {
-		b.section(documentsSection(changing))
+		reviewed.section(documentsSection(changing))
 	}
-	b.WriteString(end) // its room was kept: it is never cut
-	b.section(diagnosticsSection(res.Diagnostics))
-	b.section(outputsSection(res.Outputs, res.SecretOutputs))
-	out := b.String()
-	if b.cut {
+	out := pinned.String() + varying.String() + reviewed.String() + ReviewedEnd + "\n"
+	// The rest has what room is left.
+	rest := &budget{limit: limit - len(out) - len(footer) - len(truncated)}
+	rest.section(diagnosticsSection(res.Diagnostics))
+	rest.section(outputsSection(res.Outputs, res.SecretOutputs))
+	out += rest.String()
+	if reviewed.cut || rest.cut {
 		out += truncated
 	}
-	return out + footer, b.cut
+	return out + footer, reviewed.cut
 }
+
+// outsideAllowance is the room kept for what differs between two
+// renderings of one plan (heading, run link, notes, footer).
+const outsideAllowance = 4096
 
 // The hidden lines around the part of a result that reviewers read.
 const (

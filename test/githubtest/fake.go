@@ -27,7 +27,14 @@ type Comment struct {
 	Body   string `json:"body"`
 	Author string `json:"author"`
 	Issue  int    `json:"issue"`
+	// Editor made the last edit (GraphQL's editor), EditedAt is when
+	// (lastEditedAt); empty for a comment never edited.
+	Editor   string `json:"editor,omitempty"`
+	EditedAt string `json:"editedAt,omitempty"`
 }
+
+// NodeID is the comment's GraphQL id, as REST reports it in node_id.
+func (c Comment) NodeID() string { return fmt.Sprintf("IC_kwDOfake%d", c.ID) }
 
 // Fault is an injected failure for the next matching request.
 type Fault struct {
@@ -145,10 +152,19 @@ func (s *Server) SetPullRequest(number int, state string) {
 	s.prs[number] = state
 }
 
-// PR is a pull request a commit belongs to.
+// PR is a pull request a commit belongs to. By default it was merged into
+// master as that commit (commits/{sha}/pulls lists it for its merge
+// commit); Open lists an open pull request whose head is the commit, as
+// GitHub does too.
 type PR struct {
 	Number  int
 	HeadSHA string
+	Open    bool
+	// Base is the branch it merges into ("master" when empty) and
+	// MergeCommit the commit it was merged as (the looked-up commit when
+	// empty).
+	Base        string
+	MergeCommit string
 }
 
 // SetCommitPRs says which pull requests a commit belongs to.
@@ -361,14 +377,37 @@ func (s *Server) user(w http.ResponseWriter, _ *http.Request, login string) {
 	writeJSON(w, map[string]any{"login": login})
 }
 
-// graphql answers only the viewer's login, which every token may read.
+// graphql answers the viewer's login, which every token may read, and a
+// comment's edit history by its node id.
 func (s *Server) graphql(w http.ResponseWriter, r *http.Request, login string) {
-	var in struct{ Query string }
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || !strings.Contains(in.Query, "viewer") {
-		writeJSON(w, map[string]any{"errors": []map[string]any{{"message": "this fake answers only viewer { login }"}}})
-		return
+	var in struct {
+		Query     string
+		Variables map[string]any
 	}
-	writeJSON(w, map[string]any{"data": map[string]any{"viewer": map[string]any{"login": login}}})
+	err := json.NewDecoder(r.Body).Decode(&in)
+	switch {
+	case err == nil && strings.Contains(in.Query, "viewer"):
+		writeJSON(w, map[string]any{"data": map[string]any{"viewer": map[string]any{"login": login}}})
+	case err == nil && strings.Contains(in.Query, "node(") && strings.Contains(in.Query, "IssueComment"):
+		id, _ := in.Variables["id"].(string)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, c := range s.comments {
+			if c.NodeID() != id {
+				continue
+			}
+			node := map[string]any{"lastEditedAt": nil, "editor": nil}
+			if c.EditedAt != "" {
+				node["lastEditedAt"], node["editor"] = c.EditedAt, map[string]any{"login": c.Editor}
+			}
+			writeJSON(w, map[string]any{"data": map[string]any{"node": node}})
+			return
+		}
+		writeJSON(w, map[string]any{"data": map[string]any{"node": nil},
+			"errors": []map[string]any{{"type": "NOT_FOUND", "message": "Could not resolve to a node with the global id of '" + id + "'"}}})
+	default:
+		writeJSON(w, map[string]any{"errors": []map[string]any{{"message": "this fake answers only viewer { login } and node(id) { ... on IssueComment }"}}})
+	}
 }
 
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request, _ string) {
@@ -417,6 +456,7 @@ func (s *Server) editComment(w http.ResponseWriter, r *http.Request, login strin
 				return
 			}
 			s.comments[i].Body = in.Body
+			s.comments[i].Editor, s.comments[i].EditedAt = login, time.Now().UTC().Format(time.RFC3339)
 			writeJSON(w, commentJSON(s.comments[i]))
 			return
 		}
@@ -425,15 +465,44 @@ func (s *Server) editComment(w http.ResponseWriter, r *http.Request, login strin
 }
 
 func (s *Server) commitPulls(w http.ResponseWriter, r *http.Request, _ string) {
+	sha := r.PathValue("sha")
 	s.mu.Lock()
-	prs := s.commitPRs[r.PathValue("sha")]
+	prs := s.commitPRs[sha]
 	s.mu.Unlock()
 	out := []map[string]any{}
 	for _, pr := range prs {
-		out = append(out, map[string]any{"number": pr.Number, "state": "closed", "merged_at": "2026-11-28T12:00:00Z",
-			"head": map[string]any{"sha": pr.HeadSHA}})
+		base := cmpOr(pr.Base, "master")
+		j := map[string]any{"number": pr.Number, "state": "closed", "merged_at": "2026-11-28T12:00:00Z",
+			"merge_commit_sha": cmpOr(pr.MergeCommit, sha),
+			"head":             map[string]any{"sha": pr.HeadSHA}, "base": map[string]any{"ref": base}}
+		if pr.Open {
+			// An open pull request's merge_commit_sha is its test merge.
+			j["state"], j["merged_at"], j["merge_commit_sha"] = "open", nil, "e5bd3914e2e596debea16f433f57875b5b90bcd6"
+		}
+		out = append(out, j)
 	}
 	writeJSON(w, out)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// EditAs changes a comment's body as a person with write access does in
+// GitHub's web interface: any comment, whoever wrote it; the author stays,
+// the edit history records the editor.
+func (s *Server) EditAs(id int64, editor, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.comments {
+		if s.comments[i].ID == id {
+			s.comments[i].Body = body
+			s.comments[i].Editor, s.comments[i].EditedAt = editor, time.Now().UTC().Format(time.RFC3339)
+		}
+	}
 }
 
 func (s *Server) compareCommits(w http.ResponseWriter, r *http.Request, _ string) {
@@ -662,7 +731,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, all []map[string]a
 
 func commentJSON(c Comment) map[string]any {
 	return map[string]any{
-		"id": c.ID, "body": c.Body, "user": map[string]any{"login": c.Author},
+		"id": c.ID, "node_id": c.NodeID(), "body": c.Body, "user": map[string]any{"login": c.Author},
 		"html_url":   fmt.Sprintf("https://github.com/o/r/pull/%d#issuecomment-%d", c.Issue, c.ID),
 		"created_at": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339),
 	}
