@@ -27,18 +27,18 @@ import (
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/issue"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/stack"
 )
 
 // Stack is what a run needs from an opened Pulumi stack.
 type Stack interface {
-	Preview(ctx context.Context, o engine.PreviewOptions) (plan.Result, error)
-	Up(ctx context.Context, message string, o engine.UpOptions) (plan.Result, error)
-	PreviewRefresh(ctx context.Context) (plan.Result, error)
+	Preview(ctx context.Context, o engine.PreviewOptions) (outcome.Result, error)
+	Up(ctx context.Context, message string, o engine.UpOptions) (outcome.Result, error)
+	PreviewRefresh(ctx context.Context) (outcome.Result, error)
 	History(ctx context.Context) ([]engine.Update, error)
 	State(ctx context.Context) (engine.State, error)
-	Destroy(ctx context.Context) (plan.Result, error)
+	Destroy(ctx context.Context) (outcome.Result, error)
 	Remove(ctx context.Context) error
 	Close() error
 }

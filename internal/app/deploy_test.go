@@ -12,7 +12,7 @@ import (
 
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/stack"
 )
 
@@ -33,12 +33,12 @@ func TestDeploy_WaitsForALockWithDoublingBackoffThenUpdates(t *testing.T) {
 	h := pushHarness(t)
 	h.inputs["lock-timeout"] = "1m"
 	locked := 3
-	h.stack.up = func(context.Context, string) (plan.Result, error) {
+	h.stack.up = func(context.Context, string) (outcome.Result, error) {
 		if locked > 0 {
 			locked--
-			return plan.Result{}, lockedErr()
+			return outcome.Result{}, lockedErr()
 		}
-		return changes(plan.KindUpdate), nil
+		return changes(outcome.KindUpdate), nil
 	}
 	require.NoError(t, h.run(), h.log())
 	assert.Equal(t, []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second}, h.clock.slept)
@@ -49,7 +49,7 @@ func TestDeploy_WaitsForALockWithDoublingBackoffThenUpdates(t *testing.T) {
 func TestDeploy_GivesUpOnALockAtTheDeadlineAndNamesIt(t *testing.T) {
 	h := pushHarness(t)
 	h.inputs["lock-timeout"] = "30s"
-	h.stack.up = func(context.Context, string) (plan.Result, error) { return plan.Result{}, lockedErr() }
+	h.stack.up = func(context.Context, string) (outcome.Result, error) { return outcome.Result{}, lockedErr() }
 	err := h.run()
 	require.ErrorIs(t, err, ErrReported)
 	var total time.Duration
@@ -65,7 +65,7 @@ func TestDeploy_GivesUpOnALockAtTheDeadlineAndNamesIt(t *testing.T) {
 func TestDeploy_ALockTimeoutOfZeroTriesOnce(t *testing.T) {
 	h := pushHarness(t)
 	h.inputs["lock-timeout"] = "0s"
-	h.stack.preview = func(context.Context) (plan.Result, error) { return plan.Result{}, lockedErr() }
+	h.stack.preview = func(context.Context) (outcome.Result, error) { return outcome.Result{}, lockedErr() }
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Empty(t, h.clock.slept)
 	assert.Empty(t, h.stack.messages, "no update after a refused preview")
@@ -141,8 +141,8 @@ func TestDeploy_ReportsToTheMergedPullRequestWithOneGitHubClient(t *testing.T) {
 
 func TestDeploy_AFailedUpdateNamesTheResource(t *testing.T) {
 	h := pushHarness(t)
-	h.stack.up = func(context.Context, string) (plan.Result, error) {
-		res := changes(plan.KindUpdate, plan.Step{URN: "urn:x", Type: "aws:lambda/function:Function", Name: "api-handler", Op: plan.OpCreate, Error: "AccessDenied"})
+	h.stack.up = func(context.Context, string) (outcome.Result, error) {
+		res := changes(outcome.KindUpdate, outcome.Step{URN: "urn:x", Type: "aws:lambda/function:Function", Name: "api-handler", Op: outcome.OpCreate, Error: "AccessDenied"})
 		res.Error = "1 resource failed"
 		return res, errors.New("update failed")
 	}
@@ -250,8 +250,8 @@ func TestRun_RefusesUpFromAPullRequestAndTouchesNothing(t *testing.T) {
 
 func TestDeploy_AKilledEngineIsReportedWithTheRecoverySteps(t *testing.T) {
 	h := pushHarness(t)
-	h.stack.up = func(context.Context, string) (plan.Result, error) {
-		return plan.Result{Kind: plan.KindUpdate}, &engine.RunError{Kind: plan.KindUpdate, Killed: true, Err: context.Canceled}
+	h.stack.up = func(context.Context, string) (outcome.Result, error) {
+		return outcome.Result{Kind: outcome.KindUpdate}, &engine.RunError{Kind: outcome.KindUpdate, Killed: true, Err: context.Canceled}
 	}
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Contains(t, h.log(), "Cancelled, and the engine had to be killed")
@@ -263,8 +263,8 @@ func TestDeploy_AKilledEngineIsReportedWithTheRecoverySteps(t *testing.T) {
 
 func TestDeploy_RecordsAGitHubDeploymentFromInProgressToSuccess(t *testing.T) {
 	h := pushHarness(t)
-	h.stack.up = func(context.Context, string) (plan.Result, error) {
-		res := changes(plan.KindUpdate)
+	h.stack.up = func(context.Context, string) (outcome.Result, error) {
+		res := changes(outcome.KindUpdate)
 		res.Outputs = map[string]any{"apiUrl": "https://abc.execute-api.eu-west-1.amazonaws.com/v1/items"}
 		return res, nil
 	}
@@ -281,8 +281,8 @@ func TestDeploy_RecordsAGitHubDeploymentFromInProgressToSuccess(t *testing.T) {
 
 func TestDeploy_AFailedUpdateIsAFailedDeployment(t *testing.T) {
 	h := pushHarness(t)
-	h.stack.up = func(context.Context, string) (plan.Result, error) {
-		return changes(plan.KindUpdate), errors.New("update failed")
+	h.stack.up = func(context.Context, string) (outcome.Result, error) {
+		return changes(outcome.KindUpdate), errors.New("update failed")
 	}
 	require.ErrorIs(t, h.run(), ErrReported)
 	require.Len(t, h.gh.statuses, 2)

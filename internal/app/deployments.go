@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/org/tap-deploy/internal/deployment"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/route"
 )
 
@@ -43,7 +43,7 @@ func (r *run) startDeployment(ctx context.Context, u update) *tracked {
 
 // finishDeployment marks the deployment a success, with the API's URL as
 // the environment's, or a failure.
-func (r *run) finishDeployment(ctx context.Context, t *tracked, ok bool, res plan.Result) {
+func (r *run) finishDeployment(ctx context.Context, t *tracked, ok bool, res outcome.Result) {
 	if t == nil {
 		return
 	}

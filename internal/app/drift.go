@@ -6,19 +6,19 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 )
 
 // drift compares the state with the cloud without changing either: a
 // refresh preview.
 func (r *run) drift(ctx context.Context) error {
 	missing := false
-	res, runErr := r.onStack(ctx, "Pulumi refresh (preview only)", true, func(st Stack, firstDeploy bool) (plan.Result, error) {
+	res, runErr := r.onStack(ctx, "Pulumi refresh (preview only)", true, func(st Stack, firstDeploy bool) (outcome.Result, error) {
 		if firstDeploy {
 			missing = true
-			return plan.Result{Kind: plan.KindRefresh, Counts: map[plan.Op]int{}}, nil
+			return outcome.Result{Kind: outcome.KindRefresh, Counts: map[outcome.Op]int{}}, nil
 		}
-		return r.withLockRetry(ctx, "checking drift", func() (plan.Result, error) { return st.PreviewRefresh(ctx) })
+		return r.withLockRetry(ctx, "checking drift", func() (outcome.Result, error) { return st.PreviewRefresh(ctx) })
 	})
 	if missing && runErr == nil {
 		r.Runtime.Noticef("stack %s does not exist in the backend: nothing is deployed, so nothing can drift", r.in.StackName)
@@ -40,13 +40,13 @@ func (r *run) drift(ctx context.Context) error {
 	if r.in.DriftIssue {
 		r.syncDriftIssue(ctx, res, drifted)
 	}
-	for _, op := range plan.ChangingOps {
+	for _, op := range outcome.ChangingOps {
 		for _, s := range res.ByOp(op) {
 			r.Runtime.Warningf("drift: %s %q (%s) %s", s.Type, s.Name, op, strings.Join(s.Changed, ", "))
 		}
 	}
 	if drifted && r.in.FailOnDrift {
-		return r.fail("Drift found", fmt.Errorf("%d resource(s) differ from the state", len(res.Steps)-res.Counts[plan.OpSame]))
+		return r.fail("Drift found", fmt.Errorf("%d resource(s) differ from the state", len(res.Steps)-res.Counts[outcome.OpSame]))
 	}
 	return nil
 }

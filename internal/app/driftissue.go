@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/org/tap-deploy/internal/issue"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/render"
 )
 
@@ -13,7 +13,7 @@ import (
 // (drift-issue): opened the first time, updated on later runs, closed with
 // a comment once a run finds none. GitHub refusing (no `issues: write`) is
 // a warning.
-func (r *run) syncDriftIssue(ctx context.Context, res plan.Result, drifted bool) {
+func (r *run) syncDriftIssue(ctx context.Context, res outcome.Result, drifted bool) {
 	if r.github == nil {
 		r.Runtime.Warningf("drift-issue needs a github-token with `issues: write`; no issue was updated")
 		return
@@ -45,10 +45,10 @@ func (r *run) syncDriftIssue(ctx context.Context, res plan.Result, drifted bool)
 // namesOnly is a result without values: its steps keep the names of the
 // properties that changed, not their old and new values, and there are no
 // outputs.
-func namesOnly(res plan.Result) plan.Result {
+func namesOnly(res outcome.Result) outcome.Result {
 	out := res
 	out.Outputs = nil
-	out.Steps = make([]plan.Step, len(res.Steps))
+	out.Steps = make([]outcome.Step, len(res.Steps))
 	for i, s := range res.Steps {
 		s.Changes, s.Old, s.New = nil, nil, nil
 		out.Steps[i] = s

@@ -19,7 +19,7 @@ import (
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/graph"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/redact"
 	"github.com/org/tap-deploy/stack"
 	"github.com/org/tap-deploy/test/actionstest"
@@ -30,12 +30,12 @@ import (
 // fakeStack is an opened stack whose operations the test decides. A nil
 // function answers with an empty result.
 type fakeStack struct {
-	preview func(ctx context.Context) (plan.Result, error)
-	up      func(ctx context.Context, message string) (plan.Result, error)
-	refresh func(ctx context.Context) (plan.Result, error)
+	preview func(ctx context.Context) (outcome.Result, error)
+	up      func(ctx context.Context, message string) (outcome.Result, error)
+	refresh func(ctx context.Context) (outcome.Result, error)
 	history func(ctx context.Context) ([]engine.Update, error)
 	state   func(ctx context.Context) (engine.State, error)
-	destroy func(ctx context.Context) (plan.Result, error)
+	destroy func(ctx context.Context) (outcome.Result, error)
 	// destroyed and removed count the destroys and removals.
 	destroyed, removed int
 	messages           []string
@@ -45,26 +45,26 @@ type fakeStack struct {
 	closed   int
 }
 
-func (f *fakeStack) Preview(ctx context.Context, o engine.PreviewOptions) (plan.Result, error) {
+func (f *fakeStack) Preview(ctx context.Context, o engine.PreviewOptions) (outcome.Result, error) {
 	f.previews = append(f.previews, o)
 	if f.preview == nil {
-		return plan.Result{Kind: plan.KindPreview, Counts: map[plan.Op]int{}}, nil
+		return outcome.Result{Kind: outcome.KindPreview, Counts: map[outcome.Op]int{}}, nil
 	}
 	return f.preview(ctx)
 }
 
-func (f *fakeStack) Up(ctx context.Context, message string, o engine.UpOptions) (plan.Result, error) {
+func (f *fakeStack) Up(ctx context.Context, message string, o engine.UpOptions) (outcome.Result, error) {
 	f.messages = append(f.messages, message)
 	f.ups = append(f.ups, o)
 	if f.up == nil {
-		return plan.Result{Kind: plan.KindUpdate, Counts: map[plan.Op]int{}}, nil
+		return outcome.Result{Kind: outcome.KindUpdate, Counts: map[outcome.Op]int{}}, nil
 	}
 	return f.up(ctx, message)
 }
 
-func (f *fakeStack) PreviewRefresh(ctx context.Context) (plan.Result, error) {
+func (f *fakeStack) PreviewRefresh(ctx context.Context) (outcome.Result, error) {
 	if f.refresh == nil {
-		return plan.Result{Kind: plan.KindRefresh, Counts: map[plan.Op]int{}}, nil
+		return outcome.Result{Kind: outcome.KindRefresh, Counts: map[outcome.Op]int{}}, nil
 	}
 	return f.refresh(ctx)
 }
@@ -83,10 +83,10 @@ func (f *fakeStack) State(ctx context.Context) (engine.State, error) {
 	return f.state(ctx)
 }
 
-func (f *fakeStack) Destroy(ctx context.Context) (plan.Result, error) {
+func (f *fakeStack) Destroy(ctx context.Context) (outcome.Result, error) {
 	f.destroyed++
 	if f.destroy == nil {
-		return plan.Result{Kind: plan.KindDestroy, Counts: map[plan.Op]int{}}, nil
+		return outcome.Result{Kind: outcome.KindDestroy, Counts: map[outcome.Op]int{}}, nil
 	}
 	return f.destroy(ctx)
 }
@@ -365,26 +365,26 @@ func (h *harness) log() string { return h.stdout.String() + h.stderr.String() }
 // lockedErr is the engine refusing to run while another update holds the
 // stack's lock.
 func lockedErr() error {
-	return &engine.RunError{Kind: plan.KindUpdate, Locked: true, Err: os.ErrExist,
-		Result: plan.Result{Error: "the stack is currently locked by 1 lock(s): deployer@runner-7"}}
+	return &engine.RunError{Kind: outcome.KindUpdate, Locked: true, Err: os.ErrExist,
+		Result: outcome.Result{Error: "the stack is currently locked by 1 lock(s): deployer@runner-7"}}
 }
 
 // breaksPolicy is a preview in which the engine sees the table without
 // point-in-time recovery: a mandatory rule (CKV_AWS_28) the offline
 // validation could not see.
-func breaksPolicy(context.Context) (plan.Result, error) {
+func breaksPolicy(context.Context) (outcome.Result, error) {
 	table := graph.Resource{
 		URN: "urn:pulumi:dev::tap::tap:data:Data$aws:dynamodb/table:Table::items", Type: "aws:dynamodb/table:Table", Name: "items",
 		Custom: true, Provider: "urn:pulumi:dev::tap::pulumi:providers:aws::aws::id",
 		Inputs: map[string]any{"name": "tap-dev-items", "pointInTimeRecovery": map[string]any{"enabled": false}, "serverSideEncryption": map[string]any{"enabled": true}},
 	}
-	res := changes(plan.KindPreview, plan.Step{URN: table.URN, Type: table.Type, Name: "items", Op: plan.OpUpdate})
+	res := changes(outcome.KindPreview, outcome.Step{URN: table.URN, Type: table.Type, Name: "items", Op: outcome.OpUpdate})
 	res.Resources = []graph.Resource{table}
 	return res, nil
 }
 
-func changes(kind plan.Kind, steps ...plan.Step) plan.Result {
-	r := plan.Result{Kind: kind, Steps: steps, Counts: map[plan.Op]int{}}
+func changes(kind outcome.Kind, steps ...outcome.Step) outcome.Result {
+	r := outcome.Result{Kind: kind, Steps: steps, Counts: map[outcome.Op]int{}}
 	for _, s := range steps {
 		r.Counts[s.Op]++
 	}

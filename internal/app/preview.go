@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/org/tap-deploy/internal/engine"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/reviewed"
@@ -19,7 +19,7 @@ import (
 func (r *run) preview(ctx context.Context) error {
 	version := 0
 	firstDeploy := false
-	res, runErr := r.onStack(ctx, "Pulumi preview", false, func(st Stack, first bool) (plan.Result, error) {
+	res, runErr := r.onStack(ctx, "Pulumi preview", false, func(st Stack, first bool) (outcome.Result, error) {
 		firstDeploy = first
 		// The history is read beside the preview (another CLI process, so
 		// no time is added): the plan names the version it was computed
@@ -116,7 +116,7 @@ func configFingerprint(cfg stack.Config) map[string]string {
 
 // resultMeta is the meta of an engine result of applying cfg, with its
 // duration in the footer.
-func (r *run) resultMeta(title, sha string, cfg stack.Config, res plan.Result) render.Meta {
+func (r *run) resultMeta(title, sha string, cfg stack.Config, res outcome.Result) render.Meta {
 	m := r.metaFor(title, sha, cfg)
 	if res.Duration > 0 {
 		m.Footer += fmt.Sprintf(" · %s took %.1f s", res.Kind, res.Duration.Seconds())
@@ -128,7 +128,7 @@ func (r *run) resultMeta(title, sha string, cfg stack.Config, res plan.Result) r
 // come from the engine's events, where Pulumi has already hidden secret
 // values: no --show-secrets call is ever made. A value not known before
 // the update is null.
-func (r *run) resultOutputs(res plan.Result) error {
+func (r *run) resultOutputs(res outcome.Result) error {
 	counts := map[string]int{}
 	for op, n := range res.Counts {
 		counts[string(op)] = n

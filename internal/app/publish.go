@@ -8,7 +8,7 @@ import (
 	"github.com/org/tap-deploy/internal/comment"
 	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/inputs"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/route"
 )
@@ -184,7 +184,7 @@ func addSummary(rt actions.Runtime, doc document) {
 }
 
 // resultDoc renders an engine result.
-func resultDoc(m render.Meta, res plan.Result) document {
+func resultDoc(m render.Meta, res outcome.Result) document {
 	return func(marker string, limit int, redact func(string) string) string {
 		m := m.Redacted(redact)
 		m.Marker = marker

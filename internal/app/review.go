@@ -8,7 +8,7 @@ import (
 	"github.com/org/tap-deploy/internal/comment"
 	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/inputs"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/reviewed"
 )
@@ -150,10 +150,10 @@ func (r *run) driftLines(ctx context.Context, st Stack) []string {
 		return []string{fmt.Sprintf("the cloud could not be compared with the state (%v)", firstLine(err.Error()))}
 	}
 	var out []string
-	for _, op := range plan.ChangingOps {
+	for _, op := range outcome.ChangingOps {
 		for _, s := range res.ByOp(op) {
 			line := fmt.Sprintf("changed outside Pulumi: %s %s", s.Type, s.Name)
-			if op == plan.OpDelete {
+			if op == outcome.OpDelete {
 				line = fmt.Sprintf("gone from the cloud: %s %s", s.Type, s.Name)
 			} else if len(s.Changed) > 0 {
 				line += " (" + strings.Join(s.Changed, ", ") + ")"

@@ -11,16 +11,16 @@ import (
 
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 )
 
 const prHead = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
 
 // previewed is a stack whose preview shows one function's memory change.
-func previewed(memory float64) func(context.Context) (plan.Result, error) {
-	return func(context.Context) (plan.Result, error) {
-		res := changes(plan.KindPreview, plan.Step{URN: "urn:pulumi:dev::tap::tap:functions:Function$aws:lambda/function:Function::api-handler",
-			Type: "aws:lambda/function:Function", Name: "api-handler", Op: plan.OpUpdate, Changed: []string{"memorySize"},
+func previewed(memory float64) func(context.Context) (outcome.Result, error) {
+	return func(context.Context) (outcome.Result, error) {
+		res := changes(outcome.KindPreview, outcome.Step{URN: "urn:pulumi:dev::tap::tap:functions:Function$aws:lambda/function:Function::api-handler",
+			Type: "aws:lambda/function:Function", Name: "api-handler", Op: outcome.OpUpdate, Changed: []string{"memorySize"},
 			New: map[string]any{"memorySize": memory}})
 		res.Start = "the-state-both-saw"
 		return res, nil
@@ -29,7 +29,7 @@ func previewed(memory float64) func(context.Context) (plan.Result, error) {
 
 // reviewedThenMerged runs a PR preview (which records its plan in the
 // comment), then the merge push of that PR with the given preview.
-func reviewedThenMerged(t *testing.T, mode string, mergePreview func(context.Context) (plan.Result, error), head string) *harness {
+func reviewedThenMerged(t *testing.T, mode string, mergePreview func(context.Context) (outcome.Result, error), head string) *harness {
 	t.Helper()
 	h := newHarness(t)
 	h.event("pull_request", "pull_request.opened.json", nil)
@@ -122,9 +122,9 @@ func TestReview_ADispatchedUpIsOutsideTheCheckAndSaysSo(t *testing.T) {
 }
 
 func TestReview_APlanTheEngineRejects(t *testing.T) {
-	rejected := func(context.Context, string) (plan.Result, error) {
-		res := plan.Result{Kind: plan.KindUpdate, Error: "resource urn:x violates plan: properties changed: ++memorySize"}
-		return res, &engine.RunError{Kind: plan.KindUpdate, Result: res, PlanRejected: true, Err: errors.New("exit status 1")}
+	rejected := func(context.Context, string) (outcome.Result, error) {
+		res := outcome.Result{Kind: outcome.KindUpdate, Error: "resource urn:x violates plan: properties changed: ++memorySize"}
+		return res, &engine.RunError{Kind: outcome.KindUpdate, Result: res, PlanRejected: true, Err: errors.New("exit status 1")}
 	}
 	t.Run("require stops", func(t *testing.T) {
 		h := pushHarness(t)
@@ -146,12 +146,12 @@ func TestReview_APlanTheEngineRejects(t *testing.T) {
 			return engine.State{Digest: map[int]string{1: "before", 2: "after-the-rejected-attempt"}[reads]}, nil
 		}
 		first := true
-		h.stack.up = func(ctx context.Context, msg string) (plan.Result, error) {
+		h.stack.up = func(ctx context.Context, msg string) (outcome.Result, error) {
 			if first {
 				first = false
 				return rejected(ctx, msg)
 			}
-			return changes(plan.KindUpdate), nil
+			return changes(outcome.KindUpdate), nil
 		}
 		require.NoError(t, h.run(), h.log())
 		require.Len(t, h.stack.ups, 2)
@@ -166,12 +166,12 @@ func TestReview_APlanTheEngineRejects(t *testing.T) {
 		h.inputs["reviewed-plan"] = "warn"
 		h.stack.up = rejected
 		previews := 0
-		h.stack.preview = func(ctx context.Context) (plan.Result, error) {
+		h.stack.preview = func(ctx context.Context) (outcome.Result, error) {
 			previews++
 			if previews == 2 {
 				return breaksPolicy(ctx)
 			}
-			return changes(plan.KindPreview), nil
+			return changes(outcome.KindPreview), nil
 		}
 		require.ErrorIs(t, h.run(), ErrReported)
 		assert.Len(t, h.stack.ups, 1, "no unconstrained update")
@@ -182,8 +182,8 @@ func TestReview_APlanTheEngineRejects(t *testing.T) {
 
 func TestDeploy_AStackThatChangedSinceThePreviewStopsTheUpdate(t *testing.T) {
 	h := pushHarness(t)
-	h.stack.up = func(context.Context, string) (plan.Result, error) {
-		return plan.Result{Kind: plan.KindUpdate}, &engine.RunError{Kind: plan.KindUpdate, Err: engine.ErrStateChanged}
+	h.stack.up = func(context.Context, string) (outcome.Result, error) {
+		return outcome.Result{Kind: outcome.KindUpdate}, &engine.RunError{Kind: outcome.KindUpdate, Err: engine.ErrStateChanged}
 	}
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Contains(t, h.log(), "The stack changed between the preview and the update; nothing was changed")

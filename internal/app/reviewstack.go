@@ -9,7 +9,7 @@ import (
 
 	"github.com/org/tap-deploy/internal/deployment"
 	"github.com/org/tap-deploy/internal/engine"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/problems"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/stack"
@@ -51,7 +51,7 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 	if err != nil {
 		return view, r.fail("Could not load the Lambda packages", err)
 	}
-	var res plan.Result
+	var res outcome.Result
 	err = func() error {
 		st, state, err := r.openForUpdate(ctx, r.reviewStack(pr), cfg, code, r.decision.SHA)
 		if err != nil {
@@ -107,12 +107,12 @@ func (r *run) reviewStackExpiry() string {
 func (r *run) destroyReviewStack(ctx context.Context) error {
 	pr := r.pullRequest()
 	name := r.reviewStackName(pr)
-	outcome, err := r.destroyReview(ctx, pr, nil)
+	destroyed, err := r.destroyReview(ctx, pr, nil)
 	view := render.ReviewStack{Stack: name, State: "destroyed"}
 	switch {
 	case err != nil:
 		view.State, view.Error = "destroy-failed", strings.Join(problems.Of(err), "\n")
-	case outcome == reviewStackAbsent:
+	case destroyed == reviewStackAbsent:
 		return nil
 	}
 	if perr := r.publish.section(ctx, pr, reviewSection, reviewStackDoc(view)); perr != nil {
@@ -182,13 +182,13 @@ func (r *run) destroyReview(ctx context.Context, pr int, look secondLook) (destr
 		return reviewStackDestroyed, err
 	}
 	if len(hist) > 0 {
-		var res plan.Result
+		var res outcome.Result
 		err = r.Runtime.Group("Pulumi destroy "+name, func() error {
 			var err error
-			res, err = r.withLockRetry(ctx, "destroying", func() (plan.Result, error) {
+			res, err = r.withLockRetry(ctx, "destroying", func() (outcome.Result, error) {
 				if look != nil {
 					if why := look(ctx, st, hist); why != "" {
-						return plan.Result{}, errKept{why}
+						return outcome.Result{}, errKept{why}
 					}
 				}
 				return st.Destroy(ctx)
@@ -206,7 +206,7 @@ func (r *run) destroyReview(ctx context.Context, pr int, look secondLook) (destr
 		if err != nil {
 			return reviewStackDestroyed, fmt.Errorf("destroying %s (the stack and what is left of it stay; the next close, label change or sweep tries again): %w", name, err)
 		}
-		r.Runtime.Infof("destroyed %d resource(s) of %s", res.Counts[plan.OpDelete], name)
+		r.Runtime.Infof("destroyed %d resource(s) of %s", res.Counts[outcome.OpDelete], name)
 	}
 	// Removing refuses a stack that still holds resources.
 	if err := st.Remove(ctx); err != nil {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/stack"
 )
 
@@ -26,8 +26,8 @@ func reviewHarness(t *testing.T, fixture string, change func(map[string]any)) (*
 	h := newHarness(t)
 	h.inputs["review-stack"] = "on"
 	h.event("pull_request", fixture, change)
-	review := &fakeStack{up: func(context.Context, string) (plan.Result, error) {
-		res := changes(plan.KindUpdate, plan.Step{URN: "urn:pulumi:dev-pr-2::tap::aws:s3/bucketV2:BucketV2::artifacts", Op: plan.OpCreate})
+	review := &fakeStack{up: func(context.Context, string) (outcome.Result, error) {
+		res := changes(outcome.KindUpdate, outcome.Step{URN: "urn:pulumi:dev-pr-2::tap::aws:s3/bucketV2:BucketV2::artifacts", Op: outcome.OpCreate})
 		res.Outputs = map[string]any{"apiUrl": reviewURL}
 		return res, nil
 	}}
@@ -103,8 +103,8 @@ func TestReviewStack_AFailingPreviewLeavesTheReviewStackAlone(t *testing.T) {
 
 func TestReviewStack_AFailedUpdateFailsTheRunAndSaysSoInTheSection(t *testing.T) {
 	h, review := reviewHarness(t, "pull_request.opened.json", nil)
-	review.up = func(context.Context, string) (plan.Result, error) {
-		res := changes(plan.KindUpdate)
+	review.up = func(context.Context, string) (outcome.Result, error) {
+		res := changes(outcome.KindUpdate)
 		res.Error = "creating Lambda function: ServiceQuotaExceeded"
 		return res, errors.New("update failed")
 	}
@@ -214,8 +214,8 @@ func TestReviewStack_AStackWithoutTheMarkerIsNeverDestroyed(t *testing.T) {
 func TestReviewStack_AFailedDestroyKeepsTheStackForTheNextTry(t *testing.T) {
 	h, review := reviewHarness(t, "pull_request.closed.json", nil)
 	review.history = madeForPR2
-	review.destroy = func(context.Context) (plan.Result, error) {
-		res := changes(plan.KindDestroy)
+	review.destroy = func(context.Context) (outcome.Result, error) {
+		res := changes(outcome.KindDestroy)
 		res.Error = "BucketNotEmpty"
 		return res, errors.New("destroy failed")
 	}
@@ -341,12 +341,12 @@ func TestReviewStack_ADestroyWaitsForARunningUpdateOfThatStack(t *testing.T) {
 	h, review := reviewHarness(t, "pull_request.closed.json", nil)
 	review.history = madeForPR2
 	calls := 0
-	review.destroy = func(context.Context) (plan.Result, error) {
+	review.destroy = func(context.Context) (outcome.Result, error) {
 		calls++
 		if calls < 3 {
-			return plan.Result{}, lockedErr()
+			return outcome.Result{}, lockedErr()
 		}
-		return changes(plan.KindDestroy, plan.Step{Op: plan.OpDelete}), nil
+		return changes(outcome.KindDestroy, outcome.Step{Op: outcome.OpDelete}), nil
 	}
 	require.NoError(t, h.run(), h.log())
 	assert.Equal(t, 3, calls)

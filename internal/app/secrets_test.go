@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 )
 
 // echoed is what a provider error that quotes the run's credentials says.
@@ -40,10 +40,10 @@ func TestSecrets_AnEchoedCredentialLeavesNowhere(t *testing.T) {
 	h.env["PULUMI_CONFIG_PASSPHRASE_FILE"] = passphraseFile
 	all = append(all, "file_pass*phrase@1", h.inputs["github-token"])
 
-	h.stack.preview = func(context.Context) (plan.Result, error) {
-		res := changes(plan.KindPreview, plan.Step{URN: "urn:x", Type: "aws:lambda/function:Function", Name: "api-handler", Op: plan.OpCreate, Error: echoed(all...)})
+	h.stack.preview = func(context.Context) (outcome.Result, error) {
+		res := changes(outcome.KindPreview, outcome.Step{URN: "urn:x", Type: "aws:lambda/function:Function", Name: "api-handler", Op: outcome.OpCreate, Error: echoed(all...)})
 		res.Error = echoed(all...)
-		res.Diagnostics = []plan.Diagnostic{{Severity: "error", Message: echoed(all...)}}
+		res.Diagnostics = []outcome.Diagnostic{{Severity: "error", Message: echoed(all...)}}
 		res.Outputs = map[string]any{"nested": map[string]any{"key": echoed(all...)}}
 		return res, errors.New(echoed(all...))
 	}

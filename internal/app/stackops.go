@@ -14,7 +14,7 @@ import (
 	"github.com/org/tap-deploy/internal/artifacts"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/graph"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/stack"
 )
@@ -261,12 +261,12 @@ func (r *run) openForUpdate(ctx context.Context, ref stackRef, cfg stack.Config,
 // onStack loads the code, opens the stack to read it (openToRead) with
 // this run's configuration and runs one engine operation, its output
 // folded under group; firstDeploy says the stack does not exist yet.
-func (r *run) onStack(ctx context.Context, group string, graphOnly bool, op func(st Stack, firstDeploy bool) (plan.Result, error)) (plan.Result, error) {
+func (r *run) onStack(ctx context.Context, group string, graphOnly bool, op func(st Stack, firstDeploy bool) (outcome.Result, error)) (outcome.Result, error) {
 	code, err := r.code.get(graphOnly)
 	if err != nil {
-		return plan.Result{}, err
+		return outcome.Result{}, err
 	}
-	var res plan.Result
+	var res outcome.Result
 	err = r.Runtime.Group(group, func() error {
 		st, first, err := r.openToRead(ctx, r.cfg, code)
 		if err != nil {
@@ -281,7 +281,7 @@ func (r *run) onStack(ctx context.Context, group string, graphOnly bool, op func
 
 // withLockRetry runs op, waiting with doubling backoff while another update
 // holds the stack's lock, until lock-timeout; it never removes that lock.
-func (r *run) withLockRetry(ctx context.Context, what string, op func() (plan.Result, error)) (plan.Result, error) {
+func (r *run) withLockRetry(ctx context.Context, what string, op func() (outcome.Result, error)) (outcome.Result, error) {
 	deadline := r.Now().Add(r.in.LockTimeout)
 	wait := min(5*time.Second, r.in.LockTimeout/4+time.Millisecond)
 	for {
@@ -332,7 +332,7 @@ func (r *run) policySettings(cfg stack.Config) policy.Settings {
 
 // gate runs the policy rules on the graph the engine saw, with real values,
 // and adds the findings to the result. It returns the mandatory violations.
-func (r *run) gate(res *plan.Result, cfg stack.Config) []policy.Violation {
+func (r *run) gate(res *outcome.Result, cfg stack.Config) []policy.Violation {
 	rep := policy.Evaluate(graph.New(res.Resources), r.policySettings(cfg))
 	res.Findings = append(res.Findings, findings(rep)...)
 	return rep.Mandatory()

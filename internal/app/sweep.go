@@ -44,21 +44,21 @@ func (r *run) sweep(ctx context.Context) error {
 		why, expired := r.expired(ctx, pr, sum)
 		row.Why = why
 		if expired {
-			outcome, err := r.destroyReview(ctx, pr, r.sweepSecondLook(pr, sum))
+			destroyed, err := r.destroyReview(ctx, pr, r.sweepSecondLook(pr, sum))
 			view := render.ReviewStack{Stack: row.Stack, State: "destroyed"}
 			switch {
 			case err != nil:
 				row.Action, row.Why = "failed", why+"; "+strings.Join(problems.Of(err), "; ")
 				view.State, view.Error = "destroy-failed", strings.Join(problems.Of(err), "\n")
 				failed = append(failed, fmt.Sprintf("%s: %v", row.Stack, err))
-			case outcome == reviewStackDestroyed:
+			case destroyed == reviewStackDestroyed:
 				row.Action = "destroyed"
-			case outcome == reviewStackKept:
+			case destroyed == reviewStackKept:
 				row.Why = why + ", but a second look kept it"
 			default:
 				row.Why = why + "; it was gone already"
 			}
-			if err != nil || outcome == reviewStackDestroyed {
+			if err != nil || destroyed == reviewStackDestroyed {
 				if perr := r.publish.section(ctx, pr, reviewSection, reviewStackDoc(view)); perr != nil {
 					r.Runtime.Warningf("could not update the comment of pull request #%d: %v", pr, perr)
 				}

@@ -12,7 +12,7 @@ import (
 	"github.com/org/tap-deploy/internal/awsaccount"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/inputs"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/reviewed"
 	"github.com/org/tap-deploy/stack"
@@ -58,21 +58,21 @@ func (u update) stackName(r *run) string { return firstNonEmpty(u.reviewStack, r
 // rules with the engine's real values, compares it with the reviewed plan,
 // then applies exactly that plan from exactly that state, and reports. It
 // returns the update's result.
-func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (plan.Result, error) {
+func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Result, error) {
 	if err := r.checkAccount(ctx, u.cfg); err != nil {
-		return plan.Result{}, err
+		return outcome.Result{}, err
 	}
 	dir, err := os.MkdirTemp("", "tap-deploy-plan-")
 	if err != nil {
-		return plan.Result{}, r.fail("Could not prepare the update plan", err)
+		return outcome.Result{}, r.fail("Could not prepare the update plan", err)
 	}
 	defer os.RemoveAll(dir)
-	planFile := filepath.Join(dir, "plan.json")
+	planFile := filepath.Join(dir, "outcome.json")
 
-	var pre plan.Result
+	var pre outcome.Result
 	err = r.Runtime.Group("Pulumi preview", func() error {
 		var err error
-		pre, err = r.withLockRetry(ctx, "previewing", func() (plan.Result, error) {
+		pre, err = r.withLockRetry(ctx, "previewing", func() (outcome.Result, error) {
 			return st.Preview(ctx, engine.PreviewOptions{SavePlan: planFile})
 		})
 		return err
@@ -101,7 +101,7 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (plan.Resul
 	r.publish.note(resultDoc(preMeta, pre))
 
 	dep := r.startDeployment(ctx, u)
-	var res plan.Result
+	var res outcome.Result
 	var unconstrained string
 	upErr := r.Runtime.Group("Pulumi update", func() error {
 		var err error
@@ -179,7 +179,7 @@ func (r *run) checkAccount(ctx context.Context, cfg stack.Config) error {
 // reviewVerdict compares a merge deploy's preview with its reviewed plan
 // (an error means the deploy must stop); other updates only say how they
 // are constrained.
-func (r *run) reviewVerdict(ctx context.Context, st Stack, u update, pre plan.Result) (render.Review, error) {
+func (r *run) reviewVerdict(ctx context.Context, st Stack, u update, pre outcome.Result) (render.Review, error) {
 	if u.review == nil {
 		return render.Review{}, nil
 	}
@@ -201,7 +201,7 @@ func (r *run) reviewVerdict(ctx context.Context, st Stack, u update, pre plan.Re
 // pull request's comment that reviewers read, as that comment's preview
 // rendered it: same marker and plan line, title, commit and rules, within
 // the same room. "" when there is no comment to compare with.
-func (r *run) shownAsReviewed(u update, pre plan.Result) string {
+func (r *run) shownAsReviewed(u update, pre outcome.Result) string {
 	rv := u.review
 	if rv == nil || rv.plan == nil {
 		return ""
@@ -223,9 +223,9 @@ func (r *run) shownAsReviewed(u update, pre plan.Result) string {
 // first one passed (the policy gate, the reviewed-plan comparison, the
 // commit order) before the update runs without the plan; unconstrained
 // says why. An error already reported wraps ErrReported.
-func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string) (res plan.Result, unconstrained string, err error) {
-	up := func(o engine.UpOptions) (plan.Result, error) {
-		return r.withLockRetry(ctx, "updating", func() (plan.Result, error) { return st.Up(ctx, u.message, o) })
+func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string) (res outcome.Result, unconstrained string, err error) {
+	up := func(o engine.UpOptions) (outcome.Result, error) {
+		return r.withLockRetry(ctx, "updating", func() (outcome.Result, error) { return st.Up(ctx, u.message, o) })
 	}
 	res, err = up(engine.UpOptions{Plan: planFile, ExpectState: u.start})
 	if !engine.IsPlanRejected(err) {
@@ -241,7 +241,7 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 	if serr != nil {
 		return res, rejected, errors.Join(err, serr)
 	}
-	again, err := r.withLockRetry(ctx, "previewing", func() (plan.Result, error) { return st.Preview(ctx, engine.PreviewOptions{}) })
+	again, err := r.withLockRetry(ctx, "previewing", func() (outcome.Result, error) { return st.Preview(ctx, engine.PreviewOptions{}) })
 	if err != nil {
 		return again, rejected, err
 	}
@@ -273,7 +273,7 @@ const deploySection = "deploy"
 
 // reportUpdate publishes an update's result; a comment that cannot be
 // written does not fail an update that happened.
-func (r *run) reportUpdate(ctx context.Context, u update, res plan.Result, verdict render.Review) {
+func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, verdict render.Review) {
 	m := r.resultMeta(u.title, u.sha, u.cfg, res)
 	m.Stack = u.stackName(r)
 	m.Review = verdict

@@ -8,7 +8,7 @@ import (
 
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/offline"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/stack"
@@ -83,10 +83,10 @@ func (r *run) publishValidation(ctx context.Context, doc document, validateOnly 
 	}
 }
 
-func findings(rep policy.Report) []plan.Finding {
-	out := make([]plan.Finding, 0, len(rep.Violations))
+func findings(rep policy.Report) []outcome.Finding {
+	out := make([]outcome.Finding, 0, len(rep.Violations))
 	for _, v := range rep.Violations {
-		out = append(out, plan.Finding{RuleID: v.RuleID, Level: string(v.Level), URN: v.URN, Resource: v.Name, Message: v.Message})
+		out = append(out, outcome.Finding{RuleID: v.RuleID, Level: string(v.Level), URN: v.URN, Resource: v.Name, Message: v.Message})
 	}
 	return out
 }

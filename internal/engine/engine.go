@@ -1,6 +1,6 @@
 // Package engine is the adapter over the Pulumi Automation API. It runs the
 // compiled-in program inline (no Go toolchain, no program download) and
-// returns the project's own types from internal/plan.
+// returns the project's own types from internal/outcome.
 package engine
 
 import (
@@ -25,7 +25,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 )
 
 // Settings locate a stack and its state.
@@ -251,8 +251,8 @@ func (s *Stack) Close() error { return os.RemoveAll(s.workDir) }
 
 // Preview runs a preview and returns the structured result. A failed
 // preview returns a Result with Error set and a non-nil error.
-func (s *Stack) Preview(ctx context.Context, o PreviewOptions) (plan.Result, error) {
-	return s.run(ctx, plan.KindPreview, func(ch chan<- events.EngineEvent, out io.Writer) error {
+func (s *Stack) Preview(ctx context.Context, o PreviewOptions) (outcome.Result, error) {
+	return s.run(ctx, outcome.KindPreview, func(ch chan<- events.EngineEvent, out io.Writer) error {
 		opts := []optpreview.Option{optpreview.EventStreams(ch), optpreview.ProgressStreams(out), optpreview.SuppressProgress(), optpreview.Color("never")}
 		if o.SavePlan != "" {
 			opts = append(opts, optpreview.Plan(o.SavePlan))
@@ -263,7 +263,7 @@ func (s *Stack) Preview(ctx context.Context, o PreviewOptions) (plan.Result, err
 }
 
 // Up runs an update with the given message (recorded in the stack history).
-func (s *Stack) Up(ctx context.Context, message string, o UpOptions) (plan.Result, error) {
+func (s *Stack) Up(ctx context.Context, message string, o UpOptions) (outcome.Result, error) {
 	if o.ExpectState != "" {
 		guard := func() error {
 			now, err := s.State(ctx)
@@ -278,7 +278,7 @@ func (s *Stack) Up(ctx context.Context, message string, o UpOptions) (plan.Resul
 		s.guard.Store(&guard)
 		defer s.guard.Store(nil)
 	}
-	return s.run(ctx, plan.KindUpdate, func(ch chan<- events.EngineEvent, out io.Writer) error {
+	return s.run(ctx, outcome.KindUpdate, func(ch chan<- events.EngineEvent, out io.Writer) error {
 		opts := []optup.Option{optup.Message(message), optup.EventStreams(ch), optup.ProgressStreams(out), optup.SuppressProgress(), optup.Color("never")}
 		if o.Plan != "" {
 			opts = append(opts, optup.Plan(o.Plan))
@@ -289,8 +289,8 @@ func (s *Stack) Up(ctx context.Context, message string, o UpOptions) (plan.Resul
 }
 
 // Destroy deletes every resource of the stack.
-func (s *Stack) Destroy(ctx context.Context) (plan.Result, error) {
-	return s.run(ctx, plan.KindDestroy, func(ch chan<- events.EngineEvent, out io.Writer) error {
+func (s *Stack) Destroy(ctx context.Context) (outcome.Result, error) {
+	return s.run(ctx, outcome.KindDestroy, func(ch chan<- events.EngineEvent, out io.Writer) error {
 		_, err := s.stack.Destroy(ctx, optdestroy.EventStreams(ch), optdestroy.ProgressStreams(out), optdestroy.SuppressProgress(), optdestroy.Color("never"))
 		return err
 	})
@@ -306,8 +306,8 @@ func (s *Stack) Remove(ctx context.Context) error {
 
 // PreviewRefresh compares the state with the cloud without writing
 // anything: the drift check.
-func (s *Stack) PreviewRefresh(ctx context.Context) (plan.Result, error) {
-	return s.run(ctx, plan.KindRefresh, func(ch chan<- events.EngineEvent, out io.Writer) error {
+func (s *Stack) PreviewRefresh(ctx context.Context) (outcome.Result, error) {
+	return s.run(ctx, outcome.KindRefresh, func(ch chan<- events.EngineEvent, out io.Writer) error {
 		_, err := s.stack.PreviewRefresh(ctx, optrefresh.EventStreams(ch), optrefresh.ProgressStreams(out), optrefresh.SuppressProgress(), optrefresh.Color("never"))
 		return err
 	})
@@ -315,7 +315,7 @@ func (s *Stack) PreviewRefresh(ctx context.Context) (plan.Result, error) {
 
 // run runs one engine operation with its progress writer and folds its
 // events into a result.
-func (s *Stack) run(ctx context.Context, kind plan.Kind, op func(chan<- events.EngineEvent, io.Writer) error) (plan.Result, error) {
+func (s *Stack) run(ctx context.Context, kind outcome.Kind, op func(chan<- events.EngineEvent, io.Writer) error) (outcome.Result, error) {
 	start := time.Now()
 	var out io.Writer = io.Discard
 	if s.progress != nil {
@@ -340,7 +340,7 @@ func (s *Stack) run(ctx context.Context, kind plan.Kind, op func(chan<- events.E
 		// The Automation API closes the stream when the CLI exits; if it
 		// did not, report what arrived rather than hang the job.
 	}
-	res := plan.FromEvents(kind, evs)
+	res := outcome.FromEvents(kind, evs)
 	res.Duration = time.Since(start)
 	if err != nil {
 		res.Error = failureMessage(res, err)
@@ -356,8 +356,8 @@ func (s *Stack) run(ctx context.Context, kind plan.Kind, op func(chan<- events.E
 
 // RunError is a failed engine run; Result says how far it got.
 type RunError struct {
-	Kind   plan.Kind
-	Result plan.Result
+	Kind   outcome.Kind
+	Result outcome.Result
 	Err    error
 	// Locked means the engine refused to start because another update
 	// holds the stack's lock; nothing was done.
@@ -372,7 +372,7 @@ type RunError struct {
 	PlanRejected bool
 }
 
-// IsPlanRejected reports whether err is an update refused by its plan.
+// IsPlanRejected reports whether err is an update refused by its outcome.
 func IsPlanRejected(err error) bool {
 	var re *RunError
 	return errors.As(err, &re) && re.PlanRejected
@@ -396,7 +396,7 @@ func IsLocked(err error) bool {
 
 // failureMessage prefers the engine's own error diagnostics (what a user
 // needs) over the Automation API's error, which embeds all of stdout.
-func failureMessage(res plan.Result, err error) string {
+func failureMessage(res outcome.Result, err error) string {
 	var msgs []string
 	for _, d := range res.Diagnostics {
 		if d.Severity == "error" {

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/tap-deploy/internal/engine"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/test/enginetest"
 	"github.com/org/tap-deploy/test/sandbox"
 )
@@ -61,13 +61,13 @@ func TestStack_PreviewUpThenNoChanges(t *testing.T) {
 	st := open("Enabled")
 	pre, err := st.Preview(ctx, engine.PreviewOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, 2, pre.Counts[plan.OpCreate], "the bucket and its versioning are created: %+v", pre.Steps)
-	assert.Equal(t, 1, pre.Pulumi[plan.OpCreate], "and the provider, counted apart")
+	assert.Equal(t, 2, pre.Counts[outcome.OpCreate], "the bucket and its versioning are created: %+v", pre.Steps)
+	assert.Equal(t, 1, pre.Pulumi[outcome.OpCreate], "and the provider, counted apart")
 	assert.Empty(t, env.Cloud(t).Resources, "a preview must not create anything")
 
 	up, err := st.Up(ctx, "first deploy", engine.UpOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, 2, up.Counts[plan.OpCreate])
+	assert.Equal(t, 2, up.Counts[outcome.OpCreate])
 	cloud := env.Cloud(t)
 	buckets := cloud.ByType("aws:s3/bucketV2:BucketV2")
 	require.Len(t, buckets, 1)
@@ -76,7 +76,7 @@ func TestStack_PreviewUpThenNoChanges(t *testing.T) {
 
 	assert.Equal(t, "arn:aws:s3:::tap-engine-test-files", up.Outputs["bucketArn"], "outputs come from the engine's events")
 	assert.Contains(t, pre.Outputs, "bucketArn")
-	assert.Equal(t, plan.Unknown, pre.Outputs["bucketArn"], "a computed attribute is unknown until the bucket exists")
+	assert.Equal(t, outcome.Unknown, pre.Outputs["bucketArn"], "a computed attribute is unknown until the bucket exists")
 	assert.Nil(t, pre.KnownOutputs()["bucketArn"], "and null for a machine")
 
 	again, err := open("Enabled").Up(ctx, "second deploy", engine.UpOptions{})
@@ -85,8 +85,8 @@ func TestStack_PreviewUpThenNoChanges(t *testing.T) {
 
 	changed, err := open("Suspended").Preview(ctx, engine.PreviewOptions{})
 	require.NoError(t, err)
-	require.Equal(t, 1, changed.Counts[plan.OpUpdate])
-	steps := changed.ByOp(plan.OpUpdate)
+	require.Equal(t, 1, changed.Counts[outcome.OpUpdate])
+	steps := changed.ByOp(outcome.OpUpdate)
 	assert.Equal(t, "aws:s3/bucketVersioningV2:BucketVersioningV2", steps[0].Type)
 	assert.Contains(t, steps[0].Changed, "versioningConfiguration")
 }
@@ -124,14 +124,14 @@ func TestStack_AnUpdateStopsWhenTheStackChangedSinceItsPreview(t *testing.T) {
 	_, err := first.Up(ctx, "first deploy", engine.UpOptions{})
 	require.NoError(t, err)
 
-	// A deploy previews and saves its plan...
+	// A deploy previews and saves its outcome...
 	mine := open("Suspended")
 	start, err := mine.State(ctx)
 	require.NoError(t, err)
-	planFile := filepath.Join(t.TempDir(), "plan.json")
+	planFile := filepath.Join(t.TempDir(), "outcome.json")
 	pre, err := mine.Preview(ctx, engine.PreviewOptions{SavePlan: planFile})
 	require.NoError(t, err)
-	assert.Equal(t, 1, pre.Counts[plan.OpUpdate])
+	assert.Equal(t, 1, pre.Counts[outcome.OpUpdate])
 
 	// ...someone else's update lands before its up...
 	other := open("Disabled")
@@ -185,7 +185,7 @@ func TestStack_MustExistListDestroyRemove(t *testing.T) {
 	require.Error(t, st.Remove(ctx), "a stack that still holds resources is not removed")
 	destroyed, err := st.Destroy(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 2, destroyed.Counts[plan.OpDelete])
+	assert.Equal(t, 2, destroyed.Counts[outcome.OpDelete])
 	assert.Empty(t, env.Cloud(t).Resources)
 	require.NoError(t, st.Remove(ctx))
 	after, err := engine.ListStacks(ctx, env.Settings("engine-test", ""))

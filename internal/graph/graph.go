@@ -1,6 +1,6 @@
 // Package graph holds the types of a stack's resource graph: the form in
 // which the policy rules see resources, whether they came from the offline
-// model (internal/offline) or from the engine's events (internal/plan). It
+// model (internal/offline) or from the engine's events (internal/outcome). It
 // holds types only.
 package graph
 

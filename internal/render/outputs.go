@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 )
 
 // maxOutputRows bounds the rows one output's entries take, so one large
@@ -24,7 +24,7 @@ func outputsSection(outputs map[string]any, secret []string) section {
 		rows[name] = outputRows(name, v)
 	}
 	for _, name := range secret {
-		rows[name] = []string{outputRow(name, code(plan.Secret))}
+		rows[name] = []string{outputRow(name, code(outcome.Secret))}
 	}
 	names := make([]string, 0, len(rows))
 	for name := range rows {
@@ -53,7 +53,7 @@ func outputRows(path string, v any) []string {
 			return []string{outputRow(path, code(text))}
 		}
 		for _, k := range sortedKeys(t) {
-			rows = append(rows, outputRows(plan.PathKey(path, k), t[k])...)
+			rows = append(rows, outputRows(outcome.PathKey(path, k), t[k])...)
 		}
 	case []any:
 		if text := compactText(t); len(text) <= maxValue || len(t) == 0 {

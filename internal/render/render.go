@@ -1,4 +1,4 @@
-// Package render turns a plan.Result into the markdown of the PR comment and
+// Package render turns a outcome.Result into the markdown of the PR comment and
 // the job summary. It is pure: same input, same bytes, golden-tested.
 package render
 
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 )
 
 // CommentLimit is GitHub's limit on an issue comment body.
@@ -36,11 +36,11 @@ type Meta struct {
 	// Exceptions are the policy exceptions in effect; every report shows
 	// them near the top.
 	Exceptions Exceptions
-	// Review is what the report says about the reviewed plan.
+	// Review is what the report says about the reviewed outcome.
 	Review Review
 }
 
-// Review is a report's part about the reviewed plan.
+// Review is a report's part about the reviewed outcome.
 type Review struct {
 	// Metadata is the hidden line carrying a preview's plan
 	// (reviewed.Plan.Encode); it follows the marker, so it survives any
@@ -119,7 +119,7 @@ func (m Meta) Redacted(f func(string) string) Meta {
 // line says where the full preview is. Values (old → new, document diffs)
 // are the first thing given up: a comment that would not fit with them is
 // rendered with property names only.
-func Markdown(m Meta, res plan.Result, limit int) string {
+func Markdown(m Meta, res outcome.Result, limit int) string {
 	if out, cut := markdown(m, res, limit, true); !cut {
 		return out
 	}
@@ -127,7 +127,7 @@ func Markdown(m Meta, res plan.Result, limit int) string {
 	return out
 }
 
-func markdown(m Meta, res plan.Result, limit int, values bool) (string, bool) {
+func markdown(m Meta, res outcome.Result, limit int, values bool) (string, bool) {
 	// pinned is the same in every rendering of one plan (the comment's
 	// marker and the plan line); varying differs between two runs.
 	var pinned, varying strings.Builder
@@ -182,8 +182,8 @@ func markdown(m Meta, res plan.Result, limit int, values bool) (string, bool) {
 	reviewed := &budget{limit: limit - pinned.Len() - allowance}
 	reviewed.add(head.String())
 	reviewed.section(findingsSection(res.Findings))
-	var changing []plan.Step
-	for _, op := range plan.ChangingOps {
+	var changing []outcome.Step
+	for _, op := range outcome.ChangingOps {
 		steps := res.ByOp(op)
 		changing = append(changing, steps...)
 		reviewed.section(stepsSection(op, steps, values))
@@ -246,9 +246,9 @@ func FirstDifference(shown, now string) string {
 // pulumiNote says what the counts leave out: Pulumi's own resources
 // (components group resources, providers configure them) create nothing
 // in the cloud.
-func pulumiNote(res plan.Result) string {
+func pulumiNote(res outcome.Result) string {
 	var parts []string
-	for _, op := range []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpReplace, plan.OpDelete} {
+	for _, op := range []outcome.Op{outcome.OpCreate, outcome.OpUpdate, outcome.OpReplace, outcome.OpDelete} {
 		if n := res.Pulumi[op]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d to %s", n, op))
 		}
@@ -303,7 +303,7 @@ type section struct {
 	close string
 }
 
-func heading(m Meta, res plan.Result) string {
+func heading(m Meta, res outcome.Result) string {
 	icon, status := "✅", "no changes"
 	switch {
 	case res.Error != "":
@@ -312,11 +312,11 @@ func heading(m Meta, res plan.Result) string {
 		icon, status = "⛔", "blocked by policy"
 	case res.HasChanges():
 		icon, status = "📝", changeSummary(res)
-		if res.Kind == plan.KindUpdate {
+		if res.Kind == outcome.KindUpdate {
 			status = "deployed: " + status
 		}
 	}
-	if res.Kind == plan.KindRefresh && res.Error == "" {
+	if res.Kind == outcome.KindRefresh && res.Error == "" {
 		icon, status = "✅", "no drift"
 		if res.HasChanges() {
 			icon, status = "⚠️", "drift found: "+changeSummary(res)
@@ -346,12 +346,12 @@ func runLink(url string) string {
 	return " of the [workflow run](" + url + ")"
 }
 
-var opLabels = map[plan.Op]string{
-	plan.OpCreate: "Create", plan.OpUpdate: "Update", plan.OpReplace: "Replace", plan.OpDelete: "Delete", plan.OpSame: "Unchanged",
+var opLabels = map[outcome.Op]string{
+	outcome.OpCreate: "Create", outcome.OpUpdate: "Update", outcome.OpReplace: "Replace", outcome.OpDelete: "Delete", outcome.OpSame: "Unchanged",
 }
 
-func countsTable(res plan.Result) string {
-	ops := []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpReplace, plan.OpDelete, plan.OpSame}
+func countsTable(res outcome.Result) string {
+	ops := []outcome.Op{outcome.OpCreate, outcome.OpUpdate, outcome.OpReplace, outcome.OpDelete, outcome.OpSame}
 	var h, sep, v []string
 	for _, op := range ops {
 		h = append(h, opLabels[op])
@@ -361,16 +361,16 @@ func countsTable(res plan.Result) string {
 	return "| " + strings.Join(h, " | ") + " |\n|" + strings.Join(sep, "|") + "|\n| " + strings.Join(v, " | ") + " |\n"
 }
 
-func changeSummary(res plan.Result) string {
+func changeSummary(res outcome.Result) string {
 	var parts []string
-	for _, op := range []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpReplace, plan.OpDelete} {
+	for _, op := range []outcome.Op{outcome.OpCreate, outcome.OpUpdate, outcome.OpReplace, outcome.OpDelete} {
 		if n := res.Counts[op]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d to %s", n, op))
 		}
 	}
-	if res.Kind == plan.KindUpdate {
+	if res.Kind == outcome.KindUpdate {
 		parts = parts[:0]
-		for _, op := range []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpReplace, plan.OpDelete} {
+		for _, op := range []outcome.Op{outcome.OpCreate, outcome.OpUpdate, outcome.OpReplace, outcome.OpDelete} {
 			if n := res.Counts[op]; n > 0 {
 				parts = append(parts, fmt.Sprintf("%d %s", n, pastTense[op]))
 			}
@@ -379,24 +379,24 @@ func changeSummary(res plan.Result) string {
 	return strings.Join(parts, ", ")
 }
 
-var pastTense = map[plan.Op]string{plan.OpCreate: "created", plan.OpUpdate: "updated", plan.OpReplace: "replaced", plan.OpDelete: "deleted"}
+var pastTense = map[outcome.Op]string{outcome.OpCreate: "created", outcome.OpUpdate: "updated", outcome.OpReplace: "replaced", outcome.OpDelete: "deleted"}
 
-func destructiveSummary(res plan.Result) string {
+func destructiveSummary(res outcome.Result) string {
 	var parts []string
-	if n := res.Counts[plan.OpReplace]; n > 0 {
+	if n := res.Counts[outcome.OpReplace]; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d resource(s) will be replaced", n))
 	}
-	if n := res.Counts[plan.OpDelete]; n > 0 {
+	if n := res.Counts[outcome.OpDelete]; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d resource(s) will be deleted", n))
 	}
 	return strings.Join(parts, " and ")
 }
 
-func findingsSection(fs []plan.Finding) section {
+func findingsSection(fs []outcome.Finding) section {
 	if len(fs) == 0 {
 		return section{}
 	}
-	sorted := append([]plan.Finding(nil), fs...)
+	sorted := append([]outcome.Finding(nil), fs...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Level == "mandatory" && sorted[j].Level != "mandatory" })
 	s := section{
 		open:  "\n#### Policy\n\n| Rule | Level | Resource | What to change |\n|---|---|---|---|\n",
@@ -412,12 +412,12 @@ func findingsSection(fs []plan.Finding) section {
 	return s
 }
 
-func stepsSection(op plan.Op, steps []plan.Step, values bool) section {
+func stepsSection(op outcome.Op, steps []outcome.Step, values bool) section {
 	if len(steps) == 0 {
 		return section{}
 	}
 	open := ""
-	if op == plan.OpDelete || op == plan.OpReplace {
+	if op == outcome.OpDelete || op == outcome.OpReplace {
 		open = " open"
 	}
 	s := section{
@@ -426,7 +426,7 @@ func stepsSection(op plan.Op, steps []plan.Step, values bool) section {
 	}
 	for _, st := range steps {
 		props := properties(st)
-		if values && (op == plan.OpUpdate || op == plan.OpReplace) && len(st.Changes) > 0 {
+		if values && (op == outcome.OpUpdate || op == outcome.OpReplace) && len(st.Changes) > 0 {
 			props = changesText(st.Changes)
 		}
 		s.rows = append(s.rows, fmt.Sprintf("| %s | %s | %s |\n", code(st.Name), code(shortType(st.Type)), props))
@@ -436,7 +436,7 @@ func stepsSection(op plan.Op, steps []plan.Step, values bool) section {
 
 // changesText lists a step's changes with their values, one per line of
 // the cell.
-func changesText(changes []plan.PropertyChange) string {
+func changesText(changes []outcome.PropertyChange) string {
 	const max = 12
 	var parts []string
 	for i, c := range changes {
@@ -449,7 +449,7 @@ func changesText(changes []plan.PropertyChange) string {
 	return strings.Join(parts, "<br>")
 }
 
-func properties(st plan.Step) string {
+func properties(st outcome.Step) string {
 	if len(st.Changed) == 0 && len(st.ReplaceReasons) == 0 {
 		return ""
 	}
@@ -478,7 +478,7 @@ func properties(st plan.Step) string {
 	return strings.Join(parts, ", ")
 }
 
-func diagnosticsSection(ds []plan.Diagnostic) section {
+func diagnosticsSection(ds []outcome.Diagnostic) section {
 	var rows []string
 	for _, d := range ds {
 		if d.Severity != "warning" && d.Severity != "error" {
@@ -502,7 +502,7 @@ func urnLabel(urn string) string {
 	return ""
 }
 
-func countLevel(fs []plan.Finding, level string) int {
+func countLevel(fs []outcome.Finding, level string) int {
 	n := 0
 	for _, f := range fs {
 		if f.Level == level {

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/render"
 )
 
@@ -26,13 +26,13 @@ var meta = render.Meta{
 	Footer: "tap-deploy · 1.2s",
 }
 
-func step(op plan.Op, typ, name string, changed ...string) plan.Step {
-	return plan.Step{URN: "urn:pulumi:dev::tap::" + typ + "::" + name, Type: typ, Name: name, Op: op, Changed: changed,
+func step(op outcome.Op, typ, name string, changed ...string) outcome.Step {
+	return outcome.Step{URN: "urn:pulumi:dev::tap::" + typ + "::" + name, Type: typ, Name: name, Op: op, Changed: changed,
 		Custom: !strings.HasPrefix(typ, "tap:")}
 }
 
-func result(steps ...plan.Step) plan.Result {
-	r := plan.Result{Kind: plan.KindPreview, Steps: steps, Counts: map[plan.Op]int{}, Pulumi: map[plan.Op]int{}}
+func result(steps ...outcome.Step) outcome.Result {
+	r := outcome.Result{Kind: outcome.KindPreview, Steps: steps, Counts: map[outcome.Op]int{}, Pulumi: map[outcome.Op]int{}}
 	for _, s := range steps {
 		if s.Cloud() {
 			r.Counts[s.Op]++
@@ -44,28 +44,28 @@ func result(steps ...plan.Step) plan.Result {
 }
 
 func TestMarkdown_Golden(t *testing.T) {
-	replace := step(plan.OpReplace, "aws:dynamodb/table:Table", "items", "hashKey", "name")
+	replace := step(outcome.OpReplace, "aws:dynamodb/table:Table", "items", "hashKey", "name")
 	replace.ReplaceReasons = []string{"hashKey"}
-	failed := step(plan.OpCreate, "aws:lambda/function:Function", "api-handler")
+	failed := step(outcome.OpCreate, "aws:lambda/function:Function", "api-handler")
 	failed.Error = "creating Lambda function: InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda."
 
 	tests := []struct {
 		name string
 		meta render.Meta
-		res  plan.Result
+		res  outcome.Result
 	}{
 		{"create-only", meta, result(
-			step(plan.OpCreate, "pulumi:providers:aws", "aws"),
-			step(plan.OpCreate, "aws:s3/bucketV2:BucketV2", "files"),
-			step(plan.OpCreate, "aws:dynamodb/table:Table", "items"),
+			step(outcome.OpCreate, "pulumi:providers:aws", "aws"),
+			step(outcome.OpCreate, "aws:s3/bucketV2:BucketV2", "files"),
+			step(outcome.OpCreate, "aws:dynamodb/table:Table", "items"),
 		)},
 		{"update-replace-delete", meta, result(
-			step(plan.OpUpdate, "aws:lambda/function:Function", "api-handler", "memorySize", "sourceCodeHash"),
+			step(outcome.OpUpdate, "aws:lambda/function:Function", "api-handler", "memorySize", "sourceCodeHash"),
 			replace,
-			step(plan.OpDelete, "aws:sqs/queue:Queue", "old-queue"),
-			step(plan.OpSame, "aws:s3/bucketV2:BucketV2", "files"),
+			step(outcome.OpDelete, "aws:sqs/queue:Queue", "old-queue"),
+			step(outcome.OpSame, "aws:s3/bucketV2:BucketV2", "files"),
 		)},
-		{"no-changes", meta, result(step(plan.OpSame, "aws:s3/bucketV2:BucketV2", "files"), step(plan.OpSame, "aws:dynamodb/table:Table", "items"))},
+		{"no-changes", meta, result(step(outcome.OpSame, "aws:s3/bucketV2:BucketV2", "files"), step(outcome.OpSame, "aws:dynamodb/table:Table", "items"))},
 		{"values", meta, valuesResult()},
 		{"outputs", func() render.Meta {
 			m := meta
@@ -76,17 +76,17 @@ func TestMarkdown_Golden(t *testing.T) {
 			m := meta
 			m.Exceptions = render.Exceptions{Disabled: []string{"CKV_AWS_115"}, Lowered: []string{"CKV_AWS_28"}, PublicAPI: true}
 			return m
-		}(), result(step(plan.OpSame, "aws:dynamodb/table:Table", "items"))},
-		{"failure", meta, func() plan.Result {
-			r := result(step(plan.OpCreate, "aws:s3/bucketV2:BucketV2", "files"), failed)
-			r.Kind = plan.KindUpdate
+		}(), result(step(outcome.OpSame, "aws:dynamodb/table:Table", "items"))},
+		{"failure", meta, func() outcome.Result {
+			r := result(step(outcome.OpCreate, "aws:s3/bucketV2:BucketV2", "files"), failed)
+			r.Kind = outcome.KindUpdate
 			r.Error = "update failed: 1 resource failed\n```injected``` fence"
-			r.Diagnostics = []plan.Diagnostic{{Severity: "error", URN: failed.URN, Message: failed.Error}}
+			r.Diagnostics = []outcome.Diagnostic{{Severity: "error", URN: failed.URN, Message: failed.Error}}
 			return r
 		}()},
-		{"policy-violation", meta, func() plan.Result {
-			r := result(step(plan.OpCreate, "aws:dynamodb/table:Table", "items"))
-			r.Findings = []plan.Finding{
+		{"policy-violation", meta, func() outcome.Result {
+			r := result(step(outcome.OpCreate, "aws:dynamodb/table:Table", "items"))
+			r.Findings = []outcome.Finding{
 				{RuleID: "CKV_AWS_115", Level: "advisory", Resource: "api-handler", Message: "no reserved concurrency: set reservedConcurrency in config"},
 				{RuleID: "CKV_AWS_28", Level: "mandatory", Resource: "items", Message: "point-in-time recovery is off: set pointInTimeRecovery.enabled"},
 			}
@@ -125,14 +125,14 @@ func TestGoldenFiles_ShowNoGoSyntax(t *testing.T) {
 		for _, artefact := range []string{"<nil>", "map[", "%!"} {
 			assert.NotContains(t, string(b), artefact, f)
 		}
-		assert.NotContains(t, string(b), plan.Unknown, "%s shows the engine's unknown sentinel", f)
+		assert.NotContains(t, string(b), outcome.Unknown, "%s shows the engine's unknown sentinel", f)
 	}
 }
 
-func bigResult(n int) plan.Result {
-	steps := make([]plan.Step, 0, n)
+func bigResult(n int) outcome.Result {
+	steps := make([]outcome.Step, 0, n)
 	for i := 0; i < n; i++ {
-		op := []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpDelete, plan.OpReplace}[i%4]
+		op := []outcome.Op{outcome.OpCreate, outcome.OpUpdate, outcome.OpDelete, outcome.OpReplace}[i%4]
 		// Multibyte names make sure no cut lands inside a character.
 		steps = append(steps, step(op, "aws:s3/bucketObjectv2:BucketObjectv2", fmt.Sprintf("objet-é-%05d-数据", i), "source", "etag", "contentType"))
 	}
@@ -158,8 +158,8 @@ func TestMarkdown_SummaryBudgetHoldsEverything(t *testing.T) {
 }
 
 func TestMarkdown_UntrustedTextCannotBreakOut(t *testing.T) {
-	r := result(step(plan.OpCreate, "aws:s3/bucketV2:BucketV2", "evil`|name"))
-	r.Findings = []plan.Finding{{RuleID: "X", Level: "advisory", Resource: "r", Message: "see [click](https://evil) @octocat <img src=x> | cell"}}
+	r := result(step(outcome.OpCreate, "aws:s3/bucketV2:BucketV2", "evil`|name"))
+	r.Findings = []outcome.Finding{{RuleID: "X", Level: "advisory", Resource: "r", Message: "see [click](https://evil) @octocat <img src=x> | cell"}}
 	got := render.Markdown(meta, r, render.CommentLimit)
 	assert.Contains(t, got, "`evil'\\|name`")
 	assert.NotContains(t, got, "[click](https://evil)")
@@ -201,37 +201,37 @@ func policy(actions ...string) string {
 
 // valuesResult is an update with nested values, a secret, a value not
 // known yet and a long one, a replacement, and a policy document change.
-func valuesResult() plan.Result {
-	fn := step(plan.OpUpdate, "aws:lambda/function:Function", "api-handler", "memorySize", "tags", "environment", "s3ObjectVersion", "description")
-	fn.Changes = []plan.PropertyChange{
+func valuesResult() outcome.Result {
+	fn := step(outcome.OpUpdate, "aws:lambda/function:Function", "api-handler", "memorySize", "tags", "environment", "s3ObjectVersion", "description")
+	fn.Changes = []outcome.PropertyChange{
 		{Path: "description", Kind: "update", Old: "items API", New: strings.Repeat("items API behind API Gateway, ", 4), HasOld: true, HasNew: true},
 		{Path: "environment.variables.API_KEY", Kind: "update", Old: "[secret]", New: "[secret]", HasOld: true, HasNew: true},
 		{Path: "memorySize", Kind: "update", Old: 256.0, New: 512.0, HasOld: true, HasNew: true},
-		{Path: "s3ObjectVersion", Kind: "update", Old: "3vnbqeu6ztwsz53rlqnlssflm2z6i6qy", New: plan.Unknown, HasOld: true, HasNew: true},
+		{Path: "s3ObjectVersion", Kind: "update", Old: "3vnbqeu6ztwsz53rlqnlssflm2z6i6qy", New: outcome.Unknown, HasOld: true, HasNew: true},
 		{Path: "tags.owner", Kind: "add", New: "team-a", HasNew: true},
 	}
-	table := step(plan.OpReplace, "aws:dynamodb/table:Table", "items", "hashKey")
+	table := step(outcome.OpReplace, "aws:dynamodb/table:Table", "items", "hashKey")
 	table.ReplaceReasons = []string{"hashKey"}
-	table.Changes = []plan.PropertyChange{{Path: "hashKey", Kind: "update", Replace: true, Old: "id", New: "pk", HasOld: true, HasNew: true}}
-	rolePolicy := step(plan.OpUpdate, "aws:iam/rolePolicy:RolePolicy", "api-handler", "policy")
-	rolePolicy.Changes = []plan.PropertyChange{{Path: "policy", Kind: "update", HasOld: true, HasNew: true,
+	table.Changes = []outcome.PropertyChange{{Path: "hashKey", Kind: "update", Replace: true, Old: "id", New: "pk", HasOld: true, HasNew: true}}
+	rolePolicy := step(outcome.OpUpdate, "aws:iam/rolePolicy:RolePolicy", "api-handler", "policy")
+	rolePolicy.Changes = []outcome.PropertyChange{{Path: "policy", Kind: "update", HasOld: true, HasNew: true,
 		Old: policy("dynamodb:GetItem", "dynamodb:PutItem"), New: policy("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")}}
-	return result(fn, table, rolePolicy, step(plan.OpCreate, "tap:data:Data", "data"))
+	return result(fn, table, rolePolicy, step(outcome.OpCreate, "tap:data:Data", "data"))
 }
 
 // outputsResult is a preview of a new stack, as the engine reports its
 // outputs: values not known before the update (alone and inside a map),
 // maps and lists short and long, a secret, and strings a reader must see
 // as they are but that must not break the table.
-func outputsResult() plan.Result {
-	fn := step(plan.OpCreate, "aws:lambda/function:Function", "api-handler")
-	sg := step(plan.OpUpdate, "aws:lambda/function:Function", "file-processor", "vpcConfig")
-	sg.Changes = []plan.PropertyChange{{Path: "vpcConfig.securityGroupIds", Kind: "update", HasOld: true, HasNew: true,
-		Old: []any{"sg-0a1b2c"}, New: []any{"sg-0a1b2c", plan.Unknown}}}
+func outputsResult() outcome.Result {
+	fn := step(outcome.OpCreate, "aws:lambda/function:Function", "api-handler")
+	sg := step(outcome.OpUpdate, "aws:lambda/function:Function", "file-processor", "vpcConfig")
+	sg.Changes = []outcome.PropertyChange{{Path: "vpcConfig.securityGroupIds", Kind: "update", HasOld: true, HasNew: true,
+		Old: []any{"sg-0a1b2c"}, New: []any{"sg-0a1b2c", outcome.Unknown}}}
 	r := result(fn, sg)
 	r.Outputs = map[string]any{
 		"tableName":    "tap-dev-items",
-		"apiUrl":       plan.Unknown,
+		"apiUrl":       outcome.Unknown,
 		"lambdaMemory": 256.0,
 		"public":       false,
 		"retired":      nil,
@@ -239,12 +239,12 @@ func outputsResult() plan.Result {
 		"noTags":       map[string]any{},
 		"zones":        []any{"eu-west-1a", "eu-west-1b"},
 		"alarmArns": map[string]any{
-			"tap-dev-api-5xx":     plan.Unknown,
-			"tap-dev-api-latency": plan.Unknown,
+			"tap-dev-api-5xx":     outcome.Unknown,
+			"tap-dev-api-latency": outcome.Unknown,
 			"tap-dev-errors":      "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:tap-dev-errors",
 		},
-		"subnets": []any{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1", "subnet-0123456789abcdef2", plan.Unknown},
-		"database": map[string]any{"host": plan.Unknown, "password": plan.Secret, "port": 5432.0,
+		"subnets": []any{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1", "subnet-0123456789abcdef2", outcome.Unknown},
+		"database": map[string]any{"host": outcome.Unknown, "password": outcome.Secret, "port": 5432.0,
 			"replicas": []any{"db-1.eu-west-1.example", "db-2.eu-west-1.example", "db-3.eu-west-1.example"}},
 		"odd key.with dots": "a|b `c`\nd <img src=x> @octocat",
 	}
@@ -253,7 +253,7 @@ func outputsResult() plan.Result {
 }
 
 func TestMarkdown_OutputsShowSecretsAsSecretAndNeverAValue(t *testing.T) {
-	r := result(step(plan.OpSame, "aws:s3/bucketV2:BucketV2", "files"))
+	r := result(step(outcome.OpSame, "aws:s3/bucketV2:BucketV2", "files"))
 	r.Outputs = map[string]any{"bucket": "tap-dev-files"}
 	r.SecretOutputs = []string{"dbPassword"}
 	got := render.Markdown(meta, r, render.CommentLimit)
@@ -265,7 +265,7 @@ func TestMarkdown_OneLargeOutputTakesBoundedRowsAndTheCommentStaysWithinTheLimit
 	for i := 0; i < 5000; i++ {
 		big[fmt.Sprintf("key-%05d", i)] = strings.Repeat("v", 40)
 	}
-	r := result(step(plan.OpSame, "aws:s3/bucketV2:BucketV2", "files"))
+	r := result(step(outcome.OpSame, "aws:s3/bucketV2:BucketV2", "files"))
 	r.Outputs = map[string]any{"big": big, "zz": "after the big one"}
 	got := render.Markdown(meta, r, render.CommentLimit)
 	assert.LessOrEqual(t, len(got), render.CommentLimit)
@@ -274,10 +274,10 @@ func TestMarkdown_OneLargeOutputTakesBoundedRowsAndTheCommentStaysWithinTheLimit
 }
 
 func TestMarkdown_ValuesAreTrimmedBeforeAnyRowAndKeptInTheSummary(t *testing.T) {
-	var steps []plan.Step
+	var steps []outcome.Step
 	for i := 0; i < 300; i++ {
-		s := step(plan.OpUpdate, "aws:lambda/function:Function", fmt.Sprintf("fn-%03d", i), "description")
-		s.Changes = []plan.PropertyChange{{Path: "description", Kind: "update", Old: strings.Repeat("a", 50), New: strings.Repeat("b", 50), HasOld: true, HasNew: true},
+		s := step(outcome.OpUpdate, "aws:lambda/function:Function", fmt.Sprintf("fn-%03d", i), "description")
+		s.Changes = []outcome.PropertyChange{{Path: "description", Kind: "update", Old: strings.Repeat("a", 50), New: strings.Repeat("b", 50), HasOld: true, HasNew: true},
 			{Path: "policy", Kind: "update", Old: policy("s3:GetObject"), New: policy("s3:GetObject", "s3:PutObject"), HasOld: true, HasNew: true}}
 		steps = append(steps, s)
 	}
@@ -295,7 +295,7 @@ func TestMarkdown_ValuesAreTrimmedBeforeAnyRowAndKeptInTheSummary(t *testing.T) 
 func TestMarkdown_FiveThousandResourcesWithValuesStayWithinTheLimit(t *testing.T) {
 	res := bigResult(5000)
 	for i := range res.Steps {
-		res.Steps[i].Changes = []plan.PropertyChange{{Path: "etag", Kind: "update", Old: "a", New: "b", HasOld: true, HasNew: true}}
+		res.Steps[i].Changes = []outcome.PropertyChange{{Path: "etag", Kind: "update", Old: "a", New: "b", HasOld: true, HasNew: true}}
 	}
 	got := render.Markdown(meta, res, render.CommentLimit)
 	assert.LessOrEqual(t, len(got), render.CommentLimit)

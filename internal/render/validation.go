@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 )
 
 // Validation is the offline validation's outcome, for the job summary and
@@ -12,7 +12,7 @@ import (
 type Validation struct {
 	Resources int
 	Rules     int
-	Findings  []plan.Finding
+	Findings  []outcome.Finding
 	// Problems are configuration errors found before the graph was built.
 	Problems []string
 }
@@ -78,7 +78,7 @@ func Failure(title string, problems []string) string {
 // before rendering escapes it.
 func (v Validation) Redacted(f func(string) string) Validation {
 	out := v
-	out.Findings = make([]plan.Finding, len(v.Findings))
+	out.Findings = make([]outcome.Finding, len(v.Findings))
 	for i, fd := range v.Findings {
 		fd.URN, fd.Resource, fd.Message = f(fd.URN), f(fd.Resource), f(fd.Message)
 		out.Findings[i] = fd

@@ -12,7 +12,7 @@ import (
 
 	"github.com/pmezard/go-difflib/difflib"
 
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 )
 
 // maxValue is the longest value shown whole; longer ones are shortened
@@ -24,7 +24,7 @@ const maxValue = 60
 const unknownText = "(known after deploy)"
 
 // changeText renders one property change: `memorySize`: 256 → 512.
-func changeText(c plan.PropertyChange) string {
+func changeText(c outcome.PropertyChange) string {
 	text := code(c.Path) + ": " + code(valueText(c.Old, c.HasOld)) + " → " + code(valueText(c.New, c.HasNew))
 	if c.Replace {
 		text += " (forces replacement)"
@@ -89,10 +89,10 @@ func assetText(m map[string]any) (string, bool) {
 // stand where a value would: a value not known yet, a secret.
 func markerText(s string) (string, bool) {
 	switch s {
-	case plan.Unknown:
+	case outcome.Unknown:
 		return unknownText, true
-	case plan.Secret:
-		return plan.Secret, true
+	case outcome.Secret:
+		return outcome.Secret, true
 	}
 	return "", false
 }
@@ -206,10 +206,10 @@ func pretty(v any) string {
 
 // documentsSection shows the line diff of every JSON document an update or
 // replacement changes, each in a collapsed block.
-func documentsSection(steps []plan.Step) section {
+func documentsSection(steps []outcome.Step) section {
 	var rows []string
 	for _, st := range steps {
-		if st.Op != plan.OpUpdate && st.Op != plan.OpReplace {
+		if st.Op != outcome.OpUpdate && st.Op != outcome.OpReplace {
 			continue
 		}
 		for _, c := range st.Changes {

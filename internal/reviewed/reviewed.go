@@ -21,7 +21,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 )
 
 // Change is one resource the plan changes.
@@ -90,14 +90,14 @@ func (b Binding) String() string {
 // engine's events does not (changes are sorted), secret values do not (the
 // engine shows them as "[secret]"), nor where a run keeps its copy of a
 // package (assets count by content).
-func Of(res plan.Result, stateVersion int, config map[string]string, action, head string) Plan {
+func Of(res outcome.Result, stateVersion int, config map[string]string, action, head string) Plan {
 	p := Plan{Head: head, StateVersion: stateVersion, State: res.Start, Config: digest(config), Action: action}
 	for _, s := range res.Steps {
-		if s.Op == plan.OpSame || s.Op == plan.OpRead || s.Op == plan.OpRefresh {
+		if s.Op == outcome.OpSame || s.Op == outcome.OpRead || s.Op == outcome.OpRefresh {
 			continue
 		}
 		c := Change{URN: s.URN, Op: string(s.Op), Changed: append([]string(nil), s.Changed...)}
-		if s.Op != plan.OpDelete {
+		if s.Op != outcome.OpDelete {
 			c.Inputs = digest(canonical(s.New))[:16]
 		}
 		p.Changes = append(p.Changes, c)
@@ -266,7 +266,7 @@ func (p Plan) Encode() string {
 	return "<!-- tap-deploy:plan " + base64.StdEncoding.EncodeToString(buf.Bytes()) + " -->"
 }
 
-// ErrNoPlan means the text carries no reviewed plan.
+// ErrNoPlan means the text carries no reviewed outcome.
 var ErrNoPlan = errors.New("no reviewed plan recorded")
 
 // DecodeComment reads the plan from its one place in the action's

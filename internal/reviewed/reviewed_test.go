@@ -8,30 +8,30 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/reviewed"
 )
 
 const fnURN = "urn:pulumi:dev::tap::tap:functions:Function$aws:lambda/function:Function::api-handler"
 
-func preview(steps ...plan.Step) plan.Result {
-	return plan.Result{Kind: plan.KindPreview, Steps: steps, Start: "state-a"}
+func preview(steps ...outcome.Step) outcome.Result {
+	return outcome.Result{Kind: outcome.KindPreview, Steps: steps, Start: "state-a"}
 }
 
-func fn(memory any, extra map[string]any) plan.Step {
+func fn(memory any, extra map[string]any) outcome.Step {
 	in := map[string]any{"memorySize": memory, "environment": map[string]any{"variables": map[string]any{"TABLE_NAME": "tap-dev-items"}}}
 	for k, v := range extra {
 		in[k] = v
 	}
-	return plan.Step{URN: fnURN, Type: "aws:lambda/function:Function", Name: "api-handler", Op: plan.OpUpdate, Changed: []string{"memorySize"}, New: in}
+	return outcome.Step{URN: fnURN, Type: "aws:lambda/function:Function", Name: "api-handler", Op: outcome.OpUpdate, Changed: []string{"memorySize"}, New: in}
 }
 
-func object(path, hash string) plan.Step {
+func object(path, hash string) outcome.Step {
 	source := map[string]any{"4dabf18193072939515e22adb298388d": "c44067f5952c0a294b673a41bacd8c17", "path": path}
 	if hash != "" {
 		source["hash"] = hash
 	}
-	return plan.Step{URN: "urn:pulumi:dev::tap::aws:s3/bucketObjectv2:BucketObjectv2::api-handler-code", Op: plan.OpCreate,
+	return outcome.Step{URN: "urn:pulumi:dev::tap::aws:s3/bucketObjectv2:BucketObjectv2::api-handler-code", Op: outcome.OpCreate,
 		New: map[string]any{"key": "lambda/api-handler/abc.zip", "source": source}}
 }
 
@@ -44,7 +44,7 @@ func TestOf_IgnoresWhatMustNotMatter(t *testing.T) {
 		"where the run keeps its package copy": reviewed.Of(preview(fn(512, nil), object("/tmp/tap-deploy-code-999/api-handler-abc.zip", "")), 4, cfg, "v1.2.0", "aaaa"),
 		"the commit (compared on its own)":     reviewed.Of(preview(fn(512, nil), object("/tmp/tap-deploy-code-111/api-handler-abc.zip", "")), 4, cfg, "v1.2.0", "bbbb"),
 		"resources that do not change": reviewed.Of(preview(fn(512, nil), object("/tmp/y/api-handler-abc.zip", ""),
-			plan.Step{URN: "urn:pulumi:dev::tap::aws:s3/bucketV2:BucketV2::files", Op: plan.OpSame, New: map[string]any{"modified": "2026-11-28T10:00:00Z"}}), 4, cfg, "v1.2.0", "aaaa"),
+			outcome.Step{URN: "urn:pulumi:dev::tap::aws:s3/bucketV2:BucketV2::files", Op: outcome.OpSame, New: map[string]any{"modified": "2026-11-28T10:00:00Z"}}), 4, cfg, "v1.2.0", "aaaa"),
 	}
 	// The engine shows every secret value as "[secret]": two previews whose
 	// secrets differ have the same inputs.
@@ -59,7 +59,7 @@ func TestOf_IgnoresWhatMustNotMatter(t *testing.T) {
 
 func TestOf_ChangesWithWhatMatters(t *testing.T) {
 	base := reviewed.Of(preview(fn(512, nil)), 4, cfg, "v1.2.0", "aaaa")
-	extra := plan.Step{URN: "urn:pulumi:dev::tap::aws:sqs/queue:Queue::extra", Op: plan.OpCreate, New: map[string]any{"name": "extra"}}
+	extra := outcome.Step{URN: "urn:pulumi:dev::tap::aws:sqs/queue:Queue::extra", Op: outcome.OpCreate, New: map[string]any{"name": "extra"}}
 	otherState := preview(fn(512, nil))
 	otherState.Start = "state-b"
 	tests := []struct {
@@ -105,9 +105,9 @@ func TestEncode_RoundTripsThroughACommentBody(t *testing.T) {
 }
 
 func TestEncode_AHugePlanKeepsItsIDAndComparesByIt(t *testing.T) {
-	var steps []plan.Step
+	var steps []outcome.Step
 	for i := 0; i < 600; i++ {
-		steps = append(steps, plan.Step{URN: fmt.Sprintf("urn:pulumi:dev::tap::aws:s3/bucketObjectv2:BucketObjectv2::o%d", i), Op: plan.OpCreate, New: map[string]any{"i": i}})
+		steps = append(steps, outcome.Step{URN: fmt.Sprintf("urn:pulumi:dev::tap::aws:s3/bucketObjectv2:BucketObjectv2::o%d", i), Op: outcome.OpCreate, New: map[string]any{"i": i}})
 	}
 	p := reviewed.Of(preview(steps...), 1, cfg, "v1", "a")
 	enc := p.Encode()
@@ -125,11 +125,11 @@ func TestEncode_AHugePlanKeepsItsIDAndComparesByIt(t *testing.T) {
 // BenchmarkReviewedPlan_FullStack fingerprints, encodes, decodes and
 // compares a plan the size of the full stack's first deploy.
 func BenchmarkReviewedPlan_FullStack(b *testing.B) {
-	var steps []plan.Step
+	var steps []outcome.Step
 	for i := 0; i < 81; i++ {
 		in := map[string]any{"name": fmt.Sprintf("tap-dev-resource-%d", i), "policy": strings.Repeat(`{"Effect":"Allow","Action":["s3:GetObject"]}`, 8),
 			"tags": map[string]any{"project": "tap", "environment": "dev"}, "arn": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"}
-		steps = append(steps, plan.Step{URN: fmt.Sprintf("urn:pulumi:dev::tap::tap:c:C$aws:x/y:Y::r%d", i), Op: plan.OpCreate, New: in})
+		steps = append(steps, outcome.Step{URN: fmt.Sprintf("urn:pulumi:dev::tap::tap:c:C$aws:x/y:Y::r%d", i), Op: outcome.OpCreate, New: in})
 	}
 	res := preview(steps...)
 	b.ReportAllocs()

@@ -34,7 +34,7 @@ import (
 	"github.com/org/tap-deploy/internal/artifacts"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/offline"
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/reviewed"
@@ -199,17 +199,17 @@ func run() error {
 }
 
 // fullStackPreview previews the whole stack through the action's engine
-// adapter, for a plan.Result as a PR run has it.
-func fullStackPreview(ctx context.Context, w world, cfg stack.Config, code stack.Artifacts) (plan.Result, error) {
+// adapter, for a outcome.Result as a PR run has it.
+func fullStackPreview(ctx context.Context, w world, cfg stack.Config, code stack.Artifacts) (outcome.Result, error) {
 	state := filepath.Join(w.dir, "state-reviewed")
 	if err := os.MkdirAll(state, 0o755); err != nil {
-		return plan.Result{}, err
+		return outcome.Result{}, err
 	}
 	st, err := engine.Open(ctx, engine.Settings{Project: "tap", Stack: "dev", BackendURL: "file://" + state, SecretsProvider: "passphrase",
 		PulumiHome: w.home, Env: map[string]string{"PULUMI_CONFIG_PASSPHRASE": "bench", sandbox.EnvState: filepath.Join(w.dir, "cloud-reviewed.json")}},
 		stack.Program(cfg, code))
 	if err != nil {
-		return plan.Result{}, err
+		return outcome.Result{}, err
 	}
 	defer st.Close()
 	return st.Preview(ctx, engine.PreviewOptions{})
@@ -317,14 +317,14 @@ func noNetwork(ctx context.Context, w world, args []string) string {
 	return "ok: the PR run succeeded in a network namespace with only loopback (unshare -rn)"
 }
 
-func bigResult(n int) plan.Result {
-	r := plan.Result{Kind: plan.KindPreview, Counts: map[plan.Op]int{}}
+func bigResult(n int) outcome.Result {
+	r := outcome.Result{Kind: outcome.KindPreview, Counts: map[outcome.Op]int{}}
 	for i := 0; i < n; i++ {
-		op := []plan.Op{plan.OpCreate, plan.OpUpdate, plan.OpDelete, plan.OpReplace}[i%4]
+		op := []outcome.Op{outcome.OpCreate, outcome.OpUpdate, outcome.OpDelete, outcome.OpReplace}[i%4]
 		// Cloud resources whose inputs change, as a real preview reports
 		// them: every row renders its values, old → new.
 		name := fmt.Sprintf("object-%05d", i)
-		r.Steps = append(r.Steps, plan.Step{
+		r.Steps = append(r.Steps, outcome.Step{
 			URN: "urn:pulumi:dev::tap::aws:s3/bucketObjectv2:BucketObjectv2::" + name, Type: "aws:s3/bucketObjectv2:BucketObjectv2",
 			Name: name, Op: op, Custom: true, Changed: []string{"source", "etag"},
 			Old: map[string]any{"key": name, "source": "lambda/v1.zip", "etag": fmt.Sprintf("%032x", i)},

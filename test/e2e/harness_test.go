@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/test/actionstest"
 	"github.com/org/tap-deploy/test/awsfake"
 	"github.com/org/tap-deploy/test/enginetest"
@@ -234,7 +234,7 @@ func (e *env) local(command string, flags map[string]string, vars map[string]str
 // unreadable is what must never stand where a person expects a value:
 // what Go's fmt prints for a nil, a map, a verb without its argument or of
 // the wrong type, and the engine's sentinel for a value not known yet.
-var unreadable = []string{"<nil>", "map[", "%!", plan.Unknown}
+var unreadable = []string{"<nil>", "map[", "%!", outcome.Unknown}
 
 // readable fails the test when a text a person reads (a comment, an issue,
 // a job summary, the log or terminal) shows a value as Go's fmt prints it,

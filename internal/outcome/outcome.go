@@ -1,8 +1,10 @@
-// Package plan is the structured result of a preview, update or refresh:
-// what happens to each resource, with diagnostics, policy findings and
-// outputs. It is built from the engine's event stream, never from CLI text,
+// Package outcome is the structured result of an engine run (a preview,
+// update, refresh or destroy): what happens to each resource, with
+// diagnostics, policy findings and outputs. It is not a plan: Pulumi's
+// saved update plans are files the engine reads, and the reviewed plan is
+// internal/reviewed's. It is built from the engine's event stream, never from CLI text,
 // and it is what the renderer, the outputs and the job summary read.
-package plan
+package outcome
 
 import (
 	"crypto/sha256"

@@ -1,4 +1,4 @@
-package plan_test
+package outcome_test
 
 import (
 	"testing"
@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/tap-deploy/internal/plan"
+	"github.com/org/tap-deploy/internal/outcome"
 )
 
 const tableURN = "urn:pulumi:dev::tap::tap:data:Data$aws:dynamodb/table:Table::items"
@@ -31,9 +31,9 @@ func TestFromEvents_ReplacementIsOneRowWithItsReasons(t *testing.T) {
 		pre(apitype.OpSame, "urn:pulumi:dev::tap::pulumi:pulumi:Stack::tap-dev", "pulumi:pulumi:Stack", nil),
 		{SummaryEvent: &apitype.SummaryEvent{DurationSeconds: 3}},
 	}
-	r := plan.FromEvents(plan.KindPreview, evs)
+	r := outcome.FromEvents(outcome.KindPreview, evs)
 	require.Len(t, r.Steps, 1, "the stack root is hidden and a replacement is one row")
-	assert.Equal(t, plan.OpReplace, r.Steps[0].Op)
+	assert.Equal(t, outcome.OpReplace, r.Steps[0].Op)
 	assert.Equal(t, "items", r.Steps[0].Name)
 	assert.Equal(t, []string{"hashKey", "name"}, r.Steps[0].Changed)
 	assert.Equal(t, []string{"hashKey"}, r.Steps[0].ReplaceReasons)
@@ -48,7 +48,7 @@ func TestFromEvents_FailureCarriesTheProvidersError(t *testing.T) {
 		{DiagnosticEvent: &apitype.DiagnosticEvent{URN: tableURN, Severity: "error", Message: "<{%fg 1%}>creating table: \x1b[31mLimitExceeded<{%reset%}>\n"}},
 		{ResOpFailedEvent: &apitype.ResOpFailedEvent{Metadata: apitype.StepEventMetadata{Op: apitype.OpCreate, URN: tableURN, Type: "aws:dynamodb/table:Table"}}},
 	}
-	r := plan.FromEvents(plan.KindUpdate, evs)
+	r := outcome.FromEvents(outcome.KindUpdate, evs)
 	failed := r.Failed()
 	require.Len(t, failed, 1)
 	assert.Equal(t, "creating table: LimitExceeded", failed[0].Error, "colour codes are removed")
@@ -69,12 +69,12 @@ func TestFromEvents_RefreshFindsDrift(t *testing.T) {
 		refresh("urn:pulumi:dev::tap::aws:lambda/function:Function::changed", map[string]any{"memorySize": 256.0}, map[string]any{"memorySize": 2048.0}, "x"),
 		refresh("urn:pulumi:dev::tap::aws:lambda/function:Function::gone", map[string]any{"memorySize": 256.0}, map[string]any{}, ""),
 	}
-	r := plan.FromEvents(plan.KindRefresh, evs)
-	assert.Equal(t, map[plan.Op]int{plan.OpSame: 1, plan.OpUpdate: 1, plan.OpDelete: 1}, r.Counts)
-	changed := r.ByOp(plan.OpUpdate)
+	r := outcome.FromEvents(outcome.KindRefresh, evs)
+	assert.Equal(t, map[outcome.Op]int{outcome.OpSame: 1, outcome.OpUpdate: 1, outcome.OpDelete: 1}, r.Counts)
+	changed := r.ByOp(outcome.OpUpdate)
 	require.Len(t, changed, 1)
 	assert.Equal(t, []string{"memorySize"}, changed[0].Changed)
-	assert.Equal(t, []plan.PropertyChange{{Path: "memorySize", Kind: "update", Old: 256.0, New: 2048.0, HasOld: true, HasNew: true}}, changed[0].Changes,
+	assert.Equal(t, []outcome.PropertyChange{{Path: "memorySize", Kind: "update", Old: 256.0, New: 2048.0, HasOld: true, HasNew: true}}, changed[0].Changes,
 		"drift says how the value changed")
 }
 
@@ -95,12 +95,12 @@ func TestFromEvents_ChangesCarryOldAndNewValuesKeyByKey(t *testing.T) {
 			Outputs: map[string]any{"arn": "arn:aws:lambda:eu-west-1:1:function:a"}},
 		New: &apitype.StepEventStateMetadata{Custom: true,
 			Inputs: map[string]any{"memorySize": 512.0, "name": "b", "tags": map[string]any{"project": "tap", "owner": "team-a"},
-				"environment": map[string]any{"variables": map[string]any{"SECRET": "[secret]"}}, "arn": plan.Unknown}},
+				"environment": map[string]any{"variables": map[string]any{"SECRET": "[secret]"}}, "arn": outcome.Unknown}},
 	}}}
-	r := plan.FromEvents(plan.KindPreview, []apitype.EngineEvent{ev})
+	r := outcome.FromEvents(outcome.KindPreview, []apitype.EngineEvent{ev})
 	require.Len(t, r.Steps, 1)
-	assert.Equal(t, []plan.PropertyChange{
-		{Path: "arn", Kind: "update", Old: "arn:aws:lambda:eu-west-1:1:function:a", New: plan.Unknown, HasOld: true, HasNew: true},
+	assert.Equal(t, []outcome.PropertyChange{
+		{Path: "arn", Kind: "update", Old: "arn:aws:lambda:eu-west-1:1:function:a", New: outcome.Unknown, HasOld: true, HasNew: true},
 		{Path: "environment.variables.SECRET", Kind: "update", Old: "[secret]", New: "[secret]", HasOld: true, HasNew: true},
 		{Path: "memorySize", Kind: "update", Old: 256.0, New: 512.0, HasOld: true, HasNew: true},
 		{Path: "name", Kind: "update", Replace: true, Old: "a", New: "b", HasOld: true, HasNew: true},
@@ -117,10 +117,10 @@ func TestFromEvents_CountsCloudResourcesApartFromPulumisOwn(t *testing.T) {
 		pre(apitype.OpCreate, "urn:pulumi:dev::tap::pulumi:providers:aws::aws", "pulumi:providers:aws", nil),
 		component,
 	}
-	r := plan.FromEvents(plan.KindPreview, evs)
-	assert.Equal(t, map[plan.Op]int{plan.OpCreate: 1}, r.Counts, "the table is the one cloud resource")
-	assert.Equal(t, map[plan.Op]int{plan.OpCreate: 2}, r.Pulumi, "the provider and the component")
-	assert.Len(t, r.ByOp(plan.OpCreate), 1)
+	r := outcome.FromEvents(outcome.KindPreview, evs)
+	assert.Equal(t, map[outcome.Op]int{outcome.OpCreate: 1}, r.Counts, "the table is the one cloud resource")
+	assert.Equal(t, map[outcome.Op]int{outcome.OpCreate: 2}, r.Pulumi, "the provider and the component")
+	assert.Len(t, r.ByOp(outcome.OpCreate), 1)
 }
 
 func TestFromEvents_StackOutputsLeaveSecretsOutAndKeepUnknownsForReaders(t *testing.T) {
@@ -133,12 +133,12 @@ func TestFromEvents_StackOutputsLeaveSecretsOutAndKeepUnknownsForReaders(t *test
 			"alarmArns":  map[string]any{"tap-dev-api-5xx": "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "known": "arn:x"},
 		}},
 	}}}}
-	r := plan.FromEvents(plan.KindPreview, evs)
-	assert.Equal(t, map[string]any{"tableName": "tap-dev-items", "apiUrl": plan.Unknown,
-		"alarmArns": map[string]any{"tap-dev-api-5xx": plan.Unknown, "known": "arn:x"}}, r.Outputs,
+	r := outcome.FromEvents(outcome.KindPreview, evs)
+	assert.Equal(t, map[string]any{"tableName": "tap-dev-items", "apiUrl": outcome.Unknown,
+		"alarmArns": map[string]any{"tap-dev-api-5xx": outcome.Unknown, "known": "arn:x"}}, r.Outputs,
 		"a reader is told what is not known yet")
 	assert.Equal(t, map[string]any{"tableName": "tap-dev-items", "apiUrl": nil,
 		"alarmArns": map[string]any{"tap-dev-api-5xx": nil, "known": "arn:x"}}, r.KnownOutputs(), "a machine gets null, at any depth")
 	assert.Equal(t, []string{"dbPassword"}, r.SecretOutputs)
-	assert.Nil(t, plan.Result{}.KnownOutputs(), "no outputs stay no outputs")
+	assert.Nil(t, outcome.Result{}.KnownOutputs(), "no outputs stay no outputs")
 }
