@@ -47,7 +47,7 @@ func physicalNames(g *graph.Graph) []string {
 // naming shows in review as a change of this golden file.
 func TestNames_AreTheGoldenOnes(t *testing.T) {
 	env := stacktest.Config(t, map[string]string{"manageApiGatewayAccount": "true"})
-	review, err := stack.NewReviewConfig(env.Base, nil, 7)
+	review, err := stack.NewReviewStackConfig(env.Base, nil, 7)
 	require.NoError(t, err)
 	var b strings.Builder
 	for _, c := range []struct {
@@ -101,7 +101,7 @@ func TestNames_GlobalNamesDifferBetweenRegionsAndAccounts(t *testing.T) {
 }
 
 func TestNames_LongestInputsKeepTheScopeSuffixWhole(t *testing.T) {
-	cfg, err := stack.NewReviewConfig(stack.Base{Project: strings.Repeat("p", 30), Environment: "e" + strings.Repeat("n", 19), Region: "ap-southeast-2"},
+	cfg, err := stack.NewReviewStackConfig(stack.Base{Project: strings.Repeat("p", 30), Environment: "e" + strings.Repeat("n", 19), Region: "ap-southeast-2"},
 		map[string]string{"environmentSuffix": strings.Repeat("s", 20)}, 999999)
 	require.NoError(t, err)
 	for _, nm := range stack.PlannedNames(cfg, "123456789012") {

@@ -46,30 +46,30 @@ type Config struct {
 	// per account and region, so exactly one stack (or the bootstrap
 	// template) may own it; the role outlives the stack.
 	ManageAPIGatewayAccount bool
-	// Review is the pull request a review stack belongs to; 0 for the
-	// environment's own stack. A review stack is disposable.
-	Review int
+	// ReviewStackPR is the pull request a review stack belongs to; 0 for
+	// the environment's own stack. A review stack is disposable.
+	ReviewStackPR int
 }
 
-// ReviewDefaults are a review stack's defaults where they differ from an
+// ReviewStackDefaults are a review stack's defaults where they differ from an
 // environment's: conservative limits for a copy that lives a few days. The
 // config input overrides them.
-var ReviewDefaults = map[string]string{
+var ReviewStackDefaults = map[string]string{
 	"apiThrottleRate":  "5",
 	"apiThrottleBurst": "10",
 	"logRetentionDays": "3",
 }
 
-// NewReviewConfig is the configuration of pull request pr's review stack:
+// NewReviewStackConfig is the configuration of pull request pr's review stack:
 // the environment's, with the review defaults under the overrides, every
 // name derived from "<suffix>-pr-<pr>", and the account-wide API Gateway
 // setting left to the environment's stack.
-func NewReviewConfig(base Base, overrides map[string]string, pr int) (Config, error) {
+func NewReviewStackConfig(base Base, overrides map[string]string, pr int) (Config, error) {
 	if pr <= 0 || pr > 999999 {
 		return Config{}, fmt.Errorf("a review stack needs a pull request number from 1 to 999999, not %d", pr)
 	}
 	merged := map[string]string{}
-	for k, v := range ReviewDefaults {
+	for k, v := range ReviewStackDefaults {
 		merged[k] = v
 	}
 	for k, v := range overrides {
@@ -79,9 +79,9 @@ func NewReviewConfig(base Base, overrides map[string]string, pr int) (Config, er
 	if c.EnvironmentSuffix == "" {
 		c.EnvironmentSuffix = base.Environment
 	}
-	c.EnvironmentSuffix = ReviewSuffix(c.EnvironmentSuffix, pr)
+	c.EnvironmentSuffix = ReviewStackSuffix(c.EnvironmentSuffix, pr)
 	c.ManageAPIGatewayAccount = false
-	c.Review = pr
+	c.ReviewStackPR = pr
 	found = append(found, checkNames(c)...)
 	if len(found) > 0 {
 		return Config{}, found
@@ -89,12 +89,12 @@ func NewReviewConfig(base Base, overrides map[string]string, pr int) (Config, er
 	return c, nil
 }
 
-// ReviewSuffix is the name suffix of pull request pr's review stack.
-func ReviewSuffix(suffix string, pr int) string { return fmt.Sprintf("%s-pr-%d", suffix, pr) }
+// ReviewStackSuffix is the name suffix of pull request pr's review stack.
+func ReviewStackSuffix(suffix string, pr int) string { return fmt.Sprintf("%s-pr-%d", suffix, pr) }
 
 // Disposable reports whether the stack goes away whole: a review stack's
 // buckets, packages and table are deleted with it, nothing retained.
-func (c Config) Disposable() bool { return c.Review > 0 }
+func (c Config) Disposable() bool { return c.ReviewStackPR > 0 }
 
 // Key describes one configuration key users may set through `config`.
 type Key struct {
@@ -270,8 +270,8 @@ func (c Config) CommonTags() map[string]string {
 		"environment": c.Environment,
 		"managed-by":  "tap-deploy",
 	}
-	if c.Review > 0 {
-		tags["review-stack"] = fmt.Sprintf("pr-%d", c.Review)
+	if c.ReviewStackPR > 0 {
+		tags["review-stack"] = fmt.Sprintf("pr-%d", c.ReviewStackPR)
 	}
 	return tags
 }

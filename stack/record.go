@@ -18,9 +18,9 @@ const (
 	ActorKey = ConfigNamespace + ":actor"
 	// ActionVersionKey holds the version of tap-deploy that made it.
 	ActionVersionKey = ConfigNamespace + ":actionVersion"
-	// ReviewKey marks a review stack with its pull request's number: a
+	// ReviewStackKey marks a review stack with its pull request's number: a
 	// sweep destroys only stacks that carry it.
-	ReviewKey = ConfigNamespace + ":reviewOf"
+	ReviewStackKey = ConfigNamespace + ":reviewOf"
 )
 
 // Provenance says where an update came from.
@@ -42,8 +42,8 @@ func Record(c Config, code Artifacts, p Provenance) map[string]string {
 	}
 	b, _ := json.Marshal(digests)
 	out[ArtifactsKey] = string(b)
-	if c.Review > 0 {
-		out[ReviewKey] = strconv.Itoa(c.Review)
+	if c.ReviewStackPR > 0 {
+		out[ReviewStackKey] = strconv.Itoa(c.ReviewStackPR)
 	}
 	for k, v := range map[string]string{CommitKey: p.Commit, ActorKey: p.Actor, ActionVersionKey: p.ActionVersion} {
 		if v != "" {

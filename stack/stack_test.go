@@ -217,7 +217,7 @@ func TestProgram_ItemDataNeverGoesToTheAlarmTopic(t *testing.T) {
 
 func TestReviewConfig_NamesStayWithinEveryLimitForTheLongestInputs(t *testing.T) {
 	base := stack.Base{Project: strings.Repeat("p", 30), Environment: "e" + strings.Repeat("n", 19), Region: "ap-southeast-2"}
-	cfg, err := stack.NewReviewConfig(base, nil, 999999)
+	cfg, err := stack.NewReviewStackConfig(base, nil, 999999)
 	require.NoError(t, err)
 	g, err := offline.Collect(stack.Program(cfg, stacktest.Artifacts(t, "a")), base.Project, base.Environment+"-pr-999999", cfg.Region)
 	require.NoError(t, err)
@@ -244,7 +244,7 @@ func TestReviewConfig_NamesStayWithinEveryLimitForTheLongestInputs(t *testing.T)
 
 func TestReviewConfig_IsAConservativeDisposableCopy(t *testing.T) {
 	env := stacktest.Config(t, map[string]string{"lambdaMemoryMb": "512"})
-	cfg, err := stack.NewReviewConfig(env.Base, map[string]string{"lambdaMemoryMb": "512", "logRetentionDays": "7"}, 42)
+	cfg, err := stack.NewReviewStackConfig(env.Base, map[string]string{"lambdaMemoryMb": "512", "logRetentionDays": "7"}, 42)
 	require.NoError(t, err)
 	assert.Equal(t, "dev-pr-42", cfg.EnvironmentSuffix)
 	assert.False(t, cfg.ManageAPIGatewayAccount, "account-wide settings stay with the environment's stack")
@@ -266,10 +266,10 @@ func TestReviewConfig_IsAConservativeDisposableCopy(t *testing.T) {
 	for _, k := range g.OfType("aws:kms/key:Key") {
 		assert.EqualValues(t, 7, k.Inputs["deletionWindowInDays"])
 	}
-	assert.Equal(t, "42", stack.Record(cfg, stacktest.Artifacts(t, "a"), stack.Provenance{})[stack.ReviewKey])
+	assert.Equal(t, "42", stack.Record(cfg, stacktest.Artifacts(t, "a"), stack.Provenance{})[stack.ReviewStackKey])
 
-	_, err = stack.NewReviewConfig(env.Base, nil, 0)
+	_, err = stack.NewReviewStackConfig(env.Base, nil, 0)
 	assert.Error(t, err)
-	_, err = stack.NewReviewConfig(env.Base, nil, 1000000)
+	_, err = stack.NewReviewStackConfig(env.Base, nil, 1000000)
 	assert.Error(t, err)
 }

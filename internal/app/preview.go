@@ -51,7 +51,7 @@ func (r *run) preview(ctx context.Context) error {
 		// this head compares itself with.
 		rp := reviewed.Of(res, version, configFingerprint(r.cfg), r.Version, r.decision.SHA).
 			Bound(reviewed.Binding{Repo: r.repository().FullName(), PR: r.pullRequest(), Stack: r.in.StackName})
-		meta.Review = render.Review{Metadata: rp.Encode(), PlanID: rp.ID}
+		meta.ReviewedPlan = render.ReviewedPlan{Metadata: rp.Encode(), PlanID: rp.ID}
 	}
 	doc := resultDoc(meta, shown)
 	if r.decision.DeployReviewStack {
@@ -61,7 +61,7 @@ func (r *run) preview(ctx context.Context) error {
 		if !previewOK {
 			view.State = "not-updated"
 		}
-		doc = withSection(doc, reviewSection, reviewStackDoc(view))
+		doc = withSection(doc, reviewStackSection, reviewStackDoc(view))
 	}
 	publishErr := r.publish.report(ctx, r.pullRequest(), doc)
 	if err := r.resultOutputs(res); err != nil {
@@ -90,7 +90,7 @@ func (r *run) preview(ctx context.Context) error {
 func (r *run) reviewStackAfterPreview(ctx context.Context) error {
 	pr := r.pullRequest()
 	view, err := r.deployReviewStack(ctx, pr)
-	if perr := r.publish.section(ctx, pr, reviewSection, reviewStackDoc(view)); perr != nil {
+	if perr := r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(view)); perr != nil {
 		r.Runtime.Warningf("could not update the pull request comment: %v", perr)
 	}
 	return err

@@ -15,17 +15,17 @@ import (
 	"github.com/org/tap-deploy/stack"
 )
 
-// reviewSection names the review stack's section of the PR comment: the
+// reviewStackSection names the review stack's section of the PR comment: the
 // run that deploys or destroys the stack writes it, a preview keeps it.
-const reviewSection = "review-stack"
+const reviewStackSection = "review-stack"
 
 // reviewStackName is pull request pr's review stack: the environment's
 // stack name with -pr-<pr>.
 func (r *run) reviewStackName(pr int) string { return fmt.Sprintf("%s-pr-%d", r.in.StackName, pr) }
 
 // reviewConfig is pull request pr's review stack's configuration.
-func (r *run) reviewConfig(pr int) (stack.Config, error) {
-	return stack.NewReviewConfig(stack.Base{Project: r.in.ProjectName, Environment: r.in.Environment, Region: r.in.AWSRegion}, r.in.Config, pr)
+func (r *run) reviewStackConfig(pr int) (stack.Config, error) {
+	return stack.NewReviewStackConfig(stack.Base{Project: r.in.ProjectName, Environment: r.in.Environment, Region: r.in.AWSRegion}, r.in.Config, pr)
 }
 
 // reviewStackDoc renders the review stack's section.
@@ -42,7 +42,7 @@ func reviewStackDoc(v render.ReviewStack) document {
 func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack, error) {
 	name := r.reviewStackName(pr)
 	view := render.ReviewStack{Stack: name, State: "failed", Commit: r.decision.SHA}
-	cfg, err := r.reviewConfig(pr)
+	cfg, err := r.reviewStackConfig(pr)
 	if err != nil {
 		view.Error = strings.Join(problems.Of(err), "\n")
 		return view, r.fail("The review stack's configuration is not valid", err)
@@ -86,7 +86,7 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 func (r *run) deployReviewStackOnly(ctx context.Context) error {
 	pr := r.pullRequest()
 	deploying := render.ReviewStack{Stack: r.reviewStackName(pr), State: "deploying", Commit: r.decision.SHA}
-	if err := r.publish.section(ctx, pr, reviewSection, reviewStackDoc(deploying)); err != nil {
+	if err := r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(deploying)); err != nil {
 		r.Runtime.Warningf("could not update the pull request comment: %v", err)
 	}
 	return r.reviewStackAfterPreview(ctx)
@@ -102,12 +102,12 @@ func (r *run) reviewStackExpiry() string {
 		when, humanDuration(r.in.ReviewStackTTL), r.Now().Add(r.in.ReviewStackTTL).UTC().Format("2006-01-02 15:04"))
 }
 
-// destroyReviewStack is a pull request's closing (or losing its label):
+// closeReviewStack is a pull request's closing (or losing its label):
 // its review stack is destroyed and removed from the backend.
-func (r *run) destroyReviewStack(ctx context.Context) error {
+func (r *run) closeReviewStack(ctx context.Context) error {
 	pr := r.pullRequest()
 	name := r.reviewStackName(pr)
-	destroyed, err := r.destroyReview(ctx, pr, nil)
+	destroyed, err := r.destroyReviewStack(ctx, pr, nil)
 	view := render.ReviewStack{Stack: name, State: "destroyed"}
 	switch {
 	case err != nil:
@@ -115,7 +115,7 @@ func (r *run) destroyReviewStack(ctx context.Context) error {
 	case destroyed == reviewStackAbsent:
 		return nil
 	}
-	if perr := r.publish.section(ctx, pr, reviewSection, reviewStackDoc(view)); perr != nil {
+	if perr := r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(view)); perr != nil {
 		r.Runtime.Warningf("could not update the pull request comment: %v", perr)
 	}
 	if err != nil {
@@ -147,15 +147,15 @@ type errKept struct{ why string }
 
 func (e errKept) Error() string { return e.why }
 
-// destroyReview destroys pull request pr's review stack, removes it with
+// destroyReviewStack destroys pull request pr's review stack, removes it with
 // its history from the backend and marks its GitHub deployments inactive.
 // Only a stack whose every recorded operation carries the PR's review
 // marker is touched: a stack that happens to have the name is left alone.
 // look, when given, is asked again on every attempt, after any wait for
 // another update's lock: the sweep's reasons were read before that wait.
-func (r *run) destroyReview(ctx context.Context, pr int, look secondLook) (destroyOutcome, error) {
+func (r *run) destroyReviewStack(ctx context.Context, pr int, look secondLook) (destroyOutcome, error) {
 	name := r.reviewStackName(pr)
-	cfg, err := r.reviewConfig(pr)
+	cfg, err := r.reviewStackConfig(pr)
 	if err != nil {
 		return reviewStackAbsent, err
 	}
@@ -229,9 +229,9 @@ func (r *run) destroyReview(ctx context.Context, pr int, look secondLook) (destr
 func checkReviewMarker(name string, hist []engine.Update, pr int) error {
 	want := strconv.Itoa(pr)
 	for _, u := range hist {
-		if got := u.Config[stack.ReviewKey]; got != want {
+		if got := u.Config[stack.ReviewStackKey]; got != want {
 			return fmt.Errorf("stack %s has an update (version %d) without %s=%s in its configuration: it is not (only) the review stack tap-deploy made for pull request #%d, so it is left alone; remove it by hand if it should go",
-				name, u.Version, stack.ReviewKey, want, pr)
+				name, u.Version, stack.ReviewStackKey, want, pr)
 		}
 	}
 	return nil

@@ -38,8 +38,8 @@ func reviewHarness(t *testing.T, fixture string, change func(map[string]any)) (*
 // madeForPR2 is the history of a review stack tap-deploy made for PR #2.
 func madeForPR2(context.Context) ([]engine.Update, error) {
 	return []engine.Update{
-		{Version: 2, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewKey: "2"}},
-		{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewKey: "2"}},
+		{Version: 2, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewStackKey: "2"}},
+		{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewStackKey: "2"}},
 	}, nil
 }
 
@@ -53,7 +53,7 @@ func TestReviewStack_APassingPreviewDeploysThePullRequestsOwnStack(t *testing.T)
 	require.Len(t, h.opened, 2)
 	assert.Equal(t, "dev-pr-2", h.opened[1].Stack)
 	assert.False(t, h.opened[1].MustExist)
-	assert.Equal(t, "2", h.opened[1].Config[stack.ReviewKey], "the review marker is recorded with every update")
+	assert.Equal(t, "2", h.opened[1].Config[stack.ReviewStackKey], "the review marker is recorded with every update")
 	assert.Equal(t, "5", h.opened[1].Config["tap:apiThrottleRate"], "review defaults apply")
 	assert.Equal(t, "true", h.opened[1].Env["PULUMI_DISABLE_CHECKPOINT_BACKUPS"], "a disposable stack leaves no checkpoint backups")
 	assert.Empty(t, h.opened[0].Env["PULUMI_DISABLE_CHECKPOINT_BACKUPS"], "the environment's stack keeps them")
@@ -200,7 +200,7 @@ func TestReviewStack_AStackWithoutTheMarkerIsNeverDestroyed(t *testing.T) {
 	h, review := reviewHarness(t, "pull_request.closed.json", nil)
 	review.history = func(context.Context) ([]engine.Update, error) {
 		return []engine.Update{
-			{Version: 2, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewKey: "2"}},
+			{Version: 2, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewStackKey: "2"}},
 			{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.CommitKey: "abc"}},
 		}, nil
 	}
@@ -260,7 +260,7 @@ func TestSweep_DestroysOnlyReviewStacksThatAreClosedOrIdle(t *testing.T) {
 	h.others = map[string]*fakeStack{}
 	for _, pr := range []int{1, 3, 4, 5} {
 		h.others[fmt.Sprintf("dev-pr-%d", pr)] = &fakeStack{history: func(context.Context) ([]engine.Update, error) {
-			return []engine.Update{{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewKey: fmt.Sprint(pr)}}}, nil
+			return []engine.Update{{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewStackKey: fmt.Sprint(pr)}}}, nil
 		}}
 	}
 	require.NoError(t, h.run(), h.log())
@@ -303,12 +303,12 @@ func TestSweep_ASecondLookAfterTheLockKeepsAStackThatWasRedeployedOrReopened(t *
 				if reads > 1 { // read again after the lock's wait
 					if tt.reopened {
 						h.gh.pulls[1] = github.PullRequest{Number: 1, State: "open"}
-						return []engine.Update{{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewKey: "1"}}}, nil
+						return []engine.Update{{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewStackKey: "1"}}}, nil
 					}
-					return []engine.Update{{Version: 2, Kind: "update", Result: "succeeded", StartTime: tt.started, Config: map[string]string{stack.ReviewKey: "1"}},
-						{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewKey: "1"}}}, nil
+					return []engine.Update{{Version: 2, Kind: "update", Result: "succeeded", StartTime: tt.started, Config: map[string]string{stack.ReviewStackKey: "1"}},
+						{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewStackKey: "1"}}}, nil
 				}
-				return []engine.Update{{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewKey: "1"}}}, nil
+				return []engine.Update{{Version: 1, Kind: "update", Result: "succeeded", Config: map[string]string{stack.ReviewStackKey: "1"}}}, nil
 			}}
 			h.others = map[string]*fakeStack{"dev-pr-1": review}
 			require.NoError(t, h.run(), h.log())

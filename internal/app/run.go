@@ -27,7 +27,7 @@ var commands = map[inputs.Command]func(*run, context.Context) error{
 	inputs.History:  (*run).history,
 	inputs.Sweep:    (*run).sweep,
 	// A pull request's closing: the event decides it (see route).
-	inputs.DestroyReviewStack: (*run).destroyReviewStack,
+	inputs.DestroyReviewStack: (*run).closeReviewStack,
 	inputs.DeployReviewStack:  (*run).deployReviewStackOnly,
 }
 

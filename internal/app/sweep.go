@@ -44,7 +44,7 @@ func (r *run) sweep(ctx context.Context) error {
 		why, expired := r.expired(ctx, pr, sum)
 		row.Why = why
 		if expired {
-			destroyed, err := r.destroyReview(ctx, pr, r.sweepSecondLook(pr, sum))
+			destroyed, err := r.destroyReviewStack(ctx, pr, r.sweepSecondLook(pr, sum))
 			view := render.ReviewStack{Stack: row.Stack, State: "destroyed"}
 			switch {
 			case err != nil:
@@ -59,7 +59,7 @@ func (r *run) sweep(ctx context.Context) error {
 				row.Why = why + "; it was gone already"
 			}
 			if err != nil || destroyed == reviewStackDestroyed {
-				if perr := r.publish.section(ctx, pr, reviewSection, reviewStackDoc(view)); perr != nil {
+				if perr := r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(view)); perr != nil {
 					r.Runtime.Warningf("could not update the comment of pull request #%d: %v", pr, perr)
 				}
 			}

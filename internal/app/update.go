@@ -35,9 +35,9 @@ type update struct {
 	start string
 	// stateVersion is the newest update's version then.
 	stateVersion int
-	// review is the plan a merge deploy's pull request reviewed; nil when
+	// reviewedPlan is the plan a merge deploy's pull request reviewed; nil when
 	// there is no such check.
-	review *review
+	reviewedPlan *reviewedPlanCheck
 	// ordered means the update must not deploy a commit older than the
 	// deployed one (a deploy; a rollback goes back on purpose).
 	ordered bool
@@ -67,7 +67,7 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Re
 		return outcome.Result{}, r.fail("Could not prepare the update plan", err)
 	}
 	defer os.RemoveAll(dir)
-	planFile := filepath.Join(dir, "outcome.json")
+	planFile := filepath.Join(dir, "plan.json")
 
 	var pre outcome.Result
 	err = r.Runtime.Group("Pulumi preview", func() error {
@@ -78,17 +78,17 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Re
 		return err
 	})
 	if err != nil {
-		r.reportUpdate(ctx, u, pre, render.Review{})
+		r.reportUpdate(ctx, u, pre, render.ReviewedPlan{})
 		return pre, r.engineFailed(ctx, u.stackName(r), "The preview before the update failed", err)
 	}
 	if blocked := r.gate(&pre, u.cfg); len(blocked) > 0 {
 		for _, v := range blocked {
 			r.Runtime.Errorf("%s", v.String())
 		}
-		r.reportUpdate(ctx, u, pre, render.Review{})
+		r.reportUpdate(ctx, u, pre, render.ReviewedPlan{})
 		return pre, r.fail("The update breaks mandatory policy rules; nothing was changed", fmt.Errorf("%d mandatory violation(s)", len(blocked)))
 	}
-	verdict, err := r.reviewVerdict(ctx, st, u, pre)
+	verdict, err := r.reviewedPlanVerdict(ctx, st, u, pre)
 	if err != nil {
 		r.reportUpdate(ctx, u, pre, verdict)
 		return pre, r.fail("Refusing to deploy what was not reviewed", err)
@@ -97,7 +97,7 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Re
 	// What is about to change goes to the job summary before it changes.
 	preMeta := r.resultMeta("Preview before "+strings.ToLower(u.title[:1])+u.title[1:], u.sha, u.cfg, pre)
 	preMeta.Stack = u.stackName(r)
-	preMeta.Review = verdict
+	preMeta.ReviewedPlan = verdict
 	r.publish.note(resultDoc(preMeta, pre))
 
 	dep := r.startDeployment(ctx, u)
@@ -120,8 +120,8 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Re
 			verdict.Verdict = "Not constrained to the plan of its preview."
 		}
 	case upErr == nil:
-		if u.review != nil && u.review.plan != nil && !verdict.Warn {
-			verdict.Verdict = fmt.Sprintf("Applied the reviewed plan %s of pull request #%d.", u.review.plan.ID, u.review.pr.Number)
+		if u.reviewedPlan != nil && u.reviewedPlan.plan != nil && !verdict.Warn {
+			verdict.Verdict = fmt.Sprintf("Applied the reviewed plan %s of pull request #%d.", u.reviewedPlan.plan.ID, u.reviewedPlan.pr.Number)
 		}
 		if verdict.Verdict == "" {
 			verdict.Verdict = "Applied exactly the plan of its gated preview."
@@ -179,18 +179,18 @@ func (r *run) checkAccount(ctx context.Context, cfg stack.Config) error {
 // reviewVerdict compares a merge deploy's preview with its reviewed plan
 // (an error means the deploy must stop); other updates only say how they
 // are constrained.
-func (r *run) reviewVerdict(ctx context.Context, st Stack, u update, pre outcome.Result) (render.Review, error) {
-	if u.review == nil {
-		return render.Review{}, nil
+func (r *run) reviewedPlanVerdict(ctx context.Context, st Stack, u update, pre outcome.Result) (render.ReviewedPlan, error) {
+	if u.reviewedPlan == nil {
+		return render.ReviewedPlan{}, nil
 	}
 	var drift []string
-	if u.review.plan != nil {
+	if u.reviewedPlan.plan != nil {
 		r.Runtime.Group("Pulumi refresh (preview only): changes made outside Pulumi since the review", func() error { //nolint:errcheck // driftLines reports its own errors
 			drift = r.driftLines(ctx, st)
 			return nil
 		})
 	}
-	verdict, err := u.review.verdict(reviewed.Of(pre, u.stateVersion, configFingerprint(u.cfg), r.Version, u.sha), r.shownAsReviewed(u, pre), drift)
+	verdict, err := u.reviewedPlan.verdict(reviewed.Of(pre, u.stateVersion, configFingerprint(u.cfg), r.Version, u.sha), r.shownAsReviewed(u, pre), drift)
 	if err == nil && verdict.Warn {
 		r.Runtime.Warningf("%s %s", verdict.Verdict, strings.Join(verdict.Lines, "; "))
 	}
@@ -202,14 +202,14 @@ func (r *run) reviewVerdict(ctx context.Context, st Stack, u update, pre outcome
 // rendered it: same marker and plan line, title, commit and rules, within
 // the same room. "" when there is no comment to compare with.
 func (r *run) shownAsReviewed(u update, pre outcome.Result) string {
-	rv := u.review
+	rv := u.reviewedPlan
 	if rv == nil || rv.plan == nil {
 		return ""
 	}
 	shown := pre
 	shown.Outputs = nil
 	meta := r.resultMeta("Preview", rv.plan.Head, u.cfg, pre)
-	meta.Review = render.Review{Metadata: rv.planLine, PlanID: rv.plan.ID}
+	meta.ReviewedPlan = render.ReviewedPlan{Metadata: rv.planLine, PlanID: rv.plan.ID}
 	doc := r.Runtime.Redact(resultDoc(meta, shown)(rv.target.Marker(), commentBody, r.Runtime.Redact))
 	part, _ := render.ReviewedPart(doc)
 	return part
@@ -251,8 +251,8 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 		}
 		return again, rejected, r.fail("The update's second preview breaks mandatory policy rules; it stopped there", fmt.Errorf("%d mandatory violation(s)", len(blocked)))
 	}
-	if u.review != nil {
-		if verdict, err := r.reviewVerdict(ctx, st, u, again); err != nil {
+	if u.reviewedPlan != nil {
+		if verdict, err := r.reviewedPlanVerdict(ctx, st, u, again); err != nil {
 			return again, rejected, r.fail("Refusing to deploy what was not reviewed", err)
 		} else if verdict.Warn {
 			rejected += "; its second preview differs from the reviewed plan: " + strings.Join(verdict.Lines, "; ")
@@ -273,10 +273,10 @@ const deploySection = "deploy"
 
 // reportUpdate publishes an update's result; a comment that cannot be
 // written does not fail an update that happened.
-func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, verdict render.Review) {
+func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, verdict render.ReviewedPlan) {
 	m := r.resultMeta(u.title, u.sha, u.cfg, res)
 	m.Stack = u.stackName(r)
-	m.Review = verdict
+	m.ReviewedPlan = verdict
 	doc := resultDoc(m, res)
 	var err error
 	if u.pr != 0 {

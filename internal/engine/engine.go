@@ -372,7 +372,7 @@ type RunError struct {
 	PlanRejected bool
 }
 
-// IsPlanRejected reports whether err is an update refused by its outcome.
+// IsPlanRejected reports whether err is an update refused by its plan.
 func IsPlanRejected(err error) bool {
 	var re *RunError
 	return errors.As(err, &re) && re.PlanRejected

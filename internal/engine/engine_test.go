@@ -124,11 +124,11 @@ func TestStack_AnUpdateStopsWhenTheStackChangedSinceItsPreview(t *testing.T) {
 	_, err := first.Up(ctx, "first deploy", engine.UpOptions{})
 	require.NoError(t, err)
 
-	// A deploy previews and saves its outcome...
+	// A deploy previews and saves its plan...
 	mine := open("Suspended")
 	start, err := mine.State(ctx)
 	require.NoError(t, err)
-	planFile := filepath.Join(t.TempDir(), "outcome.json")
+	planFile := filepath.Join(t.TempDir(), "plan.json")
 	pre, err := mine.Preview(ctx, engine.PreviewOptions{SavePlan: planFile})
 	require.NoError(t, err)
 	assert.Equal(t, 1, pre.Counts[outcome.OpUpdate])

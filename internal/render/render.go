@@ -1,4 +1,4 @@
-// Package render turns a outcome.Result into the markdown of the PR comment and
+// Package render turns an outcome.Result into the markdown of the PR comment and
 // the job summary. It is pure: same input, same bytes, golden-tested.
 package render
 
@@ -36,12 +36,12 @@ type Meta struct {
 	// Exceptions are the policy exceptions in effect; every report shows
 	// them near the top.
 	Exceptions Exceptions
-	// Review is what the report says about the reviewed outcome.
-	Review Review
+	// ReviewedPlan is what the report says about the reviewed plan.
+	ReviewedPlan ReviewedPlan
 }
 
 // Review is a report's part about the reviewed outcome.
-type Review struct {
+type ReviewedPlan struct {
 	// Metadata is the hidden line carrying a preview's plan
 	// (reviewed.Plan.Encode); it follows the marker, so it survives any
 	// truncation.
@@ -58,7 +58,7 @@ type Review struct {
 
 // reviewNote renders a review's verdict within room bytes (the lines
 // that do not fit are counted; the job summary has room for all), or "".
-func reviewNote(r Review, room int) string {
+func reviewedPlanNote(r ReviewedPlan, room int) string {
 	if r.Verdict == "" {
 		return ""
 	}
@@ -134,8 +134,8 @@ func markdown(m Meta, res outcome.Result, limit int, values bool) (string, bool)
 	if m.Marker != "" {
 		pinned.WriteString(m.Marker + "\n")
 	}
-	if m.Review.Metadata != "" {
-		pinned.WriteString(m.Review.Metadata + "\n")
+	if m.ReviewedPlan.Metadata != "" {
+		pinned.WriteString(m.ReviewedPlan.Metadata + "\n")
 	}
 	footer := "\n---\n<sub>" + inline(m.Footer) + "</sub>\n"
 	if m.Footer == "" {
@@ -151,7 +151,7 @@ func markdown(m Meta, res outcome.Result, limit int, values bool) (string, bool)
 	if m.Note != "" {
 		varying.WriteString("\n> " + clip(inline(m.Note), 600) + "\n")
 	}
-	varying.WriteString(reviewNote(m.Review, allowance-varying.Len()-len(footer)-len(truncated)-len(ReviewedEnd)-8))
+	varying.WriteString(reviewedPlanNote(m.ReviewedPlan, allowance-varying.Len()-len(footer)-len(truncated)-len(ReviewedEnd)-8))
 
 	// What reviewers read of the plan, between two hidden lines: a merge
 	// deploy renders the same part from its own preview and compares it
@@ -330,8 +330,8 @@ func context(m Meta) string {
 	if m.SHA != "" {
 		parts = append(parts, fmt.Sprintf("**Commit** `%s`", inlineCode(short(m.SHA))))
 	}
-	if m.Review.PlanID != "" {
-		parts = append(parts, fmt.Sprintf("**Plan** `%s`", inlineCode(m.Review.PlanID)))
+	if m.ReviewedPlan.PlanID != "" {
+		parts = append(parts, fmt.Sprintf("**Plan** `%s`", inlineCode(m.ReviewedPlan.PlanID)))
 	}
 	if m.RunURL != "" {
 		parts = append(parts, fmt.Sprintf("[workflow run](%s)", m.RunURL))

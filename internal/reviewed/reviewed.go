@@ -266,7 +266,7 @@ func (p Plan) Encode() string {
 	return "<!-- tap-deploy:plan " + base64.StdEncoding.EncodeToString(buf.Bytes()) + " -->"
 }
 
-// ErrNoPlan means the text carries no reviewed outcome.
+// ErrNoPlan means the text carries no reviewed plan.
 var ErrNoPlan = errors.New("no reviewed plan recorded")
 
 // DecodeComment reads the plan from its one place in the action's

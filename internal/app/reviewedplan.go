@@ -13,9 +13,9 @@ import (
 	"github.com/org/tap-deploy/internal/reviewed"
 )
 
-// review is what a merge deploy knows of the plan its pull request
+// reviewedPlanCheck is what a merge deploy knows of the plan its pull request
 // reviewed, found before the deploy previews.
-type review struct {
+type reviewedPlanCheck struct {
 	mode inputs.ReviewedPlan
 	pr   *github.PullRequest
 	// plan is the PR's recorded plan, read from its place in the action's
@@ -34,7 +34,7 @@ type review struct {
 
 // findReview finds the plan a merge deploy should apply. A deploy from
 // workflow_dispatch or schedule has no pull request and no such check.
-func (r *run) findReview(ctx context.Context, pr *github.PullRequest) *review {
+func (r *run) findReviewedPlan(ctx context.Context, pr *github.PullRequest) *reviewedPlanCheck {
 	mode := r.in.ReviewedPlan
 	switch {
 	case mode == inputs.ReviewedPlanOff:
@@ -43,7 +43,7 @@ func (r *run) findReview(ctx context.Context, pr *github.PullRequest) *review {
 		r.Runtime.Noticef("a %s deploy has no pull request: the reviewed-plan check does not apply", firstNonEmpty(r.decision.Event, "local"))
 		return nil
 	}
-	rv := &review{mode: mode, pr: pr}
+	rv := &reviewedPlanCheck{mode: mode, pr: pr}
 	repo := r.decision.Repository
 	switch {
 	case pr == nil:
@@ -103,8 +103,8 @@ func (r *run) editDoubts(ctx context.Context, c *github.Comment) []string {
 // fingerprints, and the part of the comment reviewers read with the same
 // part rendered from this preview (shownNow). It returns what the report
 // says, and an error when the deploy must stop.
-func (rv *review) verdict(now reviewed.Plan, shownNow string, drift []string) (render.Review, error) {
-	out := render.Review{PlanID: now.ID}
+func (rv *reviewedPlanCheck) verdict(now reviewed.Plan, shownNow string, drift []string) (render.ReviewedPlan, error) {
+	out := render.ReviewedPlan{PlanID: now.ID}
 	if rv.plan == nil {
 		out.Verdict, out.Warn = "No reviewed plan: "+rv.missing, true
 		if rv.mode == inputs.ReviewedPlanRequire {
