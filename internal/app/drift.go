@@ -13,7 +13,7 @@ import (
 // refresh preview.
 func (r *run) drift(ctx context.Context) error {
 	missing := false
-	res, runErr := r.onStack(ctx, "Pulumi refresh (preview only)", true, func(st Stack, firstDeploy bool) (outcome.Result, error) {
+	res, runErr := r.onStack(ctx, "Pulumi refresh (preview only)", codeForGraph, func(st Stack, firstDeploy bool) (outcome.Result, error) {
 		if firstDeploy {
 			missing = true
 			return outcome.Result{Kind: outcome.KindRefresh, Counts: map[outcome.Op]int{}}, nil

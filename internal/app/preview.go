@@ -19,7 +19,7 @@ import (
 func (r *run) preview(ctx context.Context) error {
 	version := 0
 	firstDeploy := false
-	res, runErr := r.onStack(ctx, "Pulumi preview", false, func(st Stack, first bool) (outcome.Result, error) {
+	res, runErr := r.onStack(ctx, "Pulumi preview", codeToDeploy, func(st Stack, first bool) (outcome.Result, error) {
 		firstDeploy = first
 		// The history is read beside the preview (another CLI process, so
 		// no time is added): the plan names the version it was computed
@@ -57,9 +57,9 @@ func (r *run) preview(ctx context.Context) error {
 	if r.decision.DeployReviewStack {
 		// Reviewers see the preview at once; the section says what the
 		// review stack is doing until its update ends.
-		view := render.ReviewStack{Stack: r.reviewStackName(r.pullRequest()), State: "deploying", Commit: r.decision.SHA}
+		view := render.ReviewStack{Stack: r.reviewStackName(r.pullRequest()), State: render.ReviewStackDeploying, Commit: r.decision.SHA}
 		if !previewOK {
-			view.State = "not-updated"
+			view.State = render.ReviewStackNotUpdated
 		}
 		doc = withSection(doc, reviewStackSection, reviewStackDoc(view))
 	}

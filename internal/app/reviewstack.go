@@ -41,13 +41,13 @@ func reviewStackDoc(v render.ReviewStack) document {
 // returns what its section says.
 func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack, error) {
 	name := r.reviewStackName(pr)
-	view := render.ReviewStack{Stack: name, State: "failed", Commit: r.decision.SHA}
+	view := render.ReviewStack{Stack: name, State: render.ReviewStackFailed, Commit: r.decision.SHA}
 	cfg, err := r.reviewStackConfig(pr)
 	if err != nil {
 		view.Error = strings.Join(problems.Of(err), "\n")
 		return view, r.fail("The review stack's configuration is not valid", err)
 	}
-	code, err := r.code.get(false)
+	code, err := r.code.get(codeToDeploy)
 	if err != nil {
 		return view, r.fail("Could not load the Lambda packages", err)
 	}
@@ -68,7 +68,7 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 		view.Error = firstLine(res.Error)
 		return view, err
 	}
-	view.State = "deployed"
+	view.State = render.ReviewStackDeployed
 	view.URL, _ = res.KnownOutputs()["apiUrl"].(string)
 	view.Expires = r.reviewStackExpiry()
 	if view.URL != "" {
@@ -85,7 +85,7 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 // comment's review stack section.
 func (r *run) deployReviewStackOnly(ctx context.Context) error {
 	pr := r.pullRequest()
-	deploying := render.ReviewStack{Stack: r.reviewStackName(pr), State: "deploying", Commit: r.decision.SHA}
+	deploying := render.ReviewStack{Stack: r.reviewStackName(pr), State: render.ReviewStackDeploying, Commit: r.decision.SHA}
 	if err := r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(deploying)); err != nil {
 		r.Runtime.Warningf("could not update the pull request comment: %v", err)
 	}
@@ -108,10 +108,10 @@ func (r *run) closeReviewStack(ctx context.Context) error {
 	pr := r.pullRequest()
 	name := r.reviewStackName(pr)
 	destroyed, err := r.destroyReviewStack(ctx, pr, nil)
-	view := render.ReviewStack{Stack: name, State: "destroyed"}
+	view := render.ReviewStack{Stack: name, State: render.ReviewStackDestroyed}
 	switch {
 	case err != nil:
-		view.State, view.Error = "destroy-failed", strings.Join(problems.Of(err), "\n")
+		view.State, view.Error = render.ReviewStackDestroyFailed, strings.Join(problems.Of(err), "\n")
 	case destroyed == reviewStackAbsent:
 		return nil
 	}
@@ -161,11 +161,11 @@ func (r *run) destroyReviewStack(ctx context.Context, pr int, look secondLook) (
 	}
 	// A destroy does not run the program: the packages only fill the
 	// recorded configuration, so a binary without them still destroys.
-	code, err := r.code.get(true)
+	code, err := r.code.get(codeForGraph)
 	if err != nil {
 		return reviewStackAbsent, err
 	}
-	st, err := r.openNamed(ctx, r.reviewStack(pr), true, cfg, code, r.decision.SHA)
+	st, err := r.openNamed(ctx, r.reviewStack(pr), mustExist, cfg, code, r.decision.SHA)
 	if errors.Is(err, engine.ErrNoStack) {
 		r.Runtime.Infof("pull request #%d has no review stack %s: nothing to destroy", pr, name)
 		return reviewStackAbsent, nil

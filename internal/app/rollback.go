@@ -12,7 +12,7 @@ import (
 
 // rollback redeploys the configuration and code of an earlier update.
 func (r *run) rollback(ctx context.Context) error {
-	code, err := r.code.get(true)
+	code, err := r.code.get(codeForGraph)
 	if err != nil {
 		return r.fail("Could not load the Lambda packages", err)
 	}

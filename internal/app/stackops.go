@@ -35,14 +35,25 @@ type codeLoader struct {
 	loaded error
 }
 
-// get returns the deployment packages. forGraphOnly accepts a binary built
-// without the zips (plain `go build`): validation only needs the graph.
-func (c *codeLoader) get(forGraphOnly bool) (stack.Artifacts, error) {
+// codeUse is what a run needs the Lambda packages for.
+type codeUse int
+
+const (
+	// codeToDeploy needs the packages themselves.
+	codeToDeploy codeUse = iota
+	// codeForGraph needs only their digests (the resource graph, a
+	// recorded configuration): a binary built without the zips (plain
+	// `go build`) will do.
+	codeForGraph
+)
+
+// get returns the deployment packages for a use.
+func (c *codeLoader) get(use codeUse) (stack.Artifacts, error) {
 	if !c.done {
 		c.code, c.loaded = c.load()
 		c.done = true
 	}
-	if errors.Is(c.loaded, artifacts.ErrMissing) && forGraphOnly {
+	if errors.Is(c.loaded, artifacts.ErrMissing) && use == codeForGraph {
 		return artifacts.Placeholder(), nil
 	}
 	return c.code, c.loaded
@@ -150,14 +161,14 @@ func (r *run) openToRead(ctx context.Context, cfg stack.Config, code stack.Artif
 	exists, err := r.StackExists(ctx, s)
 	switch {
 	case errors.Is(err, engine.ErrExistsUnknown):
-		st, err := r.openNamed(ctx, ref, true, cfg, code, "")
+		st, err := r.openNamed(ctx, ref, mustExist, cfg, code, "")
 		if !errors.Is(err, engine.ErrNoStack) {
 			return st, false, err
 		}
 	case err != nil:
 		return nil, false, err
 	case exists:
-		st, err := r.openNamed(ctx, ref, true, cfg, code, "")
+		st, err := r.openNamed(ctx, ref, mustExist, cfg, code, "")
 		return st, false, err
 	}
 	dir, err := os.MkdirTemp("", "tap-deploy-first-deploy-")
@@ -210,15 +221,25 @@ func randomHex() string {
 	return hex.EncodeToString(b)
 }
 
-// openNamed opens a stack; mustExist never creates one (nor the folder of
-// a file:// backend).
-func (r *run) openNamed(ctx context.Context, ref stackRef, mustExist bool, cfg stack.Config, code stack.Artifacts, commit string) (Stack, error) {
+// existence says whether opening a stack may create it.
+type existence int
+
+const (
+	// mayCreate creates the stack (and a file:// backend's folder) on
+	// first use: a run about to update it.
+	mayCreate existence = iota
+	// mustExist never creates one: engine.ErrNoStack when it is missing.
+	mustExist
+)
+
+// openNamed opens a stack.
+func (r *run) openNamed(ctx context.Context, ref stackRef, e existence, cfg stack.Config, code stack.Artifacts, commit string) (Stack, error) {
 	s, err := r.settings(ref)
 	if err != nil {
 		return nil, err
 	}
-	s.MustExist = mustExist
-	if !mustExist {
+	s.MustExist = e == mustExist
+	if e == mayCreate {
 		if err := r.prepareLocalBackend(ref); err != nil {
 			return nil, err
 		}
@@ -241,7 +262,7 @@ func (r *run) openNamed(ctx context.Context, ref stackRef, mustExist bool, cfg s
 // operations unfinished. The caller closes the stack.
 func (r *run) openForUpdate(ctx context.Context, ref stackRef, cfg stack.Config, code stack.Artifacts, commit string) (Stack, engine.State, error) {
 	name := ref.name
-	st, err := r.openNamed(ctx, ref, false, cfg, code, commit)
+	st, err := r.openNamed(ctx, ref, mayCreate, cfg, code, commit)
 	if err != nil {
 		return nil, engine.State{}, r.fail("Could not open stack "+name, err)
 	}
@@ -261,8 +282,8 @@ func (r *run) openForUpdate(ctx context.Context, ref stackRef, cfg stack.Config,
 // onStack loads the code, opens the stack to read it (openToRead) with
 // this run's configuration and runs one engine operation, its output
 // folded under group; firstDeploy says the stack does not exist yet.
-func (r *run) onStack(ctx context.Context, group string, graphOnly bool, op func(st Stack, firstDeploy bool) (outcome.Result, error)) (outcome.Result, error) {
-	code, err := r.code.get(graphOnly)
+func (r *run) onStack(ctx context.Context, group string, use codeUse, op func(st Stack, firstDeploy bool) (outcome.Result, error)) (outcome.Result, error) {
+	code, err := r.code.get(use)
 	if err != nil {
 		return outcome.Result{}, err
 	}

@@ -40,19 +40,19 @@ func (r *run) sweep(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		row := render.SweptStack{Stack: r.reviewStackName(pr), PR: pr, Action: "kept"}
+		row := render.SweptStack{Stack: r.reviewStackName(pr), PR: pr, Action: render.SweepKept}
 		why, expired := r.expired(ctx, pr, sum)
 		row.Why = why
 		if expired {
 			destroyed, err := r.destroyReviewStack(ctx, pr, r.sweepSecondLook(pr, sum))
-			view := render.ReviewStack{Stack: row.Stack, State: "destroyed"}
+			view := render.ReviewStack{Stack: row.Stack, State: render.ReviewStackDestroyed}
 			switch {
 			case err != nil:
-				row.Action, row.Why = "failed", why+"; "+strings.Join(problems.Of(err), "; ")
-				view.State, view.Error = "destroy-failed", strings.Join(problems.Of(err), "\n")
+				row.Action, row.Why = render.SweepFailed, why+"; "+strings.Join(problems.Of(err), "; ")
+				view.State, view.Error = render.ReviewStackDestroyFailed, strings.Join(problems.Of(err), "\n")
 				failed = append(failed, fmt.Sprintf("%s: %v", row.Stack, err))
 			case destroyed == reviewStackDestroyed:
-				row.Action = "destroyed"
+				row.Action = render.SweepDestroyed
 			case destroyed == reviewStackKept:
 				row.Why = why + ", but a second look kept it"
 			default:

@@ -308,22 +308,22 @@ func TestReviewStack_Golden(t *testing.T) {
 	const sha = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
 	var b strings.Builder
 	for _, v := range []render.ReviewStack{
-		{Stack: "dev-pr-2", State: "deploying", Commit: sha},
-		{Stack: "dev-pr-2", State: "deployed", Commit: sha, URL: "https://r2d2.execute-api.eu-west-1.amazonaws.com/v1/items",
+		{Stack: "dev-pr-2", State: render.ReviewStackDeploying, Commit: sha},
+		{Stack: "dev-pr-2", State: render.ReviewStackDeployed, Commit: sha, URL: "https://r2d2.execute-api.eu-west-1.amazonaws.com/v1/items",
 			Expires: "Destroyed when the pull request closes, or by the scheduled sweep once it has gone 72h without an update (after 2026-12-01 12:00 UTC)."},
 		// An output the program does not control could carry markdown:
 		// it is shown as code, never as a link.
-		{Stack: "dev-pr-2", State: "deployed", Commit: sha, URL: "https://x.example/](javascript:alert(1))"},
-		{Stack: "dev-pr-2", State: "not-updated", Commit: sha},
-		{Stack: "dev-pr-2", State: "failed", Commit: sha, Error: "creating Lambda function: ServiceQuotaExceeded"},
-		{Stack: "dev-pr-2", State: "destroyed"},
-		{Stack: "dev-pr-2", State: "destroy-failed", Error: "BucketNotEmpty <b>"},
+		{Stack: "dev-pr-2", State: render.ReviewStackDeployed, Commit: sha, URL: "https://x.example/](javascript:alert(1))"},
+		{Stack: "dev-pr-2", State: render.ReviewStackNotUpdated, Commit: sha},
+		{Stack: "dev-pr-2", State: render.ReviewStackFailed, Commit: sha, Error: "creating Lambda function: ServiceQuotaExceeded"},
+		{Stack: "dev-pr-2", State: render.ReviewStackDestroyed},
+		{Stack: "dev-pr-2", State: render.ReviewStackDestroyFailed, Error: "BucketNotEmpty <b>"},
 	} {
 		b.WriteString(render.ReviewStackMarkdown(v) + "\n")
 	}
 	golden(t, "review-stack.md", b.String())
 
-	long := render.ReviewStackMarkdown(render.ReviewStack{Stack: "dev-pr-2", State: "destroy-failed", Error: strings.Repeat("x", 100000)})
+	long := render.ReviewStackMarkdown(render.ReviewStack{Stack: "dev-pr-2", State: render.ReviewStackDestroyFailed, Error: strings.Repeat("x", 100000)})
 	assert.Less(t, len(long), 2300, "a section stays small whatever the error")
 }
 
@@ -331,9 +331,9 @@ func TestSweep_Golden(t *testing.T) {
 	m := meta
 	m.Title, m.SHA, m.Marker = "Review stack sweep", "", ""
 	got := render.Sweep(m, []render.SweptStack{
-		{Stack: "dev-pr-1", PR: 1, Action: "destroyed", Why: "pull request #1 is closed"},
-		{Stack: "dev-pr-3", PR: 3, Action: "kept", Why: "updated 1h ago (review-stack-ttl 72h)"},
-		{Stack: "dev-pr-4", PR: 4, Action: "failed", Why: "no update for 80h (review-stack-ttl 72h); destroying dev-pr-4 | BucketNotEmpty"},
+		{Stack: "dev-pr-1", PR: 1, Action: render.SweepDestroyed, Why: "pull request #1 is closed"},
+		{Stack: "dev-pr-3", PR: 3, Action: render.SweepKept, Why: "updated 1h ago (review-stack-ttl 72h)"},
+		{Stack: "dev-pr-4", PR: 4, Action: render.SweepFailed, Why: "no update for 80h (review-stack-ttl 72h); destroying dev-pr-4 | BucketNotEmpty"},
 	}, render.SummaryLimit)
 	golden(t, "sweep.md", got)
 	assert.Contains(t, render.Sweep(m, nil, render.SummaryLimit), "No review stacks of this stack in the backend.")

@@ -9,13 +9,24 @@ import (
 // safeURL is a URL that can be a link as it is.
 var safeURL = regexp.MustCompile(`^https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/-]*)?$`)
 
+// ReviewStackState is where a pull request's review stack stands.
+type ReviewStackState string
+
+// The states a review stack's section shows.
+const (
+	ReviewStackDeploying     ReviewStackState = "deploying"
+	ReviewStackDeployed      ReviewStackState = "deployed"
+	ReviewStackNotUpdated    ReviewStackState = "not-updated"
+	ReviewStackFailed        ReviewStackState = "failed"
+	ReviewStackDestroyed     ReviewStackState = "destroyed"
+	ReviewStackDestroyFailed ReviewStackState = "destroy-failed"
+)
+
 // ReviewStack is the state of a pull request's review stack, for the
 // section of its comment.
 type ReviewStack struct {
-	Stack string
-	// State is deploying, deployed, not-updated, failed, destroyed or
-	// destroy-failed.
-	State  string
+	Stack  string
+	State  ReviewStackState
 	URL    string
 	Commit string
 	// Expires says when the stack goes away.
@@ -28,11 +39,11 @@ func ReviewStackMarkdown(r ReviewStack) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#### 🧪 Review stack `%s`\n\n", inlineCode(r.Stack))
 	switch r.State {
-	case "deploying":
+	case ReviewStackDeploying:
 		fmt.Fprintf(&b, "⏳ **Deploying** commit `%s`…\n", inlineCode(short(r.Commit)))
-	case "not-updated":
+	case ReviewStackNotUpdated:
 		fmt.Fprintf(&b, "⏸️ **Not updated** to commit `%s`: its preview failed or breaks a mandatory policy rule. A review stack deployed earlier keeps running its older commit.\n", inlineCode(short(r.Commit)))
-	case "deployed":
+	case ReviewStackDeployed:
 		fmt.Fprintf(&b, "✅ **Deployed** at commit `%s`", inlineCode(short(r.Commit)))
 		switch {
 		case safeURL.MatchString(r.URL):
@@ -44,11 +55,11 @@ func ReviewStackMarkdown(r ReviewStack) string {
 		if r.Expires != "" {
 			b.WriteString("\n" + inline(r.Expires) + "\n")
 		}
-	case "failed":
+	case ReviewStackFailed:
 		b.WriteString("❌ **The review stack's update failed**; the job summary has its report.\n")
-	case "destroyed":
+	case ReviewStackDestroyed:
 		b.WriteString("🗑️ **Destroyed**: nothing of it is left in the account or the backend.\n")
-	case "destroy-failed":
+	case ReviewStackDestroyFailed:
 		b.WriteString("⚠️ **Destroying it failed**; the scheduled sweep tries again.\n")
 	}
 	if r.Error != "" {
@@ -58,12 +69,21 @@ func ReviewStackMarkdown(r ReviewStack) string {
 	return b.String()
 }
 
+// SweepAction is what a sweep did to one review stack.
+type SweepAction string
+
+// What a sweep does to a review stack.
+const (
+	SweepDestroyed SweepAction = "destroyed"
+	SweepKept      SweepAction = "kept"
+	SweepFailed    SweepAction = "failed"
+)
+
 // SweptStack is one review stack a sweep looked at.
 type SweptStack struct {
-	Stack string
-	PR    int
-	// Action is destroyed, kept or failed.
-	Action string
+	Stack  string
+	PR     int
+	Action SweepAction
 	Why    string
 }
 
@@ -72,9 +92,9 @@ func Sweep(m Meta, rows []SweptStack, limit int) string {
 	destroyed, failed := 0, 0
 	for _, r := range rows {
 		switch r.Action {
-		case "destroyed":
+		case SweepDestroyed:
 			destroyed++
-		case "failed":
+		case SweepFailed:
 			failed++
 		}
 	}
@@ -93,8 +113,8 @@ func Sweep(m Meta, rows []SweptStack, limit int) string {
 	}
 	s := section{open: "\n| Review stack | Pull request | Action | Why |\n|---|---:|---|---|\n"}
 	for _, r := range rows {
-		action := r.Action
-		if action != "kept" {
+		action := string(r.Action)
+		if r.Action != SweepKept {
 			action = "**" + action + "**"
 		}
 		s.rows = append(s.rows, fmt.Sprintf("| %s | #%d | %s | %s |\n", code(r.Stack), r.PR, action, cell(r.Why)))
