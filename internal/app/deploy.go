@@ -32,7 +32,7 @@ func (r *run) deploy(ctx context.Context) error {
 		return err
 	}
 	pr := r.mergedPR(ctx)
-	u := update{title: "Deploy", message: r.updateMessage(sha), cfg: r.cfg, sha: sha, start: state.Digest, stateVersion: version, reviewedPlan: r.findReviewedPlan(ctx, pr), ordered: true}
+	u := update{stack: r.in.StackName, title: "Deploy", message: r.updateMessage(sha), cfg: r.cfg, sha: sha, start: state.Digest, stateVersion: version, reviewedPlan: r.findReviewedPlan(ctx, pr), ordered: true}
 	if pr != nil {
 		u.pr = pr.Number
 	}

@@ -28,9 +28,12 @@ func (r *run) startDeployment(ctx context.Context, u update) *tracked {
 	}
 	repo := r.repository()
 	spec := deployment.Spec{
-		Owner: repo.Owner, Repo: repo.Name, Ref: u.sha, Environment: firstNonEmpty(u.reviewStack, r.in.Environment),
-		Description: u.message, LogURL: r.runURL(), Transient: u.reviewStack != "",
+		Owner: repo.Owner, Repo: repo.Name, Ref: u.sha, Environment: r.in.Environment,
+		Description: u.message, LogURL: r.runURL(), Transient: u.kind == reviewStackUpdate,
 		Key: strings.Join([]string{r.Getenv("GITHUB_RUN_ID"), r.Getenv("GITHUB_RUN_ATTEMPT"), u.title}, "/"),
+	}
+	if u.kind == reviewStackUpdate {
+		spec.Environment = u.stack
 	}
 	id, err := deployment.Start(ctx, r.github, spec)
 	if err != nil {

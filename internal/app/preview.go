@@ -35,7 +35,7 @@ func (r *run) preview(ctx context.Context) error {
 	}
 	var blocked []policy.Violation
 	if runErr == nil {
-		blocked = r.gate(&res, r.cfg)
+		res, blocked = r.gate(res, r.cfg)
 	}
 	// A preview's outputs are partly unknown: they go to the step output,
 	// not into the comment.

@@ -60,7 +60,7 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 		defer st.Close()
 		res, err = r.previewThenUp(ctx, st, update{
 			title: "Review stack deploy", message: r.updateMessage(r.decision.SHA), cfg: cfg, sha: r.decision.SHA,
-			start: state.Digest, reviewStack: name,
+			start: state.Digest, kind: reviewStackUpdate, stack: name,
 		})
 		return err
 	}()

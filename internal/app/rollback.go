@@ -53,6 +53,7 @@ func (r *run) rollback(ctx context.Context) error {
 	}
 	defer st.Close()
 	_, err = r.previewThenUp(ctx, st, update{
+		stack:   r.in.StackName,
 		title:   fmt.Sprintf("Rollback to version %d", target.Version),
 		message: fmt.Sprintf("rollback to version %d · %s", target.Version, r.updateMessage(rec.Commit)),
 		cfg:     rec.Config,

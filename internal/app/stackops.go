@@ -351,10 +351,11 @@ func (r *run) policySettings(cfg stack.Config) policy.Settings {
 	return policy.Settings{AllowPublicAPI: cfg.APIAuthorization == "NONE", RequiredTags: tags, Overrides: overrides}
 }
 
-// gate runs the policy rules on the graph the engine saw, with real values,
-// and adds the findings to the result. It returns the mandatory violations.
-func (r *run) gate(res *outcome.Result, cfg stack.Config) []policy.Violation {
+// gate runs the policy rules on the graph the engine saw, with real values.
+// It returns the result with the findings added, and the mandatory
+// violations.
+func (r *run) gate(res outcome.Result, cfg stack.Config) (outcome.Result, []policy.Violation) {
 	rep := policy.Evaluate(graph.New(res.Resources), r.policySettings(cfg))
-	res.Findings = append(res.Findings, findings(rep)...)
-	return rep.Mandatory()
+	res.Findings = append(append([]outcome.Finding(nil), res.Findings...), findings(rep)...)
+	return res, rep.Mandatory()
 }

@@ -18,8 +18,13 @@ import (
 	"github.com/org/tap-deploy/stack"
 )
 
-// update is one `pulumi up` a run makes: a deploy or a rollback.
+// update is one `pulumi up` a run makes: a deploy, a rollback, or a pull
+// request's review stack.
 type update struct {
+	// kind says whose update it is.
+	kind updateKind
+	// stack is the stack the update changes.
+	stack string
 	// title heads the report: "Deploy", "Rollback to version 3".
 	title string
 	// message is recorded in the stack history.
@@ -35,8 +40,8 @@ type update struct {
 	start string
 	// stateVersion is the newest update's version then.
 	stateVersion int
-	// reviewedPlan is the plan a merge deploy's pull request reviewed; nil when
-	// there is no such check.
+	// reviewedPlan is the plan a merge deploy's pull request reviewed; nil
+	// when there is no such check.
 	reviewedPlan *reviewedPlanCheck
 	// ordered means the update must not deploy a commit older than the
 	// deployed one (a deploy; a rollback goes back on purpose).
@@ -44,20 +49,24 @@ type update struct {
 	// notes are what the report says first about the update (the keys a
 	// rollback restores, old → new).
 	notes []string
-	// reviewStack names the pull request's review stack the update
-	// deploys; empty for the environment's stack. A review stack's update
-	// is not the run's result (no step outputs), and its GitHub deployment
-	// goes to a transient environment of its own name.
-	reviewStack string
 }
 
-// stackName is the stack the update changes.
-func (u update) stackName(r *run) string { return firstNonEmpty(u.reviewStack, r.in.StackName) }
+// updateKind is whose update it is.
+type updateKind int
 
-// previewThenUp previews and saves the update plan, gates it on the policy
-// rules with the engine's real values, compares it with the reviewed plan,
-// then applies exactly that plan from exactly that state, and reports. It
-// returns the update's result.
+const (
+	// environmentUpdate changes the environment's stack: its result is
+	// the run's (step outputs) and its GitHub deployment the environment's.
+	environmentUpdate updateKind = iota
+	// reviewStackUpdate changes a pull request's review stack: no step
+	// outputs but the review stack's URL, and a transient GitHub
+	// deployment named for the stack.
+	reviewStackUpdate
+)
+
+// previewThenUp runs one update in its steps: the account check, the
+// gated preview (its plan saved), the verdict on what may be applied, the
+// planned update, and the report. It returns the update's result.
 func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Result, error) {
 	if err := r.checkAccount(ctx, u.cfg); err != nil {
 		return outcome.Result{}, err
@@ -69,8 +78,30 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Re
 	defer os.RemoveAll(dir)
 	planFile := filepath.Join(dir, "plan.json")
 
+	pre, err := r.gatedPreview(ctx, st, u, planFile)
+	if err != nil {
+		return pre, err
+	}
+	verdict, err := r.updateVerdict(ctx, st, u, pre)
+	if err != nil {
+		return pre, err
+	}
+	res, verdict, err := r.applyPlanned(ctx, st, u, planFile, verdict)
+	r.reportUpdate(ctx, u, res, verdict)
+	if u.kind == environmentUpdate {
+		if oerr := r.resultOutputs(res); oerr != nil && err == nil {
+			err = r.fail("Could not write the step outputs", oerr)
+		}
+	}
+	return res, err
+}
+
+// gatedPreview previews the update, saving its plan, and gates it on the
+// policy rules with the engine's real values. A failure is reported (the
+// report says how far it got) and returned.
+func (r *run) gatedPreview(ctx context.Context, st Stack, u update, planFile string) (outcome.Result, error) {
 	var pre outcome.Result
-	err = r.Runtime.Group("Pulumi preview", func() error {
+	err := r.Runtime.Group("Pulumi preview", func() error {
 		var err error
 		pre, err = r.withLockRetry(ctx, "previewing", func() (outcome.Result, error) {
 			return st.Preview(ctx, engine.PreviewOptions{SavePlan: planFile})
@@ -79,27 +110,41 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Re
 	})
 	if err != nil {
 		r.reportUpdate(ctx, u, pre, render.ReviewedPlan{})
-		return pre, r.engineFailed(ctx, u.stackName(r), "The preview before the update failed", err)
+		return pre, r.engineFailed(ctx, u.stack, "The preview before the update failed", err)
 	}
-	if blocked := r.gate(&pre, u.cfg); len(blocked) > 0 {
+	pre, blocked := r.gate(pre, u.cfg)
+	if len(blocked) > 0 {
 		for _, v := range blocked {
 			r.Runtime.Errorf("%s", v.String())
 		}
 		r.reportUpdate(ctx, u, pre, render.ReviewedPlan{})
 		return pre, r.fail("The update breaks mandatory policy rules; nothing was changed", fmt.Errorf("%d mandatory violation(s)", len(blocked)))
 	}
+	return pre, nil
+}
+
+// updateVerdict says what may be applied: a merge deploy's comparison with
+// its reviewed plan (an error stops the update, reported), with the
+// update's own notes first. What is about to change then goes to the job
+// summary, before it changes.
+func (r *run) updateVerdict(ctx context.Context, st Stack, u update, pre outcome.Result) (render.ReviewedPlan, error) {
 	verdict, err := r.reviewedPlanVerdict(ctx, st, u, pre)
 	if err != nil {
 		r.reportUpdate(ctx, u, pre, verdict)
-		return pre, r.fail("Refusing to deploy what was not reviewed", err)
+		return verdict, r.fail("Refusing to deploy what was not reviewed", err)
 	}
 	verdict.Lines = append(append([]string(nil), u.notes...), verdict.Lines...)
-	// What is about to change goes to the job summary before it changes.
-	preMeta := r.resultMeta("Preview before "+strings.ToLower(u.title[:1])+u.title[1:], u.sha, u.cfg, pre)
-	preMeta.Stack = u.stackName(r)
-	preMeta.ReviewedPlan = verdict
-	r.publish.note(resultDoc(preMeta, pre))
+	meta := r.resultMeta("Preview before "+strings.ToLower(u.title[:1])+u.title[1:], u.sha, u.cfg, pre)
+	meta.Stack = u.stack
+	meta.ReviewedPlan = verdict
+	r.publish.note(resultDoc(meta, pre))
+	return verdict, nil
+}
 
+// applyPlanned runs the update constrained to the preview's plan, tracked
+// as a GitHub deployment, and returns its result with the verdict saying
+// how it was constrained. A failure is reported and returned.
+func (r *run) applyPlanned(ctx context.Context, st Stack, u update, planFile string, verdict render.ReviewedPlan) (outcome.Result, render.ReviewedPlan, error) {
 	dep := r.startDeployment(ctx, u)
 	var res outcome.Result
 	var unconstrained string
@@ -128,24 +173,18 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Re
 		}
 		verdict.Lines = append(verdict.Lines, "the update was constrained to the plan of its gated preview, from the state that preview saw")
 	}
-	if upErr == nil && u.reviewStack == "" {
+	if upErr == nil && u.kind == environmentUpdate {
 		if hist, err := st.History(ctx); err == nil && len(hist) > 0 {
 			r.setOutputs(map[string]string{OutVersion: strconv.Itoa(hist[0].Version)}) //nolint:errcheck // best effort
 		}
 	}
-	r.reportUpdate(ctx, u, res, verdict)
-	if u.reviewStack == "" {
-		if err := r.resultOutputs(res); err != nil {
-			return res, r.fail("Could not write the step outputs", err)
-		}
+	switch {
+	case errors.Is(upErr, ErrReported):
+		return res, verdict, upErr
+	case upErr != nil:
+		return res, verdict, r.engineFailed(ctx, u.stack, "The update failed", upErr)
 	}
-	if errors.Is(upErr, ErrReported) {
-		return res, upErr
-	}
-	if upErr != nil {
-		return res, r.engineFailed(ctx, u.stackName(r), "The update failed", upErr)
-	}
-	return res, nil
+	return res, verdict, nil
 }
 
 // checkAccount refuses, before anything changes, a configuration the AWS
@@ -245,7 +284,8 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 	if err != nil {
 		return again, rejected, err
 	}
-	if blocked := r.gate(&again, u.cfg); len(blocked) > 0 {
+	again, blocked := r.gate(again, u.cfg)
+	if len(blocked) > 0 {
 		for _, v := range blocked {
 			r.Runtime.Errorf("%s", v.String())
 		}
@@ -275,7 +315,7 @@ const deploySection = "deploy"
 // written does not fail an update that happened.
 func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, verdict render.ReviewedPlan) {
 	m := r.resultMeta(u.title, u.sha, u.cfg, res)
-	m.Stack = u.stackName(r)
+	m.Stack = u.stack
 	m.ReviewedPlan = verdict
 	doc := resultDoc(m, res)
 	var err error
