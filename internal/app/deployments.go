@@ -6,7 +6,6 @@ import (
 
 	"github.com/org/tap-deploy/internal/deployment"
 	"github.com/org/tap-deploy/internal/outcome"
-	"github.com/org/tap-deploy/internal/route"
 )
 
 // tracked is an update's GitHub deployment while the update runs.
@@ -26,10 +25,10 @@ func (r *run) startDeployment(ctx context.Context, u update) *tracked {
 		r.Runtime.Infof("no commit to record a GitHub deployment of")
 		return nil
 	}
-	repo := r.repository()
+	repo := r.facts.repo
 	spec := deployment.Spec{
 		Owner: repo.Owner, Repo: repo.Name, Ref: u.sha, Environment: r.in.Environment,
-		Description: u.message, LogURL: r.runURL(), Transient: u.kind == reviewStackUpdate,
+		Description: u.message, LogURL: r.facts.runURL, Transient: u.kind == reviewStackUpdate,
 		Key: strings.Join([]string{r.Getenv("GITHUB_RUN_ID"), r.Getenv("GITHUB_RUN_ATTEMPT"), u.title}, "/"),
 	}
 	if u.kind == reviewStackUpdate {
@@ -54,14 +53,4 @@ func (r *run) finishDeployment(ctx context.Context, t *tracked, ok bool, res out
 	if err := deployment.Finish(ctx, r.github, t.spec, t.id, ok, url); err != nil {
 		r.Runtime.Warningf("could not finish GitHub deployment %d: %v", t.id, err)
 	}
-}
-
-// repository is the event's repository, or GITHUB_REPOSITORY for events
-// whose payload names none (schedule).
-func (r *run) repository() route.Repository {
-	if r.decision.Repository.Owner != "" {
-		return r.decision.Repository
-	}
-	owner, name, _ := strings.Cut(r.Getenv("GITHUB_REPOSITORY"), "/")
-	return route.Repository{Owner: owner, Name: name}
 }

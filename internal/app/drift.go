@@ -24,9 +24,7 @@ func (r *run) drift(ctx context.Context) error {
 		r.Runtime.Noticef("stack %s does not exist in the backend: nothing is deployed, so nothing can drift", r.in.StackName)
 		return r.setOutputs(map[string]string{OutDrift: "false"})
 	}
-	if err := r.publish.report(ctx, 0, resultDoc(r.resultMeta("Drift check", r.decision.SHA, r.cfg, res), res)); err != nil {
-		r.Runtime.Warningf("%v", err)
-	}
+	r.publish.report(ctx, 0, resultDoc(r.resultMeta("Drift check", r.decision.SHA, r.cfg, res), res))
 	drifted := res.HasChanges()
 	if err := r.setOutputs(map[string]string{OutDrift: strconv.FormatBool(drifted)}); err != nil {
 		return r.fail("Could not write the step outputs", err)

@@ -6,19 +6,13 @@ import (
 
 	"github.com/org/tap-deploy/internal/issue"
 	"github.com/org/tap-deploy/internal/outcome"
-	"github.com/org/tap-deploy/internal/render"
 )
 
 // syncDriftIssue keeps one issue per stack while drift is found
 // (drift-issue): opened the first time, updated on later runs, closed with
-// a comment once a run finds none. GitHub refusing (no `issues: write`) is
-// a warning.
+// a comment once a run finds none; the publisher decides where.
 func (r *run) syncDriftIssue(ctx context.Context, res outcome.Result, drifted bool) {
-	if r.github == nil {
-		r.Runtime.Warningf("drift-issue needs a github-token with `issues: write`; no issue was updated")
-		return
-	}
-	repo := r.repository()
+	repo := r.facts.repo
 	target := issue.Target{Owner: repo.Owner, Repo: repo.Name, Subject: "drift", Project: r.in.ProjectName, Stack: r.in.StackName,
 		Labels: []string{"drift", r.in.Environment}}
 	title := fmt.Sprintf("Drift in %s/%s (%s)", r.in.ProjectName, r.in.StackName, r.in.AWSRegion)
@@ -27,19 +21,8 @@ func (r *run) syncDriftIssue(ctx context.Context, res outcome.Result, drifted bo
 	// summary (masked), which the run link leads to.
 	meta := r.resultMeta("Drift check", r.decision.SHA, r.cfg, res)
 	meta.Note = "Property names only: the values are in the job summary of the workflow run."
-	body := r.Runtime.Redact(resultDoc(meta, namesOnly(res))("", render.CommentLimit-200, r.Runtime.Redact))
-	closing := fmt.Sprintf("No drift found by the check of %s: closing.", firstNonEmpty(r.runURL(), r.Now().UTC().Format("2006-01-02 15:04 UTC")))
-	got, err := issue.Sync(ctx, r.github, target, drifted, title, body, closing)
-	switch {
-	case err != nil:
-		r.Runtime.Warningf("could not update the drift issue: %v", err)
-	case got.Created:
-		r.Runtime.Noticef("opened drift issue #%d", got.Issue.Number)
-	case got.Updated:
-		r.Runtime.Noticef("updated drift issue #%d", got.Issue.Number)
-	case got.Closed:
-		r.Runtime.Noticef("closed drift issue #%d: no drift", got.Issue.Number)
-	}
+	closing := fmt.Sprintf("No drift found by the check of %s: closing.", firstNonEmpty(r.facts.runURL, r.Now().UTC().Format("2006-01-02 15:04 UTC")))
+	r.publish.issue(ctx, target, drifted, title, resultDoc(meta, namesOnly(res)), closing)
 }
 
 // namesOnly is a result without values: its steps keep the names of the

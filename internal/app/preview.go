@@ -50,7 +50,7 @@ func (r *run) preview(ctx context.Context) error {
 		// What this preview shows is the reviewed plan a merge deploy of
 		// this head compares itself with.
 		rp := reviewed.Of(res, version, configFingerprint(r.cfg), r.Version, r.decision.SHA).
-			Bound(reviewed.Binding{Repo: r.repository().FullName(), PR: r.pullRequest(), Stack: r.in.StackName})
+			Bound(reviewed.Binding{Repo: r.facts.repo.FullName(), PR: r.pullRequest(), Stack: r.in.StackName})
 		meta.ReviewedPlan = render.ReviewedPlan{Metadata: rp.Encode(), PlanID: rp.ID}
 	}
 	doc := resultDoc(meta, shown)
@@ -63,7 +63,7 @@ func (r *run) preview(ctx context.Context) error {
 		}
 		doc = withSection(doc, reviewStackSection, reviewStackDoc(view))
 	}
-	publishErr := r.publish.report(ctx, r.pullRequest(), doc)
+	r.publish.report(ctx, r.pullRequest(), doc)
 	if err := r.resultOutputs(res); err != nil {
 		return r.fail("Could not write the step outputs", err)
 	}
@@ -79,8 +79,6 @@ func (r *run) preview(ctx context.Context) error {
 			r.Runtime.Errorf("%s", v.String())
 		}
 		return r.fail("The preview breaks mandatory policy rules", fmt.Errorf("%d mandatory violation(s)", len(blocked)))
-	case publishErr != nil:
-		return r.fail("Could not update the pull request comment (the preview is in the job summary)", publishErr)
 	}
 	return reviewErr
 }
@@ -90,9 +88,7 @@ func (r *run) preview(ctx context.Context) error {
 func (r *run) reviewStackAfterPreview(ctx context.Context) error {
 	pr := r.pullRequest()
 	view, err := r.deployReviewStack(ctx, pr)
-	if perr := r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(view)); perr != nil {
-		r.Runtime.Warningf("could not update the pull request comment: %v", perr)
-	}
+	r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(view))
 	return err
 }
 

@@ -6,8 +6,8 @@ import (
 
 	"github.com/org/tap-deploy/internal/actions"
 	"github.com/org/tap-deploy/internal/comment"
-	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/inputs"
+	"github.com/org/tap-deploy/internal/issue"
 	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/route"
@@ -22,20 +22,27 @@ type document func(marker string, limit int, redact func(string) string) string
 // publisher is where a run's results go. It is chosen once per run
 // (connect); commands report to it and never ask where they run. Every
 // byte it sends is redacted twice: the raw text before rendering, and the
-// rendered document as a last line of defence.
+// rendered document as a last line of defence. It owns its failures, with
+// one rule: a report that cannot be published is a warning, never the
+// run's failure (the job summary and the log keep it).
 type publisher interface {
 	// report publishes a result: in full to the job summary, within
 	// GitHub's limit to the sticky comment of pull request pr (0: none),
 	// or once to a terminal.
-	report(ctx context.Context, pr int, doc document) error
+	report(ctx context.Context, pr int, doc document)
 	// note adds to the job summary what only the summary keeps (a failure,
 	// the preview before an update); a terminal already showed it as log
 	// lines and drops it.
 	note(doc document)
 	// section replaces one named section of pull request pr's comment and
-	// keeps the rest (the review stack's status, written apart from the
-	// preview); it goes to the job summary too.
-	section(ctx context.Context, pr int, name string, doc document) error
+	// keeps the rest (a review stack's status, a merge's deploy, written
+	// apart from the preview); it goes to the job summary too.
+	section(ctx context.Context, pr int, name string, doc document)
+	// data writes a machine-readable report (validate's JSON) to stdout.
+	data(text string)
+	// issue keeps one issue open while open is true, updated on later runs,
+	// closed with closing once it is false (drift-issue).
+	issue(ctx context.Context, t issue.Target, open bool, title string, body document, closing string)
 }
 
 // A comment's room: the body (a preview) leaves room for the sections
@@ -63,7 +70,7 @@ func (r *run) connect() error {
 		}
 		r.github = gh
 	}
-	r.publish = choosePublisher(r.Runtime, r.github, r.in, r.decision, r.repository(), r.setOutputs)
+	r.publish = choosePublisher(r.Runtime, r.github, r.in, r.decision, r.facts.repo, r.setOutputs)
 	return nil
 }
 
@@ -96,37 +103,54 @@ type actionsPublisher struct {
 
 func (p actionsPublisher) note(doc document) { addSummary(p.rt, doc) }
 
-func (p actionsPublisher) report(ctx context.Context, pr int, doc document) error {
+func (p actionsPublisher) report(ctx context.Context, pr int, doc document) {
 	addSummary(p.rt, doc)
 	if pr == 0 {
-		return nil
+		return
 	}
 	target := comment.Target{Owner: p.repo.Owner, Repo: p.repo.Name, Number: pr, Project: p.project, Stack: p.stack}
 	// Room is left for a section the comment keeps (see comment.Section).
 	body := p.rt.Redact(doc(target.Marker(), commentBody, p.rt.Redact))
 	res, err := comment.Upsert(ctx, p.gh, target, body)
 	if err != nil {
-		if github.IsPermission(err) {
-			return err
-		}
-		return fmt.Errorf("updating the comment on #%d: %w", pr, err)
+		p.rt.Warningf("could not update the comment on #%d (the result is in the job summary): %v", pr, err)
+		return
 	}
 	verb := "updated"
 	if res.Created {
 		verb = "created"
 	}
 	p.rt.Infof("%s comment %d on #%d", verb, res.Comment.ID, pr)
-	return p.setOutputs(map[string]string{OutCommentID: fmt.Sprint(res.Comment.ID)})
+	if err := p.setOutputs(map[string]string{OutCommentID: fmt.Sprint(res.Comment.ID)}); err != nil {
+		p.rt.Warningf("could not write the comment-id output: %v", err)
+	}
 }
 
-func (p actionsPublisher) section(ctx context.Context, pr int, name string, doc document) error {
+func (p actionsPublisher) section(ctx context.Context, pr int, name string, doc document) {
 	addSummary(p.rt, doc)
 	if pr == 0 {
-		return nil
+		return
 	}
 	target := comment.Target{Owner: p.repo.Owner, Repo: p.repo.Name, Number: pr, Project: p.project, Stack: p.stack}
-	_, err := comment.UpdateSection(ctx, p.gh, target, name, p.rt.Redact(doc("", commentSection, p.rt.Redact)))
-	return err
+	if _, err := comment.UpdateSection(ctx, p.gh, target, name, p.rt.Redact(doc("", commentSection, p.rt.Redact))); err != nil {
+		p.rt.Warningf("could not update the comment on #%d (the result is in the job summary): %v", pr, err)
+	}
+}
+
+func (p actionsPublisher) data(text string) { p.rt.Print(text) }
+
+func (p actionsPublisher) issue(ctx context.Context, t issue.Target, open bool, title string, body document, closing string) {
+	got, err := issue.Sync(ctx, p.gh, t, open, title, p.rt.Redact(body("", render.CommentLimit-200, p.rt.Redact)), closing)
+	switch {
+	case err != nil:
+		p.rt.Warningf("could not update the %s issue: %v", t.Subject, err)
+	case got.Created:
+		p.rt.Noticef("opened %s issue #%d", t.Subject, got.Issue.Number)
+	case got.Updated:
+		p.rt.Noticef("updated %s issue #%d", t.Subject, got.Issue.Number)
+	case got.Closed:
+		p.rt.Noticef("closed %s issue #%d: no %s", t.Subject, got.Issue.Number, t.Subject)
+	}
 }
 
 // summaryPublisher writes the job summary only; why says, once a comment
@@ -139,11 +163,11 @@ type summaryPublisher struct {
 
 func (p summaryPublisher) note(doc document) { addSummary(p.rt, doc) }
 
-func (p summaryPublisher) section(ctx context.Context, pr int, _ string, doc document) error {
-	return p.report(ctx, pr, doc)
+func (p summaryPublisher) section(ctx context.Context, pr int, _ string, doc document) {
+	p.report(ctx, pr, doc)
 }
 
-func (p summaryPublisher) report(_ context.Context, pr int, doc document) error {
+func (p summaryPublisher) report(_ context.Context, pr int, doc document) {
 	addSummary(p.rt, doc)
 	switch {
 	case pr == 0 || p.why == "":
@@ -152,7 +176,12 @@ func (p summaryPublisher) report(_ context.Context, pr int, doc document) error 
 	default:
 		p.rt.Infof("%s", p.why)
 	}
-	return nil
+}
+
+func (p summaryPublisher) data(text string) { p.rt.Print(text) }
+
+func (p summaryPublisher) issue(_ context.Context, t issue.Target, _ bool, _ string, _ document, _ string) {
+	p.rt.Warningf("the %s issue needs a github-token with `issues: write`; no issue was updated", t.Subject)
 }
 
 // terminalPublisher prints each result once: what the pull request would
@@ -162,17 +191,22 @@ type terminalPublisher struct{ rt actions.Runtime }
 
 func (terminalPublisher) note(document) {}
 
-func (p terminalPublisher) section(ctx context.Context, pr int, _ string, doc document) error {
-	return p.report(ctx, pr, doc)
+func (p terminalPublisher) section(ctx context.Context, pr int, _ string, doc document) {
+	p.report(ctx, pr, doc)
 }
 
-func (p terminalPublisher) report(_ context.Context, pr int, doc document) error {
+func (p terminalPublisher) report(_ context.Context, pr int, doc document) {
 	limit := render.SummaryLimit
 	if pr != 0 {
 		limit = render.CommentLimit
 	}
 	p.rt.Print(doc("", limit, p.rt.Redact)) // Print redacts the document again
-	return nil
+}
+
+func (p terminalPublisher) data(text string) { p.rt.Print(text) }
+
+func (p terminalPublisher) issue(_ context.Context, t issue.Target, _ bool, _ string, _ document, _ string) {
+	p.rt.Infof("%s issues are kept from GitHub Actions only; the report above is the check's result", t.Subject)
 }
 
 // addSummary appends a document to the job summary (AddSummary redacts

@@ -86,9 +86,7 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 func (r *run) deployReviewStackOnly(ctx context.Context) error {
 	pr := r.pullRequest()
 	deploying := render.ReviewStack{Stack: r.reviewStackName(pr), State: render.ReviewStackDeploying, Commit: r.decision.SHA}
-	if err := r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(deploying)); err != nil {
-		r.Runtime.Warningf("could not update the pull request comment: %v", err)
-	}
+	r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(deploying))
 	return r.reviewStackAfterPreview(ctx)
 }
 
@@ -115,9 +113,7 @@ func (r *run) closeReviewStack(ctx context.Context) error {
 	case destroyed == reviewStackAbsent:
 		return nil
 	}
-	if perr := r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(view)); perr != nil {
-		r.Runtime.Warningf("could not update the pull request comment: %v", perr)
-	}
+	r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(view))
 	if err != nil {
 		return r.fail(fmt.Sprintf("Could not destroy the review stack %s", name), err)
 	}
@@ -214,7 +210,7 @@ func (r *run) destroyReviewStack(ctx context.Context, pr int, look secondLook) (
 	}
 	r.Runtime.Noticef("review stack %s of pull request #%d destroyed and removed", name, pr)
 	if r.in.Deployments && r.github != nil {
-		repo := r.repository()
+		repo := r.facts.repo
 		if err := deployment.Deactivate(ctx, r.github, repo.Owner, repo.Name, name); err != nil {
 			r.Runtime.Warningf("could not mark the GitHub deployments of %s inactive: %v", name, err)
 		}

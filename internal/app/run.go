@@ -44,6 +44,8 @@ type run struct {
 	in       inputs.Inputs
 	decision route.Decision
 	cfg      stack.Config
+	// facts are what the run's environment says about it, read once.
+	facts runFacts
 	// github is the run's one GitHub client; nil when the run has no token
 	// or runs locally.
 	github  GitHub
@@ -97,6 +99,7 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	case err != nil:
 		return nil, r.fail("Could not decide what to run", err)
 	}
+	r.facts = r.readFacts()
 	// On a laptop the CLI may be missing (the image ships it): say so
 	// before anything else, not after the validation's report.
 	if !d.InActions && r.decision.Command.OpensStack() && d.FindCLI != nil {
@@ -170,9 +173,7 @@ func (r *run) event() (route.Event, error) {
 func (r *run) failBeforeEngine(ctx context.Context, title string, err error) error {
 	if r.decision.Command != inputs.Validate {
 		doc := validationDoc(r.meta("Validation", r.decision.SHA), render.Validation{Problems: problems.Of(err)})
-		if perr := r.publish.report(ctx, r.pullRequest(), doc); perr != nil {
-			r.Runtime.Warningf("could not update the pull request comment: %v", perr)
-		}
+		r.publish.report(ctx, r.pullRequest(), doc)
 	}
 	return r.fail(title, err)
 }
@@ -218,13 +219,30 @@ func (r *run) pullRequest() int {
 	return 0
 }
 
-// runURL links the workflow run, when there is one.
-func (r *run) runURL() string {
-	server, repo, id := r.Getenv("GITHUB_SERVER_URL"), r.Getenv("GITHUB_REPOSITORY"), r.Getenv("GITHUB_RUN_ID")
-	if server == "" || repo == "" || id == "" {
-		return ""
+// runFacts are what a run's environment and event say about it, read once
+// when the run is set up.
+type runFacts struct {
+	// repo is the event's repository, or GITHUB_REPOSITORY for events
+	// whose payload names none (schedule).
+	repo route.Repository
+	// actor is who started the run.
+	actor string
+	// runURL links the workflow run, when there is one.
+	runURL string
+}
+
+// readFacts resolves the run's facts from the event and the environment.
+func (r *run) readFacts() runFacts {
+	f := runFacts{repo: r.decision.Repository, actor: firstNonEmpty(r.decision.Actor, r.Getenv("GITHUB_ACTOR"))}
+	if f.repo.Owner == "" {
+		owner, name, _ := strings.Cut(r.Getenv("GITHUB_REPOSITORY"), "/")
+		f.repo = route.Repository{Owner: owner, Name: name}
 	}
-	return fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimSuffix(server, "/"), repo, id)
+	server, repo, id := r.Getenv("GITHUB_SERVER_URL"), r.Getenv("GITHUB_REPOSITORY"), r.Getenv("GITHUB_RUN_ID")
+	if server != "" && repo != "" && id != "" {
+		f.runURL = fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimSuffix(server, "/"), repo, id)
+	}
+	return f
 }
 
 // meta describes this run for the renderer; sha is the commit the result
@@ -237,7 +255,7 @@ func (r *run) metaFor(title, sha string, cfg stack.Config) render.Meta {
 	disabled, lowered, public := policy.Exceptions(r.policySettings(cfg))
 	return render.Meta{
 		Title: title, Project: r.in.ProjectName, Stack: r.in.StackName, Environment: r.in.Environment,
-		Region: r.in.AWSRegion, SHA: sha, RunURL: r.runURL(), Note: r.decision.Reason,
+		Region: r.in.AWSRegion, SHA: sha, RunURL: r.facts.runURL, Note: r.decision.Reason,
 		Footer:     fmt.Sprintf("tap-deploy %s · %s UTC", r.Version, r.Now().UTC().Format("2006-01-02 15:04:05")),
 		Exceptions: render.Exceptions{Disabled: disabled, Lowered: lowered, PublicAPI: public},
 	}

@@ -251,7 +251,7 @@ func (r *run) openNamed(ctx context.Context, ref stackRef, e existence, cfg stac
 		s.Env["PULUMI_DISABLE_CHECKPOINT_BACKUPS"] = "true"
 	}
 	s.Config = stack.Record(cfg, code, stack.Provenance{
-		Commit: commit, Actor: firstNonEmpty(r.decision.Actor, r.Getenv("GITHUB_ACTOR")), ActionVersion: r.Version,
+		Commit: commit, Actor: r.facts.actor, ActionVersion: r.Version,
 	})
 	s.Progress = r.Runtime.UntrustedWriter
 	return r.OpenStack(ctx, s, stack.Program(cfg, code))

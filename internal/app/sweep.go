@@ -59,9 +59,7 @@ func (r *run) sweep(ctx context.Context) error {
 				row.Why = why + "; it was gone already"
 			}
 			if err != nil || destroyed == reviewStackDestroyed {
-				if perr := r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(view)); perr != nil {
-					r.Runtime.Warningf("could not update the comment of pull request #%d: %v", pr, perr)
-				}
+				r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(view))
 			}
 		}
 		r.Runtime.Infof("%s (pull request #%d): %s, %s", row.Stack, pr, row.Action, row.Why)
@@ -75,9 +73,7 @@ func (r *run) sweep(ctx context.Context) error {
 		}
 		return render.Sweep(r.meta("Review stack sweep", "").Redacted(redact), shown, limit)
 	}
-	if err := r.publish.report(ctx, 0, doc); err != nil {
-		r.Runtime.Warningf("could not publish the sweep's report: %v", err)
-	}
+	r.publish.report(ctx, 0, doc)
 	if len(failed) > 0 {
 		return r.fail(fmt.Sprintf("The sweep could not destroy %d review stack(s)", len(failed)), errors.New(strings.Join(failed, "; ")))
 	}
@@ -113,7 +109,7 @@ func (r *run) expired(ctx context.Context, pr int, sum engine.StackSummary) (str
 		return fmt.Sprintf("no update for %s (review-stack-ttl %s)", humanDuration(age), humanDuration(r.in.ReviewStackTTL)), true
 	}
 	if r.github != nil {
-		repo := r.repository()
+		repo := r.facts.repo
 		got, err := r.github.PullRequest(ctx, repo.Owner, repo.Name, pr)
 		switch {
 		case err != nil:
@@ -145,7 +141,7 @@ func (r *run) sweepSecondLook(pr int, listed engine.StackSummary) secondLook {
 		// one condemned for a closed pull request stays if it reopened.
 		idle := !listed.LastUpdate.IsZero() && r.Now().Sub(listed.LastUpdate) > r.in.ReviewStackTTL
 		if !idle && r.github != nil {
-			repo := r.repository()
+			repo := r.facts.repo
 			if got, err := r.github.PullRequest(ctx, repo.Owner, repo.Name, pr); err == nil && got.State == "open" {
 				return fmt.Sprintf("pull request #%d is open again", pr)
 			}

@@ -318,18 +318,14 @@ func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, ve
 	m.Stack = u.stack
 	m.ReviewedPlan = verdict
 	doc := resultDoc(m, res)
-	var err error
 	if u.pr != 0 {
 		// The merged pull request's comment keeps the preview its
 		// reviewers read (a retried deploy compares with it again); the
 		// deploy's result goes into a section of its own.
-		err = r.publish.section(ctx, u.pr, deploySection, doc)
-	} else {
-		err = r.publish.report(ctx, 0, doc)
+		r.publish.section(ctx, u.pr, deploySection, doc)
+		return
 	}
-	if err != nil {
-		r.Runtime.Warningf("could not update the pull request comment: %v", err)
-	}
+	r.publish.report(ctx, 0, doc)
 }
 
 // engineFailed reports a failed engine operation, saying what a
@@ -358,10 +354,10 @@ func (r *run) updateMessage(sha string) string {
 	if sha != "" {
 		parts = append(parts, "commit "+sha)
 	}
-	if actor := firstNonEmpty(r.decision.Actor, r.Getenv("GITHUB_ACTOR")); actor != "" {
+	if actor := r.facts.actor; actor != "" {
 		parts = append(parts, "by "+actor)
 	}
-	if u := r.runURL(); u != "" {
+	if u := r.facts.runURL; u != "" {
 		parts = append(parts, u)
 	}
 	return strings.Join(parts, " · ")

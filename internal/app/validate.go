@@ -36,7 +36,7 @@ func (r *run) validate(ctx context.Context) error {
 	doc := validationDoc(r.meta("Validation", r.decision.SHA), view)
 	if r.in.Output == "json" {
 		b, _ := json.MarshalIndent(map[string]any{"config": r.cfg.Values(), "resources": g.Resources, "report": rep}, "", "  ")
-		r.Runtime.Print(string(b))
+		r.publish.data(string(b))
 	}
 	for _, v := range rep.Advisory() {
 		r.Runtime.Warningf("%s", v.String())
@@ -78,9 +78,7 @@ func (r *run) publishValidation(ctx context.Context, doc document, validateOnly 
 	if validateOnly {
 		pr = 0
 	}
-	if err := r.publish.report(ctx, pr, doc); err != nil {
-		r.Runtime.Warningf("could not update the pull request comment: %v", err)
-	}
+	r.publish.report(ctx, pr, doc)
 }
 
 func findings(rep policy.Report) []outcome.Finding {

@@ -108,7 +108,7 @@ func TestRegion_IsNeverAssumed(t *testing.T) {
 	e := newEnv(t)
 	res := e.run("pull_request", fixture(t, "pull_request.opened.json"), map[string]string{"aws-region": ""})
 	assert.Equal(t, 1, res.Exit, res.String())
-	assert.Contains(t, res.Stdout, "aws-region: required: set the aws-region input, or AWS_REGION or AWS_DEFAULT_REGION")
+	assert.Contains(t, res.Stdout, "aws-region: required: set it, or AWS_REGION or AWS_DEFAULT_REGION")
 	assert.NoDirExists(t, e.state)
 }
 
@@ -166,7 +166,7 @@ func TestRollback_RefusesAPackageThatChangedOrIsGoneAndChangesNothing(t *testing
 	}))
 	res := e.run("workflow_dispatch", fixture(t, "workflow_dispatch.json"), map[string]string{"command": "rollback", "rollback-to": "2"})
 	assert.Equal(t, 1, res.Exit, res.String())
-	assert.Contains(t, res.Stdout, "api-handler: the recorded package s3://tap-dev-artifacts-eu-west-1/"+v2Keys["api-handler"])
+	assert.Contains(t, res.Stdout, "api-handler: the recorded package s3://tap-dev-artifacts-123456789012-eu-west-1/"+v2Keys["api-handler"])
 	assert.Contains(t, res.Stdout, "not the recorded")
 	assert.Contains(t, res.Stdout, "changed after it was deployed")
 	assert.Equal(t, v3.Inputs["s3Key"], functionState(t, e, "api-handler").Inputs["s3Key"], "nothing changed")
