@@ -69,7 +69,10 @@ func (g *GitHub) Infof(f string, args ...any) {
 	g.a.Infof("%s", plainLine(g.red.Redact(fmt.Sprintf(f, args...))))
 }
 
-var lineEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+// lineEscaper keeps outside text on one log line. The runner decodes
+// %-escapes only in workflow commands, so a plain line keeps its percent
+// signs as they are.
+var lineEscaper = strings.NewReplacer("\r", "%0D", "\n", "%0A")
 
 func plainLine(s string) string {
 	s = lineEscaper.Replace(s)
