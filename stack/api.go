@@ -89,7 +89,7 @@ func NewAPI(ctx *pulumi.Context, name string, env Env, handler *Function, opts .
 			HttpMethod:            method.HttpMethod,
 			Type:                  pulumi.String("AWS_PROXY"),
 			IntegrationHttpMethod: pulumi.String("POST"),
-			Uri:                   handler.Function.InvokeArn,
+			Uri:                   handler.Live.InvokeArn,
 		}, env.children(a)...)
 		if err != nil {
 			return nil, err
@@ -100,6 +100,7 @@ func NewAPI(ctx *pulumi.Context, name string, env Env, handler *Function, opts .
 	if _, err = lambda.NewPermission(ctx, name+"-invoke-handler", &lambda.PermissionArgs{
 		Action:    pulumi.String("lambda:InvokeFunction"),
 		Function:  handler.Function.Name,
+		Qualifier: handler.Live.Name,
 		Principal: pulumi.String("apigateway.amazonaws.com"),
 		SourceArn: pulumi.Sprintf("%s/*/*", a.RestAPI.ExecutionArn),
 	}, env.children(a)...); err != nil {

@@ -31,6 +31,11 @@ type Function struct {
 	Role     *iam.Role
 	LogGroup *cloudwatch.LogGroup
 	Function *lambda.Function
+	// Live is the alias every caller invokes (API Gateway, the stream
+	// mapping, the bucket notification). Pulumi creates it on the first
+	// version and leaves its version and weights to CodeDeploy, which
+	// shifts traffic to each new version.
+	Live *lambda.Alias
 	// CodeKey is the artifacts-bucket key of the deployed zip.
 	CodeKey string
 }
@@ -121,8 +126,11 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 		Runtime:       pulumi.String(Runtime),
 		Architectures: pulumi.StringArray{pulumi.String("arm64")},
 		Handler:       pulumi.String("bootstrap"),
-		S3Bucket:      deps.Storage.Artifacts.Bucket.Bucket,
-		S3Key:         pulumi.String(f.CodeKey),
+		// Every change of code or configuration is a new version, which
+		// CodeDeploy shifts the live alias to.
+		Publish:  pulumi.Bool(true),
+		S3Bucket: deps.Storage.Artifacts.Bucket.Bucket,
+		S3Key:    pulumi.String(f.CodeKey),
 		// The provider compares this with the function's CodeSha256: a new
 		// zip is a visible change in the preview.
 		SourceCodeHash:   pulumi.String(base64.StdEncoding.EncodeToString(digest)),
@@ -144,7 +152,16 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 	if err != nil {
 		return nil, err
 	}
-	return f, ctx.RegisterResourceOutputs(f, pulumi.Map{"name": f.Function.Name, "arn": f.Function.Arn, "logGroup": f.LogGroup.Name})
+	f.Live, err = lambda.NewAlias(ctx, name+"-live", &lambda.AliasArgs{
+		Name:            pulumi.String(LiveAlias),
+		Description:     pulumi.String("what callers invoke; CodeDeploy moves it to each new version"),
+		FunctionName:    f.Function.Name,
+		FunctionVersion: f.Function.Version,
+	}, env.children(f, pulumi.IgnoreChanges(ManagedByCodeDeploy[tAlias]))...)
+	if err != nil {
+		return nil, err
+	}
+	return f, ctx.RegisterResourceOutputs(f, pulumi.Map{"name": f.Function.Name, "arn": f.Function.Arn, "logGroup": f.LogGroup.Name, "live": f.Live.Arn})
 }
 
 // DigestMetadata is the object metadata key holding a package's SHA-256
@@ -223,7 +240,7 @@ func functionPolicy(spec FunctionSpec, logs *cloudwatch.LogGroup, d FunctionDeps
 func (f *Function) SubscribeToStream(ctx *pulumi.Context, env Env, data *Data, n *Notifications) error {
 	_, err := lambda.NewEventSourceMapping(ctx, f.Spec.Component+"-stream", &lambda.EventSourceMappingArgs{
 		EventSourceArn:             data.Table.StreamArn,
-		FunctionName:               f.Function.Arn,
+		FunctionName:               f.Live.Arn,
 		StartingPosition:           pulumi.String("LATEST"),
 		BatchSize:                  pulumi.Int(100),
 		MaximumRetryAttempts:       pulumi.Int(5),

@@ -12,15 +12,17 @@ import (
 type Monitoring struct {
 	pulumi.ResourceState
 	Alarms []*cloudwatch.MetricAlarm
-	// names holds each alarm's physical name, in the order of Alarms.
-	names []string
+	// names holds each alarm's physical name, in the order of Alarms, and
+	// byLogical by the alarm's logical name.
+	names     []string
+	byLogical map[string]string
 }
 
 // NewMonitoring creates, per function, an error-rate alarm (metric math:
 // errors / invocations × 100) and a throttle alarm, plus API 5xx and
 // latency alarms.
 func NewMonitoring(ctx *pulumi.Context, name string, env Env, s *Stack, opts ...pulumi.ResourceOption) (*Monitoring, error) {
-	m := &Monitoring{}
+	m := &Monitoring{byLogical: map[string]string{}}
 	if err := ctx.RegisterComponentResource("tap:monitoring:Monitoring", name, m, opts...); err != nil {
 		return nil, err
 	}
@@ -34,6 +36,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, env Env, s *Stack, opts ...
 		if err == nil {
 			m.Alarms = append(m.Alarms, alarm)
 			m.names = append(m.names, env.Names.Name(awsfacts.AlarmName, logical))
+			m.byLogical[logical] = env.Names.Name(awsfacts.AlarmName, logical)
 		}
 		return err
 	}
@@ -82,6 +85,53 @@ func NewMonitoring(ctx *pulumi.Context, name string, env Env, s *Stack, opts ...
 		if err != nil {
 			return nil, err
 		}
+		// What a traffic shift watches: the errors and throttles of the
+		// version being shifted to, seen through the live alias
+		// (ExecutedVersion), so the old version's errors do not stop it.
+		live := s.Functions[spec.Key]
+		liveDims := pulumi.StringMap{"FunctionName": fn.Name, "Resource": pulumi.Sprintf("%s:%s", fn.Name, LiveAlias), "ExecutedVersion": live.Function.Version}
+		liveMetric := func(id, metricName string) cloudwatch.MetricAlarmMetricQueryArgs {
+			return cloudwatch.MetricAlarmMetricQueryArgs{
+				Id: pulumi.String(id),
+				Metric: &cloudwatch.MetricAlarmMetricQueryMetricArgs{
+					Namespace: pulumi.String("AWS/Lambda"), MetricName: pulumi.String(metricName),
+					Dimensions: liveDims, Period: pulumi.Int(60), Stat: pulumi.String("Sum"),
+				},
+			}
+		}
+		err = add(spec.Component+"-live-errors", &cloudwatch.MetricAlarmArgs{
+			AlarmDescription:   pulumi.Sprintf("%s: the version the live alias shifts to fails more than %v%% of its calls", fn.Name, env.Config.ErrorRateThreshold),
+			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+			Threshold:          pulumi.Float64(env.Config.ErrorRateThreshold),
+			EvaluationPeriods:  pulumi.Int(1),
+			MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
+				liveMetric("errors", "Errors"),
+				liveMetric("invocations", "Invocations"),
+				cloudwatch.MetricAlarmMetricQueryArgs{
+					Id:         pulumi.String("error_rate"),
+					Expression: pulumi.String("IF(invocations > 0, 100 * errors / invocations, 0)"),
+					Label:      pulumi.String("error rate of the new version (%)"),
+					ReturnData: pulumi.Bool(true),
+				},
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		err = add(spec.Component+"-live-throttles", &cloudwatch.MetricAlarmArgs{
+			AlarmDescription:   pulumi.Sprintf("%s: the version the live alias shifts to is throttled", fn.Name),
+			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+			Threshold:          pulumi.Float64(0),
+			EvaluationPeriods:  pulumi.Int(1),
+			Namespace:          pulumi.String("AWS/Lambda"),
+			MetricName:         pulumi.String("Throttles"),
+			Dimensions:         liveDims,
+			Period:             pulumi.Int(60),
+			Statistic:          pulumi.String("Sum"),
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	apiDims := pulumi.StringMap{"ApiName": pulumi.String(env.Names.Name(awsfacts.APIName, "api")), "Stage": s.API.Stage.StageName}
 	if err := add("api-5xx", &cloudwatch.MetricAlarmArgs{
@@ -111,6 +161,26 @@ func NewMonitoring(ctx *pulumi.Context, name string, env Env, s *Stack, opts ...
 		return nil, err
 	}
 	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"alarmArns": m.AlarmArns()})
+}
+
+// ShiftAlarms names the alarms that stop a traffic shift of a function
+// and send its traffic back: its new version's errors and throttles, and
+// for the API's handler the API's server errors.
+func (m *Monitoring) ShiftAlarms(spec FunctionSpec) []string {
+	alarms := []string{m.byLogical[spec.Component+"-live-errors"], m.byLogical[spec.Component+"-live-throttles"]}
+	if spec == APIHandler {
+		alarms = append(alarms, m.byLogical["api-5xx"])
+	}
+	return alarms
+}
+
+// resources are the alarms, for what waits for them.
+func (m *Monitoring) resources() []pulumi.Resource {
+	out := make([]pulumi.Resource, len(m.Alarms))
+	for i, a := range m.Alarms {
+		out[i] = a
+	}
+	return out
 }
 
 // AlarmArns is every alarm's ARN, keyed by its physical name.

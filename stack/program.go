@@ -46,6 +46,7 @@ type Stack struct {
 	Functions     map[string]*Function
 	API           *API
 	Monitoring    *Monitoring
+	Traffic       *Traffic
 }
 
 // Program returns the inline Pulumi program for a configuration and code.
@@ -109,6 +110,9 @@ func New(ctx *pulumi.Context, cfg Config, code Artifacts) (*Stack, error) {
 	if s.Monitoring, err = NewMonitoring(ctx, "monitoring", env, s); err != nil {
 		return nil, err
 	}
+	if s.Traffic, err = NewTraffic(ctx, "traffic", env, s); err != nil {
+		return nil, err
+	}
 	s.export(ctx, cfg)
 	return s, nil
 }
@@ -123,7 +127,7 @@ var OutputNames = []string{
 	"fileProcessorName", "fileProcessorArn", "fileProcessorLogGroup",
 	"streamProcessorName", "streamProcessorArn", "streamProcessorLogGroup",
 	"apiId", "apiStage", "apiUrl", "apiAccessLogGroup",
-	"alarmArns", "artifacts",
+	"alarmArns", "artifacts", "traffic",
 }
 
 func (s *Stack) export(ctx *pulumi.Context, cfg Config) {
@@ -148,6 +152,17 @@ func (s *Stack) export(ctx *pulumi.Context, cfg Config) {
 		artifacts[spec.Key] = pulumi.String(fn.CodeKey)
 	}
 	ctx.Export("artifacts", artifacts)
+	// What the action needs to shift each function's traffic.
+	shifts := pulumi.Map{}
+	for _, spec := range Functions {
+		fn := s.Functions[spec.Key]
+		shifts[spec.Key] = pulumi.Map{
+			"function": fn.Function.Name, "alias": fn.Live.Name, "version": fn.Function.Version,
+			"deploymentGroup": s.Traffic.Groups[spec.Key].DeploymentGroupName,
+			"alarms":          pulumi.ToStringArray(s.Monitoring.ShiftAlarms(spec)),
+		}
+	}
+	ctx.Export("traffic", pulumi.Map{"application": s.Traffic.Application.Name, "functions": shifts})
 	ctx.Export("apiId", s.API.RestAPI.ID())
 	ctx.Export("apiStage", s.API.Stage.StageName)
 	ctx.Export("apiUrl", pulumi.Sprintf("%s/items", s.API.Stage.InvokeUrl))

@@ -96,7 +96,7 @@ func TestProgram_AlarmsNotifyTheTopic(t *testing.T) {
 	topic := findByName(t, g.OfType("aws:sns/topic:Topic"), "alerts")
 	topicArn := "arn:aws:sns:eu-west-1:123456789012:" + topic.Inputs["name"].(string)
 	alarms := g.OfType("aws:cloudwatch/metricAlarm:MetricAlarm")
-	assert.Len(t, alarms, 8, "error rate and throttles per function, API 5xx and latency")
+	assert.Len(t, alarms, 14, "error rate and throttles per function and per function's new version, API 5xx and latency")
 	for _, a := range alarms {
 		assert.Equal(t, []any{topicArn}, a.Inputs["alarmActions"], a.Name)
 		assert.Equal(t, []any{topicArn}, a.Inputs["okActions"], a.Name)
@@ -272,4 +272,54 @@ func TestReviewConfig_IsAConservativeDisposableCopy(t *testing.T) {
 	assert.Error(t, err)
 	_, err = stack.NewReviewStackConfig(env.Base, nil, 1000000)
 	assert.Error(t, err)
+}
+
+// The names a run asks CodeDeploy about before an update are the names the
+// program gives: a mismatch would let a deploy run over a running shift.
+func TestTrafficNames_AreTheProgramsNames(t *testing.T) {
+	cfg := stacktest.Config(t, nil)
+	g := collect(t, cfg)
+	app, fns := stack.TrafficNames(cfg)
+	apps := g.OfType("aws:codedeploy/application:Application")
+	require.Len(t, apps, 1)
+	assert.Equal(t, app, apps[0].Inputs["name"])
+	groups := map[string]bool{}
+	for _, r := range g.OfType("aws:codedeploy/deploymentGroup:DeploymentGroup") {
+		groups[fmt.Sprint(r.Inputs["deploymentGroupName"])] = true
+		assert.Equal(t, app, r.Inputs["appName"])
+	}
+	functions := map[string]bool{}
+	for _, r := range g.OfType("aws:lambda/function:Function") {
+		functions[fmt.Sprint(r.Inputs["name"])] = true
+		assert.Equal(t, true, r.Inputs["publish"], "every change is a version CodeDeploy can shift to")
+	}
+	aliases := g.OfType("aws:lambda/alias:Alias")
+	require.Len(t, fns, len(stack.Functions))
+	require.Len(t, aliases, len(stack.Functions))
+	for _, f := range fns {
+		assert.True(t, groups[f.DeploymentGroup], "group %s", f.DeploymentGroup)
+		assert.True(t, functions[f.Name], "function %s", f.Name)
+		assert.Equal(t, stack.LiveAlias, f.Alias)
+	}
+	for _, a := range aliases {
+		assert.Equal(t, stack.LiveAlias, a.Inputs["name"])
+	}
+}
+
+// What callers invoke is the live alias, never the function's latest code:
+// otherwise a new version would take all traffic before CodeDeploy shifts.
+func TestProgram_CallersInvokeTheLiveAlias(t *testing.T) {
+	g := collect(t, stacktest.Config(t, nil))
+	require.NotEmpty(t, g.OfType("aws:lambda/eventSourceMapping:EventSourceMapping"))
+	require.NotEmpty(t, g.OfType("aws:lambda/permission:Permission"))
+	require.NotEmpty(t, g.OfType("aws:apigateway/integration:Integration"))
+	for _, m := range g.OfType("aws:lambda/eventSourceMapping:EventSourceMapping") {
+		assert.Contains(t, fmt.Sprint(m.Inputs["functionName"]), ":live", "the stream mapping invokes the alias")
+	}
+	for _, p := range g.OfType("aws:lambda/permission:Permission") {
+		assert.Equal(t, stack.LiveAlias, p.Inputs["qualifier"], "permission %s is for the alias", p.Name)
+	}
+	for _, i := range g.OfType("aws:apigateway/integration:Integration") {
+		assert.Contains(t, fmt.Sprint(i.Inputs["uri"]), ":live/invocations")
+	}
 }

@@ -149,12 +149,14 @@ func NewStorage(ctx *pulumi.Context, name string, env Env, opts ...pulumi.Resour
 	})
 }
 
-// NotifyOnUpload invokes the file processor for every object created in the
-// files bucket, with a permission scoped to that bucket and account.
+// NotifyOnUpload invokes the file processor's live alias for every object
+// created in the files bucket, with a permission for that alias scoped to
+// that bucket and account.
 func (s *Storage) NotifyOnUpload(ctx *pulumi.Context, env Env, processor *Function) error {
 	perm, err := lambda.NewPermission(ctx, "files-invoke-file-processor", &lambda.PermissionArgs{
 		Action:        pulumi.String("lambda:InvokeFunction"),
 		Function:      processor.Function.Name,
+		Qualifier:     processor.Live.Name,
 		Principal:     pulumi.String("s3.amazonaws.com"),
 		SourceArn:     s.Files.Bucket.Arn,
 		SourceAccount: pulumi.String(env.Account),
@@ -166,7 +168,7 @@ func (s *Storage) NotifyOnUpload(ctx *pulumi.Context, env Env, processor *Functi
 		Bucket: s.Files.Bucket.ID(),
 		LambdaFunctions: s3.BucketNotificationLambdaFunctionArray{
 			s3.BucketNotificationLambdaFunctionArgs{
-				LambdaFunctionArn: processor.Function.Arn,
+				LambdaFunctionArn: processor.Live.Arn,
 				Events:            pulumi.StringArray{pulumi.String("s3:ObjectCreated:*")},
 			},
 		},

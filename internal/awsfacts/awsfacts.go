@@ -68,6 +68,11 @@ var (
 	AlarmName      = Name{Label: "CloudWatch alarm", Min: 1, Max: 255, Allowed: regexp.MustCompile(`[ -~]`)}
 	APIName        = Name{Label: "API Gateway REST API", Min: 1, Max: 1024, Allowed: regexp.MustCompile(`[ -~]`)}
 	KeyAliasName   = Name{Label: "KMS alias", Min: 1, Max: 256, Allowed: regexp.MustCompile(`[A-Za-z0-9/_-]`)}
+	// https://docs.aws.amazon.com/codedeploy/latest/userguide/limits.html
+	CodeDeployAppName   = Name{Label: "CodeDeploy application", Min: 1, Max: 100, Allowed: regexp.MustCompile(`[A-Za-z0-9._+-]`)}
+	DeploymentGroupName = Name{Label: "CodeDeploy deployment group", Min: 1, Max: 100, Scope: ScopeParent, Allowed: regexp.MustCompile(`[A-Za-z0-9._+-]`)}
+	// https://docs.aws.amazon.com/lambda/latest/api/API_CreateAlias.html
+	FunctionAliasName = Name{Label: "Lambda alias", Min: 1, Max: 128, Scope: ScopeParent, Allowed: regexp.MustCompile(`[A-Za-z0-9_-]`)}
 )
 
 // Check reports why name breaks the rule, or "" when it fits.
@@ -115,21 +120,25 @@ type Type struct {
 
 // Types is every AWS type the stack creates that has a name rule or tags.
 var Types = map[string]Type{
-	"aws:s3/bucketV2:BucketV2":               {NameKey: "bucket", Name: &BucketName, UniqueName: true, Taggable: true},
-	"aws:s3/bucketObjectv2:BucketObjectv2":   {Taggable: true},
-	"aws:dynamodb/table:Table":               {NameKey: "name", Name: &TableName, UniqueName: true, Taggable: true},
-	"aws:lambda/function:Function":           {NameKey: "name", Name: &FunctionName, UniqueName: true, Taggable: true},
-	"aws:iam/role:Role":                      {NameKey: "name", Name: &RoleName, UniqueName: true, Taggable: true},
-	"aws:iam/policy:Policy":                  {NameKey: "name", Name: &PolicyName, UniqueName: true, Taggable: true},
-	"aws:iam/rolePolicy:RolePolicy":          {NameKey: "name", Name: &RolePolicyName},
-	"aws:cloudwatch/logGroup:LogGroup":       {NameKey: "name", Name: &LogGroupName, UniqueName: true, Taggable: true},
-	"aws:cloudwatch/metricAlarm:MetricAlarm": {NameKey: "name", Name: &AlarmName, UniqueName: true, Taggable: true},
-	"aws:sns/topic:Topic":                    {NameKey: "name", Name: &TopicName, UniqueName: true, Taggable: true},
-	"aws:sqs/queue:Queue":                    {NameKey: "name", Name: &QueueName, UniqueName: true, Taggable: true},
-	"aws:kms/key:Key":                        {Taggable: true},
-	"aws:kms/alias:Alias":                    {NameKey: "name", Name: &KeyAliasName, UniqueName: true},
-	"aws:apigateway/restApi:RestApi":         {NameKey: "name", Name: &APIName, Taggable: true},
-	"aws:apigateway/stage:Stage":             {Taggable: true},
+	"aws:s3/bucketV2:BucketV2":                          {NameKey: "bucket", Name: &BucketName, UniqueName: true, Taggable: true},
+	"aws:s3/bucketObjectv2:BucketObjectv2":              {Taggable: true},
+	"aws:dynamodb/table:Table":                          {NameKey: "name", Name: &TableName, UniqueName: true, Taggable: true},
+	"aws:lambda/function:Function":                      {NameKey: "name", Name: &FunctionName, UniqueName: true, Taggable: true},
+	"aws:iam/role:Role":                                 {NameKey: "name", Name: &RoleName, UniqueName: true, Taggable: true},
+	"aws:iam/policy:Policy":                             {NameKey: "name", Name: &PolicyName, UniqueName: true, Taggable: true},
+	"aws:iam/rolePolicy:RolePolicy":                     {NameKey: "name", Name: &RolePolicyName},
+	"aws:cloudwatch/logGroup:LogGroup":                  {NameKey: "name", Name: &LogGroupName, UniqueName: true, Taggable: true},
+	"aws:cloudwatch/metricAlarm:MetricAlarm":            {NameKey: "name", Name: &AlarmName, UniqueName: true, Taggable: true},
+	"aws:sns/topic:Topic":                               {NameKey: "name", Name: &TopicName, UniqueName: true, Taggable: true},
+	"aws:sqs/queue:Queue":                               {NameKey: "name", Name: &QueueName, UniqueName: true, Taggable: true},
+	"aws:kms/key:Key":                                   {Taggable: true},
+	"aws:kms/alias:Alias":                               {NameKey: "name", Name: &KeyAliasName, UniqueName: true},
+	"aws:apigateway/restApi:RestApi":                    {NameKey: "name", Name: &APIName, Taggable: true},
+	"aws:apigateway/stage:Stage":                        {Taggable: true},
+	"aws:lambda/alias:Alias":                            {NameKey: "name", Name: &FunctionAliasName},
+	"aws:codedeploy/application:Application":            {NameKey: "name", Name: &CodeDeployAppName, UniqueName: true, Taggable: true},
+	"aws:codedeploy/deploymentGroup:DeploymentGroup":    {NameKey: "deploymentGroupName", Name: &DeploymentGroupName, Taggable: true},
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment": {},
 }
 
 // Of returns what is known about a type; unknown types have no name rule

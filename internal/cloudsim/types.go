@@ -96,15 +96,42 @@ var kinds = map[string]Kind{
 	"aws:lambda/function:Function": {ReplaceKeys: []string{"name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", c.region, Account, name)
+			// A function that publishes has version 1 on create; the
+			// sandbox numbers later versions (each update publishes one).
+			version := "$LATEST"
+			if in["publish"] == true {
+				version = "1"
+			}
 			return name, map[string]any{
 				"arn":          arn,
-				"qualifiedArn": arn + ":$LATEST",
+				"qualifiedArn": arn + ":" + version,
 				"invokeArn":    fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", c.region, arn),
-				"version":      "$LATEST",
+				"version":      version,
 				"lastModified": "2026-01-01T00:00:00.000+0000",
 			}
 		}},
-	"aws:lambda/permission:Permission": {ReplaceKeys: []string{"function", "principal", "sourceArn", "sourceAccount", "statementId", "action"},
+	"aws:lambda/alias:Alias": {ReplaceKeys: []string{"name", "functionName"},
+		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
+			fn := str(in, "functionName")
+			if i := strings.LastIndex(fn, ":function:"); i >= 0 {
+				fn = fn[i+len(":function:"):]
+			}
+			arn := fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s:%s", c.region, Account, fn, str(in, "name"))
+			return arn, map[string]any{"arn": arn,
+				"invokeArn": fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", c.region, arn)}
+		}},
+	"aws:codedeploy/application:Application": {ReplaceKeys: []string{"name", "computePlatform"},
+		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
+			u := uuidFrom(c.urn)
+			return u + ":" + name, map[string]any{"applicationId": u, "arn": fmt.Sprintf("arn:aws:codedeploy:%s:%s:application:%s", c.region, Account, name)}
+		}},
+	"aws:codedeploy/deploymentGroup:DeploymentGroup": {ReplaceKeys: []string{"appName"},
+		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
+			u := uuidFrom(c.urn)
+			return u, map[string]any{"deploymentGroupId": u,
+				"arn": fmt.Sprintf("arn:aws:codedeploy:%s:%s:deploymentgroup:%s/%s", c.region, Account, str(in, "appName"), str(in, "deploymentGroupName"))}
+		}},
+	"aws:lambda/permission:Permission": {ReplaceKeys: []string{"function", "qualifier", "principal", "sourceArn", "sourceAccount", "statementId", "action"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			sid := str(in, "statementId")
 			if sid == "" {

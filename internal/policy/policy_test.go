@@ -128,6 +128,9 @@ func TestRules_EachRuleFailsOnABrokenGraphAndPassesOnTheStack(t *testing.T) {
 		{"TAP_ALARM_TOPIC_KEY", first("aws:kms/key:Key", "alerts", func(r *graph.Resource) {
 			r.Inputs["policy"] = policyDoc(map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"})
 		}), "does not let cloudwatch.amazonaws.com use"},
+		{"TAP_MANAGED_POLICY", first("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "", func(r *graph.Resource) {
+			r.Inputs["policyArn"] = "arn:aws:iam::aws:policy/AmazonS3FullAccess"
+		}), "only managed policies allowed are"},
 		{"CKV_AWS_169", first("aws:sns/topicPolicy:TopicPolicy", "", setPolicy(policyDoc(map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "*"}, "Action": "sns:Publish", "Resource": "arn:aws:sns:eu-west-1:1:t"}))), `Principal "*"`},
 		{"CKV_AWS_66", first("aws:cloudwatch/logGroup:LogGroup", "api-access", func(r *graph.Resource) { delete(r.Inputs, "retentionInDays") }), "kept forever"},
 		{"CKV_AWS_66", drop("aws:cloudwatch/logGroup:LogGroup", "file-processor"), "no log group /aws/lambda/tap-dev-file-processor"},

@@ -45,6 +45,13 @@ var unscopable = map[string]bool{
 	"ec2:CreateNetworkInterface": true, "ec2:DeleteNetworkInterface": true,
 }
 
+// allowedManagedPolicies are the AWS managed policies the stack may
+// attach: each is what AWS documents for a service's own role.
+var allowedManagedPolicies = map[string]bool{
+	"service-role/AmazonAPIGatewayPushToCloudWatchLogs": true,
+	"service-role/AWSCodeDeployRoleForLambda":           true,
+}
+
 // escalation lists IAM actions that let a principal grant itself more.
 var escalation = map[string]bool{
 	"iam:passrole": true, "iam:createpolicyversion": true, "iam:setdefaultpolicyversion": true,
@@ -177,6 +184,20 @@ var Rules = []Rule{
 				}
 			}
 			return nil
+		}},
+	{ID: "TAP_MANAGED_POLICY", Level: Mandatory, Title: "only the AWS managed policies the stack needs are attached", Types: []string{tIAMAttachment, tIAMRole},
+		Check: func(c *checkContext, r graph.Resource) []string {
+			var out []string
+			for _, arn := range append(stringList(r.Inputs["managedPolicyArns"]), getString(r.Inputs, "policyArn")) {
+				if arn == "" || unknown(arn) {
+					continue
+				}
+				_, name, managed := strings.Cut(arn, ":iam::aws:policy/")
+				if !managed || !allowedManagedPolicies[name] {
+					out = append(out, fmt.Sprintf("policy %s is attached: roles get inline policies listing their actions; the only managed policies allowed are AWS's service-role policies for API Gateway logging and CodeDeploy on Lambda", arn))
+				}
+			}
+			return out
 		}},
 	{ID: "CKV_AWS_301", Level: Mandatory, Title: "function not invokable by *", Types: []string{tLambdaPerm},
 		Check: func(c *checkContext, r graph.Resource) []string {

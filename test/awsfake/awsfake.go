@@ -22,12 +22,15 @@ type Server struct {
 
 	mu    sync.Mutex
 	calls map[string]int
+	cd    codeDeploy
 }
 
 // New serves the AWS APIs over the sandbox cloud at cloudPath.
 func New(cloudPath string) *Server {
-	s := &Server{cloud: sandbox.Store{Path: cloudPath}, calls: map[string]int{}}
+	s := &Server{cloud: sandbox.Store{Path: cloudPath}, calls: map[string]int{}, cd: codeDeploy{alarms: map[string]string{}, hold: map[string]bool{}}}
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /codedeploy/", s.codeDeployTarget)
+	mux.HandleFunc("GET /2015-03-31/functions/{name}/aliases/{alias}", s.lambdaGetAlias)
 	mux.HandleFunc("GET /2016-08-19/account-settings", s.lambdaAccountSettings)
 	mux.HandleFunc("GET /2016-08-19/account-settings/", s.lambdaAccountSettings)
 	mux.HandleFunc("GET /2019-09-30/functions/{name}/concurrency", s.lambdaFunctionConcurrency)
@@ -39,10 +42,11 @@ func New(cloudPath string) *Server {
 // that sign requests nobody checks.
 func (s *Server) Env() map[string]string {
 	return map[string]string{
-		"AWS_ENDPOINT_URL_LAMBDA":   s.URL,
-		"AWS_ACCESS_KEY_ID":         "AKIAFAKEFAKEFAKEFAKE",
-		"AWS_SECRET_ACCESS_KEY":     "fake-secret-key-for-the-loopback-aws",
-		"AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_ENDPOINT_URL_LAMBDA":     s.URL,
+		"AWS_ENDPOINT_URL_CODEDEPLOY": s.URL + "/codedeploy/",
+		"AWS_ACCESS_KEY_ID":           "AKIAFAKEFAKEFAKEFAKE",
+		"AWS_SECRET_ACCESS_KEY":       "fake-secret-key-for-the-loopback-aws",
+		"AWS_EC2_METADATA_DISABLED":   "true",
 	}
 }
 

@@ -383,6 +383,10 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 		for k, v := range cloudsim.State(cloudsim.KindOf(typ), in, nil, p.defaultTags) {
 			planned[k] = v
 		}
+		if typ == tFunction && in["publish"] == true {
+			// The update publishes a new version, not known until it runs.
+			planned["version"], planned["qualifiedArn"] = plugin.UnknownStringValue, plugin.UnknownStringValue
+		}
 		props, err := fromPlain(planned)
 		return &pulumirpc.UpdateResponse{Properties: props}, err
 	}
@@ -396,6 +400,9 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 		if typ == tObject {
 			// An update keeps the object's version unless it uploads again.
 			out["versionId"] = old.Outputs["versionId"]
+		}
+		if typ == tFunction && in["publish"] == true {
+			published(old, out)
 		}
 		if err := checkSave(st, p.region, typ, req.GetId(), in, out); err != nil {
 			return err

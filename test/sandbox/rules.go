@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -34,6 +35,10 @@ const (
 	tMethodSettings = "aws:apigateway/methodSettings:MethodSettings"
 	tTable          = "aws:dynamodb/table:Table"
 	tLogGroup       = "aws:cloudwatch/logGroup:LogGroup"
+	tLambdaAlias    = "aws:lambda/alias:Alias"
+	tCodeDeployApp  = "aws:codedeploy/application:Application"
+	tCodeDeployDG   = "aws:codedeploy/deploymentGroup:DeploymentGroup"
+	tMetricAlarm    = "aws:cloudwatch/metricAlarm:MetricAlarm"
 )
 
 // scopeOf is where AWS keeps a type's ids unique. IAM is one namespace per
@@ -101,6 +106,12 @@ func checkSave(st *State, region, typ, id string, in, out map[string]any) error 
 	switch typ {
 	case tFunction:
 		return checkConcurrency(st, region, id, in)
+	case tLambdaAlias:
+		return checkAliasVersion(st, region, in)
+	case tCodeDeployApp:
+		return checkApplicationName(st, region, id, in)
+	case tCodeDeployDG:
+		return checkDeploymentGroup(st, region, id, in)
 	case tAPIAccount:
 		return checkAPIGatewayRole(st, region, in)
 	case tStage:
@@ -176,6 +187,56 @@ func checkAPIGatewayRole(st *State, region string, in map[string]any) error {
 	return nil
 }
 
+// checkApplicationName is CodeDeploy keeping application names unique in
+// an account's region.
+// https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_CreateApplication.html
+func checkApplicationName(st *State, region, id string, in map[string]any) error {
+	name, _ := in["name"].(string)
+	for _, r := range st.ByType(tCodeDeployApp) {
+		if r.Region == region && r.ID != id && r.Inputs["name"] == name {
+			return status.Errorf(codes.AlreadyExists, "creating CodeDeploy Application (%s): ApplicationAlreadyExistsException: %s already exists in your account", name, name)
+		}
+	}
+	return nil
+}
+
+// checkDeploymentGroup is what CodeDeploy checks when a deployment group
+// is saved: its application exists, its name is unique in it, CodeDeploy
+// can assume its service role, and it watches at most 10 alarms.
+// https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_CreateDeploymentGroup.html
+func checkDeploymentGroup(st *State, region, id string, in map[string]any) error {
+	app, _ := in["appName"].(string)
+	name, _ := in["deploymentGroupName"].(string)
+	found := false
+	for _, r := range st.ByType(tCodeDeployApp) {
+		found = found || (r.Region == region && r.Inputs["name"] == app)
+	}
+	if !found {
+		return status.Errorf(codes.NotFound, "creating CodeDeploy Deployment Group (%s): ApplicationDoesNotExistException: No application found for name: %s", name, app)
+	}
+	for _, r := range st.ByType(tCodeDeployDG) {
+		if r.Region == region && r.ID != id && r.Inputs["appName"] == app && r.Inputs["deploymentGroupName"] == name {
+			return status.Errorf(codes.AlreadyExists, "creating CodeDeploy Deployment Group (%s): DeploymentGroupAlreadyExistsException: A deployment group with the specified name already exists with the specified application.", name)
+		}
+	}
+	arn, _ := in["serviceRoleArn"].(string)
+	if role, ok := findRole(st, arn); !ok || !trusts(role, "codedeploy.amazonaws.com") {
+		return status.Errorf(codes.InvalidArgument, "creating CodeDeploy Deployment Group (%s): InvalidRoleException: Cannot assume role provided.", name)
+	}
+	if alarms, _ := get(in, "alarmConfiguration", "alarms").([]any); len(alarms) > 10 {
+		return status.Errorf(codes.InvalidArgument, "creating CodeDeploy Deployment Group (%s): AlarmsLimitExceededException: The maximum number of alarms for a deployment group (10) was exceeded.", name)
+	}
+	return nil
+}
+
+// RoleAllows says whether the role with the ARN may do action on resource,
+// as the service that assumes it would find out: CodeDeploy fails a
+// deployment whose role cannot move the alias.
+func RoleAllows(st State, roleArn, action, resource string) bool {
+	role, ok := findRole(&st, roleArn)
+	return ok && roleAllows(&st, role, action, resource)
+}
+
 // needLoggingRole is API Gateway refusing stage logging in a region whose
 // account setting names no CloudWatch role (execution and access logging
 // alike).
@@ -226,6 +287,41 @@ func functionRef(ref, qualifier string) (string, string) {
 		}
 	}
 	return ref, qualifier
+}
+
+// published numbers the version an update publishes: one more than the
+// function's last (Lambda publishes a version for every change of a
+// function that publishes).
+func published(old Resource, out map[string]any) {
+	n, _ := strconv.Atoi(fmt.Sprint(old.Outputs["version"]))
+	v := strconv.Itoa(n + 1)
+	out["version"] = v
+	if arn, ok := out["arn"].(string); ok {
+		out["qualifiedArn"] = arn + ":" + v
+	}
+}
+
+// checkAliasVersion is Lambda refusing an alias on a version that does
+// not exist.
+// https://docs.aws.amazon.com/lambda/latest/api/API_CreateAlias.html
+func checkAliasVersion(st *State, region string, in map[string]any) error {
+	fn := fmt.Sprint(in["functionName"])
+	if i := strings.LastIndex(fn, ":function:"); i >= 0 {
+		fn = fn[i+len(":function:"):]
+	}
+	version := fmt.Sprint(in["functionVersion"])
+	if version == "$LATEST" {
+		return nil
+	}
+	for _, r := range st.Resources {
+		if r.Type == tFunction && r.Region == region && r.ID == fn {
+			latest, _ := strconv.Atoi(fmt.Sprint(r.Outputs["version"]))
+			if n, err := strconv.Atoi(version); err == nil && n >= 1 && n <= latest {
+				return nil
+			}
+		}
+	}
+	return status.Errorf(codes.NotFound, "creating Lambda Alias: ResourceNotFoundException: Function not found: arn:aws:lambda:%s:%s:function:%s:%s", region, cloudsim.Account, fn, version)
 }
 
 // MultipartThreshold is the size above which the provider uploads an

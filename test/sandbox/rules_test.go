@@ -152,3 +152,32 @@ func TestUploaded_VersionsAndMultipartChecksums(t *testing.T) {
 	assert.Regexp(t, `^[A-Za-z0-9+/]+=*-2$`, out["checksumSha256"], "a checksum of the parts' checksums, and the part count")
 	assert.NotContains(t, out["checksumSha256"], whole)
 }
+
+func TestCheckDeploymentGroup_AsCodeDeploySavesIt(t *testing.T) {
+	const arn = "arn:aws:iam::123456789012:role/cd"
+	trust := `{"Statement":[{"Effect":"Allow","Principal":{"Service":"codedeploy.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	role := Resource{ID: "cd", Type: tRole, Inputs: map[string]any{"assumeRolePolicy": trust}, Outputs: map[string]any{"arn": arn}}
+	lambdaRole := Resource{ID: "cd", Type: tRole, Inputs: map[string]any{"assumeRolePolicy": strings.ReplaceAll(trust, "codedeploy", "lambda")}, Outputs: map[string]any{"arn": arn}}
+	app := Resource{ID: "u:tap-dev-traffic", Type: tCodeDeployApp, Inputs: map[string]any{"name": "tap-dev-traffic"}}
+	group := func(alarms int) map[string]any {
+		list := []any{}
+		for i := 0; i < alarms; i++ {
+			list = append(list, "alarm")
+		}
+		return map[string]any{"appName": "tap-dev-traffic", "deploymentGroupName": "api", "serviceRoleArn": arn,
+			"alarmConfiguration": map[string]any{"enabled": true, "alarms": list}}
+	}
+	assert.ErrorContains(t, checkDeploymentGroup(newState(role), "eu-west-1", "", group(1)), "ApplicationDoesNotExistException: No application found for name: tap-dev-traffic")
+	assert.ErrorContains(t, checkDeploymentGroup(newState(role, app), "us-east-1", "", group(1)), "ApplicationDoesNotExistException", "applications are regional")
+	assert.ErrorContains(t, checkDeploymentGroup(newState(lambdaRole, app), "eu-west-1", "", group(1)), "InvalidRoleException: Cannot assume role provided.")
+	assert.ErrorContains(t, checkDeploymentGroup(newState(app), "eu-west-1", "", group(1)), "InvalidRoleException", "no role yet")
+	assert.ErrorContains(t, checkDeploymentGroup(newState(role, app), "eu-west-1", "", group(11)), "AlarmsLimitExceededException")
+	assert.NoError(t, checkDeploymentGroup(newState(role, app), "eu-west-1", "", group(10)))
+
+	existing := Resource{ID: "g1", Type: tCodeDeployDG, Inputs: group(1)}
+	assert.ErrorContains(t, checkDeploymentGroup(newState(role, app, existing), "eu-west-1", "", group(1)), "DeploymentGroupAlreadyExistsException")
+	assert.NoError(t, checkDeploymentGroup(newState(role, app, existing), "eu-west-1", "g1", group(2)), "an update of the group itself")
+
+	assert.ErrorContains(t, checkApplicationName(newState(app), "eu-west-1", "", map[string]any{"name": "tap-dev-traffic"}), "ApplicationAlreadyExistsException: tap-dev-traffic already exists in your account")
+	assert.NoError(t, checkApplicationName(newState(app), "us-east-1", "", map[string]any{"name": "tap-dev-traffic"}))
+}
