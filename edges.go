@@ -16,6 +16,7 @@ import (
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/redact"
+	"github.com/org/tap-deploy/internal/shifter"
 )
 
 // newDeps wires the run's edges for the place it runs in.
@@ -40,6 +41,9 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 		},
 		AWSAccount: func(ctx context.Context, region string) (app.Account, error) {
 			return awsaccount.New(ctx, region)
+		},
+		Traffic: func(ctx context.Context, region string) (app.Traffic, error) {
+			return shifter.New(ctx, region)
 		},
 		Artifacts: artifacts.Load,
 		Version:   version,

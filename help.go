@@ -62,11 +62,11 @@ var inputGroups = []struct {
 	{"Where the stack lives", []string{inputs.NameAWSRegion, inputs.NameProjectName, inputs.NameStackName,
 		inputs.NameBackendURL, inputs.NameSecretsProvider, inputs.NameConfig}},
 	{"Deploy safety", []string{inputs.NamePolicyOverrides, inputs.NameDeployBranches, inputs.NameCommitOrder,
-		inputs.NameReviewedPlan, inputs.NameLockTimeout}},
+		inputs.NameReviewedPlan, inputs.NameLockTimeout, inputs.NameDeploymentPreference}},
 	{"Pull requests and GitHub (in Actions: a local run never talks to GitHub)", []string{inputs.NameGitHubToken,
 		inputs.NameCommentOnPR, inputs.NameDeployments}},
 	{"Drift", []string{inputs.NameFailOnDrift, inputs.NameDriftIssue}},
-	{"Review stacks", []string{inputs.NameReviewStack, inputs.NameReviewStackTTL}},
+	{"Review stacks", []string{inputs.NameReviewStack, inputs.NameReviewStackTTL, inputs.NameReviewStackBackendURL}},
 }
 
 // commandUsage is one usage line per command a user may name.

@@ -93,6 +93,9 @@ type Deps struct {
 	// AWSAccount reads the AWS account of a region (its credentials come
 	// from the environment, as the engine's do).
 	AWSAccount func(ctx context.Context, region string) (Account, error)
+	// Traffic moves the functions' live aliases of a region through
+	// CodeDeploy (credentials from the environment).
+	Traffic func(ctx context.Context, region string) (Traffic, error)
 	// Artifacts writes the Lambda packages compiled into the binary into
 	// dir and returns them.
 	Artifacts func(dir string) (stack.Artifacts, error)

@@ -32,7 +32,8 @@ func (r *run) deploy(ctx context.Context) error {
 		return err
 	}
 	pr := r.mergedPR(ctx)
-	u := update{stack: r.in.StackName, title: "Deploy", message: r.updateMessage(sha), cfg: r.cfg, sha: sha, start: state.Digest, stateVersion: version, reviewedPlan: r.findReviewedPlan(ctx, pr), ordered: true}
+	u := update{stack: r.in.StackName, title: "Deploy", message: r.updateMessage(sha), cfg: r.cfg, sha: sha, start: state.Digest, stateVersion: version, reviewedPlan: r.findReviewedPlan(ctx, pr), ordered: true,
+		preference: r.in.DeploymentPreference}
 	if pr != nil {
 		u.pr = pr.Number
 	}

@@ -7,10 +7,11 @@ import (
 	"strings"
 
 	"github.com/org/tap-deploy/internal/outcome"
+	"github.com/org/tap-deploy/stack"
 )
 
 // drift compares the state with the cloud without changing either: a
-// refresh preview.
+// refresh preview. Where CodeDeploy left the live aliases is not drift.
 func (r *run) drift(ctx context.Context) error {
 	missing := false
 	res, runErr := r.onStack(ctx, "Pulumi refresh (preview only)", codeForGraph, func(st Stack, firstDeploy bool) (outcome.Result, error) {
@@ -18,7 +19,8 @@ func (r *run) drift(ctx context.Context) error {
 			missing = true
 			return outcome.Result{Kind: outcome.KindRefresh, Counts: map[outcome.Op]int{}}, nil
 		}
-		return r.withLockRetry(ctx, "checking drift", func() (outcome.Result, error) { return st.PreviewRefresh(ctx) })
+		res, err := r.withLockRetry(ctx, "checking drift", func() (outcome.Result, error) { return st.PreviewRefresh(ctx) })
+		return res.WithoutChangesOf(stack.ManagedByCodeDeploy), err
 	})
 	if missing && runErr == nil {
 		r.Runtime.Noticef("stack %s does not exist in the backend: nothing is deployed, so nothing can drift", r.in.StackName)

@@ -57,9 +57,31 @@ func (f *fakeStack) Up(ctx context.Context, message string, o engine.UpOptions) 
 	f.messages = append(f.messages, message)
 	f.ups = append(f.ups, o)
 	if f.up == nil {
-		return outcome.Result{Kind: outcome.KindUpdate, Counts: map[outcome.Op]int{}}, nil
+		return withTraffic(outcome.Result{Kind: outcome.KindUpdate, Counts: map[outcome.Op]int{}}, "1"), nil
 	}
-	return f.up(ctx, message)
+	res, err := f.up(ctx, message)
+	return withTraffic(res, "1"), err
+}
+
+// withTraffic gives an update's result the program's `traffic` output,
+// every function's new version being version, unless it has one.
+func withTraffic(res outcome.Result, version string) outcome.Result {
+	if _, ok := res.Outputs["traffic"]; ok {
+		return res
+	}
+	outputs := map[string]any{}
+	for k, v := range res.Outputs {
+		outputs[k] = v
+	}
+	app, fns := stack.TrafficNames(stack.Config{Base: stack.Base{Project: "tap", Region: "eu-west-1"}, EnvironmentSuffix: "dev"})
+	byKey := map[string]any{}
+	for i, spec := range stack.Functions {
+		byKey[spec.Key] = map[string]any{"function": fns[i].Name, "alias": fns[i].Alias, "deploymentGroup": fns[i].DeploymentGroup,
+			"version": version, "alarms": []any{fns[i].Name + "-live-errors"}}
+	}
+	outputs["traffic"] = map[string]any{"application": app, "functions": byKey}
+	res.Outputs = outputs
+	return res
 }
 
 func (f *fakeStack) PreviewRefresh(ctx context.Context) (outcome.Result, error) {
@@ -212,11 +234,16 @@ func (f *fakeGitHub) bodies(number int) []string {
 type fakeClock struct {
 	now   time.Time
 	slept []time.Duration
+	// cancelAfter cancels the run at that sleep (0: never).
+	cancelAfter int
 }
 
 func (c *fakeClock) Now() time.Time { return c.now }
 
 func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
+	if c.cancelAfter > 0 && len(c.slept)+1 >= c.cancelAfter {
+		return context.Canceled
+	}
 	c.slept = append(c.slept, d)
 	c.now = c.now.Add(d)
 	return nil
@@ -239,6 +266,8 @@ type harness struct {
 	gh     *fakeGitHub
 	// account is the AWS account; nil means no AWS call is expected.
 	account *fakeAccount
+	// traffic is CodeDeploy and the functions' aliases.
+	traffic *fakeTraffic
 	clock   *fakeClock
 	// noCLI makes the Pulumi CLI missing.
 	noCLI bool
@@ -261,7 +290,7 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	h := &harness{
-		t: t, dir: dir, actions: true, stack: &fakeStack{}, gh: newFakeGitHub(),
+		t: t, dir: dir, actions: true, stack: &fakeStack{}, gh: newFakeGitHub(), traffic: newFakeTraffic(),
 		clock: &fakeClock{now: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)},
 		inputs: map[string]string{
 			"environment": "dev", "aws-region": "eu-west-1", "backend-url": "file://" + filepath.Join(dir, "state"),
@@ -275,6 +304,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	h.outputPath = h.env["GITHUB_OUTPUT"]
 	h.summary = h.env["GITHUB_STEP_SUMMARY"]
+	h.traffic.clock = h.clock
 	return h
 }
 
@@ -345,6 +375,12 @@ func (h *harness) run() error {
 				return nil, errors.New("this test expects no call to AWS")
 			}
 			return h.account, nil
+		},
+		Traffic: func(context.Context, string) (Traffic, error) {
+			if h.traffic.unreachable != nil {
+				return nil, h.traffic.unreachable
+			}
+			return h.traffic, nil
 		},
 		Artifacts: func(string) (stack.Artifacts, error) { return stacktest.Artifacts(h.t, "a"), nil },
 		Version:   "v1.0.0-test",

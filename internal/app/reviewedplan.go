@@ -11,6 +11,7 @@ import (
 	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/reviewed"
+	"github.com/org/tap-deploy/stack"
 )
 
 // reviewedPlanCheck is what a merge deploy knows of the plan its pull request
@@ -149,6 +150,7 @@ func (r *run) driftLines(ctx context.Context, st Stack) []string {
 	if err != nil {
 		return []string{fmt.Sprintf("the cloud could not be compared with the state (%v)", firstLine(err.Error()))}
 	}
+	res = res.WithoutChangesOf(stack.ManagedByCodeDeploy)
 	var out []string
 	for _, op := range outcome.ChangingOps {
 		for _, s := range res.ByOp(op) {

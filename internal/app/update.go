@@ -15,6 +15,7 @@ import (
 	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/reviewed"
+	"github.com/org/tap-deploy/internal/shift"
 	"github.com/org/tap-deploy/stack"
 )
 
@@ -49,6 +50,10 @@ type update struct {
 	// notes are what the report says first about the update (the keys a
 	// rollback restores, old → new).
 	notes []string
+	// preference is how CodeDeploy shifts traffic to the new versions: a
+	// deploy's deployment-preference; all at once for a rollback (the
+	// versions it returns to ran before) and a review stack.
+	preference shift.Preference
 }
 
 // updateKind is whose update it is.
@@ -64,10 +69,18 @@ const (
 	reviewStackUpdate
 )
 
-// previewThenUp runs one update in its steps: the account check, the
-// gated preview (its plan saved), the verdict on what may be applied, the
-// planned update, and the report. It returns the update's result.
+// previewThenUp runs one update in its steps: the wait for an earlier
+// traffic shift, the account check, the gated preview (its plan saved),
+// the verdict on what may be applied, the planned update, the traffic
+// shift to the new versions, and the report. The GitHub deployment spans
+// the update and the shift. It returns the update's result.
 func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Result, error) {
+	if u.preference == "" {
+		u.preference = shift.AllAtOnce
+	}
+	if err := r.waitForShifts(ctx, u.cfg); err != nil {
+		return outcome.Result{}, err
+	}
 	if err := r.checkAccount(ctx, u.cfg); err != nil {
 		return outcome.Result{}, err
 	}
@@ -86,8 +99,18 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Re
 	if err != nil {
 		return pre, err
 	}
+	dep := r.startDeployment(ctx, u)
 	res, verdict, err := r.applyPlanned(ctx, st, u, planFile, verdict)
-	r.reportUpdate(ctx, u, res, verdict)
+	var moved render.Traffic
+	if err == nil {
+		err = r.Runtime.Group("Traffic shift to the new versions ("+string(u.preference)+")", func() error {
+			var err error
+			moved, err = r.shiftTraffic(ctx, u, res)
+			return err
+		})
+	}
+	r.finishDeployment(ctx, dep, err == nil, res)
+	r.reportUpdate(ctx, u, res, verdict, moved)
 	if u.kind == environmentUpdate {
 		if oerr := r.resultOutputs(res); oerr != nil && err == nil {
 			err = r.fail("Could not write the step outputs", oerr)
@@ -109,7 +132,7 @@ func (r *run) gatedPreview(ctx context.Context, st Stack, u update, planFile str
 		return err
 	})
 	if err != nil {
-		r.reportUpdate(ctx, u, pre, render.ReviewedPlan{})
+		r.reportUpdate(ctx, u, pre, render.ReviewedPlan{}, render.Traffic{})
 		return pre, r.engineFailed(ctx, u.stack, "The preview before the update failed", err)
 	}
 	pre, blocked := r.gate(pre, u.cfg)
@@ -117,7 +140,7 @@ func (r *run) gatedPreview(ctx context.Context, st Stack, u update, planFile str
 		for _, v := range blocked {
 			r.Runtime.Errorf("%s", v.String())
 		}
-		r.reportUpdate(ctx, u, pre, render.ReviewedPlan{})
+		r.reportUpdate(ctx, u, pre, render.ReviewedPlan{}, render.Traffic{})
 		return pre, r.fail("The update breaks mandatory policy rules; nothing was changed", fmt.Errorf("%d mandatory violation(s)", len(blocked)))
 	}
 	return pre, nil
@@ -130,7 +153,7 @@ func (r *run) gatedPreview(ctx context.Context, st Stack, u update, planFile str
 func (r *run) updateVerdict(ctx context.Context, st Stack, u update, pre outcome.Result) (render.ReviewedPlan, error) {
 	verdict, err := r.reviewedPlanVerdict(ctx, st, u, pre)
 	if err != nil {
-		r.reportUpdate(ctx, u, pre, verdict)
+		r.reportUpdate(ctx, u, pre, verdict, render.Traffic{})
 		return verdict, r.fail("Refusing to deploy what was not reviewed", err)
 	}
 	verdict.Lines = append(append([]string(nil), u.notes...), verdict.Lines...)
@@ -141,11 +164,9 @@ func (r *run) updateVerdict(ctx context.Context, st Stack, u update, pre outcome
 	return verdict, nil
 }
 
-// applyPlanned runs the update constrained to the preview's plan, tracked
-// as a GitHub deployment, and returns its result with the verdict saying
+// applyPlanned runs the update constrained to the preview's plan and returns its result with the verdict saying
 // how it was constrained. A failure is reported and returned.
 func (r *run) applyPlanned(ctx context.Context, st Stack, u update, planFile string, verdict render.ReviewedPlan) (outcome.Result, render.ReviewedPlan, error) {
-	dep := r.startDeployment(ctx, u)
 	var res outcome.Result
 	var unconstrained string
 	upErr := r.Runtime.Group("Pulumi update", func() error {
@@ -156,7 +177,6 @@ func (r *run) applyPlanned(ctx context.Context, st Stack, u update, planFile str
 	for _, f := range res.Failed() {
 		r.Runtime.Errorf("%s %q: %s", f.Type, f.Name, f.Error)
 	}
-	r.finishDeployment(ctx, dep, upErr == nil, res)
 	switch {
 	case unconstrained != "":
 		verdict.Warn = true
@@ -313,10 +333,11 @@ const deploySection = "deploy"
 
 // reportUpdate publishes an update's result; a comment that cannot be
 // written does not fail an update that happened.
-func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, verdict render.ReviewedPlan) {
+func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, verdict render.ReviewedPlan, moved render.Traffic) {
 	m := r.resultMeta(u.title, u.sha, u.cfg, res)
 	m.Stack = u.stack
 	m.ReviewedPlan = verdict
+	m.Traffic = moved
 	doc := resultDoc(m, res)
 	if u.pr != 0 {
 		// The merged pull request's comment keeps the preview its

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/org/tap-deploy/internal/problems"
+	"github.com/org/tap-deploy/internal/shift"
 )
 
 // Command is what the action does on a run.
@@ -67,6 +68,8 @@ const (
 	NameReviewStackTTL  = "review-stack-ttl"
 	// NameReviewStackBackendURL is where review stacks keep their state.
 	NameReviewStackBackendURL = "review-stack-backend-url"
+	// NameDeploymentPreference is how a deploy shifts traffic to new code.
+	NameDeploymentPreference = "deployment-preference"
 )
 
 // Names is every input the action reads, in action.yml's order (a test
@@ -76,7 +79,7 @@ var Names = []string{
 	NameBackendURL, NameSecretsProvider, NameGitHubToken, NameCommentOnPR, NameConfig,
 	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput, NameLockTimeout,
 	NameDeployBranches, NameReviewedPlan, NameDeployments, NameDriftIssue,
-	NameReviewStack, NameReviewStackTTL, NameReviewStackBackendURL, NameCommitOrder,
+	NameReviewStack, NameReviewStackTTL, NameReviewStackBackendURL, NameCommitOrder, NameDeploymentPreference,
 }
 
 // PolicyAction is what a user may do to a policy rule through policy-overrides.
@@ -128,6 +131,9 @@ type Inputs struct {
 	// ReviewStackBackendURL is where review stacks keep their state, apart
 	// from the environment's (see reviewBackendURL).
 	ReviewStackBackendURL string
+	// DeploymentPreference is how a deploy shifts traffic to a new version
+	// through CodeDeploy (a rollback and a review stack: all at once).
+	DeploymentPreference shift.Preference
 }
 
 // ReviewStack is which pull requests get a live copy of the stack.
@@ -345,6 +351,16 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 	}
 	if in.ReviewStackBackendURL != "" && in.ReviewStackBackendURL == in.BackendURL && !strings.HasPrefix(in.BackendURL, "https://") {
 		found = append(found, fmt.Sprintf("%s: must not be the environment's backend-url: review stacks run what any branch holds, and must not reach the environment's state", env.Spell(NameReviewStackBackendURL)))
+	}
+
+	in.DeploymentPreference = shift.AllAtOnce
+	if v := value(NameDeploymentPreference); v != "" {
+		p, err := shift.ParsePreference(v)
+		if err != nil {
+			found = append(found, fmt.Sprintf("%s: %v", env.Spell(NameDeploymentPreference), err))
+		} else {
+			in.DeploymentPreference = p
+		}
 	}
 
 	in.CommitOrder = CommitOrder(strings.ToLower(firstNonEmpty(value(NameCommitOrder), string(CommitOrderStrict))))

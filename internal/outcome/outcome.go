@@ -518,3 +518,42 @@ func redactValue(v any, f func(string) string) any {
 	}
 	return v
 }
+
+// WithoutChangesOf returns the result with the changes of the given
+// properties (by resource type) left out: a resource whose every change is
+// to one of them becomes unchanged. A refresh uses it for what another
+// service owns after Pulumi created it (CodeDeploy's alias versions), which
+// is not drift.
+func (r Result) WithoutChangesOf(owned map[string][]string) Result {
+	out := r
+	out.Steps = make([]Step, len(r.Steps))
+	out.Counts, out.Pulumi = map[Op]int{}, map[Op]int{}
+	for i, s := range r.Steps {
+		if s.Op == OpUpdate && len(s.Changed) > 0 && allOwned(s.Changed, owned[s.Type]) {
+			s.Op, s.Changed, s.Changes = OpSame, nil, nil
+		}
+		out.Steps[i] = s
+		if s.Cloud() {
+			out.Counts[s.Op]++
+		} else {
+			out.Pulumi[s.Op]++
+		}
+	}
+	return out
+}
+
+func allOwned(paths, owned []string) bool {
+	for _, p := range paths {
+		mine := false
+		for _, o := range owned {
+			if p == o || strings.HasPrefix(p, o+".") || strings.HasPrefix(p, o+"[") {
+				mine = true
+				break
+			}
+		}
+		if !mine {
+			return false
+		}
+	}
+	return true
+}

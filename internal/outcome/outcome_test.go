@@ -142,3 +142,22 @@ func TestFromEvents_StackOutputsLeaveSecretsOutAndKeepUnknownsForReaders(t *test
 	assert.Equal(t, []string{"dbPassword"}, r.SecretOutputs)
 	assert.Nil(t, outcome.Result{}.KnownOutputs(), "no outputs stay no outputs")
 }
+
+func TestWithoutChangesOf_LeavesOutOnlyWhatAnotherServiceOwns(t *testing.T) {
+	alias := "aws:lambda/alias:Alias"
+	owned := map[string][]string{alias: {"functionVersion", "routingConfig"}}
+	r := outcome.Result{Kind: outcome.KindRefresh, Counts: map[outcome.Op]int{outcome.OpUpdate: 3}, Steps: []outcome.Step{
+		{Type: alias, Name: "api-live", Op: outcome.OpUpdate, Custom: true, Changed: []string{"functionVersion", "routingConfig.additionalVersionWeights"}},
+		{Type: alias, Name: "files-live", Op: outcome.OpUpdate, Custom: true, Changed: []string{"functionVersion", "description"}},
+		{Type: "aws:lambda/function:Function", Name: "api", Op: outcome.OpUpdate, Custom: true, Changed: []string{"functionVersion"}},
+	}}
+	got := r.WithoutChangesOf(owned)
+	assert.Equal(t, outcome.OpSame, got.Steps[0].Op, "only CodeDeploy's properties changed")
+	assert.Empty(t, got.Steps[0].Changed)
+	assert.Equal(t, outcome.OpUpdate, got.Steps[1].Op, "a change CodeDeploy does not own is drift")
+	assert.Equal(t, outcome.OpUpdate, got.Steps[2].Op, "the properties are owned per type")
+	assert.Equal(t, map[outcome.Op]int{outcome.OpSame: 1, outcome.OpUpdate: 2}, got.Counts)
+	assert.Equal(t, outcome.OpUpdate, r.Steps[0].Op, "the original is untouched")
+	assert.True(t, got.HasChanges())
+	assert.False(t, outcome.Result{Steps: got.Steps[:1], Counts: map[outcome.Op]int{}}.WithoutChangesOf(owned).HasChanges())
+}

@@ -38,6 +38,42 @@ type Meta struct {
 	Exceptions Exceptions
 	// ReviewedPlan is what the report says about the reviewed plan.
 	ReviewedPlan ReviewedPlan
+	// Traffic is what an update's report says about how its new versions
+	// took traffic.
+	Traffic Traffic
+}
+
+// Traffic is how an update's new function versions took traffic.
+type Traffic struct {
+	// Summary heads the notice ("" renders nothing); Lines say what
+	// happened to each function.
+	Summary string
+	Lines   []string
+	// Stopped shows the notice as a caution: a shift stopped and traffic
+	// went back to the old versions.
+	Stopped bool
+}
+
+// trafficNote renders how traffic moved within room bytes, or "".
+func trafficNote(t Traffic, room int) string {
+	if t.Summary == "" {
+		return ""
+	}
+	kind := "NOTE"
+	if t.Stopped {
+		kind = "CAUTION"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n> [!%s]\n> **%s**\n", kind, clip(inline(t.Summary), 400))
+	for i, l := range t.Lines {
+		line := "> - " + clip(inline(l), 400) + "\n"
+		if b.Len()+len(line)+40 > room {
+			fmt.Fprintf(&b, "> - … %d more\n", len(t.Lines)-i)
+			break
+		}
+		b.WriteString(line)
+	}
+	return b.String()
 }
 
 // Review is a report's part about the reviewed outcome.
@@ -111,6 +147,12 @@ func exceptionsNote(e Exceptions) string {
 // quotes event data such as a fork's name).
 func (m Meta) Redacted(f func(string) string) Meta {
 	m.Title, m.Note, m.Footer, m.RunURL = f(m.Title), f(m.Note), f(m.Footer), f(m.RunURL)
+	m.Traffic.Summary = f(m.Traffic.Summary)
+	lines := make([]string, len(m.Traffic.Lines))
+	for i, l := range m.Traffic.Lines {
+		lines[i] = f(l)
+	}
+	m.Traffic.Lines = lines
 	return m
 }
 
@@ -152,6 +194,7 @@ func markdown(m Meta, res outcome.Result, limit int, values bool) (string, bool)
 		varying.WriteString("\n> " + clip(inline(m.Note), 600) + "\n")
 	}
 	varying.WriteString(reviewedPlanNote(m.ReviewedPlan, allowance-varying.Len()-len(footer)-len(truncated)-len(ReviewedEnd)-8))
+	varying.WriteString(trafficNote(m.Traffic, allowance-varying.Len()-len(footer)-len(truncated)-len(ReviewedEnd)-8))
 
 	// What reviewers read of the plan, between two hidden lines: a merge
 	// deploy renders the same part from its own preview and compares it
@@ -315,6 +358,9 @@ func heading(m Meta, res outcome.Result) string {
 		if res.Kind == outcome.KindUpdate {
 			status = "deployed: " + status
 		}
+	}
+	if m.Traffic.Stopped && res.Error == "" {
+		icon, status = "❌", "applied, but the new versions take no traffic: "+changeSummary(res)
 	}
 	if res.Kind == outcome.KindRefresh && res.Error == "" {
 		icon, status = "✅", "no drift"

@@ -84,6 +84,23 @@ func TestMarkdown_Golden(t *testing.T) {
 			r.Diagnostics = []outcome.Diagnostic{{Severity: "error", URN: failed.URN, Message: failed.Error}}
 			return r
 		}()},
+		{"traffic-stopped", func() render.Meta {
+			m := meta
+			m.Title, m.Marker = "Deploy", ""
+			m.Traffic = render.Traffic{
+				Summary: "The traffic shift stopped: alarm tap-dev-api-live-errors fired; CodeDeploy returned all traffic to the old versions",
+				Lines: []string{
+					"api (tap-dev-api): version 3 → 4 stopped at 10% by alarm tap-dev-api-live-errors; version 3 is live",
+					"files (tap-dev-files): version 2 → 3 stopped with the release; version 2 is live",
+				},
+				Stopped: true,
+			}
+			return m
+		}(), func() outcome.Result {
+			r := result(step(outcome.OpUpdate, "aws:lambda/function:Function", "api-handler", "sourceCodeHash"))
+			r.Kind = outcome.KindUpdate
+			return r
+		}()},
 		{"policy-violation", meta, func() outcome.Result {
 			r := result(step(outcome.OpCreate, "aws:dynamodb/table:Table", "items"))
 			r.Findings = []outcome.Finding{

@@ -7,8 +7,9 @@
 //     program (UpsertStackInlineSource + Preview), nothing else;
 //  3. the compile-per-run baseline: a cold-cache `go build` of a program
 //     running the same stack, plus its preview;
-//  4. validate for the full stack, rendering a 5,000-resource preview, and
-//     the PR run's peak memory.
+//  4. validate for the full stack, rendering a 5,000-resource preview, the
+//     PR run's peak memory, the reviewed plan's round trip, and the action's
+//     side of a traffic shift.
 //
 // It also runs the PR path under `unshare -rn` to show it needs no network.
 package main
@@ -16,6 +17,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -38,7 +40,10 @@ import (
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/reviewed"
+	"github.com/org/tap-deploy/internal/shift"
+	"github.com/org/tap-deploy/internal/shifter"
 	"github.com/org/tap-deploy/stack"
+	"github.com/org/tap-deploy/test/awsfake"
 	"github.com/org/tap-deploy/test/sandbox"
 )
 
@@ -178,6 +183,14 @@ func run() error {
 		}
 	})
 
+	// (4e) the action's side of a traffic shift: three AllAtOnce shifts
+	// through the AWS SDK against the loopback CodeDeploy (AWS's own time
+	// to move an alias is not in it).
+	shiftTime, err := shiftBookkeeping(ctx, dir)
+	if err != nil {
+		return err
+	}
+
 	action := median(actionTimes)
 	fmt.Printf("\ntap-deploy benchmark (%s, %d cores, medians of %d runs after a warm-up)\n\n", runtime.Version(), runtime.NumCPU(), runs)
 	fmt.Printf("| %-58s | %10s |\n|%s|%s|\n", "measure", "figure", strings.Repeat("-", 60), strings.Repeat("-", 12))
@@ -190,6 +203,7 @@ func run() error {
 	row("(4b) render a 5,000-resource preview", ms(renderTime))
 	row("(4c) peak RSS of the action process in (1)", fmt.Sprintf("%d MB", peakKB/1024))
 	row(fmt.Sprintf("(4d) reviewed plan of %d changes: fingerprint+encode+decode+compare", len(pre.Steps)), ms(fingerprint))
+	row("(4e) traffic shift of 3 functions, action side (SDK, loopback)", ms(shiftTime))
 	fmt.Printf("\nratios: (1)/(2) = %.2f (target ≤ 1.2)   (3)/(1) = %.0f×\n", float64(action)/float64(floor), float64(build+floor)/float64(action))
 	fmt.Printf("targets: validate < 1 s: %v   render < 50 ms: %v   reviewed plan < 50 ms: %v\n", validate < time.Second, renderTime < 50*time.Millisecond, fingerprint < 50*time.Millisecond)
 	fmt.Printf("no network at run time: %s\n", offline)
@@ -353,3 +367,67 @@ func median(ds []time.Duration) time.Duration {
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 func ms(d time.Duration) string   { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+// shiftBookkeeping times the action's calls for one release's traffic
+// shift: per function, read the alias, start an AllAtOnce deployment,
+// read it until it ends, read the alias again.
+func shiftBookkeeping(ctx context.Context, dir string) (time.Duration, error) {
+	cloud := filepath.Join(dir, "cloud-shift.json")
+	names := stack.FunctionNames(stack.Config{Base: stack.Base{Project: "tap", Environment: "dev", Region: "eu-west-1"}, EnvironmentSuffix: "dev"})
+	const roleArn = "arn:aws:iam::123456789012:role/tap-dev-codedeploy-eu-west-1"
+	err := sandbox.Store{Path: cloud}.Update(func(st *sandbox.State) error {
+		add := func(key string, r sandbox.Resource) { r.Region = "eu-west-1"; st.Resources[key] = r }
+		add("app", sandbox.Resource{ID: "u:tap-dev-traffic", Type: "aws:codedeploy/application:Application", Inputs: map[string]any{"name": "tap-dev-traffic"}})
+		add("role", sandbox.Resource{ID: "tap-dev-codedeploy-eu-west-1", Type: "aws:iam/role:Role", Outputs: map[string]any{"arn": roleArn}})
+		add("attachment", sandbox.Resource{ID: "a", Type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+			Inputs: map[string]any{"role": "tap-dev-codedeploy-eu-west-1", "policyArn": "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda"}})
+		for _, n := range names {
+			add("fn-"+n, sandbox.Resource{ID: n, Type: "aws:lambda/function:Function", Outputs: map[string]any{"version": "2"}})
+			add("alias-"+n, sandbox.Resource{ID: "alias-" + n, Type: "aws:lambda/alias:Alias",
+				Inputs: map[string]any{"name": "live", "functionName": n, "functionVersion": "1"}, Outputs: map[string]any{"functionVersion": "1"}})
+			add("group-"+n, sandbox.Resource{ID: "g-" + n, Type: "aws:codedeploy/deploymentGroup:DeploymentGroup",
+				Inputs: map[string]any{"appName": "tap-dev-traffic", "deploymentGroupName": n, "serviceRoleArn": roleArn}})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	fake := awsfake.New(cloud)
+	defer fake.Close()
+	fake.MinuteIs(time.Millisecond)
+	for k, v := range fake.Env() {
+		os.Setenv(k, v)
+	}
+	c, err := shifter.New(ctx, "eu-west-1")
+	if err != nil {
+		return 0, err
+	}
+	var failed error
+	d := medianOf(10, func() {
+		for _, n := range names {
+			a, err := c.Alias(ctx, n, "live")
+			if err != nil {
+				failed = err
+				return
+			}
+			f := shift.Function{Name: n, Alias: "live", DeploymentGroup: n, Current: a.Version, Target: map[string]string{"1": "2", "2": "1"}[a.Version]}
+			id, err := c.Start(ctx, "tap-dev-traffic", f, shift.AllAtOnce.ConfigName(), "bench")
+			if err != nil {
+				failed = err
+				return
+			}
+			for {
+				dep, err := c.Get(ctx, id)
+				if err != nil || dep.Status.Done() {
+					failed = errors.Join(failed, err)
+					break
+				}
+			}
+			if _, err := c.Alias(ctx, n, "live"); err != nil {
+				failed = err
+			}
+		}
+	})
+	return d, failed
+}

@@ -28,6 +28,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/org/tap-deploy/test/actionstest"
+	"github.com/org/tap-deploy/test/awsfake"
 	"github.com/org/tap-deploy/test/fixtures"
 	"github.com/org/tap-deploy/test/githubtest"
 	"github.com/org/tap-deploy/test/requires"
@@ -160,7 +161,11 @@ func TestImage_BuiltFromTheTestedBinariesAndRunAsGitHubRunsIt(t *testing.T) {
 		workspace := t.TempDir()
 		require.NoError(t, sandbox.Store{Path: filepath.Join(workspace, "cloud.json")}.Bootstrap("eu-west-1"), "the account is set up as the quick start leaves it")
 		in := map[string]string{"environment": "dev", "aws-region": "eu-west-1", "backend-url": "file:///github/workspace/state", "github-token": ""}
-		first := r.run(t, job{event: "push", payload: fixtures.Read(t, "push.with-new-branch.json"), network: "none", inputs: in, workspace: workspace})
+		// The provider's calls go to the sandbox plugin in the image; the
+		// action's own (CodeDeploy's traffic shifts) to the loopback AWS.
+		aws := awsfake.New(filepath.Join(workspace, "cloud.json"))
+		defer aws.Close()
+		first := r.run(t, job{event: "push", payload: fixtures.Read(t, "push.with-new-branch.json"), network: "host", aws: aws, inputs: in, workspace: workspace})
 		require.Equal(t, 0, first.exit, first)
 		assert.Equal(t, "up", first.outputs["command"])
 		assert.Equal(t, "true", first.outputs["has-changes"])
@@ -174,10 +179,21 @@ func TestImage_BuiltFromTheTestedBinariesAndRunAsGitHubRunsIt(t *testing.T) {
 		require.NoError(t, err)
 		assert.Greater(t, len(cloud.Resources), 60)
 
-		second := r.run(t, job{event: "push", payload: fixtures.Read(t, "push.with-new-branch.json"), network: "none", inputs: in, workspace: workspace})
+		second := r.run(t, job{event: "push", payload: fixtures.Read(t, "push.with-new-branch.json"), network: "host", aws: aws, inputs: in, workspace: workspace})
 		require.Equal(t, 0, second.exit, second)
 		assert.Equal(t, "false", second.outputs["has-changes"], second.outputs["change-summary"])
 		assert.Equal(t, "2", second.outputs["deployed-version"])
+
+		in["config"] = "lambdaMemoryMb=512"
+		in["deployment-preference"] = "Canary10Percent5Minutes"
+		aws.MinuteIs(100 * time.Millisecond)
+		third := r.run(t, job{event: "push", payload: fixtures.Read(t, "push.with-new-branch.json"), network: "host", aws: aws, inputs: in, workspace: workspace})
+		require.Equal(t, 0, third.exit, third)
+		shifts := aws.Deployments()
+		require.Len(t, shifts, 3, "the image shifted every function's new version through CodeDeploy")
+		for _, d := range shifts {
+			assert.Equal(t, []int{10, 100}, d.Shares, d.Group)
+		}
 	})
 }
 
@@ -218,6 +234,9 @@ type job struct {
 	// network is "none" or "host" (to reach a fake GitHub on loopback).
 	network string
 	github  *githubtest.Server
+	// aws is the AWS the action itself calls (CodeDeploy, Lambda) over
+	// the workspace's sandbox cloud; it needs network "host".
+	aws *awsfake.Server
 	// workspace is the checkout, kept between runs of one scenario.
 	workspace string
 }
@@ -253,6 +272,11 @@ func (r runner) env(j job, paths map[string]string) map[string]string {
 		"GITHUB_SERVER_URL": "https://github.com", "GITHUB_API_URL": apiURL,
 		"PULUMI_CONFIG_PASSPHRASE": passphrase,
 		sandbox.EnvState:           paths["workspace"] + "/cloud.json",
+	}
+	if j.aws != nil {
+		for k, v := range j.aws.Env() {
+			env[k] = v
+		}
 	}
 	for name, in := range r.action.Inputs {
 		value, given := j.inputs[name]

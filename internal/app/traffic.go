@@ -1,0 +1,286 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/org/tap-deploy/internal/outcome"
+	"github.com/org/tap-deploy/internal/render"
+	"github.com/org/tap-deploy/internal/shift"
+	"github.com/org/tap-deploy/internal/shifter"
+	"github.com/org/tap-deploy/stack"
+)
+
+// Traffic is what a run asks AWS to move a function's live alias to a new
+// version: CodeDeploy shifts it, Lambda says where it points.
+type Traffic interface {
+	Active(ctx context.Context, app, group string) ([]shift.Deployment, error)
+	Get(ctx context.Context, id string) (shift.Deployment, error)
+	Start(ctx context.Context, app string, f shift.Function, configName, description string) (string, error)
+	Stop(ctx context.Context, id string) error
+	Alias(ctx context.Context, function, alias string) (shift.Alias, error)
+}
+
+var _ Traffic = (*shifter.Client)(nil)
+
+// shiftGrace is how long past its configuration's own duration a shift
+// may take before the run stops waiting for it (CodeDeploy's steps are
+// not to the second, and a rollback takes a moment).
+const shiftGrace = 5 * time.Minute
+
+// The poll of a running shift starts fast (an all-at-once shift ends in
+// seconds) and slows down to this.
+const (
+	firstPoll = time.Second
+	maxPoll   = 15 * time.Second
+)
+
+// waitForShifts waits, before an update, for the traffic shifts still
+// running on the stack's functions (an earlier run that was cancelled or
+// killed leaves its shift to CodeDeploy, which finishes or rolls it back
+// on its own): updating under a running shift would publish versions
+// CodeDeploy is not moving to, and CodeDeploy refuses a second deployment
+// per group. It waits as long as the running shift's configuration says
+// it takes, plus shiftGrace; a failure is reported.
+func (r *run) waitForShifts(ctx context.Context, cfg stack.Config) error {
+	app, fns := stack.TrafficNames(cfg)
+	t, err := r.Traffic(ctx, cfg.Region)
+	if err != nil {
+		return r.fail("Could not check for a traffic shift in progress; nothing was changed", err)
+	}
+	for _, f := range fns {
+		wait := firstPoll
+		for {
+			running, err := t.Active(ctx, app, f.DeploymentGroup)
+			if err != nil {
+				return r.fail("Could not check for a traffic shift in progress; nothing was changed", err)
+			}
+			if len(running) == 0 {
+				break
+			}
+			d := running[0]
+			pref := shift.Preference(strings.TrimPrefix(d.Config, "CodeDeployDefault.Lambda"))
+			age := r.Now().Sub(d.Start)
+			if age > pref.Plan().Duration()+shiftGrace {
+				return r.fail("A traffic shift of an earlier deploy is still running; nothing was changed", fmt.Errorf(
+					"CodeDeploy deployment %s (%s, group %s) started %s ago and has not ended; its configuration takes %s. "+
+						"Look at it in the CodeDeploy console: wait for it to end, or stop it there (CodeDeploy then returns its traffic to the old version), and run this workflow again",
+					d.ID, d.Config, f.DeploymentGroup, age.Round(time.Second), pref.Plan().Duration()))
+			}
+			r.Runtime.Infof("waiting for the traffic shift of an earlier deploy to end: CodeDeploy deployment %s (%s, group %s) is %s, started %s ago",
+				d.ID, d.Config, f.DeploymentGroup, d.Status, age.Round(time.Second))
+			if err := r.Sleep(ctx, wait); err != nil {
+				return r.fail("Cancelled while waiting for an earlier traffic shift; nothing was changed", err)
+			}
+			wait = min(2*wait, maxPoll)
+		}
+	}
+	return nil
+}
+
+// shifting is one function's shift while it runs.
+type shifting struct {
+	f    shift.Function
+	id   string
+	d    shift.Deployment
+	done bool
+	// share is the traffic share the new version had at the last look.
+	share int
+}
+
+// shiftTraffic moves each function's live alias to the version the
+// update published, through CodeDeploy with the preference, and waits
+// for every shift to end. When an alarm stops one shift, the others are
+// stopped too, so that every function serves the same release: the old
+// one. A stopped or failed shift is an error, reported; what each
+// function serves at the end is in the returned notice.
+func (r *run) shiftTraffic(ctx context.Context, u update, res outcome.Result) (render.Traffic, error) {
+	pref := u.preference
+	notice := render.Traffic{Summary: fmt.Sprintf("Traffic moved to the new versions (%s, through CodeDeploy)", pref)}
+	app, fns, err := stack.TrafficTargets(res.KnownOutputs())
+	if err != nil {
+		notice = render.Traffic{Summary: "The new versions take no traffic: the update did not say where it goes", Stopped: true}
+		return notice, r.fail("Could not shift traffic to the new versions", err)
+	}
+	t, err := r.Traffic(ctx, u.cfg.Region)
+	if err != nil {
+		notice = render.Traffic{Summary: "The new versions take no traffic: AWS could not be asked", Stopped: true}
+		return notice, r.fail("Could not shift traffic to the new versions", err)
+	}
+	var shifts []*shifting
+	for _, f := range fns {
+		alias, err := t.Alias(ctx, f.Name, f.Alias)
+		if err != nil {
+			return r.stopShifts(ctx, t, shifts, notice, fmt.Errorf("before shifting %s: %w", f.Name, err))
+		}
+		f.Current = alias.Version
+		if !f.Pending() {
+			notice.Lines = append(notice.Lines, fmt.Sprintf("%s: version %s was already live", f.Name, f.Target))
+			continue
+		}
+		id, err := t.Start(ctx, app, f, pref.ConfigName(), clipDescription(u.message))
+		if err != nil {
+			return r.stopShifts(ctx, t, shifts, notice, err)
+		}
+		r.Runtime.Infof("%s: shifting its %s alias from version %s to %s (%s), CodeDeploy deployment %s; alarms that stop it: %s",
+			f.Name, f.Alias, f.Current, f.Target, pref, id, strings.Join(f.Alarms, ", "))
+		shifts = append(shifts, &shifting{f: f, id: id})
+	}
+	if len(shifts) == 0 {
+		return notice, nil
+	}
+	deadline := r.Now().Add(pref.Plan().Duration() + shiftGrace)
+	wait := firstPoll
+	for {
+		if err := r.lookAtShifts(ctx, t, shifts, pref); err != nil {
+			return r.stopShifts(ctx, t, shifts, notice, err)
+		}
+		if failed := failedShifts(shifts); len(failed) > 0 {
+			return r.stopShifts(ctx, t, shifts, notice, nil)
+		}
+		if allDone(shifts) {
+			break
+		}
+		if r.Now().After(deadline) {
+			return r.stopShifts(ctx, t, shifts, notice, fmt.Errorf("the shift did not end within %s (%s takes %s)", pref.Plan().Duration()+shiftGrace, pref, pref.Plan().Duration()))
+		}
+		if err := r.Sleep(ctx, wait); err != nil {
+			return r.leaveShifts(shifts, notice, err)
+		}
+		wait = min(2*wait, maxPoll)
+	}
+	for _, s := range shifts {
+		notice.Lines = append(notice.Lines, fmt.Sprintf("%s: version %s → %s, %s in %s", s.f.Name, s.f.Current, s.f.Target, strings.ToLower(string(s.d.Status)),
+			r.Now().Sub(s.d.Start).Round(time.Second)))
+	}
+	return notice, nil
+}
+
+// lookAtShifts reads each running shift and its alias, logging what moved.
+func (r *run) lookAtShifts(ctx context.Context, t Traffic, shifts []*shifting, pref shift.Preference) error {
+	for _, s := range shifts {
+		if s.done {
+			continue
+		}
+		d, err := t.Get(ctx, s.id)
+		if err != nil {
+			return err
+		}
+		s.d, s.done = d, d.Status.Done()
+		alias, err := t.Alias(ctx, s.f.Name, s.f.Alias)
+		if err != nil {
+			return err
+		}
+		share := alias.Share(s.f.Target)
+		if s.done && d.Status != shift.Succeeded {
+			// Traffic is back on the old version: the share it reached is
+			// what the report says.
+			share = s.share
+		}
+		if share != s.share || s.done {
+			left := max(0, pref.Plan().Duration()-r.Now().Sub(d.Start))
+			r.Runtime.Infof("%s: version %s takes %d%% of traffic (CodeDeploy: %s, about %s of %s left)", s.f.Name, s.f.Target, share, d.Status, left.Round(time.Second), pref)
+		}
+		s.share = share
+	}
+	return nil
+}
+
+// stopShifts ends a release whose shift could not go on (cause, or a
+// shift that failed or an alarm stopped): every shift still running is
+// stopped with rollback, and the run fails saying what each function
+// serves now.
+func (r *run) stopShifts(ctx context.Context, t Traffic, shifts []*shifting, notice render.Traffic, cause error) (render.Traffic, error) {
+	var alarms []string
+	var reasons []error
+	if cause != nil {
+		reasons = append(reasons, cause)
+	}
+	for _, s := range failedShifts(shifts) {
+		alarms = append(alarms, s.d.Alarms()...)
+		reasons = append(reasons, fmt.Errorf("%s: CodeDeploy deployment %s %s: %s", s.f.Name, s.id, strings.ToLower(string(s.d.Status)), s.d.ErrorMessage))
+	}
+	notice.Stopped = true
+	notice.Lines = nil
+	for _, s := range shifts {
+		switch {
+		case s.done && s.d.Status == shift.Succeeded:
+			notice.Lines = append(notice.Lines, fmt.Sprintf("%s: version %s → %s had already succeeded; version %s stays live", s.f.Name, s.f.Current, s.f.Target, s.f.Target))
+		case s.done:
+			why := strings.ToLower(string(s.d.Status))
+			if a := s.d.Alarms(); len(a) > 0 {
+				why = "stopped by alarm " + strings.Join(a, ", ")
+			}
+			notice.Lines = append(notice.Lines, fmt.Sprintf("%s: version %s → %s %s at %d%%; CodeDeploy returned all traffic to version %s", s.f.Name, s.f.Current, s.f.Target, why, s.share, s.f.Current))
+		default:
+			if err := t.Stop(ctx, s.id); err != nil {
+				reasons = append(reasons, err)
+				notice.Lines = append(notice.Lines, fmt.Sprintf("%s: version %s → %s could not be stopped; CodeDeploy deployment %s goes on and rolls back on its own if an alarm fires", s.f.Name, s.f.Current, s.f.Target, s.id))
+				continue
+			}
+			notice.Lines = append(notice.Lines, fmt.Sprintf("%s: version %s → %s stopped with the release; CodeDeploy returns all traffic to version %s", s.f.Name, s.f.Current, s.f.Target, s.f.Current))
+		}
+	}
+	sort.Strings(alarms)
+	title := "The traffic shift stopped; the new versions take no traffic"
+	notice.Summary = title
+	if len(alarms) > 0 {
+		title = "The traffic shift stopped: alarm " + strings.Join(alarms, ", ") + " fired"
+		notice.Summary = title + "; CodeDeploy returned the traffic to the old versions"
+	}
+	for _, l := range notice.Lines {
+		r.Runtime.Errorf("%s", l)
+	}
+	return notice, r.fail(title, fmt.Errorf("%w. The update itself is applied: the new versions stay published without traffic, and the next deploy shifts to its own versions", errors.Join(reasons...)))
+}
+
+// leaveShifts reports a run cancelled while CodeDeploy shifts: the shifts
+// go on without it, watched by their alarms, and the next run waits for
+// them.
+func (r *run) leaveShifts(shifts []*shifting, notice render.Traffic, cause error) (render.Traffic, error) {
+	notice.Summary = "Cancelled while CodeDeploy shifts traffic; the shifts go on without this run"
+	notice.Lines = nil
+	for _, s := range shifts {
+		notice.Lines = append(notice.Lines, fmt.Sprintf("%s: version %s → %s, CodeDeploy deployment %s, %d%% at the last look", s.f.Name, s.f.Current, s.f.Target, s.id, s.share))
+	}
+	return notice, r.fail("Cancelled while CodeDeploy shifts traffic", fmt.Errorf(
+		"CodeDeploy goes on shifting and rolls back on its own if an alarm fires; the next deploy waits for it to end: %w", cause))
+}
+
+func failedShifts(shifts []*shifting) []*shifting {
+	var out []*shifting
+	for _, s := range shifts {
+		if s.done && s.d.Status != shift.Succeeded {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func allDone(shifts []*shifting) bool {
+	for _, s := range shifts {
+		if !s.done {
+			return false
+		}
+	}
+	return true
+}
+
+// clipDescription keeps a deployment's description within what CodeDeploy
+// shows in its list (the update message can carry a long run URL).
+func clipDescription(s string) string {
+	const most = 256
+	if len(s) <= most {
+		return s
+	}
+	n := most - len("…")
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
