@@ -157,7 +157,7 @@ func TestImage_BuiltFromTheTestedBinariesAndRunAsGitHubRunsIt(t *testing.T) {
 		t.Logf("PR run (validate + preview + comment): %.2f s in the container, %.2f s on the host", res.elapsed.Seconds(), host.elapsed.Seconds())
 	})
 
-	t.Run("a deploy to a file backend in the workspace, then one that changes nothing", func(t *testing.T) {
+	t.Run("a deploy to a file backend in the workspace, one that changes nothing, then a canary", func(t *testing.T) {
 		workspace := t.TempDir()
 		require.NoError(t, sandbox.Store{Path: filepath.Join(workspace, "cloud.json")}.Bootstrap("eu-west-1"), "the account is set up as the quick start leaves it")
 		in := map[string]string{"environment": "dev", "aws-region": "eu-west-1", "backend-url": "file:///github/workspace/state", "github-token": ""}
