@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/org/tap-deploy/internal/inputs"
@@ -51,6 +53,18 @@ type Decision struct {
 	// DeployReviewStack means the pull request's review stack is deployed
 	// after its preview (the command destroy-review-stack removes it).
 	DeployReviewStack bool
+	// MergeGroup is the merge queue's entry a merge_group run checks; SHA
+	// is then its head, the commit that will land.
+	MergeGroup *MergeGroup
+}
+
+// MergeGroup is a merge queue's entry: the commit that will land (Head)
+// on top of Base, for pull request PR (0 when its queue branch does not
+// say).
+type MergeGroup struct {
+	Head, Base string
+	BaseRef    string
+	PR         int
 }
 
 // Options are what routing needs besides the command.
@@ -120,6 +134,12 @@ type payload struct {
 	Sender struct {
 		Login string `json:"login"`
 	} `json:"sender"`
+	MergeGroup *struct {
+		HeadSHA string `json:"head_sha"`
+		HeadRef string `json:"head_ref"`
+		BaseSHA string `json:"base_sha"`
+		BaseRef string `json:"base_ref"`
+	} `json:"merge_group"`
 }
 
 const zeroSHA = "0000000000000000000000000000000000000000"
@@ -161,6 +181,8 @@ func Decide(ev Event, requested inputs.Command, opts Options) (Decision, error) 
 		d, err = decidePullRequest(d, p, requested, opts)
 	case "push":
 		d, err = decidePush(d, p, requested, branches)
+	case "merge_group":
+		d, err = decideMergeGroup(d, p, requested)
 	case "workflow_dispatch", "schedule":
 		switch {
 		case requested != inputs.Auto:
@@ -316,6 +338,32 @@ func decidePush(d Decision, p payload, requested inputs.Command, branches []stri
 		return skip(d, fmt.Sprintf("the push is to %s, which deploy-branches (%s) does not name; nothing to deploy", strings.TrimPrefix(p.Ref, "refs/heads/"), describeBranches(branches))), nil
 	}
 	d.Command = inputs.Up
+	return d, nil
+}
+
+// queueBranch is a merge group's head ref: the queue's branch names the
+// base branch (which may hold slashes), the pull request and the base.
+var queueBranch = regexp.MustCompile(`^refs/heads/gh-readonly-queue/.+/pr-([0-9]+)-[0-9a-f]{40}$`)
+
+// decideMergeGroup previews a merge queue's entry: the commit that will
+// land, against the stack it will meet. A merge group never deploys (the
+// push after the merge does); a destroyed group needs nothing.
+func decideMergeGroup(d Decision, p payload, requested inputs.Command) (Decision, error) {
+	if p.MergeGroup == nil {
+		return Decision{}, fmt.Errorf("the merge_group payload has no merge_group object")
+	}
+	if p.Action != "checks_requested" {
+		return skip(d, fmt.Sprintf("merge_group %q needs no check (only checks_requested does)", p.Action)), nil
+	}
+	g := &MergeGroup{Head: p.MergeGroup.HeadSHA, Base: p.MergeGroup.BaseSHA, BaseRef: p.MergeGroup.BaseRef}
+	if m := queueBranch.FindStringSubmatch(p.MergeGroup.HeadRef); m != nil {
+		g.PR, _ = strconv.Atoi(m[1])
+	}
+	d.MergeGroup, d.SHA, d.Ref = g, g.Head, p.MergeGroup.HeadRef
+	d.Command = requested
+	if requested == inputs.Auto {
+		d.Command = inputs.Preview
+	}
 	return d, nil
 }
 

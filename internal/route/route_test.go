@@ -260,3 +260,40 @@ func TestDecide_SweepRunsOnlyWhereDeploysRun(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, inputs.Sweep, d.Command)
 }
+
+func TestDecide_AMergeGroupPreviewsTheCommitThatWillLand(t *testing.T) {
+	d, err := route.Decide(route.Event{Name: "merge_group", Payload: fixtures.Read(t, "merge_group.checks_requested.json"), SHA: "ignored"}, inputs.Auto, route.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, inputs.Preview, d.Command)
+	require.NotNil(t, d.MergeGroup)
+	assert.Equal(t, route.MergeGroup{Head: "2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d", Base: "380387fbc80638b734a49e1be1c4dfec1c01b33c", BaseRef: "refs/heads/main", PR: 104}, *d.MergeGroup)
+	assert.Equal(t, d.MergeGroup.Head, d.SHA, "the run is about the merge group's head")
+	assert.Nil(t, d.PullRequest, "the pull request's own preview is not replaced")
+	assert.Equal(t, "octo-org/octo-repo", d.Repository.FullName())
+}
+
+func TestDecide_MergeGroupEdges(t *testing.T) {
+	destroyed := withChange(t, "merge_group.checks_requested.json", func(p map[string]any) { p["action"] = "destroyed" })
+	d, err := route.Decide(route.Event{Name: "merge_group", Payload: destroyed}, inputs.Auto, route.Options{})
+	require.NoError(t, err)
+	assert.True(t, d.Skip)
+	assert.Contains(t, d.Reason, `merge_group "destroyed" needs no check`)
+
+	for _, cmd := range []inputs.Command{inputs.Up, inputs.Rollback, inputs.Sweep} {
+		_, err = route.Decide(route.Event{Name: "merge_group", Payload: fixtures.Read(t, "merge_group.checks_requested.json")}, cmd, route.Options{})
+		var refusal *route.Refusal
+		require.ErrorAs(t, err, &refusal, "a merge group never changes the stack (%s)", cmd)
+		assert.Contains(t, refusal.Reason, "never runs from a merge_group event")
+	}
+
+	for ref, pr := range map[string]int{
+		"refs/heads/gh-readonly-queue/release/1.2/pr-7-929f8209d40f77f4abc622a499c93a83babdbe64": 7,
+		"refs/heads/gh-readonly-queue/main/pr-x-929f8209d40f77f4abc622a499c93a83babdbe64":        0,
+		"refs/heads/feature/pr-7-929f8209d40f77f4abc622a499c93a83babdbe64":                       0,
+	} {
+		body := withChange(t, "merge_group.checks_requested.json", func(p map[string]any) { p["merge_group"].(map[string]any)["head_ref"] = ref })
+		d, err := route.Decide(route.Event{Name: "merge_group", Payload: body}, inputs.Auto, route.Options{})
+		require.NoError(t, err)
+		assert.Equal(t, pr, d.MergeGroup.PR, ref)
+	}
+}
