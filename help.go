@@ -62,7 +62,7 @@ var inputGroups = []struct {
 	{"Where the stack lives", []string{inputs.NameAWSRegion, inputs.NameProjectName, inputs.NameStackName,
 		inputs.NameBackendURL, inputs.NameSecretsProvider, inputs.NameConfig}},
 	{"Deploy safety", []string{inputs.NamePolicyOverrides, inputs.NameDeployBranches, inputs.NameCommitOrder,
-		inputs.NameReviewedPlan, inputs.NameLockTimeout, inputs.NameDeploymentPreference}},
+		inputs.NameReviewedPlan, inputs.NameLockTimeout, inputs.NameDeploymentPreference, inputs.NamePromoteFrom}},
 	{"Pull requests and GitHub (in Actions: a local run never talks to GitHub)", []string{inputs.NameGitHubToken,
 		inputs.NameCommentOnPR, inputs.NameDeployments}},
 	{"Drift", []string{inputs.NameFailOnDrift, inputs.NameDriftIssue}},

@@ -162,7 +162,7 @@ func (s *Stack) export(ctx *pulumi.Context, cfg Config) {
 			"alarms":          pulumi.ToStringArray(s.Monitoring.ShiftAlarms(spec)),
 		}
 	}
-	ctx.Export("traffic", pulumi.Map{"application": s.Traffic.Application.Name, "functions": shifts})
+	ctx.Export("traffic", pulumi.Map{"application": s.Traffic.Application.Name, "region": pulumi.String(cfg.Region), "functions": shifts})
 	ctx.Export("apiId", s.API.RestAPI.ID())
 	ctx.Export("apiStage", s.API.Stage.StageName)
 	ctx.Export("apiUrl", pulumi.Sprintf("%s/items", s.API.Stage.InvokeUrl))

@@ -18,6 +18,9 @@ const (
 	ActorKey = ConfigNamespace + ":actor"
 	// ActionVersionKey holds the version of tap-deploy that made it.
 	ActionVersionKey = ConfigNamespace + ":actionVersion"
+	// PromotedFromKey holds the stack and update a promoted update
+	// repeats ("staging@14").
+	PromotedFromKey = ConfigNamespace + ":promotedFrom"
 	// ReviewStackKey marks a review stack with its pull request's number: a
 	// sweep destroys only stacks that carry it.
 	ReviewStackKey = ConfigNamespace + ":reviewOf"
@@ -28,6 +31,9 @@ type Provenance struct {
 	Commit        string
 	Actor         string
 	ActionVersion string
+	// PromotedFrom is the stack and update a promotion repeats
+	// ("staging@14"); empty for other updates.
+	PromotedFrom string
 }
 
 // Record is what an update runs with, as Pulumi configuration values.
@@ -45,7 +51,7 @@ func Record(c Config, code Artifacts, p Provenance) map[string]string {
 	if c.ReviewStackPR > 0 {
 		out[ReviewStackKey] = strconv.Itoa(c.ReviewStackPR)
 	}
-	for k, v := range map[string]string{CommitKey: p.Commit, ActorKey: p.Actor, ActionVersionKey: p.ActionVersion} {
+	for k, v := range map[string]string{CommitKey: p.Commit, ActorKey: p.Actor, ActionVersionKey: p.ActionVersion, PromotedFromKey: p.PromotedFrom} {
 		if v != "" {
 			out[k] = v
 		}
@@ -64,7 +70,7 @@ type Recorded struct {
 // ProvenanceOf reads where a recorded update came from; what an update
 // from an older tap-deploy did not record stays empty.
 func ProvenanceOf(values map[string]string) Provenance {
-	return Provenance{Commit: values[CommitKey], Actor: values[ActorKey], ActionVersion: values[ActionVersionKey]}
+	return Provenance{Commit: values[CommitKey], Actor: values[ActorKey], ActionVersion: values[ActionVersionKey], PromotedFrom: values[PromotedFromKey]}
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)

@@ -121,19 +121,28 @@ func TrafficNames(cfg Config) (app string, fns []shift.Function) {
 	return n.Name(awsfacts.CodeDeployAppName, "traffic"), fns
 }
 
-// TrafficTargets reads the `traffic` output of an update: the CodeDeploy
-// application and, per function, the version its live alias must move to
-// (Target) and the alarms that stop the move. Current is left to the
-// caller: Pulumi does not track where CodeDeploy left the alias.
-func TrafficTargets(outputs map[string]any) (app string, fns []shift.Function, err error) {
+// Released is what an update's `traffic` output says: the CodeDeploy
+// application and region and, per function, the version its live alias
+// must move to (Target) and the alarms that stop the move. Current is
+// left to the caller: Pulumi does not track where CodeDeploy left the
+// alias.
+type Released struct {
+	Application, Region string
+	Functions           []shift.Function
+}
+
+// TrafficTargets reads the `traffic` output of an update.
+func TrafficTargets(outputs map[string]any) (Released, error) {
 	t, ok := outputs["traffic"].(map[string]any)
 	if !ok {
-		return "", nil, fmt.Errorf("the stack has no `traffic` output (got %T)", outputs["traffic"])
+		return Released{}, fmt.Errorf("the stack has no `traffic` output (got %T)", outputs["traffic"])
 	}
-	app, _ = t["application"].(string)
+	var out Released
+	out.Application, _ = t["application"].(string)
+	out.Region, _ = t["region"].(string)
 	byKey, _ := t["functions"].(map[string]any)
-	if app == "" || byKey == nil {
-		return "", nil, errors.New("the stack's `traffic` output has no application or functions")
+	if out.Application == "" || out.Region == "" || byKey == nil {
+		return Released{}, errors.New("the stack's `traffic` output has no application, region or functions")
 	}
 	for _, spec := range Functions {
 		f, _ := byKey[spec.Key].(map[string]any)
@@ -149,9 +158,9 @@ func TrafficTargets(outputs map[string]any) (app string, fns []shift.Function, e
 			}
 		}
 		if fn.Name == "" || fn.Alias == "" || fn.DeploymentGroup == "" || fn.Target == "" {
-			return "", nil, fmt.Errorf("the stack's `traffic` output lacks the function, alias, deployment group or version of %s", spec.Key)
+			return Released{}, fmt.Errorf("the stack's `traffic` output lacks the function, alias, deployment group or version of %s", spec.Key)
 		}
-		fns = append(fns, fn)
+		out.Functions = append(out.Functions, fn)
 	}
-	return app, fns, nil
+	return out, nil
 }

@@ -22,7 +22,17 @@ func (r *run) deploy(ctx context.Context) error {
 		return r.fail("Could not load the Lambda packages", err)
 	}
 	sha := r.decision.SHA
-	st, state, err := r.openForUpdate(ctx, r.envStack(), r.cfg, code, sha)
+	// A promotion is checked before the stack is opened for the update:
+	// a refused one must not even create it.
+	from, err := r.checkPromotion(ctx)
+	if err != nil {
+		return err
+	}
+	prov := stack.Provenance{Commit: sha}
+	if from != nil {
+		prov.PromotedFrom = from.String()
+	}
+	st, state, err := r.openForUpdate(ctx, r.envStack(), r.cfg, code, prov)
 	if err != nil {
 		return err
 	}
@@ -34,6 +44,11 @@ func (r *run) deploy(ctx context.Context) error {
 	pr := r.mergedPR(ctx)
 	u := update{stack: r.in.StackName, title: "Deploy", message: r.updateMessage(sha), cfg: r.cfg, sha: sha, start: state.Digest, stateVersion: version, reviewedPlan: r.findReviewedPlan(ctx, pr), ordered: true,
 		preference: r.in.DeploymentPreference}
+	if from != nil {
+		u.title = "Deploy (" + from.describe() + ")"
+		u.message = from.describe() + " · " + u.message
+		u.notes = append(u.notes, fmt.Sprintf("%s: the same commit and tap-deploy, its traffic fully shifted there", from.describe()))
+	}
 	if pr != nil {
 		u.pr = pr.Number
 	}

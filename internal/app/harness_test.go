@@ -79,7 +79,7 @@ func withTraffic(res outcome.Result, version string) outcome.Result {
 		byKey[spec.Key] = map[string]any{"function": fns[i].Name, "alias": fns[i].Alias, "deploymentGroup": fns[i].DeploymentGroup,
 			"version": version, "alarms": []any{fns[i].Name + "-live-errors"}}
 	}
-	outputs["traffic"] = map[string]any{"application": app, "functions": byKey}
+	outputs["traffic"] = map[string]any{"application": app, "region": "eu-west-1", "functions": byKey}
 	res.Outputs = outputs
 	return res
 }

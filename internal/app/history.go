@@ -30,12 +30,16 @@ func (r *run) history(ctx context.Context) error {
 	}
 	entries := historyEntries(hist)
 	for _, e := range entries {
-		r.Runtime.Infof("version %d · %s · %s %s · commit %s · by %s · %s", e.Version, e.Time, e.Kind, e.Result, short(e.Commit), firstNonEmpty(e.Actor, "?"), e.Message)
+		from := ""
+		if e.PromotedFrom != "" {
+			from = " · promoted from " + e.PromotedFrom
+		}
+		r.Runtime.Infof("version %d · %s · %s %s · commit %s · by %s%s · %s", e.Version, e.Time, e.Kind, e.Result, short(e.Commit), firstNonEmpty(e.Actor, "?"), from, e.Message)
 	}
 	doc := func(_ string, limit int, redact func(string) string) string {
 		redacted := make([]render.HistoryEntry, len(entries))
 		for i, e := range entries {
-			e.Message, e.Actor = redact(e.Message), redact(e.Actor)
+			e.Message, e.Actor, e.PromotedFrom = redact(e.Message), redact(e.Actor), redact(e.PromotedFrom)
 			redacted[i] = e
 		}
 		return render.History(r.meta("History", r.decision.SHA).Redacted(redact), redacted, limit)
@@ -58,7 +62,7 @@ func historyEntries(hist []engine.Update) []render.HistoryEntry {
 		}
 		out = append(out, render.HistoryEntry{
 			Version: u.Version, Kind: u.Kind, Result: u.Result, Time: u.StartTime,
-			Commit: prov.Commit, Actor: actor, ActionVersion: prov.ActionVersion, Message: u.Message,
+			Commit: prov.Commit, Actor: actor, ActionVersion: prov.ActionVersion, PromotedFrom: prov.PromotedFrom, Message: u.Message,
 		})
 	}
 	return out

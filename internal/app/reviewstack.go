@@ -53,7 +53,7 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 	}
 	var res outcome.Result
 	err = func() error {
-		st, state, err := r.openForUpdate(ctx, r.reviewStack(pr), cfg, code, r.decision.SHA)
+		st, state, err := r.openForUpdate(ctx, r.reviewStack(pr), cfg, code, stack.Provenance{Commit: r.decision.SHA})
 		if err != nil {
 			return err
 		}
@@ -161,7 +161,7 @@ func (r *run) destroyReviewStack(ctx context.Context, pr int, look secondLook) (
 	if err != nil {
 		return reviewStackAbsent, err
 	}
-	st, err := r.openNamed(ctx, r.reviewStack(pr), mustExist, cfg, code, r.decision.SHA)
+	st, err := r.openNamed(ctx, r.reviewStack(pr), mustExist, cfg, code, stack.Provenance{Commit: r.decision.SHA})
 	if errors.Is(err, engine.ErrNoStack) {
 		r.Runtime.Infof("pull request #%d has no review stack %s: nothing to destroy", pr, name)
 		return reviewStackAbsent, nil

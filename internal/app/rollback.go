@@ -47,7 +47,7 @@ func (r *run) rollback(ctx context.Context) error {
 		r.Runtime.Infof("%s", n)
 	}
 	r.Runtime.Noticef("rolling back stack %s to version %d (commit %s)", r.in.StackName, target.Version, firstNonEmpty(short(rec.Commit), "not recorded"))
-	st, state, err := r.openForUpdate(ctx, r.envStack(), rec.Config, rec.CodeFor(code), rec.Commit)
+	st, state, err := r.openForUpdate(ctx, r.envStack(), rec.Config, rec.CodeFor(code), stack.Provenance{Commit: rec.Commit})
 	if err != nil {
 		return err
 	}

@@ -161,14 +161,14 @@ func (r *run) openToRead(ctx context.Context, cfg stack.Config, code stack.Artif
 	exists, err := r.StackExists(ctx, s)
 	switch {
 	case errors.Is(err, engine.ErrExistsUnknown):
-		st, err := r.openNamed(ctx, ref, mustExist, cfg, code, "")
+		st, err := r.openNamed(ctx, ref, mustExist, cfg, code, stack.Provenance{})
 		if !errors.Is(err, engine.ErrNoStack) {
 			return st, false, err
 		}
 	case err != nil:
 		return nil, false, err
 	case exists:
-		st, err := r.openNamed(ctx, ref, mustExist, cfg, code, "")
+		st, err := r.openNamed(ctx, ref, mustExist, cfg, code, stack.Provenance{})
 		return st, false, err
 	}
 	dir, err := os.MkdirTemp("", "tap-deploy-first-deploy-")
@@ -233,7 +233,7 @@ const (
 )
 
 // openNamed opens a stack.
-func (r *run) openNamed(ctx context.Context, ref stackRef, e existence, cfg stack.Config, code stack.Artifacts, commit string) (Stack, error) {
+func (r *run) openNamed(ctx context.Context, ref stackRef, e existence, cfg stack.Config, code stack.Artifacts, prov stack.Provenance) (Stack, error) {
 	s, err := r.settings(ref)
 	if err != nil {
 		return nil, err
@@ -250,9 +250,8 @@ func (r *run) openNamed(ctx context.Context, ref stackRef, e existence, cfg stac
 		// must not leave a trail of them behind.
 		s.Env["PULUMI_DISABLE_CHECKPOINT_BACKUPS"] = "true"
 	}
-	s.Config = stack.Record(cfg, code, stack.Provenance{
-		Commit: commit, Actor: r.facts.actor, ActionVersion: r.Version,
-	})
+	prov.Actor, prov.ActionVersion = r.facts.actor, r.Version
+	s.Config = stack.Record(cfg, code, prov)
 	s.Progress = r.Runtime.UntrustedWriter
 	return r.OpenStack(ctx, s, stack.Program(cfg, code))
 }
@@ -260,9 +259,9 @@ func (r *run) openNamed(ctx context.Context, ref stackRef, e existence, cfg stac
 // openForUpdate opens a stack an update is about to change and reads the
 // state it starts from, stopping (reported) when an interrupted update left
 // operations unfinished. The caller closes the stack.
-func (r *run) openForUpdate(ctx context.Context, ref stackRef, cfg stack.Config, code stack.Artifacts, commit string) (Stack, engine.State, error) {
+func (r *run) openForUpdate(ctx context.Context, ref stackRef, cfg stack.Config, code stack.Artifacts, prov stack.Provenance) (Stack, engine.State, error) {
 	name := ref.name
-	st, err := r.openNamed(ctx, ref, mayCreate, cfg, code, commit)
+	st, err := r.openNamed(ctx, ref, mayCreate, cfg, code, prov)
 	if err != nil {
 		return nil, engine.State{}, r.fail("Could not open stack "+name, err)
 	}

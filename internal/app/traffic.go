@@ -102,7 +102,8 @@ type shifting struct {
 func (r *run) shiftTraffic(ctx context.Context, u update, res outcome.Result) (render.Traffic, error) {
 	pref := u.preference
 	notice := render.Traffic{Summary: fmt.Sprintf("Traffic moved to the new versions (%s, through CodeDeploy)", pref)}
-	app, fns, err := stack.TrafficTargets(res.KnownOutputs())
+	released, err := stack.TrafficTargets(res.KnownOutputs())
+	app, fns := released.Application, released.Functions
 	if err != nil {
 		notice = render.Traffic{Summary: "The new versions take no traffic: the update did not say where it goes", Stopped: true}
 		return notice, r.fail("Could not shift traffic to the new versions", err)

@@ -22,6 +22,9 @@ type State struct {
 	// same state have the same digest, and any update changes it.
 	Digest  string
 	Pending []PendingOperation
+	// Outputs are the stack's outputs as the last update left them (a
+	// secret value stays an encrypted envelope).
+	Outputs map[string]any
 }
 
 // State reads the checkpoint (one `stack export`).
@@ -55,8 +58,10 @@ func stateOf(deployment []byte) (State, error) {
 	if err := json.Unmarshal(deployment, &d); err != nil {
 		return State{}, fmt.Errorf("reading the stack state: %w", err)
 	}
+	var outputs map[string]any
 	for _, r := range d.Resources {
 		if r["type"] == "pulumi:pulumi:Stack" {
+			outputs, _ = r["outputs"].(map[string]any)
 			continue
 		}
 		delete(r, "created")
@@ -64,7 +69,7 @@ func stateOf(deployment []byte) (State, error) {
 		kept = append(kept, r)
 	}
 	sort.Slice(kept, func(i, j int) bool { return fmt.Sprint(kept[i]["urn"]) < fmt.Sprint(kept[j]["urn"]) })
-	st := State{Digest: digestJSON(kept)}
+	st := State{Digest: digestJSON(kept), Outputs: outputs}
 	for _, p := range d.Pending {
 		st.Pending = append(st.Pending, PendingOperation{Type: p.Type, URN: p.Resource.URN})
 	}

@@ -70,6 +70,8 @@ const (
 	NameReviewStackBackendURL = "review-stack-backend-url"
 	// NameDeploymentPreference is how a deploy shifts traffic to new code.
 	NameDeploymentPreference = "deployment-preference"
+	// NamePromoteFrom is the stack a deploy must match (promotion).
+	NamePromoteFrom = "promote-from"
 )
 
 // Names is every input the action reads, in action.yml's order (a test
@@ -80,6 +82,7 @@ var Names = []string{
 	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput, NameLockTimeout,
 	NameDeployBranches, NameReviewedPlan, NameDeployments, NameDriftIssue,
 	NameReviewStack, NameReviewStackTTL, NameReviewStackBackendURL, NameCommitOrder, NameDeploymentPreference,
+	NamePromoteFrom,
 }
 
 // PolicyAction is what a user may do to a policy rule through policy-overrides.
@@ -134,6 +137,10 @@ type Inputs struct {
 	// DeploymentPreference is how a deploy shifts traffic to a new version
 	// through CodeDeploy (a rollback and a review stack: all at once).
 	DeploymentPreference shift.Preference
+	// PromoteFrom is the stack, in the same backend, whose latest update a
+	// deploy must repeat: same commit, same tap-deploy, its traffic shift
+	// done. Empty: no promotion.
+	PromoteFrom string
 }
 
 // ReviewStack is which pull requests get a live copy of the stack.
@@ -299,6 +306,17 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 	}
 	if in.Command == Rollback && in.RollbackTo == "" {
 		found = append(found, fmt.Sprintf("%s: required with command rollback (a version number from the stack history, or 'previous')", env.Spell(NameRollbackTo)))
+	}
+
+	in.PromoteFrom = value(NamePromoteFrom)
+	switch {
+	case in.PromoteFrom == "":
+	case !stackPattern.MatchString(in.PromoteFrom):
+		found = append(found, fmt.Sprintf("%s: %q may hold letters, digits, '-', '_' and '.', optionally as org/project/stack", env.Spell(NamePromoteFrom), in.PromoteFrom))
+	case in.PromoteFrom == in.StackName:
+		found = append(found, fmt.Sprintf("%s: %q is this run's own stack; name the stack this deploy must repeat (staging for prod)", env.Spell(NamePromoteFrom), in.PromoteFrom))
+	case in.Command != Auto && in.Command != Up:
+		found = append(found, fmt.Sprintf("%s: applies to deploys (command up), not to command %s", env.Spell(NamePromoteFrom), in.Command))
 	}
 
 	var policyProblems []string

@@ -14,7 +14,10 @@ type HistoryEntry struct {
 	Commit        string
 	Actor         string
 	ActionVersion string
-	Message       string
+	// PromotedFrom is the stack and update a promotion repeated
+	// ("staging@14").
+	PromotedFrom string
+	Message      string
 }
 
 // History renders the stack's updates, newest first, within limit bytes.
@@ -26,14 +29,14 @@ func History(m Meta, entries []HistoryEntry, limit int) string {
 		"(the last successful update before the newest one).\n")
 	b := &budget{limit: limit}
 	b.add(head.String())
-	s := section{open: "\n| Version | Time | Kind | Result | Commit | Actor | tap-deploy | Message |\n|---:|---|---|---|---|---|---|---|\n"}
+	s := section{open: "\n| Version | Time | Kind | Result | Commit | Actor | tap-deploy | Promoted from | Message |\n|---:|---|---|---|---|---|---|---|---|\n"}
 	for _, e := range entries {
 		result := e.Result
 		if e.Kind == "update" && e.Result == "succeeded" {
 			result = "**succeeded**"
 		}
-		s.rows = append(s.rows, fmt.Sprintf("| %d | %s | %s | %s | %s | %s | %s | %s |\n", e.Version, cell(e.Time), cell(e.Kind), result,
-			codeOrEmpty(short(e.Commit)), cell(e.Actor), cell(e.ActionVersion), cell(e.Message)))
+		s.rows = append(s.rows, fmt.Sprintf("| %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", e.Version, cell(e.Time), cell(e.Kind), result,
+			codeOrEmpty(short(e.Commit)), cell(e.Actor), cell(e.ActionVersion), cell(e.PromotedFrom), cell(e.Message)))
 	}
 	b.section(s)
 	out := b.String()

@@ -204,7 +204,8 @@ func TestHistory_Golden(t *testing.T) {
 		{Version: 3, Kind: "update", Result: "succeeded", Time: "2026-11-28T10:00:00Z", Commit: "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
 			Actor: "octocat", ActionVersion: "v1.2.0", Message: "rollback to version 1 · tap-deploy · commit ec26c3e · by octocat"},
 		{Version: 2, Kind: "update", Result: "failed", Time: "2026-11-27T10:00:00Z", Actor: "mallory", Message: "a | pipe and [a link](https://evil)"},
-		{Version: 1, Kind: "update", Result: "succeeded", Time: "2026-11-26T10:00:00Z", Commit: "6113728f27ae82c7b1a177c8d03f9e96e0adf246", Actor: "octocat"},
+		{Version: 1, Kind: "update", Result: "succeeded", Time: "2026-11-26T10:00:00Z", Commit: "6113728f27ae82c7b1a177c8d03f9e96e0adf246", Actor: "octocat",
+			PromotedFrom: "staging@14", Message: "promoted from staging, update 14 · tap-deploy · commit 6113728"},
 	}, render.SummaryLimit)
 	golden(t, "history.md", got)
 }

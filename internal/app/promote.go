@@ -1,0 +1,181 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/shift"
+	"github.com/org/tap-deploy/stack"
+)
+
+// promotedFrom is what a promotion's source stack showed when it was
+// checked: the update this deploy repeats.
+type promotedFrom struct {
+	stack   string
+	version int
+}
+
+// String is how the update records it ("staging@14").
+func (p promotedFrom) String() string { return fmt.Sprintf("%s@%d", p.stack, p.version) }
+
+// describe is how reports say it.
+func (p promotedFrom) describe() string {
+	return fmt.Sprintf("promoted from %s, update %d", p.stack, p.version)
+}
+
+// promotionSource is what a deploy reads of the stack it promotes from.
+type promotionSource struct {
+	stack string
+	// latest is the stack's newest update (a refresh is not one); nil when
+	// it has none.
+	latest *engine.Update
+	// pending counts the operations an update in progress, or one that was
+	// interrupted, left in the state.
+	pending int
+	// traffic is where each function's live alias stands against the
+	// version the update published, and the shift still running, if any.
+	traffic []functionTraffic
+	// unread says why the traffic could not be read ("" when it was).
+	unread string
+}
+
+type functionTraffic struct {
+	shift.Function
+	running string
+}
+
+// promotionProblems says why a deploy of commit sha by tap-deploy version
+// may not be promoted from src; none means it repeats exactly what src
+// runs: the same commit (and so the same program and packages, which
+// travel in the action), the same action, its traffic fully shifted.
+func promotionProblems(src promotionSource, sha, version string) []string {
+	if src.latest == nil {
+		return []string{fmt.Sprintf("stack %s has no update yet: deploy it first", src.stack)}
+	}
+	u := *src.latest
+	prov := stack.ProvenanceOf(u.Config)
+	var out []string
+	if !u.Succeeded() {
+		out = append(out, fmt.Sprintf("the latest update of %s (version %d) %s: promote only what succeeded there", src.stack, u.Version, firstNonEmpty(u.Result, "did not finish")))
+	}
+	if src.pending > 0 {
+		out = append(out, fmt.Sprintf("an update of %s is in progress or was interrupted (%d unfinished operation(s) in its state)", src.stack, src.pending))
+	}
+	switch {
+	case prov.Commit == "":
+		out = append(out, fmt.Sprintf("the latest update of %s (version %d) recorded no commit", src.stack, u.Version))
+	case prov.Commit != sha:
+		out = append(out, fmt.Sprintf("a different commit: %s runs %s (version %d), this deploy is of %s", src.stack, short(prov.Commit), u.Version, firstNonEmpty(short(sha), "no commit")))
+	}
+	if prov.ActionVersion != version {
+		out = append(out, fmt.Sprintf("a different tap-deploy: %s was deployed by %s (version %d), this is %s (the program and the Lambda packages travel in the action)",
+			src.stack, firstNonEmpty(prov.ActionVersion, "an unrecorded version"), u.Version, version))
+	}
+	if src.unread != "" {
+		out = append(out, fmt.Sprintf("the traffic of %s could not be checked: %s", src.stack, src.unread))
+	}
+	for _, f := range src.traffic {
+		switch {
+		case f.running != "":
+			out = append(out, fmt.Sprintf("%s: a traffic shift is still running in %s (CodeDeploy deployment %s)", f.Name, src.stack, f.running))
+		case f.Pending():
+			out = append(out, fmt.Sprintf("%s: %s serves version %s, not version %s of its latest update: the traffic shift did not complete", f.Name, src.stack, f.Current, f.Target))
+		}
+	}
+	return out
+}
+
+// checkPromotion reads the stack this deploy promotes from (promote-from),
+// in the same backend and without writing to it, and refuses the deploy,
+// changing nothing, unless it repeats that stack's latest update. It
+// returns that update.
+func (r *run) checkPromotion(ctx context.Context) (*promotedFrom, error) {
+	name := r.in.PromoteFrom
+	if name == "" {
+		return nil, nil
+	}
+	refused := fmt.Sprintf("Refusing to promote from %s; nothing was changed", name)
+	src, err := r.readPromotionSource(ctx, name)
+	if err != nil {
+		return nil, r.fail(refused, err)
+	}
+	if problems := promotionProblems(src, r.decision.SHA, r.Version); len(problems) > 0 {
+		for _, p := range problems {
+			r.Runtime.Errorf("%s", p)
+		}
+		return nil, r.fail(refused, fmt.Errorf("this deploy must repeat the latest update of %s: %s", name, strings.Join(problems, "; ")))
+	}
+	from := &promotedFrom{stack: name, version: src.latest.Version}
+	r.Runtime.Noticef("%s: the same commit %s and tap-deploy %s, its traffic fully shifted", from.describe(), short(r.decision.SHA), r.Version)
+	return from, nil
+}
+
+// readPromotionSource reads the source stack's history, state and, where
+// its functions take traffic through CodeDeploy, where their aliases stand.
+func (r *run) readPromotionSource(ctx context.Context, name string) (promotionSource, error) {
+	src := promotionSource{stack: name}
+	code, err := r.code.get(codeForGraph)
+	if err != nil {
+		return src, err
+	}
+	ref := r.envStack()
+	ref.name = name
+	st, err := r.openNamed(ctx, ref, mustExist, r.cfg, code, stack.Provenance{})
+	switch {
+	case errors.Is(err, engine.ErrNoStack):
+		return src, fmt.Errorf("stack %s does not exist in this run's backend: deploy it before promoting from it", name)
+	case err != nil:
+		return src, fmt.Errorf("opening stack %s in this run's backend: %w", name, err)
+	}
+	defer st.Close()
+	hist, err := st.History(ctx)
+	if err != nil {
+		return src, fmt.Errorf("reading the history of %s: %w", name, err)
+	}
+	for i := range hist {
+		if hist[i].Kind == "update" {
+			src.latest = &hist[i]
+			break
+		}
+	}
+	state, err := st.State(ctx)
+	if err != nil {
+		return src, fmt.Errorf("reading the state of %s: %w", name, err)
+	}
+	src.pending = len(state.Pending)
+	if src.latest == nil || !src.latest.Succeeded() {
+		return src, nil
+	}
+	released, err := stack.TrafficTargets(state.Outputs)
+	if err != nil {
+		src.unread = err.Error()
+		return src, nil
+	}
+	t, err := r.Traffic(ctx, released.Region)
+	if err != nil {
+		src.unread = err.Error()
+		return src, nil
+	}
+	for _, f := range released.Functions {
+		ft := functionTraffic{Function: f}
+		alias, err := t.Alias(ctx, f.Name, f.Alias)
+		if err != nil {
+			src.unread = err.Error()
+			return src, nil
+		}
+		ft.Current = alias.Version
+		running, err := t.Active(ctx, released.Application, f.DeploymentGroup)
+		if err != nil {
+			src.unread = err.Error()
+			return src, nil
+		}
+		if len(running) > 0 {
+			ft.running = running[0].ID
+		}
+		src.traffic = append(src.traffic, ft)
+	}
+	return src, nil
+}
