@@ -17,6 +17,9 @@ import (
 // preview runs a Pulumi preview, gates it on the policy rules with the
 // engine's real values, and reports it on the pull request.
 func (r *run) preview(ctx context.Context) error {
+	if r.decision.MergeGroup != nil {
+		return r.queuePreview(ctx)
+	}
 	version := 0
 	firstDeploy := false
 	res, runErr := r.onStack(ctx, "Pulumi preview", codeToDeploy, func(st Stack, first bool) (outcome.Result, error) {

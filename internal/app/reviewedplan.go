@@ -31,6 +31,20 @@ type reviewedPlanCheck struct {
 	target comment.Target
 	shown  string
 	doubts []string
+	// queued means the plan is the merge queue's preview of the pushed
+	// commit (the comment's merge-queue section), not the pull request's
+	// own preview; rendered says how that part was rendered.
+	queued   bool
+	rendered reviewedRendering
+}
+
+// reviewedRendering is how the comment's part that holds the plan was
+// rendered: a merge deploy renders its own preview the same way to
+// compare the two byte for byte.
+type reviewedRendering struct {
+	title  string
+	marker string
+	limit  int
 }
 
 // findReview finds the plan a merge deploy should apply. A deploy from
@@ -64,22 +78,52 @@ func (r *run) findReviewedPlan(ctx context.Context, pr *github.PullRequest) *rev
 		rv.missing = fmt.Sprintf("pull request #%d has no preview comment by this action", pr.Number)
 		return rv
 	}
+	binding := reviewed.Binding{Repo: repo.FullName(), PR: pr.Number, Stack: r.in.StackName}
+	rv.doubts = append(rv.doubts, r.editDoubts(ctx, c)...)
+	if r.queuedPlan(rv, c.Body, binding) {
+		return rv
+	}
 	p, err := reviewed.DecodeComment(c.Body, rv.target.Marker())
 	if err == nil {
-		err = p.Check(reviewed.Binding{Repo: repo.FullName(), PR: pr.Number, Stack: r.in.StackName})
+		err = p.Check(binding)
 	}
 	if err != nil {
 		rv.missing = fmt.Sprintf("pull request #%d's comment holds no reviewed plan of its own (%v)", pr.Number, err)
 		return rv
 	}
 	rv.plan, rv.planLine = &p, strings.SplitN(c.Body, "\n", 3)[1]
+	rv.rendered = reviewedRendering{title: "Preview", marker: rv.target.Marker(), limit: commentBody}
 	if shown, ok := render.ReviewedPart(c.Body); ok {
 		rv.shown = shown
 	} else {
 		rv.doubts = append(rv.doubts, "the comment no longer shows the reviewed plan's part (its hidden bounds are gone)")
 	}
-	rv.doubts = append(rv.doubts, r.editDoubts(ctx, c)...)
 	return rv
+}
+
+// queuedPlan takes the merge queue's plan from the comment's merge-queue
+// section when it is of the pushed commit: the queue previewed exactly
+// what landed, against the state the merge met, after comparing it with
+// the reviewed plan. A section of another commit (an earlier queue
+// attempt) is not this push's.
+func (r *run) queuedPlan(rv *reviewedPlanCheck, body string, binding reviewed.Binding) bool {
+	text, ok := comment.SectionText(body, mergeQueueSection)
+	if !ok {
+		return false
+	}
+	p, err := reviewed.DecodeFirstLine(text)
+	if err != nil || p.Check(binding) != nil || p.Head != r.decision.SHA {
+		return false
+	}
+	rv.plan, rv.planLine, rv.queued = &p, strings.SplitN(text, "\n", 2)[0], true
+	rv.rendered = reviewedRendering{title: mergeQueueTitle, limit: commentSection}
+	if shown, ok := render.ReviewedPart(text); ok {
+		rv.shown = shown
+	} else {
+		rv.doubts = append(rv.doubts, "the merge queue's section no longer shows its plan's part (its hidden bounds are gone)")
+	}
+	r.Runtime.Infof("pull request #%d's merge queue previewed the pushed commit %s: comparing with that plan (%s)", binding.PR, short(p.Head), p.ID)
+	return true
 }
 
 // editDoubts reads who last edited the comment: anyone with write access
@@ -114,7 +158,7 @@ func (rv *reviewedPlanCheck) verdict(now reviewed.Plan, shownNow string, drift [
 		return out, nil
 	}
 	lines := append([]string(nil), rv.doubts...)
-	if rv.plan.Head != rv.pr.HeadSHA {
+	if !rv.queued && rv.plan.Head != rv.pr.HeadSHA {
 		lines = append(lines, fmt.Sprintf("the pull request's last preview was of %s, its final head is %s: the last commits were never previewed", short(rv.plan.Head), short(rv.pr.HeadSHA)))
 	}
 	diff := reviewed.Compare(*rv.plan, now)
@@ -130,6 +174,9 @@ func (rv *reviewedPlanCheck) verdict(now reviewed.Plan, shownNow string, drift [
 	}
 	if len(lines) == 0 {
 		out.Verdict = fmt.Sprintf("Applying the reviewed plan %s of pull request #%d.", rv.plan.ID, rv.pr.Number)
+		if rv.queued {
+			out.Verdict = fmt.Sprintf("Applying the plan %s the merge queue previewed for pull request #%d.", rv.plan.ID, rv.pr.Number)
+		}
 		return out, nil
 	}
 	out.Lines, out.Warn = lines, true

@@ -173,7 +173,7 @@ func (r *run) event() (route.Event, error) {
 func (r *run) failBeforeEngine(ctx context.Context, title string, err error) error {
 	if r.decision.Command != inputs.Validate {
 		doc := validationDoc(r.meta("Validation", r.decision.SHA), render.Validation{Problems: problems.Of(err)})
-		r.publish.report(ctx, r.pullRequest(), doc)
+		r.reportResult(ctx, doc)
 	}
 	return r.fail(title, err)
 }
@@ -209,6 +209,17 @@ func (r *run) setOutputs(values map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// reportResult publishes the run's result where its event's pull request
+// reads it: the comment's body, or for a merge queue's check the
+// comment's merge-queue section (the pull request's own preview stays).
+func (r *run) reportResult(ctx context.Context, doc document) {
+	if g := r.decision.MergeGroup; g != nil {
+		r.publish.section(ctx, g.PR, mergeQueueSection, doc)
+		return
+	}
+	r.publish.report(ctx, r.pullRequest(), doc)
 }
 
 // pullRequest is the number of the PR the event is about, or 0.

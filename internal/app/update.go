@@ -267,9 +267,10 @@ func (r *run) shownAsReviewed(u update, pre outcome.Result) string {
 	}
 	shown := pre
 	shown.Outputs = nil
-	meta := r.resultMeta("Preview", rv.plan.Head, u.cfg, pre)
+	how := rv.rendered
+	meta := r.resultMeta(how.title, rv.plan.Head, u.cfg, pre)
 	meta.ReviewedPlan = render.ReviewedPlan{Metadata: rv.planLine, PlanID: rv.plan.ID}
-	doc := r.Runtime.Redact(resultDoc(meta, shown)(rv.target.Marker(), commentBody, r.Runtime.Redact))
+	doc := r.Runtime.Redact(resultDoc(meta, shown)(how.marker, how.limit, r.Runtime.Redact))
 	part, _ := render.ReviewedPart(doc)
 	return part
 }

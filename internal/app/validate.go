@@ -69,16 +69,16 @@ func (r *run) validate(ctx context.Context) error {
 // validation that stops another command takes the PR comment: a validate
 // run beside a preview job must not overwrite the preview's comment.
 func (r *run) publishValidation(ctx context.Context, doc document, validateOnly bool) {
-	pr := r.pullRequest()
 	if validateOnly && r.in.Output == "json" {
 		// stdout holds the JSON report; the markdown goes to the summary.
 		r.publish.note(doc)
 		return
 	}
 	if validateOnly {
-		pr = 0
+		r.publish.report(ctx, 0, doc)
+		return
 	}
-	r.publish.report(ctx, pr, doc)
+	r.reportResult(ctx, doc)
 }
 
 func findings(rep policy.Report) []outcome.Finding {

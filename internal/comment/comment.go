@@ -134,6 +134,24 @@ func Section(name, markdown string) string {
 	return fmt.Sprintf("<!-- tap-deploy:section %s -->\n%s\n<!-- /tap-deploy:section %s -->\n", name, strings.TrimRight(markdown, "\n"), name)
 }
 
+// SectionText is the markdown of the named section of a comment's body;
+// false when the body has none, or more than one (a copy pasted in by
+// whoever can edit the comment is not told apart from the original).
+func SectionText(body, name string) (string, bool) {
+	var found []string
+	for _, m := range sectionRe.FindAllStringSubmatch(body, -1) {
+		if m[1] == name && m[2] == name {
+			found = append(found, m[0])
+		}
+	}
+	if len(found) != 1 {
+		return "", false
+	}
+	text := strings.TrimPrefix(found[0], fmt.Sprintf("<!-- tap-deploy:section %s -->\n", name))
+	text = strings.TrimSuffix(strings.TrimSuffix(text, "\n"), fmt.Sprintf("<!-- /tap-deploy:section %s -->", name))
+	return strings.TrimSuffix(text, "\n"), true
+}
+
 // keepSections appends to body the sections of old that body lacks.
 func keepSections(old, body string) string {
 	have := map[string]bool{}

@@ -257,3 +257,17 @@ func TestUpdateSection_ReplacesItsPartAndUpsertKeepsIt(t *testing.T) {
 	assert.Contains(t, got, "destroyed")
 	assert.NotContains(t, got, "from the new body")
 }
+
+func TestSectionText_ReadsOneSectionOnly(t *testing.T) {
+	body := "<!-- marker -->\npreview\n\n" + comment.Section("merge-queue", "line one\nline two\n") + "\n" + comment.Section("deploy", "deployed")
+	got, ok := comment.SectionText(body, "merge-queue")
+	require.True(t, ok)
+	assert.Equal(t, "line one\nline two", got)
+	got, ok = comment.SectionText(body, "deploy")
+	require.True(t, ok)
+	assert.Equal(t, "deployed", got)
+	_, ok = comment.SectionText(body, "review-stack")
+	assert.False(t, ok)
+	_, ok = comment.SectionText(body+comment.Section("merge-queue", "pasted"), "merge-queue")
+	assert.False(t, ok, "two copies: neither is trusted")
+}

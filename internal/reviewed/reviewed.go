@@ -286,6 +286,16 @@ func DecodeComment(body, marker string) (Plan, error) {
 	return Decode(lines[1])
 }
 
+// DecodeFirstLine reads the plan from the first line of a comment's
+// section, its one place there.
+func DecodeFirstLine(text string) (Plan, error) {
+	first, _, _ := strings.Cut(text, "\n")
+	if metadataLine.FindString(first) != first || first == "" {
+		return Plan{}, ErrNoPlan
+	}
+	return Decode(first)
+}
+
 // Decode finds the plan in a comment body.
 func Decode(body string) (Plan, error) {
 	m := metadataLine.FindStringSubmatch(body)

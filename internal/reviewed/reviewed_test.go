@@ -165,3 +165,14 @@ func TestDecodeComment_ReadsThePlanOnlyAtItsPlaceAndBindsIt(t *testing.T) {
 	unbound := reviewed.Of(preview(fn(512, nil)), 4, cfg, "v1.2.0", "aaaa")
 	assert.ErrorContains(t, unbound.Check(here), "an unbound plan")
 }
+
+func TestDecodeFirstLine_ReadsOnlyTheSectionsFirstLine(t *testing.T) {
+	p := reviewed.Of(preview(fn(512, nil)), 4, cfg, "v1.2.0", "aaaa")
+	got, err := reviewed.DecodeFirstLine(p.Encode() + "\n### Merge queue preview\n")
+	require.NoError(t, err)
+	assert.Equal(t, p.ID, got.ID)
+	_, err = reviewed.DecodeFirstLine("### Merge queue preview\n" + p.Encode())
+	assert.ErrorIs(t, err, reviewed.ErrNoPlan, "a plan line below the first is not the section's")
+	_, err = reviewed.DecodeFirstLine("text " + p.Encode())
+	assert.ErrorIs(t, err, reviewed.ErrNoPlan, "the line is the plan and nothing else")
+}

@@ -71,8 +71,10 @@ type Server struct {
 	deployments []*Deployment
 	issues      []*Issue
 	nextIssue   int
-	// prs maps a pull request number to its state (open or closed).
-	prs map[int]string
+	// prs maps a pull request number to its state (open or closed), and
+	// heads to its head commit when the test set one.
+	prs   map[int]string
+	heads map[int]string
 }
 
 // Deployment is a stored deployment and the statuses it went through.
@@ -152,6 +154,16 @@ func (s *Server) SetPullRequest(number int, state string) {
 	s.prs[number] = state
 }
 
+// SetPullRequestHead makes pull request number open with head commit sha.
+func (s *Server) SetPullRequestHead(number int, sha string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.prs[number] == "" {
+		s.prs[number] = "open"
+	}
+	s.heads[number] = sha
+}
+
 // PR is a pull request a commit belongs to. By default it was merged into
 // master as that commit (commits/{sha}/pulls lists it for its merge
 // commit); Open lists an open pull request whose head is the commit, as
@@ -204,6 +216,7 @@ func New() *Server {
 		perPage:   30,
 		nextIssue: 100,
 		prs:       map[int]string{},
+		heads:     map[int]string{},
 	}
 	s.Server = httptest.NewServer(s.authenticate(s.routes()))
 	return s
@@ -520,12 +533,13 @@ func (s *Server) pull(w http.ResponseWriter, r *http.Request, _ string) {
 	n, _ := strconv.Atoi(r.PathValue("number"))
 	s.mu.Lock()
 	state, ok := s.prs[n]
+	head := s.heads[n]
 	s.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusNotFound, "Not Found")
 		return
 	}
-	writeJSON(w, map[string]any{"number": n, "state": state})
+	writeJSON(w, map[string]any{"number": n, "state": state, "head": map[string]any{"sha": head}})
 }
 
 func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, _ string) {

@@ -288,21 +288,37 @@ func TestWorkflows_PinnedLeastPrivilegeAndQueued(t *testing.T) {
 				assert.Regexp(t, pinnedSHA, ref, "third-party actions are pinned to a full commit SHA")
 			}
 			assert.NotContains(t, text, "write-all")
+			type concurrency struct {
+				Group            string
+				CancelInProgress bool `yaml:"cancel-in-progress"`
+			}
 			var wf struct {
 				Permissions map[string]string
-				Concurrency struct {
-					Group            string
-					CancelInProgress bool `yaml:"cancel-in-progress"`
+				Concurrency concurrency
+				Jobs        map[string]struct {
+					Concurrency concurrency
 				}
 			}
 			require.NoError(t, yaml.Unmarshal(b, &wf))
 			assert.NotEmpty(t, wf.Permissions, "top-level permissions are explicit")
-			assert.NotEmpty(t, wf.Concurrency.Group, "a concurrency group")
-			switch filepath.Base(path) {
-			case "deploy.yml", "rollback.yml", "release.yml", "review-stack.yml":
-				assert.False(t, wf.Concurrency.CancelInProgress, "deploys and destroys are never cancelled")
-			case "preview.yml":
-				assert.True(t, wf.Concurrency.CancelInProgress, "a newer preview replaces an older one")
+			// A workflow queues as a whole, or (promote.yml) each job in
+			// its environment's group.
+			groups := []concurrency{wf.Concurrency}
+			if wf.Concurrency.Group == "" {
+				groups = nil
+				for name, job := range wf.Jobs {
+					assert.NotEmpty(t, job.Concurrency.Group, "job %s has a concurrency group", name)
+					groups = append(groups, job.Concurrency)
+				}
+			}
+			for _, c := range groups {
+				assert.NotEmpty(t, c.Group, "a concurrency group")
+				switch filepath.Base(path) {
+				case "deploy.yml", "rollback.yml", "release.yml", "review-stack.yml", "promote.yml":
+					assert.False(t, c.CancelInProgress, "deploys and destroys are never cancelled")
+				case "preview.yml", "merge-queue.yml":
+					assert.True(t, c.CancelInProgress, "a newer preview replaces an older one")
+				}
 			}
 		})
 	}
