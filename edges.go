@@ -36,6 +36,7 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 		FindCLI:     engine.FindCLI,
 		ListStacks:  engine.ListStacks,
 		StackExists: engine.StackExists,
+		Locks:       engine.Locks,
 		NewGitHub: func(apiURL, token string) (app.GitHub, error) {
 			return github.New(apiURL, token, github.DefaultRetry)
 		},

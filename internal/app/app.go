@@ -87,6 +87,9 @@ type Deps struct {
 	// StackExists says, reading the backend only, whether it holds a
 	// stack (engine.ErrExistsUnknown where only the CLI can tell).
 	StackExists func(ctx context.Context, s engine.Settings) (bool, error)
+	// Locks lists the locks updates hold on a stack, reading the backend
+	// only (engine.ErrLocksUnknown where only its service can tell).
+	Locks func(ctx context.Context, s engine.Settings) ([]string, error)
 	// ListStacks lists the project's stacks in the backend.
 	ListStacks func(ctx context.Context, s engine.Settings) ([]engine.StackSummary, error)
 	NewGitHub  func(apiURL, token string) (GitHub, error)

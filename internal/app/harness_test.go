@@ -268,7 +268,9 @@ type harness struct {
 	account *fakeAccount
 	// traffic is CodeDeploy and the functions' aliases.
 	traffic *fakeTraffic
-	clock   *fakeClock
+	// locks answers each look at the stack's locks in turn (then none).
+	locks [][]string
+	clock *fakeClock
 	// noCLI makes the Pulumi CLI missing.
 	noCLI bool
 	// firstDeploy means the environment's stack does not exist in the
@@ -362,6 +364,14 @@ func (h *harness) run() error {
 			return nil
 		},
 		ListStacks: func(context.Context, engine.Settings) ([]engine.StackSummary, error) { return h.listed, nil },
+		Locks: func(context.Context, engine.Settings) ([]string, error) {
+			if len(h.locks) == 0 {
+				return nil, nil
+			}
+			held := h.locks[0]
+			h.locks = h.locks[1:]
+			return held, nil
+		},
 		StackExists: func(_ context.Context, s engine.Settings) (bool, error) {
 			_, other := h.others[s.Stack]
 			return other || !h.firstDeploy, nil

@@ -1,12 +1,16 @@
 package app
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/outcome"
 )
 
 // local makes h a run on a laptop: flags, a terminal, no GitHub.
@@ -76,4 +80,36 @@ func TestDrift_AStackThatDoesNotExistHasNoDrift(t *testing.T) {
 	require.NoError(t, h.run(), h.log())
 	assert.Equal(t, "false", h.outputs()["drift"])
 	assert.Contains(t, h.log(), "stack dev does not exist in the backend: nothing is deployed, so nothing can drift")
+}
+
+func TestDrift_WaitsForAnUpdateInProgress(t *testing.T) {
+	h := newHarness(t)
+	h.event("workflow_dispatch", "workflow_dispatch.json", nil)
+	h.inputs["command"] = "drift"
+	h.locks = [][]string{{"c6a3f1.json"}, {"c6a3f1.json"}}
+	refreshed := 0
+	h.stack.refresh = func(context.Context) (outcome.Result, error) {
+		refreshed++
+		return outcome.Result{Kind: outcome.KindRefresh, Counts: map[outcome.Op]int{}}, nil
+	}
+	require.NoError(t, h.run(), h.log())
+	assert.Equal(t, []time.Duration{2 * time.Second, 4 * time.Second}, h.clock.slept)
+	assert.Equal(t, 1, refreshed, "checked once the update ended")
+	assert.Equal(t, "false", h.outputs()["drift"])
+}
+
+func TestDrift_AStackLockedPastTheTimeoutIsNotReportedAsDrift(t *testing.T) {
+	h := newHarness(t)
+	h.event("workflow_dispatch", "workflow_dispatch.json", nil)
+	h.inputs["command"] = "drift"
+	h.inputs["lock-timeout"] = "5s"
+	h.inputs["fail-on-drift"] = "true"
+	h.locks = [][]string{{"a.json"}, {"a.json"}, {"a.json"}, {"a.json"}}
+	h.stack.refresh = func(context.Context) (outcome.Result, error) {
+		t.Fatal("no refresh while an update holds the lock")
+		return outcome.Result{}, nil
+	}
+	require.NoError(t, h.run(), h.log())
+	assert.Equal(t, "unknown", h.outputs()["drift"])
+	assert.Contains(t, h.log(), "drift was not checked, since what an update is changing would read as drift")
 }

@@ -270,3 +270,23 @@ func (e *env) cloudCreates() int {
 	}
 	return st.Calls["create"]
 }
+
+func TestDrift_WaitsForAnUpdateInProgressInsteadOfReportingIt(t *testing.T) {
+	e := newEnv(t)
+	require.Equal(t, 0, e.run("push", fixture(t, "push.with-new-branch.json"), nil).Exit)
+
+	e.Vars[sandbox.EnvDelay] = "400ms"
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	update := e.start(ctx, "push", fixture(t, "push.with-new-branch.json"), map[string]string{"config": "lambdaMemoryMb=512"})
+	require.Eventually(t, func() bool {
+		locks, _ := filepath.Glob(filepath.Join(e.state, ".pulumi", "locks", "*", "*", "*", "*.json"))
+		return len(locks) > 0 && e.cloudState().Calls["update"] > 0
+	}, 2*time.Minute, 50*time.Millisecond, "the update is under way")
+
+	drift := e.run("workflow_dispatch", fixture(t, "workflow_dispatch.json"), map[string]string{"command": "drift", "config": "lambdaMemoryMb=512"})
+	require.Equal(t, 0, drift.Exit, drift.String())
+	assert.Contains(t, drift.Stdout, "stack dev is locked by an update")
+	assert.Equal(t, "false", drift.Outputs["drift"], "what the update changed is not drift:\n%s", drift.Summary)
+	require.Equal(t, 0, update.wait().Exit)
+}
