@@ -88,6 +88,10 @@ func resourceARNs(t *testing.T, g *graph.Graph, r graph.Resource) []string {
 	return nil
 }
 
+func req(action, resource string, ctx map[string]string) request {
+	return request{Action: action, Resource: resource, Context: ctx}
+}
+
 // createdOn is where a create of a type whose id AWS generates is
 // authorized (the id does not exist yet).
 func createdOn(typ string) string {
@@ -121,16 +125,16 @@ func requests(t *testing.T, g *graph.Graph, r graph.Resource, tags map[string]st
 		var alternatives []request
 		switch {
 		case anyResource[a] != "":
-			alternatives = []request{{a, "*", nil}}
+			alternatives = []request{req(a, "*", nil)}
 		case regionWide[a].why != "":
-			alternatives = []request{{a, "arn:aws:logs:" + region + ":" + modelAccount + ":log-group:*", nil}}
+			alternatives = []request{req(a, "arn:aws:logs:"+region+":"+modelAccount+":log-group:*", nil)}
 		case acc.On.CreateOn != nil && slices.Contains(acc.Create, a) && !slices.Contains(acc.Update, a):
-			alternatives = []request{{a, createdOn(r.Type), withTags("aws:RequestTag/")}}
+			alternatives = []request{req(a, createdOn(r.Type), withTags("aws:RequestTag/"))}
 		case acc.On.CreateOn != nil && slices.Contains(acc.Tag, a) && r.Type == "aws:kms/key:Key":
 			// KMS checks tagging on create on no particular key.
-			alternatives = []request{{a, "*", withTags("aws:RequestTag/")}}
+			alternatives = []request{req(a, "*", withTags("aws:RequestTag/"))}
 		case generated && slices.Contains(acc.Create, a) && !slices.Contains(acc.Update, a):
-			alternatives = []request{{a, arns[0], withTags("aws:RequestTag/")}}
+			alternatives = []request{req(a, arns[0], withTags("aws:RequestTag/"))}
 		default:
 			ctx := withTags("aws:ResourceTag/")
 			if slices.Contains(acc.Tag, a) {
@@ -142,7 +146,7 @@ func requests(t *testing.T, g *graph.Graph, r graph.Resource, tags map[string]st
 				ctx["iam:PolicyARN"] = str(r, "policyArn")
 			}
 			for _, arn := range arns {
-				alternatives = append(alternatives, request{a, arn, ctx})
+				alternatives = append(alternatives, req(a, arn, ctx))
 			}
 		}
 		out = append(out, alternatives)
@@ -153,12 +157,12 @@ func requests(t *testing.T, g *graph.Graph, r graph.Resource, tags map[string]st
 	switch r.Type {
 	case "aws:lambda/function:Function":
 		out = append(out,
-			[]request{{"iam:PassRole", str(r, "role"), map[string]string{"iam:PassedToService": "lambda.amazonaws.com"}}},
-			[]request{{"s3:GetObject", "arn:aws:s3:::" + str(r, "s3Bucket") + "/" + str(r, "s3Key"), nil}},
-			[]request{{"s3:GetObjectVersion", "arn:aws:s3:::" + str(r, "s3Bucket") + "/" + str(r, "s3Key"), nil}},
-			[]request{{"lambda:GetFunctionConcurrency", cloudARN(r), nil}})
+			[]request{req("iam:PassRole", str(r, "role"), map[string]string{"iam:PassedToService": "lambda.amazonaws.com"})},
+			[]request{req("s3:GetObject", "arn:aws:s3:::"+str(r, "s3Bucket")+"/"+str(r, "s3Key"), nil)},
+			[]request{req("s3:GetObjectVersion", "arn:aws:s3:::"+str(r, "s3Bucket")+"/"+str(r, "s3Key"), nil)},
+			[]request{req("lambda:GetFunctionConcurrency", cloudARN(r), nil)})
 	case "aws:apigateway/account:Account":
-		out = append(out, []request{{"iam:PassRole", str(r, "cloudwatchRoleArn"), map[string]string{"iam:PassedToService": "apigateway.amazonaws.com"}}})
+		out = append(out, []request{req("iam:PassRole", str(r, "cloudwatchRoleArn"), map[string]string{"iam:PassedToService": "apigateway.amazonaws.com"})})
 	case "aws:kms/alias:Alias":
 		var key string
 		for _, k := range g.OfType("aws:kms/key:Key") {
@@ -168,7 +172,7 @@ func requests(t *testing.T, g *graph.Graph, r graph.Resource, tags map[string]st
 		}
 		require.NotEmpty(t, key, "the alias's key")
 		for _, a := range []string{"kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"} {
-			out = append(out, []request{{a, key, withTags("aws:ResourceTag/")}})
+			out = append(out, []request{req(a, key, withTags("aws:ResourceTag/"))})
 		}
 	}
 	return out
@@ -189,7 +193,7 @@ func need(t *testing.T, models []model, tags map[string]string, p phase) [][]req
 		}
 		for _, c := range m.calls {
 			if c.Token == "aws:s3/getObject:getObject" {
-				out = append(out, []request{{"s3:GetObject", "arn:aws:s3:::" + c.Args["bucket"].(string) + "/" + c.Args["key"].(string), nil}})
+				out = append(out, []request{req("s3:GetObject", "arn:aws:s3:::"+c.Args["bucket"].(string)+"/"+c.Args["key"].(string), nil)})
 			}
 		}
 	}
@@ -215,7 +219,7 @@ func deniedAll(t *testing.T, statements []stmt, calls [][]request) {
 	t.Helper()
 	for _, alternatives := range calls {
 		for _, r := range alternatives {
-			if r.resource == "*" || strings.HasSuffix(r.resource, ":log-group:*") {
+			if r.Resource == "*" || strings.HasSuffix(r.Resource, ":log-group:*") {
 				continue // allowed on no particular resource, for every stack alike
 			}
 			assert.Empty(t, allows(statements, r), "denied: %v", r)
@@ -296,7 +300,7 @@ func TestReadRoles_ChangeNothing(t *testing.T) {
 	for _, calls := range need(t, models, commonTags("dev", 0), readWrite) {
 		acc := ""
 		for _, r := range calls {
-			acc = r.action
+			acc = r.Action
 		}
 		if !isRead(acc) {
 			writes = append(writes, calls)
@@ -346,7 +350,7 @@ func TestRoles_ReachOnlyTheirOwnState(t *testing.T) {
 	bucket := "arn:aws:s3:::" + testBucket
 	key := func(k string) string { return bucket + "/" + k }
 	list := func(prefix string) request {
-		return request{"s3:ListBucket", bucket, map[string]string{"s3:prefix": prefix}}
+		return req("s3:ListBucket", bucket, map[string]string{"s3:prefix": prefix})
 	}
 	tests := []struct {
 		role string
@@ -354,39 +358,39 @@ func TestRoles_ReachOnlyTheirOwnState(t *testing.T) {
 		want bool
 	}{
 		// A deploy role reads and writes its environment's stack only.
-		{"DeployRoleDev", request{"s3:GetObject", key("tap/.pulumi/stacks/tap/dev.json"), nil}, true},
-		{"DeployRoleDev", request{"s3:PutObject", key("tap/.pulumi/stacks/tap/dev.json"), nil}, true},
-		{"DeployRoleDev", request{"s3:PutObject", key("tap/.pulumi/stacks/tap/dev.json.bak"), nil}, true},
-		{"DeployRoleDev", request{"s3:PutObject", key("tap/.pulumi/history/tap/dev/dev-1700000000.history.json"), nil}, true},
-		{"DeployRoleDev", request{"s3:PutObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil}, true},
-		{"DeployRoleDev", request{"s3:DeleteObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil}, true},
-		{"DeployRoleDev", request{"s3:PutObject", key("tap/.pulumi/backups/tap/dev/dev.1700000000.json"), nil}, true},
-		{"DeployRoleDev", request{"s3:PutObject", key("tap/.pulumi/meta.yaml"), nil}, true},
-		{"DeployRoleDev", request{"s3:GetObject", key("tap/.pulumi/stacks/dev.json"), nil}, true},
+		{"DeployRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/tap/dev.json"), nil), true},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/stacks/tap/dev.json"), nil), true},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/stacks/tap/dev.json.bak"), nil), true},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/history/tap/dev/dev-1700000000.history.json"), nil), true},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil), true},
+		{"DeployRoleDev", req("s3:DeleteObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil), true},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/backups/tap/dev/dev.1700000000.json"), nil), true},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), true},
+		{"DeployRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/dev.json"), nil), true},
 		{"DeployRoleDev", list("tap/.pulumi/history/tap/dev/"), true},
-		{"DeployRoleDev", request{"s3:GetObject", key("tap/.pulumi/stacks/tap/prod.json"), nil}, false},
-		{"DeployRoleDev", request{"s3:PutObject", key("tap/.pulumi/stacks/tap/prod.json"), nil}, false},
-		{"DeployRoleDev", request{"s3:PutObject", key("tap/.pulumi/stacks/tap/dev-pr-7.json"), nil}, false},
-		{"DeployRoleDev", request{"s3:PutObject", key("tap/review/.pulumi/stacks/tap/dev-pr-7.json"), nil}, false},
-		{"DeployRoleDev", request{"s3:PutObject", key("other/.pulumi/stacks/tap/dev.json"), nil}, false},
+		{"DeployRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/tap/prod.json"), nil), false},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/stacks/tap/prod.json"), nil), false},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/stacks/tap/dev-pr-7.json"), nil), false},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/review/.pulumi/stacks/tap/dev-pr-7.json"), nil), false},
+		{"DeployRoleDev", req("s3:PutObject", key("other/.pulumi/stacks/tap/dev.json"), nil), false},
 		{"DeployRoleDev", list("other/"), false},
-		{"DeployRoleDev", request{"s3:ListBucket", bucket, nil}, false},
+		{"DeployRoleDev", req("s3:ListBucket", bucket, nil), false},
 		// A drift role reads its environment's stack and writes nothing.
-		{"DriftRoleDev", request{"s3:GetObject", key("tap/.pulumi/stacks/tap/dev.json"), nil}, true},
-		{"DriftRoleDev", request{"s3:GetObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil}, true},
-		{"DriftRoleDev", request{"s3:GetObject", key("tap/.pulumi/stacks/tap/staging.json"), nil}, false},
-		{"DriftRoleDev", request{"s3:PutObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil}, false},
-		{"DriftRoleDev", request{"s3:PutObject", key("tap/.pulumi/meta.yaml"), nil}, false},
+		{"DriftRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/tap/dev.json"), nil), true},
+		{"DriftRoleDev", req("s3:GetObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil), true},
+		{"DriftRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/tap/staging.json"), nil), false},
+		{"DriftRoleDev", req("s3:PutObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil), false},
+		{"DriftRoleDev", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), false},
 		// The preview role reads the project's state and writes nothing.
-		{"PreviewRole", request{"s3:GetObject", key("tap/.pulumi/stacks/tap/prod.json"), nil}, true},
+		{"PreviewRole", req("s3:GetObject", key("tap/.pulumi/stacks/tap/prod.json"), nil), true},
 		{"PreviewRole", list("tap/.pulumi/stacks/tap/prod.json"), true},
-		{"PreviewRole", request{"s3:PutObject", key("tap/.pulumi/meta.yaml"), nil}, false},
-		{"PreviewRole", request{"s3:GetObject", key("other/.pulumi/meta.yaml"), nil}, false},
+		{"PreviewRole", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), false},
+		{"PreviewRole", req("s3:GetObject", key("other/.pulumi/meta.yaml"), nil), false},
 		// The review role keeps to its own backend.
-		{"ReviewRole", request{"s3:PutObject", key("tap/review/.pulumi/stacks/tap/dev-pr-7.json"), nil}, true},
-		{"ReviewRole", request{"s3:DeleteObject", key("tap/review/.pulumi/history/tap/dev-pr-7/x.json"), nil}, true},
+		{"ReviewRole", req("s3:PutObject", key("tap/review/.pulumi/stacks/tap/dev-pr-7.json"), nil), true},
+		{"ReviewRole", req("s3:DeleteObject", key("tap/review/.pulumi/history/tap/dev-pr-7/x.json"), nil), true},
 		{"ReviewRole", list("tap/review/.pulumi/stacks/"), true},
-		{"ReviewRole", request{"s3:GetObject", key("tap/.pulumi/stacks/tap/dev.json"), nil}, false},
+		{"ReviewRole", req("s3:GetObject", key("tap/.pulumi/stacks/tap/dev.json"), nil), false},
 		{"ReviewRole", list("tap/.pulumi/stacks/"), false},
 	}
 	for _, tt := range tests {

@@ -61,10 +61,10 @@ func TestTemplate_HoldsTheStateBucketWithEveryGuard(t *testing.T) {
 	statements := statementsOf(resolve(pp["PolicyDocument"], "aws").(map[string]any))
 	require.Len(t, statements, 1)
 	deny := statements[0]
-	assert.Equal(t, "Deny", deny.effect)
-	assert.Equal(t, []string{"s3:*"}, deny.actions)
-	assert.ElementsMatch(t, []string{"arn:aws:s3:::" + testBucket, "arn:aws:s3:::" + testBucket + "/*"}, deny.resources)
-	assert.Equal(t, map[string]map[string][]string{"Bool": {"aws:SecureTransport": {"false"}}}, deny.conditions)
+	assert.Equal(t, "Deny", deny.Effect)
+	assert.Equal(t, []string{"s3:*"}, deny.Actions)
+	assert.ElementsMatch(t, []string{"arn:aws:s3:::" + testBucket, "arn:aws:s3:::" + testBucket + "/*"}, deny.Resources)
+	assert.Equal(t, map[string]map[string][]string{"Bool": {"aws:SecureTransport": {"false"}}}, deny.Conditions)
 }
 
 func TestTemplate_EveryRoleTrustsExactlyItsOIDCSubject(t *testing.T) {
@@ -284,27 +284,27 @@ func TestTemplate_NoRoleMayDoAnythingOrPassAnyRole(t *testing.T) {
 			continue
 		}
 		for _, s := range doc.roleStatements(t, logical) {
-			assert.Equal(t, "Allow", s.effect)
-			for _, a := range s.actions {
-				assert.NotContains(t, a, "*", "%s %s names actions by wildcard", logical, s.sid)
-				assert.NotContains(t, a, "?", "%s %s", logical, s.sid)
+			assert.Equal(t, "Allow", s.Effect)
+			for _, a := range s.Actions {
+				assert.NotContains(t, a, "*", "%s %s names actions by wildcard", logical, s.Sid)
+				assert.NotContains(t, a, "?", "%s %s", logical, s.Sid)
 			}
-			if slices.Contains(s.actions, "iam:PassRole") {
-				assert.Equal(t, []string{"iam:PassRole"}, s.actions, "%s %s: PassRole stands alone", logical, s.sid)
-				for _, res := range s.resources {
-					assert.Regexp(t, `^arn:aws:iam::123456789012:role/tap-[a-z0-9*-]+-eu-west-1$`, res, "%s %s passes only the stack's roles", logical, s.sid)
+			if slices.Contains(s.Actions, "iam:PassRole") {
+				assert.Equal(t, []string{"iam:PassRole"}, s.Actions, "%s %s: PassRole stands alone", logical, s.Sid)
+				for _, res := range s.Resources {
+					assert.Regexp(t, `^arn:aws:iam::123456789012:role/tap-[a-z0-9*-]+-eu-west-1$`, res, "%s %s passes only the stack's roles", logical, s.Sid)
 				}
-				services := s.conditions["StringEquals"]["iam:PassedToService"]
-				require.Len(t, services, 1, "%s %s passes to one service", logical, s.sid)
+				services := s.Conditions["StringEquals"]["iam:PassedToService"]
+				require.Len(t, services, 1, "%s %s passes to one service", logical, s.Sid)
 				assert.Contains(t, []string{"lambda.amazonaws.com", "apigateway.amazonaws.com", "codedeploy.amazonaws.com"}, services[0])
 			}
-			if slices.Contains(s.resources, "*") {
+			if slices.Contains(s.Resources, "*") {
 				// On no particular resource: only what AWS authorizes so, or
 				// a create that must carry the environment's tags.
-				for _, a := range s.actions {
+				for _, a := range s.Actions {
 					_, documented := anyResource[a]
-					tagged := len(s.conditions["StringEquals"]["aws:RequestTag/environment"]) > 0
-					assert.True(t, documented || tagged, "%s %s allows %s on every resource", logical, s.sid, a)
+					tagged := len(s.Conditions["StringEquals"]["aws:RequestTag/environment"]) > 0
+					assert.True(t, documented || tagged, "%s %s allows %s on every resource", logical, s.Sid, a)
 				}
 			}
 		}
