@@ -67,7 +67,9 @@ func vars(partition string) iamtest.Vars {
 }
 
 // resolve replaces every Fn::Sub by its value.
-func resolve(v any, partition string) any { return (&iamtest.Template{}).WithVars(vars(partition)).Resolve(v) }
+func resolve(v any, partition string) any {
+	return (&iamtest.Template{}).WithVars(vars(partition)).Resolve(v)
+}
 
 type (
 	stmt    = iamtest.Statement
