@@ -134,8 +134,9 @@ func TestParseFlags_BootstrapMustComeFirst(t *testing.T) {
 func TestRun_BootstrapPrintsATemplateAndRefusesToRunInActions(t *testing.T) {
 	args := []string{"bootstrap", "--environment", "dev", "--aws-region", "eu-west-1", "--repository", "owner/repo"}
 
-	var stdout strings.Builder
-	require.NoError(t, run(context.Background(), args, func(string) string { return "" }, &stdout, io.Discard))
+	var stdout, stderr strings.Builder
+	require.NoError(t, run(context.Background(), args, func(string) string { return "" }, &stdout, &stderr))
+	assert.Empty(t, stderr.String(), "it fits aws cloudformation deploy: no warning")
 	var doc struct {
 		Format    string         `yaml:"AWSTemplateFormatVersion"`
 		Resources map[string]any `yaml:"Resources"`
@@ -157,4 +158,12 @@ func TestRun_BootstrapPrintsATemplateAndRefusesToRunInActions(t *testing.T) {
 	assert.Contains(t, err.Error(), `--environment: "Dev" must start with a lowercase letter`)
 	assert.Contains(t, err.Error(), "--repository:")
 	assert.Empty(t, stdout.String(), "a mistake prints no template")
+}
+
+func TestRun_BootstrapWarnsWhenTheTemplateNeedsAnS3Bucket(t *testing.T) {
+	args := []string{"bootstrap", "--environment", "dev,qa,test,uat,staging,preprod,prod", "--aws-region", "eu-west-1", "--repository", "owner/repo"}
+	var stdout, stderr strings.Builder
+	require.NoError(t, run(context.Background(), args, func(string) string { return "" }, &stdout, &stderr))
+	require.Greater(t, stdout.Len(), bootstrap.DeployFileLimit)
+	assert.Contains(t, stderr.String(), "add --s3-bucket <a bucket of the account in eu-west-1> to deploy it")
 }

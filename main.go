@@ -37,7 +37,7 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == string(inputs.Bootstrap) {
-		return runBootstrap(args[1:], getenv, stdout)
+		return runBootstrap(args[1:], getenv, stdout, stderr)
 	}
 	deps, err := newDeps(args, getenv, stdout, stderr)
 	switch {
@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // runBootstrap prints the CloudFormation template that prepares an AWS
 // account. It is for an administrator's machine: a workflow that could
 // write its own roles would defeat them.
-func runBootstrap(args []string, getenv func(string) string, stdout io.Writer) error {
+func runBootstrap(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if getenv("GITHUB_ACTIONS") == "true" {
 		return errors.New("tap-deploy bootstrap prints the CloudFormation template that prepares an AWS account; an administrator runs it on their machine and deploys the template, never a workflow")
 	}
@@ -69,6 +69,10 @@ func runBootstrap(args []string, getenv func(string) string, stdout io.Writer) e
 	template, err := bootstrap.Template(opts)
 	if err != nil {
 		return err
+	}
+	if len(template) > bootstrap.DeployFileLimit {
+		fmt.Fprintf(stderr, "warning: the template is %d bytes; aws cloudformation deploy reads at most %d from --template-file alone: add --s3-bucket <a bucket of the account in %s> to deploy it\n",
+			len(template), bootstrap.DeployFileLimit, opts.Region)
 	}
 	_, err = stdout.Write(template)
 	return err

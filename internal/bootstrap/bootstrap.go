@@ -103,6 +103,12 @@ func (o Options) Problems() error {
 	}
 	if r := o.ReviewEnvironment; r != OwnerNone && !slices.Contains(o.Environments, r) {
 		found = append(found, fmt.Sprintf("--review-environment: %q must be one of the environments (review stacks are copies of its stack) or none", r))
+	} else if r != OwnerNone {
+		for _, env := range o.Environments {
+			if strings.HasPrefix(env, r+"-pr-") {
+				found = append(found, fmt.Sprintf("--environment: %q would name its resources like the review stacks of %s (%s-%s-pr-<N>-…); choose another name", env, r, o.Project, r))
+			}
+		}
 	}
 	if len(found) > 0 {
 		return found
@@ -139,8 +145,14 @@ func header(o Options) string {
 	if o.MergeQueue {
 		args = append(args, "--merge-queue")
 	}
+	shared := ""
+	if len(o.Environments) > 1 {
+		shared = "; the environments' deploy and drift roles share their policies,\n" +
+			"which name the environment as ${aws:PrincipalTag/environment}: each role's environment tag"
+	}
 	return "Made by: " + strings.Join(args, " ") + "\n" +
 		"Deploy it (as an administrator of the account, in " + o.Region + "):\n" +
 		"  aws cloudformation deploy --region " + o.Region + " --stack-name " + o.Project + "-bootstrap --capabilities CAPABILITY_NAMED_IAM --template-file <this file>\n" +
-		"Generated from the stack's resource graph: do not edit; run tap-deploy bootstrap again when the stack changes."
+		"Generated from the stack's resource graph: do not edit; run tap-deploy bootstrap again when the stack changes.\n" +
+		"Every role reads what previews read (ReadPolicy)" + shared + "."
 }

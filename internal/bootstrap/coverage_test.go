@@ -295,20 +295,10 @@ func TestReadRoles_AllowEveryReadOfTheirStacks(t *testing.T) {
 
 func TestReadRoles_ChangeNothing(t *testing.T) {
 	doc := parse(t, referenceTemplate(t))
-	models := envModels(t, "dev", false)
-	var writes [][]request
-	for _, calls := range need(t, models, commonTags("dev", 0), readWrite) {
-		acc := ""
-		for _, r := range calls {
-			acc = r.Action
-		}
-		if !isRead(acc) {
-			writes = append(writes, calls)
-		}
-	}
-	require.NotEmpty(t, writes)
+	changes := writes(need(t, envModels(t, "dev", false), commonTags("dev", 0), readWrite))
+	require.NotEmpty(t, changes)
 	for _, role := range []string{"PreviewRole", "DriftRoleDev"} {
-		deniedAll(t, doc.roleStatements(t, role), writes)
+		deniedAll(t, doc.roleStatements(t, role), changes)
 	}
 }
 
@@ -332,17 +322,45 @@ func TestReviewRole_AllowsEveryCallOfAnyPullRequestsReviewStack(t *testing.T) {
 	}
 }
 
-func TestRoles_ReachNothingOfAnotherEnvironmentOrOfReviewStacks(t *testing.T) {
+// writes are the calls among calls that change something.
+func writes(calls [][]request) [][]request {
+	var out [][]request
+	for _, alternatives := range calls {
+		if !isRead(alternatives[len(alternatives)-1].Action) {
+			out = append(out, alternatives)
+		}
+	}
+	return out
+}
+
+// Every role reads what a preview reads, of every environment; what sets
+// them apart is what they may change.
+func TestRoles_ChangeNothingOfAnotherEnvironmentOrOfReviewStacks(t *testing.T) {
 	doc := parse(t, referenceTemplate(t))
-	dev := need(t, envModels(t, "dev", false), commonTags("dev", 0), readWrite)
-	prod := need(t, envModels(t, "prod", false), commonTags("prod", 0), readWrite)
-	review := need(t, reviewStack(t, 7), commonTags("dev", 7), readWrite)
+	dev := writes(need(t, envModels(t, "dev", false), commonTags("dev", 0), readWrite))
+	prod := writes(need(t, envModels(t, "prod", false), commonTags("prod", 0), readWrite))
+	review := writes(need(t, reviewStack(t, 7), commonTags("dev", 7), readWrite))
+	require.NotEmpty(t, dev)
 
 	deniedAll(t, doc.roleStatements(t, "DeployRoleDev"), prod)
 	deniedAll(t, doc.roleStatements(t, "DeployRoleDev"), review)
 	deniedAll(t, doc.roleStatements(t, "DeployRoleProd"), dev)
+	deniedAll(t, doc.roleStatements(t, "DeployRoleStaging"), dev)
 	deniedAll(t, doc.roleStatements(t, "ReviewRole"), dev)
-	deniedAll(t, doc.roleStatements(t, "DriftRoleDev"), need(t, envModels(t, "prod", false), commonTags("prod", 0), readOnly))
+}
+
+// Nothing of another project, read or written: its names and tags are
+// not the project's.
+func TestRoles_ReachNothingOfAnotherProject(t *testing.T) {
+	doc := parse(t, referenceTemplate(t))
+	other := cached(t, "project other", func() ([]model, error) {
+		return environmentModels(stack.Base{Project: "other", Environment: "dev", Region: region}, false)
+	})
+	calls := need(t, other, stack.Config{Base: stack.Base{Project: "other", Environment: "dev"}}.CommonTags(), readWrite)
+	require.NotEmpty(t, calls)
+	for _, role := range []string{"PreviewRole", "DriftRoleDev", "DeployRoleDev", "ReviewRole"} {
+		deniedAll(t, doc.roleStatements(t, role), calls)
+	}
 }
 
 func TestRoles_ReachOnlyTheirOwnState(t *testing.T) {

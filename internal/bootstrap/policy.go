@@ -34,9 +34,9 @@ type grant struct {
 	why       string
 	// reasons are the why of every grant merged into this one.
 	reasons []string
-	// alsoFor are the Sids of grants that allow exactly the same (folded
-	// into this one).
-	alsoFor []string
+	// folded are the Sids of the grants folded into this one when the
+	// template was made smaller (see alike).
+	folded []string
 }
 
 // phase says which of a type's actions a role needs.
@@ -47,6 +47,9 @@ const (
 	readOnly phase = iota
 	// readWrite is what an update, a rollback and a destroy call.
 	readWrite
+	// writeOnly is readWrite without what readOnly allows: the deploy and
+	// review roles read through the policy previews read through.
+	writeOnly
 )
 
 // builder collects the grants a role needs for the resources and invokes
@@ -141,6 +144,9 @@ func (b *builder) add(m model, twinCalls []offline.Call) error {
 		}
 	}
 	for i, c := range m.calls {
+		if b.phase == writeOnly {
+			break // data sources only read
+		}
 		inv, ok := Invokes[c.Token]
 		if !ok {
 			return fmt.Errorf("the stack reads %s, for which internal/bootstrap knows no IAM actions: add it to Invokes", c.Token)
@@ -206,7 +212,9 @@ func (b *builder) actions(acc Access, r graph.Resource) (create, all []string) {
 	}
 	create = append(append([]string(nil), acc.Create...), acc.Tag...)
 	all = append(all, acc.Create...)
-	all = append(all, acc.Read...)
+	if b.phase == readWrite {
+		all = append(all, acc.Read...)
+	}
 	all = append(all, acc.Update...)
 	// A retained resource is never deleted by Pulumi: no delete actions.
 	if !r.Retain {
@@ -217,6 +225,11 @@ func (b *builder) actions(acc Access, r graph.Resource) (create, all []string) {
 		if truthy(r.Inputs[input]) {
 			all = append(all, acc.IfInput[input]...)
 		}
+	}
+	if b.phase == writeOnly {
+		reads := func(a string) bool { return slices.Contains(acc.Read, a) }
+		create = slices.DeleteFunc(create, reads)
+		all = slices.DeleteFunc(all, reads)
 	}
 	return create, all
 }
@@ -245,12 +258,12 @@ func (b *builder) resource(r graph.Resource) error {
 			// A name that embeds an id AWS generates (API Gateway's
 			// execution log group): the name pattern and the tags.
 			b.merge(grant{sid: sid + "CreateTagged", actions: create, resources: arns, tags: onRequest,
-				why: "the name embeds an id AWS generates: limited to requests carrying the environment's tags"})
+				why: "the name embeds an id AWS generates"})
 			b.merge(grant{sid: sid + "Tagged", actions: all, resources: arns, tags: onResource,
-				why: "the name embeds an id AWS generates: limited to resources carrying the environment's tags"})
+				why: "the name embeds an id AWS generates"})
 			break
 		}
-		if acc.On.WriteCondition != nil && b.phase == readWrite {
+		if acc.On.WriteCondition != nil && b.phase != readOnly {
 			reads := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return !slices.Contains(acc.Read, a) })
 			writes := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return slices.Contains(acc.Read, a) })
 			b.merge(grant{sid: sid + "Read", actions: reads, resources: arns})
@@ -261,12 +274,12 @@ func (b *builder) resource(r graph.Resource) error {
 	case acc.On.Tagged != nil:
 		tagged := acc.On.Tagged(b.region)
 		main := all
-		if acc.On.CreateOn != nil && b.phase == readWrite {
+		if acc.On.CreateOn != nil && b.phase != readOnly {
 			main = slices.DeleteFunc(slices.Clone(all), func(a string) bool {
 				return slices.Contains(acc.Create, a) && !slices.Contains(acc.Update, a)
 			})
 			b.merge(grant{sid: sid + "Create", actions: b.special(acc.Create), resources: acc.On.CreateOn(b.region), tags: onRequest,
-				why: acc.On.Why + ": created only with the environment's tags"})
+				why: acc.On.Why})
 			tagOn := tagged
 			if acc.On.TagOnCreate != nil {
 				tagOn = acc.On.TagOnCreate(b.region)
@@ -274,12 +287,11 @@ func (b *builder) resource(r graph.Resource) error {
 			if slices.Equal(tagOn, acc.On.CreateOn(b.region)) {
 				b.merge(grant{sid: sid + "Create", actions: b.special(acc.Tag), resources: tagOn, tags: onRequest})
 			} else {
-				b.merge(grant{sid: sid + "TagOnCreate", actions: b.special(acc.Tag), resources: tagOn, tags: onRequest,
-					why: "tagging on create, with the environment's tags only"})
+				b.merge(grant{sid: sid + "TagOnCreate", actions: b.special(acc.Tag), resources: tagOn, tags: onRequest})
 			}
 		}
 		b.merge(grant{sid: sid, actions: main, resources: tagged, tags: onResource,
-			why: acc.On.Why + ": only resources carrying the environment's tags"})
+			why: acc.On.Why})
 	default:
 		return fmt.Errorf("internal/bootstrap's Table scopes %s by neither names nor tags", r.Type)
 	}

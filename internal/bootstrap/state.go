@@ -52,12 +52,15 @@ func readState(prefix, project, env string) []grant {
 }
 
 // writeState is what an update, a rollback and the history of an
-// environment's stack read and write of the state.
+// environment's stack read and write of the state: its checkpoint,
+// history, backups and lock, and nothing of the other environments.
 func writeState(prefix, project, env string) []grant {
-	return append(readState(prefix, project, env), grant{sid: "StateWrite",
-		actions:   []string{"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"},
-		resources: stateKeys(prefix, project, env, true),
-		why:       "the environment's checkpoint, history, backups and lock"})
+	return []grant{
+		listState(prefix),
+		{sid: "StateReadWrite", actions: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"},
+			resources: dedupe(stateKeys(prefix, project, env, false), stateKeys(prefix, project, env, true)),
+			why:       "the environment's checkpoint, history, backups and lock, and nothing of the other environments"},
+	}
 }
 
 // readAllState is the preview role's: every environment's state of the

@@ -172,11 +172,11 @@ func TestTemplate_OutputsNameTheVariableEachGoesInto(t *testing.T) {
 	}{
 		{"BackendUrl", "s3://${StateBucket}/tap", "Repository variable TAP_BACKEND_URL"},
 		{"ReviewBackendUrl", "s3://${StateBucket}/tap/review", "Repository variable TAP_REVIEW_BACKEND_URL"},
-		{"PreviewRoleArn", "PreviewRole", "repository variable TAP_PREVIEW_ROLE_ARN (OIDC subject repo:owner/repo:pull_request)"},
-		{"DeployRoleArnDev", "DeployRoleDev", "variable TAP_DEPLOY_ROLE_ARN of the GitHub environment dev (OIDC subject repo:owner/repo:environment:dev)"},
-		{"DeployRoleArnProd", "DeployRoleProd", "variable TAP_DEPLOY_ROLE_ARN of the GitHub environment prod"},
-		{"DriftRoleArnStaging", "DriftRoleStaging", "variable TAP_DRIFT_ROLE_ARN of the GitHub environment staging-drift"},
-		{"ReviewRoleArn", "ReviewRole", "variable TAP_REVIEW_ROLE_ARN of the GitHub environment review"},
+		{"PreviewRoleArn", "PreviewRole", "Repository variable TAP_PREVIEW_ROLE_ARN (OIDC subject repo:owner/repo:pull_request)"},
+		{"DeployRoleArnDev", "DeployRoleDev", "Variable TAP_DEPLOY_ROLE_ARN of the GitHub environment dev (OIDC subject repo:owner/repo:environment:dev)"},
+		{"DeployRoleArnProd", "DeployRoleProd", "Variable TAP_DEPLOY_ROLE_ARN of the GitHub environment prod"},
+		{"DriftRoleArnStaging", "DriftRoleStaging", "Variable TAP_DRIFT_ROLE_ARN of the GitHub environment staging-drift"},
+		{"ReviewRoleArn", "ReviewRole", "Variable TAP_REVIEW_ROLE_ARN of the GitHub environment review"},
 	}
 	for _, tt := range tests {
 		o, ok := outputs[tt.output].(map[string]any)
@@ -357,6 +357,7 @@ func TestOptions_ProblemsNameTheirFlagAndComeTogether(t *testing.T) {
 		{"bucket name", func(o *Options) { o.StateBucket = "My_Bucket" }, "--state-bucket: S3 bucket name"},
 		{"API Gateway owner", func(o *Options) { o.APIGatewayAccount = "qa" }, `--api-gateway-account: "qa" must be template`},
 		{"review environment", func(o *Options) { o.ReviewEnvironment = "qa" }, `--review-environment: "qa" must be one of the environments`},
+		{"named like review stacks", func(o *Options) { o.Environments = []string{"dev", "dev-pr-eu"} }, `--environment: "dev-pr-eu" would name its resources like the review stacks of dev`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -62,6 +62,20 @@ func node(v any) (*yaml.Node, error) {
 			n.Content = append(n.Content, c)
 		}
 		return n, nil
+	case oneLine:
+		n, err := node(v.value)
+		if err != nil {
+			return nil, err
+		}
+		n.Style = yaml.FlowStyle
+		return n, nil
+	case flow:
+		n, err := node([]string(v))
+		if err != nil {
+			return nil, err
+		}
+		n.Style = yaml.FlowStyle
+		return n, nil
 	case []string:
 		list := make([]any, len(v))
 		for i, s := range v {
@@ -111,11 +125,19 @@ func fnIf(condition string, then, otherwise any) obj {
 	return obj{}.set("Fn::If", []any{condition, then, otherwise})
 }
 
+// flow is a list written on one line: [a, b].
+type flow []string
+
+// oneLine is a value written on one line: {StringEquals: {k: v}}.
+type oneLine struct{ value any }
+
 // text is s, wrapped in Fn::Sub when it names a pseudo parameter or
-// another resource (${AWS::AccountId}, ${StateBucket}).
+// another resource (${AWS::AccountId}, ${StateBucket}); the IAM policy
+// variables in it (${aws:PrincipalTag/…}) are then escaped, ${!aws:…}, for
+// CloudFormation to write them as they are.
 func text(s string) any {
-	if strings.Contains(s, "${") {
-		return sub(s)
+	if strings.Contains(s, "${AWS::") || strings.Contains(s, "${StateBucket}") {
+		return sub(strings.ReplaceAll(s, "${aws:", "${!aws:"))
 	}
 	return s
 }

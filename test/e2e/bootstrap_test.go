@@ -152,9 +152,11 @@ func bootstrapTemplate(t *testing.T, args ...string) []byte {
 // own, each authorized as IAM would for the role of the job that made it.
 // The template writes the keys of Pulumi's layout out (one environment's
 // stack, not the project's prefix): a key it misses is a run that fails.
+// Two environments, so that the roles read their environment from their
+// tag (the policies every environment's roles share).
 func TestBootstrap_EachJobsRoleAllowsEveryStateCallItMakes(t *testing.T) {
 	needBinary(t)
-	template := bootstrapTemplate(t, "--environment", "dev", "--aws-region", "eu-west-1",
+	template := bootstrapTemplate(t, "--environment", "dev,prod", "--aws-region", "eu-west-1",
 		"--repository", "Codertocat/Hello-World", "--state-bucket", "tap-state")
 	tmpl, err := iamtest.Parse(template, iamtest.Vars{Partition: "aws", Account: "123456789012", Region: "eu-west-1", Bucket: "tap-state"})
 	require.NoError(t, err)

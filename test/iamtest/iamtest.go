@@ -47,7 +47,7 @@ func (t *Template) Resolve(v any) any {
 	case map[string]any:
 		if s, ok := v["Fn::Sub"].(string); ok && len(v) == 1 {
 			return strings.NewReplacer("${AWS::Partition}", t.vars.Partition, "${AWS::AccountId}", t.vars.Account,
-				"${AWS::Region}", t.vars.Region, "${StateBucket}", t.vars.Bucket).Replace(s)
+				"${AWS::Region}", t.vars.Region, "${StateBucket}", t.vars.Bucket, "${!", "${").Replace(s)
 		}
 		out := map[string]any{}
 		for k, e := range v {
@@ -111,12 +111,25 @@ func Statements(doc map[string]any) []Statement {
 	return out
 }
 
-// Role is every statement of the managed policies attached to a role.
+// Role is every statement of the managed policies attached to a role, with
+// the role's tags in place of IAM's ${aws:PrincipalTag/…} variables (a
+// statement naming a tag the role lacks matches nothing, so it is left
+// out, as IAM does).
 func (t *Template) Role(logical string) ([]Statement, error) {
 	resources := t.Doc["Resources"].(map[string]any)
-	if _, ok := resources[logical]; !ok {
+	r, ok := resources[logical].(map[string]any)
+	if !ok {
 		return nil, fmt.Errorf("the template has no %s", logical)
 	}
+	var vars []string
+	if props, ok := r["Properties"].(map[string]any); ok {
+		tags, _ := props["Tags"].([]any)
+		for _, tag := range tags {
+			m, _ := tag.(map[string]any)
+			vars = append(vars, fmt.Sprintf("${aws:PrincipalTag/%v}", m["Key"]), fmt.Sprint(m["Value"]))
+		}
+	}
+	principal := strings.NewReplacer(vars...)
 	var out []Statement
 	for _, r := range resources {
 		res, _ := r.(map[string]any)
@@ -128,7 +141,11 @@ func (t *Template) Role(logical string) ([]Statement, error) {
 		for _, ref := range roles {
 			if m, _ := ref.(map[string]any); m["Ref"] == logical {
 				doc, _ := t.Resolve(props["PolicyDocument"]).(map[string]any)
-				out = append(out, Statements(doc)...)
+				for _, s := range Statements(doc) {
+					if s, ok := s.withPrincipal(principal); ok {
+						out = append(out, s)
+					}
+				}
 			}
 		}
 	}
@@ -136,6 +153,30 @@ func (t *Template) Role(logical string) ([]Statement, error) {
 		return nil, fmt.Errorf("%s has no policies", logical)
 	}
 	return out, nil
+}
+
+// withPrincipal is s with the principal's tags substituted; false when it
+// names a tag the principal lacks.
+func (s Statement) withPrincipal(r *strings.Replacer) (Statement, bool) {
+	ok := true
+	sub := func(values []string) []string {
+		out := make([]string, len(values))
+		for i, v := range values {
+			out[i] = r.Replace(v)
+			ok = ok && !strings.Contains(out[i], "${aws:")
+		}
+		return out
+	}
+	c := s
+	c.Resources = sub(s.Resources)
+	c.Conditions = map[string]map[string][]string{}
+	for op, keys := range s.Conditions {
+		c.Conditions[op] = map[string][]string{}
+		for k, v := range keys {
+			c.Conditions[op][k] = sub(v)
+		}
+	}
+	return c, ok
 }
 
 // Request is one call as IAM authorizes it: an action on a resource, with
