@@ -6,8 +6,10 @@ package main
 import (
 	_ "embed"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -83,6 +85,7 @@ var commandUsage = []struct {
 	{inputs.History, "--environment NAME", "List the stack's updates: version, time, result, commit and who ran it."},
 	{inputs.Sweep, "--environment NAME", "Destroy review stacks that are idle or whose pull request closed."},
 	{inputs.Auto, "--environment NAME", "Decided by the GitHub event replayed through GITHUB_EVENT_NAME and GITHUB_EVENT_PATH; without one, preview."},
+	{inputs.Bootstrap, "--environment dev,staging,prod --aws-region REGION --repository OWNER/REPO", "Print the CloudFormation template that prepares an AWS account: the state bucket, GitHub's OIDC provider, one role per job kind with the permissions the stack needs. It takes the flags listed under Bootstrap, and runs on your machine only."},
 }
 
 const examples = `  # The program and its policy, offline: needs nothing but this binary
@@ -93,6 +96,9 @@ const examples = `  # The program and its policy, offline: needs nothing but thi
   # Deploy from a laptop to a shared state bucket, then go back one update
   tap-deploy up --environment dev --aws-region eu-west-1 --backend-url s3://my-state/tap
   tap-deploy rollback --environment dev --aws-region eu-west-1 --backend-url s3://my-state/tap --rollback-to previous
+  # Prepare an AWS account as its administrator: print the template, then deploy it with CloudFormation
+  tap-deploy bootstrap --environment dev,staging,prod --aws-region eu-west-1 --repository owner/repo > bootstrap.yaml
+  aws cloudformation deploy --region eu-west-1 --template-file bootstrap.yaml --stack-name tap-bootstrap --capabilities CAPABILITY_NAMED_IAM
 `
 
 // help writes the usage, then every input as a flag with action.yml's
@@ -106,7 +112,8 @@ func help(w io.Writer, declared []actionInput) error {
 	b.WriteString("tap-deploy runs the GitHub Action on your machine: the first argument is the command, every\n")
 	b.WriteString("action input is a flag of the same name, and every command needs a region (--aws-region, or\n")
 	b.WriteString("AWS_REGION or AWS_DEFAULT_REGION). State goes to .tap/state unless --backend-url or\n")
-	b.WriteString("PULUMI_BACKEND_URL names another backend; results are printed, nothing is posted to GitHub.\n\n")
+	b.WriteString("PULUMI_BACKEND_URL names another backend; results are printed, nothing is posted to GitHub.\n")
+	b.WriteString("bootstrap is the exception: it takes the flags listed under Bootstrap, and prints a template.\n\n")
 	b.WriteString("Usage:\n")
 	for _, u := range commandUsage {
 		fmt.Fprintf(&b, "  tap-deploy %s %s [flags]\n", u.command, u.args)
@@ -135,6 +142,19 @@ func help(w io.Writer, declared []actionInput) error {
 			wrap(&b, in.Description, "      ")
 		}
 	}
+	b.WriteString("\nBootstrap (tap-deploy bootstrap only):\n")
+	fs, _ := bootstrapFlags()
+	fs.VisitAll(func(f *flag.Flag) {
+		fmt.Fprintf(&b, "  --%s", f.Name)
+		switch {
+		case slices.Contains(bootstrapRequired, f.Name):
+			b.WriteString(" (required)")
+		case f.DefValue != "":
+			fmt.Fprintf(&b, " (default: %s)", f.DefValue)
+		}
+		b.WriteString("\n")
+		wrap(&b, f.Usage, "      ")
+	})
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"flag"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,6 +37,11 @@ func TestHelp_ShowsEveryInputWithActionYMLsDescriptionAndDefault(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, printHelp(&b))
 	text := b.String()
+	// The action's inputs come before bootstrap's own flags, some of which
+	// share a name (--aws-region, --project-name).
+	before, _, found := strings.Cut(text, "\nBootstrap (tap-deploy bootstrap only):\n")
+	require.True(t, found)
+	text = before
 	// Descriptions are wrapped: compare them word for word.
 	words := strings.Join(strings.Fields(text), " ")
 	for _, in := range declared(t) {
@@ -76,7 +83,31 @@ func TestHelp_HasAUsageLineForEveryCommand(t *testing.T) {
 	for _, u := range commandUsage {
 		got = append(got, u.command)
 	}
-	assert.ElementsMatch(t, inputs.Commands, got)
+	assert.ElementsMatch(t, append(append([]inputs.Command(nil), inputs.Commands...), inputs.LocalCommands...), got)
+}
+
+func TestHelp_ListsEveryBootstrapFlagWithItsDefault(t *testing.T) {
+	var b strings.Builder
+	require.NoError(t, printHelp(&b))
+	text := b.String()
+	i := strings.Index(text, "\nBootstrap (tap-deploy bootstrap only):\n")
+	require.GreaterOrEqual(t, i, 0)
+	section := text[i:]
+	fs, _ := bootstrapFlags()
+	n := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		n++
+		header := "\n  --" + f.Name
+		switch {
+		case slices.Contains(bootstrapRequired, f.Name):
+			header += " (required)"
+		case f.DefValue != "":
+			header += " (default: " + f.DefValue + ")"
+		}
+		assert.Contains(t, section, header+"\n", f.Name)
+		assert.Contains(t, strings.Join(strings.Fields(section), " "), strings.Join(strings.Fields(f.Usage), " "), f.Name)
+	})
+	assert.Equal(t, 9, n, "environment, aws-region, repository, project-name, state-bucket, create-oidc-provider, api-gateway-account, review-environment, merge-queue")
 }
 
 func TestWrap_KeepsLinesWithinTheWidthAndEveryWord(t *testing.T) {

@@ -16,6 +16,8 @@ import (
 	"syscall"
 
 	"github.com/org/tap-deploy/internal/app"
+	"github.com/org/tap-deploy/internal/bootstrap"
+	"github.com/org/tap-deploy/internal/inputs"
 )
 
 // version is set at build time (-ldflags "-X main.version=...").
@@ -34,6 +36,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == string(inputs.Bootstrap) {
+		return runBootstrap(args[1:], getenv, stdout, stderr)
+	}
 	deps, err := newDeps(args, getenv, stdout, stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -45,4 +50,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	return app.Run(ctx, deps)
+}
+
+// runBootstrap prints the CloudFormation template that prepares an AWS
+// account. It is for an administrator's machine: a workflow that could
+// write its own roles would defeat them.
+func runBootstrap(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if getenv("GITHUB_ACTIONS") == "true" {
+		return errors.New("tap-deploy bootstrap prints the CloudFormation template that prepares an AWS account; an administrator runs it on their machine and deploys the template, never a workflow")
+	}
+	opts, err := parseBootstrap(args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		return printHelp(stdout)
+	}
+	if err != nil {
+		return err
+	}
+	template, err := bootstrap.Template(opts)
+	if err != nil {
+		return err
+	}
+	if len(template) > bootstrap.DeployFileLimit {
+		fmt.Fprintf(stderr, "warning: the template is %d bytes; aws cloudformation deploy reads at most %d from --template-file alone: add --s3-bucket <a bucket of the account in %s> to deploy it\n",
+			len(template), bootstrap.DeployFileLimit, opts.Region)
+	}
+	_, err = stdout.Write(template)
+	return err
 }

@@ -36,10 +36,18 @@ const (
 	// else: a run given review-stack-backend-url but no backend-url (the
 	// review role, which never reaches the environment's state).
 	DeployReviewStack Command = "deploy-review-stack"
+	// Bootstrap prints the CloudFormation template that prepares an AWS
+	// account (tap-deploy bootstrap). An administrator runs it on a
+	// laptop; it is never the action's command.
+	Bootstrap Command = "bootstrap"
 )
 
 // Commands lists every command a user may name, in the order the docs show them.
 var Commands = []Command{Auto, Validate, Preview, Up, Rollback, Drift, History, Sweep}
+
+// LocalCommands are the commands of the local command line only: they take
+// flags of their own, not the action's inputs.
+var LocalCommands = []Command{Bootstrap}
 
 // Input names exactly as action.yml declares them. A test keeps the three
 // places (this list, action.yml, the README table) in step.
@@ -224,6 +232,44 @@ var KnownRegions = map[string]bool{
 	"us-gov-east-1": true, "us-gov-west-1": true,
 }
 
+// DefaultProject is the project name when none is given.
+const DefaultProject = "tap"
+
+// EnvironmentProblem says what is wrong with an environment name, or "".
+// input is how the problem names what holds it (--environment,
+// environment). The bootstrap command checks its environments with it,
+// so an account is never prepared for a name the action would refuse.
+func EnvironmentProblem(input, name string) string {
+	switch {
+	case name == "":
+		return fmt.Sprintf("%s: required (for example dev, staging, prod)", input)
+	case !environmentPattern.MatchString(name):
+		return fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 20 characters)", input, name)
+	case reviewSuffixPattern.MatchString(name):
+		return fmt.Sprintf("%s: %q ends in -pr-<number>, which names a pull request's review stack; choose another name", input, name)
+	}
+	return ""
+}
+
+// RegionProblem says what is wrong with a (given) AWS region name, or "".
+func RegionProblem(input, region string) string {
+	switch {
+	case !regionPattern.MatchString(region):
+		return fmt.Sprintf("%s: %q is not an AWS region name (like eu-west-1)", input, region)
+	case !KnownRegions[region]:
+		return fmt.Sprintf("%s: %q is not a known AWS region", input, region)
+	}
+	return ""
+}
+
+// ProjectProblem says what is wrong with a project name, or "".
+func ProjectProblem(input, project string) string {
+	if !projectPattern.MatchString(project) {
+		return fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 30 characters)", input, project)
+	}
+	return ""
+}
+
 // Parse reads every input through get, applies defaults, and validates all of
 // them. Each problem starts with the input as the user gave it (env.Spell). It returns a problems.List of everything wrong at once, and with it
 // the inputs as far as they could be read, so that callers can add their
@@ -237,35 +283,30 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 	if in.Command == "" {
 		in.Command = Auto
 	}
-	if !isCommand(in.Command) {
+	switch {
+	case in.Command == Bootstrap:
+		found = append(found, fmt.Sprintf("%s: bootstrap prints the CloudFormation template that prepares an AWS account; run `tap-deploy bootstrap` on your machine, not as the action's command (use one of %s)", env.Spell(NameCommand), commandList()))
+	case !isCommand(in.Command):
 		found = append(found, fmt.Sprintf("%s: %q is not a command; use one of %s", env.Spell(NameCommand), in.Command, commandList()))
 	}
 
 	in.Environment = value(NameEnvironment)
-	switch {
-	case in.Environment == "":
-		found = append(found, fmt.Sprintf("%s: required (for example dev, staging, prod)", env.Spell(NameEnvironment)))
-	case !environmentPattern.MatchString(in.Environment):
-		found = append(found, fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 20 characters)", env.Spell(NameEnvironment), in.Environment))
-	case reviewSuffixPattern.MatchString(in.Environment):
-		found = append(found, fmt.Sprintf("%s: %q ends in -pr-<number>, which names a pull request's review stack; choose another name", env.Spell(NameEnvironment), in.Environment))
+	if msg := EnvironmentProblem(env.Spell(NameEnvironment), in.Environment); msg != "" {
+		found = append(found, msg)
 	}
 
 	// The region is always explicit: a stack in a default region is how
 	// the seed's first attempt deployed to the wrong place.
 	in.AWSRegion = firstNonEmpty(value(NameAWSRegion), env.Getenv("AWS_REGION"), env.Getenv("AWS_DEFAULT_REGION"))
-	switch {
-	case in.AWSRegion == "":
+	if in.AWSRegion == "" {
 		found = append(found, fmt.Sprintf("%s: required: set it, or AWS_REGION or AWS_DEFAULT_REGION (aws-actions/configure-aws-credentials sets both)", env.Spell(NameAWSRegion)))
-	case !regionPattern.MatchString(in.AWSRegion):
-		found = append(found, fmt.Sprintf("%s: %q is not an AWS region name (like eu-west-1)", env.Spell(NameAWSRegion), in.AWSRegion))
-	case !KnownRegions[in.AWSRegion]:
-		found = append(found, fmt.Sprintf("%s: %q is not a known AWS region", env.Spell(NameAWSRegion), in.AWSRegion))
+	} else if msg := RegionProblem(env.Spell(NameAWSRegion), in.AWSRegion); msg != "" {
+		found = append(found, msg)
 	}
 
-	in.ProjectName = firstNonEmpty(value(NameProjectName), "tap")
-	if !projectPattern.MatchString(in.ProjectName) {
-		found = append(found, fmt.Sprintf("%s: %q must start with a lowercase letter and hold only lowercase letters, digits and '-' (at most 30 characters)", env.Spell(NameProjectName), in.ProjectName))
+	in.ProjectName = firstNonEmpty(value(NameProjectName), DefaultProject)
+	if msg := ProjectProblem(env.Spell(NameProjectName), in.ProjectName); msg != "" {
+		found = append(found, msg)
 	}
 
 	in.StackName = firstNonEmpty(value(NameStackName), in.Environment)

@@ -179,6 +179,7 @@ func TestParse_EveryBadInputHasAClearMessage(t *testing.T) {
 		{"missing environment", map[string]string{}, nil, false, "environment: required"},
 		{"environment with capitals", map[string]string{"environment": "Prod"}, nil, false, `environment: "Prod" must start with a lowercase letter`},
 		{"unknown command", map[string]string{"environment": "dev", "command": "deploy"}, nil, false, `command: "deploy" is not a command; use one of auto, validate, preview, up, rollback, drift`},
+		{"bootstrap is not the action's command", map[string]string{"environment": "dev", "command": "bootstrap"}, nil, true, "command: bootstrap prints the CloudFormation template that prepares an AWS account; run `tap-deploy bootstrap` on your machine"},
 		{"malformed region", map[string]string{"environment": "dev", "aws-region": "eu-west"}, nil, false, `aws-region: "eu-west" is not an AWS region name`},
 		{"unknown region", map[string]string{"environment": "dev", "aws-region": "eu-west-9"}, nil, false, `aws-region: "eu-west-9" is not a known AWS region`},
 		{"bad project", map[string]string{"environment": "dev", "project-name": "My_Project"}, nil, false, `project-name: "My_Project"`},

@@ -20,14 +20,28 @@ import (
 
 // Collect runs program under mocks for the given project and stack.
 func Collect(program pulumi.RunFunc, project, stack, region string) (*graph.Graph, error) {
+	g, _, err := CollectWithCalls(program, project, stack, region)
+	return g, err
+}
+
+// Call is one invoke (data source) the program made: what it reads from
+// the cloud besides its resources.
+type Call struct {
+	Token string
+	Args  map[string]any
+}
+
+// CollectWithCalls is Collect, with the invokes the program made, in the
+// order it made them (the bootstrap template grants what they read).
+func CollectWithCalls(program pulumi.RunFunc, project, stack, region string) (*graph.Graph, []Call, error) {
 	m := &mocks{project: project, stack: stack, region: region, providers: map[string]map[string]any{}}
 	if err := pulumi.RunErr(program, pulumi.WithMocks(project, stack, m)); err != nil {
-		return nil, fmt.Errorf("running the program offline: %w", err)
+		return nil, nil, fmt.Errorf("running the program offline: %w", err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	sort.SliceStable(m.resources, func(i, j int) bool { return m.order[m.resources[i].URN] < m.order[m.resources[j].URN] })
-	return graph.New(m.resources), nil
+	return graph.New(m.resources), m.calls, nil
 }
 
 type mocks struct {
@@ -36,6 +50,7 @@ type mocks struct {
 	mu        sync.Mutex
 	resources []graph.Resource
 	order     map[string]int
+	calls     []Call
 	// providers holds each provider's default tags, keyed by URN, so the
 	// simulated state gets tagsAll as AWS would report it.
 	providers map[string]map[string]any
@@ -86,7 +101,11 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 }
 
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	out, err := cloudsim.Invoke(args.Token, m.region, args.Args.Mappable())
+	in := args.Args.Mappable()
+	m.mu.Lock()
+	m.calls = append(m.calls, Call{Token: args.Token, Args: in})
+	m.mu.Unlock()
+	out, err := cloudsim.Invoke(args.Token, m.region, in)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,418 @@
+package bootstrap
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/graph"
+	"github.com/org/tap-deploy/stack"
+)
+
+// The requests a role must be allowed, derived from the simulated cloud's
+// own ARNs (cloudsim) and the stack's tags, not from the generator's name
+// functions: a name the template builds wrongly is a request it refuses.
+
+const region = "eu-west-1"
+
+func cloudARN(r graph.Resource) string { s, _ := r.Outputs["arn"].(string); return s }
+
+func byName(g *graph.Graph, typ, name string) (graph.Resource, bool) {
+	for _, r := range g.OfType(typ) {
+		if str(r, "name") == name || path.Base(cloudARN(r)) == name {
+			return r, true
+		}
+	}
+	return graph.Resource{}, false
+}
+
+// restAPIIDs are the REST APIs' ids, from the ARNs the simulated cloud gave.
+func restAPIIDs(g *graph.Graph) []string {
+	var ids []string
+	for _, r := range g.OfType("aws:apigateway/restApi:RestApi") {
+		ids = append(ids, path.Base(cloudARN(r)))
+	}
+	return ids
+}
+
+// resourceARNs are the ARNs IAM authorizes calls about r on.
+func resourceARNs(t *testing.T, g *graph.Graph, r graph.Resource) []string {
+	t.Helper()
+	apigw := func(p string) string { return "arn:aws:apigateway:" + region + "::" + p }
+	api := "/restapis/" + str(r, "restApi")
+	switch r.Type {
+	case "aws:s3/bucketV2:BucketV2":
+		return []string{cloudARN(r), cloudARN(r) + "/lambda/api-handler/some-version.zip"}
+	case "aws:s3/bucketObjectv2:BucketObjectv2":
+		return []string{"arn:aws:s3:::" + str(r, "bucket") + "/" + str(r, "key"), "arn:aws:s3:::" + str(r, "bucket")}
+	case "aws:lambda/permission:Permission":
+		fn, ok := byName(g, "aws:lambda/function:Function", str(r, "function"))
+		require.True(t, ok, "the permission's function")
+		return []string{cloudARN(fn)}
+	case "aws:lambda/eventSourceMapping:EventSourceMapping":
+		return []string{"arn:aws:lambda:" + region + ":" + modelAccount + ":event-source-mapping:" + r.Outputs["uuid"].(string)}
+	case "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+		role, ok := byName(g, "aws:iam/role:Role", str(r, "role"))
+		require.True(t, ok, "the policy's role")
+		return []string{cloudARN(role)}
+	case "aws:sns/topicPolicy:TopicPolicy":
+		return []string{str(r, "arn")}
+	case "aws:sns/topicSubscription:TopicSubscription":
+		return []string{str(r, "topic"), cloudARN(r)}
+	case "aws:apigateway/resource:Resource":
+		return []string{apigw(api + "/resources/" + strings.TrimPrefix(r.Outputs["path"].(string), "/"))}
+	case "aws:apigateway/method:Method":
+		return []string{apigw(api + "/resources/" + str(r, "resourceId") + "/methods/" + str(r, "httpMethod"))}
+	case "aws:apigateway/integration:Integration":
+		return []string{apigw(api + "/resources/" + str(r, "resourceId") + "/methods/" + str(r, "httpMethod") + "/integration")}
+	case "aws:apigateway/deployment:Deployment":
+		return []string{apigw(api + "/deployments/d1")}
+	case "aws:apigateway/methodSettings:MethodSettings":
+		return []string{apigw(api + "/stages/" + str(r, "stageName"))}
+	case "aws:apigateway/account:Account":
+		return []string{apigw("/account")}
+	}
+	if a := cloudARN(r); a != "" {
+		return []string{a}
+	}
+	if b := str(r, "bucket"); b != "" {
+		return []string{"arn:aws:s3:::" + b}
+	}
+	t.Fatalf("the test knows no ARN of %s", r.Type)
+	return nil
+}
+
+func req(action, resource string, ctx map[string]string) request {
+	return request{Action: action, Resource: resource, Context: ctx}
+}
+
+// createdOn is where a create of a type whose id AWS generates is
+// authorized (the id does not exist yet).
+func createdOn(typ string) string {
+	switch typ {
+	case "aws:apigateway/restApi:RestApi":
+		return "arn:aws:apigateway:" + region + "::/restapis"
+	}
+	return "*"
+}
+
+// requests are the calls the role makes for one resource in a phase.
+func requests(t *testing.T, g *graph.Graph, r graph.Resource, tags map[string]string, p phase) [][]request {
+	t.Helper()
+	acc := Table[r.Type]
+	arns := resourceARNs(t, g, r)
+	generated := false
+	for _, id := range restAPIIDs(g) {
+		generated = generated || (r.Type != "aws:apigateway/restApi:RestApi" && strings.Contains(arns[0], id) && r.Type == "aws:cloudwatch/logGroup:LogGroup")
+	}
+	withTags := func(prefix string) map[string]string {
+		ctx := map[string]string{}
+		for k, v := range tags {
+			ctx[prefix+k] = v
+		}
+		return ctx
+	}
+	b := newBuilder(region, p)
+	_, actions := b.actions(acc, r)
+	var out [][]request
+	for _, a := range dedupe(nil, actions) {
+		var alternatives []request
+		switch {
+		case anyResource[a] != "":
+			alternatives = []request{req(a, "*", nil)}
+		case regionWide[a].why != "":
+			alternatives = []request{req(a, "arn:aws:logs:"+region+":"+modelAccount+":log-group:*", nil)}
+		case acc.On.CreateOn != nil && slices.Contains(acc.Create, a) && !slices.Contains(acc.Update, a):
+			alternatives = []request{req(a, createdOn(r.Type), withTags("aws:RequestTag/"))}
+		case acc.On.CreateOn != nil && slices.Contains(acc.Tag, a) && r.Type == "aws:kms/key:Key":
+			// KMS checks tagging on create on no particular key.
+			alternatives = []request{req(a, "*", withTags("aws:RequestTag/"))}
+		case generated && slices.Contains(acc.Create, a) && !slices.Contains(acc.Update, a):
+			alternatives = []request{req(a, arns[0], withTags("aws:RequestTag/"))}
+		default:
+			ctx := withTags("aws:ResourceTag/")
+			if slices.Contains(acc.Tag, a) {
+				for k, v := range withTags("aws:RequestTag/") {
+					ctx[k] = v
+				}
+			}
+			if acc.On.WriteCondition != nil && !slices.Contains(acc.Read, a) {
+				ctx["iam:PolicyARN"] = str(r, "policyArn")
+			}
+			for _, arn := range arns {
+				alternatives = append(alternatives, req(a, arn, ctx))
+			}
+		}
+		out = append(out, alternatives)
+	}
+	if p == readOnly {
+		return out
+	}
+	switch r.Type {
+	case "aws:lambda/function:Function":
+		out = append(out,
+			[]request{req("iam:PassRole", str(r, "role"), map[string]string{"iam:PassedToService": "lambda.amazonaws.com"})},
+			[]request{req("s3:GetObject", "arn:aws:s3:::"+str(r, "s3Bucket")+"/"+str(r, "s3Key"), nil)},
+			[]request{req("s3:GetObjectVersion", "arn:aws:s3:::"+str(r, "s3Bucket")+"/"+str(r, "s3Key"), nil)},
+			[]request{req("lambda:GetFunctionConcurrency", cloudARN(r), nil)})
+	case "aws:apigateway/account:Account":
+		out = append(out, []request{req("iam:PassRole", str(r, "cloudwatchRoleArn"), map[string]string{"iam:PassedToService": "apigateway.amazonaws.com"})})
+	case "aws:kms/alias:Alias":
+		var key string
+		for _, k := range g.OfType("aws:kms/key:Key") {
+			if k.Outputs["keyId"] == str(r, "targetKeyId") {
+				key = cloudARN(k)
+			}
+		}
+		require.NotEmpty(t, key, "the alias's key")
+		for _, a := range []string{"kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"} {
+			out = append(out, []request{req(a, key, withTags("aws:ResourceTag/"))})
+		}
+	}
+	return out
+}
+
+// need is every call the role must be allowed for the runs of a
+// configuration, each as alternatives (one must be allowed).
+func need(t *testing.T, models []model, tags map[string]string, p phase) [][]request {
+	t.Helper()
+	var out [][]request
+	for _, m := range models {
+		for _, r := range m.graph.Resources {
+			if !r.Custom || strings.HasPrefix(r.Type, "pulumi:providers:") {
+				continue
+			}
+			require.Contains(t, Table, r.Type)
+			out = append(out, requests(t, m.graph, r, tags, p)...)
+		}
+		for _, c := range m.calls {
+			if c.Token == "aws:s3/getObject:getObject" {
+				out = append(out, []request{req("s3:GetObject", "arn:aws:s3:::"+c.Args["bucket"].(string)+"/"+c.Args["key"].(string), nil)})
+			}
+		}
+	}
+	return out
+}
+
+func commonTags(env string, review int) map[string]string {
+	return stack.Config{Base: stack.Base{Project: "tap", Environment: env}, ReviewStackPR: review}.CommonTags()
+}
+
+func allowedAll(t *testing.T, statements []stmt, calls [][]request) {
+	t.Helper()
+	for _, alternatives := range calls {
+		ok := false
+		for _, r := range alternatives {
+			ok = ok || allows(statements, r) != ""
+		}
+		assert.True(t, ok, "allowed: %v", alternatives)
+	}
+}
+
+func deniedAll(t *testing.T, statements []stmt, calls [][]request) {
+	t.Helper()
+	for _, alternatives := range calls {
+		for _, r := range alternatives {
+			if r.Resource == "*" || strings.HasSuffix(r.Resource, ":log-group:*") {
+				continue // allowed on no particular resource, for every stack alike
+			}
+			assert.Empty(t, allows(statements, r), "denied: %v", r)
+		}
+	}
+}
+
+// The runs of the stack the tests check roles against, made once.
+var (
+	modelsMu sync.Mutex
+	models   = map[string][]model{}
+)
+
+func cached(t *testing.T, key string, run func() ([]model, error)) []model {
+	t.Helper()
+	modelsMu.Lock()
+	defer modelsMu.Unlock()
+	if m, ok := models[key]; ok {
+		return m
+	}
+	m, err := run()
+	require.NoError(t, err)
+	models[key] = m
+	return m
+}
+
+func envModels(t *testing.T, env string, ownsAccount bool) []model {
+	t.Helper()
+	return cached(t, fmt.Sprint("env ", env, ownsAccount), func() ([]model, error) {
+		return environmentModels(stack.Base{Project: "tap", Environment: env, Region: region}, ownsAccount)
+	})
+}
+
+func reviewStack(t *testing.T, pr int) []model {
+	t.Helper()
+	return cached(t, fmt.Sprint("review ", pr), func() ([]model, error) {
+		return reviewModels(stack.Base{Project: "tap", Environment: "dev", Region: region}, pr)
+	})
+}
+
+func TestDeployRoles_AllowEveryCallOfTheirEnvironmentsStack(t *testing.T) {
+	doc := parse(t, referenceTemplate(t))
+	for _, env := range referenceOptions.Environments {
+		t.Run(env, func(t *testing.T) {
+			allowedAll(t, doc.roleStatements(t, "DeployRole"+pascal(env)), need(t, envModels(t, env, false), commonTags(env, 0), readWrite))
+		})
+	}
+}
+
+func TestDeployRole_OfTheOwningEnvironmentManagesTheAPIGatewayAccount(t *testing.T) {
+	o := Options{Project: "tap", Environments: []string{"prod"}, Region: region, Repository: "owner/repo",
+		APIGatewayAccount: "prod", ReviewEnvironment: OwnerNone}
+	out, err := Template(o)
+	require.NoError(t, err)
+	doc := parse(t, out)
+	assert.NotContains(t, doc.resources(t), "ApiGatewayAccount", "the stack owns it, not the template")
+	models := envModels(t, "prod", true)
+	require.NotEmpty(t, models[len(models)-1].graph.OfType("aws:apigateway/account:Account"))
+	allowedAll(t, doc.roleStatements(t, "DeployRoleProd"), need(t, models, commonTags("prod", 0), readWrite))
+}
+
+func TestReadRoles_AllowEveryReadOfTheirStacks(t *testing.T) {
+	doc := parse(t, referenceTemplate(t))
+	preview := doc.roleStatements(t, "PreviewRole")
+	for _, env := range referenceOptions.Environments {
+		t.Run(env, func(t *testing.T) {
+			reads := need(t, envModels(t, env, false), commonTags(env, 0), readOnly)
+			allowedAll(t, doc.roleStatements(t, "DriftRole"+pascal(env)), reads)
+			allowedAll(t, preview, reads)
+		})
+	}
+}
+
+func TestReadRoles_ChangeNothing(t *testing.T) {
+	doc := parse(t, referenceTemplate(t))
+	changes := writes(need(t, envModels(t, "dev", false), commonTags("dev", 0), readWrite))
+	require.NotEmpty(t, changes)
+	for _, role := range []string{"PreviewRole", "DriftRoleDev"} {
+		deniedAll(t, doc.roleStatements(t, role), changes)
+	}
+}
+
+// isRead reports whether an action is in some type's Read list (or reads
+// a package) and nothing else.
+func isRead(action string) bool {
+	for _, acc := range Table {
+		if slices.Contains(acc.Read, action) {
+			return true
+		}
+	}
+	return action == "s3:GetObject" || action == "s3:GetObjectVersion" || action == "lambda:GetFunctionConcurrency"
+}
+
+func TestReviewRole_AllowsEveryCallOfAnyPullRequestsReviewStack(t *testing.T) {
+	doc := parse(t, referenceTemplate(t))
+	review := doc.roleStatements(t, "ReviewRole")
+	// Other pull requests than the two the patterns were made from.
+	for _, pr := range []int{7, 42, 123456} {
+		allowedAll(t, review, need(t, reviewStack(t, pr), commonTags("dev", pr), readWrite))
+	}
+}
+
+// writes are the calls among calls that change something.
+func writes(calls [][]request) [][]request {
+	var out [][]request
+	for _, alternatives := range calls {
+		if !isRead(alternatives[len(alternatives)-1].Action) {
+			out = append(out, alternatives)
+		}
+	}
+	return out
+}
+
+// Every role reads what a preview reads, of every environment; what sets
+// them apart is what they may change.
+func TestRoles_ChangeNothingOfAnotherEnvironmentOrOfReviewStacks(t *testing.T) {
+	doc := parse(t, referenceTemplate(t))
+	dev := writes(need(t, envModels(t, "dev", false), commonTags("dev", 0), readWrite))
+	prod := writes(need(t, envModels(t, "prod", false), commonTags("prod", 0), readWrite))
+	review := writes(need(t, reviewStack(t, 7), commonTags("dev", 7), readWrite))
+	require.NotEmpty(t, dev)
+
+	deniedAll(t, doc.roleStatements(t, "DeployRoleDev"), prod)
+	deniedAll(t, doc.roleStatements(t, "DeployRoleDev"), review)
+	deniedAll(t, doc.roleStatements(t, "DeployRoleProd"), dev)
+	deniedAll(t, doc.roleStatements(t, "DeployRoleStaging"), dev)
+	deniedAll(t, doc.roleStatements(t, "ReviewRole"), dev)
+}
+
+// Nothing of another project, read or written: its names and tags are
+// not the project's.
+func TestRoles_ReachNothingOfAnotherProject(t *testing.T) {
+	doc := parse(t, referenceTemplate(t))
+	other := cached(t, "project other", func() ([]model, error) {
+		return environmentModels(stack.Base{Project: "other", Environment: "dev", Region: region}, false)
+	})
+	calls := need(t, other, stack.Config{Base: stack.Base{Project: "other", Environment: "dev"}}.CommonTags(), readWrite)
+	require.NotEmpty(t, calls)
+	for _, role := range []string{"PreviewRole", "DriftRoleDev", "DeployRoleDev", "ReviewRole"} {
+		deniedAll(t, doc.roleStatements(t, role), calls)
+	}
+}
+
+func TestRoles_ReachOnlyTheirOwnState(t *testing.T) {
+	doc := parse(t, referenceTemplate(t))
+	bucket := "arn:aws:s3:::" + testBucket
+	key := func(k string) string { return bucket + "/" + k }
+	list := func(prefix string) request {
+		return req("s3:ListBucket", bucket, map[string]string{"s3:prefix": prefix})
+	}
+	tests := []struct {
+		role string
+		req  request
+		want bool
+	}{
+		// A deploy role reads and writes its environment's stack only.
+		{"DeployRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/tap/dev.json"), nil), true},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/stacks/tap/dev.json"), nil), true},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/stacks/tap/dev.json.bak"), nil), true},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/history/tap/dev/dev-1700000000.history.json"), nil), true},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil), true},
+		{"DeployRoleDev", req("s3:DeleteObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil), true},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/backups/tap/dev/dev.1700000000.json"), nil), true},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), true},
+		{"DeployRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/dev.json"), nil), true},
+		{"DeployRoleDev", list("tap/.pulumi/history/tap/dev/"), true},
+		{"DeployRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/tap/prod.json"), nil), false},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/stacks/tap/prod.json"), nil), false},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/stacks/tap/dev-pr-7.json"), nil), false},
+		{"DeployRoleDev", req("s3:PutObject", key("tap/review/.pulumi/stacks/tap/dev-pr-7.json"), nil), false},
+		{"DeployRoleDev", req("s3:PutObject", key("other/.pulumi/stacks/tap/dev.json"), nil), false},
+		{"DeployRoleDev", list("other/"), false},
+		{"DeployRoleDev", req("s3:ListBucket", bucket, nil), false},
+		// A drift role reads its environment's stack and writes nothing.
+		{"DriftRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/tap/dev.json"), nil), true},
+		{"DriftRoleDev", req("s3:GetObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil), true},
+		{"DriftRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/tap/staging.json"), nil), false},
+		{"DriftRoleDev", req("s3:PutObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil), false},
+		{"DriftRoleDev", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), false},
+		// The preview role reads the project's state and writes nothing.
+		{"PreviewRole", req("s3:GetObject", key("tap/.pulumi/stacks/tap/prod.json"), nil), true},
+		{"PreviewRole", list("tap/.pulumi/stacks/tap/prod.json"), true},
+		{"PreviewRole", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), false},
+		{"PreviewRole", req("s3:GetObject", key("other/.pulumi/meta.yaml"), nil), false},
+		// The review role keeps to its own backend.
+		{"ReviewRole", req("s3:PutObject", key("tap/review/.pulumi/stacks/tap/dev-pr-7.json"), nil), true},
+		{"ReviewRole", req("s3:DeleteObject", key("tap/review/.pulumi/history/tap/dev-pr-7/x.json"), nil), true},
+		{"ReviewRole", list("tap/review/.pulumi/stacks/"), true},
+		{"ReviewRole", req("s3:GetObject", key("tap/.pulumi/stacks/tap/dev.json"), nil), false},
+		{"ReviewRole", list("tap/.pulumi/stacks/"), false},
+	}
+	for _, tt := range tests {
+		got := allows(doc.roleStatements(t, tt.role), tt.req) != ""
+		assert.Equal(t, tt.want, got, "%s: %v", tt.role, tt.req)
+	}
+}

@@ -1,0 +1,466 @@
+package bootstrap
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/org/tap-deploy/internal/graph"
+	"github.com/org/tap-deploy/internal/offline"
+)
+
+// tagMode is how a grant is limited by the stack's tags.
+type tagMode int
+
+const (
+	untagged tagMode = iota
+	// onRequest: the request must carry the tags (a create).
+	onRequest
+	// onResource: the resource must carry them.
+	onResource
+)
+
+// grant is one statement of a role's policy, before the role's tags are
+// filled in: actions on resources (concrete ARNs of the offline model),
+// under conditions.
+type grant struct {
+	sid       string
+	actions   []string
+	resources []string
+	tags      tagMode
+	conds     []condition
+	why       string
+	// reasons are the why of every grant merged into this one.
+	reasons []string
+	// folded are the Sids of the grants folded into this one when the
+	// template was made smaller (see alike).
+	folded []string
+}
+
+// phase says which of a type's actions a role needs.
+type phase int
+
+const (
+	// readOnly is what a preview, a refresh and a drift check call.
+	readOnly phase = iota
+	// readWrite is what an update, a rollback and a destroy call.
+	readWrite
+	// writeOnly is readWrite without what readOnly allows: the deploy and
+	// review roles read through the policy previews read through.
+	writeOnly
+)
+
+// builder collects the grants a role needs for the resources and invokes
+// of one or more graphs of the stack.
+type builder struct {
+	region string
+	phase  phase
+	grants []*grant
+	bySid  map[string]*grant
+	// functions are the stack's function ARNs, for the action's own
+	// concurrency check and its look at the live aliases; groups and apps
+	// are its CodeDeploy deployment groups and applications, through which
+	// the action shifts traffic.
+	functions    []string
+	groups, apps []string
+
+	// ids are the generated ids of the graph being added.
+	ids []string
+	// twins, for review stacks, are the same resources in a second review
+	// stack (another pull request): every name becomes the pattern that
+	// matches both (see glob).
+	twins   map[twinKey]graph.Resource
+	twinIDs []string
+}
+
+// twinKey finds a resource in another run of the program: its type and
+// logical name, which do not depend on the stack.
+type twinKey struct{ typ, name string }
+
+func newBuilder(region string, p phase) *builder {
+	return &builder{region: region, phase: p, bySid: map[string]*grant{}}
+}
+
+// merge merges g into the grant of the same Sid.
+func (b *builder) merge(g grant) {
+	if len(g.actions) == 0 || len(g.resources) == 0 {
+		return
+	}
+	have, ok := b.bySid[g.sid]
+	if !ok {
+		c := g
+		c.actions = dedupe(nil, g.actions)
+		c.resources = dedupe(nil, g.resources)
+		c.conds = append([]condition(nil), g.conds...)
+		if g.why != "" {
+			c.reasons = []string{g.why}
+		}
+		b.grants = append(b.grants, &c)
+		b.bySid[g.sid] = &c
+		return
+	}
+	if g.why != "" {
+		have.reasons = dedupe(have.reasons, []string{g.why})
+	}
+	have.actions = dedupe(have.actions, g.actions)
+	have.resources = dedupe(have.resources, g.resources)
+	for _, c := range g.conds {
+		i := slices.IndexFunc(have.conds, func(h condition) bool { return h.op == c.op && h.key == c.key })
+		if i < 0 {
+			have.conds = append(have.conds, c)
+			continue
+		}
+		have.conds[i].values = dedupe(have.conds[i].values, c.values)
+	}
+}
+
+// graph adds what the resources and invokes of one run need.
+func (b *builder) graph(m model) error {
+	b.ids, b.twins, b.twinIDs = generatedIDs(m.graph), nil, nil
+	return b.add(m, nil)
+}
+
+// graphs adds what two runs need that differ only by the review stack's
+// pull request: their names become patterns that match every review stack.
+func (b *builder) graphs(m, twin model) error {
+	b.ids, b.twinIDs = generatedIDs(m.graph), generatedIDs(twin.graph)
+	b.twins = map[twinKey]graph.Resource{}
+	for _, r := range twin.graph.Resources {
+		k := twinKey{r.Type, r.Name}
+		if _, dup := b.twins[k]; dup {
+			return fmt.Errorf("the stack has two %s named %s: review stacks cannot be matched", r.Type, r.Name)
+		}
+		b.twins[k] = r
+	}
+	return b.add(m, twin.calls)
+}
+
+func (b *builder) add(m model, twinCalls []offline.Call) error {
+	for _, r := range m.graph.Resources {
+		if !r.Custom || strings.HasPrefix(r.Type, "pulumi:providers:") {
+			continue
+		}
+		if err := b.resource(r); err != nil {
+			return err
+		}
+	}
+	for i, c := range m.calls {
+		if b.phase == writeOnly {
+			break // data sources only read
+		}
+		inv, ok := Invokes[c.Token]
+		if !ok {
+			return fmt.Errorf("the stack reads %s, for which internal/bootstrap knows no IAM actions: add it to Invokes", c.Token)
+		}
+		if inv.On == nil {
+			continue
+		}
+		on := inv.On(c.Args)
+		if b.twins != nil {
+			if i >= len(twinCalls) || twinCalls[i].Token != c.Token {
+				return fmt.Errorf("two review stacks read different data sources")
+			}
+			other := inv.On(twinCalls[i].Args)
+			for j := range on {
+				on[j] = glob(on[j], other[j])
+			}
+		}
+		b.merge(grant{sid: "Reads" + sidOf(c.Token), actions: inv.Actions, resources: on, why: inv.Why})
+	}
+	return nil
+}
+
+// arns are the ARNs f gives for r, generated ids turned into wildcards,
+// and for review stacks the pattern that also matches r's twin; generated
+// says whether a generated id was in them.
+func (b *builder) arns(r graph.Resource, f func(graph.Resource) []string) (arns []string, generated bool, err error) {
+	arns, generated = withoutIDs(f(r), b.ids)
+	if b.twins == nil {
+		return arns, generated, nil
+	}
+	t, ok := b.twins[twinKey{r.Type, r.Name}]
+	if !ok {
+		return nil, false, fmt.Errorf("%s %s is in one review stack and not in another", r.Type, r.Name)
+	}
+	other, _ := withoutIDs(f(t), b.twinIDs)
+	if len(other) != len(arns) {
+		return nil, false, fmt.Errorf("%s %s has different ARNs in two review stacks", r.Type, r.Name)
+	}
+	for i := range arns {
+		arns[i] = glob(arns[i], other[i])
+	}
+	return arns, generated, nil
+}
+
+// generatedIDs are the ids AWS generates for the graph's resources (REST
+// APIs, keys, mappings), which other names may embed.
+func generatedIDs(g *graph.Graph) []string {
+	var ids []string
+	for _, r := range g.Resources {
+		if acc, ok := Table[r.Type]; ok && acc.On.ID != nil {
+			if id := acc.On.ID(r); id != "" {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// actions is what the role needs of one resource.
+func (b *builder) actions(acc Access, r graph.Resource) (create, all []string) {
+	if b.phase == readOnly {
+		return nil, acc.Read
+	}
+	create = append(append([]string(nil), acc.Create...), acc.Tag...)
+	all = append(all, acc.Create...)
+	if b.phase == readWrite {
+		all = append(all, acc.Read...)
+	}
+	all = append(all, acc.Update...)
+	// A retained resource is never deleted by Pulumi: no delete actions.
+	if !r.Retain {
+		all = append(all, acc.Delete...)
+	}
+	all = append(all, acc.Tag...)
+	for _, input := range sortedKeys(acc.IfInput) {
+		if truthy(r.Inputs[input]) {
+			all = append(all, acc.IfInput[input]...)
+		}
+	}
+	if b.phase == writeOnly {
+		reads := func(a string) bool { return slices.Contains(acc.Read, a) }
+		create = slices.DeleteFunc(create, reads)
+		all = slices.DeleteFunc(all, reads)
+	}
+	return create, all
+}
+
+// resource adds what one resource needs.
+func (b *builder) resource(r graph.Resource) error {
+	acc, ok := Table[r.Type]
+	if !ok {
+		return fmt.Errorf("the stack creates %s, for which internal/bootstrap knows no IAM actions: add it to Table", r.Type)
+	}
+	sid := sidOf(r.Type)
+	create, all := b.actions(acc, r)
+	all = b.special(all)
+	create = b.special(create)
+
+	switch {
+	case acc.On.Names != nil:
+		arns, generated, err := b.arns(r, func(r graph.Resource) []string { return acc.On.Names(r, b.region) })
+		if err != nil {
+			return err
+		}
+		switch r.Type {
+		case "aws:lambda/function:Function":
+			b.functions = dedupe(b.functions, arns[:1])
+		case "aws:codedeploy/deploymentGroup:DeploymentGroup":
+			b.groups = dedupe(b.groups, arns)
+		case "aws:codedeploy/application:Application":
+			b.apps = dedupe(b.apps, arns)
+		}
+		if generated {
+			// A name that embeds an id AWS generates (API Gateway's
+			// execution log group): the name pattern and the tags.
+			b.merge(grant{sid: sid + "CreateTagged", actions: create, resources: arns, tags: onRequest,
+				why: "the name embeds an id AWS generates"})
+			b.merge(grant{sid: sid + "Tagged", actions: all, resources: arns, tags: onResource,
+				why: "the name embeds an id AWS generates"})
+			break
+		}
+		if acc.On.WriteCondition != nil && b.phase != readOnly {
+			reads := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return !slices.Contains(acc.Read, a) })
+			writes := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return slices.Contains(acc.Read, a) })
+			b.merge(grant{sid: sid + "Read", actions: reads, resources: arns})
+			b.merge(grant{sid: sid, actions: writes, resources: arns, conds: []condition{acc.On.WriteCondition(r)}, why: acc.On.Why})
+			break
+		}
+		b.merge(grant{sid: sid, actions: all, resources: arns, why: acc.On.Why})
+	case acc.On.Tagged != nil:
+		tagged := acc.On.Tagged(b.region)
+		main := all
+		if acc.On.CreateOn != nil && b.phase != readOnly {
+			main = slices.DeleteFunc(slices.Clone(all), func(a string) bool {
+				return slices.Contains(acc.Create, a) && !slices.Contains(acc.Update, a)
+			})
+			b.merge(grant{sid: sid + "Create", actions: b.special(acc.Create), resources: acc.On.CreateOn(b.region), tags: onRequest,
+				why: acc.On.Why})
+			tagOn := tagged
+			if acc.On.TagOnCreate != nil {
+				tagOn = acc.On.TagOnCreate(b.region)
+			}
+			if slices.Equal(tagOn, acc.On.CreateOn(b.region)) {
+				b.merge(grant{sid: sid + "Create", actions: b.special(acc.Tag), resources: tagOn, tags: onRequest})
+			} else {
+				b.merge(grant{sid: sid + "TagOnCreate", actions: b.special(acc.Tag), resources: tagOn, tags: onRequest})
+			}
+		}
+		b.merge(grant{sid: sid, actions: main, resources: tagged, tags: onResource,
+			why: acc.On.Why})
+	default:
+		return fmt.Errorf("internal/bootstrap's Table scopes %s by neither names nor tags", r.Type)
+	}
+
+	if b.phase == readOnly {
+		return nil
+	}
+	for _, also := range acc.Also {
+		g := grant{sid: sid + also.Sid, actions: also.Actions, why: also.Why}
+		switch {
+		case also.PassedTo != "":
+			if str(r, also.RoleInput) == "" {
+				return fmt.Errorf("%s %s passes no role in %s", r.Type, r.Name, also.RoleInput)
+			}
+			roles, _, err := b.arns(r, func(r graph.Resource) []string { return []string{str(r, also.RoleInput)} })
+			if err != nil {
+				return err
+			}
+			g.actions = []string{"iam:PassRole"}
+			g.resources = roles
+			g.conds = []condition{{"StringEquals", "iam:PassedToService", []string{also.PassedTo}}}
+		case also.OnTaggedOf != "":
+			g.resources = Table[also.OnTaggedOf].On.Tagged(b.region)
+			g.tags = onResource
+		default:
+			on, _, err := b.arns(r, func(r graph.Resource) []string { return also.On(r, b.region) })
+			if err != nil {
+				return err
+			}
+			g.resources = on
+		}
+		b.merge(g)
+	}
+	return nil
+}
+
+// special moves the actions AWS authorizes on no particular resource, or
+// on every resource of a kind in the region, to grants of their own, and
+// returns the rest.
+func (b *builder) special(actions []string) []string {
+	var rest []string
+	for _, a := range actions {
+		if why, ok := anyResource[a]; ok {
+			// The statement lists the actions; one reason serves all the
+			// actions it explains (SNS's subscription calls).
+			b.merge(grant{sid: "NoResourceLevelPermissions", actions: []string{a}, resources: []string{"*"}, why: why})
+			continue
+		}
+		if rw, ok := regionWide[a]; ok {
+			b.merge(grant{sid: "RegionWideLists", actions: []string{a}, resources: []string{rw.on(b.region)}, why: a + ": " + rw.why})
+			continue
+		}
+		rest = append(rest, a)
+	}
+	return rest
+}
+
+// ownCalls adds what tap-deploy itself calls before an update: the
+// account's Lambda concurrency (internal/awsaccount), and the traffic
+// shifts it waits for and follows (internal/shifter).
+func (b *builder) ownCalls() {
+	b.special([]string{"lambda:GetAccountSettings"})
+	b.merge(grant{sid: "ChecksLambdaConcurrency", actions: []string{"lambda:GetFunctionConcurrency"}, resources: b.functions,
+		why: "tap-deploy reads each function's reserved concurrency before an update that reserves some"})
+	// Where each live alias points (lambda:GetAlias) is read with the
+	// aliases; the shifts are read with the deployment groups.
+	b.merge(grant{sid: sidOf("aws:codedeploy/deploymentGroup:DeploymentGroup"), actions: []string{"codedeploy:ListDeployments", "codedeploy:GetDeployment"},
+		resources: b.groups})
+}
+
+// ownUpdates adds what tap-deploy itself calls after an update: it asks
+// CodeDeploy to shift each function's live alias to the new version, and
+// stops the release's other shifts when an alarm stops one.
+func (b *builder) ownUpdates() {
+	if len(b.groups) == 0 {
+		return
+	}
+	b.special([]string{"codedeploy:StopDeployment"})
+	// CreateDeployment registers the shift's AppSpec revision with the
+	// application and reads the predefined Lambda configuration.
+	b.merge(grant{sid: sidOf("aws:codedeploy/deploymentGroup:DeploymentGroup"), actions: []string{"codedeploy:CreateDeployment", "codedeploy:GetDeployment"},
+		resources: b.groups})
+	b.merge(grant{sid: sidOf("aws:codedeploy/application:Application"), actions: []string{"codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision"},
+		resources: b.apps})
+	b.merge(grant{sid: sidOf("aws:codedeploy/application:Application"), actions: []string{"codedeploy:GetDeploymentConfig"},
+		resources: []string{arn("codedeploy", b.region, "deploymentconfig:CodeDeployDefault.Lambda*")}})
+}
+
+// withoutIDs replaces the generated ids in arns by a wildcard, and says
+// whether there were any.
+func withoutIDs(arns, ids []string) ([]string, bool) {
+	out := make([]string, len(arns))
+	generated := false
+	for i, a := range arns {
+		for _, id := range ids {
+			if strings.Contains(a, id) {
+				a = strings.ReplaceAll(a, id, "*")
+				generated = true
+			}
+		}
+		out[i] = a
+	}
+	return out, generated
+}
+
+// sidOf names a statement after a Pulumi type (aws:s3/bucketV2:BucketV2 →
+// S3BucketV2) or data source.
+func sidOf(token string) string {
+	parts := strings.Split(token, ":")
+	module := parts[1]
+	if i := strings.Index(module, "/"); i >= 0 {
+		module = module[:i]
+	}
+	name := parts[len(parts)-1]
+	if module == "index" {
+		module = ""
+	}
+	return upperFirst(module) + upperFirst(name)
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	r[0] = unicode.ToUpper(r[0])
+	return string(r)
+}
+
+// dedupe appends the values of add not yet in have.
+func dedupe(have, add []string) []string {
+	for _, v := range add {
+		if !slices.Contains(have, v) {
+			have = append(have, v)
+		}
+	}
+	return have
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// glob is the pattern that matches a and b: their common prefix and
+// suffix around a wildcard.
+func glob(a, b string) string {
+	if a == b {
+		return a
+	}
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	s := 0
+	for s < len(a)-p && s < len(b)-p && a[len(a)-1-s] == b[len(b)-1-s] {
+		s++
+	}
+	return a[:p] + "*" + a[len(a)-s:]
+}

@@ -1,0 +1,263 @@
+// Package iamtest evaluates the roles of a CloudFormation template (the one
+// tap-deploy bootstrap prints) the way IAM does, for the condition operators
+// that template uses: tests ask whether a role may make a call, from the
+// cloud's own ARNs and the calls a run really made.
+package iamtest
+
+import (
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Vars are what CloudFormation substitutes in the template.
+type Vars struct {
+	Partition string // aws
+	Account   string // 123456789012
+	Region    string
+	// Bucket is the state bucket's name (${StateBucket}).
+	Bucket string
+}
+
+// Template is a parsed template.
+type Template struct {
+	Doc  map[string]any
+	vars Vars
+}
+
+// Parse reads a template as plain YAML.
+func Parse(template []byte, vars Vars) (*Template, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(template, &doc); err != nil {
+		return nil, fmt.Errorf("the template is not plain YAML: %w", err)
+	}
+	if _, ok := doc["Resources"].(map[string]any); !ok {
+		return nil, fmt.Errorf("the template has no Resources")
+	}
+	return &Template{Doc: doc, vars: vars}, nil
+}
+
+// WithVars is the template with other substitutions.
+func (t *Template) WithVars(v Vars) *Template { return &Template{Doc: t.Doc, vars: v} }
+
+// Resolve replaces every Fn::Sub in v by its value.
+func (t *Template) Resolve(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if s, ok := v["Fn::Sub"].(string); ok && len(v) == 1 {
+			return strings.NewReplacer("${AWS::Partition}", t.vars.Partition, "${AWS::AccountId}", t.vars.Account,
+				"${AWS::Region}", t.vars.Region, "${StateBucket}", t.vars.Bucket, "${!", "${").Replace(s)
+		}
+		out := map[string]any{}
+		for k, e := range v {
+			out[k] = t.Resolve(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = t.Resolve(e)
+		}
+		return out
+	}
+	return v
+}
+
+// Statement is one statement of a policy, resolved.
+type Statement struct {
+	Sid        string
+	Effect     string
+	Actions    []string
+	Resources  []string
+	Conditions map[string]map[string][]string
+}
+
+// Strings reads a policy value that is a string or a list of them.
+func Strings(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, len(v))
+		for i, e := range v {
+			out[i] = fmt.Sprint(e)
+		}
+		return out
+	}
+	return nil
+}
+
+// Statements reads a (resolved) policy document.
+func Statements(doc map[string]any) []Statement {
+	var out []Statement
+	list, _ := doc["Statement"].([]any)
+	for _, s := range list {
+		m, _ := s.(map[string]any)
+		st := Statement{Effect: fmt.Sprint(m["Effect"]), Actions: Strings(m["Action"]), Resources: Strings(m["Resource"]),
+			Conditions: map[string]map[string][]string{}}
+		st.Sid, _ = m["Sid"].(string)
+		if c, ok := m["Condition"].(map[string]any); ok {
+			for op, keys := range c {
+				st.Conditions[op] = map[string][]string{}
+				k, _ := keys.(map[string]any)
+				for key, v := range k {
+					st.Conditions[op][key] = Strings(v)
+				}
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// Role is every statement of the managed policies attached to a role, with
+// the role's tags in place of IAM's ${aws:PrincipalTag/…} variables (a
+// statement naming a tag the role lacks matches nothing, so it is left
+// out, as IAM does).
+func (t *Template) Role(logical string) ([]Statement, error) {
+	resources := t.Doc["Resources"].(map[string]any)
+	r, ok := resources[logical].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("the template has no %s", logical)
+	}
+	var vars []string
+	if props, ok := r["Properties"].(map[string]any); ok {
+		tags, _ := props["Tags"].([]any)
+		for _, tag := range tags {
+			m, _ := tag.(map[string]any)
+			vars = append(vars, fmt.Sprintf("${aws:PrincipalTag/%v}", m["Key"]), fmt.Sprint(m["Value"]))
+		}
+	}
+	principal := strings.NewReplacer(vars...)
+	var out []Statement
+	for _, r := range resources {
+		res, _ := r.(map[string]any)
+		if res["Type"] != "AWS::IAM::ManagedPolicy" {
+			continue
+		}
+		props, _ := res["Properties"].(map[string]any)
+		roles, _ := props["Roles"].([]any)
+		for _, ref := range roles {
+			if m, _ := ref.(map[string]any); m["Ref"] == logical {
+				doc, _ := t.Resolve(props["PolicyDocument"]).(map[string]any)
+				for _, s := range Statements(doc) {
+					if s, ok := s.withPrincipal(principal); ok {
+						out = append(out, s)
+					}
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s has no policies", logical)
+	}
+	return out, nil
+}
+
+// withPrincipal is s with the principal's tags substituted; false when it
+// names a tag the principal lacks.
+func (s Statement) withPrincipal(r *strings.Replacer) (Statement, bool) {
+	ok := true
+	sub := func(values []string) []string {
+		out := make([]string, len(values))
+		for i, v := range values {
+			out[i] = r.Replace(v)
+			ok = ok && !strings.Contains(out[i], "${aws:")
+		}
+		return out
+	}
+	c := s
+	c.Resources = sub(s.Resources)
+	c.Conditions = map[string]map[string][]string{}
+	for op, keys := range s.Conditions {
+		c.Conditions[op] = map[string][]string{}
+		for k, v := range keys {
+			c.Conditions[op][k] = sub(v)
+		}
+	}
+	return c, ok
+}
+
+// Request is one call as IAM authorizes it: an action on a resource, with
+// the request's context keys (aws:RequestTag/…, aws:ResourceTag/…,
+// iam:PassedToService, s3:prefix).
+type Request struct {
+	Action   string
+	Resource string
+	Context  map[string]string
+}
+
+func (r Request) String() string { return fmt.Sprintf("%s on %s %v", r.Action, r.Resource, r.Context) }
+
+// Allows evaluates Allow statements for a request and returns the Sid of
+// one that allows it, or "" (with no statement, IAM denies).
+func Allows(statements []Statement, r Request) string {
+	for _, s := range statements {
+		if s.Effect != "Allow" || !anyMatch(s.Actions, r.Action, true) || !anyMatch(s.Resources, r.Resource, false) {
+			continue
+		}
+		if conditionsHold(s.Conditions, r.Context) {
+			return s.Sid + " "
+		}
+	}
+	return ""
+}
+
+func anyMatch(patterns []string, s string, fold bool) bool {
+	for _, p := range patterns {
+		if fold {
+			p, s = strings.ToLower(p), strings.ToLower(s)
+		}
+		if Match(p, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Match reports whether an IAM pattern (* and ? wildcards) matches s.
+func Match(pattern, s string) bool {
+	if pattern == "" {
+		return s == ""
+	}
+	switch pattern[0] {
+	case '*':
+		for i := 0; i <= len(s); i++ {
+			if Match(pattern[1:], s[i:]) {
+				return true
+			}
+		}
+		return false
+	case '?':
+		return s != "" && Match(pattern[1:], s[1:])
+	}
+	return s != "" && s[0] == pattern[0] && Match(pattern[1:], s[1:])
+}
+
+func conditionsHold(conds map[string]map[string][]string, ctx map[string]string) bool {
+	for op, keys := range conds {
+		for key, values := range keys {
+			got, present := ctx[key]
+			ok := false
+			switch op {
+			case "Null":
+				ok = (values[0] == "true") == !present
+			case "StringEquals", "ArnEquals", "Bool":
+				for _, v := range values {
+					ok = ok || (present && got == v)
+				}
+			case "StringLike", "ArnLike":
+				for _, v := range values {
+					ok = ok || (present && Match(v, got))
+				}
+			default:
+				panic("iamtest does not know the condition operator " + op)
+			}
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
