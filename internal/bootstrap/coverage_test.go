@@ -375,7 +375,7 @@ func TestRoles_ReachOnlyTheirOwnState(t *testing.T) {
 		req  request
 		want bool
 	}{
-		// A deploy role reads and writes its environment's stack only.
+		// A deploy role writes its environment's stack only.
 		{"DeployRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/tap/dev.json"), nil), true},
 		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/stacks/tap/dev.json"), nil), true},
 		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/stacks/tap/dev.json.bak"), nil), true},
@@ -386,7 +386,13 @@ func TestRoles_ReachOnlyTheirOwnState(t *testing.T) {
 		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), true},
 		{"DeployRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/dev.json"), nil), true},
 		{"DeployRoleDev", list("tap/.pulumi/history/tap/dev/"), true},
-		{"DeployRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/tap/prod.json"), nil), false},
+		// It reads the other environments' stacks, as a preview does: a
+		// promotion reads the history of the stack it comes from.
+		{"DeployRoleProd", req("s3:GetObject", key("tap/.pulumi/stacks/tap/staging.json"), nil), true},
+		{"DeployRoleProd", req("s3:GetObject", key("tap/.pulumi/history/tap/staging/staging-1700000000.history.json"), nil), true},
+		{"DeployRoleProd", list("tap/.pulumi/history/tap/staging/"), true},
+		{"DeployRoleProd", req("s3:PutObject", key("tap/.pulumi/history/tap/staging/staging-1700000000.history.json"), nil), false},
+		{"DeployRoleProd", req("s3:GetObject", key("other/.pulumi/stacks/tap/staging.json"), nil), false},
 		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/stacks/tap/prod.json"), nil), false},
 		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/stacks/tap/dev-pr-7.json"), nil), false},
 		{"DeployRoleDev", req("s3:PutObject", key("tap/review/.pulumi/stacks/tap/dev-pr-7.json"), nil), false},

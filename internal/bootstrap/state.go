@@ -53,13 +53,17 @@ func readState(prefix, project, env string) []grant {
 
 // writeState is what an update, a rollback and the history of an
 // environment's stack read and write of the state: its checkpoint,
-// history, backups and lock, and nothing of the other environments.
+// history, backups and lock, and nothing of the other environments. A
+// promotion (promote-from) reads the stack it comes from, so a deploy
+// reads every environment's state, as a preview does.
 func writeState(prefix, project, env string) []grant {
 	return []grant{
 		listState(prefix),
-		{sid: "StateReadWrite", actions: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"},
+		{sid: "StateReadWrite", actions: []string{"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"},
 			resources: dedupe(stateKeys(prefix, project, env, false), stateKeys(prefix, project, env, true)),
 			why:       "the environment's checkpoint, history, backups and lock, and nothing of the other environments"},
+		{sid: "StateRead", actions: []string{"s3:GetObject"}, resources: []string{stateBucketARN + "/" + prefix + "/*"},
+			why: "the project's state, read: a promotion reads the history of the stack it comes from"},
 	}
 }
 
