@@ -29,8 +29,9 @@ type Traffic interface {
 var _ Traffic = (*shifter.Client)(nil)
 
 // shiftGrace is how long past its configuration's own duration a shift
-// may take before the run stops waiting for it (CodeDeploy's steps are
-// not to the second, and a rollback takes a moment).
+// this run started may take before the run stops waiting for it
+// (CodeDeploy's steps are not to the second, and a rollback takes a
+// moment).
 const shiftGrace = 5 * time.Minute
 
 // The poll of a running shift starts fast (an all-at-once shift ends in
@@ -45,16 +46,18 @@ const (
 // killed leaves its shift to CodeDeploy, which finishes or rolls it back
 // on its own): updating under a running shift would publish versions
 // CodeDeploy is not moving to, and CodeDeploy refuses a second deployment
-// per group. It waits as long as the running shift's configuration says
-// it takes, plus shiftGrace; a failure is reported.
+// per group. It waits up to lock-timeout, as for another update's lock,
+// and says how each shift it waited for ended; a failure is reported.
 func (r *run) waitForShifts(ctx context.Context, cfg stack.Config) error {
 	app, fns := stack.TrafficNames(cfg)
 	t, err := r.Traffic(ctx, cfg.Region)
 	if err != nil {
 		return r.fail("Could not check for a traffic shift in progress; nothing was changed", err)
 	}
+	deadline := r.Now().Add(r.in.LockTimeout)
 	for _, f := range fns {
 		wait := firstPoll
+		var waited *shift.Deployment
 		for {
 			running, err := t.Active(ctx, app, f.DeploymentGroup)
 			if err != nil {
@@ -64,23 +67,48 @@ func (r *run) waitForShifts(ctx context.Context, cfg stack.Config) error {
 				break
 			}
 			d := running[0]
-			pref := shift.Preference(strings.TrimPrefix(d.Config, "CodeDeployDefault.Lambda"))
-			age := r.Now().Sub(d.Start)
-			if age > pref.Plan().Duration()+shiftGrace {
+			waited = &d
+			if r.Now().Add(wait).After(deadline) {
 				return r.fail("A traffic shift of an earlier deploy is still running; nothing was changed", fmt.Errorf(
-					"CodeDeploy deployment %s (%s, group %s) started %s ago and has not ended; its configuration takes %s. "+
-						"Look at it in the CodeDeploy console: wait for it to end, or stop it there (CodeDeploy then returns its traffic to the old version), and run this workflow again",
-					d.ID, d.Config, f.DeploymentGroup, age.Round(time.Second), pref.Plan().Duration()))
+					"CodeDeploy deployment %s (%s, group %s) started %s ago and had not ended after %s (lock-timeout). "+
+						"CodeDeploy ends it on its own, and returns its traffic if an alarm fires: run this workflow again once it has ended, or stop it in the CodeDeploy console",
+					d.ID, d.Config, f.DeploymentGroup, r.Now().Sub(d.Start).Round(time.Second), r.in.LockTimeout))
 			}
 			r.Runtime.Infof("waiting for the traffic shift of an earlier deploy to end: CodeDeploy deployment %s (%s, group %s) is %s, started %s ago",
-				d.ID, d.Config, f.DeploymentGroup, d.Status, age.Round(time.Second))
+				d.ID, d.Config, f.DeploymentGroup, d.Status, r.Now().Sub(d.Start).Round(time.Second))
 			if err := r.Sleep(ctx, wait); err != nil {
 				return r.fail("Cancelled while waiting for an earlier traffic shift; nothing was changed", err)
 			}
 			wait = min(2*wait, maxPoll)
 		}
+		if waited != nil {
+			r.reportEarlierShift(ctx, t, f, *waited)
+		}
 	}
 	return nil
+}
+
+// reportEarlierShift says how a shift the run waited for ended, and where
+// the function's traffic is now.
+func (r *run) reportEarlierShift(ctx context.Context, t Traffic, f shift.Function, earlier shift.Deployment) {
+	d, err := t.Get(ctx, earlier.ID)
+	if err != nil {
+		r.Runtime.Warningf("%s: the earlier traffic shift %s ended, but how could not be read: %v", f.Name, earlier.ID, err)
+		return
+	}
+	live := ""
+	if alias, err := t.Alias(ctx, f.Name, f.Alias); err == nil {
+		live = fmt.Sprintf("; version %s is live", alias.Version)
+	}
+	if d.Status == shift.Succeeded {
+		r.Runtime.Infof("%s: the earlier traffic shift %s succeeded%s", f.Name, d.ID, live)
+		return
+	}
+	why := strings.ToLower(string(d.Status))
+	if a := d.Alarms(); len(a) > 0 {
+		why = "was stopped by alarm " + strings.Join(a, ", ")
+	}
+	r.Runtime.Warningf("%s: the earlier traffic shift %s %s, and CodeDeploy returned its traffic%s", f.Name, d.ID, why, live)
 }
 
 // shifting is one function's shift while it runs.

@@ -212,20 +212,25 @@ func TestDeploy_WaitsForAnEarlierShiftBeforeThePreview(t *testing.T) {
 	earlier := &shift.Deployment{ID: "d-EARLIER", Status: shift.InProgress, Config: "CodeDeployDefault.LambdaCanary10Percent5Minutes", Start: h.clock.now.Add(-2 * time.Minute)}
 	h.traffic.running["tap-dev-api-handler"] = []*shift.Deployment{earlier, earlier, nil}
 
+	h.traffic.shifts["d-EARLIER"] = &fakeShift{f: shift.Function{Name: apiFunction, Current: "1", Target: "2"},
+		d: shift.Deployment{ID: "d-EARLIER", Status: shift.Stopped, ErrorCode: "ALARM_ACTIVE", ErrorMessage: "… Activated alarms: tap-dev-api-handler-live-errors"}}
 	require.NoError(t, h.run(), h.log())
 	assert.Contains(t, h.log(), "waiting for the traffic shift of an earlier deploy to end: CodeDeploy deployment d-EARLIER")
+	assert.Contains(t, h.log(), "tap-dev-api-handler: the earlier traffic shift d-EARLIER was stopped by alarm tap-dev-api-handler-live-errors, and CodeDeploy returned its traffic; version 1 is live")
 	assert.Equal(t, []string{"1s", "2s"}, durations(h.clock.slept))
 	assert.Len(t, h.stack.ups, 1)
 }
 
-func TestDeploy_AShiftRunningTooLongStopsTheDeployBeforeAnyChange(t *testing.T) {
+func TestDeploy_AShiftRunningPastTheLockTimeoutStopsTheDeployBeforeAnyChange(t *testing.T) {
 	h := pushHarness(t)
-	stuck := &shift.Deployment{ID: "d-STUCK", Status: shift.InProgress, Config: "CodeDeployDefault.LambdaCanary10Percent5Minutes", Start: h.clock.now.Add(-11 * time.Minute)}
-	h.traffic.running["tap-dev-file-processor"] = []*shift.Deployment{stuck}
+	h.inputs["lock-timeout"] = "5s"
+	stuck := &shift.Deployment{ID: "d-STUCK", Status: shift.InProgress, Config: "CodeDeployDefault.LambdaCanary10Percent30Minutes", Start: h.clock.now.Add(-time.Minute)}
+	h.traffic.running["tap-dev-file-processor"] = []*shift.Deployment{stuck, stuck, stuck, stuck, stuck}
 
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Contains(t, h.log(), "A traffic shift of an earlier deploy is still running; nothing was changed")
 	assert.Contains(t, h.log(), "d-STUCK")
+	assert.Contains(t, h.log(), "had not ended after 5s (lock-timeout)")
 	assert.Empty(t, h.stack.previews)
 	assert.Empty(t, h.stack.ups)
 }
