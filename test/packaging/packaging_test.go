@@ -1,6 +1,7 @@
 // Package packaging checks that what ships agrees with itself: the image's
-// pinned versions with go.mod, action.yml with the code and the README, and
-// every workflow with actionlint and the pinning rules.
+// pinned versions with go.mod, action.yml with the code and the README, the
+// layout table of CONTRIBUTING.md with the packages, and every workflow
+// with actionlint and the pinning rules.
 package packaging_test
 
 import (
@@ -361,10 +362,11 @@ func TestPolicyRulesDoc_ListsEveryRuleTheGateRuns(t *testing.T) {
 	}
 }
 
-func TestREADME_LayoutNamesEveryPackage(t *testing.T) {
-	doc := string(read(t, "README.md"))
+// The layout table is for contributors: it lives in CONTRIBUTING.md.
+func TestContributing_LayoutNamesEveryPackage(t *testing.T) {
+	doc := string(read(t, "CONTRIBUTING.md"))
 	i := strings.Index(doc, "\n## Layout\n")
-	require.GreaterOrEqual(t, i, 0)
+	require.GreaterOrEqual(t, i, 0, "CONTRIBUTING.md has no Layout section")
 	layout := doc[i:]
 	if j := strings.Index(layout[1:], "\n## "); j >= 0 {
 		layout = layout[:j+1]
