@@ -121,7 +121,7 @@ func TestPreview_ShowsValuesAndNoUnknownSentinel(t *testing.T) {
 	require.Equal(t, 0, res.Exit, res.String())
 	body := e.GitHub.Comments(2)[0].Body
 	assert.Contains(t, body, "| `api-handler` | `lambda.Function` | `memorySize`: `256` → `512` |")
-	assert.Contains(t, body, "1 to create, 3 to update")
+	assert.Contains(t, body, "1 to create, 9 to update")
 	assert.NotContains(t, body, "04da6b54-80e4-46f7-96ec-b56ff0331ba9")
 
 	fresh := newEnv(t)
@@ -129,6 +129,6 @@ func TestPreview_ShowsValuesAndNoUnknownSentinel(t *testing.T) {
 	require.Equal(t, 0, first.Exit, first.String())
 	assert.NotContains(t, first.Outputs["stack-outputs"], "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "unknowns nested in maps are null")
 	assert.Contains(t, first.Outputs["stack-outputs"], `"tap-dev-api-5xx":null`)
-	assert.Contains(t, fresh.GitHub.Comments(2)[0].Body, "Preview of `tap` / `dev`: 67 to create")
-	assert.Contains(t, fresh.GitHub.Comments(2)[0].Body, "Not counted: Pulumi's own components and providers (11 to create)")
+	assert.Contains(t, fresh.GitHub.Comments(2)[0].Body, "Preview of `tap` / `dev`: 82 to create")
+	assert.Contains(t, fresh.GitHub.Comments(2)[0].Body, "Not counted: Pulumi's own components and providers (12 to create)")
 }

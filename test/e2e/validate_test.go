@@ -36,7 +36,7 @@ func TestValidate_RunsWithoutPulumiHomeOrNetwork(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Run(), "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
-	assert.Contains(t, stdout.String(), "validation: 68 resources pass 32 rules")
+	assert.Contains(t, stdout.String(), "validation: 83 resources pass 33 rules (3 advisory findings)")
 	entries, err := os.ReadDir(home)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "nothing was written to HOME (no ~/.pulumi)")
@@ -103,7 +103,7 @@ func TestPreview_NeedsNoNetwork(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Run(), "stderr:\n%s", stderr.String())
-	assert.Contains(t, stdout.String(), "### 📝 Preview of `tap` / `dev`: 67 to create", "the comment is printed locally")
+	assert.Contains(t, stdout.String(), "### 📝 Preview of `tap` / `dev`: 82 to create", "the comment is printed locally")
 }
 
 // TestPreview_LocallyWithoutTheCLIFailsFirstNamingMakeTools runs the binary
