@@ -11,6 +11,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -69,18 +70,24 @@ func (g *GitHub) Infof(f string, args ...any) {
 	g.a.Infof("%s", plainLine(g.red.Redact(fmt.Sprintf(f, args...))))
 }
 
-// lineEscaper keeps outside text on one log line. The runner decodes
-// %-escapes only in workflow commands, so a plain line keeps its percent
-// signs as they are.
-var lineEscaper = strings.NewReplacer("\r", "%0D", "\n", "%0A")
+// lineEscaper keeps outside text on one log line and out of the runner's
+// old command format, "##[command]data", which the runner acts on wherever
+// it stands in a line (ActionCommand.TryParse searches with IndexOf). The
+// runner decodes %-escapes only in workflow commands, so a plain line
+// keeps its percent signs as they are and "##%5B" is shown as written.
+var lineEscaper = strings.NewReplacer("\r", "%0D", "\n", "%0A", "##[", "##%5B")
 
+// plainLine makes outside text a line the runner only prints: one line, no
+// old-format command anywhere, and no "::" at its start after the white
+// space .NET's TrimStart removes (every Unicode space, not only blanks).
 func plainLine(s string) string {
 	s = lineEscaper.Replace(s)
-	if strings.HasPrefix(strings.TrimLeft(s, " \t"), "::") {
-		s = "%3A" + strings.TrimLeft(s, " \t")[1:]
+	if trimmed := strings.TrimLeftFunc(s, unicode.IsSpace); strings.HasPrefix(trimmed, "::") {
+		s = "%3A" + trimmed[1:]
 	}
 	return s
 }
+
 func (g *GitHub) Noticef(f string, args ...any) {
 	g.a.Noticef("%s", g.red.Redact(fmt.Sprintf(f, args...)))
 }

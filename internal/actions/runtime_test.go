@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 	"github.com/stretchr/testify/assert"
@@ -103,4 +104,39 @@ func TestGitHub_OutsideTextNeverBecomesAWorkflowCommand(t *testing.T) {
 	assert.Contains(t, stdout.String(), "%3A:warning::starts a line\n")
 	assert.Contains(t, stdout.String(), "100% done\n", "a plain line is shown as written: the runner decodes only commands")
 	assert.Contains(t, stdout.String(), "::warning::drift: x%0A::error::pwned\n")
+}
+
+// runsAsCommand says whether the Actions runner acts on a line of a
+// step's stdout (outside a ::stop-commands:: block), as
+// src/Runner.Common/ActionCommand.cs parses it: TryParseV2 trims every
+// Unicode white space (.NET's TrimStart) and looks for "::" at the start;
+// failing that, TryParse looks for "##[" ANYWHERE in the line and reads
+// the command up to "]".
+func runsAsCommand(line string) bool {
+	if strings.HasPrefix(strings.TrimLeftFunc(line, unicode.IsSpace), "::") {
+		return true
+	}
+	i := strings.Index(line, "##[")
+	return i >= 0 && strings.Contains(line[i:], "]")
+}
+
+// Outside text in a plain line (a history message, a lock's owner,
+// CodeDeploy's and AWS's messages) must not run the old command format or
+// a command after any Unicode space: either would let it annotate, mask,
+// stop-commands the action's own annotations, or set outputs.
+func TestGitHub_OutsideTextRunsNoOldFormatCommandNorOneAfterUnicodeSpace(t *testing.T) {
+	for _, outside := range []string{
+		"x ##[error]pwned",
+		"x ##[add-mask]hide-this",
+		"x ##[stop-commands]silence",
+		"\v::error::pwned",
+		"\u00a0::error::pwned",
+		"\u2028::error::pwned",
+	} {
+		var stdout strings.Builder
+		a := githubactions.New(githubactions.WithGetenv(func(string) string { return "" }), githubactions.WithWriter(&stdout))
+		actions.NewGitHub(a, redact.New()).Infof("%s", outside)
+		line := strings.TrimSuffix(stdout.String(), "\n")
+		assert.False(t, runsAsCommand(line), "the runner runs %q", line)
+	}
 }
