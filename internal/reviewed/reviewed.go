@@ -318,5 +318,29 @@ func Decode(body string) (Plan, error) {
 	if err := json.Unmarshal(b, &p); err != nil || p.ID == "" {
 		return Plan{}, fmt.Errorf("the recorded plan is not readable: %v", err)
 	}
+	if err := p.wellFormed(); err != nil {
+		return Plan{}, fmt.Errorf("the recorded plan is not one this action wrote: %w", err)
+	}
 	return p, nil
+}
+
+var (
+	planID      = regexp.MustCompile(`^[0-9a-f]{12}$`)
+	commitSHA   = regexp.MustCompile(`^[0-9a-f]{0,64}$`)
+	versionName = regexp.MustCompile(`^[A-Za-z0-9._+-]{0,64}$`)
+)
+
+// wellFormed checks the fields a run prints: anyone
+// with write access can edit a plan line, and an id or head of their
+// choosing would otherwise reach the log and the comment as written.
+func (p Plan) wellFormed() error {
+	switch {
+	case !planID.MatchString(p.ID):
+		return fmt.Errorf("its id is not 12 hex digits")
+	case !commitSHA.MatchString(p.Head):
+		return fmt.Errorf("its head is not a commit sha")
+	case !versionName.MatchString(p.Action):
+		return fmt.Errorf("its action version is not a version name")
+	}
+	return nil
 }

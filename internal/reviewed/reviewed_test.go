@@ -176,3 +176,24 @@ func TestDecodeFirstLine_ReadsOnlyTheSectionsFirstLine(t *testing.T) {
 	_, err = reviewed.DecodeFirstLine("text " + p.Encode())
 	assert.ErrorIs(t, err, reviewed.ErrNoPlan, "the line is the plan and nothing else")
 }
+
+// A plan line is text anyone with write access can edit: fields the run
+// prints are refused unless they are what the action writes.
+func TestDecode_RefusesAPlanWhosePrintedFieldsAreNotTheActionsOwn(t *testing.T) {
+	good := reviewed.Of(preview(fn(512, nil)), 4, cfg, "v1.2.0", "aaaa")
+	_, err := reviewed.Decode(good.Encode())
+	require.NoError(t, err)
+	for name, edit := range map[string]func(*reviewed.Plan){
+		"an id carrying a workflow command": func(p *reviewed.Plan) { p.ID = "0 ##[error]pwned" },
+		"an id that is not 12 hex digits":   func(p *reviewed.Plan) { p.ID = "92acf01d5b1" },
+		"a head that is not a sha":          func(p *reviewed.Plan) { p.Head = "main\n::error::x" },
+		"an action that is not a version":   func(p *reviewed.Plan) { p.Action = "v1 ##[add-mask]x" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := good
+			edit(&p)
+			_, err := reviewed.Decode(p.Encode())
+			assert.ErrorContains(t, err, "the recorded plan is not one this action wrote")
+		})
+	}
+}
