@@ -34,6 +34,11 @@ var _ Traffic = (*shifter.Client)(nil)
 // moment).
 const shiftGrace = 5 * time.Minute
 
+// stopTimeout bounds the stops of a release that cannot go on, which run
+// even when the run is cancelled (the runner kills a cancelled step about
+// 7.5 seconds after it asks it to stop).
+const stopTimeout = 5 * time.Second
+
 // The poll of a running shift starts fast (an all-at-once shift ends in
 // seconds) and slows down to this.
 const (
@@ -167,6 +172,11 @@ func (r *run) shiftTraffic(ctx context.Context, u update, res outcome.Result) (r
 	wait := firstPoll
 	for {
 		if err := r.lookAtShifts(ctx, t, shifts, pref); err != nil {
+			if ctx.Err() != nil {
+				// Cancelled during a look: every shift started, so the
+				// release is whole whichever way CodeDeploy ends it.
+				return r.leaveShifts(shifts, notice, err)
+			}
 			return r.stopShifts(ctx, t, shifts, notice, err)
 		}
 		if failed := failedShifts(shifts); len(failed) > 0 {
@@ -223,8 +233,14 @@ func (r *run) lookAtShifts(ctx context.Context, t Traffic, shifts []*shifting, p
 // stopShifts ends a release whose shift could not go on (cause, or a
 // shift that failed or an alarm stopped): every shift still running is
 // stopped with rollback, and the run fails saying what each function
-// serves now.
+// serves now. The stops get a context of their own: a run cancelled while
+// it started the shifts must still stop the ones it started, or the
+// release would be left mixed (some functions on the new version, the
+// others never shifted). GitHub leaves a cancelled step about 7 seconds.
 func (r *run) stopShifts(ctx context.Context, t Traffic, shifts []*shifting, notice render.Traffic, cause error) (render.Traffic, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	defer cancel()
+	goOn := 0
 	var alarms []string
 	var reasons []error
 	if cause != nil {
@@ -248,6 +264,7 @@ func (r *run) stopShifts(ctx context.Context, t Traffic, shifts []*shifting, not
 			notice.Lines = append(notice.Lines, fmt.Sprintf("%s: version %s → %s %s at %d%%; CodeDeploy returned all traffic to version %s", s.f.Name, s.f.Current, s.f.Target, why, s.share, s.f.Current))
 		default:
 			if err := t.Stop(ctx, s.id); err != nil {
+				goOn++
 				reasons = append(reasons, err)
 				notice.Lines = append(notice.Lines, fmt.Sprintf("%s: version %s → %s could not be stopped; CodeDeploy deployment %s goes on and rolls back on its own if an alarm fires", s.f.Name, s.f.Current, s.f.Target, s.id))
 				continue
@@ -258,7 +275,12 @@ func (r *run) stopShifts(ctx context.Context, t Traffic, shifts []*shifting, not
 	sort.Strings(alarms)
 	title := "The traffic shift stopped; the new versions take no traffic"
 	notice.Summary = title
-	if len(alarms) > 0 {
+	switch {
+	case goOn > 0:
+		notice.GoesOn = true
+		title = fmt.Sprintf("The traffic shift could not be stopped everywhere: %d shift(s) go on in CodeDeploy", goOn)
+		notice.Summary = title + "; their alarms still roll them back"
+	case len(alarms) > 0:
 		title = "The traffic shift stopped: alarm " + strings.Join(alarms, ", ") + " fired"
 		notice.Summary = title + "; CodeDeploy returned the traffic to the old versions"
 	}

@@ -34,8 +34,9 @@ type fakeTraffic struct {
 	started []started
 	stopped []string
 	shifts  map[string]*fakeShift
-	// startErr fails CreateDeployment; unreachable fails the client.
-	startErr, unreachable error
+	// startErr fails CreateDeployment, stopErr StopDeployment;
+	// unreachable fails the client.
+	startErr, stopErr, unreachable error
 	// clock dates the shifts.
 	clock *fakeClock
 }
@@ -119,6 +120,9 @@ func (f *fakeTraffic) Get(_ context.Context, id string) (shift.Deployment, error
 func (f *fakeTraffic) Stop(_ context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.stopErr != nil {
+		return f.stopErr
+	}
 	s := f.shifts[id]
 	s.d.Status = shift.Stopped
 	f.aliases[s.f.Name] = shift.Alias{Version: s.f.Current}
@@ -192,6 +196,26 @@ func TestDeploy_AnAlarmStopsTheWholeReleaseAndFailsTheRun(t *testing.T) {
 	assert.Contains(t, h.summaryText(), "tap-dev-api-handler: version 1 → 2 stopped by alarm tap-dev-api-handler-live-errors at 10%")
 	require.Len(t, h.gh.statuses, 2)
 	assert.Contains(t, h.gh.statuses[1], ":failure:")
+}
+
+// A stop that fails leaves a shift running: the run must not say the new
+// versions take no traffic.
+func TestDeploy_AShiftThatCannotBeStoppedIsReportedAsGoingOn(t *testing.T) {
+	h := pushHarness(t)
+	h.inputs["deployment-preference"] = "Linear10PercentEvery1Minute"
+	h.publishes("2")
+	h.traffic.script[apiFunction] = []look{{status: shift.InProgress, share: 10}, {status: shift.Stopped, alarm: "tap-dev-api-handler-live-errors"}}
+	for _, f := range []string{"tap-dev-file-processor", "tap-dev-stream-processor"} {
+		h.traffic.script[f] = []look{{status: shift.InProgress, share: 20}}
+	}
+	h.traffic.stopErr = errors.New("operation error CodeDeploy: StopDeployment, ThrottlingException: Rate exceeded")
+
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), "The traffic shift could not be stopped everywhere: 2 shift(s) go on in CodeDeploy")
+	assert.Contains(t, h.log(), "ThrottlingException: Rate exceeded")
+	assert.Contains(t, h.summaryText(), "applied, but its traffic shift could not be stopped everywhere")
+	assert.NotContains(t, h.summaryText(), "take no traffic")
+	assert.Contains(t, h.summaryText(), "tap-dev-file-processor: version 1 → 2 could not be stopped; CodeDeploy deployment")
 }
 
 func TestDeploy_AVersionAlreadyLiveIsNotShiftedAgain(t *testing.T) {

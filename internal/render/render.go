@@ -52,6 +52,9 @@ type Traffic struct {
 	// Stopped shows the notice as a caution: a shift stopped and traffic
 	// went back to the old versions.
 	Stopped bool
+	// GoesOn says that some of a stopped release's shifts could not be
+	// stopped: their new versions may take traffic.
+	GoesOn bool
 }
 
 // trafficNote renders how traffic moved within room bytes, or "".
@@ -361,6 +364,9 @@ func heading(m Meta, res outcome.Result) string {
 	}
 	if m.Traffic.Stopped && res.Error == "" {
 		icon, status = "❌", "applied, but the new versions take no traffic: "+changeSummary(res)
+		if m.Traffic.GoesOn {
+			status = "applied, but its traffic shift could not be stopped everywhere: " + changeSummary(res)
+		}
 	}
 	if res.Kind == outcome.KindRefresh && res.Error == "" {
 		icon, status = "✅", "no drift"
