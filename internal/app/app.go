@@ -63,7 +63,6 @@ type GitHub interface {
 	issue.API
 	PullRequestsForCommit(ctx context.Context, owner, repo, sha string) ([]github.PullRequest, error)
 	PullRequest(ctx context.Context, owner, repo string, number int) (github.PullRequest, error)
-	LastEdit(ctx context.Context, nodeID string) (github.CommentEdit, error)
 	CompareCommits(ctx context.Context, owner, repo, base, head string) (string, error)
 }
 

@@ -133,8 +133,8 @@ type fakeGitHub struct {
 	issues      []github.Issue
 	// pulls answers PullRequest; a missing number is a 404.
 	pulls map[int]github.PullRequest
-	// edits are comments' last edits, by node id.
-	edits map[string]github.CommentEdit
+	// edits are comments' edit histories, newest first, by node id.
+	edits map[string][]github.CommentEdit
 }
 
 func newFakeGitHub() *fakeGitHub {
@@ -173,11 +173,26 @@ func (f *fakeGitHub) CreateComment(_ context.Context, _, _ string, number int, b
 	return c, nil
 }
 
-func (f *fakeGitHub) LastEdit(_ context.Context, nodeID string) (github.CommentEdit, error) {
-	f.count("last edit")
+func (f *fakeGitHub) Edits(_ context.Context, nodeID string) ([]github.CommentEdit, error) {
+	f.count("edits")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.edits[nodeID], nil
+}
+
+func (f *fakeGitHub) DeleteComment(_ context.Context, _, _ string, id int64) error {
+	f.count("delete")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for n, comments := range f.comments {
+		for i := range comments {
+			if comments[i].ID == id {
+				f.comments[n] = append(comments[:i], comments[i+1:]...)
+				return nil
+			}
+		}
+	}
+	return &github.StatusError{Status: 404, Operation: "delete", Message: "Not Found"}
 }
 
 func (f *fakeGitHub) EditComment(_ context.Context, _, _ string, id int64, body string) (github.Comment, error) {

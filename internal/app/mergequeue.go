@@ -172,24 +172,16 @@ func (r *run) queueAgainstReview(ctx context.Context, g *route.MergeGroup, plan 
 	case c == nil:
 		lines = append(lines, fmt.Sprintf("pull request #%d has no preview comment by this action: nobody reviewed a plan", g.PR))
 	default:
-		p, derr := reviewed.DecodeComment(c.Body, target.Marker())
-		if derr == nil {
-			derr = p.Check(binding)
-		}
-		if derr != nil {
-			lines = append(lines, fmt.Sprintf("pull request #%d's comment holds no reviewed plan of its own (%v)", g.PR, derr))
-			break
-		}
-		reviewedPlan = &p
 		lines = append(lines, r.editDoubts(ctx, c)...)
+		prHead := ""
 		if pr, perr := r.github.PullRequest(ctx, repo.Owner, repo.Name, g.PR); perr != nil {
 			lines = append(lines, fmt.Sprintf("pull request #%d cannot be read: %v", g.PR, perr))
-		} else if pr.HeadSHA != p.Head {
-			lines = append(lines, fmt.Sprintf("the pull request's last preview was of %s, its head is %s: the last commits were never previewed", short(p.Head), short(pr.HeadSHA)))
+		} else {
+			prHead = pr.HeadSHA
 		}
-		d := reviewed.Compare(p, plan)
-		d.State = false
-		lines = append(lines, d.Lines()...)
+		var differences []string
+		reviewedPlan, differences = againstReview(c.Body, target.Marker(), binding, prHead, plan)
+		lines = append(lines, differences...)
 	}
 	if len(lines) == 0 {
 		return fmt.Sprintf("The merge applies the plan reviewed on pull request #%d (%s), from the state the merge will meet; the deploy after the merge applies this plan, %s.", g.PR, reviewedPlan.ID, plan.ID), nil, false, nil
@@ -199,4 +191,28 @@ func (r *run) queueAgainstReview(ctx context.Context, g *route.MergeGroup, plan 
 			fmt.Errorf("%s. Re-run the pull request's preview (re-run its workflow), review it, and queue it again", strings.Join(lines, "; "))
 	}
 	return fmt.Sprintf("The merge applies a plan that differs from the one reviewed on pull request #%d.", g.PR), lines, true, nil
+}
+
+// againstReview compares a merge queue's plan with the plan reviewers
+// read on its pull request (the plan line after the comment's marker): the
+// same resources changing the same way, with the same configuration and
+// action; the starting state may differ (entries ahead in the queue
+// deployed since). prHead is the pull request's head ("" when it could not
+// be read, which is said elsewhere). It returns the reviewed plan, if the
+// comment holds one, and every difference.
+func againstReview(body, marker string, binding reviewed.Binding, prHead string, queued reviewed.Plan) (*reviewed.Plan, []string) {
+	p, err := reviewed.DecodeComment(body, marker)
+	if err == nil {
+		err = p.Check(binding)
+	}
+	if err != nil {
+		return nil, []string{fmt.Sprintf("pull request #%d's comment holds no reviewed plan of its own (%v)", binding.PR, err)}
+	}
+	var lines []string
+	if prHead != "" && prHead != p.Head {
+		lines = append(lines, fmt.Sprintf("the pull request's last preview was of %s, its head is %s: the last commits were never previewed", short(p.Head), short(prHead)))
+	}
+	d := reviewed.Compare(p, queued)
+	d.State = false
+	return &p, append(lines, d.Lines()...)
 }

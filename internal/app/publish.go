@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/org/tap-deploy/internal/actions"
 	"github.com/org/tap-deploy/internal/comment"
@@ -119,6 +120,9 @@ func (p actionsPublisher) report(ctx context.Context, pr int, doc document) {
 	verb := "updated"
 	if res.Created {
 		verb = "created"
+	}
+	if len(res.EditedBy) > 0 {
+		p.rt.Warningf("the comment on #%d was edited by %s; a new comment replaces it, so that deploys can trust the plan it records", pr, strings.Join(res.EditedBy, ", "))
 	}
 	p.rt.Infof("%s comment %d on #%d", verb, res.Comment.ID, pr)
 	if err := p.setOutputs(map[string]string{OutCommentID: fmt.Sprint(res.Comment.ID)}); err != nil {

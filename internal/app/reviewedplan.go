@@ -116,6 +116,15 @@ func (r *run) queuedPlan(rv *reviewedPlanCheck, body string, binding reviewed.Bi
 		return false
 	}
 	rv.plan, rv.planLine, rv.queued = &p, strings.SplitN(text, "\n", 2)[0], true
+	// The section says how the queue's check compared this plan with the
+	// review, but under the check's own mode (warn lets a difference
+	// land) and in text anyone with write access can edit: the deploy
+	// compares the two plans itself.
+	if _, differences := againstReview(body, rv.target.Marker(), binding, rv.pr.HeadSHA, p); len(differences) > 0 {
+		for _, d := range differences {
+			rv.doubts = append(rv.doubts, "the merge queue's plan against the reviewed one: "+d)
+		}
+	}
 	rv.rendered = reviewedRendering{title: mergeQueueTitle, limit: commentSection}
 	if shown, ok := render.ReviewedPart(text); ok {
 		rv.shown = shown
@@ -126,20 +135,22 @@ func (r *run) queuedPlan(rv *reviewedPlanCheck, body string, binding reviewed.Bi
 	return true
 }
 
-// editDoubts reads who last edited the comment: anyone with write access
-// can edit it, and its author stays the action's account. An edit by any
-// other account, or a history that cannot be read, is a doubt.
+// editDoubts reads the comment's whole edit history: anyone with write
+// access can edit it, and its author stays the action's account. An edit
+// by any other account, at any time (a later edit by the action, such as
+// a section it writes, does not undo it), or a history that cannot be
+// read, is a doubt. The next preview replaces such a comment.
 func (r *run) editDoubts(ctx context.Context, c *github.Comment) []string {
 	viewer, err := r.github.Viewer(ctx)
 	if err != nil {
 		return []string{fmt.Sprintf("the action's account cannot be told (%v), so the comment's edits cannot be checked", err)}
 	}
-	edit, err := r.github.LastEdit(ctx, c.NodeID)
+	editors, err := comment.ForeignEditors(ctx, r.github, c, viewer)
 	switch {
 	case err != nil:
 		return []string{fmt.Sprintf("the comment's edit history cannot be read (%v)", err)}
-	case edit.Editor != "" && !strings.EqualFold(edit.Editor, viewer):
-		return []string{fmt.Sprintf("the comment was edited by %s at %s, not by this action (%s)", edit.Editor, edit.At, viewer)}
+	case len(editors) > 0:
+		return []string{fmt.Sprintf("the comment was edited by %s, not by this action (%s); a new preview replaces it", strings.Join(editors, ", "), viewer)}
 	}
 	return nil
 }

@@ -228,7 +228,8 @@ func TestReview_RequireRefusesAForgedComment(t *testing.T) {
 	})
 	t.Run("an edit by a person", func(t *testing.T) {
 		h := reviewedThenMerged(t, "require", previewed(512), prHead)
-		h.gh.edits = map[string]github.CommentEdit{h.gh.comments[fixturePR][0].NodeID: {Editor: "mallory", At: "2026-11-28T11:00:00Z"}}
+		h.gh.edits = map[string][]github.CommentEdit{h.gh.comments[fixturePR][0].NodeID: {
+			{Editor: "github-actions[bot]", At: "2026-11-28T12:00:00Z"}, {Editor: "mallory", At: "2026-11-28T11:00:00Z"}, {Editor: "github-actions[bot]", At: "2026-11-28T10:00:00Z"}}}
 		require.ErrorIs(t, h.run(), ErrReported)
 		assert.Empty(t, h.stack.ups)
 		assert.Contains(t, h.log(), "the comment was edited by mallory at 2026-11-28T11:00:00Z, not by this action (github-actions[bot])")

@@ -18,6 +18,8 @@ type Issues interface {
 	ListComments(ctx context.Context, owner, repo string, number int) ([]github.Comment, error)
 	CreateComment(ctx context.Context, owner, repo string, number int, body string) (github.Comment, error)
 	EditComment(ctx context.Context, owner, repo string, id int64, body string) (github.Comment, error)
+	DeleteComment(ctx context.Context, owner, repo string, id int64) error
+	Edits(ctx context.Context, nodeID string) ([]github.CommentEdit, error)
 }
 
 var _ Issues = (*github.Client)(nil)
@@ -55,6 +57,9 @@ func (t Target) valid() error {
 type Result struct {
 	Comment github.Comment
 	Created bool
+	// EditedBy are the other accounts whose edits made Upsert replace the
+	// comment instead of editing it.
+	EditedBy []string
 }
 
 // createAttempts bounds how often a lost POST is tried again.
@@ -78,13 +83,25 @@ func Upsert(ctx context.Context, gh Issues, t Target, body string) (Result, erro
 		if err != nil {
 			return Result{}, err
 		}
+		var editedBy []string
 		if existing != nil {
-			c, err := gh.EditComment(ctx, t.Owner, t.Repo, existing.ID, keepSections(existing.Body, body))
-			return Result{Comment: c}, err
+			editedBy, err = ForeignEditors(ctx, gh, existing, viewer)
+			if err != nil || len(editedBy) == 0 {
+				// A history that cannot be read now is read again by
+				// whoever trusts the comment, and doubted there.
+				c, err := gh.EditComment(ctx, t.Owner, t.Repo, existing.ID, keepSections(existing.Body, body))
+				return Result{Comment: c}, err
+			}
+			// Someone else edited the comment: its history would make
+			// every later reader doubt the plan this body records, and
+			// its sections may be theirs. A new comment starts clean.
+			if err := gh.DeleteComment(ctx, t.Owner, t.Repo, existing.ID); err != nil {
+				return Result{}, fmt.Errorf("replacing the comment %s edited: %w", strings.Join(editedBy, ", "), err)
+			}
 		}
 		c, err := gh.CreateComment(ctx, t.Owner, t.Repo, t.Number, body)
 		if err == nil {
-			return Result{Comment: c, Created: true}, nil
+			return Result{Comment: c, Created: true, EditedBy: editedBy}, nil
 		}
 		// GitHub may have created the comment although the answer was an
 		// error: look again (the loop does) before posting again.
@@ -105,6 +122,30 @@ func Find(ctx context.Context, gh Issues, t Target) (*github.Comment, error) {
 		return nil, err
 	}
 	return findBy(ctx, gh, t, viewer)
+}
+
+// ForeignEditors lists the accounts other than viewer in c's whole edit
+// history ("an account that no longer exists" for a deleted one): anyone
+// with write access can edit any comment, and its author stays the same.
+func ForeignEditors(ctx context.Context, gh Issues, c *github.Comment, viewer string) ([]string, error) {
+	edits, err := gh.Edits(ctx, c.NodeID)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range edits {
+		who := e.Editor
+		if who == "" {
+			who = "an account that no longer exists"
+		}
+		if strings.EqualFold(who, viewer) || seen[who] {
+			continue
+		}
+		seen[who] = true
+		out = append(out, fmt.Sprintf("%s at %s", who, e.At))
+	}
+	return out, nil
 }
 
 // findBy returns the oldest comment with the marker written by viewer.

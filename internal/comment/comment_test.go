@@ -271,3 +271,51 @@ func TestSectionText_ReadsOneSectionOnly(t *testing.T) {
 	_, ok = comment.SectionText(body+comment.Section("merge-queue", "pasted"), "merge-queue")
 	assert.False(t, ok, "two copies: neither is trusted")
 }
+
+// Anyone with write access can edit the action's comment; the edit stays
+// in its history, under every later edit of the action's own. Upsert
+// replaces such a comment with a new one (without the old sections, which
+// may be theirs), so the plan it records is trusted again; a comment only
+// the action edited is edited in place.
+func TestUpsert_ReplacesACommentSomeoneElseEditedAndReadsTheWholeHistory(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	var waits []time.Duration
+	gh := client(t, fake, &waits)
+	ctx := context.Background()
+
+	first, err := comment.Upsert(ctx, gh, target, body("one"))
+	require.NoError(t, err)
+	_, err = comment.UpdateSection(ctx, gh, target, "deploy", "deployed")
+	require.NoError(t, err)
+	fake.EditAs(first.Comment.ID, "mallory", body("forged")+"\n"+comment.Section("merge-queue", "forged plan"))
+	for i := range 4 { // the action's own edits after hers: more than a page of history
+		_, err = comment.UpdateSection(ctx, gh, target, "deploy", fmt.Sprintf("deployed %d", i))
+		require.NoError(t, err)
+	}
+	c, err := comment.Find(ctx, gh, target)
+	require.NoError(t, err)
+	editors, err := comment.ForeignEditors(ctx, gh, c, "github-actions[bot]")
+	require.NoError(t, err)
+	require.Len(t, editors, 1, "mallory's edit is found under the action's later ones")
+	assert.Contains(t, editors[0], "mallory at ")
+
+	res, err := comment.Upsert(ctx, gh, target, body("two"))
+	require.NoError(t, err)
+	assert.True(t, res.Created)
+	assert.NotEqual(t, first.Comment.ID, res.Comment.ID)
+	assert.Equal(t, []string{editors[0]}, res.EditedBy)
+	comments := fake.Comments(2)
+	require.Len(t, comments, 1, "the edited comment is gone")
+	assert.Equal(t, body("two"), comments[0].Body, "nothing of the edited comment is kept")
+	c, err = comment.Find(ctx, gh, target)
+	require.NoError(t, err)
+	editors, err = comment.ForeignEditors(ctx, gh, c, "github-actions[bot]")
+	require.NoError(t, err)
+	assert.Empty(t, editors)
+
+	again, err := comment.Upsert(ctx, gh, target, body("three"))
+	require.NoError(t, err)
+	assert.False(t, again.Created, "a comment only the action edited is edited in place")
+	assert.Equal(t, res.Comment.ID, again.Comment.ID)
+}

@@ -148,6 +148,14 @@ func (c *Client) EditComment(ctx context.Context, owner, repo string, id int64, 
 	return toComment(cm), nil
 }
 
+// DeleteComment deletes a comment the token's account wrote.
+func (c *Client) DeleteComment(ctx context.Context, owner, repo string, id int64) error {
+	if _, err := c.gh.Issues.DeleteComment(ctx, owner, repo, id); err != nil {
+		return classify(err, fmt.Sprintf("delete comment %d", id), "pull-requests: write")
+	}
+	return nil
+}
+
 // PullRequest is what a deploy needs to know of a pull request.
 type PullRequest struct {
 	Number int
@@ -191,52 +199,85 @@ func toPullRequest(pr *gh.PullRequest) PullRequest {
 		BaseRef: pr.GetBase().GetRef(), MergeCommitSHA: pr.GetMergeCommitSHA()}
 }
 
-// CommentEdit is the last edit of a comment: who made it and when ("" for
-// a comment never edited).
+// CommentEdit is one entry of a comment's edit history: who made it and
+// when. Editor is "" for an account that no longer exists.
 type CommentEdit struct {
 	Editor string
 	At     string
 }
 
-// LastEdit reads a comment's last edit from GraphQL (lastEditedAt,
-// editor): REST reports the author only, and anyone with write access can
-// edit any comment.
-func (c *Client) LastEdit(ctx context.Context, nodeID string) (CommentEdit, error) {
-	query := `query($id: ID!) { node(id: $id) { ... on IssueComment { lastEditedAt editor { login } } } }`
-	req, err := c.gh.NewRequest(http.MethodPost, c.graphQLURL(), map[string]any{"query": query, "variables": map[string]any{"id": nodeID}})
-	if err != nil {
-		return CommentEdit{}, err
+// maxEditPages bounds how much of an edit history is read (100 a page).
+const maxEditPages = 50
+
+// Edits reads a comment's whole edit history from GraphQL
+// (userContentEdits; an entry whose revision was deleted from the history
+// keeps its editor, and its deleter is listed too). REST reports the
+// author only, anyone with write access can edit any comment, and the
+// last editor alone hides every edit made before the action's own.
+func (c *Client) Edits(ctx context.Context, nodeID string) ([]CommentEdit, error) {
+	const query = `query($id: ID!, $after: String) { node(id: $id) { ... on IssueComment {
+  userContentEdits(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { editedAt editor { login } deletedAt deletedBy { login } } } } } }`
+	type login struct {
+		Login string `json:"login"`
 	}
-	var out struct {
-		Data struct {
-			Node *struct {
-				LastEditedAt *string `json:"lastEditedAt"`
-				Editor       *struct {
-					Login string `json:"login"`
-				} `json:"editor"`
-			} `json:"node"`
-		} `json:"data"`
-		Errors []struct {
-			Message string `json:"message"`
-		} `json:"errors"`
-	}
-	if _, err := c.gh.Do(ctx, req, &out); err != nil {
-		return CommentEdit{}, classify(err, "read the comment's edit history (GraphQL)", "pull-requests: read")
-	}
-	switch {
-	case len(out.Errors) > 0:
-		return CommentEdit{}, fmt.Errorf("reading the comment's edit history: %s", out.Errors[0].Message)
-	case out.Data.Node == nil:
-		return CommentEdit{}, errors.New("reading the comment's edit history: GraphQL knows no such comment")
-	}
-	var e CommentEdit
-	if out.Data.Node.LastEditedAt != nil {
-		e.At = *out.Data.Node.LastEditedAt
-		if out.Data.Node.Editor != nil {
-			e.Editor = out.Data.Node.Editor.Login
+	var edits []CommentEdit
+	var after *string
+	for page := 0; page < maxEditPages; page++ {
+		req, err := c.gh.NewRequest(http.MethodPost, c.graphQLURL(), map[string]any{"query": query, "variables": map[string]any{"id": nodeID, "after": after}})
+		if err != nil {
+			return nil, err
 		}
+		var out struct {
+			Data struct {
+				Node *struct {
+					UserContentEdits *struct {
+						PageInfo struct {
+							HasNextPage bool   `json:"hasNextPage"`
+							EndCursor   string `json:"endCursor"`
+						} `json:"pageInfo"`
+						Nodes []struct {
+							EditedAt  string  `json:"editedAt"`
+							Editor    *login  `json:"editor"`
+							DeletedAt *string `json:"deletedAt"`
+							DeletedBy *login  `json:"deletedBy"`
+						} `json:"nodes"`
+					} `json:"userContentEdits"`
+				} `json:"node"`
+			} `json:"data"`
+			Errors []struct {
+				Message string `json:"message"`
+			} `json:"errors"`
+		}
+		if _, err := c.gh.Do(ctx, req, &out); err != nil {
+			return nil, classify(err, "read the comment's edit history (GraphQL)", "pull-requests: read")
+		}
+		switch {
+		case len(out.Errors) > 0:
+			return nil, fmt.Errorf("reading the comment's edit history: %s", out.Errors[0].Message)
+		case out.Data.Node == nil || out.Data.Node.UserContentEdits == nil:
+			return nil, errors.New("reading the comment's edit history: GraphQL knows no such comment")
+		}
+		history := out.Data.Node.UserContentEdits
+		for _, n := range history.Nodes {
+			e := CommentEdit{At: n.EditedAt}
+			if n.Editor != nil {
+				e.Editor = n.Editor.Login
+			}
+			edits = append(edits, e)
+			if n.DeletedAt != nil {
+				d := CommentEdit{At: *n.DeletedAt}
+				if n.DeletedBy != nil {
+					d.Editor = n.DeletedBy.Login
+				}
+				edits = append(edits, d)
+			}
+		}
+		if !history.PageInfo.HasNextPage {
+			return edits, nil
+		}
+		after = &history.PageInfo.EndCursor
 	}
-	return e, nil
+	return nil, fmt.Errorf("reading the comment's edit history: more than %d edits", maxEditPages*100)
 }
 
 // CompareCommits says how head relates to base: "ahead", "behind",

@@ -31,6 +31,19 @@ type Comment struct {
 	// (lastEditedAt); empty for a comment never edited.
 	Editor   string `json:"editor,omitempty"`
 	EditedAt string `json:"editedAt,omitempty"`
+	// History is GraphQL's userContentEdits, oldest first: once a comment
+	// is edited, its first entry is the original, by its author.
+	History []github.CommentEdit `json:"history,omitempty"`
+}
+
+// edited records an edit by editor, as GitHub's edit history does.
+func (c *Comment) edited(editor, body string) {
+	now := time.Now().UTC().Format(time.RFC3339)
+	if len(c.History) == 0 {
+		c.History = append(c.History, github.CommentEdit{Editor: c.Author, At: now})
+	}
+	c.Body, c.Editor, c.EditedAt = body, editor, now
+	c.History = append(c.History, github.CommentEdit{Editor: editor, At: now})
 }
 
 // NodeID is the comment's GraphQL id, as REST reports it in node_id.
@@ -295,6 +308,7 @@ func (s *Server) routes() *http.ServeMux {
 	rest("GET /repos/{owner}/{repo}/issues/{number}/comments", "comments", s.listComments)
 	rest("POST /repos/{owner}/{repo}/issues/{number}/comments", "comments", s.createComment)
 	rest("PATCH /repos/{owner}/{repo}/issues/comments/{id}", "comment", s.editComment)
+	rest("DELETE /repos/{owner}/{repo}/issues/comments/{id}", "comment", s.deleteComment)
 	rest("GET /repos/{owner}/{repo}/commits/{sha}/pulls", "commit pulls", s.commitPulls)
 	rest("GET /repos/{owner}/{repo}/compare/{basehead...}", "compare", s.compareCommits)
 	rest("GET /repos/{owner}/{repo}/pulls/{number}", "pull", s.pull)
@@ -409,11 +423,7 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request, login string) {
 			if c.NodeID() != id {
 				continue
 			}
-			node := map[string]any{"lastEditedAt": nil, "editor": nil}
-			if c.EditedAt != "" {
-				node["lastEditedAt"], node["editor"] = c.EditedAt, map[string]any{"login": c.Editor}
-			}
-			writeJSON(w, map[string]any{"data": map[string]any{"node": node}})
+			writeJSON(w, map[string]any{"data": map[string]any{"node": editHistory(c, in.Variables["after"])}})
 			return
 		}
 		writeJSON(w, map[string]any{"data": map[string]any{"node": nil},
@@ -421,6 +431,36 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request, login string) {
 	default:
 		writeJSON(w, map[string]any{"errors": []map[string]any{{"message": "this fake answers only viewer { login } and node(id) { ... on IssueComment }"}}})
 	}
+}
+
+// editHistoryPage is how many entries a page of userContentEdits holds
+// here: small, so that a client that reads one page only misses edits.
+const editHistoryPage = 2
+
+// editHistory answers userContentEdits newest first, a page at a time,
+// its cursor the index of the next entry.
+func editHistory(c Comment, after any) map[string]any {
+	from, _ := strconv.Atoi(fmt.Sprint(after))
+	var nodes []map[string]any
+	for i := len(c.History) - 1 - from; i >= 0 && len(nodes) < editHistoryPage; i-- {
+		var editor any
+		if e := c.History[i]; e.Editor != "" {
+			editor = map[string]any{"login": e.Editor}
+		}
+		nodes = append(nodes, map[string]any{"editedAt": c.History[i].At, "editor": editor, "deletedAt": nil, "deletedBy": nil})
+	}
+	next := from + len(nodes)
+	return map[string]any{"lastEditedAt": nilIfEmpty(c.EditedAt), "userContentEdits": map[string]any{
+		"pageInfo": map[string]any{"hasNextPage": next < len(c.History), "endCursor": strconv.Itoa(next)},
+		"nodes":    nodes,
+	}}
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request, _ string) {
@@ -468,9 +508,28 @@ func (s *Server) editComment(w http.ResponseWriter, r *http.Request, login strin
 				writeError(w, http.StatusForbidden, "Resource not accessible by integration")
 				return
 			}
-			s.comments[i].Body = in.Body
-			s.comments[i].Editor, s.comments[i].EditedAt = login, time.Now().UTC().Format(time.RFC3339)
+			s.comments[i].edited(login, in.Body)
 			writeJSON(w, commentJSON(s.comments[i]))
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, "Not Found")
+}
+
+// deleteComment lets only a comment's author delete it through the API
+// here (an installation token deletes what it wrote).
+func (s *Server) deleteComment(w http.ResponseWriter, r *http.Request, login string) {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.comments {
+		if s.comments[i].ID == id {
+			if s.comments[i].Author != login {
+				writeError(w, http.StatusForbidden, "Resource not accessible by integration")
+				return
+			}
+			s.comments = append(s.comments[:i], s.comments[i+1:]...)
+			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 	}
@@ -512,8 +571,7 @@ func (s *Server) EditAs(id int64, editor, body string) {
 	defer s.mu.Unlock()
 	for i := range s.comments {
 		if s.comments[i].ID == id {
-			s.comments[i].Body = body
-			s.comments[i].Editor, s.comments[i].EditedAt = editor, time.Now().UTC().Format(time.RFC3339)
+			s.comments[i].edited(editor, body)
 		}
 	}
 }
