@@ -47,7 +47,7 @@ func (r *run) deploy(ctx context.Context) error {
 	if from != nil {
 		u.title = "Deploy (" + from.describe() + ")"
 		u.message = from.describe() + " · " + u.message
-		u.notes = append(u.notes, fmt.Sprintf("%s: the same commit and tap-deploy, its traffic fully shifted there", from.describe()))
+		u.notes = append(u.notes, fmt.Sprintf("%s: the same commit, tap-deploy and Lambda packages, its traffic fully shifted there", from.describe()))
 	}
 	if pr != nil {
 		u.pr = pr.Number

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -47,11 +48,13 @@ type functionTraffic struct {
 	running string
 }
 
-// promotionProblems says why a deploy of commit sha by tap-deploy version
-// may not be promoted from src; none means it repeats exactly what src
-// runs: the same commit (and so the same program and packages, which
-// travel in the action), the same action, its traffic fully shifted.
-func promotionProblems(src promotionSource, sha, version string) []string {
+// promotionProblems says why a deploy of commit sha by tap-deploy version,
+// shipping code, may not be promoted from src; none means it repeats
+// exactly what src runs: the same commit, the same action, the same
+// Lambda packages (a rollback of src runs the packages of the release
+// that made the update it restored, whatever release rolled back), its
+// traffic fully shifted.
+func promotionProblems(src promotionSource, sha, version string, code stack.Artifacts) []string {
 	if src.latest == nil {
 		return []string{fmt.Sprintf("stack %s has no update yet: deploy it first", src.stack)}
 	}
@@ -74,6 +77,7 @@ func promotionProblems(src promotionSource, sha, version string) []string {
 		out = append(out, fmt.Sprintf("a different tap-deploy: %s was deployed by %s (version %d), this is %s (the program and the Lambda packages travel in the action)",
 			src.stack, firstNonEmpty(prov.ActionVersion, "an unrecorded version"), u.Version, version))
 	}
+	out = append(out, packageProblems(src.stack, u, code)...)
 	if src.unread != "" {
 		out = append(out, fmt.Sprintf("the traffic of %s could not be checked: %s", src.stack, src.unread))
 	}
@@ -86,6 +90,31 @@ func promotionProblems(src promotionSource, sha, version string) []string {
 		}
 	}
 	return out
+}
+
+// packageProblems compares the packages the source's latest update
+// recorded with the ones this deploy ships.
+func packageProblems(name string, u engine.Update, code stack.Artifacts) []string {
+	raw, ok := u.Config[stack.ArtifactsKey]
+	var ran map[string]string
+	if !ok || json.Unmarshal([]byte(raw), &ran) != nil {
+		return []string{fmt.Sprintf("the latest update of %s (version %d) recorded no package digests: what code it runs cannot be told", name, u.Version)}
+	}
+	var out []string
+	for _, f := range stack.Functions {
+		if ran[f.Key] != code[f.Key].SHA256 {
+			out = append(out, fmt.Sprintf("%s: %s runs package sha256:%s (version %d), this deploy ships sha256:%s: promote with the release that built it, or deploy %s with this one first",
+				f.Component, name, shortDigest(ran[f.Key]), u.Version, shortDigest(code[f.Key].SHA256), name))
+		}
+	}
+	return out
+}
+
+func shortDigest(d string) string {
+	if d == "" {
+		return "(none)"
+	}
+	return d[:min(12, len(d))]
 }
 
 // checkPromotion reads the stack this deploy promotes from (promote-from),
@@ -102,14 +131,18 @@ func (r *run) checkPromotion(ctx context.Context) (*promotedFrom, error) {
 	if err != nil {
 		return nil, r.fail(refused, err)
 	}
-	if problems := promotionProblems(src, r.decision.SHA, r.Version); len(problems) > 0 {
+	code, err := r.code.get(codeToDeploy)
+	if err != nil {
+		return nil, r.fail(refused, err)
+	}
+	if problems := promotionProblems(src, r.decision.SHA, r.Version, code); len(problems) > 0 {
 		for _, p := range problems {
 			r.Runtime.Errorf("%s", p)
 		}
 		return nil, r.fail(refused, fmt.Errorf("this deploy must repeat the latest update of %s: %s", name, strings.Join(problems, "; ")))
 	}
 	from := &promotedFrom{stack: name, version: src.latest.Version}
-	r.Runtime.Noticef("%s: the same commit %s and tap-deploy %s, its traffic fully shifted", from.describe(), short(r.decision.SHA), r.Version)
+	r.Runtime.Noticef("%s: the same commit %s, tap-deploy %s and Lambda packages, its traffic fully shifted", from.describe(), short(r.decision.SHA), r.Version)
 	return from, nil
 }
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,11 +11,38 @@ import (
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/shift"
 	"github.com/org/tap-deploy/stack"
+	"github.com/org/tap-deploy/test/stacktest"
 )
+
+// shipped is the packages the promoting deploy ships in these tests.
+var shipped = stack.Artifacts{
+	stack.APIHandler.Key:      {SHA256: strings.Repeat("a", 64)},
+	stack.FileProcessor.Key:   {SHA256: strings.Repeat("b", 64)},
+	stack.StreamProcessor.Key: {SHA256: strings.Repeat("c", 64)},
+}
+
+// ranPackages records packages as an update does (stack.Record).
+func ranPackages(code stack.Artifacts) string {
+	return stack.Record(stack.Config{}, code, stack.Provenance{})[stack.ArtifactsKey]
+}
 
 func stagingUpdate(version int, result, commit, action string) *engine.Update {
 	return &engine.Update{Version: version, Kind: "update", Result: result,
-		Config: map[string]string{stack.CommitKey: commit, stack.ActionVersionKey: action}}
+		Config: map[string]string{stack.CommitKey: commit, stack.ActionVersionKey: action, stack.ArtifactsKey: ranPackages(shipped)}}
+}
+
+// rolledBack is staging rolled back, by this release, to an update an
+// older release made: the commit and the action version the rollback
+// records are this deploy's, its api-handler package is not.
+func rolledBack(sha, version string) *engine.Update {
+	u := stagingUpdate(16, "succeeded", sha, version)
+	older := stack.Artifacts{}
+	for k, v := range shipped {
+		older[k] = v
+	}
+	older[stack.APIHandler.Key] = stack.Code{SHA256: strings.Repeat("9", 64)}
+	u.Config[stack.ArtifactsKey] = ranPackages(older)
+	return u
 }
 
 func TestPromotionProblems(t *testing.T) {
@@ -41,13 +69,17 @@ func TestPromotionProblems(t *testing.T) {
 			[]string{"tap-staging-api-handler: staging serves version 3, not version 4 of its latest update: the traffic shift did not complete"}},
 		{"a shift still running", promotionSource{latest: stagingUpdate(14, "succeeded", sha, version), traffic: []functionTraffic{live("tap-staging-api-handler", "3", "4", "d-RUNNING")}},
 			[]string{"tap-staging-api-handler: a traffic shift is still running in staging (CodeDeploy deployment d-RUNNING)"}},
+		{"a rollback to code an older release built", promotionSource{latest: rolledBack(sha, version)},
+			[]string{"api-handler: staging runs package sha256:999999999999 (version 16), this deploy ships sha256:aaaaaaaaaaaa"}},
+		{"packages not recorded", promotionSource{latest: &engine.Update{Version: 3, Kind: "update", Result: "succeeded", Config: map[string]string{stack.CommitKey: sha, stack.ActionVersionKey: version}}},
+			[]string{"the latest update of staging (version 3) recorded no package digests"}},
 		{"unreadable traffic", promotionSource{latest: stagingUpdate(14, "succeeded", sha, version), unread: "lambda:GetAlias: AccessDenied"},
 			[]string{"the traffic of staging could not be checked: lambda:GetAlias: AccessDenied"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.src.stack = "staging"
-			got := promotionProblems(tt.src, sha, version)
+			got := promotionProblems(tt.src, sha, version, shipped)
 			require.Len(t, got, len(tt.want), "%q", got)
 			for i := range tt.want {
 				assert.Contains(t, got[i], tt.want[i])
@@ -82,7 +114,9 @@ func promotionHarness(t *testing.T, latest *engine.Update) *harness {
 }
 
 func TestDeploy_APromotionOfStagingsUpdateIsRecorded(t *testing.T) {
-	h := promotionHarness(t, stagingUpdate(14, "succeeded", pushedSHA, "v1.0.0-test"))
+	latest := stagingUpdate(14, "succeeded", pushedSHA, "v1.0.0-test")
+	latest.Config[stack.ArtifactsKey] = ranPackages(stacktest.Artifacts(t, "a")) // the harness's packages
+	h := promotionHarness(t, latest)
 	require.NoError(t, h.run(), h.log())
 	require.Len(t, h.stack.ups, 1)
 	assert.Contains(t, h.stack.messages[0], "promoted from staging, update 14 · tap-deploy · commit "+pushedSHA)
@@ -94,7 +128,7 @@ func TestDeploy_APromotionOfStagingsUpdateIsRecorded(t *testing.T) {
 	}
 	assert.Equal(t, "staging@14", prodOpened.Config[stack.PromotedFromKey], "the update records where it came from")
 	assert.Contains(t, h.summaryText(), "Deploy (promoted from staging, update 14) of `tap` / `prod`")
-	assert.Contains(t, h.log(), "promoted from staging, update 14: the same commit 6113728 and tap-deploy v1.0.0-test, its traffic fully shifted")
+	assert.Contains(t, h.log(), "promoted from staging, update 14: the same commit 6113728, tap-deploy v1.0.0-test and Lambda packages, its traffic fully shifted")
 }
 
 func TestDeploy_APromotionThatDiffersChangesNothing(t *testing.T) {
