@@ -129,7 +129,9 @@ const dispatchSHA = "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"
 // run runs the action for an event payload file with the given inputs.
 func (e *env) run(event, payload string, inputs map[string]string) result {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// Generous: CI runs the suite with the race detector beside other
+	// packages on two cores.
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	p := e.start(ctx, event, payload, inputs)
 	return p.wait()
@@ -139,9 +141,28 @@ func (e *env) run(event, payload string, inputs map[string]string) result {
 type process struct {
 	e              *env
 	cmd            *exec.Cmd
-	stdout, stderr *bytes.Buffer
+	stdout, stderr *lockedBuffer
 	outputFile     string
 	summaryFile    string
+}
+
+// lockedBuffer is what a running action has written so far: the test
+// reads it while exec's goroutine writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // start starts the action without waiting for it.
@@ -189,7 +210,7 @@ func (e *env) start(ctx context.Context, event, payload string, inputs map[strin
 	cmd := exec.CommandContext(ctx, binary)
 	cmd.Env = envList
 	cmd.Dir = runDir
-	p := &process{e: e, cmd: cmd, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, outputFile: outputFile, summaryFile: summaryFile}
+	p := &process{e: e, cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, outputFile: outputFile, summaryFile: summaryFile}
 	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
 	if err := cmd.Start(); err != nil {
 		e.t.Fatalf("starting the action: %v", err)

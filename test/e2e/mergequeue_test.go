@@ -100,13 +100,14 @@ func TestMergeQueue_TheCheckWaitsForItsBaseToBeDeployed(t *testing.T) {
 	e.GitHub.SetPullRequestHead(2, prHeadSHA)
 	previewPR(t, e, nil)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// Generous bounds: CI runs this beside other packages on two cores.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	check := e.start(ctx, "merge_group", mergeGroup(t, base), map[string]string{"lock-timeout": "2m"})
+	check := e.start(ctx, "merge_group", mergeGroup(t, base), map[string]string{"lock-timeout": "8m"})
 	require.Eventually(t, func() bool {
 		return strings.Contains(check.stdout.String(), "waiting for stack dev to deploy the merge group's base b0b0b0b")
 	},
-		time.Minute, 100*time.Millisecond)
+		3*time.Minute, 100*time.Millisecond, "the check waits: %s", check.stdout)
 	// The entry ahead lands and deploys.
 	deployBase := e.run("push", pushOf(t, base, headSHA), nil)
 	require.Equal(t, 0, deployBase.Exit, deployBase.String())

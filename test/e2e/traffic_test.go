@@ -128,10 +128,11 @@ func TestTraffic_AShiftLeftByAKilledRunIsWaitedForByTheNext(t *testing.T) {
 	require.Equal(t, 0, e.run("push", fixture(t, "push.with-new-branch.json"), nil).Exit)
 
 	e.AWS.Hold(apiGroup, true)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// Generous bounds: CI runs this beside other packages on two cores.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	killed := e.start(ctx, "push", fixture(t, "push.with-new-branch.json"), memory(512, nil))
-	require.Eventually(t, func() bool { return len(e.AWS.Deployments()) == 3 }, 2*time.Minute, 100*time.Millisecond, "the shifts started")
+	require.Eventually(t, func() bool { return len(e.AWS.Deployments()) == 3 }, 4*time.Minute, 100*time.Millisecond, "the shifts started: %s", killed.stdout)
 	require.NoError(t, killed.cmd.Process.Kill())
 	killed.wait()
 
@@ -139,7 +140,7 @@ func TestTraffic_AShiftLeftByAKilledRunIsWaitedForByTheNext(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return strings.Contains(next.stdout.String(), "waiting for the traffic shift of an earlier deploy")
 	},
-		time.Minute, 100*time.Millisecond)
+		3*time.Minute, 100*time.Millisecond, "the next run waits: %s", next.stdout)
 	e.AWS.Hold(apiGroup, false)
 	res := next.wait()
 	require.Equal(t, 0, res.Exit, res.String())
