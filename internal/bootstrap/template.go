@@ -504,7 +504,7 @@ func (p plan) role(resources obj, r role) obj {
 			set("RoleName", r.name).
 			set("Description", r.description).
 			set("AssumeRolePolicyDocument", trust(r)).
-			set("Tags", t)))
+			set("Tags", oneLine{t})))
 }
 
 // policy adds a policy's managed policies.
@@ -559,11 +559,13 @@ func trust(r role) obj {
 		} else {
 			cond = cond.set(op, obj{}.set(oidcHost+":sub", subject))
 		}
+		// One line each, as the policies' conditions: the template must
+		// stay within what aws cloudformation deploy takes.
 		return obj{}.
 			set("Effect", "Allow").
-			set("Principal", obj{}.set("Federated", provider)).
+			set("Principal", oneLine{obj{}.set("Federated", provider)}).
 			set("Action", "sts:AssumeRoleWithWebIdentity").
-			set("Condition", cond)
+			set("Condition", oneLine{cond})
 	}
 	list := []any{statement("StringEquals", r.subjects)}
 	if len(r.like) > 0 {
