@@ -546,7 +546,7 @@ func TestRoles_ReachOnlyTheirOwnState(t *testing.T) {
 		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil), true},
 		{"DeployRoleDev", req("s3:DeleteObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil), true},
 		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/backups/tap/dev/dev.1700000000.json"), nil), true},
-		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), true},
+		{"DeployRoleDev", req("s3:GetObject", key("tap/.pulumi/meta.yaml"), nil), true},
 		{"DeployRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/dev.json"), nil), true},
 		{"DeployRoleDev", list("tap/.pulumi/history/tap/dev/"), true},
 		// It reads the other environments' stacks, as a preview does: a
@@ -568,13 +568,19 @@ func TestRoles_ReachOnlyTheirOwnState(t *testing.T) {
 		{"DriftRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/tap/staging.json"), nil), false},
 		{"DriftRoleDev", req("s3:PutObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil), false},
 		{"DriftRoleDev", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), false},
+		{"DriftRoleDev", req("s3:GetObject", key("tap/.pulumi/meta.yaml"), nil), true},
 		// The preview role reads the project's state and writes nothing.
 		{"PreviewRole", req("s3:GetObject", key("tap/.pulumi/stacks/tap/prod.json"), nil), true},
 		{"PreviewRole", list("tap/.pulumi/stacks/tap/prod.json"), true},
 		{"PreviewRole", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), false},
+		{"PreviewRole", req("s3:GetObject", key("tap/.pulumi/meta.yaml"), nil), true},
 		{"PreviewRole", req("s3:GetObject", key("other/.pulumi/meta.yaml"), nil), false},
 		// The review role keeps to its own backend.
 		{"ReviewRole", req("s3:PutObject", key("tap/review/.pulumi/stacks/tap/dev-pr-7.json"), nil), true},
+		// Its own backend's layout is its own: no environment's stack is
+		// found through it.
+		{"ReviewRole", req("s3:PutObject", key("tap/review/.pulumi/meta.yaml"), nil), true},
+		{"ReviewRole", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), false},
 		{"ReviewRole", req("s3:DeleteObject", key("tap/review/.pulumi/history/tap/dev-pr-7/x.json"), nil), true},
 		{"ReviewRole", list("tap/review/.pulumi/stacks/"), true},
 		{"ReviewRole", req("s3:GetObject", key("tap/.pulumi/stacks/tap/dev.json"), nil), false},
@@ -583,5 +589,26 @@ func TestRoles_ReachOnlyTheirOwnState(t *testing.T) {
 	for _, tt := range tests {
 		got := allows(doc.roleStatements(t, tt.role), tt.req) != ""
 		assert.Equal(t, tt.want, got, "%s: %v", tt.role, tt.req)
+	}
+}
+
+// The backend's .pulumi/meta.yaml says how Pulumi finds every stack under
+// the prefix (version 1: .pulumi/stacks/<project>/<stack>.json; 0, the
+// legacy layout: .pulumi/stacks/<stack>.json; higher: refused). One
+// environment's deploy role rewriting it would make the others' previews,
+// drift checks and deploys find no stack, and a deploy that finds none
+// would create every resource again. So no environment's role writes it:
+// the administrator's first login does, once (the template's header);
+// every role reads it.
+func TestDeployRoles_NeverWriteTheBackendLayout(t *testing.T) {
+	doc := parse(t, referenceTemplate(t))
+	meta := "arn:aws:s3:::" + testBucket + "/tap/.pulumi/meta.yaml"
+	for _, role := range []string{"DeployRoleDev", "DeployRoleStaging", "DeployRoleProd", "DriftRoleDev", "PreviewRole"} {
+		statements := doc.roleStatements(t, role)
+		for _, action := range []string{"s3:PutObject", "s3:DeleteObject"} {
+			assert.Empty(t, allows(statements, req(action, meta, nil)),
+				"%s may %s the backend's meta.yaml, which decides where every environment's stack is found", role, action)
+		}
+		assert.NotEmpty(t, allows(statements, req("s3:GetObject", meta, nil)), "%s reads the layout", role)
 	}
 }

@@ -114,6 +114,20 @@ func TestTemplate_EveryRoleTrustsExactlyItsOIDCSubject(t *testing.T) {
 	assert.ElementsMatch(t, want, roles, "one role per job kind and environment")
 }
 
+// No role of the template may write the backend's layout
+// (.pulumi/meta.yaml), which Pulumi writes on a backend's first use: the
+// header tells the administrator to log in to the backend once, in the
+// template's region, with the bucket the template names.
+func TestTemplate_TellsTheAdministratorToCreateTheBackendOnce(t *testing.T) {
+	header := strings.SplitN(string(referenceTemplate(t)), "\n\n", 2)[0]
+	assert.Contains(t, header, "#   pulumi login 's3://tap-pulumi-state-<account-id>-eu-west-1/tap?region=eu-west-1'\n")
+	assert.Less(t, strings.Index(header, "aws cloudformation deploy"), strings.Index(header, "pulumi login"), "after the template is deployed")
+
+	o := referenceOptions
+	o.StateBucket, o.Project, o.Region = "my-state", "shop", "us-east-2"
+	assert.Equal(t, "s3://my-state/shop?region=us-east-2", LoginURL(o))
+}
+
 func TestTemplate_TheOIDCProviderIsOptional(t *testing.T) {
 	doc := parse(t, referenceTemplate(t))
 	provider := doc.resource(t, "GitHubOidcProvider")
