@@ -480,3 +480,21 @@ func TestAlarmFamily_OneEnvironmentsAlarmsNotItsReviewStacks(t *testing.T) {
 		}
 	}
 }
+
+// The generator refuses what would make the review boundary a hole: a
+// review stack's role without the boundary the template creates (the
+// review role could not create it), and a boundary that allows IAM (a
+// bounded role could make an unbounded one).
+func TestTemplate_RefusesAReviewBoundaryThatDoesNotHold(t *testing.T) {
+	o := referenceOptions
+	o.ReviewEnvironment = "staging" // not the environment of the review stacks below
+	_, err := reviewGrants(o, reviewStack(t, 7), reviewStack(t, 42))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "carries the permissions boundary \"arn:aws:iam::123456789012:policy/tap-dev-review-boundary-eu-west-1\", not arn:aws:iam::123456789012:policy/tap-staging-review-boundary-eu-west-1")
+
+	p := plan{opts: referenceOptions, bucket: testBucket, explained: map[string]bool{},
+		boundary: &policy{logical: "ReviewBoundary", grants: []*grant{{sid: "Escalate", actions: []string{"iam:CreateRole"}, resources: []string{"*"}}}}}
+	err = p.check()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the review boundary would allow iam:CreateRole")
+}
