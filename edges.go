@@ -33,10 +33,11 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 		OpenStack: func(ctx context.Context, s engine.Settings, p pulumi.RunFunc) (app.Stack, error) {
 			return engine.Open(ctx, s, p)
 		},
-		FindCLI:     engine.FindCLI,
-		ListStacks:  engine.ListStacks,
-		StackExists: engine.StackExists,
-		Locks:       engine.Locks,
+		FindCLI:       engine.FindCLI,
+		ListStacks:    engine.ListStacks,
+		StackExists:   engine.StackExists,
+		LayoutWritten: engine.LayoutWritten,
+		Locks:         engine.Locks,
 		NewGitHub: func(apiURL, token string) (app.GitHub, error) {
 			return github.New(apiURL, token, github.DefaultRetry)
 		},

@@ -96,9 +96,11 @@ const examples = `  # The program and its policy, offline: needs nothing but thi
   # Deploy from a laptop to a shared state bucket, then go back one update
   tap-deploy up --environment dev --aws-region eu-west-1 --backend-url s3://my-state/tap
   tap-deploy rollback --environment dev --aws-region eu-west-1 --backend-url s3://my-state/tap --rollback-to previous
-  # Prepare an AWS account as its administrator: print the template, then deploy it with CloudFormation
+  # Prepare an AWS account as its administrator: print the template, deploy it with CloudFormation, then
+  # create the backend once (its layout, which no role of the template may write; the header names the bucket)
   tap-deploy bootstrap --environment dev,staging,prod --aws-region eu-west-1 --repository owner/repo > bootstrap.yaml
   aws cloudformation deploy --region eu-west-1 --template-file bootstrap.yaml --stack-name tap-bootstrap --capabilities CAPABILITY_NAMED_IAM
+  pulumi login 's3://tap-pulumi-state-<account-id>-eu-west-1/tap?region=eu-west-1'
 `
 
 // help writes the usage, then every input as a flag with action.yml's

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/org/tap-deploy/internal/bootstrap"
 	"github.com/org/tap-deploy/internal/inputs"
 )
 
@@ -119,4 +120,15 @@ func TestWrap_KeepsLinesWithinTheWidthAndEveryWord(t *testing.T) {
 		assert.True(t, strings.HasPrefix(line, "      w") || strings.HasPrefix(line, "      e"), line)
 	}
 	assert.Equal(t, strings.Fields(text), strings.Fields(b.String()))
+}
+
+// The help's bootstrap example ends where the template's header does: the
+// administrator's one login to the backend the template's flags name.
+func TestHelp_TheBootstrapExampleCreatesTheBackendTheTemplateNames(t *testing.T) {
+	var b strings.Builder
+	require.NoError(t, printHelp(&b))
+	o, err := parseBootstrap([]string{"--environment", "dev,staging,prod", "--aws-region", "eu-west-1", "--repository", "owner/repo"},
+		func(string) string { return "" })
+	require.NoError(t, err)
+	assert.Contains(t, b.String(), "\n  pulumi login '"+bootstrap.LoginURL(o)+"'\n")
 }

@@ -193,7 +193,8 @@ func apiGatewayAccount(ctx *pulumi.Context, name string, env Env, parent pulumi.
 		Description: pulumi.String("API Gateway's CloudWatch logging role for " + env.Config.Region + " (account setting owned by " + env.Config.Project + " " + env.Config.Environment + ")"),
 		// API Gateway does not send aws:SourceAccount when it assumes the
 		// account's logging role, so the trust names the service only.
-		AssumeRolePolicy: pulumi.String(serviceTrust("apigateway.amazonaws.com", "").JSON()),
+		AssumeRolePolicy:    pulumi.String(serviceTrust("apigateway.amazonaws.com", "").JSON()),
+		PermissionsBoundary: env.roleBoundary(),
 	}, env.children(parent, keep)...)
 	if err != nil {
 		return nil, err

@@ -35,6 +35,16 @@ func (e Env) managedPolicy(path string) string {
 	return "arn:" + e.Partition + ":iam::aws:policy/" + path
 }
 
+// roleBoundary is the permissions boundary of every role the stack creates:
+// a review stack's roles carry ReviewBoundaryName, in this account; an
+// environment's stack sets none.
+func (e Env) roleBoundary() pulumi.StringPtrInput {
+	if e.Config.ReviewStackPR == 0 {
+		return nil
+	}
+	return pulumi.String("arn:" + e.Partition + ":iam::" + e.Account + ":policy/" + ReviewBoundaryName(e.Config.Base))
+}
+
 // NewProvider is the stack's only AWS provider: region pinned from the
 // configuration and the common tags applied to every taggable resource.
 func NewProvider(ctx *pulumi.Context, cfg Config) (*aws.Provider, error) {

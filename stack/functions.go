@@ -67,9 +67,10 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 	}
 
 	f.Role, err = iam.NewRole(ctx, name, &iam.RoleArgs{
-		Name:             pulumi.String(env.Names.Name(awsfacts.RoleName, spec.Component)),
-		Description:      pulumi.String("runs the " + fnName + " function"),
-		AssumeRolePolicy: pulumi.String(serviceTrust("lambda.amazonaws.com", env.Account).JSON()),
+		Name:                pulumi.String(env.Names.Name(awsfacts.RoleName, spec.Component)),
+		Description:         pulumi.String("runs the " + fnName + " function"),
+		AssumeRolePolicy:    pulumi.String(serviceTrust("lambda.amazonaws.com", env.Account).JSON()),
+		PermissionsBoundary: env.roleBoundary(),
 	}, env.children(f)...)
 	if err != nil {
 		return nil, err

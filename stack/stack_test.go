@@ -274,6 +274,28 @@ func TestReviewConfig_IsAConservativeDisposableCopy(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// A review stack deploys a branch's code with a role every branch can
+// assume, which may write only roles that carry the review boundary (the
+// bootstrap template): every role of a review stack carries it, in the
+// account the program read; an environment's roles carry none.
+func TestReviewConfig_EveryRoleCarriesTheReviewBoundary(t *testing.T) {
+	env := stacktest.Config(t, map[string]string{"manageApiGatewayAccount": "true"})
+	review, err := stack.NewReviewStackConfig(env.Base, nil, 7)
+	require.NoError(t, err)
+	assert.Equal(t, "tap-dev-review-boundary-eu-west-1", stack.ReviewBoundaryName(review.Base), "the environment's, whatever the pull request")
+
+	roles := collect(t, review).OfType("aws:iam/role:Role")
+	require.Len(t, roles, len(stack.Functions)+1, "the functions' roles and CodeDeploy's")
+	for _, r := range roles {
+		assert.Equal(t, "arn:aws:iam::123456789012:policy/tap-dev-review-boundary-eu-west-1", r.Inputs["permissionsBoundary"], r.Name)
+	}
+	envRoles := collect(t, env).OfType("aws:iam/role:Role")
+	require.Len(t, envRoles, len(stack.Functions)+2, "with API Gateway's logging role")
+	for _, r := range envRoles {
+		assert.NotContains(t, r.Inputs, "permissionsBoundary", r.Name)
+	}
+}
+
 // The names a run asks CodeDeploy about before an update are the names the
 // program gives: a mismatch would let a deploy run over a running shift.
 func TestTrafficNames_AreTheProgramsNames(t *testing.T) {

@@ -55,9 +55,10 @@ func NewTraffic(ctx *pulumi.Context, name string, env Env, s *Stack, opts ...pul
 	}
 	var err error
 	t.Role, err = iam.NewRole(ctx, name+"-codedeploy", &iam.RoleArgs{
-		Name:             pulumi.String(env.Names.Name(awsfacts.RoleName, "codedeploy")),
-		Description:      pulumi.String("CodeDeploy shifts the functions' live aliases of " + env.Config.Project + " " + env.Config.Environment),
-		AssumeRolePolicy: pulumi.String(serviceTrust("codedeploy.amazonaws.com", env.Account).JSON()),
+		Name:                pulumi.String(env.Names.Name(awsfacts.RoleName, "codedeploy")),
+		Description:         pulumi.String("CodeDeploy shifts the functions' live aliases of " + env.Config.Project + " " + env.Config.Environment),
+		AssumeRolePolicy:    pulumi.String(serviceTrust("codedeploy.amazonaws.com", env.Account).JSON()),
+		PermissionsBoundary: env.roleBoundary(),
 	}, env.children(t)...)
 	if err != nil {
 		return nil, err

@@ -86,6 +86,10 @@ type Deps struct {
 	// StackExists says, reading the backend only, whether it holds a
 	// stack (engine.ErrExistsUnknown where only the CLI can tell).
 	StackExists func(ctx context.Context, s engine.Settings) (bool, error)
+	// LayoutWritten says, reading the backend only, whether it holds the
+	// layout Pulumi writes on a backend's first use (.pulumi/meta.yaml;
+	// engine.ErrExistsUnknown where only its service can tell).
+	LayoutWritten func(ctx context.Context, s engine.Settings) (bool, error)
 	// Locks lists the locks updates hold on a stack, reading the backend
 	// only (engine.ErrLocksUnknown where only its service can tell).
 	Locks func(ctx context.Context, s engine.Settings) ([]string, error)

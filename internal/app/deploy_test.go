@@ -71,6 +71,42 @@ func TestDeploy_ALockTimeoutOfZeroTriesOnce(t *testing.T) {
 	assert.Empty(t, h.stack.messages, "no update after a refused preview")
 }
 
+// A first deploy into an S3 backend nothing has used yet: Pulumi writes
+// the backend's layout (.pulumi/meta.yaml) on its first use, which the
+// bootstrap template's deploy roles may not. The run names the one
+// command the administrator runs once, in the backend's region.
+func TestDeploy_AFirstDeployIntoABackendWithoutItsLayoutNamesTheLoginThatCreatesIt(t *testing.T) {
+	denied := errors.New(`opening stack tap/dev on s3://tap-state/tap: write ".pulumi/meta.yaml": AccessDenied: Access Denied`)
+	for _, tt := range []struct {
+		name    string
+		backend string
+		want    string
+	}{
+		{"no layout", "s3://tap-state/tap", "pulumi login 's3://tap-state/tap?region=eu-west-1'"},
+		{"no layout, the region in the URL", "s3://tap-state/tap?region=eu-west-1", "pulumi login 's3://tap-state/tap?region=eu-west-1'"},
+		{"no layout, other parameters", "s3://tap-state/tap?awssdk=v2", "pulumi login 's3://tap-state/tap?awssdk=v2&region=eu-west-1'"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := pushHarness(t)
+			h.firstDeploy, h.noLayout, h.openErr = true, true, denied
+			h.inputs["backend-url"] = tt.backend
+			require.ErrorIs(t, h.run(), ErrReported)
+			assert.Contains(t, h.log(), "AccessDenied", "Pulumi's own error first")
+			assert.Contains(t, h.log(), "has no .pulumi/meta.yaml yet")
+			assert.Contains(t, h.log(), tt.want)
+			assert.Empty(t, h.stack.messages, "nothing was updated")
+		})
+	}
+	t.Run("a layout already there", func(t *testing.T) {
+		h := pushHarness(t)
+		h.firstDeploy, h.openErr = true, denied
+		h.inputs["backend-url"] = "s3://tap-state/tap"
+		require.ErrorIs(t, h.run(), ErrReported)
+		assert.Contains(t, h.log(), "AccessDenied")
+		assert.NotContains(t, h.log(), "pulumi login", "the layout is not what failed")
+	})
+}
+
 func TestDeploy_RefusesACommitBehindTheDeployedOne(t *testing.T) {
 	h := pushHarness(t)
 	h.stack.history = func(context.Context) ([]engine.Update, error) {

@@ -291,6 +291,10 @@ type harness struct {
 	// firstDeploy means the environment's stack does not exist in the
 	// backend yet.
 	firstDeploy bool
+	// noLayout means the backend has no .pulumi/meta.yaml yet; openErr
+	// is what opening a stack that may be created fails with.
+	noLayout bool
+	openErr  error
 	// opened records the settings of every stack the run opened, and
 	// programs the configurations they ran with.
 	opened     []engine.Settings
@@ -370,6 +374,9 @@ func (h *harness) run() error {
 			if s.MustExist && s.Stack != h.inputs["environment"] && s.Stack != h.inputs["stack-name"] {
 				return nil, fmt.Errorf("stack %s: %w", s.Stack, engine.ErrNoStack)
 			}
+			if !s.MustExist && h.openErr != nil {
+				return nil, h.openErr
+			}
 			return h.stack, nil
 		},
 		FindCLI: func() error {
@@ -391,6 +398,7 @@ func (h *harness) run() error {
 			_, other := h.others[s.Stack]
 			return other || !h.firstDeploy, nil
 		},
+		LayoutWritten: func(context.Context, engine.Settings) (bool, error) { return !h.noLayout, nil },
 		NewGitHub: func(string, string) (GitHub, error) {
 			h.clients++
 			return h.gh, nil

@@ -253,7 +253,39 @@ func (r *run) openNamed(ctx context.Context, ref stackRef, e existence, cfg stac
 	prov.Actor, prov.ActionVersion = r.facts.actor, r.Version
 	s.Config = stack.Record(cfg, code, prov)
 	s.Progress = r.Runtime.UntrustedWriter
-	return r.OpenStack(ctx, s, stack.Program(cfg, code))
+	st, err := r.OpenStack(ctx, s, stack.Program(cfg, code))
+	if err != nil && e == mayCreate {
+		return nil, r.withoutLayout(ctx, s, err)
+	}
+	return st, err
+}
+
+// withoutLayout adds to err, from a stack that could not be opened for
+// an update, what the backend lacks when it has no layout yet: Pulumi
+// writes .pulumi/meta.yaml on a backend's first use, which a role that
+// may not write it (no role of the bootstrap template may: one
+// environment's role would decide how every environment's stack is found)
+// cannot do. The administrator creates it once.
+func (r *run) withoutLayout(ctx context.Context, s engine.Settings, err error) error {
+	if r.LayoutWritten == nil || !strings.HasPrefix(s.BackendURL, "s3://") {
+		return err
+	}
+	written, lerr := r.LayoutWritten(ctx, s)
+	if lerr != nil || written {
+		return err
+	}
+	login := s.BackendURL
+	if !strings.Contains(login, "region=") {
+		// The administrator's default region may not be the bucket's.
+		sep := "?"
+		if strings.Contains(login, "?") {
+			sep = "&"
+		}
+		login += sep + "region=" + r.in.AWSRegion
+	}
+	return fmt.Errorf("%w\n\nThe backend %s has no %s yet, the layout Pulumi writes on a backend's first use, and this run's role may not be allowed to write it "+
+		"(no role of the tap-deploy bootstrap template is). Create it once, with the account administrator's credentials, then run this workflow again:\n\n"+
+		"    pulumi login '%s'", err, s.BackendURL, engine.LayoutKey, login)
 }
 
 // openForUpdate opens a stack an update is about to change and reads the

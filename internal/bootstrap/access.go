@@ -304,9 +304,9 @@ var Table = map[string]Access{
 		// GetFunction needs lambda:ListTags for a tagged function.
 		Read: []string{"lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListVersionsByFunction",
 			"lambda:GetFunctionCodeSigningConfig", "lambda:ListTags"},
-		Update:  []string{"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration"},
-		Delete:  []string{"lambda:DeleteFunction"},
-		Tag:     []string{"lambda:TagResource", "lambda:UntagResource"},
+		Update: []string{"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration"},
+		Delete: []string{"lambda:DeleteFunction"},
+		Tag:    []string{"lambda:TagResource", "lambda:UntagResource"},
 		IfInput: map[string][]string{
 			"reservedConcurrentExecutions": {"lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"},
 			// A configuration change of a function that publishes is
@@ -387,6 +387,9 @@ var Table = map[string]Access{
 		// Deleting a role removes its inline policies and instance profiles first.
 		Delete: []string{"iam:DeleteRole", "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies", "iam:DeleteRolePolicy"},
 		Tag:    []string{"iam:TagRole", "iam:UntagRole"},
+		// A review stack's roles carry the review boundary: CreateRole
+		// sets it; a role created before it is bounded on its next update.
+		IfInput: map[string][]string{"permissionsBoundary": {"iam:PutRolePermissionsBoundary"}},
 		On: Scope{Names: func(r graph.Resource, _ string) []string {
 			return []string{roleARN(str(r, "name"))}
 		}},
@@ -560,6 +563,25 @@ var Table = map[string]Access{
 		Also: []Also{{Sid: "PassRole", PassedTo: "apigateway.amazonaws.com", RoleInput: "cloudwatchRoleArn",
 			Why: "the account's CloudWatch logging role, handed to API Gateway only"}},
 	},
+}
+
+// boundaryKeyed are the role calls whose request context carries
+// iam:PermissionsBoundary: for CreateRole and PutRolePermissionsBoundary
+// the boundary the request sets, for the calls that change a role's
+// policies the boundary the role carries (Service Authorization
+// Reference, IAM). The review role makes them only with the review
+// boundary; it never removes one (DeleteRolePermissionsBoundary).
+var boundaryKeyed = []string{"iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+	"iam:AttachRolePolicy", "iam:DetachRolePolicy"}
+
+// boundedWhy says why, in the template.
+const boundedWhy = "only roles that carry ReviewBoundary (iam:PermissionsBoundary): a branch could otherwise make a role of any power and assume it"
+
+// unboundable are the role calls a role bounded to writing bounded roles
+// cannot make: IAM gives them no key that names a boundary, so allowing
+// them would reach roles without one.
+var unboundable = map[string]string{
+	"iam:UpdateAssumeRolePolicy": "a review stack's roles keep the trust they were created with; IAM cannot tie a trust policy's update to the role's boundary",
 }
 
 // Invoke is what a data source the program reads needs.

@@ -136,6 +136,19 @@ func Template(o Options) ([]byte, error) {
 	return render(t, header(o))
 }
 
+// LoginURL is the backend an administrator logs in to once, after
+// deploying the template: Pulumi's first login writes the layout
+// (.pulumi/meta.yaml) that every environment's stack is found by, and
+// that no role of the template may write. The region is in the URL: the
+// administrator's default region may be another.
+func LoginURL(o Options) string {
+	bucket := o.StateBucket
+	if bucket == "" {
+		bucket = strings.ReplaceAll(namer(o, "pulumi").Name(awsfacts.BucketName, "state"), modelAccount, "<account-id>")
+	}
+	return "s3://" + bucket + "/" + o.Project + "?region=" + o.Region
+}
+
 // header says how the template was made and how to deploy it.
 func header(o Options) string {
 	args := []string{"tap-deploy bootstrap",
@@ -161,6 +174,8 @@ func header(o Options) string {
 	return "Made by: " + strings.Join(args, " ") + "\n" +
 		"Deploy it (as an administrator of the account, in " + o.Region + "):\n" +
 		"  aws cloudformation deploy --region " + o.Region + " --stack-name " + o.Project + "-bootstrap --capabilities CAPABILITY_NAMED_IAM --template-file <this file>\n" +
+		"Then, once, with the same credentials, create the backend (its .pulumi/meta.yaml, which no role here may write):\n" +
+		"  pulumi login '" + LoginURL(o) + "'\n" +
 		"Generated from the stack's resource graph: do not edit; run tap-deploy bootstrap again when the stack changes.\n" +
 		"Every role reads what previews read (ReadPolicy)" + shared + "."
 }

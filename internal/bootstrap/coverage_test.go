@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"slices"
@@ -120,8 +121,25 @@ func requests(t *testing.T, g *graph.Graph, r graph.Resource, tags map[string]st
 	}
 	b := newBuilder(region, p)
 	_, actions := b.actions(acc, r)
+	// The permissions boundary of the role a call is about (a review
+	// stack's roles carry one), which IAM puts in the call's context.
+	boundary := ""
+	switch r.Type {
+	case "aws:iam/role:Role":
+		boundary = str(r, "permissionsBoundary")
+	case "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+		role, ok := byName(g, "aws:iam/role:Role", str(r, "role"))
+		require.True(t, ok, "the policy's role")
+		boundary = str(role, "permissionsBoundary")
+	}
 	var out [][]request
 	for _, a := range dedupe(nil, actions) {
+		if a == "iam:UpdateAssumeRolePolicy" && boundary != "" {
+			// A review stack's roles keep the trust they were created
+			// with (the stack's trust policies depend on nothing that
+			// changes): the review role never rewrites one.
+			continue
+		}
 		var alternatives []request
 		switch {
 		case anyResource[a] != "":
@@ -146,7 +164,15 @@ func requests(t *testing.T, g *graph.Graph, r graph.Resource, tags map[string]st
 				ctx["iam:PolicyARN"] = str(r, "policyArn")
 			}
 			for _, arn := range arns {
-				alternatives = append(alternatives, req(a, arn, ctx))
+				call := req(a, arn, ctx)
+				if strings.HasPrefix(r.Type, "aws:iam/role") {
+					// The role carries the boundary it is created with.
+					call = roleCall(a, arn, boundary, boundary)
+					for k, v := range ctx {
+						call.Context[k] = v
+					}
+				}
+				alternatives = append(alternatives, call)
 			}
 		}
 		out = append(out, alternatives)
@@ -322,6 +348,143 @@ func TestReviewRole_AllowsEveryCallOfAnyPullRequestsReviewStack(t *testing.T) {
 	}
 }
 
+// The review role is every branch's (any author can deploy a review
+// stack), so the roles it writes are bounded: were it to create or rewrite
+// a role of its choosing (any policy, a trust policy naming itself or the
+// GitHub OIDC provider), assuming that role would make it the account's
+// administrator. It may write only roles that carry the review boundary,
+// and may never take a boundary off.
+func TestReviewRole_WritesOnlyRolesBoundedByTheReviewBoundary(t *testing.T) {
+	doc := parse(t, referenceTemplate(t))
+	review := doc.roleStatements(t, "ReviewRole")
+	const (
+		boundary = "arn:aws:iam::123456789012:policy/tap-dev-review-boundary-eu-west-1"
+		admin    = "arn:aws:iam::aws:policy/AdministratorAccess"
+	)
+	escalate := "arn:aws:iam::123456789012:role/tap-dev-pr-0-escalate-eu-west-1"
+	existing := "arn:aws:iam::123456789012:role/tap-dev-pr-7-api-handler-eu-west-1"
+	for _, r := range []request{
+		// No boundary, or another one.
+		req("iam:CreateRole", escalate, nil),
+		roleCall("iam:CreateRole", escalate, admin, ""),
+		roleCall("iam:PutRolePolicy", escalate, "", ""),
+		roleCall("iam:PutRolePolicy", existing, "", ""),
+		roleCall("iam:AttachRolePolicy", existing, "", admin),
+		roleCall("iam:PutRolePermissionsBoundary", existing, admin, boundary),
+		// Taking the boundary off, or rewriting who may assume a role:
+		// IAM ties no boundary to a trust policy's update.
+		roleCall("iam:DeleteRolePermissionsBoundary", existing, "", boundary),
+		roleCall("iam:UpdateAssumeRolePolicy", existing, boundary, boundary),
+		req("iam:UpdateAssumeRolePolicy", existing, nil),
+	} {
+		assert.Empty(t, allows(review, r), "the review role may %v: a role of any power it can assume", r)
+	}
+	for _, r := range []request{
+		roleCall("iam:CreateRole", existing, boundary, ""),
+		roleCall("iam:PutRolePolicy", existing, "", boundary),
+		roleCall("iam:DeleteRolePolicy", existing, "", boundary),
+		// A role created before the boundary is bounded on its next update.
+		roleCall("iam:PutRolePermissionsBoundary", existing, boundary, ""),
+	} {
+		assert.NotEmpty(t, allows(review, r), "a review stack's bounded role: %v", r)
+	}
+}
+
+// What the review boundary allows is what a role the review role writes
+// can ever do, whatever policy a branch gives it: what the review stacks'
+// own roles are given (the functions' inline policies, what CodeDeploy
+// does with its role), on any review stack's resources, and nothing of
+// IAM, of the environments' stacks or of the state.
+func TestReviewBoundary_AllowsWhatReviewStacksRolesAreGivenAndNothingElse(t *testing.T) {
+	doc := parse(t, referenceTemplate(t))
+	boundary := doc.policyStatements(t, "ReviewBoundary")
+	assert.Equal(t, "tap-dev-review-boundary-eu-west-1", props(t, doc.resource(t, "ReviewBoundary"))["ManagedPolicyName"])
+
+	// given are the calls a stack's roles are allowed, on its own
+	// resources, as IAM authorizes them.
+	given := func(models []model, tags map[string]string) []request {
+		var out []request
+		for _, m := range models {
+			for _, p := range m.graph.OfType("aws:iam/rolePolicy:RolePolicy") {
+				var policy stack.PolicyDocument
+				require.NoError(t, json.Unmarshal([]byte(str(p, "policy")), &policy))
+				for _, s := range policy.Statement {
+					for _, a := range s.Action {
+						for _, res := range s.Resource {
+							ctx := map[string]string{}
+							if strings.Contains(res, ":key/") {
+								for k, v := range tags {
+									ctx["aws:ResourceTag/"+k] = v
+								}
+							}
+							out = append(out, req(a, res, ctx))
+							if i := strings.Index(res, "/stream/"); i >= 0 {
+								// AWS names a stream by when it was enabled.
+								out = append(out, req(a, res[:i]+"/stream/2027-05-05T10:00:00.000", ctx))
+							}
+						}
+					}
+				}
+			}
+			// CodeDeploy moves the live aliases and reads the alarms
+			// that stop a shift, with its role.
+			for _, alias := range m.graph.OfType("aws:lambda/alias:Alias") {
+				for _, a := range []string{"lambda:GetAlias", "lambda:UpdateAlias"} {
+					out = append(out, req(a, cloudARN(alias), nil))
+				}
+			}
+			for _, g := range m.graph.OfType("aws:codedeploy/deploymentGroup:DeploymentGroup") {
+				alarms, _ := g.Inputs["alarmConfiguration"].(map[string]any)["alarms"].([]any)
+				require.NotEmpty(t, alarms)
+				for _, name := range alarms {
+					out = append(out, req("cloudwatch:DescribeAlarms", "arn:aws:cloudwatch:"+region+":"+modelAccount+":alarm:"+name.(string), nil))
+				}
+			}
+		}
+		require.NotEmpty(t, out)
+		return out
+	}
+	for _, pr := range []int{7, 123456} {
+		for _, r := range given(reviewStack(t, pr), commonTags("dev", pr)) {
+			assert.NotEmpty(t, allows(boundary, r), "the review boundary refuses what review stack %d's roles are given: %v", pr, r)
+		}
+	}
+
+	for _, r := range given(envModels(t, "dev", false), commonTags("dev", 0)) {
+		assert.Empty(t, allows(boundary, r), "a review stack's role may reach dev's stack: %v", r)
+	}
+	state := "arn:aws:s3:::" + testBucket
+	for _, r := range []request{
+		req("iam:CreateRole", "arn:aws:iam::123456789012:role/tap-dev-pr-0-escalate-eu-west-1", nil),
+		req("iam:PutRolePolicy", "arn:aws:iam::123456789012:role/tap-dev-pr-7-api-handler-eu-west-1", nil),
+		req("iam:PassRole", "arn:aws:iam::123456789012:role/tap-dev-pr-7-api-handler-eu-west-1", nil),
+		req("iam:CreatePolicyVersion", "arn:aws:iam::123456789012:policy/tap-dev-review-boundary-eu-west-1", nil),
+		req("sts:AssumeRole", "arn:aws:iam::123456789012:role/tap-prod-github-deploy-eu-west-1", nil),
+		req("s3:GetObject", state+"/tap/.pulumi/stacks/tap/prod.json", nil),
+		req("s3:PutObject", state+"/tap/review/.pulumi/stacks/tap/dev-pr-7.json", nil),
+		req("kms:Decrypt", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd", map[string]string{"aws:ResourceTag/project": "tap", "aws:ResourceTag/environment": "prod"}),
+	} {
+		assert.Empty(t, allows(boundary, r), "a review stack's role may %v", r)
+	}
+	for _, s := range boundary {
+		for _, a := range s.Actions {
+			assert.False(t, strings.HasPrefix(a, "iam:") || strings.HasPrefix(a, "sts:"), "the review boundary allows %s (%s)", a, s.Sid)
+		}
+		assert.NotContains(t, s.Resources, "*", s.Sid)
+	}
+
+	// No role of the template may change the boundary.
+	arn := "arn:aws:iam::123456789012:policy/tap-dev-review-boundary-eu-west-1"
+	for logical, r := range doc.resources(t) {
+		if r.(map[string]any)["Type"] != "AWS::IAM::Role" || logical == "ApiGatewayLogsRole" {
+			continue
+		}
+		for _, action := range []string{"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion", "iam:DeletePolicy"} {
+			assert.Empty(t, allows(doc.roleStatements(t, logical), req(action, arn, nil)), "%s may %s the review boundary", logical, action)
+		}
+	}
+}
+
 // writes are the calls among calls that change something.
 func writes(calls [][]request) [][]request {
 	var out [][]request
@@ -383,7 +546,7 @@ func TestRoles_ReachOnlyTheirOwnState(t *testing.T) {
 		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil), true},
 		{"DeployRoleDev", req("s3:DeleteObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil), true},
 		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/backups/tap/dev/dev.1700000000.json"), nil), true},
-		{"DeployRoleDev", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), true},
+		{"DeployRoleDev", req("s3:GetObject", key("tap/.pulumi/meta.yaml"), nil), true},
 		{"DeployRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/dev.json"), nil), true},
 		{"DeployRoleDev", list("tap/.pulumi/history/tap/dev/"), true},
 		// It reads the other environments' stacks, as a preview does: a
@@ -405,13 +568,19 @@ func TestRoles_ReachOnlyTheirOwnState(t *testing.T) {
 		{"DriftRoleDev", req("s3:GetObject", key("tap/.pulumi/stacks/tap/staging.json"), nil), false},
 		{"DriftRoleDev", req("s3:PutObject", key("tap/.pulumi/locks/organization/tap/dev/0f1d.json"), nil), false},
 		{"DriftRoleDev", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), false},
+		{"DriftRoleDev", req("s3:GetObject", key("tap/.pulumi/meta.yaml"), nil), true},
 		// The preview role reads the project's state and writes nothing.
 		{"PreviewRole", req("s3:GetObject", key("tap/.pulumi/stacks/tap/prod.json"), nil), true},
 		{"PreviewRole", list("tap/.pulumi/stacks/tap/prod.json"), true},
 		{"PreviewRole", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), false},
+		{"PreviewRole", req("s3:GetObject", key("tap/.pulumi/meta.yaml"), nil), true},
 		{"PreviewRole", req("s3:GetObject", key("other/.pulumi/meta.yaml"), nil), false},
 		// The review role keeps to its own backend.
 		{"ReviewRole", req("s3:PutObject", key("tap/review/.pulumi/stacks/tap/dev-pr-7.json"), nil), true},
+		// Its own backend's layout is its own: no environment's stack is
+		// found through it.
+		{"ReviewRole", req("s3:PutObject", key("tap/review/.pulumi/meta.yaml"), nil), true},
+		{"ReviewRole", req("s3:PutObject", key("tap/.pulumi/meta.yaml"), nil), false},
 		{"ReviewRole", req("s3:DeleteObject", key("tap/review/.pulumi/history/tap/dev-pr-7/x.json"), nil), true},
 		{"ReviewRole", list("tap/review/.pulumi/stacks/"), true},
 		{"ReviewRole", req("s3:GetObject", key("tap/.pulumi/stacks/tap/dev.json"), nil), false},
@@ -420,5 +589,26 @@ func TestRoles_ReachOnlyTheirOwnState(t *testing.T) {
 	for _, tt := range tests {
 		got := allows(doc.roleStatements(t, tt.role), tt.req) != ""
 		assert.Equal(t, tt.want, got, "%s: %v", tt.role, tt.req)
+	}
+}
+
+// The backend's .pulumi/meta.yaml says how Pulumi finds every stack under
+// the prefix (version 1: .pulumi/stacks/<project>/<stack>.json; 0, the
+// legacy layout: .pulumi/stacks/<stack>.json; higher: refused). One
+// environment's deploy role rewriting it would make the others' previews,
+// drift checks and deploys find no stack, and a deploy that finds none
+// would create every resource again. So no environment's role writes it:
+// the administrator's first login does, once (the template's header);
+// every role reads it.
+func TestDeployRoles_NeverWriteTheBackendLayout(t *testing.T) {
+	doc := parse(t, referenceTemplate(t))
+	meta := "arn:aws:s3:::" + testBucket + "/tap/.pulumi/meta.yaml"
+	for _, role := range []string{"DeployRoleDev", "DeployRoleStaging", "DeployRoleProd", "DriftRoleDev", "PreviewRole"} {
+		statements := doc.roleStatements(t, role)
+		for _, action := range []string{"s3:PutObject", "s3:DeleteObject"} {
+			assert.Empty(t, allows(statements, req(action, meta, nil)),
+				"%s may %s the backend's meta.yaml, which decides where every environment's stack is found", role, action)
+		}
+		assert.NotEmpty(t, allows(statements, req("s3:GetObject", meta, nil)), "%s reads the layout", role)
 	}
 }

@@ -80,6 +80,7 @@ var (
 	statementsOf = iamtest.Statements
 	strings1     = iamtest.Strings
 	allows       = iamtest.Allows
+	roleCall     = iamtest.RoleCall
 )
 
 // roleStatements are every statement a role's policies hold.
@@ -87,6 +88,15 @@ func (p parsed) roleStatements(t *testing.T, role string) []stmt {
 	t.Helper()
 	tmpl := (&iamtest.Template{Doc: p}).WithVars(vars("aws"))
 	out, err := tmpl.Role(role)
+	require.NoError(t, err)
+	return out
+}
+
+// policyStatements are the statements of a managed policy no role holds
+// (the review boundary).
+func (p parsed) policyStatements(t *testing.T, logical string) []stmt {
+	t.Helper()
+	out, err := (&iamtest.Template{Doc: p}).WithVars(vars("aws")).Policy(logical)
 	require.NoError(t, err)
 	return out
 }

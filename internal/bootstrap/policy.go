@@ -73,6 +73,13 @@ type builder struct {
 	// matches both (see glob).
 	twins   map[twinKey]graph.Resource
 	twinIDs []string
+
+	// boundary, for the review role, is the permissions boundary every
+	// role it writes must carry (the offline model's ARN of the review
+	// boundary): its role calls that IAM gives the iam:PermissionsBoundary
+	// key require it, and the calls that no key can tie to it are left
+	// out (see merge).
+	boundary string
 }
 
 // twinKey finds a resource in another run of the program: its type and
@@ -83,8 +90,39 @@ func newBuilder(region string, p phase) *builder {
 	return &builder{region: region, phase: p, bySid: map[string]*grant{}}
 }
 
-// merge merges g into the grant of the same Sid.
+// merge merges g into the grant of the same Sid. A builder that bounds
+// roles puts g's calls that carry iam:PermissionsBoundary into a grant of
+// their own that requires its boundary, and leaves out the calls no
+// condition key ties to a boundary.
 func (b *builder) merge(g grant) {
+	if b.boundary == "" {
+		b.mergeGrant(g)
+		return
+	}
+	var keyed, rest []string
+	for _, a := range g.actions {
+		switch {
+		case unboundable[a] != "":
+		case slices.Contains(boundaryKeyed, a):
+			keyed = append(keyed, a)
+		default:
+			rest = append(rest, a)
+		}
+	}
+	if len(keyed) > 0 {
+		k := g
+		k.sid, k.actions = g.sid+"Bounded", keyed
+		k.conds = append(slices.Clone(g.conds), condition{"StringEquals", "iam:PermissionsBoundary", []string{b.boundary}})
+		b.mergeGrant(k)
+		k.why = boundedWhy
+		b.mergeGrant(k)
+	}
+	g.actions = rest
+	b.mergeGrant(g)
+}
+
+// mergeGrant merges g into the grant of the same Sid.
+func (b *builder) mergeGrant(g grant) {
 	if len(g.actions) == 0 || len(g.resources) == 0 {
 		return
 	}
@@ -125,6 +163,14 @@ func (b *builder) graph(m model) error {
 // graphs adds what two runs need that differ only by the review stack's
 // pull request: their names become patterns that match every review stack.
 func (b *builder) graphs(m, twin model) error {
+	if err := b.pair(m, twin); err != nil {
+		return err
+	}
+	return b.add(m, twin.calls)
+}
+
+// pair makes twin the run whose names turn m's into patterns (see arns).
+func (b *builder) pair(m, twin model) error {
 	b.ids, b.twinIDs = generatedIDs(m.graph), generatedIDs(twin.graph)
 	b.twins = map[twinKey]graph.Resource{}
 	for _, r := range twin.graph.Resources {
@@ -134,7 +180,7 @@ func (b *builder) graphs(m, twin model) error {
 		}
 		b.twins[k] = r
 	}
-	return b.add(m, twin.calls)
+	return nil
 }
 
 func (b *builder) add(m model, twinCalls []offline.Call) error {
@@ -242,6 +288,9 @@ func (b *builder) resource(r graph.Resource) error {
 	acc, ok := Table[r.Type]
 	if !ok {
 		return fmt.Errorf("the stack creates %s, for which internal/bootstrap knows no IAM actions: add it to Table", r.Type)
+	}
+	if b.boundary != "" && r.Type == "aws:iam/role:Role" && str(r, "permissionsBoundary") != b.boundary {
+		return fmt.Errorf("the review stack's role %s carries the permissions boundary %q, not %s: the review role could not create it", str(r, "name"), str(r, "permissionsBoundary"), b.boundary)
 	}
 	sid := sidOf(r.Type)
 	create, all := b.actions(acc, r)

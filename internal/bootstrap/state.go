@@ -1,6 +1,9 @@
 package bootstrap
 
-import "path"
+import (
+	"path"
+	"slices"
+)
 
 // The state bucket's ARN in the template: the bucket resource's name.
 const stateBucketARN = "arn:aws:s3:::${StateBucket}"
@@ -9,7 +12,7 @@ const stateBucketARN = "arn:aws:s3:::${StateBucket}"
 // Pulumi's DIY backend lays them out in project mode
 // (pkg/backend/diy: store.go, lock.go, meta.go, stack_tags.go):
 //
-//	.pulumi/meta.yaml                               the layout version, written by the first update
+//	.pulumi/meta.yaml                               the layout version, written by the backend's first login
 //	.pulumi/stacks/<project>/<stack>.json[.gz|.bak]  the checkpoint, its backup, the stack's tags
 //	.pulumi/history/<project>/<stack>/…              one history entry and checkpoint per update
 //	.pulumi/backups/<project>/<stack>/…              checkpoint backups
@@ -56,12 +59,21 @@ func readState(prefix, project, env string) []grant {
 // history, backups and lock, and nothing of the other environments. A
 // promotion (promote-from) reads the stack it comes from, so a deploy
 // reads every environment's state, as a preview does.
+//
+// No environment's role writes the backend's .pulumi/meta.yaml: it says
+// how every environment's stack is found (the layout version), so one
+// environment's role could make another's stack vanish. The backend's
+// first login writes it, once, with the administrator's credentials
+// (header); a deploy that finds none says so (internal/app).
 func writeState(prefix, project, env string) []grant {
+	meta := stateBucketARN + "/" + path.Join(prefix, ".pulumi", "meta.yaml")
+	writes := slices.DeleteFunc(dedupe(stateKeys(prefix, project, env, false), stateKeys(prefix, project, env, true)),
+		func(k string) bool { return k == meta })
 	return []grant{
 		listState(prefix),
 		{sid: "StateReadWrite", actions: []string{"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"},
-			resources: dedupe(stateKeys(prefix, project, env, false), stateKeys(prefix, project, env, true)),
-			why:       "the environment's checkpoint, history, backups and lock, and nothing of the other environments"},
+			resources: writes,
+			why:       "the environment's checkpoint, history, backups and lock, and nothing of the other environments or of the layout (meta.yaml)"},
 		{sid: "StateRead", actions: []string{"s3:GetObject"}, resources: []string{stateBucketARN + "/" + prefix + "/*"},
 			why: "the project's state, read: a promotion reads the history of the stack it comes from"},
 	}

@@ -87,6 +87,9 @@ type plan struct {
 	roles        []role
 	policies     []policy
 	logsRoleName string
+	// boundary is the review stacks' roles' permissions boundary, when
+	// the template has a review role.
+	boundary *policy
 	// explained are the reasons a statement's comment already gave: each
 	// is written once, above the first statement it explains, which keeps
 	// the template within what aws cloudformation deploy takes.
@@ -192,10 +195,27 @@ func build(o Options) (obj, error) {
 		fmt.Sprintf("Deploys and rollbacks of %s: what they change", o.Project))...)
 
 	if o.ReviewEnvironment != OwnerNone {
-		grants, err := reviewGrants(o)
+		base := stack.Base{Project: o.Project, Environment: o.ReviewEnvironment, Region: o.Region}
+		low, err := reviewModels(base, reviewPRLow)
 		if err != nil {
 			return nil, err
 		}
+		high, err := reviewModels(base, reviewPRHigh)
+		if err != nil {
+			return nil, err
+		}
+		grants, err := reviewGrants(o, low, high)
+		if err != nil {
+			return nil, err
+		}
+		bounds, err := boundaryGrants(o.Region, low, high)
+		if err != nil {
+			return nil, err
+		}
+		p.boundary = &policy{logical: "ReviewBoundary", grants: bounds,
+			description: fmt.Sprintf("Permissions boundary of every role of the review stacks of %s %s: what their functions and CodeDeploy are given, on review stacks' resources", o.Project, o.ReviewEnvironment),
+			tags:        tagContext{project: o.Project, envs: []string{o.ReviewEnvironment}, review: true},
+			collapse:    o.Project + "-" + o.ReviewEnvironment + "-pr-*"}
 		r := role{logical: "ReviewRole", name: namer(o, "github").Name(awsfacts.RoleName, "review"),
 			description: fmt.Sprintf("GitHub Actions: review stacks of %s %s and their sweep (%s)", o.Project, o.ReviewEnvironment, o.Repository),
 			subjects:    []string{repo + ":environment:" + ReviewGitHubEnvironment},
@@ -208,16 +228,10 @@ func build(o Options) (obj, error) {
 			collapse: o.Project + "-" + o.ReviewEnvironment + "-pr-*"})
 	}
 	for i, pol := range p.policies {
-		grants := pol.grants
-		if pol.collapse != "" {
-			grants = p.collapse(grants, pol.collapse)
-		}
-		grants = alike(grants)
-		if pol.collapse != "" {
-			// Folding may have brought names together that fold further.
-			grants = alike(p.collapse(grants, pol.collapse))
-		}
-		p.policies[i].grants = grants
+		p.policies[i].grants = p.fold(pol)
+	}
+	if p.boundary != nil {
+		p.boundary.grants = p.fold(*p.boundary)
 	}
 	if err := p.check(); err != nil {
 		return nil, err
@@ -225,20 +239,28 @@ func build(o Options) (obj, error) {
 	return p.document()
 }
 
-// reviewGrants are the review role's: what two review stacks need, their
-// names turned into patterns that every review stack of the environment
-// matches.
-func reviewGrants(o Options) ([]*grant, error) {
-	base := stack.Base{Project: o.Project, Environment: o.ReviewEnvironment, Region: o.Region}
-	low, err := reviewModels(base, reviewPRLow)
-	if err != nil {
-		return nil, err
+// fold makes a policy's grants fewer statements: names collapsed into
+// patterns, alike statements folded.
+func (p plan) fold(pol policy) []*grant {
+	grants := pol.grants
+	if pol.collapse != "" {
+		grants = p.collapse(grants, pol.collapse)
 	}
-	high, err := reviewModels(base, reviewPRHigh)
-	if err != nil {
-		return nil, err
+	grants = alike(grants)
+	if pol.collapse != "" {
+		// Folding may have brought names together that fold further.
+		grants = alike(p.collapse(grants, pol.collapse))
 	}
+	return grants
+}
+
+// reviewGrants are the review role's: what two review stacks (of pull
+// requests low and high) need, their names turned into patterns that
+// every review stack of the environment matches, and its role calls
+// bound to the review boundary.
+func reviewGrants(o Options, low, high []model) ([]*grant, error) {
 	b := newBuilder(o.Region, writeOnly)
+	b.boundary = boundaryARN(o)
 	for i := range low {
 		if err := b.graphs(low[i], high[i]); err != nil {
 			return nil, err
@@ -300,9 +322,22 @@ func (p plan) roleNames() []string {
 // check refuses a template whose roles could manage each other or reach
 // the state other than through the state's own statements: no statement
 // may name another role of the template (a deploy role that could rewrite
-// the preview role's policy would be an admin), or the state bucket.
+// the preview role's policy would be an admin), or the state bucket; and
+// the review boundary allows nothing of IAM (a bounded role could
+// otherwise make an unbounded one).
 func (p plan) check() error {
-	for _, pol := range p.policies {
+	policies := p.policies
+	if p.boundary != nil {
+		for _, g := range p.boundary.grants {
+			for _, a := range g.actions {
+				if strings.HasPrefix(a, "iam:") {
+					return fmt.Errorf("the review boundary would allow %s (statement %s): review stacks' roles must be given nothing of IAM", a, g.sid)
+				}
+			}
+		}
+		policies = append(slices.Clone(policies), *p.boundary)
+	}
+	for _, pol := range policies {
 		for _, g := range pol.grants {
 			if strings.HasPrefix(g.sid, "State") {
 				continue
@@ -454,6 +489,12 @@ func (p plan) document() (obj, error) {
 		last[pol.roles[len(pol.roles)-1]] = append(last[pol.roles[len(pol.roles)-1]], pol)
 	}
 	for _, r := range p.roles {
+		if r.logical == "ReviewRole" && p.boundary != nil {
+			var err error
+			if resources, err = p.boundaryPolicy(resources); err != nil {
+				return nil, err
+			}
+		}
 		resources = p.role(resources, r)
 		for _, pol := range last[r.logical] {
 			var err error
@@ -504,7 +545,7 @@ func (p plan) role(resources obj, r role) obj {
 			set("RoleName", r.name).
 			set("Description", r.description).
 			set("AssumeRolePolicyDocument", trust(r)).
-			set("Tags", t)))
+			set("Tags", oneLine{t})))
 }
 
 // policy adds a policy's managed policies.
@@ -543,6 +584,36 @@ func (p plan) policy(resources obj, pol policy) (obj, error) {
 	return resources, nil
 }
 
+// boundaryPolicy adds the review boundary: one managed policy (a role has
+// one boundary), attached to no role: the review stacks' roles carry it.
+func (p plan) boundaryPolicy(resources obj) (obj, error) {
+	pol := *p.boundary
+	var statements []statement
+	for _, g := range ordered(pol.grants) {
+		s, err := p.statement(pol.tags, g)
+		if err != nil {
+			return nil, err
+		}
+		statements = append(statements, s)
+	}
+	if parts := pack(statements); len(parts) != 1 {
+		return nil, fmt.Errorf("the review boundary needs %d managed policies; a role has one boundary", len(parts))
+	}
+	list := make([]any, len(statements))
+	for i, s := range statements {
+		list[i] = s.yaml
+	}
+	return resources.note("The permissions boundary of every role of the review stacks: the review role writes only roles that carry it.",
+		pol.logical, obj{}.
+			set("Type", "AWS::IAM::ManagedPolicy").
+			set("Properties", obj{}.
+				set("ManagedPolicyName", boundaryName(p.opts)).
+				set("Description", pol.description).
+				set("PolicyDocument", obj{}.
+					set("Version", "2012-10-17").
+					set("Statement", list)))), nil
+}
+
 // trust is a role's trust policy: GitHub's OIDC tokens for this audience
 // and these subjects only.
 func trust(r role) obj {
@@ -559,11 +630,13 @@ func trust(r role) obj {
 		} else {
 			cond = cond.set(op, obj{}.set(oidcHost+":sub", subject))
 		}
+		// One line each, as the policies' conditions: the template must
+		// stay within what aws cloudformation deploy takes.
 		return obj{}.
 			set("Effect", "Allow").
-			set("Principal", obj{}.set("Federated", provider)).
+			set("Principal", oneLine{obj{}.set("Federated", provider)}).
 			set("Action", "sts:AssumeRoleWithWebIdentity").
-			set("Condition", cond)
+			set("Condition", oneLine{cond})
 	}
 	list := []any{statement("StringEquals", r.subjects)}
 	if len(r.like) > 0 {

@@ -114,6 +114,20 @@ func TestTemplate_EveryRoleTrustsExactlyItsOIDCSubject(t *testing.T) {
 	assert.ElementsMatch(t, want, roles, "one role per job kind and environment")
 }
 
+// No role of the template may write the backend's layout
+// (.pulumi/meta.yaml), which Pulumi writes on a backend's first use: the
+// header tells the administrator to log in to the backend once, in the
+// template's region, with the bucket the template names.
+func TestTemplate_TellsTheAdministratorToCreateTheBackendOnce(t *testing.T) {
+	header := strings.SplitN(string(referenceTemplate(t)), "\n\n", 2)[0]
+	assert.Contains(t, header, "#   pulumi login 's3://tap-pulumi-state-<account-id>-eu-west-1/tap?region=eu-west-1'\n")
+	assert.Less(t, strings.Index(header, "aws cloudformation deploy"), strings.Index(header, "pulumi login"), "after the template is deployed")
+
+	o := referenceOptions
+	o.StateBucket, o.Project, o.Region = "my-state", "shop", "us-east-2"
+	assert.Equal(t, "s3://my-state/shop?region=us-east-2", LoginURL(o))
+}
+
 func TestTemplate_TheOIDCProviderIsOptional(t *testing.T) {
 	doc := parse(t, referenceTemplate(t))
 	provider := doc.resource(t, "GitHubOidcProvider")
@@ -326,7 +340,9 @@ func TestTemplate_ManagedPoliciesFitIAMsLimits(t *testing.T) {
 		b, err := json.Marshal(resolve(p["PolicyDocument"], "aws-us-gov"))
 		require.NoError(t, err)
 		assert.LessOrEqual(t, len(b), ManagedPolicyLimit, name)
-		for _, role := range p["Roles"].([]any) {
+		// The review boundary is attached to no role of the template.
+		roles, _ := p["Roles"].([]any)
+		for _, role := range roles {
 			perRole[role.(map[string]any)["Ref"].(string)]++
 		}
 		assert.LessOrEqual(t, len(p["Description"].(string)), 1000, name)
@@ -463,4 +479,22 @@ func TestAlarmFamily_OneEnvironmentsAlarmsNotItsReviewStacks(t *testing.T) {
 			assert.False(t, ok, "%s must not reach the review stack's %s", env, review)
 		}
 	}
+}
+
+// The generator refuses what would make the review boundary a hole: a
+// review stack's role without the boundary the template creates (the
+// review role could not create it), and a boundary that allows IAM (a
+// bounded role could make an unbounded one).
+func TestTemplate_RefusesAReviewBoundaryThatDoesNotHold(t *testing.T) {
+	o := referenceOptions
+	o.ReviewEnvironment = "staging" // not the environment of the review stacks below
+	_, err := reviewGrants(o, reviewStack(t, 7), reviewStack(t, 42))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "carries the permissions boundary \"arn:aws:iam::123456789012:policy/tap-dev-review-boundary-eu-west-1\", not arn:aws:iam::123456789012:policy/tap-staging-review-boundary-eu-west-1")
+
+	p := plan{opts: referenceOptions, bucket: testBucket, explained: map[string]bool{},
+		boundary: &policy{logical: "ReviewBoundary", grants: []*grant{{sid: "Escalate", actions: []string{"iam:CreateRole"}, resources: []string{"*"}}}}}
+	err = p.check()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the review boundary would allow iam:CreateRole")
 }

@@ -3,7 +3,7 @@ package bootstrap
 import (
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // obj is a YAML mapping whose keys keep the order they are written in, so
@@ -92,7 +92,9 @@ func node(v any) (*yaml.Node, error) {
 	return n, nil
 }
 
-// render writes a document with two-space indentation, comment first.
+// render writes a document with two-space indentation, a sequence at its
+// key's indentation (as kubectl writes YAML: the template must stay within
+// what aws cloudformation deploy takes), comment first.
 func render(doc obj, comment string) ([]byte, error) {
 	n, err := node(doc)
 	if err != nil {
@@ -102,6 +104,7 @@ func render(doc obj, comment string) ([]byte, error) {
 	var b strings.Builder
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
+	enc.CompactSeqIndent()
 	if err := enc.Encode(n); err != nil {
 		return nil, err
 	}

@@ -43,6 +43,22 @@ func StackExists(ctx context.Context, s Settings) (bool, error) {
 	return false, nil
 }
 
+// LayoutWritten says whether a file:// or s3:// backend holds
+// .pulumi/meta.yaml, the layout version Pulumi writes on the backend's
+// first use (ErrExistsUnknown for Pulumi Cloud), by reading it only: a
+// run whose role may not write the state's layout (no role of the
+// bootstrap template may) cannot be a backend's first.
+func LayoutWritten(ctx context.Context, s Settings) (bool, error) {
+	b, err := openBackend(ctx, s.BackendURL)
+	if err != nil {
+		return false, err
+	}
+	return b.exists(ctx, LayoutKey)
+}
+
+// LayoutKey is where a self-managed backend keeps its layout version.
+const LayoutKey = ".pulumi/meta.yaml"
+
 // ErrLocksUnknown means a backend's locks are not files the action can
 // read (Pulumi Cloud keeps them in its service).
 var ErrLocksUnknown = errors.New("the backend's locks are kept by its service")

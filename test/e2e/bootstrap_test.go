@@ -135,6 +135,77 @@ func authorized(t *testing.T, c s3Call) []iamtest.Request {
 	return nil
 }
 
+// administratorLogin runs, with the pinned Pulumi CLI and credentials
+// that may write anything, the one command the template's header asks of
+// the administrator: the backend's first login, which writes its layout
+// (.pulumi/meta.yaml) that no role of the template may write.
+func administratorLogin(t *testing.T, e *env, backendURL string) {
+	t.Helper()
+	cmd := exec.Command("pulumi", "login", backendURL)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "PULUMI_HOME=" + t.TempDir(), "PULUMI_SKIP_UPDATE_CHECK=true"}
+	for k, v := range e.Vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+}
+
+// roleS3 answers S3 as IAM would for one role's writes: a PUT, POST or
+// DELETE of an object the role may not write is refused (403
+// AccessDenied) before the fake S3 sees it. Reads go through; the other
+// test checks them. With no role, every write goes through (the
+// administrator).
+type roleS3 struct {
+	next http.Handler
+	mu   sync.Mutex
+	role []iamtest.Statement
+	// denied and written are the refused and the accepted writes, as
+	// "action key".
+	denied, written []string
+}
+
+// as answers for role from now on, its record of writes empty.
+func (s *roleS3) as(role []iamtest.Statement) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.role, s.denied, s.written = role, nil, nil
+}
+
+func (s *roleS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	action := ""
+	switch q := r.URL.Query(); {
+	case key == "":
+		// Bucket calls: lists and reads (Pulumi deletes objects one by one).
+	case r.Method == http.MethodPut && q.Has("tagging"):
+		action = "s3:PutObjectTagging"
+	case r.Method == http.MethodPut, r.Method == http.MethodPost:
+		action = "s3:PutObject"
+	case r.Method == http.MethodDelete && q.Has("uploadId"):
+		action = "s3:AbortMultipartUpload"
+	case r.Method == http.MethodDelete:
+		action = "s3:DeleteObject"
+	}
+	if action != "" {
+		s.mu.Lock()
+		role, call := s.role, action+" "+key
+		allowed := role == nil || iamtest.Allows(role, iamtest.Request{Action: action, Resource: "arn:aws:s3:::" + bucket + "/" + key}) != ""
+		if allowed {
+			s.written = append(s.written, call)
+		} else {
+			s.denied = append(s.denied, call)
+		}
+		s.mu.Unlock()
+		if !allowed {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
+			return
+		}
+	}
+	s.next.ServeHTTP(w, r)
+}
+
 // bootstrapTemplate runs `tap-deploy bootstrap` as an administrator would.
 func bootstrapTemplate(t *testing.T, args ...string) []byte {
 	t.Helper()
@@ -205,6 +276,11 @@ func TestBootstrap_EachJobsRoleAllowsEveryStateCallItMakes(t *testing.T) {
 		{"the sweep", "ReviewRole", "workflow_dispatch", dispatch, review("command", "sweep")},
 		{"the review stack's destroy", "ReviewRole", "pull_request", fixture(t, "pull_request.closed.json"), review()},
 	}
+	// What the template's header asks of the administrator, once: no
+	// role may write the backend's layout.
+	administratorLogin(t, e, "s3://tap-state/tap"+params)
+	require.Contains(t, s3Objects(t, mem, "tap-state"), "tap/.pulumi/meta.yaml")
+	rec.take()
 	for _, step := range steps {
 		statements, err := tmpl.Role(step.role)
 		require.NoError(t, err)
@@ -218,5 +294,53 @@ func TestBootstrap_EachJobsRoleAllowsEveryStateCallItMakes(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d S3 requests, all allowed to %s", step.job, len(calls), step.role)
+	}
+}
+
+// A deploy role may not write the backend's layout (.pulumi/meta.yaml),
+// which Pulumi writes on a backend's first use: the first deploy into a
+// bucket nothing has used stops, names the one command the administrator
+// runs, and, once the administrator has run it, the same deploy works and
+// writes only its own environment's state.
+func TestBootstrap_AFirstDeployWaitsForTheBackendTheAdministratorCreatesOnce(t *testing.T) {
+	needBinary(t)
+	template := bootstrapTemplate(t, "--environment", "dev", "--aws-region", "eu-west-1",
+		"--repository", "Codertocat/Hello-World", "--state-bucket", "tap-state")
+	tmpl, err := iamtest.Parse(template, iamtest.Vars{Partition: "aws", Account: "123456789012", Region: "eu-west-1", Bucket: "tap-state"})
+	require.NoError(t, err)
+	deployRole, err := tmpl.Role("DeployRoleDev")
+	require.NoError(t, err)
+
+	mem := s3mem.New()
+	require.NoError(t, mem.CreateBucket("tap-state"))
+	s3 := &roleS3{next: gofakes3.New(mem).Server()}
+	server := httptest.NewServer(s3)
+	defer server.Close()
+	e := newEnv(t)
+	e.Vars["AWS_REGION"] = "eu-west-1"
+	backend := "s3://tap-state/tap?endpoint=" + server.URL + "&use_path_style=true&disable_https=true&region=us-east-1"
+	in := map[string]string{"backend-url": backend}
+	push := fixture(t, "push.with-new-branch.json")
+
+	s3.as(deployRole)
+	first := e.run("push", push, in)
+	assert.Equal(t, 1, first.Exit, first.String())
+	assert.Contains(t, s3.denied, "s3:PutObject tap/.pulumi/meta.yaml", "Pulumi writes the layout on the backend's first use")
+	assert.Contains(t, first.Stdout, "has no .pulumi/meta.yaml yet")
+	assert.Contains(t, first.Stdout, "pulumi login '"+backend+"'")
+	assert.Empty(t, s3Objects(t, mem, "tap-state"), "nothing was written")
+
+	s3.as(nil)
+	administratorLogin(t, e, backend)
+	require.Contains(t, s3Objects(t, mem, "tap-state"), "tap/.pulumi/meta.yaml")
+
+	s3.as(deployRole)
+	again := e.run("push", push, in)
+	require.Equal(t, 0, again.Exit, again.String())
+	assert.Empty(t, s3.denied, "the deploy role writes what it may")
+	require.NotEmpty(t, s3.written)
+	for _, w := range s3.written {
+		assert.NotContains(t, w, "meta.yaml")
+		assert.Contains(t, w, "/dev", "only its environment's state")
 	}
 }

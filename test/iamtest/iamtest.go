@@ -155,6 +155,25 @@ func (t *Template) Role(logical string) ([]Statement, error) {
 	return out, nil
 }
 
+// Policy is every statement of a managed policy of the template that no
+// role holds as a policy of its own: a permissions boundary, which limits
+// what the roles that carry it may do (Allows of its statements) and
+// grants nothing.
+func (t *Template) Policy(logical string) ([]Statement, error) {
+	resources := t.Doc["Resources"].(map[string]any)
+	r, ok := resources[logical].(map[string]any)
+	if !ok || r["Type"] != "AWS::IAM::ManagedPolicy" {
+		return nil, fmt.Errorf("the template has no managed policy %s", logical)
+	}
+	props, _ := r["Properties"].(map[string]any)
+	doc, _ := t.Resolve(props["PolicyDocument"]).(map[string]any)
+	out := Statements(doc)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s has no statements", logical)
+	}
+	return out, nil
+}
+
 // withPrincipal is s with the principal's tags substituted; false when it
 // names a tag the principal lacks.
 func (s Statement) withPrincipal(r *strings.Replacer) (Statement, bool) {
@@ -186,6 +205,34 @@ type Request struct {
 	Action   string
 	Resource string
 	Context  map[string]string
+}
+
+// PermissionsBoundaryKey is IAM's context key for a role's permissions
+// boundary.
+const PermissionsBoundaryKey = "iam:PermissionsBoundary"
+
+// RoleCall is a call on an IAM role as IAM authorizes it: the request's
+// context holds iam:PermissionsBoundary for the calls AWS lists the key
+// for, and no other. For CreateRole and PutRolePermissionsBoundary it is
+// the boundary the request sets (requested); for the calls that change
+// the role's policies, and for DeleteRolePermissionsBoundary, it is the
+// boundary the role carries now (current). An empty boundary leaves the
+// key out, as IAM does for a role without one: a StringEquals on it then
+// fails. (Service Authorization Reference, IAM: the condition keys of
+// each action; IAM User Guide, permissions boundaries.)
+func RoleCall(action, role, requested, current string) Request {
+	boundary := ""
+	switch action {
+	case "iam:CreateRole", "iam:PutRolePermissionsBoundary":
+		boundary = requested
+	case "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRolePermissionsBoundary":
+		boundary = current
+	}
+	r := Request{Action: action, Resource: role, Context: map[string]string{}}
+	if boundary != "" {
+		r.Context[PermissionsBoundaryKey] = boundary
+	}
+	return r
 }
 
 func (r Request) String() string { return fmt.Sprintf("%s on %s %v", r.Action, r.Resource, r.Context) }
