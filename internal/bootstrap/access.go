@@ -321,7 +321,7 @@ var Table = map[string]Access{
 				On: func(r graph.Resource, _ string) []string {
 					return []string{objectsIn(str(r, "s3Bucket"), str(r, "s3Key"))}
 				},
-				Why: "Lambda reads the package (a pinned object version) from the artifacts bucket with the caller's permissions"},
+				Why: "Lambda reads the package from the artifacts bucket as the caller"},
 			{Sid: "PassRole", PassedTo: "lambda.amazonaws.com", RoleInput: "role",
 				Why: "a function's execution role, handed to Lambda only"},
 		},
@@ -575,7 +575,7 @@ var boundaryKeyed = []string{"iam:CreateRole", "iam:PutRolePermissionsBoundary",
 	"iam:AttachRolePolicy", "iam:DetachRolePolicy"}
 
 // boundedWhy says why, in the template.
-const boundedWhy = "only roles that carry ReviewBoundary (iam:PermissionsBoundary): a branch could otherwise make a role of any power and assume it"
+const boundedWhy = "only roles bounded by ReviewBoundary: a branch could otherwise make a role of any power"
 
 // unboundable are the role calls a role bounded to writing bounded roles
 // cannot make: IAM gives them no key that names a boundary, so allowing
@@ -614,12 +614,12 @@ var Invokes = map[string]Invoke{
 // anyResource are the actions AWS authorizes on no particular resource,
 // with why each is needed; the only ones the template allows on "*".
 var anyResource = map[string]string{
-	"codedeploy:StopDeployment":     "tap-deploy stops a release's other traffic shifts when an alarm stops one; StopDeployment names no resource",
-	"kms:ListAliases":               "the provider reads an alias by listing the account's aliases; ListAliases names no resource",
-	"lambda:GetAccountSettings":     "tap-deploy reads the account's Lambda concurrency limit before an update with reserved concurrency; an account setting, no resource",
-	"sns:GetSubscriptionAttributes": "SNS authorizes subscription calls without a resource (the alarm e-mail subscription)",
-	"sns:SetSubscriptionAttributes": "SNS authorizes subscription calls without a resource (the alarm e-mail subscription)",
-	"sns:Unsubscribe":               "SNS authorizes subscription calls without a resource (the alarm e-mail subscription)",
+	"codedeploy:StopDeployment":     "tap-deploy stops a release's other shifts when an alarm stops one (no resource)",
+	"kms:ListAliases":               "the provider lists the account's aliases to read one (no resource)",
+	"lambda:GetAccountSettings":     "tap-deploy reads the account's Lambda concurrency limit (an account setting)",
+	"sns:GetSubscriptionAttributes": "SNS authorizes subscription calls on no resource",
+	"sns:SetSubscriptionAttributes": "SNS authorizes subscription calls on no resource",
+	"sns:Unsubscribe":               "SNS authorizes subscription calls on no resource",
 }
 
 // regionWide are list actions authorized on every resource of their kind in
@@ -629,5 +629,5 @@ var regionWide = map[string]struct {
 	why string
 }{
 	"logs:DescribeLogGroups": {func(region string) string { return arn("logs", region, "log-group:*") },
-		"DescribeLogGroups lists the region's log groups and is authorized on all of them (log-group:*)"},
+		"DescribeLogGroups is authorized on all the region's log groups"},
 }

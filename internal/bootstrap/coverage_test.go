@@ -612,3 +612,48 @@ func TestDeployRoles_NeverWriteTheBackendLayout(t *testing.T) {
 		assert.NotEmpty(t, allows(statements, req("s3:GetObject", meta, nil)), "%s reads the layout", role)
 	}
 }
+
+// Tagging on create is granted where nothing names the resource yet (KMS:
+// any key), with the role's tags on the request. A role must not use it to
+// put its tags on a resource that already carries another environment's
+// (overwriting "environment", or adding "review-stack"): its grants on
+// tagged resources would then reach that resource, say prod's key or the
+// event source mapping of dev.
+func TestRoles_TagOnlyWhatTheyCreateOrAlreadyOwn(t *testing.T) {
+	doc := parse(t, referenceTemplate(t))
+	prodKey := "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	retag := func(to map[string]string, on map[string]string) request {
+		ctx := map[string]string{}
+		for k, v := range to {
+			ctx["aws:RequestTag/"+k] = v
+		}
+		for k, v := range on {
+			ctx["aws:ResourceTag/"+k] = v
+		}
+		return req("kms:TagResource", prodKey, ctx)
+	}
+	prod := map[string]string{"project": "tap", "environment": "prod"}
+	dev := map[string]string{"project": "tap", "environment": "dev"}
+	review := map[string]string{"project": "tap", "environment": "dev", "review-stack": "pr-7"}
+	for _, c := range []struct {
+		role     string
+		to, on   map[string]string
+		allowed  bool
+		whatItIs string
+	}{
+		{"DeployRoleDev", dev, prod, false, "prod's key"},
+		{"DeployRoleDev", dev, nil, true, "the key it creates"},
+		{"DeployRoleDev", dev, dev, true, "its own key"},
+		{"ReviewRole", review, dev, false, "dev's key"},
+		{"ReviewRole", review, prod, false, "prod's key"},
+		{"ReviewRole", review, nil, true, "the key it creates"},
+		{"ReviewRole", review, review, true, "its own key"},
+	} {
+		got := allows(doc.roleStatements(t, c.role), retag(c.to, c.on))
+		if c.allowed {
+			assert.NotEmpty(t, got, "%s tags %s", c.role, c.whatItIs)
+		} else {
+			assert.Empty(t, got, "%s may put its tags on %s", c.role, c.whatItIs)
+		}
+	}
+}

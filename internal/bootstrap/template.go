@@ -917,6 +917,13 @@ func (t tagContext) conditions(m tagMode) []condition {
 	case t.notReview:
 		out = append(out, condition{"Null", key + "review-stack", []string{"true"}})
 	}
+	if m == onRequest {
+		// A create's grant holds the tag actions on resources nothing names
+		// yet (KMS: any key). Without this, a role could put its tags on a
+		// resource that carries another environment's and so reach it with
+		// its tagged grants; a resource being created has no tags.
+		out = append(out, condition{"Null", "aws:ResourceTag/project", []string{"true"}})
+	}
 	return out
 }
 
