@@ -74,6 +74,11 @@ type Server struct {
 	// tokens maps a token to the login it acts as; "github-actions[bot]"
 	// cannot read /user, as with the workflow's GITHUB_TOKEN.
 	tokens map[string]string
+	// graphQLBotLogins answers a bot's login in GraphQL actor fields
+	// (editor, deletedBy) as GitHub does: a Bot's login has no "[bot]"
+	// suffix there ("github-actions"), while REST's user.login and GraphQL's
+	// viewer carry it ("github-actions[bot]").
+	graphQLBotLogins bool
 	// commitPRs maps a commit SHA to the PRs it belongs to.
 	commitPRs map[string][]PR
 	// compare maps "base...head" to a status (ahead, behind, identical,
@@ -423,7 +428,7 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request, login string) {
 			if c.NodeID() != id {
 				continue
 			}
-			writeJSON(w, map[string]any{"data": map[string]any{"node": editHistory(c, in.Variables["after"])}})
+			writeJSON(w, map[string]any{"data": map[string]any{"node": editHistory(c, in.Variables["after"], s.graphQLBotLogins)}})
 			return
 		}
 		writeJSON(w, map[string]any{"data": map[string]any{"node": nil},
@@ -439,13 +444,17 @@ const editHistoryPage = 2
 
 // editHistory answers userContentEdits newest first, a page at a time,
 // its cursor the index of the next entry.
-func editHistory(c Comment, after any) map[string]any {
+func editHistory(c Comment, after any, botLogins bool) map[string]any {
 	from, _ := strconv.Atoi(fmt.Sprint(after))
 	var nodes []map[string]any
 	for i := len(c.History) - 1 - from; i >= 0 && len(nodes) < editHistoryPage; i-- {
 		var editor any
 		if e := c.History[i]; e.Editor != "" {
-			editor = map[string]any{"login": e.Editor}
+			login := e.Editor
+			if botLogins {
+				login = strings.TrimSuffix(login, "[bot]")
+			}
+			editor = map[string]any{"login": login}
 		}
 		nodes = append(nodes, map[string]any{"editedAt": c.History[i].At, "editor": editor, "deletedAt": nil, "deletedBy": nil})
 	}
@@ -561,6 +570,15 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// AnswerBotLoginsAsGitHubDoes makes the edit history name a bot editor
+// as GitHub's GraphQL API does: the Bot actor's login, without the
+// "[bot]" suffix REST and the viewer query give it.
+func (s *Server) AnswerBotLoginsAsGitHubDoes() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.graphQLBotLogins = true
 }
 
 // EditAs changes a comment's body as a person with write access does in
