@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/tap-deploy/internal/github"
+	"github.com/org/tap-deploy/internal/shift"
 )
 
 // TestRedTeam_RequireDeploysAPlanWhoseCommentOnlyTheActionEdited: with
@@ -36,4 +37,39 @@ func TestRedTeam_RequireDeploysAPlanWhoseCommentOnlyTheActionEdited(t *testing.T
 	require.NoError(t, h.run(), h.log())
 	assert.Len(t, h.stack.ups, 1, "the reviewed plan is deployed")
 	assert.NotContains(t, h.log(), "not by this action")
+}
+
+// TestRedTeam_AnAlarmStopReturnsEveryFunctionToTheOldVersion: SECURITY.md
+// promises "A traffic shift that an alarm stops returns all traffic to the
+// old version", and the README that when one shift is stopped "every
+// function serves the same release: the old one". The shifts of a release
+// start seconds apart under one preference and so end within seconds of
+// each other: an alarm that fires on one function in the last step of a
+// linear shift finds another's shift already Succeeded. stopShifts stops
+// only the shifts still running and says of the finished one "had already
+// succeeded; version 2 stays live", so the release is left mixed (one
+// function on the new code, its neighbours back on the old, the new code
+// known bad by the alarm) while the notice's title says "the new versions
+// take no traffic".
+//
+// Fix: return a finished shift's alias to its old version too (an
+// AllAtOnce CodeDeploy deployment back to f.Current, or UpdateAlias), and
+// say so; at the least, never title the notice "take no traffic" while a
+// function serves its new version.
+func TestRedTeam_AnAlarmStopReturnsEveryFunctionToTheOldVersion(t *testing.T) {
+	h := pushHarness(t)
+	h.inputs["deployment-preference"] = "Linear10PercentEvery1Minute"
+	h.publishes("2")
+	h.traffic.script[apiFunction] = []look{{status: shift.InProgress, share: 90}, {status: shift.Stopped, alarm: "tap-dev-api-handler-live-errors"}}
+	h.traffic.script["tap-dev-file-processor"] = []look{{status: shift.InProgress, share: 90}, {status: shift.Succeeded, share: 100}}
+	h.traffic.script["tap-dev-stream-processor"] = []look{{status: shift.InProgress, share: 90}}
+
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), "The traffic shift stopped: alarm tap-dev-api-handler-live-errors fired")
+	for _, f := range []string{apiFunction, "tap-dev-file-processor", "tap-dev-stream-processor"} {
+		assert.Equal(t, shift.Alias{Version: "1"}, h.traffic.aliases[f], "%s serves the old version after the alarm stopped the release", f)
+	}
+	if h.traffic.aliases["tap-dev-file-processor"].Version == "2" {
+		assert.NotContains(t, h.summaryText(), "take no traffic", "a function serves its new version")
+	}
 }
