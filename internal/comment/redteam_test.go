@@ -2,6 +2,7 @@ package comment_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -73,4 +74,44 @@ func TestRedTeam_TheActionsOwnEditsAreNotAnotherAccountsUnderABotToken(t *testin
 			assert.Empty(t, again.EditedBy)
 		})
 	}
+}
+
+// TestRedTeam_APreviewReplacesACommentWhoseHistoryIsTooLongToRead: Edits
+// reads at most maxEditPages pages of userContentEdits and otherwise
+// fails. Anyone with write access can edit the action's comment more
+// times than that (5,000 on GitHub; 100 in the fake, whose pages hold 2).
+// Upsert treats a history it cannot read as clean and edits the comment
+// in place, keeping the history; every deploy under reviewed-plan: require
+// then refuses with "the comment's edit history cannot be read", and the
+// way out its message and the README name ("a new preview replaces it")
+// never happens: each preview edits the same comment again. Only deleting
+// the comment by hand unblocks deploys, which nothing tells the operator.
+//
+// Fix: Upsert replaces a comment whose history it cannot read (deleting
+// and recreating the action's own comment is always safe), or Edits stops
+// at the first foreign editor instead of failing on a long history.
+func TestRedTeam_APreviewReplacesACommentWhoseHistoryIsTooLongToRead(t *testing.T) {
+	fake := githubtest.New()
+	defer fake.Close()
+	var waits []time.Duration
+	gh := client(t, fake, &waits)
+	ctx := context.Background()
+
+	first, err := comment.Upsert(ctx, gh, target, body("one"))
+	require.NoError(t, err)
+	for i := range 101 {
+		fake.EditAs(first.Comment.ID, "mallory", body("forged "+strconv.Itoa(i)))
+	}
+	c, err := comment.Find(ctx, gh, target)
+	require.NoError(t, err)
+	_, err = comment.ForeignEditors(ctx, gh, c, "github-actions[bot]")
+	require.Error(t, err, "the history is longer than the action reads")
+
+	res, err := comment.Upsert(ctx, gh, target, body("two"))
+	require.NoError(t, err)
+	assert.True(t, res.Created, "a comment whose history cannot be read is replaced, so that deploys can trust the new plan")
+	c, err = comment.Find(ctx, gh, target)
+	require.NoError(t, err)
+	_, err = comment.ForeignEditors(ctx, gh, c, "github-actions[bot]")
+	assert.NoError(t, err, "the deploy after this preview can read the comment's history")
 }
