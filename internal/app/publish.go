@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/org/tap-deploy/internal/actions"
 	"github.com/org/tap-deploy/internal/comment"
@@ -121,8 +120,8 @@ func (p actionsPublisher) report(ctx context.Context, pr int, doc document) {
 	if res.Created {
 		verb = "created"
 	}
-	if len(res.EditedBy) > 0 {
-		p.rt.Warningf("the comment on #%d was edited by %s; a new comment replaces it, so that deploys can trust the plan it records", pr, strings.Join(res.EditedBy, ", "))
+	if res.Replaced != "" {
+		p.rt.Warningf("a new comment replaces the one on #%d (%s), so that deploys can trust the plan it records", pr, res.Replaced)
 	}
 	p.rt.Infof("%s comment %d on #%d", verb, res.Comment.ID, pr)
 	if err := p.setOutputs(map[string]string{OutCommentID: fmt.Sprint(res.Comment.ID)}); err != nil {

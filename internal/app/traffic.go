@@ -150,7 +150,7 @@ func (r *run) shiftTraffic(ctx context.Context, u update, res outcome.Result) (r
 	for _, f := range fns {
 		alias, err := t.Alias(ctx, f.Name, f.Alias)
 		if err != nil {
-			return r.stopShifts(ctx, t, shifts, notice, fmt.Errorf("before shifting %s: %w", f.Name, err))
+			return r.stopShifts(ctx, t, app, shifts, notice, fmt.Errorf("before shifting %s: %w", f.Name, err))
 		}
 		f.Current = alias.Version
 		if !f.Pending() {
@@ -159,7 +159,7 @@ func (r *run) shiftTraffic(ctx context.Context, u update, res outcome.Result) (r
 		}
 		id, err := t.Start(ctx, app, f, pref.ConfigName(), clipDescription(u.message))
 		if err != nil {
-			return r.stopShifts(ctx, t, shifts, notice, err)
+			return r.stopShifts(ctx, t, app, shifts, notice, err)
 		}
 		r.Runtime.Infof("%s: shifting its %s alias from version %s to %s (%s), CodeDeploy deployment %s; alarms that stop it: %s",
 			f.Name, f.Alias, f.Current, f.Target, pref, id, strings.Join(f.Alarms, ", "))
@@ -177,16 +177,16 @@ func (r *run) shiftTraffic(ctx context.Context, u update, res outcome.Result) (r
 				// release is whole whichever way CodeDeploy ends it.
 				return r.leaveShifts(shifts, notice, err)
 			}
-			return r.stopShifts(ctx, t, shifts, notice, err)
+			return r.stopShifts(ctx, t, app, shifts, notice, err)
 		}
 		if failed := failedShifts(shifts); len(failed) > 0 {
-			return r.stopShifts(ctx, t, shifts, notice, nil)
+			return r.stopShifts(ctx, t, app, shifts, notice, nil)
 		}
 		if allDone(shifts) {
 			break
 		}
 		if r.Now().After(deadline) {
-			return r.stopShifts(ctx, t, shifts, notice, fmt.Errorf("the shift did not end within %s (%s takes %s)", pref.Plan().Duration()+shiftGrace, pref, pref.Plan().Duration()))
+			return r.stopShifts(ctx, t, app, shifts, notice, fmt.Errorf("the shift did not end within %s (%s takes %s)", pref.Plan().Duration()+shiftGrace, pref, pref.Plan().Duration()))
 		}
 		if err := r.Sleep(ctx, wait); err != nil {
 			return r.leaveShifts(shifts, notice, err)
@@ -237,8 +237,8 @@ func (r *run) lookAtShifts(ctx context.Context, t Traffic, shifts []*shifting, p
 // it started the shifts must still stop the ones it started, or the
 // release would be left mixed (some functions on the new version, the
 // others never shifted). GitHub leaves a cancelled step about 7 seconds.
-func (r *run) stopShifts(ctx context.Context, t Traffic, shifts []*shifting, notice render.Traffic, cause error) (render.Traffic, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+func (r *run) stopShifts(runCtx context.Context, t Traffic, app string, shifts []*shifting, notice render.Traffic, cause error) (render.Traffic, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), stopTimeout)
 	defer cancel()
 	goOn := 0
 	var alarms []string
@@ -255,7 +255,15 @@ func (r *run) stopShifts(ctx context.Context, t Traffic, shifts []*shifting, not
 	for _, s := range shifts {
 		switch {
 		case s.done && s.d.Status == shift.Succeeded:
-			notice.Lines = append(notice.Lines, fmt.Sprintf("%s: version %s → %s had already succeeded; version %s stays live", s.f.Name, s.f.Current, s.f.Target, s.f.Target))
+			// The release's shifts end within moments of each other: one
+			// that finished before the alarm fired goes back too, or the
+			// release would be left mixed on code an alarm flagged.
+			line, err := r.returnShift(runCtx, ctx, t, app, s)
+			if err != nil {
+				goOn++
+				reasons = append(reasons, err)
+			}
+			notice.Lines = append(notice.Lines, line)
 		case s.done:
 			why := strings.ToLower(string(s.d.Status))
 			if a := s.d.Alarms(); len(a) > 0 {
@@ -288,6 +296,45 @@ func (r *run) stopShifts(ctx context.Context, t Traffic, shifts []*shifting, not
 		r.Runtime.Errorf("%s", l)
 	}
 	return notice, r.fail(title, fmt.Errorf("%w. The update itself is applied: the new versions stay published without traffic, and the next deploy shifts to its own versions", errors.Join(reasons...)))
+}
+
+// returnBudget bounds how long a stopped release waits for a function
+// whose shift had already succeeded to be back on its old version (an
+// all-at-once deployment takes seconds).
+const returnBudget = 2 * time.Minute
+
+// returnShift moves a function whose shift already succeeded back to its
+// old version, all at once through CodeDeploy (which owns the alias), and
+// waits for it unless the run was cancelled. It says what the function
+// serves; an error when it could not be moved back.
+func (r *run) returnShift(runCtx, stopCtx context.Context, t Traffic, app string, s *shifting) (string, error) {
+	back := s.f
+	back.Current, back.Target = s.f.Target, s.f.Current
+	id, err := t.Start(stopCtx, app, back, shift.AllAtOnce.ConfigName(), "tap-deploy: the release's traffic shift was stopped")
+	if err != nil {
+		return fmt.Sprintf("%s: version %s → %s had already succeeded and could not be moved back: version %s stays live", s.f.Name, s.f.Current, s.f.Target, s.f.Target),
+			fmt.Errorf("%s: moving back to version %s: %w", s.f.Name, s.f.Current, err)
+	}
+	r.Runtime.Infof("%s: its shift had already succeeded; moving it back to version %s (CodeDeploy deployment %s)", s.f.Name, s.f.Current, id)
+	returning := fmt.Sprintf("%s: version %s → %s had already succeeded; CodeDeploy deployment %s returns all traffic to version %s", s.f.Name, s.f.Current, s.f.Target, id, s.f.Current)
+	if runCtx.Err() != nil {
+		return returning, nil
+	}
+	deadline := r.Now().Add(returnBudget)
+	for wait := firstPoll; ; wait = min(2*wait, maxPoll) {
+		d, err := t.Get(runCtx, id)
+		switch {
+		case err != nil:
+			return returning, nil
+		case d.Status == shift.Succeeded:
+			return fmt.Sprintf("%s: version %s → %s had already succeeded; moved back to version %s (CodeDeploy deployment %s)", s.f.Name, s.f.Current, s.f.Target, s.f.Current, id), nil
+		case d.Status.Done():
+			return fmt.Sprintf("%s: version %s → %s had already succeeded and could not be moved back (CodeDeploy deployment %s %s): version %s stays live", s.f.Name, s.f.Current, s.f.Target, id, strings.ToLower(string(d.Status)), s.f.Target),
+				fmt.Errorf("%s: moving back to version %s: CodeDeploy deployment %s %s: %s", s.f.Name, s.f.Current, id, strings.ToLower(string(d.Status)), d.ErrorMessage)
+		case r.Now().After(deadline) || r.Sleep(runCtx, wait) != nil:
+			return returning, nil
+		}
+	}
 }
 
 // leaveShifts reports a run cancelled while CodeDeploy shifts: the shifts

@@ -57,9 +57,10 @@ func (t Target) valid() error {
 type Result struct {
 	Comment github.Comment
 	Created bool
-	// EditedBy are the other accounts whose edits made Upsert replace the
-	// comment instead of editing it.
-	EditedBy []string
+	// Replaced says why Upsert replaced the comment with a new one instead
+	// of editing it ("" when it did not): edits by other accounts, or an
+	// edit history it could not read.
+	Replaced string
 }
 
 // createAttempts bounds how often a lost POST is tried again.
@@ -83,25 +84,29 @@ func Upsert(ctx context.Context, gh Issues, t Target, body string) (Result, erro
 		if err != nil {
 			return Result{}, err
 		}
-		var editedBy []string
+		replaced := ""
 		if existing != nil {
-			editedBy, err = ForeignEditors(ctx, gh, existing, viewer)
-			if err != nil || len(editedBy) == 0 {
-				// A history that cannot be read now is read again by
-				// whoever trusts the comment, and doubted there.
+			editedBy, err := ForeignEditors(ctx, gh, existing, viewer)
+			switch {
+			case err != nil:
+				replaced = fmt.Sprintf("its edit history cannot be read: %v", err)
+			case len(editedBy) > 0:
+				replaced = "it was edited by " + strings.Join(editedBy, ", ")
+			default:
 				c, err := gh.EditComment(ctx, t.Owner, t.Repo, existing.ID, keepSections(existing.Body, body))
 				return Result{Comment: c}, err
 			}
-			// Someone else edited the comment: its history would make
-			// every later reader doubt the plan this body records, and
-			// its sections may be theirs. A new comment starts clean.
+			// A history with someone else's edit, or one that cannot be
+			// read, makes every later reader doubt the plan this body
+			// records, and the old sections may be someone else's. A new
+			// comment starts clean.
 			if err := gh.DeleteComment(ctx, t.Owner, t.Repo, existing.ID); err != nil {
-				return Result{}, fmt.Errorf("replacing the comment %s edited: %w", strings.Join(editedBy, ", "), err)
+				return Result{}, fmt.Errorf("replacing the comment (%s): %w", replaced, err)
 			}
 		}
 		c, err := gh.CreateComment(ctx, t.Owner, t.Repo, t.Number, body)
 		if err == nil {
-			return Result{Comment: c, Created: true, EditedBy: editedBy}, nil
+			return Result{Comment: c, Created: true, Replaced: replaced}, nil
 		}
 		// GitHub may have created the comment although the answer was an
 		// error: look again (the loop does) before posting again.

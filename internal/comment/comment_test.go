@@ -304,7 +304,7 @@ func TestUpsert_ReplacesACommentSomeoneElseEditedAndReadsTheWholeHistory(t *test
 	require.NoError(t, err)
 	assert.True(t, res.Created)
 	assert.NotEqual(t, first.Comment.ID, res.Comment.ID)
-	assert.Equal(t, []string{editors[0]}, res.EditedBy)
+	assert.Equal(t, "it was edited by "+editors[0], res.Replaced)
 	comments := fake.Comments(2)
 	require.Len(t, comments, 1, "the edited comment is gone")
 	assert.Equal(t, body("two"), comments[0].Body, "nothing of the edited comment is kept")

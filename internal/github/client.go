@@ -206,6 +206,26 @@ type CommentEdit struct {
 	At     string
 }
 
+// actor is a GraphQL Actor.
+type actor struct {
+	Typename string `json:"__typename"`
+	Login    string `json:"login"`
+}
+
+// restLogin is the login as REST and the viewer query give it: GraphQL
+// names a Bot without the "[bot]" suffix ("github-actions"), so the
+// action's own edits would read as another account's; a User named like
+// the bot stays apart. "" for an account that no longer exists.
+func (a *actor) restLogin() string {
+	switch {
+	case a == nil:
+		return ""
+	case a.Typename == "Bot" && !strings.HasSuffix(a.Login, "[bot]"):
+		return a.Login + "[bot]"
+	}
+	return a.Login
+}
+
 // maxEditPages bounds how much of an edit history is read (100 a page).
 const maxEditPages = 50
 
@@ -216,10 +236,7 @@ const maxEditPages = 50
 // last editor alone hides every edit made before the action's own.
 func (c *Client) Edits(ctx context.Context, nodeID string) ([]CommentEdit, error) {
 	const query = `query($id: ID!, $after: String) { node(id: $id) { ... on IssueComment {
-  userContentEdits(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { editedAt editor { login } deletedAt deletedBy { login } } } } } }`
-	type login struct {
-		Login string `json:"login"`
-	}
+  userContentEdits(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { editedAt editor { __typename login } deletedAt deletedBy { __typename login } } } } } }`
 	var edits []CommentEdit
 	var after *string
 	for page := 0; page < maxEditPages; page++ {
@@ -237,9 +254,9 @@ func (c *Client) Edits(ctx context.Context, nodeID string) ([]CommentEdit, error
 						} `json:"pageInfo"`
 						Nodes []struct {
 							EditedAt  string  `json:"editedAt"`
-							Editor    *login  `json:"editor"`
+							Editor    *actor  `json:"editor"`
 							DeletedAt *string `json:"deletedAt"`
-							DeletedBy *login  `json:"deletedBy"`
+							DeletedBy *actor  `json:"deletedBy"`
 						} `json:"nodes"`
 					} `json:"userContentEdits"`
 				} `json:"node"`
@@ -259,17 +276,9 @@ func (c *Client) Edits(ctx context.Context, nodeID string) ([]CommentEdit, error
 		}
 		history := out.Data.Node.UserContentEdits
 		for _, n := range history.Nodes {
-			e := CommentEdit{At: n.EditedAt}
-			if n.Editor != nil {
-				e.Editor = n.Editor.Login
-			}
-			edits = append(edits, e)
+			edits = append(edits, CommentEdit{Editor: n.Editor.restLogin(), At: n.EditedAt})
 			if n.DeletedAt != nil {
-				d := CommentEdit{At: *n.DeletedAt}
-				if n.DeletedBy != nil {
-					d.Editor = n.DeletedBy.Login
-				}
-				edits = append(edits, d)
+				edits = append(edits, CommentEdit{Editor: n.DeletedBy.restLogin(), At: *n.DeletedAt})
 			}
 		}
 		if !history.PageInfo.HasNextPage {

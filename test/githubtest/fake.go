@@ -74,11 +74,6 @@ type Server struct {
 	// tokens maps a token to the login it acts as; "github-actions[bot]"
 	// cannot read /user, as with the workflow's GITHUB_TOKEN.
 	tokens map[string]string
-	// graphQLBotLogins answers a bot's login in GraphQL actor fields
-	// (editor, deletedBy) as GitHub does: a Bot's login has no "[bot]"
-	// suffix there ("github-actions"), while REST's user.login and GraphQL's
-	// viewer carry it ("github-actions[bot]").
-	graphQLBotLogins bool
 	// commitPRs maps a commit SHA to the PRs it belongs to.
 	commitPRs map[string][]PR
 	// compare maps "base...head" to a status (ahead, behind, identical,
@@ -428,7 +423,7 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request, login string) {
 			if c.NodeID() != id {
 				continue
 			}
-			writeJSON(w, map[string]any{"data": map[string]any{"node": editHistory(c, in.Variables["after"], s.graphQLBotLogins)}})
+			writeJSON(w, map[string]any{"data": map[string]any{"node": editHistory(c, in.Variables["after"])}})
 			return
 		}
 		writeJSON(w, map[string]any{"data": map[string]any{"node": nil},
@@ -443,18 +438,17 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request, login string) {
 const editHistoryPage = 2
 
 // editHistory answers userContentEdits newest first, a page at a time,
-// its cursor the index of the next entry.
-func editHistory(c Comment, after any, botLogins bool) map[string]any {
+// its cursor the index of the next entry. Actors are named as GitHub's
+// GraphQL API names them: a Bot's login has no "[bot]" suffix there
+// ("github-actions"), while REST's user.login and GraphQL's viewer carry
+// it ("github-actions[bot]").
+func editHistory(c Comment, after any) map[string]any {
 	from, _ := strconv.Atoi(fmt.Sprint(after))
 	var nodes []map[string]any
 	for i := len(c.History) - 1 - from; i >= 0 && len(nodes) < editHistoryPage; i-- {
 		var editor any
 		if e := c.History[i]; e.Editor != "" {
-			login := e.Editor
-			if botLogins {
-				login = strings.TrimSuffix(login, "[bot]")
-			}
-			editor = map[string]any{"login": login}
+			editor = graphQLActor(e.Editor)
 		}
 		nodes = append(nodes, map[string]any{"editedAt": c.History[i].At, "editor": editor, "deletedAt": nil, "deletedBy": nil})
 	}
@@ -463,6 +457,14 @@ func editHistory(c Comment, after any, botLogins bool) map[string]any {
 		"pageInfo": map[string]any{"hasNextPage": next < len(c.History), "endCursor": strconv.Itoa(next)},
 		"nodes":    nodes,
 	}}
+}
+
+// graphQLActor is an Actor as GraphQL answers it.
+func graphQLActor(login string) map[string]any {
+	if bot, ok := strings.CutSuffix(login, "[bot]"); ok {
+		return map[string]any{"__typename": "Bot", "login": bot}
+	}
+	return map[string]any{"__typename": "User", "login": login}
 }
 
 func nilIfEmpty(s string) any {
@@ -570,15 +572,6 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// AnswerBotLoginsAsGitHubDoes makes the edit history name a bot editor
-// as GitHub's GraphQL API does: the Bot actor's login, without the
-// "[bot]" suffix REST and the viewer query give it.
-func (s *Server) AnswerBotLoginsAsGitHubDoes() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.graphQLBotLogins = true
 }
 
 // EditAs changes a comment's body as a person with write access does in

@@ -9,23 +9,16 @@ import (
 	"github.com/org/tap-deploy/test/githubtest"
 )
 
-// TestRedTeam_AMergeQueueDeployUnderRequireWithTheWorkflowToken: the
-// README's merge-queue flow with the workflow's GITHUB_TOKEN, against a
+// The README's merge-queue flow with the workflow's GITHUB_TOKEN, against a
 // GitHub that names a bot editor in GraphQL as GitHub does ("github-actions",
 // no "[bot]"; REST and the viewer say "github-actions[bot]"). The queue's
 // check edits the pull request's comment to write its section: the
 // action's own edit. The push deploy reads the comment's edit history,
-// takes "github-actions" for another account, and under reviewed-plan:
-// require refuses the plan it was built to apply, on every merge. The
-// refusal's way out, "a new preview replaces it", is undone by the next
-// queue check's section; only an unreviewed dispatch deploys.
-//
-// Fix: compare account ids, or a Bot actor's login with "[bot]" added, in
-// comment.ForeignEditors; make githubtest answer GraphQL bot logins as
-// GitHub does by default.
-func TestRedTeam_AMergeQueueDeployUnderRequireWithTheWorkflowToken(t *testing.T) {
+// must know "github-actions" as its own account (a Bot, whose login GraphQL
+// gives without "[bot]"), or require would refuse the plan it was built
+// to apply on every merge.
+func TestMergeQueue_ARequireDeployWithTheWorkflowTokenKnowsItsOwnEdits(t *testing.T) {
 	e := newEnv(t)
-	e.GitHub.AnswerBotLoginsAsGitHubDoes()
 	change := map[string]string{"config": "lambdaMemoryMb=512"}
 	require.Equal(t, 0, e.run("push", fixture(t, "push.with-new-branch.json"), nil).Exit, "the base is deployed")
 	e.GitHub.SetPullRequestHead(2, prHeadSHA)
