@@ -120,10 +120,9 @@ func (r *run) queuedPlan(rv *reviewedPlanCheck, body string, binding reviewed.Bi
 	// review, but under the check's own mode (warn lets a difference
 	// land) and in text anyone with write access can edit: the deploy
 	// compares the two plans itself.
-	if _, differences := againstReview(body, rv.target.Marker(), binding, rv.pr.HeadSHA, p); len(differences) > 0 {
-		for _, d := range differences {
-			rv.doubts = append(rv.doubts, "the merge queue's plan against the reviewed one: "+d)
-		}
+	_, differences := againstReview(body, rv.target.Marker(), binding, rv.pr.HeadSHA, p)
+	for _, d := range differences {
+		rv.doubts = append(rv.doubts, "the merge queue's plan against the reviewed one: "+d)
 	}
 	rv.rendered = reviewedRendering{title: mergeQueueTitle, limit: commentSection}
 	if shown, ok := render.ReviewedPart(text); ok {
