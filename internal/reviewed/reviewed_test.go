@@ -134,7 +134,7 @@ func BenchmarkReviewedPlan_FullStack(b *testing.B) {
 	res := preview(steps...)
 	b.ReportAllocs()
 	for b.Loop() {
-		p := reviewed.Of(res, 1, cfg, "v1", "sha")
+		p := reviewed.Of(res, 1, cfg, "v1", "6113728f27ae82c7b1a177c8d03f9e96e0adf246")
 		back, err := reviewed.Decode(p.Encode())
 		if err != nil || !reviewed.Compare(back, p).Same() {
 			b.Fatal("round trip")
