@@ -66,12 +66,18 @@ func trafficNote(t Traffic, room int) string {
 	if t.Stopped {
 		kind = "CAUTION"
 	}
+	return callout(kind, t.Summary, t.Lines, room)
+}
+
+// callout renders a GitHub alert with a bold title and a list, within
+// room bytes: the lines that do not fit are counted.
+func callout(kind, title string, lines []string, room int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n> [!%s]\n> **%s**\n", kind, clip(inline(t.Summary), 400))
-	for i, l := range t.Lines {
+	fmt.Fprintf(&b, "\n> [!%s]\n> **%s**\n", kind, clip(inline(title), 400))
+	for i, l := range lines {
 		line := "> - " + clip(inline(l), 400) + "\n"
 		if b.Len()+len(line)+40 > room {
-			fmt.Fprintf(&b, "> - … %d more\n", len(t.Lines)-i)
+			fmt.Fprintf(&b, "> - … %d more\n", len(lines)-i)
 			break
 		}
 		b.WriteString(line)
@@ -79,7 +85,7 @@ func trafficNote(t Traffic, room int) string {
 	return b.String()
 }
 
-// Review is a report's part about the reviewed outcome.
+// ReviewedPlan is a report's part about the reviewed plan.
 type ReviewedPlan struct {
 	// Metadata is the hidden line carrying a preview's plan
 	// (reviewed.Plan.Encode); it follows the marker, so it survives any
@@ -95,8 +101,8 @@ type ReviewedPlan struct {
 	Warn bool
 }
 
-// reviewNote renders a review's verdict within room bytes (the lines
-// that do not fit are counted; the job summary has room for all), or "".
+// reviewedPlanNote renders a deploy's verdict on the reviewed plan within
+// room bytes (the job summary has room for every line), or "".
 func reviewedPlanNote(r ReviewedPlan, room int) string {
 	if r.Verdict == "" {
 		return ""
@@ -105,17 +111,7 @@ func reviewedPlanNote(r ReviewedPlan, room int) string {
 	if r.Warn {
 		kind = "WARNING"
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n> [!%s]\n> **%s**\n", kind, clip(inline(r.Verdict), 400))
-	for i, l := range r.Lines {
-		line := "> - " + clip(inline(l), 400) + "\n"
-		if b.Len()+len(line)+40 > room {
-			fmt.Fprintf(&b, "> - … %d more\n", len(r.Lines)-i)
-			break
-		}
-		b.WriteString(line)
-	}
-	return b.String()
+	return callout(kind, r.Verdict, r.Lines, room)
 }
 
 // Exceptions is what a run's settings switch off.
