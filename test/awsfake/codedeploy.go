@@ -198,11 +198,7 @@ func (s *Server) createDeployment(w http.ResponseWriter, region string, in map[s
 func (s *Server) getDeployment(w http.ResponseWriter, in map[string]any) {
 	s.cd.mu.Lock()
 	defer s.cd.mu.Unlock()
-	for _, d := range s.cd.deployments {
-		if d.ID != str(in, "deploymentId") {
-			continue
-		}
-		s.advance(d)
+	if d := s.deployment(w, in); d != nil {
 		info := map[string]any{"deploymentId": d.ID, "applicationName": d.App, "deploymentGroupName": d.Group, "deploymentConfigName": d.Config,
 			"status": string(d.Status), "computePlatform": "Lambda", "createTime": float64(d.Created.UnixMilli()) / 1000,
 			"deploymentStyle": map[string]any{"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"}}
@@ -214,9 +210,21 @@ func (s *Server) getDeployment(w http.ResponseWriter, in map[string]any) {
 				"rollbackMessage": fmt.Sprintf("Deployment %s terminated. Automatic rollback is triggered with a DeploymentId %s.", d.ID, d.RollbackID)}
 		}
 		writeJSONAmz(w, map[string]any{"deploymentInfo": info})
-		return
+	}
+}
+
+// deployment finds the request's deployment and brings it up to date, or
+// answers as CodeDeploy does for an unknown id and returns nil. The caller
+// holds s.cd.mu.
+func (s *Server) deployment(w http.ResponseWriter, in map[string]any) *deployment {
+	for _, d := range s.cd.deployments {
+		if d.ID == str(in, "deploymentId") {
+			s.advance(d)
+			return d
+		}
 	}
 	jsonError(w, http.StatusBadRequest, "DeploymentDoesNotExistException", "The deployment "+str(in, "deploymentId")+" could not be found")
+	return nil
 }
 
 // stopDeployment stops a running deployment; with autoRollbackEnabled
@@ -225,11 +233,7 @@ func (s *Server) getDeployment(w http.ResponseWriter, in map[string]any) {
 func (s *Server) stopDeployment(w http.ResponseWriter, in map[string]any) {
 	s.cd.mu.Lock()
 	defer s.cd.mu.Unlock()
-	for _, d := range s.cd.deployments {
-		if d.ID != str(in, "deploymentId") {
-			continue
-		}
-		s.advance(d)
+	if d := s.deployment(w, in); d != nil {
 		if d.Status.Done() {
 			jsonError(w, http.StatusBadRequest, "DeploymentAlreadyCompletedException", "The deployment "+d.ID+" is already completed")
 			return
@@ -241,9 +245,7 @@ func (s *Server) stopDeployment(w http.ResponseWriter, in map[string]any) {
 			d.RollbackID = d.ID + "R"
 		}
 		writeJSONAmz(w, map[string]any{"status": "Succeeded", "statusMessage": "The deployment was stopped"})
-		return
 	}
-	jsonError(w, http.StatusBadRequest, "DeploymentDoesNotExistException", "The deployment "+str(in, "deploymentId")+" could not be found")
 }
 
 func (s *Server) listDeployments(w http.ResponseWriter, in map[string]any) {
