@@ -175,7 +175,10 @@ func TestDeploy_ShiftsEveryNewVersionWithThePreference(t *testing.T) {
 	assert.Equal(t, []string{"1s", "2s"}, durations(h.clock.slept))
 }
 
-func TestDeploy_AnAlarmStopsTheWholeReleaseAndFailsTheRun(t *testing.T) {
+// alarmedRelease is a linear release of version 2 whose api-handler shift
+// an alarm stops at 10%, while the other two are at 20%.
+func alarmedRelease(t *testing.T) *harness {
+	t.Helper()
 	h := pushHarness(t)
 	h.inputs["deployment-preference"] = "Linear10PercentEvery1Minute"
 	h.publishes("2")
@@ -183,6 +186,11 @@ func TestDeploy_AnAlarmStopsTheWholeReleaseAndFailsTheRun(t *testing.T) {
 	for _, f := range []string{"tap-dev-file-processor", "tap-dev-stream-processor"} {
 		h.traffic.script[f] = []look{{status: shift.InProgress, share: 20}}
 	}
+	return h
+}
+
+func TestDeploy_AnAlarmStopsTheWholeReleaseAndFailsTheRun(t *testing.T) {
+	h := alarmedRelease(t)
 
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Contains(t, h.log(), "The traffic shift stopped: alarm tap-dev-api-handler-live-errors fired")
@@ -201,13 +209,7 @@ func TestDeploy_AnAlarmStopsTheWholeReleaseAndFailsTheRun(t *testing.T) {
 // A stop that fails leaves a shift running: the run must not say the new
 // versions take no traffic.
 func TestDeploy_AShiftThatCannotBeStoppedIsReportedAsGoingOn(t *testing.T) {
-	h := pushHarness(t)
-	h.inputs["deployment-preference"] = "Linear10PercentEvery1Minute"
-	h.publishes("2")
-	h.traffic.script[apiFunction] = []look{{status: shift.InProgress, share: 10}, {status: shift.Stopped, alarm: "tap-dev-api-handler-live-errors"}}
-	for _, f := range []string{"tap-dev-file-processor", "tap-dev-stream-processor"} {
-		h.traffic.script[f] = []look{{status: shift.InProgress, share: 20}}
-	}
+	h := alarmedRelease(t)
 	h.traffic.stopErr = errors.New("operation error CodeDeploy: StopDeployment, ThrottlingException: Rate exceeded")
 
 	require.ErrorIs(t, h.run(), ErrReported)
