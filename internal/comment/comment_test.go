@@ -293,9 +293,7 @@ func TestUpsert_ReplacesACommentSomeoneElseEditedAndReadsTheWholeHistory(t *test
 		_, err = comment.UpdateSection(ctx, gh, target, "deploy", fmt.Sprintf("deployed %d", i))
 		require.NoError(t, err)
 	}
-	c, err := comment.Find(ctx, gh, target)
-	require.NoError(t, err)
-	editors, err := comment.ForeignEditors(ctx, gh, c, "github-actions[bot]")
+	editors, err := foreignEditors(t, gh)
 	require.NoError(t, err)
 	require.Len(t, editors, 1, "mallory's edit is found under the action's later ones")
 	assert.Contains(t, editors[0], "mallory at ")
@@ -308,9 +306,7 @@ func TestUpsert_ReplacesACommentSomeoneElseEditedAndReadsTheWholeHistory(t *test
 	comments := fake.Comments(2)
 	require.Len(t, comments, 1, "the edited comment is gone")
 	assert.Equal(t, body("two"), comments[0].Body, "nothing of the edited comment is kept")
-	c, err = comment.Find(ctx, gh, target)
-	require.NoError(t, err)
-	editors, err = comment.ForeignEditors(ctx, gh, c, "github-actions[bot]")
+	editors, err = foreignEditors(t, gh)
 	require.NoError(t, err)
 	assert.Empty(t, editors)
 

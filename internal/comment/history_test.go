@@ -76,16 +76,22 @@ func TestUpsert_ReplacesACommentWhoseHistoryCannotBeRead(t *testing.T) {
 	for i := range 101 {
 		fake.EditAs(first.Comment.ID, "mallory", body("forged "+strconv.Itoa(i)))
 	}
-	c, err := comment.Find(ctx, gh, target)
-	require.NoError(t, err)
-	_, err = comment.ForeignEditors(ctx, gh, c, "github-actions[bot]")
+	_, err = foreignEditors(t, gh)
 	require.Error(t, err, "the history is longer than the action reads")
 
 	res, err := comment.Upsert(ctx, gh, target, body("two"))
 	require.NoError(t, err)
 	assert.True(t, res.Created, "a comment whose history cannot be read is replaced, so that deploys can trust the new plan")
-	c, err = comment.Find(ctx, gh, target)
-	require.NoError(t, err)
-	_, err = comment.ForeignEditors(ctx, gh, c, "github-actions[bot]")
+	_, err = foreignEditors(t, gh)
 	assert.NoError(t, err, "the deploy after this preview can read the comment's history")
+}
+
+// foreignEditors reads who other than GITHUB_TOKEN's account edited the
+// target's comment.
+func foreignEditors(t *testing.T, gh *github.Client) ([]string, error) {
+	t.Helper()
+	c, err := comment.Find(context.Background(), gh, target)
+	require.NoError(t, err)
+	require.NotNil(t, c)
+	return comment.ForeignEditors(context.Background(), gh, c, "github-actions[bot]")
 }
