@@ -11,7 +11,6 @@ import (
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/outcome"
-	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/reviewed"
 	"github.com/org/tap-deploy/internal/route"
@@ -57,15 +56,7 @@ func (r *run) queuePreview(ctx context.Context) error {
 	if errors.Is(runErr, errBaseNotDeployed) {
 		return r.fail("The merge group's base is not deployed yet; the check failed and the queue drops the entry", runErr)
 	}
-	if runErr != nil && res.Error == "" {
-		res.Error = runErr.Error()
-	}
-	var blocked []policy.Violation
-	if runErr == nil {
-		res, blocked = r.gate(res, r.cfg)
-	}
-	shown := res
-	shown.Outputs = nil
+	res, shown, blocked := r.gatePreview(res, runErr)
 	meta := r.resultMeta(mergeQueueTitle, g.Head, r.cfg, res)
 	meta.Note = fmt.Sprintf("The commit that lands on %s when the queue merges pull request #%d, previewed against stack %s as the merge will find it.",
 		strings.TrimPrefix(g.BaseRef, "refs/heads/"), g.PR, r.in.StackName)

@@ -33,17 +33,7 @@ func (r *run) preview(ctx context.Context) error {
 		version = <-latest
 		return res, err
 	})
-	if runErr != nil && res.Error == "" {
-		res.Error = runErr.Error()
-	}
-	var blocked []policy.Violation
-	if runErr == nil {
-		res, blocked = r.gate(res, r.cfg)
-	}
-	// A preview's outputs are partly unknown: they go to the step output,
-	// not into the comment.
-	shown := res
-	shown.Outputs = nil
+	res, shown, blocked := r.gatePreview(res, runErr)
 	meta := r.resultMeta("Preview", r.decision.SHA, r.cfg, res)
 	if firstDeploy {
 		meta.Note = strings.TrimSpace(meta.Note + " " + fmt.Sprintf("Stack %s does not exist yet: this is its first deploy, previewed against an empty state (nothing was written to the backend).", r.in.StackName))
@@ -148,4 +138,20 @@ func (r *run) resultOutputs(res outcome.Result) error {
 		values[OutStackOutputs] = string(b)
 	}
 	return r.setOutputs(values)
+}
+
+// gatePreview records a failed preview's error in its result and gates a
+// successful one on the policy rules. It returns the gated result, what a
+// report shows of it (a preview's outputs are partly unknown: they go to
+// the step output, not into the comment), and the mandatory violations.
+func (r *run) gatePreview(res outcome.Result, runErr error) (gated, shown outcome.Result, blocked []policy.Violation) {
+	if runErr != nil && res.Error == "" {
+		res.Error = runErr.Error()
+	}
+	if runErr == nil {
+		res, blocked = r.gate(res, r.cfg)
+	}
+	shown = res
+	shown.Outputs = nil
+	return res, shown, blocked
 }
