@@ -513,18 +513,28 @@ func (s *Server) editComment(w http.ResponseWriter, r *http.Request, login strin
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if i := s.ownComment(w, id, login); i >= 0 {
+		s.comments[i].edited(login, in.Body)
+		writeJSON(w, commentJSON(s.comments[i]))
+	}
+}
+
+// ownComment finds comment id for its author, login, or answers as GitHub
+// does (not found; forbidden to anyone else's token) and returns -1. The
+// caller holds s.mu.
+func (s *Server) ownComment(w http.ResponseWriter, id int64, login string) int {
 	for i := range s.comments {
-		if s.comments[i].ID == id {
-			if s.comments[i].Author != login {
-				writeError(w, http.StatusForbidden, "Resource not accessible by integration")
-				return
-			}
-			s.comments[i].edited(login, in.Body)
-			writeJSON(w, commentJSON(s.comments[i]))
-			return
+		if s.comments[i].ID != id {
+			continue
 		}
+		if s.comments[i].Author != login {
+			writeError(w, http.StatusForbidden, "Resource not accessible by integration")
+			return -1
+		}
+		return i
 	}
 	writeError(w, http.StatusNotFound, "Not Found")
+	return -1
 }
 
 // deleteComment lets only a comment's author delete it through the API
@@ -533,18 +543,10 @@ func (s *Server) deleteComment(w http.ResponseWriter, r *http.Request, login str
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := range s.comments {
-		if s.comments[i].ID == id {
-			if s.comments[i].Author != login {
-				writeError(w, http.StatusForbidden, "Resource not accessible by integration")
-				return
-			}
-			s.comments = append(s.comments[:i], s.comments[i+1:]...)
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
+	if i := s.ownComment(w, id, login); i >= 0 {
+		s.comments = append(s.comments[:i], s.comments[i+1:]...)
+		w.WriteHeader(http.StatusNoContent)
 	}
-	writeError(w, http.StatusNotFound, "Not Found")
 }
 
 func (s *Server) commitPulls(w http.ResponseWriter, r *http.Request, _ string) {
