@@ -13,6 +13,9 @@ DEMO          := $(CURDIR)/.tap/demo
 # Not in ./bin: that folder is on PATH, and a plugin there must never shadow
 # the pinned one in PULUMI_HOME.
 SANDBOX       := $(CURDIR)/.tap/sandbox/pulumi-resource-aws
+# The AWS emulator the contract tests compare the sandbox with (test/moto);
+# test/requires holds the same version.
+MOTO_VERSION  := 5.2.1
 
 export PATH := $(BIN):$(PATH)
 
@@ -47,8 +50,13 @@ sandbox: ## build the sandbox cloud (the stand-in aws plugin for tests and demos
 	CGO_ENABLED=0 $(GO) build -o $(SANDBOX) ./test/sandbox/cmd/pulumi-resource-aws
 
 .PHONY: test-deps
-test-deps: tools ## install what the tests start: the Pulumi CLI, dynalite, a container runtime
+test-deps: tools ## install what the tests start: the Pulumi CLI, dynalite, moto, a container runtime
 	cd test && npm ci --no-audit --no-fund --loglevel=error
+	@if command -v moto_server >/dev/null && python3 -c 'import moto, sys; sys.exit(moto.__version__ != "$(MOTO_VERSION)")' 2>/dev/null; then \
+	  echo "moto $(MOTO_VERSION) is installed"; \
+	else \
+	  python3 -m pip install --quiet 'moto[server]==$(MOTO_VERSION)'; \
+	fi
 	@./test/image/install-runtime
 
 # The fast tier: what `go test ./...` runs on a fresh clone. -short skips

@@ -126,6 +126,33 @@ func FindDynalite() (node, cli string, err error) {
 	return node, cli, nil
 }
 
+// MotoVersion is the moto release the tests are written against: its
+// answers are what the contract tests compare the sandbox with.
+const MotoVersion = "5.2.1"
+
+// MotoInstall is the command `make test-deps` runs where moto is missing.
+const MotoInstall = "python3 -m pip install 'moto[server]==" + MotoVersion + "'"
+
+// Moto returns moto_server, an independent AWS emulator (Python) the
+// contract tests and the tests of the project's own AWS clients start.
+func Moto(t testing.TB) string {
+	t.Helper()
+	path, err := FindMoto()
+	Need(t, "moto", err)
+	return path
+}
+
+// FindMoto looks for moto_server on PATH, which `make test-deps` installs
+// with pip where it is missing.
+func FindMoto() (string, error) {
+	path, err := exec.LookPath("moto_server")
+	if err != nil {
+		return "", &Missing{What: "moto_server (moto[server] " + MotoVersion + ", Python)", Before: "install Python 3 with pip",
+			Target: "make test-deps", Err: fmt.Errorf("%w; make test-deps runs %s", err, MotoInstall)}
+	}
+	return path, nil
+}
+
 // Zips makes sure the Lambda zips the action embeds were built.
 func Zips(t testing.TB) {
 	t.Helper()

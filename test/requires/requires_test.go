@@ -5,11 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/org/tap-deploy/stack"
 	"github.com/org/tap-deploy/test/requires"
@@ -113,4 +115,14 @@ func TestZipComponents_AreTheStacksFunctions(t *testing.T) {
 		want = append(want, f.Component)
 	}
 	assert.Equal(t, want, requires.ZipComponents)
+}
+
+func TestFindMoto_AMissingMotoNamesTheInstallCommand(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := requires.FindMoto()
+	var m *requires.Missing
+	require.ErrorAs(t, err, &m)
+	assert.Equal(t, "make test-deps", m.Target)
+	assert.Contains(t, err.Error(), "python3 -m pip install 'moto[server]=="+requires.MotoVersion+"'")
+	assert.ErrorIs(t, err, exec.ErrNotFound)
 }
