@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -54,6 +55,10 @@ func Start(t testing.TB) string {
 	l.Close()
 
 	cmd := exec.Command(bin, "--host", "127.0.0.1", "--port", port)
+	// moto knows AWS's managed policies (AWSCodeDeployRoleForLambda, ...)
+	// only when asked to load them; without them AttachRolePolicy of one
+	// answers NoSuchEntity, which AWS never does.
+	cmd.Env = append(os.Environ(), "MOTO_IAM_LOAD_MANAGED_POLICIES=true")
 	// moto_server may be a shim (pyenv) that starts Python as its child:
 	// its own process group lets the cleanup stop both, and nothing else.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
