@@ -16,12 +16,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -441,15 +444,17 @@ func (v *verdicts) write(t *testing.T, title string) {
 	}
 }
 
+// awsCode finds AWS's error code in the sandbox's error text: the first
+// CamelCase word of two or more parts before a colon.
+var awsCode = regexp.MustCompile(`\b([A-Z][a-z]+(?:[A-Z][a-z]*)+):`)
+
 // shortCode is an outcome for the table: the AWS code, not the message.
 func shortCode(o outcome, motoSide bool) string {
 	if o.err == nil || o.missing || motoSide {
 		return o.String()
 	}
-	for _, f := range strings.Fields(o.code) {
-		if strings.HasSuffix(f, ":") && len(f) > 4 && f[0] >= 'A' && f[0] <= 'Z' && !strings.Contains(f, "(") {
-			return "refused " + strings.TrimSuffix(f, ":")
-		}
+	if m := awsCode.FindStringSubmatch(o.code); m != nil {
+		return "refused " + m[1]
 	}
 	return "refused"
 }
@@ -522,5 +527,121 @@ func copyMap(m map[string]any) map[string]any {
 	return out
 }
 
-var _ = aws.String
-var _ = stscreds.NewAssumeRoleProvider
+// refusal is one input AWS refuses, made on both clouds after the
+// resources the stack creates before it.
+type refusal struct {
+	name string
+	// typ and resource name the stack's resource the case changes.
+	typ, resource string
+	op            op
+	change        func(in map[string]any)
+	// twice creates the resource as the stack does first, then the
+	// changed one under another URN: a name already taken.
+	twice bool
+	// before sets up both clouds further (another account's bucket).
+	before func(t *testing.T, cl *clouds, in map[string]any)
+	// stricter is the AWS documentation that says the sandbox is right to
+	// refuse what moto accepts.
+	stricter string
+}
+
+func set(key string, v any) func(map[string]any) {
+	return func(in map[string]any) { in[key] = v }
+}
+
+func same(map[string]any) {}
+
+var refusals = []refusal{
+	{name: "a bucket name with capitals", typ: tBucket, resource: "files", op: opCreate, change: set("bucket", "Tap-Dev-Files-123456789012-eu-west-1"), stricter: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html (only lowercase letters, numbers, dots and hyphens)"},
+	{name: "a bucket name of 64 characters", typ: tBucket, resource: "files", op: opCreate, change: set("bucket", strings.Repeat("a", 64))},
+	{name: "a bucket name another account holds", typ: tBucket, resource: "files", op: opCreate, change: same, before: otherAccountsBucket},
+	{name: "a bucket name this account holds", typ: tBucket, resource: "files", op: opCreate, change: same, twice: true},
+	{name: "a bucket policy that is not JSON", typ: tBucketPolicy, resource: "files", op: opCreate, change: set("policy", `{"Version":"2012-10-17","Statement":[`), stricter: "https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html (MalformedPolicy: the policy is not valid JSON)"},
+	{name: "a bucket that still holds objects", typ: tBucket, resource: "artifacts", op: opDelete, change: same},
+	{name: "a role name of 65 characters", typ: tRole, resource: "api-handler", op: opCreate, change: set("name", strings.Repeat("r", 65)), stricter: "https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html (RoleName: maximum length of 64)"},
+	{name: "a trust policy that is not JSON", typ: tRole, resource: "api-handler", op: opCreate, change: set("assumeRolePolicy", `{"Statement":`), stricter: "https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html (MalformedPolicyDocument)"},
+	{name: "a role name this account holds", typ: tRole, resource: "api-handler", op: opCreate, change: same, twice: true},
+	{name: "a role policy that is not JSON", typ: tRolePolicy, resource: "api-handler", op: opCreate, change: set("policy", `not a policy`)},
+	{name: "a function with 64 MB of memory", typ: tFunction, resource: "api-handler", op: opCreate, change: set("memorySize", 64.0), stricter: "https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html (MemorySize: minimum value of 128)"},
+	{name: "a function that runs 901 seconds", typ: tFunction, resource: "api-handler", op: opCreate, change: set("timeout", 901.0), stricter: "https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html (Timeout: maximum 900 seconds)"},
+	{name: "a runtime Lambda does not have", typ: tFunction, resource: "api-handler", op: opCreate, change: set("runtime", "provided.al2099"), stricter: "https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html (Runtime: valid values)"},
+	{name: "a function name this account holds", typ: tFunction, resource: "api-handler", op: opCreate, change: same, twice: true},
+	{name: "a reservation the account cannot spare", typ: tFunction, resource: "file-processor", op: opCreate, change: set("reservedConcurrentExecutions", 950.0), stricter: "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html (you can reserve up to the unreserved account concurrency minus 100)"},
+	{name: "an alias on a version that does not exist", typ: tLambdaAlias, resource: "api-handler-live", op: opCreate, change: set("functionVersion", "7")},
+	{name: "a table name this account holds", typ: tTable, resource: "items", op: opCreate, change: same, twice: true},
+	{name: "a table keyed on an attribute it does not define", typ: tTable, resource: "items", op: opCreate, change: set("hashKey", "pk")},
+	{name: "a table protected against deletion", typ: tTable, resource: "items", op: opDelete, change: same},
+	{name: "a log group name this account holds", typ: tLogGroup, resource: "api-handler", op: opCreate, change: same, twice: true},
+	{name: "a retention CloudWatch Logs does not offer", typ: tLogGroup, resource: "api-handler", op: opCreate, change: set("retentionInDays", 15.0), stricter: "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html (retentionInDays: possible values)"},
+	{name: "a queue name with dots", typ: tQueue, resource: "dlq", op: opCreate, change: set("name", "tap.dev.dlq")},
+	{name: "a topic name with spaces", typ: tTopic, resource: "alerts", op: opCreate, change: set("name", "tap dev alerts")},
+	{name: "a KMS alias without alias/", typ: tKMSAlias, resource: "alerts", op: opCreate, change: set("name", "tap-dev-alerts")},
+	{name: "a KMS alias in AWS's own alias/aws/", typ: tKMSAlias, resource: "alerts", op: opCreate, change: set("name", "alias/aws/tap-dev-alerts"), stricter: "https://docs.aws.amazon.com/kms/latest/developerguide/alias-create.html (the alias/aws/ prefix is reserved for AWS managed keys)"},
+	{name: "a KMS alias this account holds", typ: tKMSAlias, resource: "alerts", op: opCreate, change: same, twice: true},
+	{name: "a CodeDeploy application name this account holds", typ: tCodeDeployApp, resource: "traffic", op: opCreate, change: same, twice: true},
+	{name: "a deployment group of an application that does not exist", typ: tCodeDeployDG, resource: "api-handler", op: opCreate, change: set("appName", "tap-dev-nowhere")},
+}
+
+// otherAccountsBucket has another account hold the bucket's name: in moto
+// through a role of account 111111111111 (moto answers for the account
+// of the credentials), in the sandbox as a name taken elsewhere.
+func otherAccountsBucket(t *testing.T, cl *clouds, in map[string]any) {
+	name := fmt.Sprint(in["bucket"])
+	assumed := stscreds.NewAssumeRoleProvider(cl.moto.sts, "arn:aws:iam::111111111111:role/elsewhere")
+	cfg := moto.Config(cl.endpoint, region)
+	cfg.Credentials = aws.NewCredentialsCache(assumed)
+	other := newMotoClients(cfg)
+	_, err := other.s3.CreateBucket(cl.ctx, &s3.CreateBucketInput{Bucket: aws.String(name), CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(region)}})
+	require.NoError(t, err)
+	require.NoError(t, cl.store.Update(func(st *sandbox.State) error {
+		st.Taken = map[string][]string{tBucket: {name}}
+		return nil
+	}))
+}
+
+func TestContract_InputsAWSRefuses(t *testing.T) {
+	endpoint := moto.Start(t)
+	resources := stackGraph(t)
+	tags := providerTags(t)
+	v := &verdicts{rows: map[string]string{}}
+	for _, c := range refusals {
+		t.Run(c.name, func(t *testing.T) {
+			cl := newClouds(t, endpoint, tags)
+			at := -1
+			for i, r := range resources {
+				if r.Type == c.typ && r.Name == c.resource {
+					at = i
+				}
+			}
+			require.GreaterOrEqual(t, at, 0, "the stack has no %s %s", c.typ, c.resource)
+			upTo := at
+			switch {
+			case c.op == opDelete:
+				upTo = len(resources) // what the resource holds, too
+			case c.twice:
+				upTo = at + 1
+			}
+			for _, r := range resources[:upTo] {
+				sb, mt := cl.do(opCreate, r, r.Inputs)
+				require.True(t, sb.err == nil && mt.err == nil, "creating %s as the stack does: sandbox %v, moto %v", r.URN, sb.err, mt.err)
+			}
+			target := resources[at]
+			in := copyMap(target.Inputs)
+			c.change(in)
+			if c.before != nil {
+				c.before(t, cl, in)
+			}
+			if c.twice {
+				target.URN += "-again"
+				target.Name += "-again"
+			}
+			sb, mt := cl.do(c.op, target, in)
+			settled := agree(t, c.name, sb, mt, c.stricter)
+			if sb.err == nil && mt.err == nil {
+				t.Errorf("%s: AWS refuses it, but both accept it", c.name)
+			}
+			v.add(c.typ, c.op, c.name, shortCode(mt, true), shortCode(sb, false), settled)
+		})
+	}
+	v.write(t, "refusals")
+}

@@ -96,6 +96,9 @@ func alreadyExists(st *State, typ, region, id string) error {
 		return status.Errorf(codes.AlreadyExists, "creating Lambda Function (%s): ResourceConflictException: Function already exist: %s", id, id)
 	case tLogGroup:
 		return status.Errorf(codes.AlreadyExists, "creating CloudWatch Logs Log Group (%s): ResourceAlreadyExistsException: The specified log group already exists", id)
+	case tKMSAlias:
+		// https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html
+		return status.Errorf(codes.AlreadyExists, "creating KMS Alias (%s): AlreadyExistsException: An alias with the name arn:aws:kms:%s:%s:%s already exists", id, region, cloudsim.Account, id)
 	}
 	return status.Errorf(codes.AlreadyExists, "%s %q already exists in %s", typ, id, region)
 }
@@ -103,6 +106,9 @@ func alreadyExists(st *State, typ, region, id string) error {
 // checkSave is what AWS checks when a resource is created or updated with
 // inputs in. Some checks change what AWS reports back (out).
 func checkSave(st *State, region, typ, id string, in, out map[string]any) error {
+	if err := checkInputs(typ, in); err != nil {
+		return err
+	}
 	switch typ {
 	case tFunction:
 		return checkConcurrency(st, region, id, in)
