@@ -156,6 +156,12 @@ func open(ctx context.Context, s Settings, program pulumi.RunFunc, sel selectFun
 		}
 		return nil, fmt.Errorf("opening stack %s/%s on %s: %w", s.Project, s.Stack, redactURL(s.BackendURL), trimAutoError(err))
 	}
+	if s.SecretsProvider != "" && s.SecretsProvider != "passphrase" {
+		if err := keepSecretsProvider(ctx, st, s.Stack); err != nil {
+			os.RemoveAll(workDir)
+			return nil, fmt.Errorf("opening stack %s/%s: %w", s.Project, s.Stack, err)
+		}
+	}
 	opened.stack = st
 	return opened, nil
 }
