@@ -12,8 +12,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"os"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
