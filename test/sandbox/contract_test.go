@@ -25,11 +25,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -644,4 +646,25 @@ func TestContract_InputsAWSRefuses(t *testing.T) {
 		})
 	}
 	v.write(t, "refusals")
+}
+
+// The stack reads the account from sts:GetCallerIdentity (the provider's
+// aws:index/getCallerIdentity invoke); the sandbox answers it from the
+// simulated cloud. Its answer must have the shape of STS's.
+func TestContract_CallerIdentity(t *testing.T) {
+	endpoint := moto.Start(t)
+	got, err := newMotoClients(moto.Config(endpoint, region)).sts.GetCallerIdentity(moto.Context(t), &sts.GetCallerIdentityInput{})
+	require.NoError(t, err)
+	sb, err := cloudsim.Invoke("aws:index/getCallerIdentity:getCallerIdentity", region, map[string]any{})
+	require.NoError(t, err)
+
+	assert.Equal(t, aws.ToString(got.Account), sb["accountId"], "the account ARNs are built from")
+	stsARN := regexp.MustCompile(`^arn:aws:sts::(\d{12}):(user|assumed-role)/.+$`)
+	for side, arn := range map[string]string{"moto": aws.ToString(got.Arn), "sandbox": fmt.Sprint(sb["arn"])} {
+		m := stsARN.FindStringSubmatch(arn)
+		require.NotNil(t, m, "%s: %s is not an STS caller ARN", side, arn)
+		assert.Equal(t, aws.ToString(got.Account), m[1], "%s: the ARN's account", side)
+	}
+	assert.NotEmpty(t, aws.ToString(got.UserId))
+	assert.NotEmpty(t, sb["userId"])
 }
