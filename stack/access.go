@@ -45,12 +45,6 @@ func ReviewRoleName(project, region string) string {
 	return accountNamer(project, region, "github").Name(awsfacts.RoleName, "review")
 }
 
-// ReadPolicyName is the managed policy of what every role reads of the
-// project's resources, in any environment.
-func ReadPolicyName(project, region string) string {
-	return accountNamer(project, region, "github").Name(awsfacts.PolicyName, "read")
-}
-
 // BoundaryName is the managed policy that is the permissions boundary of
 // every role of an environment's stack: the environment's bootstrap
 // template creates it, and its deploy role may write only roles that carry

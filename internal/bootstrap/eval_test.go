@@ -1,7 +1,6 @@
 package bootstrap
 
 import (
-	"strings"
 	"sync"
 	"testing"
 
@@ -125,38 +124,13 @@ var (
 // holds by name (an environment's roles hold the account's read policies).
 func (ts templates) role(t *testing.T, file, logical string) []stmt {
 	t.Helper()
-	doc, ok := ts[file]
-	require.True(t, ok, "no template %s", file)
-	tmpl := (&iamtest.Template{Doc: doc}).WithVars(vars("aws"))
-	out, err := tmpl.Role(logical)
+	set := iamtest.Set{}
+	for name, doc := range ts {
+		set[name] = (&iamtest.Template{Doc: doc}).WithVars(vars("aws"))
+	}
+	out, err := set.Role(file, logical)
 	require.NoError(t, err)
-	attached, _ := props(t, doc.resource(t, logical))["ManagedPolicyArns"].([]any)
-	for _, a := range attached {
-		name := resolve(a, "aws").(string)
-		_, name, _ = strings.Cut(name, ":policy/")
-		out = append(out, ts.named(t, name)...)
-	}
 	return out
-}
-
-// named is the statements of the managed policy called name, in any of
-// the templates.
-func (ts templates) named(t *testing.T, name string) []stmt {
-	t.Helper()
-	for _, doc := range ts {
-		for _, r := range doc.resources(t) {
-			res := r.(map[string]any)
-			if res["Type"] != "AWS::IAM::ManagedPolicy" {
-				continue
-			}
-			p := props(t, res)
-			if p["ManagedPolicyName"] == name {
-				return statementsOf(resolve(p["PolicyDocument"], "aws").(map[string]any))
-			}
-		}
-	}
-	t.Fatalf("no template holds the managed policy %s", name)
-	return nil
 }
 
 // policy is the statements of a managed policy no role holds (a

@@ -303,3 +303,67 @@ func conditionsHold(conds map[string]map[string][]string, ctx map[string]string)
 	}
 	return true
 }
+
+// Set is the templates of one bootstrap (the account's and one per
+// environment), by file name: a role of one template may hold managed
+// policies of another by name (ManagedPolicyArns), as IAM attaches them.
+type Set map[string]*Template
+
+// ParseSet reads every template of a bootstrap.
+func ParseSet(files map[string][]byte, vars Vars) (Set, error) {
+	out := Set{}
+	for name, body := range files {
+		t, err := Parse(body, vars)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// Role is every statement a role holds: the managed policies of its own
+// template that name it, and those of any template of the set it holds by
+// ARN.
+func (s Set) Role(file, logical string) ([]Statement, error) {
+	t, ok := s[file]
+	if !ok {
+		return nil, fmt.Errorf("no template %s", file)
+	}
+	out, err := t.Role(logical)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	r := t.Doc["Resources"].(map[string]any)[logical].(map[string]any)
+	props, _ := r["Properties"].(map[string]any)
+	attached, _ := props["ManagedPolicyArns"].([]any)
+	for _, a := range attached {
+		arn, _ := t.Resolve(a).(string)
+		_, name, ok := strings.Cut(arn, ":policy/")
+		if !ok {
+			return nil, fmt.Errorf("%s %s holds %v, which is no managed policy's ARN", file, logical, a)
+		}
+		statements, err := s.named(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", file, logical, err)
+		}
+		out = append(out, statements...)
+	}
+	return out, nil
+}
+
+// named is the statements of the managed policy called name, in any
+// template of the set.
+func (s Set) named(name string) ([]Statement, error) {
+	for _, t := range s {
+		for _, r := range t.Doc["Resources"].(map[string]any) {
+			res, _ := r.(map[string]any)
+			props, _ := res["Properties"].(map[string]any)
+			if res["Type"] == "AWS::IAM::ManagedPolicy" && props["ManagedPolicyName"] == name {
+				doc, _ := t.Resolve(props["PolicyDocument"]).(map[string]any)
+				return Statements(doc), nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("no template holds the managed policy %s", name)
+}
