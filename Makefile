@@ -47,8 +47,9 @@ sandbox: ## build the sandbox cloud (the stand-in aws plugin for tests and demos
 	CGO_ENABLED=0 $(GO) build -o $(SANDBOX) ./test/sandbox/cmd/pulumi-resource-aws
 
 .PHONY: test-deps
-test-deps: tools ## install what the tests start: the Pulumi CLI, dynalite, a container runtime
+test-deps: tools ## install what the tests start: the Pulumi CLI, dynalite and AWS's IAM data, cfn-lint, a container runtime
 	cd test && npm ci --no-audit --no-fund --loglevel=error
+	@command -v cfn-lint >/dev/null || python3 -m pip install --user cfn-lint==1.51.0
 	@./test/image/install-runtime
 
 # The fast tier: what `go test ./...` runs on a fresh clone. -short skips

@@ -75,24 +75,33 @@ func TestGenerate_AnEnvironmentAddedLaterChangesNoOtherTemplate(t *testing.T) {
 	}
 }
 
-// aws cloudformation deploy --template-file sends the template in the
-// request, and CloudFormation takes at most 51,200 bytes there: every
-// template stays a tenth under it, for the largest inputs GitHub and the
-// action allow (the longest owner and repository names, five environments
-// of the longest names, every option on, the longest partition's ARNs).
-func TestTemplates_FitAwsCloudformationDeployWithHeadroomForTheLargestInputs(t *testing.T) {
+// largestOptions are the largest inputs GitHub and the action allow: the
+// longest owner, repository and id, the longest project with five
+// environments of the longest names (the review environment as long as a
+// review stack's names allow), every option on, the longest partition.
+func largestOptions() Options {
 	long := []string{"abcdefghijklmnopqrst", "bbcdefghijklmnopqrst", "cbcdefghijklmnopqrst", "dbcdefghijklmnopqrst"}
-	largest := Options{
+	return Options{
 		Project:      "abcdefghijklmnopqrs",
 		Environments: append([]string{"dev"}, long...),
 		Region:       "us-gov-west-1", Repository: strings.Repeat("o", 39) + "/" + strings.Repeat("r", 100), RepositoryID: "12345678901234567890",
 		CreateOIDCProvider: true, APIGatewayLogging: long[0], ReviewEnvironment: "dev", MergeQueue: true,
 		Promotions: []Promotion{{long[0], "zbcdefghijklmnopqrst"}, {long[0], "ybcdefghijklmnopqrst"}},
 	}
+}
+
+// aws cloudformation deploy --template-file sends the template in the
+// request, and CloudFormation takes at most 51,200 bytes there: every
+// template stays a tenth under it, for the largest inputs GitHub and the
+// action allow (the longest owner and repository names, five environments
+// of the longest names, every option on, the longest partition's ARNs).
+func TestTemplates_FitAwsCloudformationDeployWithHeadroomForTheLargestInputs(t *testing.T) {
+	largest := largestOptions()
 	// The longest review environment a short project leaves room for: a
 	// review stack's names keep their pull request number (see
 	// TestOptions_ReviewStacksKeepTheirNumberInEveryName).
 	longReview := largest
+	long := largest.Environments[1:]
 	longReview.Project, longReview.Environments, longReview.ReviewEnvironment = "tap", append([]string{"abcdefghijklmnopq"}, long...), "abcdefghijklmnopq"
 	for _, o := range []Options{referenceOptions, largest, longReview} {
 		files, err := Generate(o)

@@ -33,3 +33,35 @@ func Match(pattern, s string) bool {
 	}
 	return p == len(pattern)
 }
+
+// Overlap reports whether some string matches both patterns: whether a
+// policy's resource pattern can name any ARN of a format (whose variables
+// are stars), or two grants can reach a common resource. Time is the
+// product of their lengths.
+func Overlap(a, b string) bool {
+	seen := make([]int8, (len(a)+1)*(len(b)+1)) // 0 unknown, 1 yes, 2 no
+	var at func(i, j int) bool
+	at = func(i, j int) bool {
+		k := i*(len(b)+1) + j
+		if seen[k] != 0 {
+			return seen[k] == 1
+		}
+		var ok bool
+		switch {
+		case i == len(a) && j == len(b):
+			ok = true
+		case i < len(a) && a[i] == '*':
+			ok = at(i+1, j) || (j < len(b) && at(i, j+1))
+		case j < len(b) && b[j] == '*':
+			ok = at(i, j+1) || (i < len(a) && at(i+1, j))
+		case i < len(a) && j < len(b) && (a[i] == b[j] || a[i] == '?' || b[j] == '?'):
+			ok = at(i+1, j+1)
+		}
+		seen[k] = 2
+		if ok {
+			seen[k] = 1
+		}
+		return ok
+	}
+	return at(0, 0)
+}

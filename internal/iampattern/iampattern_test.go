@@ -36,3 +36,25 @@ func TestMatch_IAMWildcardsInLinearTime(t *testing.T) {
 		assert.Equal(t, tt.want, Match(tt.pattern, tt.s), "%s ~ %.40s", tt.pattern, tt.s)
 	}
 }
+
+func TestOverlap_SomeStringMatchesBoth(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"log-group:*:log-stream:*", "log-group:/aws/lambda/x:*", true},
+		{"function:*:*", "function:tap-dev-api", false},
+		{"function:*", "function:tap-dev-api", true},
+		{"tap-*-deploy", "tap-dev-*", true},
+		{"tap-dev-*", "tap-prod-*", false},
+		{"a?c", "*b*", true},
+		{"", "*", true},
+		{"", "a", false},
+		{strings.Repeat("*a", 200), strings.Repeat("a*", 200), true},
+		{strings.Repeat("*a", 200), strings.Repeat("a*", 200) + "b", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, Overlap(tt.a, tt.b), "%s ∩ %.30s", tt.a, tt.b)
+		assert.Equal(t, tt.want, Overlap(tt.b, tt.a), "%.30s ∩ %s", tt.b, tt.a)
+	}
+}
