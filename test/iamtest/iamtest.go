@@ -367,3 +367,72 @@ func (s Set) named(name string) ([]Statement, error) {
 	}
 	return nil, fmt.Errorf("no template holds the managed policy %s", name)
 }
+
+// Documents are the policy documents a role holds, resolved: its own
+// template's managed policies that name it, and those it holds by ARN.
+func (s Set) Documents(file, logical string) ([]any, error) {
+	t, ok := s[file]
+	if !ok {
+		return nil, fmt.Errorf("no template %s", file)
+	}
+	resources := t.Doc["Resources"].(map[string]any)
+	r, ok := resources[logical].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s has no %s", file, logical)
+	}
+	var out []any
+	for _, res := range resources {
+		m, _ := res.(map[string]any)
+		props, _ := m["Properties"].(map[string]any)
+		if m["Type"] != "AWS::IAM::ManagedPolicy" {
+			continue
+		}
+		roles, _ := props["Roles"].([]any)
+		for _, ref := range roles {
+			if rm, _ := ref.(map[string]any); rm["Ref"] == logical {
+				out = append(out, t.Resolve(props["PolicyDocument"]))
+			}
+		}
+	}
+	props, _ := r["Properties"].(map[string]any)
+	attached, _ := props["ManagedPolicyArns"].([]any)
+	for _, a := range attached {
+		arn, _ := t.Resolve(a).(string)
+		_, name, _ := strings.Cut(arn, ":policy/")
+		doc, err := s.document(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, doc)
+	}
+	return out, nil
+}
+
+// Document is the resolved document of the managed policy called name.
+func (s Set) document(name string) (any, error) {
+	for _, t := range s {
+		for _, r := range t.Doc["Resources"].(map[string]any) {
+			res, _ := r.(map[string]any)
+			props, _ := res["Properties"].(map[string]any)
+			if res["Type"] == "AWS::IAM::ManagedPolicy" && props["ManagedPolicyName"] == name {
+				return t.Resolve(props["PolicyDocument"]), nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("no template holds the managed policy %s", name)
+}
+
+// Document is the resolved document of a managed policy of a template, by
+// logical id (a boundary).
+func (s Set) Document(file, logical string) (any, error) {
+	t, ok := s[file]
+	if !ok {
+		return nil, fmt.Errorf("no template %s", file)
+	}
+	r, ok := t.Doc["Resources"].(map[string]any)[logical].(map[string]any)
+	if !ok || r["Type"] != "AWS::IAM::ManagedPolicy" {
+		return nil, fmt.Errorf("%s has no managed policy %s", file, logical)
+	}
+	props, _ := r["Properties"].(map[string]any)
+	return t.Resolve(props["PolicyDocument"]), nil
+}
