@@ -236,7 +236,9 @@ func keyPolicyOf(t *testing.T, models []model, key string) any {
 // and the red-team paths found while building it.
 func escalations(t *testing.T) []simulated {
 	t.Helper()
-	fn := func(env, name string) string { return "arn:aws:lambda:" + region + ":" + modelAccount + ":function:tap-" + env + "-" + name }
+	fn := func(env, name string) string {
+		return "arn:aws:lambda:" + region + ":" + modelAccount + ":function:tap-" + env + "-" + name
+	}
 	devRole := roleNamed("tap-dev-api-handler-" + region)
 	devBoundary := policyNamed(stack.BoundaryName(base("dev")))
 	self := roleNamed(stack.DeployRoleName(base("dev")))
