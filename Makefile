@@ -16,6 +16,7 @@ SANDBOX       := $(CURDIR)/.tap/sandbox/pulumi-resource-aws
 # The AWS emulator the contract tests compare the sandbox with (test/moto);
 # test/requires holds the same version.
 MOTO_VERSION  := 5.2.1
+CFN_LINT_VERSION := 1.51.0
 
 export PATH := $(BIN):$(PATH)
 
@@ -50,13 +51,14 @@ sandbox: ## build the sandbox cloud (the stand-in aws plugin for tests and demos
 	CGO_ENABLED=0 $(GO) build -o $(SANDBOX) ./test/sandbox/cmd/pulumi-resource-aws
 
 .PHONY: test-deps
-test-deps: tools ## install what the tests start: the Pulumi CLI, dynalite, moto, a container runtime
+test-deps: tools ## install what the tests start: the Pulumi CLI, dynalite and AWS's IAM data, moto, cfn-lint, a container runtime
 	cd test && npm ci --no-audit --no-fund --loglevel=error
 	@if command -v moto_server >/dev/null && python3 -c 'import moto, sys; sys.exit(moto.__version__ != "$(MOTO_VERSION)")' 2>/dev/null; then \
 	  echo "moto $(MOTO_VERSION) is installed"; \
 	else \
 	  python3 -m pip install --quiet 'moto[server]==$(MOTO_VERSION)'; \
 	fi
+	@command -v cfn-lint >/dev/null || python3 -m pip install --quiet 'cfn-lint==$(CFN_LINT_VERSION)'
 	@./test/image/install-runtime
 
 # The fast tier: what `go test ./...` runs on a fresh clone. -short skips

@@ -4,10 +4,12 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/org/tap-deploy/internal/bootstrap"
@@ -76,27 +78,31 @@ func parseFlags(args []string) (map[string]string, error) {
 var bootstrapRequired = []string{"environment", "repository"}
 
 // bootstrapFlags are the flags of `tap-deploy bootstrap`; the help lists
-// them from here, so the two never disagree.
-func bootstrapFlags() (*flag.FlagSet, func(getenv func(string) string) bootstrap.Options) {
-	fs := flag.NewFlagSet("tap-deploy bootstrap", flag.ContinueOnError)
+// them from here, so the two never disagree. outDir is where it writes.
+func bootstrapFlags() (fs *flag.FlagSet, options func(getenv func(string) string) (bootstrap.Options, string)) {
+	fs = flag.NewFlagSet("tap-deploy bootstrap", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	envs := fs.String("environment", "", "The environments to deploy, comma-separated (like dev,staging,prod); each is checked as the environment input is.")
+	envs := fs.String("environment", "", "The environments this AWS account holds, comma-separated (like dev,staging,prod); each is checked as the environment input is. Run bootstrap once per account: an environment in an account of its own is bootstrapped there.")
 	region := fs.String("aws-region", "", "The region of the stacks and the state bucket; defaults to AWS_REGION, then AWS_DEFAULT_REGION.")
 	repo := fs.String("repository", "", "The GitHub repository whose workflows assume the roles, as owner/repo, spelled as GitHub spells it (the OIDC subject is compared exactly).")
+	repoID := fs.String("repository-id", "", "The repository's numeric id (gh api repos/OWNER/REPO --jq .id): every role then also requires the OIDC token's repository_id, so a repository re-created under the old name by someone else is not trusted.")
 	project := fs.String("project-name", inputs.DefaultProject, "The Pulumi project and prefix of every name, as the project-name input.")
 	bucket := fs.String("state-bucket", "", "The state bucket's name; default <project>-pulumi-state-<account>-<region>.")
-	oidc := fs.Bool("create-oidc-provider", true, "Create GitHub's OIDC provider (the default of the template's CreateGitHubOidcProvider parameter); false when the account has one: AWS allows one per account.")
-	apigw := fs.String("api-gateway-account", bootstrap.OwnerTemplate, "Who owns the region's API Gateway CloudWatch logging role: template, none (something else sets it), or an environment whose stack sets manageApiGatewayAccount=true.")
+	oidc := fs.Bool("create-oidc-provider", true, "Create GitHub's OIDC provider (the default of the account template's CreateGitHubOidcProvider parameter); false when the account has one (aws iam list-open-id-connect-providers): AWS allows one per account.")
+	apigw := fs.String("api-gateway-logging", bootstrap.OwnerNone, "Who sets the region's API Gateway CloudWatch logging role, an account-wide setting every REST API's logging needs: none (leave it alone: it is set already, or something else sets it), account (the account's template sets it), or an environment whose stack sets manageApiGatewayAccount=true.")
 	review := fs.String("review-environment", "", "The environment whose review stacks the review role deploys (default: the first environment), or none for no review role.")
 	mergeQueue := fs.Bool("merge-queue", false, "Also let merge-queue checks (refs/heads/gh-readonly-queue/*) assume the preview role.")
-	return fs, func(getenv func(string) string) bootstrap.Options {
+	promotions := fs.String("promotion", "", "Environments of this account that a deploy in another account promotes from, as source:target (like staging:prod), comma-separated: the source's read-only drift role also trusts the target's deploy job.")
+	out := fs.String("out-dir", "bootstrap", "Where to write the templates: account.yaml and one <environment>.yaml per environment.")
+	return fs, func(getenv func(string) string) (bootstrap.Options, string) {
 		o := bootstrap.Options{
 			Project:            strings.TrimSpace(*project),
 			Region:             strings.TrimSpace(*region),
 			Repository:         strings.TrimSpace(*repo),
+			RepositoryID:       strings.TrimSpace(*repoID),
 			StateBucket:        strings.TrimSpace(*bucket),
 			CreateOIDCProvider: *oidc,
-			APIGatewayAccount:  strings.TrimSpace(*apigw),
+			APIGatewayLogging:  strings.TrimSpace(*apigw),
 			ReviewEnvironment:  strings.TrimSpace(*review),
 			MergeQueue:         *mergeQueue,
 		}
@@ -105,30 +111,67 @@ func bootstrapFlags() (*flag.FlagSet, func(getenv func(string) string) bootstrap
 				o.Environments = append(o.Environments, e)
 			}
 		}
-		if o.Region == "" {
-			o.Region = getenv("AWS_REGION")
+		for _, p := range strings.Split(*promotions, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				from, to, _ := strings.Cut(p, ":")
+				o.Promotions = append(o.Promotions, bootstrap.Promotion{From: strings.TrimSpace(from), To: strings.TrimSpace(to)})
+			}
 		}
-		if o.Region == "" {
-			o.Region = getenv("AWS_DEFAULT_REGION")
-		}
+		o.Region = cmp.Or(o.Region, getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION"))
 		if o.ReviewEnvironment == "" && len(o.Environments) > 0 {
 			o.ReviewEnvironment = o.Environments[0]
 		}
-		return o
+		return o, strings.TrimSpace(*out)
 	}
 }
 
-// parseBootstrap reads the flags that follow `tap-deploy bootstrap`.
-func parseBootstrap(args []string, getenv func(string) string) (bootstrap.Options, error) {
+// parseBootstrap reads the flags that follow `tap-deploy bootstrap`, and
+// returns the options and the directory to write to.
+func parseBootstrap(args []string, getenv func(string) string) (bootstrap.Options, string, error) {
 	fs, options := bootstrapFlags()
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(boolValues(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return bootstrap.Options{}, err
+			return bootstrap.Options{}, "", err
 		}
-		return bootstrap.Options{}, fmt.Errorf("%w (tap-deploy --help lists bootstrap's flags)", err)
+		return bootstrap.Options{}, "", fmt.Errorf("%w (tap-deploy --help lists bootstrap's flags)", err)
 	}
 	if fs.NArg() > 0 {
-		return bootstrap.Options{}, fmt.Errorf("bootstrap takes flags only, not %q (tap-deploy --help lists them)", strings.Join(fs.Args(), " "))
+		return bootstrap.Options{}, "", fmt.Errorf("bootstrap takes flags only, not %q (tap-deploy --help lists them)", strings.Join(fs.Args(), " "))
 	}
-	return options(getenv), nil
+	o, dir := options(getenv)
+	if dir == "" {
+		return bootstrap.Options{}, "", errors.New("--out-dir: must name a directory to write the templates to (like --out-dir bootstrap)")
+	}
+	return o, dir, nil
+}
+
+// boolValues lets a boolean flag take its value as the next argument, as
+// every other flag does (--merge-queue false), besides --merge-queue=false
+// and --merge-queue alone; Go's flag package would read the value as the
+// first positional argument.
+func boolValues(fs *flag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name := strings.TrimLeft(a, "-")
+		f := fs.Lookup(name)
+		isBool := false
+		if f != nil && strings.HasPrefix(a, "-") && !strings.Contains(a, "=") {
+			b, ok := f.Value.(interface{ IsBoolFlag() bool })
+			isBool = ok && b.IsBoolFlag()
+		}
+		if isBool && i+1 < len(args) {
+			if _, err := strconv.ParseBool(args[i+1]); err == nil {
+				out = append(out, a+"="+args[i+1])
+				i++
+				continue
+			}
+		}
+		out = append(out, a)
+		if a == "--" {
+			out = append(out, args[i+1:]...)
+			break
+		}
+	}
+	return out
 }

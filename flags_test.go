@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -70,8 +72,8 @@ func TestRun_HelpPrintsUsageOnStdoutAndSucceeds(t *testing.T) {
 	}
 	assert.Contains(t, stdout.String(), "\n  tap-deploy auto --environment NAME [flags]\n")
 	assert.Contains(t, stdout.String(), "\n  tap-deploy bootstrap --environment dev,staging,prod --aws-region REGION --repository OWNER/REPO [flags]\n")
-	assert.Contains(t, stdout.String(), "\n  tap-deploy bootstrap --environment dev,staging,prod --aws-region eu-west-1 --repository owner/repo > bootstrap.yaml\n")
-	assert.Contains(t, stdout.String(), "aws cloudformation deploy --region eu-west-1 --template-file bootstrap.yaml --stack-name tap-bootstrap --capabilities CAPABILITY_NAMED_IAM\n")
+	assert.Contains(t, stdout.String(), "\n  tap-deploy bootstrap --environment dev,staging,prod --aws-region eu-west-1 --repository owner/repo --out-dir bootstrap\n")
+	assert.Contains(t, stdout.String(), "aws cloudformation deploy --region eu-west-1 --stack-name tap-bootstrap --capabilities CAPABILITY_NAMED_IAM --template-file bootstrap/account.yaml\n")
 	assert.Contains(t, stdout.String(), "\n  tap-deploy --help | --version\n")
 	assert.Contains(t, stdout.String(), "\nExamples:\n  # The program and its policy, offline")
 	assert.Contains(t, stdout.String(), "\n  --aws-region\n      AWS region of the stack.")
@@ -98,22 +100,34 @@ func TestParseBootstrap(t *testing.T) {
 		name    string
 		args    []string
 		want    bootstrap.Options
+		wantDir string
 		wantErr string
 	}{
 		{"defaults", []string{"--environment", "dev, staging ,prod", "--aws-region", "eu-west-1", "--repository", "owner/repo"},
 			bootstrap.Options{Project: "tap", Environments: []string{"dev", "staging", "prod"}, Region: "eu-west-1", Repository: "owner/repo",
-				CreateOIDCProvider: true, APIGatewayAccount: "template", ReviewEnvironment: "dev"}, ""},
-		{"every flag", []string{"--environment=qa", "--repository=o/r", "--project-name=shop", "--state-bucket=my-state",
-			"--create-oidc-provider=false", "--api-gateway-account=qa", "--review-environment=none", "--merge-queue"},
-			bootstrap.Options{Project: "shop", Environments: []string{"qa"}, Region: "us-west-2", Repository: "o/r", StateBucket: "my-state",
-				APIGatewayAccount: "qa", ReviewEnvironment: "none", MergeQueue: true}, ""},
-		{"an action input is not a bootstrap flag", []string{"--environment", "dev", "--backend-url", "s3://x"}, bootstrap.Options{},
+				CreateOIDCProvider: true, APIGatewayLogging: "none", ReviewEnvironment: "dev"}, "bootstrap", ""},
+		{"every flag", []string{"--environment=qa", "--repository=o/r", "--repository-id=123", "--project-name=shop", "--state-bucket=my-state",
+			"--create-oidc-provider=false", "--api-gateway-logging=qa", "--review-environment=none", "--merge-queue",
+			"--promotion", "qa:prod, qa:uat", "--out-dir", "cfn"},
+			bootstrap.Options{Project: "shop", Environments: []string{"qa"}, Region: "us-west-2", Repository: "o/r", RepositoryID: "123", StateBucket: "my-state",
+				APIGatewayLogging: "qa", ReviewEnvironment: "none", MergeQueue: true,
+				Promotions: []bootstrap.Promotion{{From: "qa", To: "prod"}, {From: "qa", To: "uat"}}}, "cfn", ""},
+		// A boolean takes its value as the next argument too, as every
+		// other flag does.
+		{"a boolean's value after a space", []string{"--environment", "qa", "--repository", "o/r", "--create-oidc-provider", "false", "--merge-queue", "true"},
+			bootstrap.Options{Project: "tap", Environments: []string{"qa"}, Region: "us-west-2", Repository: "o/r",
+				APIGatewayLogging: "none", ReviewEnvironment: "qa", MergeQueue: true}, "bootstrap", ""},
+		{"a boolean alone before another flag", []string{"--merge-queue", "--environment", "qa", "--repository", "o/r"},
+			bootstrap.Options{Project: "tap", Environments: []string{"qa"}, Region: "us-west-2", Repository: "o/r",
+				CreateOIDCProvider: true, APIGatewayLogging: "none", ReviewEnvironment: "qa", MergeQueue: true}, "bootstrap", ""},
+		{"an action input is not a bootstrap flag", []string{"--environment", "dev", "--backend-url", "s3://x"}, bootstrap.Options{}, "",
 			"flag provided but not defined: -backend-url (tap-deploy --help lists bootstrap's flags)"},
-		{"no positional arguments", []string{"--environment", "dev", "up"}, bootstrap.Options{}, `bootstrap takes flags only, not "up"`},
+		{"no positional arguments", []string{"--environment", "dev", "up"}, bootstrap.Options{}, "", `bootstrap takes flags only, not "up"`},
+		{"an empty output directory", []string{"--environment", "dev", "--out-dir", " "}, bootstrap.Options{}, "", "--out-dir: must name a directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseBootstrap(tt.args, getenv)
+			got, dir, err := parseBootstrap(tt.args, getenv)
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
@@ -121,6 +135,7 @@ func TestParseBootstrap(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.wantDir, dir)
 		})
 	}
 }
@@ -131,39 +146,67 @@ func TestParseFlags_BootstrapMustComeFirst(t *testing.T) {
 	assert.Equal(t, "bootstrap takes flags of its own and comes first: tap-deploy bootstrap --environment dev,staging,prod --aws-region REGION --repository OWNER/REPO", err.Error())
 }
 
-func TestRun_BootstrapPrintsATemplateAndRefusesToRunInActions(t *testing.T) {
-	args := []string{"bootstrap", "--environment", "dev", "--aws-region", "eu-west-1", "--repository", "owner/repo"}
+// bootstrap writes its templates, whole, into --out-dir and prints how to
+// deploy each; in Actions it refuses, and a mistake writes nothing.
+func TestRun_BootstrapWritesItsTemplatesAndRefusesToRunInActions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cfn")
+	args := []string{"bootstrap", "--environment", "dev,prod", "--aws-region", "eu-west-1", "--repository", "owner/repo", "--out-dir", dir}
 
 	var stdout, stderr strings.Builder
 	require.NoError(t, run(context.Background(), args, func(string) string { return "" }, &stdout, &stderr))
-	assert.Empty(t, stderr.String(), "it fits aws cloudformation deploy: no warning")
-	var doc struct {
-		Format    string         `yaml:"AWSTemplateFormatVersion"`
-		Resources map[string]any `yaml:"Resources"`
+	assert.Empty(t, stderr.String())
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
 	}
-	require.NoError(t, yaml.Unmarshal([]byte(stdout.String()), &doc))
-	assert.Equal(t, "2010-09-09", doc.Format)
-	assert.Contains(t, doc.Resources, "StateBucket")
-	assert.Contains(t, doc.Resources, "DeployRoleDev")
+	assert.Equal(t, []string{"account.yaml", "dev.yaml", "prod.yaml"}, names, "no temporary file is left")
+	for name, resource := range map[string]string{"account.yaml": "StateBucket", "dev.yaml": "DeployRole", "prod.yaml": "DeployRole"} {
+		body, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		assert.Less(t, len(body), bootstrap.Headroom, name)
+		var doc struct {
+			Format    string         `yaml:"AWSTemplateFormatVersion"`
+			Resources map[string]any `yaml:"Resources"`
+		}
+		require.NoError(t, yaml.Unmarshal(body, &doc), name)
+		assert.Equal(t, "2010-09-09", doc.Format)
+		assert.Contains(t, doc.Resources, resource, name)
+		assert.Contains(t, stdout.String(), "--template-file "+filepath.Join(dir, name)+"\n", "the summary says how to deploy %s", name)
+	}
 
 	stdout.Reset()
+	other := filepath.Join(t.TempDir(), "other")
 	inActions := func(k string) string { return map[string]string{"GITHUB_ACTIONS": "true"}[k] }
-	err := run(context.Background(), args, inActions, &stdout, io.Discard)
+	err = run(context.Background(), append(args[:len(args)-1:len(args)-1], other), inActions, &stdout, io.Discard)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "an administrator runs it on their machine and deploys the template, never a workflow")
+	assert.Contains(t, err.Error(), "an administrator runs it on their machine and deploys them, never a workflow")
 	assert.Empty(t, stdout.String(), "nothing is printed in Actions")
+	assert.NoDirExists(t, other)
 
-	err = run(context.Background(), []string{"bootstrap", "--environment", "Dev"}, func(string) string { return "" }, &stdout, io.Discard)
+	err = run(context.Background(), []string{"bootstrap", "--environment", "Dev", "--out-dir", other}, func(string) string { return "" }, &stdout, io.Discard)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `--environment: "Dev" must start with a lowercase letter`)
 	assert.Contains(t, err.Error(), "--repository:")
-	assert.Empty(t, stdout.String(), "a mistake prints no template")
+	assert.Empty(t, stdout.String(), "a mistake prints nothing")
+	assert.NoDirExists(t, other, "a mistake writes no template")
 }
 
-func TestRun_BootstrapWarnsWhenTheTemplateNeedsAnS3Bucket(t *testing.T) {
-	args := []string{"bootstrap", "--environment", "dev,qa,test,uat,staging,preprod,prod", "--aws-region", "eu-west-1", "--repository", "owner/repo"}
+// Many environments are many templates, each far under what aws
+// cloudformation deploy sends: no bucket is needed to deploy them.
+func TestRun_BootstrapOfManyEnvironmentsNeedsNoBucketToDeploy(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"bootstrap", "--environment", "dev,qa,test,uat,staging,preprod,prod", "--aws-region", "eu-west-1", "--repository", "owner/repo", "--out-dir", dir}
 	var stdout, stderr strings.Builder
 	require.NoError(t, run(context.Background(), args, func(string) string { return "" }, &stdout, &stderr))
-	require.Greater(t, stdout.Len(), bootstrap.DeployFileLimit)
-	assert.Contains(t, stderr.String(), "add --s3-bucket <a bucket of the account in eu-west-1> to deploy it")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 8)
+	for _, e := range entries {
+		info, err := e.Info()
+		require.NoError(t, err)
+		assert.Less(t, info.Size(), int64(bootstrap.Headroom), e.Name())
+	}
+	assert.NotContains(t, stdout.String()+stderr.String(), "--s3-bucket")
 }

@@ -85,7 +85,7 @@ var commandUsage = []struct {
 	{inputs.History, "--environment NAME", "List the stack's updates: version, time, result, commit and who ran it."},
 	{inputs.Sweep, "--environment NAME", "Destroy review stacks that are idle or whose pull request closed."},
 	{inputs.Auto, "--environment NAME", "Decided by the GitHub event replayed through GITHUB_EVENT_NAME and GITHUB_EVENT_PATH; without one, preview."},
-	{inputs.Bootstrap, "--environment dev,staging,prod --aws-region REGION --repository OWNER/REPO", "Print the CloudFormation template that prepares an AWS account: the state bucket, GitHub's OIDC provider, one role per job kind with the permissions the stack needs. It takes the flags listed under Bootstrap, and runs on your machine only."},
+	{inputs.Bootstrap, "--environment dev,staging,prod --aws-region REGION --repository OWNER/REPO", "Write the CloudFormation templates that prepare an AWS account: one for the account (the state bucket, GitHub's OIDC provider, the preview and review roles) and one per environment (its deploy and drift roles, each with the permissions the stack needs). It takes the flags listed under Bootstrap, and runs on your machine only."},
 }
 
 const examples = `  # The program and its policy, offline: needs nothing but this binary
@@ -96,10 +96,12 @@ const examples = `  # The program and its policy, offline: needs nothing but thi
   # Deploy from a laptop to a shared state bucket, then go back one update
   tap-deploy up --environment dev --aws-region eu-west-1 --backend-url s3://my-state/tap
   tap-deploy rollback --environment dev --aws-region eu-west-1 --backend-url s3://my-state/tap --rollback-to previous
-  # Prepare an AWS account as its administrator: print the template, deploy it with CloudFormation, then
-  # create the backend once (its layout, which no role of the template may write; the header names the bucket)
-  tap-deploy bootstrap --environment dev,staging,prod --aws-region eu-west-1 --repository owner/repo > bootstrap.yaml
-  aws cloudformation deploy --region eu-west-1 --template-file bootstrap.yaml --stack-name tap-bootstrap --capabilities CAPABILITY_NAMED_IAM
+  # Prepare an AWS account as its administrator: write the templates (the account's, one per environment),
+  # deploy each with CloudFormation as bootstrap prints, then create the backend once (its layout, which
+  # no role of the templates may write)
+  tap-deploy bootstrap --environment dev,staging,prod --aws-region eu-west-1 --repository owner/repo --out-dir bootstrap
+  aws cloudformation deploy --region eu-west-1 --stack-name tap-bootstrap --capabilities CAPABILITY_NAMED_IAM --template-file bootstrap/account.yaml
+  aws cloudformation deploy --region eu-west-1 --stack-name tap-bootstrap-dev --capabilities CAPABILITY_NAMED_IAM --template-file bootstrap/dev.yaml
   pulumi login 's3://tap-pulumi-state-<account-id>-eu-west-1/tap?region=eu-west-1'
 `
 
@@ -115,7 +117,7 @@ func help(w io.Writer, declared []actionInput) error {
 	b.WriteString("action input is a flag of the same name, and every command needs a region (--aws-region, or\n")
 	b.WriteString("AWS_REGION or AWS_DEFAULT_REGION). State goes to .tap/state unless --backend-url or\n")
 	b.WriteString("PULUMI_BACKEND_URL names another backend; results are printed, nothing is posted to GitHub.\n")
-	b.WriteString("bootstrap is the exception: it takes the flags listed under Bootstrap, and prints a template.\n\n")
+	b.WriteString("bootstrap is the exception: it takes the flags listed under Bootstrap, and writes templates.\n\n")
 	b.WriteString("Usage:\n")
 	for _, u := range commandUsage {
 		fmt.Fprintf(&b, "  tap-deploy %s %s [flags]\n", u.command, u.args)

@@ -108,7 +108,7 @@ func TestHelp_ListsEveryBootstrapFlagWithItsDefault(t *testing.T) {
 		assert.Contains(t, section, header+"\n", f.Name)
 		assert.Contains(t, strings.Join(strings.Fields(section), " "), strings.Join(strings.Fields(f.Usage), " "), f.Name)
 	})
-	assert.Equal(t, 9, n, "environment, aws-region, repository, project-name, state-bucket, create-oidc-provider, api-gateway-account, review-environment, merge-queue")
+	assert.Equal(t, 12, n, "environment, aws-region, repository, repository-id, project-name, state-bucket, create-oidc-provider, api-gateway-logging, review-environment, merge-queue, promotion, out-dir")
 }
 
 func TestWrap_KeepsLinesWithinTheWidthAndEveryWord(t *testing.T) {
@@ -127,8 +127,14 @@ func TestWrap_KeepsLinesWithinTheWidthAndEveryWord(t *testing.T) {
 func TestHelp_TheBootstrapExampleCreatesTheBackendTheTemplateNames(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, printHelp(&b))
-	o, err := parseBootstrap([]string{"--environment", "dev,staging,prod", "--aws-region", "eu-west-1", "--repository", "owner/repo"},
+	o, dir, err := parseBootstrap([]string{"--environment", "dev,staging,prod", "--aws-region", "eu-west-1", "--repository", "owner/repo", "--out-dir", "bootstrap"},
 		func(string) string { return "" })
 	require.NoError(t, err)
 	assert.Contains(t, b.String(), "\n  pulumi login '"+bootstrap.LoginURL(o)+"'\n")
+	// Its deploy commands are the ones bootstrap prints for those files.
+	files, err := bootstrap.Generate(o)
+	require.NoError(t, err)
+	for _, f := range files[:2] {
+		assert.Contains(t, b.String(), "\n  "+bootstrap.DeployCommand(o, f, dir)+"\n", f.Name)
+	}
 }

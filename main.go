@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/org/tap-deploy/internal/app"
@@ -52,28 +53,59 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return app.Run(ctx, deps)
 }
 
-// runBootstrap prints the CloudFormation template that prepares an AWS
-// account. It is for an administrator's machine: a workflow that could
-// write its own roles would defeat them.
+// runBootstrap writes the CloudFormation templates that prepare an AWS
+// account, and says how to deploy them. It is for an administrator's
+// machine: a workflow that could write its own roles would defeat them.
+// Bad flags write nothing.
 func runBootstrap(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if getenv("GITHUB_ACTIONS") == "true" {
-		return errors.New("tap-deploy bootstrap prints the CloudFormation template that prepares an AWS account; an administrator runs it on their machine and deploys the template, never a workflow")
+		return errors.New("tap-deploy bootstrap writes the CloudFormation templates that prepare an AWS account; an administrator runs it on their machine and deploys them, never a workflow")
 	}
-	opts, err := parseBootstrap(args, getenv)
+	opts, dir, err := parseBootstrap(args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return printHelp(stdout)
 	}
 	if err != nil {
 		return err
 	}
-	template, err := bootstrap.Template(opts)
+	files, err := bootstrap.Generate(opts)
 	if err != nil {
 		return err
 	}
-	if len(template) > bootstrap.DeployFileLimit {
-		fmt.Fprintf(stderr, "warning: the template is %d bytes; aws cloudformation deploy reads at most %d from --template-file alone: add --s3-bucket <a bucket of the account in %s> to deploy it\n",
-			len(template), bootstrap.DeployFileLimit, opts.Region)
+	for _, f := range files {
+		if len(f.Body) > bootstrap.DeployFileLimit {
+			return fmt.Errorf("the template %s would be %d bytes, more than the %d aws cloudformation deploy sends from --template-file; nothing was written. Report this: bootstrap keeps every template under %d", f.Name, len(f.Body), bootstrap.DeployFileLimit, bootstrap.Headroom)
+		}
 	}
-	_, err = stdout.Write(template)
+	if err := writeFiles(dir, files); err != nil {
+		return err
+	}
+	_, err = io.WriteString(stdout, bootstrap.Summary(opts, files, dir))
 	return err
+}
+
+// writeFiles writes every template into dir, each whole or not at all.
+func writeFiles(dir string, files []bootstrap.File) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out-dir: %w", err)
+	}
+	for _, f := range files {
+		tmp, err := os.CreateTemp(dir, "."+f.Name+".*")
+		if err != nil {
+			return fmt.Errorf("--out-dir: %w", err)
+		}
+		_, werr := tmp.Write(f.Body)
+		cerr := tmp.Close()
+		if err := errors.Join(werr, cerr); err != nil {
+			os.Remove(tmp.Name()) //nolint:errcheck // the write failed already
+			return fmt.Errorf("writing %s: %w", f.Name, err)
+		}
+		if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp.Name(), filepath.Join(dir, f.Name)); err != nil {
+			return fmt.Errorf("writing %s: %w", f.Name, err)
+		}
+	}
+	return nil
 }

@@ -14,8 +14,14 @@ import (
 	"github.com/org/tap-deploy/internal/awsfacts"
 )
 
-// StageName is the API's one stage.
-const StageName = "v1"
+// StageName is the API's one stage: the stack's prefix
+// (<project>-<suffix>). API Gateway names the stage's execution log group
+// API-Gateway-Execution-Logs_<api id>/<stage>, which the stack creates (to
+// give it a retention period) before it knows the id; a stage named for
+// the stack lets IAM scope that group to this stack by name, where a
+// shared stage name (v1) would leave only tags, which a role could put on
+// another API's log group to take it over.
+func StageName(c Config) string { return c.Project + "-" + c.EnvironmentSuffix }
 
 // Route is one method on one path of the items API.
 type Route struct {
@@ -127,7 +133,7 @@ func NewAPI(ctx *pulumi.Context, name string, env Env, handler *Function, opts .
 	// API Gateway writes execution logs to this group; made here so that
 	// it has a retention period.
 	a.ExecutionLogs, err = cloudwatch.NewLogGroup(ctx, name+"-execution", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.Sprintf("API-Gateway-Execution-Logs_%s/%s", a.RestAPI.ID(), StageName),
+		Name:            pulumi.Sprintf("API-Gateway-Execution-Logs_%s/%s", a.RestAPI.ID(), StageName(env.Config)),
 		RetentionInDays: pulumi.Int(env.Config.LogRetentionDays),
 	}, env.children(a)...)
 	if err != nil {
@@ -146,7 +152,7 @@ func NewAPI(ctx *pulumi.Context, name string, env Env, handler *Function, opts .
 	a.Stage, err = apigateway.NewStage(ctx, name, &apigateway.StageArgs{
 		RestApi:    a.RestAPI.ID(),
 		Deployment: deployment.ID(),
-		StageName:  pulumi.String(StageName),
+		StageName:  pulumi.String(StageName(env.Config)),
 		AccessLogSettings: &apigateway.StageAccessLogSettingsArgs{
 			DestinationArn: a.AccessLogs.Arn,
 			Format:         pulumi.String(accessLogFormat),

@@ -46,6 +46,13 @@ type Config struct {
 	// per account and region, so exactly one stack (or the bootstrap
 	// template) may own it; the role outlives the stack.
 	ManageAPIGatewayAccount bool
+	// Bootstrapped says the account was prepared by tap-deploy bootstrap:
+	// every role of the stack carries the permissions boundary the
+	// bootstrap template made for it, and each KMS key names the role that
+	// deploys the stack as its administrator. An account prepared otherwise
+	// sets it false: roles without a boundary, keys administered through
+	// IAM alone.
+	Bootstrapped bool
 	// ReviewStackPR is the pull request a review stack belongs to; 0 for
 	// the environment's own stack. A review stack is disposable.
 	ReviewStackPR int
@@ -186,6 +193,14 @@ var Keys = []Key{
 		c.ManageAPIGatewayAccount = b
 		return nil
 	}},
+	{"bootstrapped", "true", "the account was prepared by tap-deploy bootstrap: every role carries the environment's permissions boundary and the KMS keys name its deploy role as their administrator; false for an account prepared otherwise (roles without a boundary, keys administered through IAM only)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("must be true or false")
+		}
+		c.Bootstrapped = b
+		return nil
+	}},
 }
 
 // ConfigNamespace prefixes the keys in the Pulumi stack configuration.
@@ -259,6 +274,7 @@ func (c Config) Values() map[string]string {
 		"apiAuthorization":        c.APIAuthorization,
 		"reservedConcurrency":     strconv.Itoa(c.ReservedConcurrency),
 		"manageApiGatewayAccount": strconv.FormatBool(c.ManageAPIGatewayAccount),
+		"bootstrapped":            strconv.FormatBool(c.Bootstrapped),
 	}
 }
 
@@ -358,6 +374,8 @@ func relaxes(key string, from, to Config) bool {
 		return to.APIThrottleRate > from.APIThrottleRate
 	case "apiThrottleBurst":
 		return to.APIThrottleBurst > from.APIThrottleBurst
+	case "bootstrapped":
+		return !to.Bootstrapped
 	}
 	return false
 }

@@ -5,13 +5,17 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Env is what every component needs: the configuration, the names, the one
-// provider, and the account facts read through it (before anything is
+// Env is what every component needs: the configuration, the names, the
+// providers, and the account facts read through them (before anything is
 // registered, since names depend on the account).
 type Env struct {
-	Config    Config
-	Names     Namer
-	Provider  *aws.Provider
+	Config   Config
+	Names    Namer
+	Provider *aws.Provider
+	// Untagged is the same region's provider without default tags, for
+	// the types IAM cannot let a role tag on create without letting it tag
+	// every resource of the type in the account (see awsfacts.Facts.Untagged).
+	Untagged  *aws.Provider
 	Account   string
 	Partition string
 }
@@ -22,6 +26,11 @@ func (e Env) children(parent pulumi.Resource, extra ...pulumi.ResourceOption) []
 	return append([]pulumi.ResourceOption{pulumi.Parent(parent), pulumi.Provider(e.Provider)}, extra...)
 }
 
+// untaggedChildren are children's options with the untagged provider.
+func (e Env) untaggedChildren(parent pulumi.Resource, extra ...pulumi.ResourceOption) []pulumi.ResourceOption {
+	return append([]pulumi.ResourceOption{pulumi.Parent(parent), pulumi.Provider(e.Untagged)}, extra...)
+}
+
 // arn builds an ARN in the stack's partition, region and account.
 func (e Env) arn(service, resource string) string {
 	return "arn:" + e.Partition + ":" + service + ":" + e.Config.Region + ":" + e.Account + ":" + resource
@@ -30,22 +39,45 @@ func (e Env) arn(service, resource string) string {
 // rootArn is the account's root principal.
 func (e Env) rootArn() string { return "arn:" + e.Partition + ":iam::" + e.Account + ":root" }
 
+// iamArn is the ARN of an IAM role or policy of the account.
+func (e Env) iamArn(kind, name string) string {
+	return "arn:" + e.Partition + ":iam::" + e.Account + ":" + kind + "/" + name
+}
+
 // managedPolicy is the ARN of an AWS managed policy.
 func (e Env) managedPolicy(path string) string {
 	return "arn:" + e.Partition + ":iam::aws:policy/" + path
 }
 
-// roleBoundary is the permissions boundary of every role the stack creates:
-// a review stack's roles carry ReviewBoundaryName, in this account; an
-// environment's stack sets none.
+// roleBoundary is the permissions boundary of every role the stack
+// creates: the environment's boundary, or for a review stack the review
+// boundary, both made by the bootstrap template; none in an account that
+// was not bootstrapped.
 func (e Env) roleBoundary() pulumi.StringPtrInput {
-	if e.Config.ReviewStackPR == 0 {
+	switch {
+	case !e.Config.Bootstrapped:
 		return nil
+	case e.Config.ReviewStackPR > 0:
+		return pulumi.String(e.iamArn("policy", ReviewBoundaryName(e.Config.Base)))
 	}
-	return pulumi.String("arn:" + e.Partition + ":iam::" + e.Account + ":policy/" + ReviewBoundaryName(e.Config.Base))
+	return pulumi.String(e.iamArn("policy", BoundaryName(e.Config.Base)))
 }
 
-// NewProvider is the stack's only AWS provider: region pinned from the
+// keyAdministrator is the role that deploys the stack, which the stack's
+// keys name as their administrator: the environment's deploy role, or the
+// review role for a review stack; "" in an account that was not
+// bootstrapped (the keys are then administered through IAM alone).
+func (e Env) keyAdministrator() string {
+	switch {
+	case !e.Config.Bootstrapped:
+		return ""
+	case e.Config.ReviewStackPR > 0:
+		return e.iamArn("role", ReviewRoleName(e.Config.Project, e.Config.Region))
+	}
+	return e.iamArn("role", DeployRoleName(e.Config.Base))
+}
+
+// NewProvider is the stack's AWS provider: region pinned from the
 // configuration and the common tags applied to every taggable resource.
 func NewProvider(ctx *pulumi.Context, cfg Config) (*aws.Provider, error) {
 	tags := pulumi.StringMap{}
@@ -56,4 +88,10 @@ func NewProvider(ctx *pulumi.Context, cfg Config) (*aws.Provider, error) {
 		Region:      pulumi.String(cfg.Region),
 		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: tags},
 	})
+}
+
+// NewUntaggedProvider is the stack's provider for the types it leaves
+// untagged: the same region, no default tags.
+func NewUntaggedProvider(ctx *pulumi.Context, cfg Config) (*aws.Provider, error) {
+	return aws.NewProvider(ctx, "aws-untagged", &aws.ProviderArgs{Region: pulumi.String(cfg.Region)})
 }

@@ -78,7 +78,7 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
 		Name:   pulumi.String(env.Names.Name(awsfacts.RolePolicyName, spec.Component)),
 		Role:   f.Role.ID(),
-		Policy: functionPolicy(spec, f.LogGroup, deps),
+		Policy: functionPolicy(spec, env.Config.Region, f.LogGroup, deps),
 	}, env.children(f)...)
 	if err != nil {
 		return nil, err
@@ -218,7 +218,7 @@ func functionEnv(spec FunctionSpec, env Env, deps FunctionDeps) pulumi.StringMap
 // functionPolicy allows exactly the calls FunctionAccess lists for the
 // function, on the ARNs it touches: the processors publish to the
 // item-events topic, never to the alert topic.
-func functionPolicy(spec FunctionSpec, logs *cloudwatch.LogGroup, d FunctionDeps) pulumi.StringOutput {
+func functionPolicy(spec FunctionSpec, region string, logs *cloudwatch.LogGroup, d FunctionDeps) pulumi.StringOutput {
 	targets := []Target{TargetOwnLogs, TargetTable, TargetStream, TargetUploads, TargetEvents, TargetEventsKey, TargetDeadLetters}
 	return documentOutput(func(a []string) PolicyDocument {
 		arn := map[Target][]string{}
@@ -229,7 +229,11 @@ func functionPolicy(spec FunctionSpec, logs *cloudwatch.LogGroup, d FunctionDeps
 		arn[TargetUploads] = []string{arn[TargetUploads][0] + "/*"}
 		var statements []Statement
 		for _, access := range FunctionAccess[spec.Key] {
-			statements = append(statements, Allow(access.Sid, access.Actions, arn[access.On]...))
+			s := Allow(access.Sid, access.Actions, arn[access.On]...)
+			if access.ViaService != "" {
+				s.Condition = map[string]map[string]string{"StringEquals": {"kms:ViaService": access.ViaService + "." + region + ".amazonaws.com"}}
+			}
+			statements = append(statements, s)
 		}
 		return PolicyDocument{Statement: statements}
 	}, logs.Arn, d.Data.Table.Arn, d.Data.Table.StreamArn, d.Storage.Files.Bucket.Arn, d.Notifications.Events.Arn, d.Notifications.EventsKey.Arn, d.Notifications.DeadLetterQueue.Arn)
@@ -250,6 +254,6 @@ func (f *Function) SubscribeToStream(ctx *pulumi.Context, env Env, data *Data, n
 		DestinationConfig: &lambda.EventSourceMappingDestinationConfigArgs{
 			OnFailure: &lambda.EventSourceMappingDestinationConfigOnFailureArgs{DestinationArn: n.DeadLetterQueue.Arn},
 		},
-	}, env.children(f)...)
+	}, env.untaggedChildren(f)...)
 	return err
 }

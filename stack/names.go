@@ -122,16 +122,6 @@ func FunctionNames(c Config) []string {
 	return out
 }
 
-// ReviewBoundaryName is the managed policy that is the permissions
-// boundary of every role of base's review stacks: the bootstrap template
-// creates it, and lets the review role write only roles that carry it (a
-// branch's author could otherwise make a role of any power and assume
-// it). One per environment, whatever the pull request; like a role's, its
-// name ends with the region (IAM is one namespace for all regions).
-func ReviewBoundaryName(base Base) string {
-	return NewNamer(Config{Base: base, EnvironmentSuffix: base.Environment}, "").Name(awsfacts.PolicyName, "review-boundary")
-}
-
 // The buckets' components.
 const (
 	FilesBucket     = "files"

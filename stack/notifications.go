@@ -38,8 +38,8 @@ func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.
 		Description:          pulumi.String("encrypts the " + env.Names.Name(awsfacts.TopicName, "alerts") + " topic"),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: keyDeletionWindow(env),
-		Policy:               pulumi.String(keyPolicy(env.rootArn(), env.Account)),
-	}, env.children(n)...)
+		Policy:               pulumi.String(keyPolicy(env, cloudWatchEncrypts(env.Account))),
+	}, env.untaggedChildren(n)...)
 	if err != nil {
 		return nil, err
 	}
@@ -94,8 +94,8 @@ func NewNotifications(ctx *pulumi.Context, name string, env Env, opts ...pulumi.
 		Description:          pulumi.String("encrypts the " + env.Names.Name(awsfacts.TopicName, "item-events") + " topic"),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: keyDeletionWindow(env),
-		Policy:               pulumi.String(accountKeyPolicy(env.rootArn())),
-	}, env.children(n)...)
+		Policy:               pulumi.String(keyPolicy(env)),
+	}, env.untaggedChildren(n)...)
 	if err != nil {
 		return nil, err
 	}
@@ -133,34 +133,35 @@ func keyDeletionWindow(env Env) pulumi.IntPtrInput {
 	return nil
 }
 
-// accountKeyPolicy keeps the account in control of a key, so IAM policies
-// grant its use (the processors' roles).
-func accountKeyPolicy(rootArn string) string {
-	b, _ := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{
-			{"Sid": "AccountAdministers", "Effect": "Allow", "Principal": map[string]any{"AWS": rootArn}, "Action": "kms:*", "Resource": "*"},
-		},
-	})
+// keyPolicy keeps the account in control of a key (so IAM policies grant
+// its use, the processors' roles among them) and lets the stack's key
+// administrator, the role that deploys it, read, change and delete it:
+// named here, that role can use the key the moment it exists, and no IAM
+// policy needs a grant on the account's keys. The stack creates its keys
+// untagged (see awsfacts), so no role tags a key on create. Extra
+// statements let services use the key.
+func keyPolicy(env Env, extra ...map[string]any) string {
+	statements := []map[string]any{
+		{"Sid": "AccountAdministers", "Effect": "Allow", "Principal": map[string]any{"AWS": env.rootArn()}, "Action": "kms:*", "Resource": "*"},
+	}
+	if admin := env.keyAdministrator(); admin != "" {
+		statements = append(statements, map[string]any{
+			"Sid": "DeployerAdministers", "Effect": "Allow", "Principal": map[string]any{"AWS": admin},
+			"Action": KeyAdministration, "Resource": "*",
+		})
+	}
+	b, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": append(statements, extra...)})
 	return string(b)
 }
 
-// keyPolicy keeps the account in control of the key (so IAM policies can
-// grant its use) and lets CloudWatch encrypt alarm notifications with it.
-func keyPolicy(rootArn, account string) string {
-	doc := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{
-			{"Sid": "AccountAdministers", "Effect": "Allow", "Principal": map[string]any{"AWS": rootArn}, "Action": "kms:*", "Resource": "*"},
-			{
-				"Sid": "CloudWatchAlarmsEncrypt", "Effect": "Allow",
-				"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
-				"Action":    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
-				"Resource":  "*",
-				"Condition": map[string]any{"StringEquals": map[string]string{"aws:SourceAccount": account}},
-			},
-		},
+// cloudWatchEncrypts lets CloudWatch encrypt alarm notifications with the
+// alert topic's key, for this account's alarms only.
+func cloudWatchEncrypts(account string) map[string]any {
+	return map[string]any{
+		"Sid": "CloudWatchAlarmsEncrypt", "Effect": "Allow",
+		"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+		"Action":    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
+		"Resource":  "*",
+		"Condition": map[string]any{"StringEquals": map[string]string{"aws:SourceAccount": account}},
 	}
-	b, _ := json.Marshal(doc)
-	return string(b)
 }

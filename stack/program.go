@@ -40,6 +40,7 @@ type Artifacts map[string]Code
 // Stack is every component of the TAP stack, for outputs and tests.
 type Stack struct {
 	Provider      *aws.Provider
+	Untagged      *aws.Provider
 	Data          *Data
 	Storage       *Storage
 	Notifications *Notifications
@@ -68,6 +69,10 @@ func New(ctx *pulumi.Context, cfg Config, code Artifacts) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	untagged, err := NewUntaggedProvider(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	// The account is read first: bucket names carry it (S3 names are
 	// unique across all accounts).
 	identity, err := aws.GetCallerIdentity(ctx, &aws.GetCallerIdentityArgs{}, pulumi.Provider(provider))
@@ -78,9 +83,9 @@ func New(ctx *pulumi.Context, cfg Config, code Artifacts) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the AWS partition: %w", err)
 	}
-	env := Env{Config: cfg, Names: NewNamer(cfg, identity.AccountId), Provider: provider, Account: identity.AccountId, Partition: partition.Partition}
+	env := Env{Config: cfg, Names: NewNamer(cfg, identity.AccountId), Provider: provider, Untagged: untagged, Account: identity.AccountId, Partition: partition.Partition}
 
-	s := &Stack{Provider: provider, Functions: map[string]*Function{}}
+	s := &Stack{Provider: provider, Untagged: untagged, Functions: map[string]*Function{}}
 	if s.Data, err = NewData(ctx, "data", env); err != nil {
 		return nil, err
 	}

@@ -24,13 +24,20 @@ func collect(t *testing.T, cfg stack.Config) *graph.Graph {
 	return g
 }
 
+// Everything goes through one of the stack's two explicit providers, both
+// pinned to the configured region: the tagged one, and the untagged one
+// for exactly the types that must stay untagged (awsfacts.Type.Untagged).
 func TestProgram_EveryAWSResourceUsesTheExplicitProvider(t *testing.T) {
 	g := collect(t, stacktest.Config(t, nil))
-	providers := g.OfType("pulumi:providers:aws")
-	require.Len(t, providers, 1)
-	p := providers[0]
-	assert.Equal(t, "eu-west-1", p.Inputs["region"])
-	assert.Equal(t, map[string]any{"project": "tap", "environment": "dev", "managed-by": "tap-deploy"}, p.Inputs["defaultTags"].(map[string]any)["tags"])
+	providers := map[string]graph.Resource{}
+	for _, p := range g.OfType("pulumi:providers:aws") {
+		providers[p.Name] = p
+		assert.Equal(t, "eu-west-1", p.Inputs["region"], p.Name)
+	}
+	require.Len(t, providers, 2)
+	tagged, untagged := providers["aws"], providers["aws-untagged"]
+	assert.Equal(t, map[string]any{"project": "tap", "environment": "dev", "managed-by": "tap-deploy"}, tagged.Inputs["defaultTags"].(map[string]any)["tags"])
+	assert.NotContains(t, untagged.Inputs, "defaultTags")
 
 	aws := 0
 	for _, r := range g.Resources {
@@ -38,7 +45,11 @@ func TestProgram_EveryAWSResourceUsesTheExplicitProvider(t *testing.T) {
 			continue
 		}
 		aws++
-		assert.Equal(t, p.URN, r.ProviderURN(), "%s %s", r.Type, r.Name)
+		want := tagged.URN
+		if awsfacts.Of(r.Type).Untagged != "" {
+			want = untagged.URN
+		}
+		assert.Equal(t, want, r.ProviderURN(), "%s %s", r.Type, r.Name)
 		assert.NotEmpty(t, r.Parent, "%s %s has no parent component", r.Type, r.Name)
 		assert.NotContains(t, r.Parent, "pulumi:pulumi:Stack", "%s %s sits outside the components", r.Type, r.Name)
 	}
@@ -274,15 +285,18 @@ func TestReviewConfig_IsAConservativeDisposableCopy(t *testing.T) {
 	assert.Error(t, err)
 }
 
-// A review stack deploys a branch's code with a role every branch can
-// assume, which may write only roles that carry the review boundary (the
-// bootstrap template): every role of a review stack carries it, in the
-// account the program read; an environment's roles carry none.
-func TestReviewConfig_EveryRoleCarriesTheReviewBoundary(t *testing.T) {
+// No role the stack makes can do more than the bootstrap template allows
+// it: a deploy role (any environment's, or the review role any branch can
+// assume) may write only roles that carry its permissions boundary. Every
+// role of an environment's stack carries the environment's boundary, every
+// role of a review stack the review boundary, in the account the program
+// read; an account that was not bootstrapped gets none.
+func TestConfig_EveryRoleCarriesItsBoundary(t *testing.T) {
 	env := stacktest.Config(t, map[string]string{"manageApiGatewayAccount": "true"})
 	review, err := stack.NewReviewStackConfig(env.Base, nil, 7)
 	require.NoError(t, err)
 	assert.Equal(t, "tap-dev-review-boundary-eu-west-1", stack.ReviewBoundaryName(review.Base), "the environment's, whatever the pull request")
+	assert.Equal(t, "tap-dev-boundary-eu-west-1", stack.BoundaryName(env.Base))
 
 	roles := collect(t, review).OfType("aws:iam/role:Role")
 	require.Len(t, roles, len(stack.Functions)+1, "the functions' roles and CodeDeploy's")
@@ -292,7 +306,69 @@ func TestReviewConfig_EveryRoleCarriesTheReviewBoundary(t *testing.T) {
 	envRoles := collect(t, env).OfType("aws:iam/role:Role")
 	require.Len(t, envRoles, len(stack.Functions)+2, "with API Gateway's logging role")
 	for _, r := range envRoles {
+		assert.Equal(t, "arn:aws:iam::123456789012:policy/tap-dev-boundary-eu-west-1", r.Inputs["permissionsBoundary"], r.Name)
+	}
+	unbounded := stacktest.Config(t, map[string]string{"bootstrapped": "false"})
+	for _, r := range collect(t, unbounded).OfType("aws:iam/role:Role") {
 		assert.NotContains(t, r.Inputs, "permissionsBoundary", r.Name)
+	}
+}
+
+// A key names the role that deploys the stack as its administrator: that
+// role uses the key the moment it exists (a grant through tags would wait
+// minutes for them to apply), and no IAM policy needs a grant on the
+// account's keys. The keys carry no tags: tagging one on create needs a
+// grant on every key of the account.
+func TestKeys_NameTheirDeployRoleAndCarryNoTags(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		cfg   stack.Config
+		admin string
+	}{
+		{"environment", stacktest.Config(t, nil), "arn:aws:iam::123456789012:role/tap-dev-github-deploy-eu-west-1"},
+		{"review stack", func() stack.Config {
+			c, err := stack.NewReviewStackConfig(stacktest.Config(t, nil).Base, nil, 7)
+			require.NoError(t, err)
+			return c
+		}(), "arn:aws:iam::123456789012:role/tap-github-review-eu-west-1"},
+		{"not bootstrapped", stacktest.Config(t, map[string]string{"bootstrapped": "false"}), ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			g := collect(t, c.cfg)
+			keys := g.OfType("aws:kms/key:Key")
+			require.Len(t, keys, 2)
+			for _, k := range keys {
+				var doc struct {
+					Statement []struct {
+						Sid       string
+						Principal map[string]any
+						Action    any
+					}
+				}
+				require.NoError(t, json.Unmarshal([]byte(k.Inputs["policy"].(string)), &doc), k.Name)
+				var admins []string
+				for _, s := range doc.Statement {
+					if s.Sid == "DeployerAdministers" {
+						admins = append(admins, fmt.Sprint(s.Principal["AWS"]))
+						assert.ElementsMatch(t, stack.KeyAdministration, s.Action, k.Name)
+					}
+				}
+				if c.admin == "" {
+					assert.Empty(t, admins, k.Name)
+				} else {
+					assert.Equal(t, []string{c.admin}, admins, k.Name)
+				}
+				assert.Empty(t, k.Inputs["tags"], k.Name)
+				p, ok := g.Get(k.ProviderURN())
+				require.True(t, ok, k.Name)
+				assert.Empty(t, p.Inputs["defaultTags"], "%s is created through a provider without default tags", k.Name)
+			}
+			for _, m := range g.OfType("aws:lambda/eventSourceMapping:EventSourceMapping") {
+				p, ok := g.Get(m.ProviderURN())
+				require.True(t, ok, m.Name)
+				assert.Empty(t, p.Inputs["defaultTags"], "%s is created through a provider without default tags", m.Name)
+			}
+		})
 	}
 }
 

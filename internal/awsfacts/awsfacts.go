@@ -116,7 +116,22 @@ type Type struct {
 	UniqueName bool
 	// Taggable types accept tags (and so get the provider's default tags).
 	Taggable bool
+	// Untagged, for a type AWS lets be tagged, says why the stack leaves
+	// it untagged (through a provider without default tags): tagging one on
+	// create needs a tag permission IAM cannot limit to the resource being
+	// created, so a role allowed it could tag, and take over through its
+	// tag-scoped grants, every resource of the type in the account.
+	Untagged string
 }
+
+// untaggedKey and untaggedMapping say why keys and event source mappings
+// stay untagged.
+const (
+	untaggedKey = "KMS authorizes tagging a key on create only by a kms:TagResource grant on every key of the account and region " +
+		"(https://docs.aws.amazon.com/kms/latest/developerguide/tag-permissions.html); the key's policy names its administrator instead"
+	untaggedMapping = "Lambda authorizes tagging an event source mapping on create by a lambda:TagResource grant on mappings it cannot name " +
+		"before they exist; the mappings are scoped by their function (lambda:FunctionArn) instead"
+)
 
 // Types is every AWS type the stack creates that has a name rule or tags.
 var Types = map[string]Type{
@@ -131,7 +146,8 @@ var Types = map[string]Type{
 	"aws:cloudwatch/metricAlarm:MetricAlarm":            {NameKey: "name", Name: &AlarmName, UniqueName: true, Taggable: true},
 	"aws:sns/topic:Topic":                               {NameKey: "name", Name: &TopicName, UniqueName: true, Taggable: true},
 	"aws:sqs/queue:Queue":                               {NameKey: "name", Name: &QueueName, UniqueName: true, Taggable: true},
-	"aws:kms/key:Key":                                   {Taggable: true},
+	"aws:kms/key:Key":                                   {Taggable: true, Untagged: untaggedKey},
+	"aws:lambda/eventSourceMapping:EventSourceMapping":  {Taggable: true, Untagged: untaggedMapping},
 	"aws:kms/alias:Alias":                               {NameKey: "name", Name: &KeyAliasName, UniqueName: true},
 	"aws:apigateway/restApi:RestApi":                    {NameKey: "name", Name: &APIName, Taggable: true},
 	"aws:apigateway/stage:Stage":                        {Taggable: true},

@@ -7,7 +7,6 @@ import (
 
 	"github.com/org/tap-deploy/internal/cloudsim"
 	"github.com/org/tap-deploy/internal/graph"
-	"github.com/org/tap-deploy/stack"
 )
 
 // Access is what the Pulumi AWS provider (pulumi-aws v6, which bridges the
@@ -33,7 +32,9 @@ type Access struct {
 }
 
 // Scope says which resources an Access's actions apply to: the stack's own
-// physical names where the type has them, else the stack's tags.
+// physical names where the type has them; for a type whose id AWS
+// generates, the stack's tags (API Gateway), the resource's own policy
+// (KMS keys) or the function it belongs to (event source mappings).
 type Scope struct {
 	// Names gives one resource's ARNs, from its inputs (the physical name
 	// the stack's namer chose). Nil when AWS generates the id.
@@ -42,14 +43,27 @@ type Scope struct {
 	// whose id AWS generates: the actions then apply only to resources that
 	// carry the environment's tags (aws:ResourceTag).
 	Tagged func(region string) []string
-	// CreateOn is where Create is authorized for a tagged type: the
-	// collection or "*" (nothing names a resource before it exists); the
-	// request must carry the environment's tags (aws:RequestTag). Empty
-	// for children of a tagged parent, which inherit its tags.
+	// CreateOn is where Create is authorized for a type Names cannot
+	// scope: the collection or "*" (nothing names a resource before it
+	// exists). For a Tagged type the request must carry the environment's
+	// tags (aws:RequestTag). Empty for children of a tagged parent, which
+	// inherit its tags.
 	CreateOn func(region string) []string
-	// TagOnCreate is where tagging on create is authorized, when not on
-	// Tagged: KMS checks it on no particular key.
-	TagOnCreate func(region string) []string
+	// KeyPolicy means the resource's own policy (its "policy" input) grants
+	// the role that deploys the stack everything it does with the resource
+	// once it exists: IAM grants that role only the create (CreateOn), and
+	// the readers their reads (ReadOn under ReadCondition). The builder
+	// checks that the policy names the role for every action.
+	KeyPolicy bool
+	// ReadOn and ReadCondition are where and when a KeyPolicy type's reads
+	// are authorized for the roles that read every environment.
+	ReadOn        func(region string) []string
+	ReadCondition func(project string) condition
+	// FunctionOf, for a type scoped by the function it belongs to, is the
+	// input that names the function: every call is authorized on
+	// FunctionScoped (or CreateOn) under lambda:FunctionArn.
+	FunctionOf     string
+	FunctionScoped func(region string) []string
 	// ID reads the id AWS generated, so that another resource's name that
 	// embeds it (API Gateway's execution log group) becomes a pattern.
 	ID func(r graph.Resource) string
@@ -66,9 +80,9 @@ type Also struct {
 	Actions []string
 	// On gives the resources, from the resource's inputs.
 	On func(r graph.Resource, region string) []string
-	// OnTaggedOf applies the actions to the tagged scope of another type
-	// (an alias needs its key).
-	OnTaggedOf string
+	// Reads means the actions are reads: granted to every role that reads
+	// the type, not only to those that change it.
+	Reads bool
 	// PassedTo makes the grant iam:PassRole of the role ARN in input
 	// RoleInput, to this service only.
 	PassedTo  string
@@ -141,34 +155,6 @@ func objectsIn(bucket, key string) string {
 	return bucketARN(bucket) + "/" + path.Dir(key) + "/*"
 }
 
-// AlarmComponents are what the stack's alarms watch, the part of their
-// names after the stack's prefix: a function's alarms start with its
-// component, the API's with "api" (which the API handler's share).
-var AlarmComponents = func() []string {
-	out := []string{"api"}
-	for _, f := range stack.Functions {
-		if !strings.HasPrefix(f.Component, "api") {
-			out = append(out, f.Component)
-		}
-	}
-	return out
-}()
-
-// alarmFamily is the pattern of an alarm's family: the stack's prefix and
-// the component it watches (tap-dev-api-* for tap-dev-api-5xx and every
-// alarm of the API handler), so that a policy names three patterns, not
-// every alarm. A review stack's alarms (tap-dev-pr-<N>-…) do not match an
-// environment's patterns: what follows the prefix is pr-<N>; an
-// environment named like another one's component (dev-api) is refused.
-func alarmFamily(name string) string {
-	for _, c := range AlarmComponents {
-		if i := strings.Index(name, "-"+c+"-"); i >= 0 {
-			return name[:i+len(c)+2] + "*"
-		}
-	}
-	return name
-}
-
 // deploymentGroupARN is every deployment group of a group's application:
 // the application is the stack's own (named for it), and one pattern
 // keeps the template within what aws cloudformation deploy takes.
@@ -186,14 +172,13 @@ var restAPIs = Scope{
 	Why:    "API Gateway generates the API's id; its children inherit its tags for authorization",
 }
 
-// taggedAPIObject is a REST API or stage: tags are set on it and changed
-// through /tags.
-var taggedAPIObject = Scope{
-	Tagged: func(region string) []string {
-		return []string{apiGateway(region, "/restapis/*"), apiGateway(region, "/tags/*")}
-	},
-	Why: restAPIs.Why,
-}
+// apiTags is where API Gateway authorizes reading a REST API's or a
+// stage's tags: /tags/<its ARN, URL-encoded>, a resource with no condition
+// keys (Service Authorization Reference, API Gateway). The stack sets the
+// tags when it creates the API and the stage (with the create's
+// aws:RequestTag) and never changes them, so no role may write /tags: a
+// grant there could not be limited to the stack's own APIs.
+func apiTags(region string) []string { return []string{apiGateway(region, "/tags/*")} }
 
 // Table maps every resource type the stack creates to what it needs.
 // TestTable_CoversEveryTypeTheStackCreates fails when the stack gains a
@@ -365,30 +350,37 @@ var Table = map[string]Access{
 	},
 	"aws:lambda/eventSourceMapping:EventSourceMapping": {
 		Terraform: "aws_lambda_event_source_mapping",
-		Create:    []string{"lambda:CreateEventSourceMapping"},
-		Read:      []string{"lambda:GetEventSourceMapping", "lambda:ListTags"},
-		Update:    []string{"lambda:UpdateEventSourceMapping"},
-		Delete:    []string{"lambda:DeleteEventSourceMapping"},
-		Tag:       []string{"lambda:TagResource", "lambda:UntagResource"},
+		// The stack leaves mappings untagged (awsfacts): no tag calls.
+		Create: []string{"lambda:CreateEventSourceMapping"},
+		Read:   []string{"lambda:GetEventSourceMapping", "lambda:ListTags"},
+		Update: []string{"lambda:UpdateEventSourceMapping"},
+		Delete: []string{"lambda:DeleteEventSourceMapping"},
 		On: Scope{
-			Tagged: func(region string) []string { return []string{arn("lambda", region, "event-source-mapping:*")} },
-			// Older authorization lists no resource for the create call.
-			CreateOn: func(string) []string { return []string{"*"} },
-			ID:       func(r graph.Resource) string { s, _ := r.Outputs["uuid"].(string); return s },
-			Why:      "Lambda generates the mapping's UUID",
+			// CreateEventSourceMapping names no resource; Update and Delete
+			// the mapping, whose UUID Lambda generates. All three carry
+			// lambda:FunctionArn, the function the mapping feeds.
+			CreateOn:       func(string) []string { return []string{"*"} },
+			FunctionOf:     "functionName",
+			FunctionScoped: func(region string) []string { return []string{arn("lambda", region, "event-source-mapping:*")} },
+			ID:             func(r graph.Resource) string { s, _ := r.Outputs["uuid"].(string); return s },
+			Why:            "Lambda generates the mapping's UUID: only mappings that feed the stack's own functions (lambda:FunctionArn)",
 		},
 	},
 	"aws:iam/role:Role": {
 		Terraform: "aws_iam_role",
 		Create:    []string{"iam:CreateRole", "iam:GetRole"},
 		// The provider reads the role's inline and attached policies too.
-		Read:   []string{"iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRoleTags"},
-		Update: []string{"iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy"},
+		Read: []string{"iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRoleTags"},
+		// Not iam:UpdateAssumeRolePolicy: the provider calls it only when a
+		// role's trust policy changes, and the stack's trust policies are
+		// fixed (a service, this account). A role that could rewrite trust
+		// could make a role it wrote assumable by itself.
+		Update: []string{"iam:UpdateRole", "iam:UpdateRoleDescription"},
 		// Deleting a role removes its inline policies and instance profiles first.
 		Delete: []string{"iam:DeleteRole", "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies", "iam:DeleteRolePolicy"},
 		Tag:    []string{"iam:TagRole", "iam:UntagRole"},
-		// A review stack's roles carry the review boundary: CreateRole
-		// sets it; a role created before it is bounded on its next update.
+		// Every role carries its bootstrap boundary: CreateRole sets it; a
+		// role created without one is bounded on its next update.
 		IfInput: map[string][]string{"permissionsBoundary": {"iam:PutRolePermissionsBoundary"}},
 		On: Scope{Names: func(r graph.Resource, _ string) []string {
 			return []string{roleARN(str(r, "name"))}
@@ -433,7 +425,7 @@ var Table = map[string]Access{
 		Update:    []string{"cloudwatch:PutMetricAlarm"}, Delete: []string{"cloudwatch:DeleteAlarms"},
 		Tag: []string{"cloudwatch:TagResource", "cloudwatch:UntagResource"},
 		On: Scope{Names: func(r graph.Resource, region string) []string {
-			return []string{arn("cloudwatch", region, "alarm:"+alarmFamily(str(r, "name")))}
+			return []string{arn("cloudwatch", region, "alarm:"+str(r, "name"))}
 		}},
 	},
 	"aws:sns/topic:Topic": {
@@ -455,11 +447,12 @@ var Table = map[string]Access{
 	},
 	"aws:sns/topicSubscription:TopicSubscription": {
 		Terraform: "aws_sns_topic_subscription",
-		// Only Subscribe names the topic; AWS authorizes the subscription
-		// calls without a resource (see anyResource).
+		// Subscribe is authorized on the topic; the subscription calls on
+		// the topic too (Service Authorization Reference, SNS: resource type
+		// topic), whose subscriptions' ARNs are <topic ARN>:<id>.
 		Create: []string{"sns:Subscribe"}, Read: []string{"sns:GetSubscriptionAttributes"},
 		Update: []string{"sns:SetSubscriptionAttributes"}, Delete: []string{"sns:Unsubscribe"},
-		On: Scope{Names: func(r graph.Resource, _ string) []string { return []string{str(r, "topic")} }},
+		On: Scope{Names: func(r graph.Resource, _ string) []string { return []string{str(r, "topic"), str(r, "topic") + ":*"} }},
 	},
 	"aws:sqs/queue:Queue": {
 		Terraform: "aws_sqs_queue",
@@ -473,21 +466,24 @@ var Table = map[string]Access{
 	},
 	"aws:kms/key:Key": {
 		Terraform: "aws_kms_key",
-		// CreateKey with a key policy also checks kms:PutKeyPolicy.
-		Create: []string{"kms:CreateKey", "kms:PutKeyPolicy"},
+		// The key's policy grants its administrator (the role that deploys
+		// the stack) the rest; the stack leaves keys untagged (awsfacts).
+		Create: []string{"kms:CreateKey"},
 		Read:   []string{"kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"},
 		Update: []string{"kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:DisableKeyRotation", "kms:UpdateKeyDescription",
 			"kms:EnableKey", "kms:DisableKey"},
 		Delete: []string{"kms:ScheduleKeyDeletion"},
-		Tag:    []string{"kms:TagResource", "kms:UntagResource"},
 		On: Scope{
-			Tagged: func(region string) []string { return []string{arn("kms", region, "key/*")} },
-			// KMS authorizes CreateKey, and tagging on create, on no
-			// particular key: the key's id does not exist yet.
-			CreateOn:    func(string) []string { return []string{"*"} },
-			TagOnCreate: func(string) []string { return []string{"*"} },
-			ID:          func(r graph.Resource) string { s, _ := r.Outputs["keyId"].(string); return s },
-			Why:         "KMS generates the key id",
+			KeyPolicy: true,
+			// KMS authorizes CreateKey on no particular key: the key's id
+			// does not exist yet. A new key grants nothing over others.
+			CreateOn: func(string) []string { return []string{"*"} },
+			ReadOn:   func(region string) []string { return []string{arn("kms", region, "key/*")} },
+			ReadCondition: func(project string) condition {
+				return condition{"ForAnyValue:StringLike", "kms:ResourceAliases", []string{"alias/" + project + "-*"}}
+			},
+			ID:  func(r graph.Resource) string { s, _ := r.Outputs["keyId"].(string); return s },
+			Why: "KMS generates the key id: the key's policy names the role that deploys the stack",
 		},
 	},
 	"aws:kms/alias:Alias": {
@@ -498,23 +494,26 @@ var Table = map[string]Access{
 		On: Scope{Names: func(r graph.Resource, region string) []string {
 			return []string{arn("kms", region, str(r, "name"))}
 		}},
-		Also: []Also{{Sid: "KeySide", Actions: []string{"kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"},
-			OnTaggedOf: "aws:kms/key:Key", Why: "an alias call needs permission on the key as well as on the alias"}},
+		// An alias call needs permission on the key as well as on the
+		// alias: the key's policy grants it (KeyPolicy).
 	},
 	"aws:apigateway/restApi:RestApi": {
 		Terraform: "aws_api_gateway_rest_api",
-		// The provider reads the root resource after creating the API.
+		// The provider reads the root resource after creating the API, and
+		// its tags through /tags.
 		Create: []string{"apigateway:POST"}, Read: []string{"apigateway:GET"},
 		Update: []string{"apigateway:PATCH", "apigateway:PUT"}, Delete: []string{"apigateway:DELETE"},
 		On: Scope{
-			Tagged:   taggedAPIObject.Tagged,
+			Tagged:   restAPIs.Tagged,
 			CreateOn: func(region string) []string { return []string{apiGateway(region, "/restapis")} },
 			ID: func(r graph.Resource) string {
 				s, _ := r.Outputs["arn"].(string)
 				return path.Base(s)
 			},
-			Why: taggedAPIObject.Why,
+			Why: restAPIs.Why,
 		},
+		Also: []Also{{Sid: "ReadTags", Actions: []string{"apigateway:GET"}, Reads: true,
+			On: func(_ graph.Resource, region string) []string { return apiTags(region) }}},
 	},
 	"aws:apigateway/resource:Resource": {
 		Terraform: "aws_api_gateway_resource",
@@ -543,10 +542,13 @@ var Table = map[string]Access{
 	},
 	"aws:apigateway/stage:Stage": {
 		Terraform: "aws_api_gateway_stage",
-		Create:    []string{"apigateway:POST"}, Read: []string{"apigateway:GET"},
+		// Its tags are set by the create (POST with tags) and read through
+		// /tags, never changed (see apiTags).
+		Create: []string{"apigateway:POST"}, Read: []string{"apigateway:GET"},
 		Update: []string{"apigateway:PATCH"}, Delete: []string{"apigateway:DELETE"},
-		Tag: []string{"apigateway:PUT", "apigateway:DELETE"},
-		On:  taggedAPIObject,
+		On: restAPIs,
+		Also: []Also{{Sid: "ReadTags", Actions: []string{"apigateway:GET"}, Reads: true,
+			On: func(_ graph.Resource, region string) []string { return apiTags(region) }}},
 	},
 	"aws:apigateway/methodSettings:MethodSettings": {
 		Terraform: "aws_api_gateway_method_settings",
@@ -567,22 +569,15 @@ var Table = map[string]Access{
 
 // boundaryKeyed are the role calls whose request context carries
 // iam:PermissionsBoundary: for CreateRole and PutRolePermissionsBoundary
-// the boundary the request sets, for the calls that change a role's
-// policies the boundary the role carries (Service Authorization
-// Reference, IAM). The review role makes them only with the review
-// boundary; it never removes one (DeleteRolePermissionsBoundary).
+// the boundary the request sets, for the calls that change a role the
+// boundary the role carries (Service Authorization Reference, IAM). A
+// deploy role makes them only with its boundary; no role removes one
+// (DeleteRolePermissionsBoundary).
 var boundaryKeyed = []string{"iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
-	"iam:AttachRolePolicy", "iam:DetachRolePolicy"}
+	"iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:DeleteRole"}
 
 // boundedWhy says why, in the template.
-const boundedWhy = "only roles bounded by ReviewBoundary: a branch could otherwise make a role of any power"
-
-// unboundable are the role calls a role bounded to writing bounded roles
-// cannot make: IAM gives them no key that names a boundary, so allowing
-// them would reach roles without one.
-var unboundable = map[string]string{
-	"iam:UpdateAssumeRolePolicy": "a review stack's roles keep the trust they were created with; IAM cannot tie a trust policy's update to the role's boundary",
-}
+const boundedWhy = "only roles that carry the boundary: a deploy could otherwise make a role of any power and act through it"
 
 // Invoke is what a data source the program reads needs.
 type Invoke struct {
@@ -614,20 +609,8 @@ var Invokes = map[string]Invoke{
 // anyResource are the actions AWS authorizes on no particular resource,
 // with why each is needed; the only ones the template allows on "*".
 var anyResource = map[string]string{
-	"codedeploy:StopDeployment":     "tap-deploy stops a release's other shifts when an alarm stops one (no resource)",
-	"kms:ListAliases":               "the provider lists the account's aliases to read one (no resource)",
-	"lambda:GetAccountSettings":     "tap-deploy reads the account's Lambda concurrency limit (an account setting)",
-	"sns:GetSubscriptionAttributes": "SNS authorizes subscription calls on no resource",
-	"sns:SetSubscriptionAttributes": "SNS authorizes subscription calls on no resource",
-	"sns:Unsubscribe":               "SNS authorizes subscription calls on no resource",
-}
-
-// regionWide are list actions authorized on every resource of their kind in
-// the region, not on one.
-var regionWide = map[string]struct {
-	on  func(region string) string
-	why string
-}{
-	"logs:DescribeLogGroups": {func(region string) string { return arn("logs", region, "log-group:*") },
-		"DescribeLogGroups is authorized on all the region's log groups"},
+	"codedeploy:StopDeployment": "tap-deploy stops a release's other shifts when an alarm stops one (no resource)",
+	"kms:ListAliases":           "the provider lists the account's aliases to read one (no resource)",
+	"lambda:GetAccountSettings": "tap-deploy reads the account's Lambda concurrency limit (an account setting)",
+	"logs:DescribeLogGroups":    "the provider lists the log groups to read one (no resource)",
 }

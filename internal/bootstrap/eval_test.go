@@ -10,21 +10,57 @@ import (
 	"github.com/org/tap-deploy/test/iamtest"
 )
 
-// The reference command of the issue and the README:
+// The reference command of the issue and the docs:
 // tap-deploy bootstrap --environment dev,staging,prod --aws-region eu-west-1 --repository owner/repo
 var referenceOptions = Options{
 	Project: "tap", Environments: []string{"dev", "staging", "prod"}, Region: "eu-west-1", Repository: "owner/repo",
-	CreateOIDCProvider: true, APIGatewayAccount: OwnerTemplate, ReviewEnvironment: "dev",
+	CreateOIDCProvider: true, APIGatewayLogging: OwnerNone, ReviewEnvironment: "dev",
 }
 
-// reference is the reference template, made once for all tests.
-var reference = sync.OnceValues(func() ([]byte, error) { return Template(referenceOptions) })
+// reference is the reference templates, made once for all tests.
+var reference = sync.OnceValues(func() ([]File, error) { return Generate(referenceOptions) })
 
-func referenceTemplate(t *testing.T) []byte {
+// templates are a bootstrap's files read back as plain YAML, by file name.
+type templates map[string]parsed
+
+func generated(t *testing.T, o Options) templates {
 	t.Helper()
-	out, err := reference()
+	files, err := Generate(o)
 	require.NoError(t, err)
+	return read(t, files)
+}
+
+func read(t *testing.T, files []File) templates {
+	t.Helper()
+	out := templates{}
+	for _, f := range files {
+		out[f.Name] = parse(t, f.Body)
+	}
 	return out
+}
+
+func referenceFiles(t *testing.T) []File {
+	t.Helper()
+	files, err := reference()
+	require.NoError(t, err)
+	return files
+}
+
+func referenceTemplates(t *testing.T) templates {
+	t.Helper()
+	return read(t, referenceFiles(t))
+}
+
+// body is one reference file's text.
+func body(t *testing.T, name string) string {
+	t.Helper()
+	for _, f := range referenceFiles(t) {
+		if f.Name == name {
+			return string(f.Body)
+		}
+	}
+	t.Fatalf("no reference file %s", name)
+	return ""
 }
 
 // parsed is a template read back as plain YAML.
@@ -83,20 +119,40 @@ var (
 	roleCall     = iamtest.RoleCall
 )
 
-// roleStatements are every statement a role's policies hold.
-func (p parsed) roleStatements(t *testing.T, role string) []stmt {
+// role is every statement a role holds: the managed policies of its own
+// template that name it, and the managed policies of any template it
+// holds by name (an environment's roles hold the account's read policies).
+func (ts templates) role(t *testing.T, file, logical string) []stmt {
 	t.Helper()
-	tmpl := (&iamtest.Template{Doc: p}).WithVars(vars("aws"))
-	out, err := tmpl.Role(role)
+	set := iamtest.Set{}
+	for name, doc := range ts {
+		set[name] = (&iamtest.Template{Doc: doc}).WithVars(vars("aws"))
+	}
+	out, err := set.Role(file, logical)
 	require.NoError(t, err)
 	return out
 }
 
-// policyStatements are the statements of a managed policy no role holds
-// (the review boundary).
-func (p parsed) policyStatements(t *testing.T, logical string) []stmt {
+// policy is the statements of a managed policy no role holds (a
+// boundary).
+func (ts templates) policy(t *testing.T, file, logical string) []stmt {
 	t.Helper()
-	out, err := (&iamtest.Template{Doc: p}).WithVars(vars("aws")).Policy(logical)
+	out, err := (&iamtest.Template{Doc: ts[file]}).WithVars(vars("aws")).Policy(logical)
 	require.NoError(t, err)
+	return out
+}
+
+// roles are the (file, logical id) of every role of the templates that a
+// workflow assumes.
+func (ts templates) roles(t *testing.T) [][2]string {
+	t.Helper()
+	var out [][2]string
+	for file, doc := range ts {
+		for logical, r := range doc.resources(t) {
+			if r.(map[string]any)["Type"] == "AWS::IAM::Role" && logical != "ApiGatewayLogsRole" {
+				out = append(out, [2]string{file, logical})
+			}
+		}
+	}
 	return out
 }

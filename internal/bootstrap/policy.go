@@ -1,9 +1,10 @@
 package bootstrap
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"unicode"
 
@@ -74,26 +75,30 @@ type builder struct {
 	twins   map[twinKey]graph.Resource
 	twinIDs []string
 
-	// boundary, for the review role, is the permissions boundary every
-	// role it writes must carry (the offline model's ARN of the review
-	// boundary): its role calls that IAM gives the iam:PermissionsBoundary
-	// key require it, and the calls that no key can tie to it are left
-	// out (see merge).
+	// boundary, for a deploy role (an environment's or the review role),
+	// is the permissions boundary every role it writes must carry (the
+	// offline model's ARN): its role calls that IAM gives the
+	// iam:PermissionsBoundary key require it (see merge).
 	boundary string
+	// keyAdmin is the role the stack's keys must name as their
+	// administrator (the offline model's ARN): the deploy role that
+	// builder's grants are for. Empty for the readers.
+	keyAdmin string
+	// project is the project whose resources the readers read.
+	project string
 }
 
 // twinKey finds a resource in another run of the program: its type and
 // logical name, which do not depend on the stack.
 type twinKey struct{ typ, name string }
 
-func newBuilder(region string, p phase) *builder {
-	return &builder{region: region, phase: p, bySid: map[string]*grant{}}
+func newBuilder(project, region string, p phase) *builder {
+	return &builder{project: project, region: region, phase: p, bySid: map[string]*grant{}}
 }
 
 // merge merges g into the grant of the same Sid. A builder that bounds
 // roles puts g's calls that carry iam:PermissionsBoundary into a grant of
-// their own that requires its boundary, and leaves out the calls no
-// condition key ties to a boundary.
+// their own that requires its boundary.
 func (b *builder) merge(g grant) {
 	if b.boundary == "" {
 		b.mergeGrant(g)
@@ -101,11 +106,9 @@ func (b *builder) merge(g grant) {
 	}
 	var keyed, rest []string
 	for _, a := range g.actions {
-		switch {
-		case unboundable[a] != "":
-		case slices.Contains(boundaryKeyed, a):
+		if slices.Contains(boundaryKeyed, a) {
 			keyed = append(keyed, a)
-		default:
+		} else {
 			rest = append(rest, a)
 		}
 	}
@@ -218,9 +221,10 @@ func (b *builder) add(m model, twinCalls []offline.Call) error {
 	return nil
 }
 
-// arns are the ARNs f gives for r, generated ids turned into wildcards,
-// and for review stacks the pattern that also matches r's twin; generated
-// says whether a generated id was in them.
+// arns are the ARNs f gives for r, every character of a generated id
+// turned into a one-character wildcard (the id's length is AWS's: ten for
+// a REST API), and for review stacks the pattern that also matches r's
+// twin; generated says whether a generated id was in them.
 func (b *builder) arns(r graph.Resource, f func(graph.Resource) []string) (arns []string, generated bool, err error) {
 	arns, generated = withoutIDs(f(r), b.ids)
 	if b.twins == nil {
@@ -270,7 +274,7 @@ func (b *builder) actions(acc Access, r graph.Resource) (create, all []string) {
 		all = append(all, acc.Delete...)
 	}
 	all = append(all, acc.Tag...)
-	for _, input := range sortedKeys(acc.IfInput) {
+	for _, input := range slices.Sorted(maps.Keys(acc.IfInput)) {
 		if truthy(r.Inputs[input]) {
 			all = append(all, acc.IfInput[input]...)
 		}
@@ -299,7 +303,7 @@ func (b *builder) resource(r graph.Resource) error {
 
 	switch {
 	case acc.On.Names != nil:
-		arns, generated, err := b.arns(r, func(r graph.Resource) []string { return acc.On.Names(r, b.region) })
+		arns, _, err := b.arns(r, func(r graph.Resource) []string { return acc.On.Names(r, b.region) })
 		if err != nil {
 			return err
 		}
@@ -310,15 +314,6 @@ func (b *builder) resource(r graph.Resource) error {
 			b.groups = dedupe(b.groups, arns)
 		case "aws:codedeploy/application:Application":
 			b.apps = dedupe(b.apps, arns)
-		}
-		if generated {
-			// A name that embeds an id AWS generates (API Gateway's
-			// execution log group): the name pattern and the tags.
-			b.merge(grant{sid: sid + "CreateTagged", actions: create, resources: arns, tags: onRequest,
-				why: "the name embeds an id AWS generates"})
-			b.merge(grant{sid: sid + "Tagged", actions: all, resources: arns, tags: onResource,
-				why: "the name embeds an id AWS generates"})
-			break
 		}
 		if acc.On.WriteCondition != nil && b.phase != readOnly {
 			reads := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return !slices.Contains(acc.Read, a) })
@@ -337,26 +332,52 @@ func (b *builder) resource(r graph.Resource) error {
 			})
 			b.merge(grant{sid: sid + "Create", actions: b.special(acc.Create), resources: acc.On.CreateOn(b.region), tags: onRequest,
 				why: acc.On.Why})
-			tagOn := tagged
-			if acc.On.TagOnCreate != nil {
-				tagOn = acc.On.TagOnCreate(b.region)
-			}
-			if slices.Equal(tagOn, acc.On.CreateOn(b.region)) {
-				b.merge(grant{sid: sid + "Create", actions: b.special(acc.Tag), resources: tagOn, tags: onRequest})
-			} else {
-				b.merge(grant{sid: sid + "TagOnCreate", actions: b.special(acc.Tag), resources: tagOn, tags: onRequest})
-			}
 		}
-		b.merge(grant{sid: sid, actions: main, resources: tagged, tags: onResource,
-			why: acc.On.Why})
+		b.merge(grant{sid: sid, actions: main, resources: tagged, tags: onResource, why: acc.On.Why})
+	case acc.On.KeyPolicy:
+		if b.phase == readOnly {
+			b.merge(grant{sid: sid + "Read", actions: all, resources: acc.On.ReadOn(b.region),
+				conds: []condition{acc.On.ReadCondition(b.project)}, why: "the readers read only keys the project's aliases name"})
+			break
+		}
+		if err := b.keyPolicyGrants(r, acc, all); err != nil {
+			return err
+		}
+		b.merge(grant{sid: sid + "Create", actions: b.special(acc.Create), resources: acc.On.CreateOn(b.region), why: acc.On.Why})
+	case acc.On.FunctionOf != "":
+		fn := str(r, acc.On.FunctionOf)
+		if fn == "" {
+			return fmt.Errorf("%s %s names no function in %s", r.Type, r.Name, acc.On.FunctionOf)
+		}
+		functions, _, err := b.arns(r, func(r graph.Resource) []string { return functionARNs(unqualified(str(r, acc.On.FunctionOf)), b.region) })
+		if err != nil {
+			return err
+		}
+		of := condition{"ArnLike", "lambda:FunctionArn", functions}
+		if b.phase == readOnly {
+			// Readers read every environment's mappings: of the project's
+			// functions.
+			of.values = functionARNs(arn("lambda", b.region, "function:"+b.project+"-*"), b.region)
+		}
+		keyed := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return !functionKeyed[a] })
+		rest := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return functionKeyed[a] || slices.Contains(acc.Create, a) })
+		if b.phase != readOnly {
+			b.merge(grant{sid: sid + "Create", actions: b.special(acc.Create), resources: acc.On.CreateOn(b.region), conds: []condition{of}, why: acc.On.Why})
+		}
+		b.merge(grant{sid: sid, actions: slices.DeleteFunc(keyed, func(a string) bool { return slices.Contains(acc.Create, a) }),
+			resources: acc.On.FunctionScoped(b.region), conds: []condition{of}, why: acc.On.Why})
+		// What no key can tie to a function (its tags, which the stack
+		// leaves unset, are listed on every read).
+		b.merge(grant{sid: sid + "Any", actions: rest, resources: acc.On.FunctionScoped(b.region),
+			why: "ListTags has no condition key that names the mapping's function"})
 	default:
-		return fmt.Errorf("internal/bootstrap's Table scopes %s by neither names nor tags", r.Type)
+		return fmt.Errorf("internal/bootstrap's Table scopes %s by neither names, tags, its own policy nor its function", r.Type)
 	}
 
-	if b.phase == readOnly {
-		return nil
-	}
 	for _, also := range acc.Also {
+		if also.Reads != (b.phase == readOnly) {
+			continue
+		}
 		g := grant{sid: sid + also.Sid, actions: also.Actions, why: also.Why}
 		switch {
 		case also.PassedTo != "":
@@ -370,9 +391,6 @@ func (b *builder) resource(r graph.Resource) error {
 			g.actions = []string{"iam:PassRole"}
 			g.resources = roles
 			g.conds = []condition{{"StringEquals", "iam:PassedToService", []string{also.PassedTo}}}
-		case also.OnTaggedOf != "":
-			g.resources = Table[also.OnTaggedOf].On.Tagged(b.region)
-			g.tags = onResource
 		default:
 			on, _, err := b.arns(r, func(r graph.Resource) []string { return also.On(r, b.region) })
 			if err != nil {
@@ -385,9 +403,83 @@ func (b *builder) resource(r graph.Resource) error {
 	return nil
 }
 
-// special moves the actions AWS authorizes on no particular resource, or
-// on every resource of a kind in the region, to grants of their own, and
-// returns the rest.
+// keyPolicyGrants checks that a key's own policy lets the builder's role
+// do what the type needs once the key exists (actions), and point aliases
+// at it: the key's policy names that role, so IAM grants it nothing on
+// the account's keys.
+func (b *builder) keyPolicyGrants(r graph.Resource, acc Access, actions []string) error {
+	if b.keyAdmin == "" {
+		return fmt.Errorf("%s %s: no role administers the stack's keys", r.Type, r.Name)
+	}
+	var doc struct {
+		Statement []struct {
+			Effect    string
+			Principal map[string]any
+			Action    any
+		}
+	}
+	if err := json.Unmarshal([]byte(str(r, "policy")), &doc); err != nil {
+		return fmt.Errorf("the key %s has no policy tap-deploy can read (%v): its policy must name %s as its administrator", r.Name, err, b.keyAdmin)
+	}
+	granted := map[string]bool{}
+	for _, s := range doc.Statement {
+		if s.Effect != "Allow" || !slices.Contains(anyStrings(s.Principal["AWS"]), b.keyAdmin) {
+			continue
+		}
+		for _, a := range anyStrings(s.Action) {
+			granted[a] = true
+		}
+	}
+	var missing []string
+	for _, a := range append(slices.Clone(actions), keyAliasActions...) {
+		if !granted[a] && !slices.Contains(acc.Create, a) {
+			missing = append(missing, a)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the key %s's policy does not let %s (the role that deploys the stack) %s: name it as the key's administrator (stack.KeyAdministration)", r.Name, b.keyAdmin, strings.Join(dedupe(nil, missing), ", "))
+	}
+	return nil
+}
+
+// keyAliasActions are what an alias call needs on the key as well as on
+// the alias (KMS Developer Guide, controlling access to aliases).
+var keyAliasActions = []string{"kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"}
+
+// functionKeyed are the calls on event source mappings whose request
+// carries lambda:FunctionArn (Service Authorization Reference, Lambda).
+var functionKeyed = map[string]bool{
+	"lambda:CreateEventSourceMapping": true, "lambda:UpdateEventSourceMapping": true,
+	"lambda:DeleteEventSourceMapping": true, "lambda:GetEventSourceMapping": true,
+}
+
+// unqualified is a function ARN without its version or alias.
+func unqualified(fn string) string {
+	if parts := strings.Split(fn, ":"); len(parts) == 8 && parts[0] == "arn" {
+		return strings.Join(parts[:7], ":")
+	}
+	return fn
+}
+
+// anyStrings reads a policy value that is a string or a list of them.
+func anyStrings(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// special moves the actions AWS authorizes on no particular resource to a
+// grant of their own, and returns the rest.
 func (b *builder) special(actions []string) []string {
 	var rest []string
 	for _, a := range actions {
@@ -395,10 +487,6 @@ func (b *builder) special(actions []string) []string {
 			// The statement lists the actions; one reason serves all the
 			// actions it explains (SNS's subscription calls).
 			b.merge(grant{sid: "NoResourceLevelPermissions", actions: []string{a}, resources: []string{"*"}, why: why})
-			continue
-		}
-		if rw, ok := regionWide[a]; ok {
-			b.merge(grant{sid: "RegionWideLists", actions: []string{a}, resources: []string{rw.on(b.region)}, why: a + ": " + rw.why})
 			continue
 		}
 		rest = append(rest, a)
@@ -437,15 +525,15 @@ func (b *builder) ownUpdates() {
 		resources: []string{arn("codedeploy", b.region, "deploymentconfig:CodeDeployDefault.Lambda*")}})
 }
 
-// withoutIDs replaces the generated ids in arns by a wildcard, and says
-// whether there were any.
+// withoutIDs replaces each generated id in arns by as many one-character
+// wildcards, and says whether there were any.
 func withoutIDs(arns, ids []string) ([]string, bool) {
 	out := make([]string, len(arns))
 	generated := false
 	for i, a := range arns {
 		for _, id := range ids {
 			if strings.Contains(a, id) {
-				a = strings.ReplaceAll(a, id, "*")
+				a = strings.ReplaceAll(a, id, strings.Repeat("?", len(id)))
 				generated = true
 			}
 		}
@@ -486,15 +574,6 @@ func dedupe(have, add []string) []string {
 		}
 	}
 	return have
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // glob is the pattern that matches a and b: their common prefix and

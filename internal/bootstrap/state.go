@@ -100,3 +100,12 @@ func reviewState(reviewPrefix string) []grant {
 			why:       "review stacks' own backend, never the environments' state"},
 	}
 }
+
+// withState puts the state grants first.
+func withState(state []grant, rest []*grant) []*grant {
+	out := make([]*grant, 0, len(state)+len(rest))
+	for i := range state {
+		out = append(out, &state[i])
+	}
+	return append(out, rest...)
+}

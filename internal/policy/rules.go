@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -462,7 +463,8 @@ var Rules = []Rule{
 		}},
 	{ID: "TAP_TAGS", Level: Mandatory, Title: "taggable resources carry the common tags",
 		Check: func(c *checkContext, r graph.Resource) []string {
-			if !awsfacts.Of(r.Type).Taggable {
+			facts := awsfacts.Of(r.Type)
+			if !facts.Taggable {
 				return nil
 			}
 			have := map[string]bool{}
@@ -473,6 +475,14 @@ var Rules = []Rule{
 				for k := range mapOf(get(p.Inputs, "defaultTags", "tags")) {
 					have[k] = true
 				}
+			}
+			if facts.Untagged != "" {
+				// Tags here would need a tag permission that reaches every
+				// resource of the type: this type stays untagged.
+				if len(have) > 0 {
+					return []string{fmt.Sprintf("carries tags %s: create it through a provider without default tags and no tags of its own (%s)", joinQuoted(slices.Sorted(maps.Keys(have))), facts.Untagged)}
+				}
+				return nil
 			}
 			var missing []string
 			for _, t := range c.settings.RequiredTags {

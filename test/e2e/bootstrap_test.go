@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -206,16 +207,42 @@ func (s *roleS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.next.ServeHTTP(w, r)
 }
 
-// bootstrapTemplate runs `tap-deploy bootstrap` as an administrator would.
-func bootstrapTemplate(t *testing.T, args ...string) []byte {
+// bootstrapTemplates runs `tap-deploy bootstrap` as an administrator
+// would, and reads back the templates it wrote, by file name.
+func bootstrapTemplates(t *testing.T, vars iamtest.Vars, args ...string) iamtest.Set {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"bootstrap"}, args...)...)
+	dir := t.TempDir()
+	cmd := exec.Command(binary, append([]string{"bootstrap", "--out-dir", dir}, args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	require.NoError(t, err, stderr.String())
-	return out
+	require.Contains(t, string(out), "aws cloudformation deploy", "bootstrap says how to deploy what it wrote")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	files := map[string][]byte{}
+	for _, e := range entries {
+		body, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		files[e.Name()] = body
+	}
+	set, err := iamtest.ParseSet(files, vars)
+	require.NoError(t, err)
+	return set
+}
+
+// jobRole names a role of the bootstrap as the steps do: the account's
+// PreviewRole and ReviewRole, an environment's "DeployRole dev".
+func jobRole(t *testing.T, set iamtest.Set, name string) []iamtest.Statement {
+	t.Helper()
+	file, logical := "account.yaml", name
+	if role, env, ok := strings.Cut(name, " "); ok {
+		file, logical = env+".yaml", role
+	}
+	statements, err := set.Role(file, logical)
+	require.NoError(t, err)
+	return statements
 }
 
 // The bootstrap template's state permissions, tried on every call that
@@ -227,10 +254,8 @@ func bootstrapTemplate(t *testing.T, args ...string) []byte {
 // tag (the policies every environment's roles share).
 func TestBootstrap_EachJobsRoleAllowsEveryStateCallItMakes(t *testing.T) {
 	needBinary(t)
-	template := bootstrapTemplate(t, "--environment", "dev,prod", "--aws-region", "eu-west-1",
-		"--repository", "Codertocat/Hello-World", "--state-bucket", "tap-state")
-	tmpl, err := iamtest.Parse(template, iamtest.Vars{Partition: "aws", Account: "123456789012", Region: "eu-west-1", Bucket: "tap-state"})
-	require.NoError(t, err)
+	set := bootstrapTemplates(t, iamtest.Vars{Partition: "aws", Account: "123456789012", Region: "eu-west-1", Bucket: "tap-state"},
+		"--environment", "dev,prod", "--aws-region", "eu-west-1", "--repository", "Codertocat/Hello-World", "--state-bucket", "tap-state")
 
 	mem := s3mem.New()
 	require.NoError(t, mem.CreateBucket("tap-state"))
@@ -266,12 +291,12 @@ func TestBootstrap_EachJobsRoleAllowsEveryStateCallItMakes(t *testing.T) {
 		inputs                    map[string]string
 	}{
 		{"the preview of a first deploy", "PreviewRole", "pull_request", fixture(t, "pull_request.opened.json"), environment()},
-		{"the first deploy", "DeployRoleDev", "push", fixture(t, "push.with-new-branch.json"), environment()},
-		{"a deploy of a change", "DeployRoleDev", "push", fixture(t, "push.with-new-branch.json"), environment("config", "lambdaTimeoutSeconds=20")},
+		{"the first deploy", "DeployRole dev", "push", fixture(t, "push.with-new-branch.json"), environment()},
+		{"a deploy of a change", "DeployRole dev", "push", fixture(t, "push.with-new-branch.json"), environment("config", "lambdaTimeoutSeconds=20")},
 		{"a preview of the deployed stack", "PreviewRole", "pull_request", fixture(t, "pull_request.synchronize.json"), environment()},
-		{"a drift check", "DriftRoleDev", "workflow_dispatch", dispatch, environment("command", "drift")},
-		{"the history", "DriftRoleDev", "workflow_dispatch", dispatch, environment("command", "history")},
-		{"a rollback", "DeployRoleDev", "workflow_dispatch", dispatch, environment("command", "rollback", "rollback-to", "1")},
+		{"a drift check", "DriftRole dev", "workflow_dispatch", dispatch, environment("command", "drift")},
+		{"the history", "DriftRole dev", "workflow_dispatch", dispatch, environment("command", "history")},
+		{"a rollback", "DeployRole dev", "workflow_dispatch", dispatch, environment("command", "rollback", "rollback-to", "1")},
 		{"a review stack", "ReviewRole", "pull_request", fixture(t, "pull_request.opened.json"), review()},
 		{"the sweep", "ReviewRole", "workflow_dispatch", dispatch, review("command", "sweep")},
 		{"the review stack's destroy", "ReviewRole", "pull_request", fixture(t, "pull_request.closed.json"), review()},
@@ -282,8 +307,7 @@ func TestBootstrap_EachJobsRoleAllowsEveryStateCallItMakes(t *testing.T) {
 	require.Contains(t, s3Objects(t, mem, "tap-state"), "tap/.pulumi/meta.yaml")
 	rec.take()
 	for _, step := range steps {
-		statements, err := tmpl.Role(step.role)
-		require.NoError(t, err)
+		statements := jobRole(t, set, step.role)
 		res := e.run(step.event, step.payload, step.inputs)
 		require.Equal(t, 0, res.Exit, "%s: %s", step.job, res.String())
 		calls := rec.take()
@@ -304,12 +328,9 @@ func TestBootstrap_EachJobsRoleAllowsEveryStateCallItMakes(t *testing.T) {
 // writes only its own environment's state.
 func TestBootstrap_AFirstDeployWaitsForTheBackendTheAdministratorCreatesOnce(t *testing.T) {
 	needBinary(t)
-	template := bootstrapTemplate(t, "--environment", "dev", "--aws-region", "eu-west-1",
-		"--repository", "Codertocat/Hello-World", "--state-bucket", "tap-state")
-	tmpl, err := iamtest.Parse(template, iamtest.Vars{Partition: "aws", Account: "123456789012", Region: "eu-west-1", Bucket: "tap-state"})
-	require.NoError(t, err)
-	deployRole, err := tmpl.Role("DeployRoleDev")
-	require.NoError(t, err)
+	set := bootstrapTemplates(t, iamtest.Vars{Partition: "aws", Account: "123456789012", Region: "eu-west-1", Bucket: "tap-state"},
+		"--environment", "dev", "--aws-region", "eu-west-1", "--repository", "Codertocat/Hello-World", "--state-bucket", "tap-state")
+	deployRole := jobRole(t, set, "DeployRole dev")
 
 	mem := s3mem.New()
 	require.NoError(t, mem.CreateBucket("tap-state"))

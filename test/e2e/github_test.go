@@ -130,5 +130,5 @@ func TestPreview_ShowsValuesAndNoUnknownSentinel(t *testing.T) {
 	assert.NotContains(t, first.Outputs["stack-outputs"], "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "unknowns nested in maps are null")
 	assert.Contains(t, first.Outputs["stack-outputs"], `"tap-dev-api-5xx":null`)
 	assert.Contains(t, fresh.GitHub.Comments(2)[0].Body, "Preview of `tap` / `dev`: 82 to create")
-	assert.Contains(t, fresh.GitHub.Comments(2)[0].Body, "Not counted: Pulumi's own components and providers (12 to create)")
+	assert.Contains(t, fresh.GitHub.Comments(2)[0].Body, "Not counted: Pulumi's own components and providers (13 to create)")
 }

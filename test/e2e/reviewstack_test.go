@@ -75,7 +75,7 @@ func TestReviewStack_LivesFromOpenedToClosed(t *testing.T) {
 	opened := e.run("pull_request", fixture(t, "pull_request.opened.json"), on)
 	require.Equal(t, 0, opened.Exit, opened.String())
 	url := opened.Outputs["review-stack-url"]
-	assert.Regexp(t, `^https://[a-z0-9]+\.execute-api\.eu-west-1\.amazonaws\.com/v1/items$`, url)
+	assert.Regexp(t, `^https://[a-z0-9]+\.execute-api\.eu-west-1\.amazonaws\.com/tap-dev-pr-2/items$`, url)
 	assert.Equal(t, "preview", opened.Outputs["command"])
 	review := reviewResources(e.cloudState(), "dev-pr-2")
 	assert.Greater(t, len(review), 60, "the review stack is a whole copy")

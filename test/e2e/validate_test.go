@@ -36,7 +36,7 @@ func TestValidate_RunsWithoutPulumiHomeOrNetwork(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(t, cmd.Run(), "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
-	assert.Contains(t, stdout.String(), "validation: 83 resources pass 33 rules (3 advisory findings)")
+	assert.Contains(t, stdout.String(), "validation: 84 resources pass 33 rules (3 advisory findings)")
 	entries, err := os.ReadDir(home)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "nothing was written to HOME (no ~/.pulumi)")

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/org/tap-deploy/internal/iampattern"
 )
 
 // Vars are what CloudFormation substitutes in the template.
@@ -215,8 +217,9 @@ const PermissionsBoundaryKey = "iam:PermissionsBoundary"
 // context holds iam:PermissionsBoundary for the calls AWS lists the key
 // for, and no other. For CreateRole and PutRolePermissionsBoundary it is
 // the boundary the request sets (requested); for the calls that change
-// the role's policies, and for DeleteRolePermissionsBoundary, it is the
-// boundary the role carries now (current). An empty boundary leaves the
+// the role's policies, trust, description or settings, its deletion and
+// DeleteRolePermissionsBoundary, it is the boundary the role carries now
+// (current). An empty boundary leaves the
 // key out, as IAM does for a role without one: a StringEquals on it then
 // fails. (Service Authorization Reference, IAM: the condition keys of
 // each action; IAM User Guide, permissions boundaries.)
@@ -225,7 +228,8 @@ func RoleCall(action, role, requested, current string) Request {
 	switch action {
 	case "iam:CreateRole", "iam:PutRolePermissionsBoundary":
 		boundary = requested
-	case "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRolePermissionsBoundary":
+	case "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRolePermissionsBoundary",
+		"iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole":
 		boundary = current
 	}
 	r := Request{Action: action, Resource: role, Context: map[string]string{}}
@@ -237,18 +241,25 @@ func RoleCall(action, role, requested, current string) Request {
 
 func (r Request) String() string { return fmt.Sprintf("%s on %s %v", r.Action, r.Resource, r.Context) }
 
-// Allows evaluates Allow statements for a request and returns the Sid of
-// one that allows it, or "" (with no statement, IAM denies).
+// Allows evaluates a role's statements for a request and returns the Sid
+// of an Allow statement that allows it, or "": with no Allow, or with a
+// Deny that matches (an explicit Deny wins), IAM denies.
 func Allows(statements []Statement, r Request) string {
+	allowed := ""
 	for _, s := range statements {
-		if s.Effect != "Allow" || !anyMatch(s.Actions, r.Action, true) || !anyMatch(s.Resources, r.Resource, false) {
+		if !anyMatch(s.Actions, r.Action, true) || !anyMatch(s.Resources, r.Resource, false) || !conditionsHold(s.Conditions, r.Context) {
 			continue
 		}
-		if conditionsHold(s.Conditions, r.Context) {
-			return s.Sid + " "
+		switch s.Effect {
+		case "Deny":
+			return ""
+		case "Allow":
+			if allowed == "" {
+				allowed = s.Sid + " "
+			}
 		}
 	}
-	return ""
+	return allowed
 }
 
 func anyMatch(patterns []string, s string, fold bool) bool {
@@ -256,30 +267,11 @@ func anyMatch(patterns []string, s string, fold bool) bool {
 		if fold {
 			p, s = strings.ToLower(p), strings.ToLower(s)
 		}
-		if Match(p, s) {
+		if iampattern.Match(p, s) {
 			return true
 		}
 	}
 	return false
-}
-
-// Match reports whether an IAM pattern (* and ? wildcards) matches s.
-func Match(pattern, s string) bool {
-	if pattern == "" {
-		return s == ""
-	}
-	switch pattern[0] {
-	case '*':
-		for i := 0; i <= len(s); i++ {
-			if Match(pattern[1:], s[i:]) {
-				return true
-			}
-		}
-		return false
-	case '?':
-		return s != "" && Match(pattern[1:], s[1:])
-	}
-	return s != "" && s[0] == pattern[0] && Match(pattern[1:], s[1:])
 }
 
 func conditionsHold(conds map[string]map[string][]string, ctx map[string]string) bool {
@@ -294,9 +286,12 @@ func conditionsHold(conds map[string]map[string][]string, ctx map[string]string)
 				for _, v := range values {
 					ok = ok || (present && got == v)
 				}
-			case "StringLike", "ArnLike":
+			case "StringLike", "ArnLike",
+				// A request's multivalued keys (kms:ResourceAliases) hold one
+				// value in these tests; a key the request lacks fails.
+				"ForAnyValue:StringLike":
 				for _, v := range values {
-					ok = ok || (present && Match(v, got))
+					ok = ok || (present && iampattern.Match(v, got))
 				}
 			default:
 				panic("iamtest does not know the condition operator " + op)
@@ -307,4 +302,137 @@ func conditionsHold(conds map[string]map[string][]string, ctx map[string]string)
 		}
 	}
 	return true
+}
+
+// Set is the templates of one bootstrap (the account's and one per
+// environment), by file name: a role of one template may hold managed
+// policies of another by name (ManagedPolicyArns), as IAM attaches them.
+type Set map[string]*Template
+
+// ParseSet reads every template of a bootstrap.
+func ParseSet(files map[string][]byte, vars Vars) (Set, error) {
+	out := Set{}
+	for name, body := range files {
+		t, err := Parse(body, vars)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// Role is every statement a role holds: the managed policies of its own
+// template that name it, and those of any template of the set it holds by
+// ARN.
+func (s Set) Role(file, logical string) ([]Statement, error) {
+	t, ok := s[file]
+	if !ok {
+		return nil, fmt.Errorf("no template %s", file)
+	}
+	out, err := t.Role(logical)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	r := t.Doc["Resources"].(map[string]any)[logical].(map[string]any)
+	props, _ := r["Properties"].(map[string]any)
+	attached, _ := props["ManagedPolicyArns"].([]any)
+	for _, a := range attached {
+		arn, _ := t.Resolve(a).(string)
+		_, name, ok := strings.Cut(arn, ":policy/")
+		if !ok {
+			return nil, fmt.Errorf("%s %s holds %v, which is no managed policy's ARN", file, logical, a)
+		}
+		statements, err := s.named(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", file, logical, err)
+		}
+		out = append(out, statements...)
+	}
+	return out, nil
+}
+
+// named is the statements of the managed policy called name, in any
+// template of the set.
+func (s Set) named(name string) ([]Statement, error) {
+	for _, t := range s {
+		for _, r := range t.Doc["Resources"].(map[string]any) {
+			res, _ := r.(map[string]any)
+			props, _ := res["Properties"].(map[string]any)
+			if res["Type"] == "AWS::IAM::ManagedPolicy" && props["ManagedPolicyName"] == name {
+				doc, _ := t.Resolve(props["PolicyDocument"]).(map[string]any)
+				return Statements(doc), nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("no template holds the managed policy %s", name)
+}
+
+// Documents are the policy documents a role holds, resolved: its own
+// template's managed policies that name it, and those it holds by ARN.
+func (s Set) Documents(file, logical string) ([]any, error) {
+	t, ok := s[file]
+	if !ok {
+		return nil, fmt.Errorf("no template %s", file)
+	}
+	resources := t.Doc["Resources"].(map[string]any)
+	r, ok := resources[logical].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s has no %s", file, logical)
+	}
+	var out []any
+	for _, res := range resources {
+		m, _ := res.(map[string]any)
+		props, _ := m["Properties"].(map[string]any)
+		if m["Type"] != "AWS::IAM::ManagedPolicy" {
+			continue
+		}
+		roles, _ := props["Roles"].([]any)
+		for _, ref := range roles {
+			if rm, _ := ref.(map[string]any); rm["Ref"] == logical {
+				out = append(out, t.Resolve(props["PolicyDocument"]))
+			}
+		}
+	}
+	props, _ := r["Properties"].(map[string]any)
+	attached, _ := props["ManagedPolicyArns"].([]any)
+	for _, a := range attached {
+		arn, _ := t.Resolve(a).(string)
+		_, name, _ := strings.Cut(arn, ":policy/")
+		doc, err := s.document(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, doc)
+	}
+	return out, nil
+}
+
+// Document is the resolved document of the managed policy called name.
+func (s Set) document(name string) (any, error) {
+	for _, t := range s {
+		for _, r := range t.Doc["Resources"].(map[string]any) {
+			res, _ := r.(map[string]any)
+			props, _ := res["Properties"].(map[string]any)
+			if res["Type"] == "AWS::IAM::ManagedPolicy" && props["ManagedPolicyName"] == name {
+				return t.Resolve(props["PolicyDocument"]), nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("no template holds the managed policy %s", name)
+}
+
+// Document is the resolved document of a managed policy of a template, by
+// logical id (a boundary).
+func (s Set) Document(file, logical string) (any, error) {
+	t, ok := s[file]
+	if !ok {
+		return nil, fmt.Errorf("no template %s", file)
+	}
+	r, ok := t.Doc["Resources"].(map[string]any)[logical].(map[string]any)
+	if !ok || r["Type"] != "AWS::IAM::ManagedPolicy" {
+		return nil, fmt.Errorf("%s has no managed policy %s", file, logical)
+	}
+	props, _ := r["Properties"].(map[string]any)
+	return t.Resolve(props["PolicyDocument"]), nil
 }

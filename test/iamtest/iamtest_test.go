@@ -18,7 +18,8 @@ func TestRoleCall_CarriesTheBoundaryOnlyWhereIAMPutsIt(t *testing.T) {
 	)
 	bounded := []Statement{{Sid: "Bounded", Effect: "Allow",
 		Actions: []string{"iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
-			"iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRolePermissionsBoundary"},
+			"iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRolePermissionsBoundary",
+			"iam:DeleteRole", "iam:UpdateRole"},
 		Resources:  []string{"arn:aws:iam::123456789012:role/tap-dev-pr-*"},
 		Conditions: map[string]map[string][]string{"StringEquals": {PermissionsBoundaryKey: {boundary}}}}}
 	tests := []struct {
@@ -38,9 +39,13 @@ func TestRoleCall_CarriesTheBoundaryOnlyWhereIAMPutsIt(t *testing.T) {
 		{"a policy deleted from a bounded role", "iam:DeleteRolePolicy", "", boundary, true},
 		{"a policy detached from a bounded role", "iam:DetachRolePolicy", "", boundary, true},
 		{"the boundary removed", "iam:DeleteRolePermissionsBoundary", "", boundary, true},
-		// IAM offers no boundary key on a trust policy's update: the
-		// condition cannot hold, whatever the role carries.
-		{"a trust policy rewritten", "iam:UpdateAssumeRolePolicy", boundary, boundary, false},
+		// The Service Authorization Reference lists iam:PermissionsBoundary
+		// for a trust policy's update, a role's settings and its deletion:
+		// the boundary the role carries.
+		{"a bounded role's trust policy rewritten", "iam:UpdateAssumeRolePolicy", "", boundary, true},
+		{"an unbounded role's trust policy rewritten", "iam:UpdateAssumeRolePolicy", boundary, "", false},
+		{"an unbounded role deleted", "iam:DeleteRole", "", "", false},
+		{"a bounded role's settings changed", "iam:UpdateRole", "", boundary, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,4 +78,14 @@ Resources:
 	assert.NotEmpty(t, Allows(statements, Request{Action: "logs:PutLogEvents", Resource: "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/tap-dev-pr-7-api-handler"}))
 	_, err = tmpl.Policy("Role")
 	assert.Error(t, err, "a role is not a managed policy")
+}
+
+// An explicit Deny wins over any Allow, whatever the order.
+func TestAllows_AnExplicitDenyWins(t *testing.T) {
+	allow := Statement{Sid: "All", Effect: "Allow", Actions: []string{"iam:*"}, Resources: []string{"*"}}
+	deny := Statement{Sid: "KeepOff", Effect: "Deny", Actions: []string{"iam:PutRolePolicy"}, Resources: []string{"arn:aws:iam::1:role/tap-*"}}
+	call := Request{Action: "iam:PutRolePolicy", Resource: "arn:aws:iam::1:role/tap-dev-github-deploy-eu-west-1"}
+	assert.Empty(t, Allows([]Statement{allow, deny}, call))
+	assert.Empty(t, Allows([]Statement{deny, allow}, call))
+	assert.Equal(t, "All ", Allows([]Statement{allow, deny}, Request{Action: "iam:GetRole", Resource: call.Resource}))
 }

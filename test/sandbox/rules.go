@@ -39,6 +39,7 @@ const (
 	tCodeDeployApp  = "aws:codedeploy/application:Application"
 	tCodeDeployDG   = "aws:codedeploy/deploymentGroup:DeploymentGroup"
 	tMetricAlarm    = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	tKey            = "aws:kms/key:Key"
 )
 
 // scopeOf is where AWS keeps a type's ids unique. IAM is one namespace per
@@ -110,6 +111,10 @@ func checkSave(st *State, region, typ, id string, in, out map[string]any) error 
 		return err
 	}
 	switch typ {
+	case tRole:
+		return checkBoundary(st, in)
+	case tKey:
+		return checkKeyPrincipals(st, in)
 	case tFunction:
 		return checkConcurrency(st, region, id, in)
 	case tLambdaAlias:
@@ -188,6 +193,47 @@ func checkAPIGatewayRole(st *State, region string, in map[string]any) error {
 	for _, action := range []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"} {
 		if !roleAllows(st, role, action, welcome) {
 			return refuse
+		}
+	}
+	return nil
+}
+
+// checkBoundary is IAM refusing a role whose permissions boundary is no
+// managed policy of the account (or of AWS).
+// https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
+func checkBoundary(st *State, in map[string]any) error {
+	arn, _ := in["permissionsBoundary"].(string)
+	if arn == "" || strings.HasPrefix(arn, "arn:aws:iam::aws:policy/") || st.Account.hasPolicy(arn) {
+		return nil
+	}
+	name, _ := in["name"].(string)
+	return status.Errorf(codes.NotFound, "creating IAM Role (%s): NoSuchEntity: Scope ARN: %s does not exist or is not attachable.", name, arn)
+}
+
+// checkKeyPrincipals is KMS refusing a key policy that names an AWS
+// principal that does not exist: "Policy contains a statement with one or
+// more invalid principals." (the account's root and its existing roles are
+// valid principals).
+// https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html
+func checkKeyPrincipals(st *State, in map[string]any) error {
+	policy, _ := in["policy"].(string)
+	if policy == "" {
+		return nil
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
+		return status.Errorf(codes.InvalidArgument, "creating KMS Key: MalformedPolicyDocumentException: The key policy is not valid JSON")
+	}
+	list, _ := doc["Statement"].([]any)
+	for _, s := range list {
+		for _, p := range strings_(get(s, "Principal", "AWS")) {
+			if p == "*" || p == "arn:aws:iam::"+cloudsim.Account+":root" || p == cloudsim.Account {
+				continue
+			}
+			if _, ok := findRole(st, p); ok || st.Account.hasRole(p) {
+				continue
+			}
+			return status.Errorf(codes.InvalidArgument, "creating KMS Key: MalformedPolicyDocumentException: Policy contains a statement with one or more invalid principals.")
 		}
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/stack"
 )
 
 func newState(resources ...Resource) *State {
@@ -180,4 +182,43 @@ func TestCheckDeploymentGroup_AsCodeDeploySavesIt(t *testing.T) {
 
 	assert.ErrorContains(t, checkApplicationName(newState(app), "eu-west-1", "", map[string]any{"name": "tap-dev-traffic"}), "ApplicationAlreadyExistsException: tap-dev-traffic already exists in your account")
 	assert.NoError(t, checkApplicationName(newState(app), "us-east-1", "", map[string]any{"name": "tap-dev-traffic"}))
+}
+
+// A role's boundary and a key policy's principals must exist: IAM and KMS
+// refuse the save otherwise. What bootstrap creates is in the account.
+func TestBoundariesAndKeyPrincipals_MustExist(t *testing.T) {
+	st := newState(Resource{ID: "tap-dev-api-handler-eu-west-1", Type: tRole,
+		Outputs: map[string]any{"arn": "arn:aws:iam::123456789012:role/tap-dev-api-handler-eu-west-1"}})
+	st.Account.Policies = BootstrapPolicies("eu-west-1")
+	st.Account.Roles = BootstrapRoles("eu-west-1")
+	base := stack.Base{Project: "tap", Environment: "dev", Region: "eu-west-1"}
+	policy := func(principal string) map[string]any {
+		return map[string]any{"policy": `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"` + principal + `"},"Action":"kms:*","Resource":"*"}]}`}
+	}
+	for _, tt := range []struct {
+		name string
+		typ  string
+		in   map[string]any
+		err  string
+	}{
+		{"the environment's boundary", tRole, map[string]any{"name": "r", "permissionsBoundary": "arn:aws:iam::123456789012:policy/" + stack.BoundaryName(base)}, ""},
+		{"the review boundary", tRole, map[string]any{"name": "r", "permissionsBoundary": "arn:aws:iam::123456789012:policy/" + stack.ReviewBoundaryName(base)}, ""},
+		{"an AWS managed policy", tRole, map[string]any{"name": "r", "permissionsBoundary": "arn:aws:iam::aws:policy/PowerUserAccess"}, ""},
+		{"no boundary", tRole, map[string]any{"name": "r"}, ""},
+		{"a boundary of another region", tRole, map[string]any{"name": "r", "permissionsBoundary": "arn:aws:iam::123456789012:policy/tap-dev-boundary-us-east-1"},
+			"creating IAM Role (r): NoSuchEntity: Scope ARN: arn:aws:iam::123456789012:policy/tap-dev-boundary-us-east-1 does not exist or is not attachable."},
+		{"the account's root", tKey, policy("arn:aws:iam::123456789012:root"), ""},
+		{"the deploy role", tKey, policy("arn:aws:iam::123456789012:role/" + stack.DeployRoleName(base)), ""},
+		{"the review role", tKey, policy("arn:aws:iam::123456789012:role/" + stack.ReviewRoleName("tap", "eu-west-1")), ""},
+		{"a role of a stack", tKey, policy("arn:aws:iam::123456789012:role/tap-dev-api-handler-eu-west-1"), ""},
+		{"a role nobody made", tKey, policy("arn:aws:iam::123456789012:role/tap-dev-github-deploy-us-east-1"),
+			"MalformedPolicyDocumentException: Policy contains a statement with one or more invalid principals."},
+	} {
+		err := checkSave(st, "eu-west-1", tt.typ, "id", tt.in, map[string]any{})
+		if tt.err == "" {
+			assert.NoError(t, err, tt.name)
+		} else {
+			assert.ErrorContains(t, err, tt.err, tt.name)
+		}
+	}
 }

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"sort"
 	"syscall"
+
+	"github.com/org/tap-deploy/internal/cloudsim"
+	"github.com/org/tap-deploy/internal/iampattern"
 )
 
 // Resource is one "cloud" resource as the sandbox keeps it.
@@ -46,6 +49,25 @@ type Account struct {
 	// aws:apigateway/account:Account or, in tests, by hand (as the
 	// bootstrap template would).
 	APIGatewayCloudWatchRole map[string]string `json:"apiGatewayCloudWatchRole,omitempty"`
+	// Policies and Roles are the ARNs (IAM patterns) of the managed
+	// policies and roles the account holds outside every stack: what
+	// `tap-deploy bootstrap`'s templates create (permissions boundaries, the
+	// deploy roles a key's policy names). A boundary or key principal that
+	// is none of them is refused, as IAM and KMS refuse what does not exist.
+	Policies []string `json:"policies,omitempty"`
+	Roles    []string `json:"roles,omitempty"`
+}
+
+func (a Account) hasPolicy(arn string) bool { return matchesAny(a.Policies, arn) }
+func (a Account) hasRole(arn string) bool   { return matchesAny(a.Roles, arn) }
+
+func matchesAny(patterns []string, arn string) bool {
+	for _, p := range patterns {
+		if iampattern.Match(p, arn) {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultLambdaConcurrency is AWS's default concurrency limit.
@@ -165,13 +187,32 @@ const BootstrapRoleArn = "arn:aws:iam::123456789012:role/tap-bootstrap-apigw-log
 
 // Bootstrap sets what an account set up for tap-deploy already has in
 // each region: the API Gateway account setting's logging role (deployed by
-// `tap-deploy bootstrap`'s template, or owned by one stack). Without it,
-// stage logging fails as in AWS.
+// `tap-deploy bootstrap`'s template, or owned by one stack), and, for
+// every environment of the project tap, what the environment's template
+// creates: its permissions boundary and deploy role (and the review
+// boundary and role of the account's template). Without them, stage
+// logging, a role's creation and a key's creation fail as in AWS.
 func (s Store) Bootstrap(regions ...string) error {
 	return s.Update(func(st *State) error {
 		for _, r := range regions {
 			st.Account.APIGatewayCloudWatchRole[r] = BootstrapRoleArn
+			st.Account.Policies = append(st.Account.Policies, BootstrapPolicies(r)...)
+			st.Account.Roles = append(st.Account.Roles, BootstrapRoles(r)...)
 		}
 		return nil
 	})
+}
+
+// BootstrapPolicies are the boundaries bootstrap creates in a region for
+// the project tap (stack.BoundaryName, stack.ReviewBoundaryName), as
+// patterns over the environment.
+func BootstrapPolicies(region string) []string {
+	return []string{"arn:aws:iam::" + cloudsim.Account + ":policy/tap-*-boundary-" + region}
+}
+
+// BootstrapRoles are the deploy roles bootstrap creates in a region for
+// the project tap (stack.DeployRoleName, stack.ReviewRoleName).
+func BootstrapRoles(region string) []string {
+	return []string{"arn:aws:iam::" + cloudsim.Account + ":role/tap-*-github-deploy-" + region,
+		"arn:aws:iam::" + cloudsim.Account + ":role/" + "tap-github-review-" + region}
 }
