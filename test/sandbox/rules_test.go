@@ -192,6 +192,7 @@ func TestBoundariesAndKeyPrincipals_MustExist(t *testing.T) {
 	st.Account.Policies = BootstrapPolicies("eu-west-1")
 	st.Account.Roles = BootstrapRoles("eu-west-1")
 	base := stack.Base{Project: "tap", Environment: "dev", Region: "eu-west-1"}
+	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	policy := func(principal string) map[string]any {
 		return map[string]any{"policy": `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"` + principal + `"},"Action":"kms:*","Resource":"*"}]}`}
 	}
@@ -201,11 +202,11 @@ func TestBoundariesAndKeyPrincipals_MustExist(t *testing.T) {
 		in   map[string]any
 		err  string
 	}{
-		{"the environment's boundary", tRole, map[string]any{"name": "r", "permissionsBoundary": "arn:aws:iam::123456789012:policy/" + stack.BoundaryName(base)}, ""},
-		{"the review boundary", tRole, map[string]any{"name": "r", "permissionsBoundary": "arn:aws:iam::123456789012:policy/" + stack.ReviewBoundaryName(base)}, ""},
-		{"an AWS managed policy", tRole, map[string]any{"name": "r", "permissionsBoundary": "arn:aws:iam::aws:policy/PowerUserAccess"}, ""},
-		{"no boundary", tRole, map[string]any{"name": "r"}, ""},
-		{"a boundary of another region", tRole, map[string]any{"name": "r", "permissionsBoundary": "arn:aws:iam::123456789012:policy/tap-dev-boundary-us-east-1"},
+		{"the environment's boundary", tRole, map[string]any{"name": "r", "assumeRolePolicy": trust, "permissionsBoundary": "arn:aws:iam::123456789012:policy/" + stack.BoundaryName(base)}, ""},
+		{"the review boundary", tRole, map[string]any{"name": "r", "assumeRolePolicy": trust, "permissionsBoundary": "arn:aws:iam::123456789012:policy/" + stack.ReviewBoundaryName(base)}, ""},
+		{"an AWS managed policy", tRole, map[string]any{"name": "r", "assumeRolePolicy": trust, "permissionsBoundary": "arn:aws:iam::aws:policy/PowerUserAccess"}, ""},
+		{"no boundary", tRole, map[string]any{"name": "r", "assumeRolePolicy": trust}, ""},
+		{"a boundary of another region", tRole, map[string]any{"name": "r", "assumeRolePolicy": trust, "permissionsBoundary": "arn:aws:iam::123456789012:policy/tap-dev-boundary-us-east-1"},
 			"creating IAM Role (r): NoSuchEntity: Scope ARN: arn:aws:iam::123456789012:policy/tap-dev-boundary-us-east-1 does not exist or is not attachable."},
 		{"the account's root", tKey, policy("arn:aws:iam::123456789012:root"), ""},
 		{"the deploy role", tKey, policy("arn:aws:iam::123456789012:role/" + stack.DeployRoleName(base)), ""},
