@@ -246,3 +246,14 @@ func CFNLint(t testing.TB) string {
 	}
 	return path
 }
+
+// AWSCLI returns the AWS CLI (the tests deploy the bootstrap templates
+// with it, as an administrator would).
+func AWSCLI(t testing.TB) string {
+	t.Helper()
+	path, err := exec.LookPath("aws")
+	if err != nil {
+		Need(t, "the AWS CLI", &Missing{What: "the AWS CLI (aws)", Before: "install Python 3 with pip", Target: "pip install awscli", Err: err})
+	}
+	return path
+}
