@@ -5,11 +5,11 @@ package stack
 
 import (
 	"fmt"
+	"maps"
 
 	"net/mail"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -244,7 +244,7 @@ func apply(base Base, overrides map[string]string, input string) (Config, proble
 			}
 		}
 	}
-	for _, name := range sortedKeys(overrides) {
+	for _, name := range slices.Sorted(maps.Keys(overrides)) {
 		k, ok := known[name]
 		if !ok {
 			found = append(found, fmt.Sprintf("%s key %q is unknown; known keys: %s", input, name, knownNames()))
@@ -315,15 +315,6 @@ func knownNames() string {
 		names[i] = k.Name
 	}
 	return strings.Join(names, ", ")
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // ConfigChange is one key that two configurations set differently.

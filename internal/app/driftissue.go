@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -21,7 +22,7 @@ func (r *run) syncDriftIssue(ctx context.Context, res outcome.Result, drifted bo
 	// summary (masked), which the run link leads to.
 	meta := r.resultMeta("Drift check", r.decision.SHA, r.cfg, res)
 	meta.Note = "Property names only: the values are in the job summary of the workflow run."
-	closing := fmt.Sprintf("No drift found by the check of %s: closing.", firstNonEmpty(r.facts.runURL, r.Now().UTC().Format("2006-01-02 15:04 UTC")))
+	closing := fmt.Sprintf("No drift found by the check of %s: closing.", cmp.Or(r.facts.runURL, r.Now().UTC().Format("2006-01-02 15:04 UTC")))
 	r.publish.issue(ctx, target, drifted, title, resultDoc(meta, namesOnly(res)), closing)
 }
 

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"regexp"
 
@@ -34,7 +35,7 @@ func (r *run) history(ctx context.Context) error {
 		if e.PromotedFrom != "" {
 			from = " · promoted from " + e.PromotedFrom
 		}
-		r.Runtime.Infof("version %d · %s · %s %s · commit %s · by %s%s · %s", e.Version, e.Time, e.Kind, e.Result, short(e.Commit), firstNonEmpty(e.Actor, "?"), from, e.Message)
+		r.Runtime.Infof("version %d · %s · %s %s · commit %s · by %s%s · %s", e.Version, e.Time, e.Kind, e.Result, short(e.Commit), cmp.Or(e.Actor, "?"), from, e.Message)
 	}
 	doc := func(_ string, limit int, redact func(string) string) string {
 		redacted := make([]render.HistoryEntry, len(entries))

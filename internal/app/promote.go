@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -62,7 +63,7 @@ func promotionProblems(src promotionSource, sha, version string, code stack.Arti
 	prov := stack.ProvenanceOf(u.Config)
 	var out []string
 	if !u.Succeeded() {
-		out = append(out, fmt.Sprintf("the latest update of %s (version %d) %s: promote only what succeeded there", src.stack, u.Version, firstNonEmpty(u.Result, "did not finish")))
+		out = append(out, fmt.Sprintf("the latest update of %s (version %d) %s: promote only what succeeded there", src.stack, u.Version, cmp.Or(u.Result, "did not finish")))
 	}
 	if src.pending > 0 {
 		out = append(out, fmt.Sprintf("an update of %s is in progress or was interrupted (%d unfinished operation(s) in its state)", src.stack, src.pending))
@@ -71,11 +72,11 @@ func promotionProblems(src promotionSource, sha, version string, code stack.Arti
 	case prov.Commit == "":
 		out = append(out, fmt.Sprintf("the latest update of %s (version %d) recorded no commit", src.stack, u.Version))
 	case prov.Commit != sha:
-		out = append(out, fmt.Sprintf("a different commit: %s runs %s (version %d), this deploy is of %s", src.stack, short(prov.Commit), u.Version, firstNonEmpty(short(sha), "no commit")))
+		out = append(out, fmt.Sprintf("a different commit: %s runs %s (version %d), this deploy is of %s", src.stack, short(prov.Commit), u.Version, cmp.Or(short(sha), "no commit")))
 	}
 	if prov.ActionVersion != version {
 		out = append(out, fmt.Sprintf("a different tap-deploy: %s was deployed by %s (version %d), this is %s (the program and the Lambda packages travel in the action)",
-			src.stack, firstNonEmpty(prov.ActionVersion, "an unrecorded version"), u.Version, version))
+			src.stack, cmp.Or(prov.ActionVersion, "an unrecorded version"), u.Version, version))
 	}
 	out = append(out, packageProblems(src.stack, u, code)...)
 	if src.unread != "" {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -55,7 +56,7 @@ func (r *run) findReviewedPlan(ctx context.Context, pr *github.PullRequest) *rev
 	case mode == inputs.ReviewedPlanOff:
 		return nil
 	case r.decision.Event != "push":
-		r.Runtime.Noticef("a %s deploy has no pull request: the reviewed-plan check does not apply", firstNonEmpty(r.decision.Event, "local"))
+		r.Runtime.Noticef("a %s deploy has no pull request: the reviewed-plan check does not apply", cmp.Or(r.decision.Event, "local"))
 		return nil
 	}
 	rv := &reviewedPlanCheck{mode: mode, pr: pr}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -46,7 +47,7 @@ func (r *run) rollback(ctx context.Context) error {
 	for _, n := range notes {
 		r.Runtime.Infof("%s", n)
 	}
-	r.Runtime.Noticef("rolling back stack %s to version %d (commit %s)", r.in.StackName, target.Version, firstNonEmpty(short(rec.Commit), "not recorded"))
+	r.Runtime.Noticef("rolling back stack %s to version %d (commit %s)", r.in.StackName, target.Version, cmp.Or(short(rec.Commit), "not recorded"))
 	st, state, err := r.openForUpdate(ctx, r.envStack(), rec.Config, rec.CodeFor(code), stack.Provenance{Commit: rec.Commit})
 	if err != nil {
 		return err
@@ -128,7 +129,7 @@ func pickTarget(hist []engine.Update, to string) (engine.Update, error) {
 			continue
 		}
 		if !u.Succeeded() {
-			return engine.Update{}, fmt.Errorf("version %d was a %s that %s; roll back only to a successful update", n, u.Kind, firstNonEmpty(u.Result, "did not finish"))
+			return engine.Update{}, fmt.Errorf("version %d was a %s that %s; roll back only to a successful update", n, u.Kind, cmp.Or(u.Result, "did not finish"))
 		}
 		return u, nil
 	}

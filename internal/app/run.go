@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -244,7 +245,7 @@ type runFacts struct {
 
 // readFacts resolves the run's facts from the event and the environment.
 func (r *run) readFacts() runFacts {
-	f := runFacts{repo: r.decision.Repository, actor: firstNonEmpty(r.decision.Actor, r.Getenv("GITHUB_ACTOR"))}
+	f := runFacts{repo: r.decision.Repository, actor: cmp.Or(r.decision.Actor, r.Getenv("GITHUB_ACTOR"))}
 	if f.repo.Owner == "" {
 		owner, name, _ := strings.Cut(r.Getenv("GITHUB_REPOSITORY"), "/")
 		f.repo = route.Repository{Owner: owner, Name: name}
@@ -277,13 +278,4 @@ func short(sha string) string {
 		return sha[:7]
 	}
 	return sha
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -4,6 +4,7 @@
 package inputs
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"path"
@@ -297,26 +298,26 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 
 	// The region is always explicit: a stack in a default region is how
 	// the seed's first attempt deployed to the wrong place.
-	in.AWSRegion = firstNonEmpty(value(NameAWSRegion), env.Getenv("AWS_REGION"), env.Getenv("AWS_DEFAULT_REGION"))
+	in.AWSRegion = cmp.Or(value(NameAWSRegion), env.Getenv("AWS_REGION"), env.Getenv("AWS_DEFAULT_REGION"))
 	if in.AWSRegion == "" {
 		found = append(found, fmt.Sprintf("%s: required: set it, or AWS_REGION or AWS_DEFAULT_REGION (aws-actions/configure-aws-credentials sets both)", env.Spell(NameAWSRegion)))
 	} else if msg := RegionProblem(env.Spell(NameAWSRegion), in.AWSRegion); msg != "" {
 		found = append(found, msg)
 	}
 
-	in.ProjectName = firstNonEmpty(value(NameProjectName), DefaultProject)
+	in.ProjectName = cmp.Or(value(NameProjectName), DefaultProject)
 	if msg := ProjectProblem(env.Spell(NameProjectName), in.ProjectName); msg != "" {
 		found = append(found, msg)
 	}
 
-	in.StackName = firstNonEmpty(value(NameStackName), in.Environment)
+	in.StackName = cmp.Or(value(NameStackName), in.Environment)
 	if in.StackName != "" && !stackPattern.MatchString(in.StackName) {
 		found = append(found, fmt.Sprintf("%s: %q may hold letters, digits, '-', '_' and '.', optionally as org/project/stack", env.Spell(NameStackName), in.StackName))
 	}
 
 	in.BackendURL, found = backendURL(value(NameBackendURL), env, found)
 
-	in.SecretsProvider = firstNonEmpty(value(NameSecretsProvider), "passphrase")
+	in.SecretsProvider = cmp.Or(value(NameSecretsProvider), "passphrase")
 	if in.SecretsProvider != "passphrase" && !strings.HasPrefix(in.SecretsProvider, "awskms://") {
 		found = append(found, fmt.Sprintf("%s: %q is not supported; use passphrase or awskms://<key-id-or-alias>?region=<region>", env.Spell(NameSecretsProvider), in.SecretsProvider))
 	}
@@ -364,7 +365,7 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 	in.PolicyOverrides, policyProblems = parsePolicyOverrides(get(NamePolicyOverrides), env)
 	found = append(found, policyProblems...)
 
-	in.Output = strings.ToLower(firstNonEmpty(value(NameOutput), "text"))
+	in.Output = strings.ToLower(cmp.Or(value(NameOutput), "text"))
 	if in.Output != "text" && in.Output != "json" {
 		found = append(found, fmt.Sprintf("%s: %q must be text or json", env.Spell(NameOutput), in.Output))
 	}
@@ -422,12 +423,12 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 		}
 	}
 
-	in.CommitOrder = CommitOrder(strings.ToLower(firstNonEmpty(value(NameCommitOrder), string(CommitOrderStrict))))
+	in.CommitOrder = CommitOrder(strings.ToLower(cmp.Or(value(NameCommitOrder), string(CommitOrderStrict))))
 	if in.CommitOrder != CommitOrderStrict && in.CommitOrder != CommitOrderWarn {
 		found = append(found, fmt.Sprintf("%s: %q must be strict or warn", env.Spell(NameCommitOrder), in.CommitOrder))
 	}
 
-	in.ReviewedPlan = ReviewedPlan(strings.ToLower(firstNonEmpty(value(NameReviewedPlan), string(ReviewedPlanWarn))))
+	in.ReviewedPlan = ReviewedPlan(strings.ToLower(cmp.Or(value(NameReviewedPlan), string(ReviewedPlanWarn))))
 	switch in.ReviewedPlan {
 	case ReviewedPlanRequire, ReviewedPlanWarn, ReviewedPlanOff:
 	default:
@@ -492,7 +493,7 @@ func deployBranches(text string, env Env, found problems.List) ([]string, proble
 // backendURL picks the state backend. In Actions there is no default: a
 // throw-away runner directory would silently lose the state of a deploy.
 func backendURL(given string, env Env, found problems.List) (string, problems.List) {
-	u := firstNonEmpty(given, env.Getenv("PULUMI_BACKEND_URL"))
+	u := cmp.Or(given, env.Getenv("PULUMI_BACKEND_URL"))
 	if u == "" {
 		switch {
 		case env.Getenv("PULUMI_ACCESS_TOKEN") != "":
@@ -629,13 +630,4 @@ func commandList() string {
 		names[i] = string(c)
 	}
 	return strings.Join(names, ", ")
-}
-
-func firstNonEmpty(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

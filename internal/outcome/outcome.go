@@ -7,6 +7,7 @@
 package outcome
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -238,7 +239,7 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 			refreshed(upsert(e.ResOutputsEvent.Metadata), e.ResOutputsEvent.Metadata)
 		case e.ResOpFailedEvent != nil:
 			if s := upsert(e.ResOpFailedEvent.Metadata); s != nil {
-				s.Error = firstNonEmpty(lastError[s.URN], "the operation failed")
+				s.Error = cmp.Or(lastError[s.URN], "the operation failed")
 			}
 		case e.DiagnosticEvent != nil:
 			d := e.DiagnosticEvent
@@ -432,13 +433,6 @@ func union(a, b []string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // plainText removes the engine's colour tags and any terminal escapes.

@@ -2,6 +2,8 @@ package render
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/org/tap-deploy/internal/outcome"
@@ -52,7 +54,7 @@ func outputRows(path string, v any) []string {
 		if text := compactText(t); len(text) <= maxValue || len(t) == 0 {
 			return []string{outputRow(path, code(text))}
 		}
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			rows = append(rows, outputRows(outcome.PathKey(path, k), t[k])...)
 		}
 	case []any:

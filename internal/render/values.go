@@ -6,7 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -116,7 +117,7 @@ func writeCompact(b *strings.Builder, v any) {
 		}
 	case map[string]any:
 		b.WriteByte('{')
-		for i, k := range sortedKeys(t) {
+		for i, k := range slices.Sorted(maps.Keys(t)) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
@@ -151,15 +152,6 @@ func writeJSON(b *strings.Builder, v any) {
 		return
 	}
 	b.Write(bytes.TrimRight(buf.Bytes(), "\n"))
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func digestOf(s string) string {

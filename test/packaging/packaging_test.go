@@ -5,10 +5,12 @@
 package packaging_test
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -156,15 +158,6 @@ func action(t *testing.T) actionFile {
 	return a
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func sorted(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)
@@ -173,8 +166,8 @@ func sorted(s []string) []string {
 
 func TestActionYML_MatchesTheCode(t *testing.T) {
 	a := action(t)
-	assert.Equal(t, sorted(inputs.Names), sortedKeys(a.Inputs), "inputs the code reads = inputs action.yml declares")
-	assert.Equal(t, sorted(app.Outputs), sortedKeys(a.Outputs), "outputs the code sets = outputs action.yml declares")
+	assert.Equal(t, sorted(inputs.Names), slices.Sorted(maps.Keys(a.Inputs)), "inputs the code reads = inputs action.yml declares")
+	assert.Equal(t, sorted(app.Outputs), slices.Sorted(maps.Keys(a.Outputs)), "outputs the code sets = outputs action.yml declares")
 	for name, in := range a.Inputs {
 		assert.NotEmpty(t, in.Description, name)
 		if !in.Required {
@@ -224,7 +217,7 @@ func TestREADME_TablesMatchActionYMLAndTheConfigKeys(t *testing.T) {
 	doc := string(read(t, "README.md"))
 	a := action(t)
 	in := table(t, doc, "## Inputs")
-	assert.Equal(t, sortedKeys(a.Inputs), sortedKeys(in))
+	assert.Equal(t, slices.Sorted(maps.Keys(a.Inputs)), slices.Sorted(maps.Keys(in)))
 	for name, row := range in {
 		def := ""
 		if d := a.Inputs[name].Default; d != nil {
@@ -237,7 +230,7 @@ func TestREADME_TablesMatchActionYMLAndTheConfigKeys(t *testing.T) {
 		assert.Equal(t, def, row[0], "default of %s", name)
 	}
 	out := table(t, doc, "## Outputs")
-	assert.Equal(t, sortedKeys(a.Outputs), sortedKeys(out))
+	assert.Equal(t, slices.Sorted(maps.Keys(a.Outputs)), slices.Sorted(maps.Keys(out)))
 
 	keys := table(t, doc, "## Configuration keys")
 	var names []string
@@ -247,7 +240,7 @@ func TestREADME_TablesMatchActionYMLAndTheConfigKeys(t *testing.T) {
 			assert.Equal(t, k.Default, row[0], "default of %s", k.Name)
 		}
 	}
-	assert.Equal(t, sorted(names), sortedKeys(keys))
+	assert.Equal(t, sorted(names), slices.Sorted(maps.Keys(keys)))
 }
 
 func workflows(t *testing.T) []string {

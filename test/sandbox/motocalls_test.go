@@ -12,8 +12,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -173,15 +174,6 @@ func strMap(v any) map[string]string {
 	return out
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // assetPath is the file of a file asset in its wire form.
 func assetPath(v any) string { return s(obj(v), "path") }
 
@@ -285,7 +277,7 @@ var motoCalls = map[string]calls{
 			if b(c.in, "streamEnabled") {
 				in.StreamSpecification = &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewType(s(c.in, "streamViewType"))}
 			}
-			for _, k := range sortedKeys(c.tags) {
+			for _, k := range slices.Sorted(maps.Keys(c.tags)) {
 				in.Tags = append(in.Tags, ddbtypes.Tag{Key: aws.String(k), Value: aws.String(c.tags[k])})
 			}
 			out, err := c.c.dynamodb.CreateTable(c.ctx, in)
@@ -765,7 +757,7 @@ var motoCalls = map[string]calls{
 
 func putBucketTags(c call) error {
 	var set []s3types.Tag
-	for _, k := range sortedKeys(c.tags) {
+	for _, k := range slices.Sorted(maps.Keys(c.tags)) {
 		set = append(set, s3types.Tag{Key: aws.String(k), Value: aws.String(c.tags[k])})
 	}
 	_, err := c.c.s3.PutBucketTagging(c.ctx, &s3.PutBucketTaggingInput{Bucket: sp(c.in, "bucket"), Tagging: &s3types.Tagging{TagSet: set}})
@@ -913,7 +905,7 @@ func putMetricAlarm(c call) (map[string]string, error) {
 		}
 		in.Metrics = append(in.Metrics, mq)
 	}
-	for _, k := range sortedKeys(c.tags) {
+	for _, k := range slices.Sorted(maps.Keys(c.tags)) {
 		in.Tags = append(in.Tags, cwtypes.Tag{Key: aws.String(k), Value: aws.String(c.tags[k])})
 	}
 	_, err := c.c.cloudwatch.PutMetricAlarm(c.ctx, in)
@@ -923,7 +915,7 @@ func putMetricAlarm(c call) (map[string]string, error) {
 func dimensions(v any) []cwtypes.Dimension {
 	m := strMap(v)
 	var out []cwtypes.Dimension
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(m[k])})
 	}
 	return out
