@@ -15,6 +15,11 @@ import (
 )
 
 func TestAll_BuildsTwiceToIdenticalBytes(t *testing.T) {
+	if testing.Short() {
+		// Two cross-compilations of every function: 25 s warm, 2 minutes
+		// cold. make test runs it; the fast tier is for what needs nothing.
+		t.Skip("builds every function twice: make test runs it")
+	}
 	ctx := context.Background()
 	first, err := build.All(ctx, t.TempDir())
 	require.NoError(t, err)
