@@ -287,7 +287,8 @@ func (b *builder) actions(acc Access, r graph.Resource) (create, all []string) {
 	return create, all
 }
 
-// resource adds what one resource needs.
+// resource adds what one resource needs: its own calls, scoped as its
+// type's Scope says, and the grants it needs on other resources (Also).
 func (b *builder) resource(r graph.Resource) error {
 	acc, ok := Table[r.Type]
 	if !ok {
@@ -297,83 +298,116 @@ func (b *builder) resource(r graph.Resource) error {
 		return fmt.Errorf("the review stack's role %s carries the permissions boundary %q, not %s: the review role could not create it", str(r, "name"), str(r, "permissionsBoundary"), b.boundary)
 	}
 	sid := sidOf(r.Type)
-	create, all := b.actions(acc, r)
+	_, all := b.actions(acc, r)
 	all = b.special(all)
-	create = b.special(create)
-
+	var err error
 	switch {
 	case acc.On.Names != nil:
-		arns, _, err := b.arns(r, func(r graph.Resource) []string { return acc.On.Names(r, b.region) })
-		if err != nil {
-			return err
-		}
-		switch r.Type {
-		case "aws:lambda/function:Function":
-			b.functions = dedupe(b.functions, arns[:1])
-		case "aws:codedeploy/deploymentGroup:DeploymentGroup":
-			b.groups = dedupe(b.groups, arns)
-		case "aws:codedeploy/application:Application":
-			b.apps = dedupe(b.apps, arns)
-		}
-		if acc.On.WriteCondition != nil && b.phase != readOnly {
-			reads := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return !slices.Contains(acc.Read, a) })
-			writes := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return slices.Contains(acc.Read, a) })
-			b.merge(grant{sid: sid + "Read", actions: reads, resources: arns})
-			b.merge(grant{sid: sid, actions: writes, resources: arns, conds: []condition{acc.On.WriteCondition(r)}, why: acc.On.Why})
-			break
-		}
-		b.merge(grant{sid: sid, actions: all, resources: arns, why: acc.On.Why})
+		err = b.byNames(r, acc, sid, all)
 	case acc.On.Tagged != nil:
-		tagged := acc.On.Tagged(b.region)
-		main := all
-		if acc.On.CreateOn != nil && b.phase != readOnly {
-			main = slices.DeleteFunc(slices.Clone(all), func(a string) bool {
-				return slices.Contains(acc.Create, a) && !slices.Contains(acc.Update, a)
-			})
-			b.merge(grant{sid: sid + "Create", actions: b.special(acc.Create), resources: acc.On.CreateOn(b.region), tags: onRequest,
-				why: acc.On.Why})
-		}
-		b.merge(grant{sid: sid, actions: main, resources: tagged, tags: onResource, why: acc.On.Why})
+		b.byTags(acc, sid, all)
 	case acc.On.KeyPolicy:
-		if b.phase == readOnly {
-			b.merge(grant{sid: sid + "Read", actions: all, resources: acc.On.ReadOn(b.region),
-				conds: []condition{acc.On.ReadCondition(b.project)}, why: "the readers read only keys the project's aliases name"})
-			break
-		}
-		if err := b.keyPolicyGrants(r, acc, all); err != nil {
-			return err
-		}
-		b.merge(grant{sid: sid + "Create", actions: b.special(acc.Create), resources: acc.On.CreateOn(b.region), why: acc.On.Why})
+		err = b.byKeyPolicy(r, acc, sid, all)
 	case acc.On.FunctionOf != "":
-		fn := str(r, acc.On.FunctionOf)
-		if fn == "" {
-			return fmt.Errorf("%s %s names no function in %s", r.Type, r.Name, acc.On.FunctionOf)
-		}
-		functions, _, err := b.arns(r, func(r graph.Resource) []string { return functionARNs(unqualified(str(r, acc.On.FunctionOf)), b.region) })
-		if err != nil {
-			return err
-		}
-		of := condition{"ArnLike", "lambda:FunctionArn", functions}
-		if b.phase == readOnly {
-			// Readers read every environment's mappings: of the project's
-			// functions.
-			of.values = functionARNs(arn("lambda", b.region, "function:"+b.project+"-*"), b.region)
-		}
-		keyed := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return !functionKeyed[a] })
-		rest := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return functionKeyed[a] || slices.Contains(acc.Create, a) })
-		if b.phase != readOnly {
-			b.merge(grant{sid: sid + "Create", actions: b.special(acc.Create), resources: acc.On.CreateOn(b.region), conds: []condition{of}, why: acc.On.Why})
-		}
-		b.merge(grant{sid: sid, actions: slices.DeleteFunc(keyed, func(a string) bool { return slices.Contains(acc.Create, a) }),
-			resources: acc.On.FunctionScoped(b.region), conds: []condition{of}, why: acc.On.Why})
-		// What no key can tie to a function (its tags, which the stack
-		// leaves unset, are listed on every read).
-		b.merge(grant{sid: sid + "Any", actions: rest, resources: acc.On.FunctionScoped(b.region),
-			why: "ListTags has no condition key that names the mapping's function"})
+		err = b.byFunction(r, acc, sid, all)
 	default:
-		return fmt.Errorf("internal/bootstrap's Table scopes %s by neither names, tags, its own policy nor its function", r.Type)
+		err = fmt.Errorf("internal/bootstrap's Table scopes %s by neither names, tags, its own policy nor its function", r.Type)
 	}
+	if err != nil {
+		return err
+	}
+	return b.also(r, acc, sid)
+}
 
+// byNames grants a type's calls on the resource's own ARNs, a write
+// condition apart where the type has one.
+func (b *builder) byNames(r graph.Resource, acc Access, sid string, all []string) error {
+	arns, _, err := b.arns(r, func(r graph.Resource) []string { return acc.On.Names(r, b.region) })
+	if err != nil {
+		return err
+	}
+	switch r.Type {
+	case "aws:lambda/function:Function":
+		b.functions = dedupe(b.functions, arns[:1])
+	case "aws:codedeploy/deploymentGroup:DeploymentGroup":
+		b.groups = dedupe(b.groups, arns)
+	case "aws:codedeploy/application:Application":
+		b.apps = dedupe(b.apps, arns)
+	}
+	if acc.On.WriteCondition != nil && b.phase != readOnly {
+		reads := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return !slices.Contains(acc.Read, a) })
+		writes := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return slices.Contains(acc.Read, a) })
+		b.merge(grant{sid: sid + "Read", actions: reads, resources: arns})
+		b.merge(grant{sid: sid, actions: writes, resources: arns, conds: []condition{acc.On.WriteCondition(r)}, why: acc.On.Why})
+		return nil
+	}
+	b.merge(grant{sid: sid, actions: all, resources: arns, why: acc.On.Why})
+	return nil
+}
+
+// byTags grants a type whose id AWS generates on the resources that carry
+// the environment's tags, and its create where the request carries them.
+func (b *builder) byTags(acc Access, sid string, all []string) {
+	main := all
+	if acc.On.CreateOn != nil && b.phase != readOnly {
+		main = slices.DeleteFunc(slices.Clone(all), func(a string) bool {
+			return slices.Contains(acc.Create, a) && !slices.Contains(acc.Update, a)
+		})
+		b.merge(grant{sid: sid + "Create", actions: b.special(acc.Create), resources: acc.On.CreateOn(b.region), tags: onRequest,
+			why: acc.On.Why})
+	}
+	b.merge(grant{sid: sid, actions: main, resources: acc.On.Tagged(b.region), tags: onResource, why: acc.On.Why})
+}
+
+// byKeyPolicy grants a key's create; its policy grants the deploy role
+// the rest (checked), and the readers read it by the project's aliases.
+func (b *builder) byKeyPolicy(r graph.Resource, acc Access, sid string, all []string) error {
+	if b.phase == readOnly {
+		b.merge(grant{sid: sid + "Read", actions: all, resources: acc.On.ReadOn(b.region),
+			conds: []condition{acc.On.ReadCondition(b.project)}, why: "the readers read only keys the project's aliases name"})
+		return nil
+	}
+	if err := b.keyPolicyGrants(r, acc, all); err != nil {
+		return err
+	}
+	b.merge(grant{sid: sid + "Create", actions: b.special(acc.Create), resources: acc.On.CreateOn(b.region), why: acc.On.Why})
+	return nil
+}
+
+// byFunction grants a type scoped by the function it feeds (event source
+// mappings) under lambda:FunctionArn.
+func (b *builder) byFunction(r graph.Resource, acc Access, sid string, all []string) error {
+	fn := str(r, acc.On.FunctionOf)
+	if fn == "" {
+		return fmt.Errorf("%s %s names no function in %s", r.Type, r.Name, acc.On.FunctionOf)
+	}
+	functions, _, err := b.arns(r, func(r graph.Resource) []string { return functionARNs(unqualified(str(r, acc.On.FunctionOf)), b.region) })
+	if err != nil {
+		return err
+	}
+	of := condition{"ArnLike", "lambda:FunctionArn", functions}
+	if b.phase == readOnly {
+		// Readers read every environment's mappings: of the project's
+		// functions.
+		of.values = functionARNs(arn("lambda", b.region, "function:"+b.project+"-*"), b.region)
+	}
+	keyed := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return !functionKeyed[a] })
+	rest := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return functionKeyed[a] || slices.Contains(acc.Create, a) })
+	if b.phase != readOnly {
+		b.merge(grant{sid: sid + "Create", actions: b.special(acc.Create), resources: acc.On.CreateOn(b.region), conds: []condition{of}, why: acc.On.Why})
+	}
+	b.merge(grant{sid: sid, actions: slices.DeleteFunc(keyed, func(a string) bool { return slices.Contains(acc.Create, a) }),
+		resources: acc.On.FunctionScoped(b.region), conds: []condition{of}, why: acc.On.Why})
+	// What no key can tie to a function (its tags, which the stack
+	// leaves unset, are listed on every read).
+	b.merge(grant{sid: sid + "Any", actions: rest, resources: acc.On.FunctionScoped(b.region),
+		why: "ListTags has no condition key that names the mapping's function"})
+	return nil
+}
+
+// also adds the grants a resource needs on other resources: the roles it
+// passes to a service, the packages it reads.
+func (b *builder) also(r graph.Resource, acc Access, sid string) error {
 	for _, also := range acc.Also {
 		if also.Reads != (b.phase == readOnly) {
 			continue
