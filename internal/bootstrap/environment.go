@@ -141,6 +141,18 @@ func (e *environment) template() ([]byte, error) {
 // environment's role may name another environment's resources, nor the
 // review role an environment's. Each problem names both.
 func checkApart(o Options, a *account, envs []*environment) error {
+	if err := checkOffTheTemplates(o, a, envs); err != nil {
+		return err
+	}
+	if err := checkEnvironmentsApart(envs); err != nil {
+		return err
+	}
+	return checkReviewApart(o, a, envs)
+}
+
+// checkOffTheTemplates: no statement but the state's reaches the
+// templates' own roles, managed policies or state bucket.
+func checkOffTheTemplates(o Options, a *account, envs []*environment) error {
 	type owner struct {
 		who      string
 		policies []policy
@@ -163,30 +175,38 @@ func checkApart(o Options, a *account, envs []*environment) error {
 			}
 		}
 	}
-	// What each environment's deploy role may change that is its own: by
-	// a name that carries the environment (not AWS's own configurations
-	// and managed policies, which every environment names alike).
-	changes := func(e *environment) []string {
-		var out []string
-		for _, g := range e.policies[1].grants {
-			if strings.HasPrefix(g.sid, "State") || g.tags != untagged {
-				continue
-			}
-			for _, r := range g.resources {
-				if r != "*" && replaceWord(r, e.env, "\x00") != r {
-					out = append(out, r)
-				}
+	return nil
+}
+
+// changes is what an environment's deploy role may change that is its
+// own: by a name that carries the environment (not AWS's own
+// configurations and managed policies, which every environment names
+// alike).
+func (e *environment) changes() []string {
+	var out []string
+	for _, g := range e.policies[1].grants {
+		if strings.HasPrefix(g.sid, "State") || g.tags != untagged {
+			continue
+		}
+		for _, r := range g.resources {
+			if r != "*" && replaceWord(r, e.env, "\x00") != r {
+				out = append(out, r)
 			}
 		}
-		return out
 	}
+	return out
+}
+
+// checkEnvironmentsApart: no environment's deploy role names what
+// another's changes.
+func checkEnvironmentsApart(envs []*environment) error {
 	for _, x := range envs {
 		for _, y := range envs {
 			if x == y {
 				continue
 			}
-			theirs := changes(y)
-			for _, pattern := range changes(x) {
+			theirs := y.changes()
+			for _, pattern := range x.changes() {
 				for _, r := range theirs {
 					if iampattern.Match(pattern, r) && !iampattern.Match(r, pattern) {
 						return fmt.Errorf("--environment: %s's deploy role would change %s's resources (its pattern %s matches %s); rename one of them", x.env, y.env, pattern, r)
@@ -198,18 +218,25 @@ func checkApart(o Options, a *account, envs []*environment) error {
 			}
 		}
 	}
-	if a.boundary != nil {
-		review := a.policies[len(a.policies)-1]
-		for _, y := range envs {
-			for _, g := range review.grants {
-				if strings.HasPrefix(g.sid, "State") || g.tags != untagged {
-					continue
-				}
-				for _, pattern := range g.resources {
-					for _, r := range changes(y) {
-						if pattern != "*" && iampattern.Match(pattern, r) {
-							return fmt.Errorf("--environment: the review role of %s's review stacks would change %s's resources (its pattern %s matches %s); rename %s", o.ReviewEnvironment, y.env, pattern, r, y.env)
-						}
+	return nil
+}
+
+// checkReviewApart: the review role's patterns name no environment's
+// resources.
+func checkReviewApart(o Options, a *account, envs []*environment) error {
+	if a.boundary == nil {
+		return nil
+	}
+	review := a.policies[len(a.policies)-1]
+	for _, y := range envs {
+		for _, g := range review.grants {
+			if strings.HasPrefix(g.sid, "State") || g.tags != untagged {
+				continue
+			}
+			for _, pattern := range g.resources {
+				for _, r := range y.changes() {
+					if pattern != "*" && iampattern.Match(pattern, r) {
+						return fmt.Errorf("--environment: the review role of %s's review stacks would change %s's resources (its pattern %s matches %s); rename %s", o.ReviewEnvironment, y.env, pattern, r, y.env)
 					}
 				}
 			}
