@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/policy"
@@ -238,8 +240,11 @@ type runFacts struct {
 	repo route.Repository
 	// actor is who started the run.
 	actor string
-	// runURL links the workflow run, when there is one.
+	// runURL links the workflow run, when there is one: runs, the
+	// repository's runs (a run's id follows), and runID.
 	runURL string
+	runs   string
+	runID  int64
 }
 
 // readFacts resolves the run's facts from the event and the environment.
@@ -250,8 +255,11 @@ func (r *run) readFacts() runFacts {
 		f.repo = route.Repository{Owner: owner, Name: name}
 	}
 	server, repo, id := r.Getenv("GITHUB_SERVER_URL"), r.Getenv("GITHUB_REPOSITORY"), r.Getenv("GITHUB_RUN_ID")
-	if server != "" && repo != "" && id != "" {
-		f.runURL = fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimSuffix(server, "/"), repo, id)
+	if server != "" && repo != "" {
+		f.runs = fmt.Sprintf("%s/%s/actions/runs/", strings.TrimSuffix(server, "/"), repo)
+	}
+	if n, err := strconv.ParseInt(id, 10, 64); err == nil && n > 0 && f.runs != "" {
+		f.runURL, f.runID = f.runs+id, n
 	}
 	return f
 }
@@ -267,9 +275,14 @@ func (r *run) metaFor(title, sha string, cfg stack.Config) render.Meta {
 	return render.Meta{
 		Title: title, Project: r.in.ProjectName, Stack: r.in.StackName, Environment: r.in.Environment,
 		Region: r.in.AWSRegion, SHA: sha, RunURL: r.facts.runURL, Note: r.decision.Reason,
-		Footer:     fmt.Sprintf("tap-deploy %s · %s UTC", r.Version, r.Now().UTC().Format("2006-01-02 15:04:05")),
+		Footer:     r.footer(r.Now()),
 		Exceptions: render.Exceptions{Disabled: disabled, Lowered: lowered, PublicAPI: public},
 	}
+}
+
+// footer is a report's last line: the action's version and the time.
+func (r *run) footer(at time.Time) string {
+	return fmt.Sprintf("tap-deploy %s · %s UTC", r.Version, at.UTC().Format("2006-01-02 15:04:05"))
 }
 
 func short(sha string) string {

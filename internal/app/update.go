@@ -249,30 +249,29 @@ func (r *run) reviewedPlanVerdict(ctx context.Context, st Stack, u update, pre o
 			return nil
 		})
 	}
-	verdict, err := u.reviewedPlan.verdict(reviewed.Of(pre, u.stateVersion, configFingerprint(u.cfg), r.Version, u.sha), r.shownAsReviewed(u, pre), drift)
+	verdict, err := u.reviewedPlan.verdict(reviewed.Of(pre, u.stateVersion, configFingerprint(u.cfg), r.Version, u.sha), r.shownDifferences(u, pre), drift)
 	if err == nil && verdict.Warn {
 		r.Runtime.Warningf("%s %s", verdict.Verdict, strings.Join(verdict.Lines, "; "))
 	}
 	return verdict, err
 }
 
-// shownAsReviewed renders, from the deploy's own preview, the part of the
-// pull request's comment that reviewers read, as that comment's preview
-// rendered it: same marker and plan line, title, commit and rules, within
-// the same room. "" when there is no comment to compare with.
-func (r *run) shownAsReviewed(u update, pre outcome.Result) string {
-	rv := u.reviewedPlan
-	if rv == nil || rv.plan == nil {
-		return ""
+// shownDifferences compares each text reviewers read that shows the plan
+// (the pull request's comment, the merge queue's section) with its
+// rendering from the deploy's own preview: whole, from the marker to the
+// footer, as the preview that wrote it rendered it (same title, commit,
+// plan line, run, time and room). It returns each difference.
+func (r *run) shownDifferences(u update, pre outcome.Result) []string {
+	if u.reviewedPlan == nil {
+		return nil
 	}
-	shown := pre
-	shown.Outputs = nil
-	how := rv.rendered
-	meta := r.resultMeta(how.title, rv.plan.Head, u.cfg, pre)
-	meta.ReviewedPlan = render.ReviewedPlan{Metadata: rv.planLine, PlanID: rv.plan.ID}
-	doc := r.Runtime.Redact(resultDoc(meta, shown)(how.marker, how.limit, r.Runtime.Redact))
-	part, _ := render.ReviewedPart(doc)
-	return part
+	var out []string
+	for _, v := range u.reviewedPlan.views {
+		if d := r.viewDifference(v, pre, u.cfg, "this deploy"); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // upPlanned runs the update constrained to the saved plan and guarded by

@@ -255,20 +255,10 @@ const (
 	ReviewedEnd   = "<!-- /tap-deploy:reviewed -->"
 )
 
-// ReviewedPart is the part of a rendered result between ReviewedStart and
-// ReviewedEnd (the first such part: a comment's sections come after it).
-func ReviewedPart(doc string) (string, bool) {
-	_, rest, ok := strings.Cut(doc, ReviewedStart+"\n")
-	if !ok {
-		return "", false
-	}
-	part, _, ok := strings.Cut(rest, ReviewedEnd)
-	return part, ok
-}
-
-// FirstDifference says where two reviewed parts first differ, line by line,
-// quoting both lines; "" when they are the same.
-func FirstDifference(shown, now string) string {
+// FirstDifference says where two renderings first differ, line by line,
+// quoting both lines; "" when they are the same. what names the first
+// (the text as it stands).
+func FirstDifference(what, shown, now string) string {
 	a, b := strings.Split(shown, "\n"), strings.Split(now, "\n")
 	for i := 0; i < max(len(a), len(b)); i++ {
 		var x, y string
@@ -279,7 +269,7 @@ func FirstDifference(shown, now string) string {
 			y = b[i]
 		}
 		if x != y {
-			return fmt.Sprintf("line %d of the reviewed plan: the comment shows %q, this deploy's preview renders %q", i+1, clip(x, 160), clip(y, 160))
+			return fmt.Sprintf("line %d of %s shows %q, a fresh rendering of the plan has %q", i+1, what, clip(x, 160), clip(y, 160))
 		}
 	}
 	return ""
