@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -303,6 +304,8 @@ type harness struct {
 	stderr     strings.Builder
 	outputPath string
 	summary    string
+	// version is the action's ("v1.0.0-test", a development build, if unset).
+	version string
 }
 
 // newHarness is a GitHub Actions run of the given event with a valid
@@ -416,7 +419,7 @@ func (h *harness) run() error {
 			return h.traffic, nil
 		},
 		Artifacts: func(string) (stack.Artifacts, error) { return stacktest.Artifacts(h.t, "a"), nil },
-		Version:   "v1.0.0-test",
+		Version:   cmp.Or(h.version, "v1.0.0-test"),
 	}
 	return Run(context.Background(), d)
 }

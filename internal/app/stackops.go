@@ -250,7 +250,7 @@ func (r *run) openNamed(ctx context.Context, ref stackRef, e existence, cfg stac
 		// must not leave a trail of them behind.
 		s.Env["PULUMI_DISABLE_CHECKPOINT_BACKUPS"] = "true"
 	}
-	prov.Actor, prov.ActionVersion = r.facts.actor, r.Version
+	prov.Actor, prov.ActionVersion, prov.RunCommit = r.facts.actor, r.Version, r.decision.SHA
 	s.Config = stack.Record(cfg, code, prov)
 	s.Progress = r.Runtime.UntrustedWriter
 	st, err := r.OpenStack(ctx, s, stack.Program(cfg, code))
