@@ -45,6 +45,7 @@ func (r *run) deploy(ctx context.Context) error {
 	u := update{stack: r.in.StackName, title: "Deploy", message: r.updateMessage(sha), cfg: r.cfg, sha: sha, start: state.Digest, stateVersion: version, reviewedPlan: r.findReviewedPlan(ctx, pr), ordered: true,
 		preference: r.in.DeploymentPreference}
 	if from != nil {
+		u.recheck = r.recheckPromotion(*from)
 		u.title = "Deploy (" + from.describe() + ")"
 		u.message = from.describe() + " · " + u.message
 		u.notes = append(u.notes, fmt.Sprintf("%s: the same commit, tap-deploy and Lambda packages, its traffic fully shifted there", from.describe()))

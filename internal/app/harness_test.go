@@ -56,11 +56,24 @@ func (f *fakeStack) Preview(ctx context.Context, o engine.PreviewOptions) (outco
 
 func (f *fakeStack) Up(ctx context.Context, message string, o engine.UpOptions) (outcome.Result, error) {
 	f.messages = append(f.messages, message)
+	check := o.Check
+	o.Check = nil
 	f.ups = append(f.ups, o)
+	var res outcome.Result
+	var err error
 	if f.up == nil {
-		return withTraffic(outcome.Result{Kind: outcome.KindUpdate, Counts: map[outcome.Op]int{}}, "1"), nil
+		res = outcome.Result{Kind: outcome.KindUpdate, Counts: map[outcome.Op]int{}}
+	} else {
+		res, err = f.up(ctx, message)
 	}
-	res, err := f.up(ctx, message)
+	// What the engine runs under the lock, before anything changes: an
+	// update refused for the lock never gets there.
+	if check != nil && !engine.IsLocked(err) {
+		if cerr := check(ctx); cerr != nil {
+			res := outcome.Result{Kind: outcome.KindUpdate, Error: cerr.Error()}
+			return res, &engine.RunError{Kind: outcome.KindUpdate, Result: res, Err: cerr}
+		}
+	}
 	return withTraffic(res, "1"), err
 }
 

@@ -50,6 +50,10 @@ type update struct {
 	// notes are what the report says first about the update (the keys a
 	// rollback restores, old → new).
 	notes []string
+	// recheck runs under the update's lock, right before the engine
+	// changes anything (a promotion's source checked again: the lock wait
+	// can take lock-timeout); its error stops the update.
+	recheck func(context.Context) error
 	// preference is how CodeDeploy shifts traffic to the new versions: a
 	// deploy's deployment-preference; all at once for a rollback (the
 	// versions it returns to ran before) and a review stack.
@@ -286,7 +290,7 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 	up := func(o engine.UpOptions) (outcome.Result, error) {
 		return r.withLockRetry(ctx, "updating", func() (outcome.Result, error) { return st.Up(ctx, u.message, o) })
 	}
-	res, err = up(engine.UpOptions{Plan: planFile, ExpectState: u.start})
+	res, err = up(engine.UpOptions{Plan: planFile, ExpectState: u.start, Check: u.recheck})
 	if !engine.IsPlanRejected(err) {
 		return res, "", err
 	}
@@ -323,7 +327,7 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 			return again, rejected, err
 		}
 	}
-	res, err = up(engine.UpOptions{ExpectState: now.Digest})
+	res, err = up(engine.UpOptions{ExpectState: now.Digest, Check: u.recheck})
 	return res, rejected + "; the update was previewed again, passed the policy gate, the reviewed-plan comparison and the commit order again, and ran without the plan constraint", err
 }
 
@@ -354,6 +358,8 @@ func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, ve
 // and unfinished operations need recovering.
 func (r *run) engineFailed(ctx context.Context, stackName, title string, err error) error {
 	switch {
+	case errors.Is(err, errSourceChanged):
+		return r.fail("The promotion's source no longer runs what this deploy repeats; nothing was changed", err)
 	case errors.Is(err, engine.ErrStateChanged):
 		return r.fail("The stack changed between the preview and the update; nothing was changed", err)
 	case engine.WasKilled(err):
