@@ -149,6 +149,8 @@ type fakeGitHub struct {
 	pulls map[int]github.PullRequest
 	// edits are comments' edit histories, newest first, by node id.
 	edits map[string][]github.CommentEdit
+	// sent are the deployments and deployment statuses created, as text.
+	sent []string
 }
 
 func newFakeGitHub() *fakeGitHub {
@@ -485,6 +487,7 @@ func (f *fakeGitHub) CreateDeployment(_ context.Context, _, _ string, d github.N
 	defer f.mu.Unlock()
 	f.nextID++
 	f.deployments = append(f.deployments, github.Deployment{ID: f.nextID, Ref: d.Ref, Environment: d.Environment, Key: d.Key})
+	f.sent = append(f.sent, fmt.Sprintf("%+v", d))
 	f.transient = append(f.transient, d.Transient)
 	return f.deployments[len(f.deployments)-1], nil
 }
@@ -505,6 +508,7 @@ func (f *fakeGitHub) CreateDeploymentStatus(_ context.Context, _, _ string, id i
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.statuses = append(f.statuses, fmt.Sprintf("%d:%s:%s", id, s.State, s.EnvironmentURL))
+	f.sent = append(f.sent, fmt.Sprintf("%+v", s))
 	return nil
 }
 

@@ -72,12 +72,12 @@ func start(ctx context.Context, d Deps) (*run, error) {
 		code: &codeLoader{embedded: d.Artifacts, getenv: d.Getenv, inActions: d.InActions, warn: d.Runtime.Warningf}}
 	// Secrets are masked before anything else is printed.
 	for _, k := range secretEnv {
-		r.Runtime.Mask(d.Getenv(k))
+		r.mask(d.Getenv(k))
 	}
-	r.Runtime.Mask(d.Input(inputs.NameGitHubToken))
+	r.mask(d.Input(inputs.NameGitHubToken))
 	if f := d.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE"); f != "" {
 		if b, err := os.ReadFile(f); err == nil {
-			r.Runtime.Mask(string(b))
+			r.mask(string(b))
 		}
 	}
 	in, err := inputs.Parse(d.Input, r.inputsEnv())
@@ -138,6 +138,25 @@ func start(ctx context.Context, d Deps) (*run, error) {
 		return nil, r.fail("Could not write the step outputs", err)
 	}
 	return r, nil
+}
+
+// mask registers a secret in the forms a report may show it (maskForms).
+func (r *run) mask(secret string) {
+	for _, f := range maskForms(secret) {
+		r.Runtime.Mask(f)
+	}
+}
+
+// maskForms are a secret and its markdown-escaped form: text is redacted
+// raw, before it is escaped, and the rendered document once more, where
+// only the escaped form of a secret that slipped through can be found.
+// (The redactor adds the encoded forms of each: base64, URL, JSON.)
+func maskForms(secret string) []string {
+	secret = strings.TrimSpace(secret)
+	if escaped := render.EscapeMarkdown(secret); escaped != secret {
+		return []string{secret, escaped}
+	}
+	return []string{secret}
 }
 
 // configProblems are the config input's unknown keys and bad values.
