@@ -75,6 +75,7 @@ func start(ctx context.Context, d Deps) (*run, error) {
 		r.mask(d.Getenv(k))
 	}
 	r.mask(d.Input(inputs.NameGitHubToken))
+	r.mask(d.Input(inputs.NameReviewBackendToken))
 	if f := d.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE"); f != "" {
 		if b, err := os.ReadFile(f); err == nil {
 			r.mask(string(b))
