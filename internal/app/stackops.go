@@ -13,8 +13,8 @@ import (
 
 	"github.com/org/tap-deploy/internal/artifacts"
 	"github.com/org/tap-deploy/internal/engine"
-	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/graph"
+	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/stack"
