@@ -68,7 +68,7 @@ var inputGroups = []struct {
 	{"Pull requests and GitHub (in Actions: a local run never talks to GitHub)", []string{inputs.NameGitHubToken,
 		inputs.NameCommentOnPR, inputs.NameDeployments}},
 	{"Drift", []string{inputs.NameFailOnDrift, inputs.NameDriftIssue}},
-	{"Review stacks", []string{inputs.NameReviewStack, inputs.NameReviewStackTTL, inputs.NameReviewStackBackendURL}},
+	{"Review stacks", []string{inputs.NameReviewStack, inputs.NameReviewStackTTL, inputs.NameReviewStackBackendURL, inputs.NameReviewBackendToken}},
 }
 
 // commandUsage is one usage line per command a user may name.

@@ -21,6 +21,10 @@ const (
 	// PromotedFromKey holds the stack and update a promoted update
 	// repeats ("staging@14").
 	PromotedFromKey = ConfigNamespace + ":promotedFrom"
+	// RunCommitKey holds the commit of the workflow run that made the
+	// update when it is not the commit deployed (a rollback's run): a
+	// re-run of an old run replays its old workflow, and is behind it.
+	RunCommitKey = ConfigNamespace + ":runCommit"
 	// ReviewStackKey marks a review stack with its pull request's number: a
 	// sweep destroys only stacks that carry it.
 	ReviewStackKey = ConfigNamespace + ":reviewOf"
@@ -34,6 +38,18 @@ type Provenance struct {
 	// PromotedFrom is the stack and update a promotion repeats
 	// ("staging@14"); empty for other updates.
 	PromotedFrom string
+	// RunCommit is the commit of the workflow run that made the update,
+	// when it is not Commit.
+	RunCommit string
+}
+
+// Newest is the newest commit the update came from: its run's, or the
+// one it deployed.
+func (p Provenance) Newest() string {
+	if p.RunCommit != "" {
+		return p.RunCommit
+	}
+	return p.Commit
 }
 
 // Record is what an update runs with, as Pulumi configuration values.
@@ -51,7 +67,10 @@ func Record(c Config, code Artifacts, p Provenance) map[string]string {
 	if c.ReviewStackPR > 0 {
 		out[ReviewStackKey] = strconv.Itoa(c.ReviewStackPR)
 	}
-	for k, v := range map[string]string{CommitKey: p.Commit, ActorKey: p.Actor, ActionVersionKey: p.ActionVersion, PromotedFromKey: p.PromotedFrom} {
+	if p.RunCommit == p.Commit {
+		p.RunCommit = ""
+	}
+	for k, v := range map[string]string{CommitKey: p.Commit, ActorKey: p.Actor, ActionVersionKey: p.ActionVersion, PromotedFromKey: p.PromotedFrom, RunCommitKey: p.RunCommit} {
 		if v != "" {
 			out[k] = v
 		}
@@ -70,7 +89,8 @@ type Recorded struct {
 // ProvenanceOf reads where a recorded update came from; what an update
 // from an older tap-deploy did not record stays empty.
 func ProvenanceOf(values map[string]string) Provenance {
-	return Provenance{Commit: values[CommitKey], Actor: values[ActorKey], ActionVersion: values[ActionVersionKey], PromotedFrom: values[PromotedFromKey]}
+	return Provenance{Commit: values[CommitKey], Actor: values[ActorKey], ActionVersion: values[ActionVersionKey], PromotedFrom: values[PromotedFromKey],
+		RunCommit: values[RunCommitKey]}
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)

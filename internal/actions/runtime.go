@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"sync"
 	"unicode"
@@ -160,8 +161,28 @@ func (w *lineWriter) Close() error {
 // SetOutput writes a step output; the library panics when GITHUB_OUTPUT
 // cannot be written, which becomes an error here.
 func (g *GitHub) SetOutput(name, value string) (err error) {
+	if err := checkOutput(name, value); err != nil {
+		return err
+	}
 	defer recoverInto(&err, "writing output "+name)
 	g.a.SetOutput(name, g.red.Redact(value))
+	return nil
+}
+
+var outputName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+
+// checkOutput refuses an output the file of GITHUB_OUTPUT could not hold
+// as one value: the library writes `name<<DELIMITER`, the value and the
+// delimiter, and a value with a line break would rely on that delimiter
+// never being in it (a value that held it could set other outputs). No
+// output of the action has a line break (JSON is written on one line).
+func checkOutput(name, value string) error {
+	switch {
+	case !outputName.MatchString(name):
+		return fmt.Errorf("output name %q is not a plain name", name)
+	case strings.ContainsAny(value, "\r\n"):
+		return fmt.Errorf("output %s holds a line break, which a step output is never given: not written", name)
+	}
 	return nil
 }
 
@@ -234,6 +255,9 @@ func (t *Terminal) UntrustedWriter() io.WriteCloser {
 func (t *Terminal) Redact(s string) string { return t.red.Redact(s) }
 
 func (t *Terminal) SetOutput(name, value string) error {
+	if err := checkOutput(name, value); err != nil {
+		return err
+	}
 	t.line("output ", "%s=%s", name, value)
 	return nil
 }

@@ -140,3 +140,29 @@ func TestGitHub_OutsideTextRunsNoOldFormatCommandNorOneAfterUnicodeSpace(t *test
 		assert.False(t, runsAsCommand(line), "the runner runs %q", line)
 	}
 }
+
+// Attack (issue 31, item 8): a step output is written to GITHUB_OUTPUT as
+// name<<DELIMITER, the value, DELIMITER; a value with a line break would
+// trust that the library's delimiter is never in it, and one that held it
+// would set any other output. No output of the action has a line break:
+// one that does is refused, and nothing is written.
+func TestOutputs_AValueWithALineBreakIsRefusedNotWritten(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
+	a := githubactions.New(githubactions.WithGetenv(func(k string) string { return env[k] }), githubactions.WithWriter(&strings.Builder{}))
+	gh := actions.NewGitHub(a, redact.New())
+	var out, errOut strings.Builder
+	term := actions.NewTerminal(&out, &errOut, redact.New())
+	for _, value := range []string{"x\nhas-changes=false", "x\r\nhas-changes=false", "x\rhas-changes=false", "x\nghadelimiter_0\nhas-changes<<EOF\nfalse\nEOF"} {
+		for name, rt := range map[string]actions.Runtime{"actions": gh, "terminal": term} {
+			err := rt.SetOutput("review-stack-url", value)
+			require.Error(t, err, name)
+			assert.Contains(t, err.Error(), "output review-stack-url holds a line break")
+		}
+	}
+	assert.Error(t, gh.SetOutput("x<<EOF", "y"), "a name is a plain name")
+	_, err := os.Stat(env["GITHUB_OUTPUT"])
+	assert.True(t, os.IsNotExist(err), "nothing was written")
+	assert.Empty(t, errOut.String())
+	require.NoError(t, gh.SetOutput("stack-outputs", `{"a":"one\\ntwo"}`), "JSON keeps its line breaks escaped")
+}

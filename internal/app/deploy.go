@@ -45,6 +45,7 @@ func (r *run) deploy(ctx context.Context) error {
 	u := update{stack: r.in.StackName, title: "Deploy", message: r.updateMessage(sha), cfg: r.cfg, sha: sha, start: state.Digest, stateVersion: version, reviewedPlan: r.findReviewedPlan(ctx, pr), ordered: true,
 		preference: r.in.DeploymentPreference}
 	if from != nil {
+		u.recheck = r.recheckPromotion(*from)
 		u.title = "Deploy (" + from.describe() + ")"
 		u.message = from.describe() + " · " + u.message
 		u.notes = append(u.notes, fmt.Sprintf("%s: the same commit, tap-deploy and Lambda packages, its traffic fully shifted there", from.describe()))
@@ -101,39 +102,21 @@ func (r *run) checkNotOlder(ctx context.Context, st Stack) (int, error) {
 
 // checkOrder checks this deploy against the last successful update.
 func (r *run) checkOrder(ctx context.Context, hist []engine.Update) error {
-	var last *engine.Update
-	for i := range hist {
-		if hist[i].Succeeded() {
-			last = &hist[i]
-			break
-		}
-	}
+	last := lastSucceeded(hist)
 	if last == nil {
 		return nil // nothing deployed yet
 	}
-	prov := stack.ProvenanceOf(last.Config)
-	switch order := compareVersions(r.Version, prov.ActionVersion); order {
-	case versionOlder:
-		return r.fail("Refusing to deploy with an older tap-deploy", fmt.Errorf(
-			"version %d was deployed by tap-deploy %s and this is %s: an older action could undo what the newer one deployed. Nothing was changed; use tap-deploy %s or newer in the workflow",
-			last.Version, prov.ActionVersion, r.Version, prov.ActionVersion))
-	case versionUnknown:
-		if err := r.unverifiedOrder(fmt.Sprintf("version %d was deployed by tap-deploy %s and this build (%s) is not a release, so their order is unknown", last.Version, prov.ActionVersion, r.Version)); err != nil {
-			return err
-		}
+	if err := r.checkActionVersion(*last, "deploy"); err != nil {
+		return err
 	}
-
+	prov := stack.ProvenanceOf(last.Config)
 	sha, deployed := r.decision.SHA, prov.Commit
 	if sha == "" || deployed == "" || deployed == sha {
 		return nil // a local run has no commit; an unrecorded one cannot be compared
 	}
-	if r.github == nil {
-		return r.unverifiedOrder(fmt.Sprintf("there is no github-token to ask GitHub whether %s is newer than the deployed %s", short(sha), short(deployed)))
-	}
-	repo := r.decision.Repository
-	status, err := r.github.CompareCommits(ctx, repo.Owner, repo.Name, deployed, sha)
+	status, err := r.commitOrder(ctx, deployed, sha)
 	if err != nil {
-		return r.unverifiedOrder(fmt.Sprintf("cannot tell whether %s is newer than the deployed %s: %v", short(sha), short(deployed), err))
+		return err
 	}
 	switch status {
 	case "behind":
@@ -142,6 +125,48 @@ func (r *run) checkOrder(ctx context.Context, hist []engine.Update) error {
 		r.Runtime.Warningf("%s and the deployed %s have diverged (a force-push?); deploying", short(sha), short(deployed))
 	}
 	return nil
+}
+
+// lastSucceeded is the newest successful update, or nil.
+func lastSucceeded(hist []engine.Update) *engine.Update {
+	for i := range hist {
+		if hist[i].Succeeded() {
+			return &hist[i]
+		}
+	}
+	return nil
+}
+
+// checkActionVersion refuses an older tap-deploy than the one that made
+// last: an older action could undo what the newer one deployed (a
+// rollback too: it would record the older version, and disarm the check
+// for every later update). what is "deploy" or "roll back".
+func (r *run) checkActionVersion(last engine.Update, what string) error {
+	prov := stack.ProvenanceOf(last.Config)
+	switch order := compareVersions(r.Version, prov.ActionVersion); order {
+	case versionOlder:
+		return r.fail("Refusing to "+what+" with an older tap-deploy", fmt.Errorf(
+			"version %d was deployed by tap-deploy %s and this is %s: an older action could undo what the newer one deployed. Nothing was changed; use tap-deploy %s or newer in the workflow",
+			last.Version, prov.ActionVersion, r.Version, prov.ActionVersion))
+	case versionUnknown:
+		return r.unverifiedOrder(fmt.Sprintf("version %d was deployed by tap-deploy %s and this build (%s) is not a release, so their order is unknown", last.Version, prov.ActionVersion, r.Version))
+	}
+	return nil
+}
+
+// commitOrder asks GitHub how head compares with base ("ahead", "behind",
+// "identical", "diverged"); when it cannot be told, it returns "" and what
+// unverifiedOrder says (nil under commit-order: warn).
+func (r *run) commitOrder(ctx context.Context, base, head string) (string, error) {
+	if r.github == nil {
+		return "", r.unverifiedOrder(fmt.Sprintf("there is no github-token to ask GitHub whether %s is newer than the deployed %s", short(head), short(base)))
+	}
+	repo := r.decision.Repository
+	status, err := r.github.CompareCommits(ctx, repo.Owner, repo.Name, base, head)
+	if err != nil {
+		return "", r.unverifiedOrder(fmt.Sprintf("cannot tell whether %s is newer than the deployed %s: %v", short(head), short(base), err))
+	}
+	return status, nil
 }
 
 // unverifiedOrder handles a deploy whose order cannot be checked: strict

@@ -28,7 +28,7 @@ func (r *run) startDeployment(ctx context.Context, u update) *tracked {
 	repo := r.facts.repo
 	spec := deployment.Spec{
 		Owner: repo.Owner, Repo: repo.Name, Ref: u.sha, Environment: r.in.Environment,
-		Description: u.message, LogURL: r.facts.runURL, Transient: u.kind == reviewStackUpdate,
+		Description: r.Runtime.Redact(u.message), LogURL: r.facts.runURL, Transient: u.kind == reviewStackUpdate,
 		Key: strings.Join([]string{r.Getenv("GITHUB_RUN_ID"), r.Getenv("GITHUB_RUN_ATTEMPT"), u.title}, "/"),
 	}
 	if u.kind == reviewStackUpdate {
@@ -50,6 +50,11 @@ func (r *run) finishDeployment(ctx context.Context, t *tracked, ok bool, res out
 		return
 	}
 	url, _ := res.KnownOutputs()["apiUrl"].(string)
+	if r.Runtime.Redact(url) != url {
+		// Deployments are read by everyone with read access, unmasked.
+		r.Runtime.Warningf("the API's URL holds a masked secret: GitHub deployment %d records no environment URL", t.id)
+		url = ""
+	}
 	if err := deployment.Finish(ctx, r.github, t.spec, t.id, ok, url); err != nil {
 		r.Runtime.Warningf("could not finish GitHub deployment %d: %v", t.id, err)
 	}

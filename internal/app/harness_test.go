@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,11 +56,24 @@ func (f *fakeStack) Preview(ctx context.Context, o engine.PreviewOptions) (outco
 
 func (f *fakeStack) Up(ctx context.Context, message string, o engine.UpOptions) (outcome.Result, error) {
 	f.messages = append(f.messages, message)
+	check := o.Check
+	o.Check = nil
 	f.ups = append(f.ups, o)
+	var res outcome.Result
+	var err error
 	if f.up == nil {
-		return withTraffic(outcome.Result{Kind: outcome.KindUpdate, Counts: map[outcome.Op]int{}}, "1"), nil
+		res = outcome.Result{Kind: outcome.KindUpdate, Counts: map[outcome.Op]int{}}
+	} else {
+		res, err = f.up(ctx, message)
 	}
-	res, err := f.up(ctx, message)
+	// What the engine runs under the lock, before anything changes: an
+	// update refused for the lock never gets there.
+	if check != nil && !engine.IsLocked(err) {
+		if cerr := check(ctx); cerr != nil {
+			res := outcome.Result{Kind: outcome.KindUpdate, Error: cerr.Error()}
+			return res, &engine.RunError{Kind: outcome.KindUpdate, Result: res, Err: cerr}
+		}
+	}
 	return withTraffic(res, "1"), err
 }
 
@@ -135,6 +149,8 @@ type fakeGitHub struct {
 	pulls map[int]github.PullRequest
 	// edits are comments' edit histories, newest first, by node id.
 	edits map[string][]github.CommentEdit
+	// sent are the deployments and deployment statuses created, as text.
+	sent []string
 }
 
 func newFakeGitHub() *fakeGitHub {
@@ -303,6 +319,8 @@ type harness struct {
 	stderr     strings.Builder
 	outputPath string
 	summary    string
+	// version is the action's ("v1.0.0-test", a development build, if unset).
+	version string
 }
 
 // newHarness is a GitHub Actions run of the given event with a valid
@@ -416,7 +434,7 @@ func (h *harness) run() error {
 			return h.traffic, nil
 		},
 		Artifacts: func(string) (stack.Artifacts, error) { return stacktest.Artifacts(h.t, "a"), nil },
-		Version:   "v1.0.0-test",
+		Version:   cmp.Or(h.version, "v1.0.0-test"),
 	}
 	return Run(context.Background(), d)
 }
@@ -469,6 +487,7 @@ func (f *fakeGitHub) CreateDeployment(_ context.Context, _, _ string, d github.N
 	defer f.mu.Unlock()
 	f.nextID++
 	f.deployments = append(f.deployments, github.Deployment{ID: f.nextID, Ref: d.Ref, Environment: d.Environment, Key: d.Key})
+	f.sent = append(f.sent, fmt.Sprintf("%+v", d))
 	f.transient = append(f.transient, d.Transient)
 	return f.deployments[len(f.deployments)-1], nil
 }
@@ -489,6 +508,7 @@ func (f *fakeGitHub) CreateDeploymentStatus(_ context.Context, _, _ string, id i
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.statuses = append(f.statuses, fmt.Sprintf("%d:%s:%s", id, s.State, s.EnvironmentURL))
+	f.sent = append(f.sent, fmt.Sprintf("%+v", s))
 	return nil
 }
 

@@ -57,18 +57,15 @@ func (r *run) queuePreview(ctx context.Context) error {
 		return r.fail("The merge group's base is not deployed yet; the check failed and the queue drops the entry", runErr)
 	}
 	res, shown, blocked := r.gatePreview(res, runErr)
-	meta := r.resultMeta(mergeQueueTitle, g.Head, r.cfg, res)
-	meta.Note = fmt.Sprintf("The commit that lands on %s when the queue merges pull request #%d, previewed against stack %s as the merge will find it.",
-		strings.TrimPrefix(g.BaseRef, "refs/heads/"), g.PR, r.in.StackName)
-	if firstDeploy {
-		meta.Note += fmt.Sprintf(" Stack %s does not exist yet: this is its first deploy.", r.in.StackName)
-	}
+	pinned := r.shownNow(res, firstDeploy)
+	meta := r.shownMeta(mergeQueueTitle, g.Head, r.cfg, res.Kind, pinned, r.queueNote(strings.TrimPrefix(g.BaseRef, "refs/heads/"), g.PR, firstDeploy))
 	var reviewErr error
 	if runErr == nil && len(blocked) == 0 {
 		plan := reviewed.Of(res, version, configFingerprint(r.cfg), r.Version, g.Head).
 			Bound(reviewed.Binding{Repo: r.facts.repo.FullName(), PR: g.PR, Stack: r.in.StackName})
+		plan.Shown = pinned
 		meta.ReviewedPlan = render.ReviewedPlan{Metadata: plan.Encode(), PlanID: plan.ID}
-		meta.ReviewedPlan.Verdict, meta.ReviewedPlan.Lines, meta.ReviewedPlan.Warn, reviewErr = r.queueAgainstReview(ctx, g, plan)
+		meta.ReviewedPlan.Verdict, meta.ReviewedPlan.Lines, meta.ReviewedPlan.Warn, reviewErr = r.queueAgainstReview(ctx, g, plan, shown)
 	}
 	doc := resultDoc(meta, shown)
 	if g.PR == 0 {
@@ -144,10 +141,13 @@ func (r *run) waitForBase(ctx context.Context, st Stack, g *route.MergeGroup) er
 // queueAgainstReview compares the merge group's plan with the plan its
 // pull request's reviewers read: the same resources changing the same
 // way, with the same configuration and action (the starting state may
-// differ: entries ahead in the queue deployed since). It returns the
-// report's verdict and lines, and an error when reviewed-plan is require
-// and they differ.
-func (r *run) queueAgainstReview(ctx context.Context, g *route.MergeGroup, plan reviewed.Plan) (verdict string, lines []string, warn bool, err error) {
+// differ: entries ahead in the queue deployed since), and the whole
+// comment they read with its rendering from the merge group's preview
+// (shown), as the pull request's preview rendered it: its plan line, run,
+// time and unchanged count, which depend on a state the queue cannot see,
+// are those the comment records. It returns the report's verdict and
+// lines, and an error when reviewed-plan is require and they differ.
+func (r *run) queueAgainstReview(ctx context.Context, g *route.MergeGroup, plan reviewed.Plan, shown outcome.Result) (verdict string, lines []string, warn bool, err error) {
 	if r.in.ReviewedPlan == inputs.ReviewedPlanOff {
 		return "", nil, false, nil
 	}
@@ -164,6 +164,8 @@ func (r *run) queueAgainstReview(ctx context.Context, g *route.MergeGroup, plan 
 		lines = append(lines, fmt.Sprintf("pull request #%d has no preview comment by this action: nobody reviewed a plan", g.PR))
 	default:
 		lines = append(lines, r.editDoubts(ctx, c)...)
+		layout, unwritten := r.commentLayout(c.Body, g.PR)
+		lines = append(lines, unwritten...)
 		prHead := ""
 		if pr, perr := r.github.PullRequest(ctx, repo.Owner, repo.Name, g.PR); perr != nil {
 			lines = append(lines, fmt.Sprintf("pull request #%d cannot be read: %v", g.PR, perr))
@@ -173,15 +175,37 @@ func (r *run) queueAgainstReview(ctx context.Context, g *route.MergeGroup, plan 
 		var differences []string
 		reviewedPlan, differences = againstReview(c.Body, target.Marker(), binding, prHead, plan)
 		lines = append(lines, differences...)
+		if reviewedPlan != nil {
+			v := r.bodyView(layout, target.Marker(), *reviewedPlan)
+			v.earlierState = true
+			if d := r.viewDifference(v, shown, r.cfg, "the merge"); d != "" {
+				lines = append(lines, d)
+			}
+		}
 	}
 	if len(lines) == 0 {
-		return fmt.Sprintf("The merge applies the plan reviewed on pull request #%d (%s), from the state the merge will meet; the deploy after the merge applies this plan, %s.", g.PR, reviewedPlan.ID, plan.ID), nil, false, nil
+		return queueVerdict(g.PR, reviewedPlan.ID, plan.ID), nil, false, nil
 	}
 	if r.in.ReviewedPlan == inputs.ReviewedPlanRequire {
 		return fmt.Sprintf("Not merged: the merge would apply a plan that differs from the one reviewed on pull request #%d.", g.PR), lines, true,
 			fmt.Errorf("%s. Re-run the pull request's preview (re-run its workflow), review it, and queue it again", strings.Join(lines, "; "))
 	}
 	return fmt.Sprintf("The merge applies a plan that differs from the one reviewed on pull request #%d.", g.PR), lines, true, nil
+}
+
+// queueVerdict is what the merge queue's section says when the merge
+// applies the reviewed plan; a deploy renders that section again with it.
+func queueVerdict(pr int, reviewedID, queuedID string) string {
+	return fmt.Sprintf("The merge applies the plan reviewed on pull request #%d (%s), from the state the merge will meet; the deploy after the merge applies this plan, %s.", pr, reviewedID, queuedID)
+}
+
+// queueNote is what the merge queue's section says under its heading.
+func (r *run) queueNote(base string, pr int, firstDeploy bool) string {
+	note := fmt.Sprintf("The commit that lands on %s when the queue merges pull request #%d, previewed against stack %s as the merge will find it.", base, pr, r.in.StackName)
+	if firstDeploy {
+		note += fmt.Sprintf(" Stack %s does not exist yet: this is its first deploy.", r.in.StackName)
+	}
+	return note
 }
 
 // againstReview compares a merge queue's plan with the plan reviewers

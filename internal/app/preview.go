@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/outcome"
@@ -34,16 +36,17 @@ func (r *run) preview(ctx context.Context) error {
 		return res, err
 	})
 	res, shown, blocked := r.gatePreview(res, runErr)
-	meta := r.resultMeta("Preview", r.decision.SHA, r.cfg, res)
-	if firstDeploy {
-		meta.Note = strings.TrimSpace(meta.Note + " " + fmt.Sprintf("Stack %s does not exist yet: this is its first deploy, previewed against an empty state (nothing was written to the backend).", r.in.StackName))
-	}
+	pinned := r.shownNow(res, firstDeploy)
+	// A pull request's preview has no reason of its own (route gives one
+	// to a fork's, which only validates): its note is what Shown pins.
+	meta := r.shownMeta("Preview", r.decision.SHA, r.cfg, res.Kind, pinned, strings.TrimSpace(r.decision.Reason+" "+r.previewNote(firstDeploy)))
 	previewOK := runErr == nil && len(blocked) == 0
 	if previewOK {
 		// What this preview shows is the reviewed plan a merge deploy of
 		// this head compares itself with.
 		rp := reviewed.Of(res, version, configFingerprint(r.cfg), r.Version, r.decision.SHA).
 			Bound(reviewed.Binding{Repo: r.facts.repo.FullName(), PR: r.pullRequest(), Stack: r.in.StackName})
+		rp.Shown = pinned
 		meta.ReviewedPlan = render.ReviewedPlan{Metadata: rp.Encode(), PlanID: rp.ID}
 	}
 	doc := resultDoc(meta, shown)
@@ -107,10 +110,45 @@ func configFingerprint(cfg stack.Config) map[string]string {
 // duration in the footer.
 func (r *run) resultMeta(title, sha string, cfg stack.Config, res outcome.Result) render.Meta {
 	m := r.metaFor(title, sha, cfg)
-	if res.Duration > 0 {
-		m.Footer += fmt.Sprintf(" · %s took %.1f s", res.Kind, res.Duration.Seconds())
-	}
+	m.Footer += took(res.Kind, res.Duration)
 	return m
+}
+
+func took(kind outcome.Kind, d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" · %s took %.1f s", kind, d.Seconds())
+}
+
+// shownNow is what this run's rendering of a preview depends on besides
+// the result and the inputs.
+func (r *run) shownNow(res outcome.Result, firstDeploy bool) reviewed.Shown {
+	return reviewed.Shown{Run: r.facts.runID, At: r.Now().Unix(), Took: res.Duration, FirstDeploy: firstDeploy, Unchanged: res.Counts[outcome.OpSame]}
+}
+
+// shownMeta is the meta of a preview's report with what s pins: the run
+// link, the footer's time and duration, and the note. A preview renders
+// its comment with its own Shown, and a deploy renders that comment again
+// with the Shown its plan line records: one function, so that the two
+// agree byte for byte.
+func (r *run) shownMeta(title, sha string, cfg stack.Config, kind outcome.Kind, s reviewed.Shown, note string) render.Meta {
+	m := r.metaFor(title, sha, cfg)
+	m.RunURL = ""
+	if s.Run > 0 && r.facts.runs != "" {
+		m.RunURL = r.facts.runs + strconv.FormatInt(s.Run, 10)
+	}
+	m.Footer = r.footer(time.Unix(s.At, 0)) + took(kind, s.Took)
+	m.Note = note
+	return m
+}
+
+// previewNote is what a pull request's preview says under its heading.
+func (r *run) previewNote(firstDeploy bool) string {
+	if !firstDeploy {
+		return ""
+	}
+	return fmt.Sprintf("Stack %s does not exist yet: this is its first deploy, previewed against an empty state (nothing was written to the backend).", r.in.StackName)
 }
 
 // resultOutputs sets the outputs every engine command shares. Stack outputs

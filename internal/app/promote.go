@@ -147,6 +147,37 @@ func (r *run) checkPromotion(ctx context.Context) (*promotedFrom, error) {
 	return from, nil
 }
 
+// errSourceChanged is a promotion whose source changed after it was
+// checked.
+var errSourceChanged = errors.New("the promotion's source changed after it was checked")
+
+// recheckPromotion checks the source again, with the same rules, right
+// before the engine changes the target (under the target's lock: the wait
+// for it can take lock-timeout, and a rollback of the source meanwhile
+// must not let the target deploy what the source no longer runs).
+func (r *run) recheckPromotion(from promotedFrom) func(context.Context) error {
+	return func(ctx context.Context) error {
+		src, err := r.readPromotionSource(ctx, from.stack)
+		if err != nil {
+			return fmt.Errorf("%w: it cannot be read again under the lock (%v)", errSourceChanged, err)
+		}
+		code, err := r.code.get(codeToDeploy)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errSourceChanged, err)
+		}
+		problems := promotionProblems(src, r.decision.SHA, r.Version, code)
+		if src.latest != nil && src.latest.Version != from.version {
+			problems = append([]string{fmt.Sprintf("its latest update is now version %d, not the checked version %d", src.latest.Version, from.version)}, problems...)
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("%w: checked again under the lock of %s, right before the update, %s: %s. Promote again once it runs what this deploy repeats",
+				errSourceChanged, r.in.StackName, from.stack, strings.Join(problems, "; "))
+		}
+		r.Runtime.Infof("%s still holds under the lock of %s", from.describe(), r.in.StackName)
+		return nil
+	}
+}
+
 // readPromotionSource reads the source stack's history, state and, where
 // its functions take traffic through CodeDeploy, where their aliases stand.
 func (r *run) readPromotionSource(ctx context.Context, name string) (promotionSource, error) {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/shift"
 	"github.com/org/tap-deploy/stack"
 	"github.com/org/tap-deploy/test/stacktest"
@@ -168,4 +169,33 @@ func TestPromoteFrom_IsValidated(t *testing.T) {
 	h.inputs["promote-from"] = "staging"
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Contains(t, h.log(), "applies to deploys (command up), not to command rollback")
+}
+
+// Attack (issue 31, item 4): the source is checked before the target waits
+// for its lock (up to lock-timeout); staging rolled back meanwhile must not
+// let prod deploy what staging no longer runs.
+func TestDeploy_APromotionWhoseSourceIsRolledBackDuringTheLockWaitChangesNothing(t *testing.T) {
+	latest := stagingUpdate(14, "succeeded", pushedSHA, "v1.0.0-test")
+	latest.Config[stack.ArtifactsKey] = ranPackages(stacktest.Artifacts(t, "a"))
+	h := promotionHarness(t, latest)
+	h.inputs["lock-timeout"] = "1m"
+	staging := h.others["staging"]
+	locked := true
+	h.stack.up = func(context.Context, string) (outcome.Result, error) {
+		if locked {
+			// While prod waits for its lock, staging is rolled back to
+			// an update of another commit.
+			locked = false
+			staging.history = func(context.Context) ([]engine.Update, error) {
+				return []engine.Update{*rolledBack("0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", "v1.0.0-test"), *latest}, nil
+			}
+			return outcome.Result{Kind: outcome.KindUpdate}, lockedErr()
+		}
+		return changes(outcome.KindUpdate), nil
+	}
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), "The promotion's source no longer runs what this deploy repeats; nothing was changed")
+	assert.Contains(t, h.log(), "checked again under the lock of prod, right before the update, staging: its latest update is now version 16, not the checked version 14")
+	assert.Contains(t, h.log(), "a different commit: staging runs 0d1a26e (version 16)")
+	assert.Len(t, h.stack.ups, 2, "the locked attempt, then the one the check stopped before any change")
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/org/tap-deploy/internal/comment"
@@ -21,31 +22,101 @@ type reviewedPlanCheck struct {
 	mode inputs.ReviewedPlan
 	pr   *github.PullRequest
 	// plan is the PR's recorded plan, read from its place in the action's
-	// own comment (planLine is that line as it stands there); missing says
-	// why there is none.
-	plan     *reviewed.Plan
-	planLine string
-	missing  string
-	// target is the comment's place; shown is the part of it reviewers
-	// read (render.ReviewedPart); doubts are what makes the comment
-	// untrustworthy (an edit by another account, an unreadable history).
+	// own comment; missing says why there is none.
+	plan    *reviewed.Plan
+	missing string
+	// target is the comment's place; views are the texts reviewers read
+	// that show the plan (the comment's body, and in the queued path its
+	// merge-queue section); doubts are what makes the comment
+	// untrustworthy (an edit by another account, an unreadable history,
+	// text the action did not write).
 	target comment.Target
-	shown  string
+	views  []shownView
 	doubts []string
 	// queued means the plan is the merge queue's preview of the pushed
 	// commit (the comment's merge-queue section), not the pull request's
-	// own preview; rendered says how that part was rendered.
-	queued   bool
-	rendered reviewedRendering
+	// own preview.
+	queued bool
 }
 
-// reviewedRendering is how the comment's part that holds the plan was
-// rendered: a merge deploy renders its own preview the same way to
-// compare the two byte for byte.
-type reviewedRendering struct {
-	title  string
-	marker string
-	limit  int
+// shownView is one text reviewers read that shows a plan: the pull
+// request's comment body, or its merge-queue section. A deploy renders it
+// again, whole, from its own preview and what the plan line pins (the
+// run, the time), and compares the two: anything else in it (a heading
+// or counts edited, rows folded into a collapsed <details>, HTML or notes
+// added) is a difference.
+type shownView struct {
+	// what names the text; text is it as it stands (without the line
+	// breaks that end it).
+	what, text string
+	// How it was rendered: title, marker, room, the plan and its line as
+	// it stands there, the note under the heading, and the verdicts it may
+	// carry (the queue's section says how the queue compared the plan
+	// with the review; "" for none).
+	title, marker string
+	limit         int
+	plan          reviewed.Plan
+	line, note    string
+	verdicts      []string
+	// earlierState means the text was rendered against a state the
+	// comparing run cannot see (a pull request's preview, for a merge
+	// queue whose entries ahead deployed since): its unchanged count is
+	// the one the plan line records.
+	earlierState bool
+}
+
+// commentSections are the sections the action writes into a pull
+// request's comment.
+var commentSections = []string{reviewStackSection, mergeQueueSection, deploySection}
+
+// commentLayout reads the action's comment on pull request pr as the
+// action writes it, and names what in it the action did not write.
+func (r *run) commentLayout(body string, pr int) (comment.Layout, []string) {
+	l, err := comment.Split(body, commentSections...)
+	if err != nil {
+		return l, []string{err.Error()}
+	}
+	if text, ok := l.Sections[reviewStackSection]; ok {
+		if err := render.CheckReviewStack(text, r.reviewStackName(pr)); err != nil {
+			return l, []string{err.Error()}
+		}
+	}
+	return l, nil
+}
+
+// bodyView is the comment's body as the pull request's preview rendered
+// it, with the plan recorded after its marker.
+func (r *run) bodyView(l comment.Layout, marker string, p reviewed.Plan) shownView {
+	return shownView{what: "the comment", text: l.Body, title: "Preview", marker: marker, limit: commentBody,
+		plan: p, line: strings.SplitN(l.Body, "\n", 3)[1], note: r.previewNote(p.Shown.FirstDeploy), verdicts: []string{""}}
+}
+
+// renderView renders v again from res, a preview of the same plan.
+func (r *run) renderView(v shownView, verdict string, res outcome.Result, cfg stack.Config) string {
+	shown := res
+	shown.Outputs = nil
+	if v.earlierState {
+		shown.Counts = maps.Clone(res.Counts)
+		shown.Counts[outcome.OpSame] = v.plan.Shown.Unchanged
+	}
+	meta := r.shownMeta(v.title, v.plan.Head, cfg, res.Kind, v.plan.Shown, v.note)
+	meta.ReviewedPlan = render.ReviewedPlan{Metadata: v.line, PlanID: v.plan.ID, Verdict: verdict}
+	doc := r.Runtime.Redact(resultDoc(meta, shown)(v.marker, v.limit, r.Runtime.Redact))
+	return strings.TrimRight(doc, "\n")
+}
+
+// viewDifference says how v differs from its rendering from res, or "":
+// who ran res (this deploy, the merge queue's check) says what it is.
+func (r *run) viewDifference(v shownView, res outcome.Result, cfg stack.Config, who string) string {
+	first := ""
+	for _, verdict := range v.verdicts {
+		d := render.FirstDifference(v.what, v.text, r.renderView(v, verdict, res, cfg))
+		if d == "" {
+			return ""
+		}
+		first = cmp.Or(first, d)
+	}
+	return fmt.Sprintf("%s does not show what %s would apply: %s", v.what, who, first)
 }
 
 // findReview finds the plan a merge deploy should apply. A deploy from
@@ -81,7 +152,9 @@ func (r *run) findReviewedPlan(ctx context.Context, pr *github.PullRequest) *rev
 	}
 	binding := reviewed.Binding{Repo: repo.FullName(), PR: pr.Number, Stack: r.in.StackName}
 	rv.doubts = append(rv.doubts, r.editDoubts(ctx, c)...)
-	if r.queuedPlan(rv, c.Body, binding) {
+	layout, unwritten := r.commentLayout(c.Body, pr.Number)
+	rv.doubts = append(rv.doubts, unwritten...)
+	if r.queuedPlan(rv, c.Body, layout, binding) {
 		return rv
 	}
 	p, err := reviewed.DecodeComment(c.Body, rv.target.Marker())
@@ -92,13 +165,8 @@ func (r *run) findReviewedPlan(ctx context.Context, pr *github.PullRequest) *rev
 		rv.missing = fmt.Sprintf("pull request #%d's comment holds no reviewed plan of its own (%v)", pr.Number, err)
 		return rv
 	}
-	rv.plan, rv.planLine = &p, strings.SplitN(c.Body, "\n", 3)[1]
-	rv.rendered = reviewedRendering{title: "Preview", marker: rv.target.Marker(), limit: commentBody}
-	if shown, ok := render.ReviewedPart(c.Body); ok {
-		rv.shown = shown
-	} else {
-		rv.doubts = append(rv.doubts, "the comment no longer shows the reviewed plan's part (its hidden bounds are gone)")
-	}
+	rv.plan = &p
+	rv.views = []shownView{r.bodyView(layout, rv.target.Marker(), p)}
 	return rv
 }
 
@@ -107,7 +175,7 @@ func (r *run) findReviewedPlan(ctx context.Context, pr *github.PullRequest) *rev
 // what landed, against the state the merge met, after comparing it with
 // the reviewed plan. A section of another commit (an earlier queue
 // attempt) is not this push's.
-func (r *run) queuedPlan(rv *reviewedPlanCheck, body string, binding reviewed.Binding) bool {
+func (r *run) queuedPlan(rv *reviewedPlanCheck, body string, layout comment.Layout, binding reviewed.Binding) bool {
 	text, ok := comment.SectionText(body, mergeQueueSection)
 	if !ok {
 		return false
@@ -116,21 +184,26 @@ func (r *run) queuedPlan(rv *reviewedPlanCheck, body string, binding reviewed.Bi
 	if err != nil || p.Check(binding) != nil || p.Head != r.decision.SHA {
 		return false
 	}
-	rv.plan, rv.planLine, rv.queued = &p, strings.SplitN(text, "\n", 2)[0], true
+	rv.plan, rv.queued = &p, true
 	// The section says how the queue's check compared this plan with the
 	// review, but under the check's own mode (warn lets a difference
 	// land) and in text anyone with write access can edit: the deploy
-	// compares the two plans itself.
-	_, differences := againstReview(body, rv.target.Marker(), binding, rv.pr.HeadSHA, p)
+	// compares the two plans itself, and the comment's body (what the
+	// pull request's reviewers read) with its own preview.
+	reviewedPlan, differences := againstReview(body, rv.target.Marker(), binding, rv.pr.HeadSHA, p)
 	for _, d := range differences {
 		rv.doubts = append(rv.doubts, "the merge queue's plan against the reviewed one: "+d)
 	}
-	rv.rendered = reviewedRendering{title: mergeQueueTitle, limit: commentSection}
-	if shown, ok := render.ReviewedPart(text); ok {
-		rv.shown = shown
-	} else {
-		rv.doubts = append(rv.doubts, "the merge queue's section no longer shows its plan's part (its hidden bounds are gone)")
+	section := shownView{what: "the merge queue's section", text: text, title: mergeQueueTitle, limit: commentSection,
+		plan: p, line: strings.SplitN(text, "\n", 2)[0], note: r.queueNote(strings.TrimPrefix(r.decision.Ref, "refs/heads/"), binding.PR, p.Shown.FirstDeploy),
+		verdicts: []string{""}}
+	if reviewedPlan != nil {
+		body := r.bodyView(layout, rv.target.Marker(), *reviewedPlan)
+		body.earlierState = true
+		rv.views = append(rv.views, body)
+		section.verdicts = []string{queueVerdict(binding.PR, reviewedPlan.ID, p.ID), ""}
 	}
+	rv.views = append(rv.views, section)
 	r.Runtime.Infof("pull request #%d's merge queue previewed the pushed commit %s: comparing with that plan (%s)", binding.PR, short(p.Head), p.ID)
 	return true
 }
@@ -156,10 +229,10 @@ func (r *run) editDoubts(ctx context.Context, c *github.Comment) []string {
 }
 
 // verdict compares the deploy's own preview with the reviewed plan: the
-// fingerprints, and the part of the comment reviewers read with the same
-// part rendered from this preview (shownNow). It returns what the report
-// says, and an error when the deploy must stop.
-func (rv *reviewedPlanCheck) verdict(now reviewed.Plan, shownNow string, drift []string) (render.ReviewedPlan, error) {
+// fingerprints (now), and what the comment shows reviewers with its
+// rendering from this preview (shown: each difference). It returns what
+// the report says, and an error when the deploy must stop.
+func (rv *reviewedPlanCheck) verdict(now reviewed.Plan, shown []string, drift []string) (render.ReviewedPlan, error) {
 	out := render.ReviewedPlan{PlanID: now.ID}
 	if rv.plan == nil {
 		out.Verdict, out.Warn = "No reviewed plan: "+rv.missing, true
@@ -178,11 +251,7 @@ func (rv *reviewedPlanCheck) verdict(now reviewed.Plan, shownNow string, drift [
 		lines = append(lines, "a different starting state: resources changed outside Pulumi since the review")
 	}
 	lines = append(lines, drift...)
-	if rv.shown != "" {
-		if d := render.FirstDifference(rv.shown, shownNow); d != "" {
-			lines = append(lines, "the comment does not show what this deploy would apply: "+d)
-		}
-	}
+	lines = append(lines, shown...)
 	if len(lines) == 0 {
 		out.Verdict = fmt.Sprintf("Applying the reviewed plan %s of pull request #%d.", rv.plan.ID, rv.pr.Number)
 		if rv.queued {

@@ -224,7 +224,7 @@ func TestReview_RequireRefusesAForgedComment(t *testing.T) {
 		forged(h, func(b string) string { return strings.Replace(b, "| 0 | 1 | 0 | 0 | 0 |", "| 0 | 0 | 0 | 0 | 1 |", 1) })
 		require.ErrorIs(t, h.run(), ErrReported)
 		assert.Empty(t, h.stack.ups)
-		assert.Contains(t, h.log(), `the comment does not show what this deploy would apply: line 4 of the reviewed plan: the comment shows "| 0 | 0 | 0 | 0 | 1 |", this deploy's preview renders "| 0 | 1 | 0 | 0 | 0 |"`)
+		assert.Contains(t, h.log(), `the comment does not show what this deploy would apply: line 11 of the comment shows "| 0 | 0 | 0 | 0 | 1 |", a fresh rendering of the plan has "| 0 | 1 | 0 | 0 | 0 |"`)
 	})
 	t.Run("an edit by a person", func(t *testing.T) {
 		h := reviewedThenMerged(t, "require", previewed(512), prHead)

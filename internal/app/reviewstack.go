@@ -31,7 +31,7 @@ func (r *run) reviewStackConfig(pr int) (stack.Config, error) {
 // reviewStackDoc renders the review stack's section.
 func reviewStackDoc(v render.ReviewStack) document {
 	return func(_ string, _ int, redact func(string) string) string {
-		v.Error = redact(v.Error)
+		v.Error, v.URL, v.Expires, v.Stack, v.Commit = redact(v.Error), redact(v.URL), redact(v.Expires), redact(v.Stack), redact(v.Commit)
 		return render.ReviewStackMarkdown(v)
 	}
 }

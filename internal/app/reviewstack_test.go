@@ -363,3 +363,48 @@ func TestReviewStack_ACleanupDoesNotWaitOnTheProgramValidating(t *testing.T) {
 	assert.Equal(t, 1, review.destroyed)
 	assert.NotContains(t, h.log(), "mandatory policy violation")
 }
+
+// Issue 31, item 7: on Pulumi Cloud the token decides what a job may
+// write. Previews and review stacks use review-backend-token, the
+// environment's updates PULUMI_ACCESS_TOKEN; on S3 and file backends the
+// role decides and the token is not passed.
+func TestBackendToken_PreviewsAndReviewStacksUseTheReviewToken(t *testing.T) {
+	token := func(h *harness, stackName string) string {
+		for _, s := range h.opened {
+			if s.Stack == stackName {
+				return s.Env["PULUMI_ACCESS_TOKEN"]
+			}
+		}
+		t.Fatalf("stack %s was not opened", stackName)
+		return ""
+	}
+	cloud := func(h *harness) {
+		h.inputs["backend-url"] = "https://api.pulumi.com"
+		h.inputs["review-backend-token"] = "pul-review-token"
+		h.env["PULUMI_ACCESS_TOKEN"] = "pul-deploy-token"
+	}
+	t.Run("a pull request's preview and review stack", func(t *testing.T) {
+		h := newHarness(t)
+		cloud(h)
+		h.inputs["review-stack"] = "on"
+		h.event("pull_request", "pull_request.opened.json", nil)
+		require.NoError(t, h.run(), h.log())
+		assert.Equal(t, "pul-review-token", token(h, "dev"))
+		assert.Equal(t, "pul-review-token", token(h, "dev-pr-2"))
+		assert.Equal(t, 1, strings.Count(h.log(), "pul-review-token"), "masked: only in its ::add-mask:: line")
+	})
+	t.Run("a deploy", func(t *testing.T) {
+		h := pushHarness(t)
+		cloud(h)
+		require.NoError(t, h.run(), h.log())
+		assert.Empty(t, token(h, "dev"), "the deploy's own PULUMI_ACCESS_TOKEN")
+	})
+	t.Run("an S3 backend", func(t *testing.T) {
+		h := newHarness(t)
+		h.inputs["backend-url"] = "s3://state/tap"
+		h.inputs["review-backend-token"] = "pul-review-token"
+		h.event("pull_request", "pull_request.opened.json", nil)
+		require.NoError(t, h.run(), h.log())
+		assert.Empty(t, token(h, "dev"))
+	})
+}

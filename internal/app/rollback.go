@@ -38,9 +38,13 @@ func (r *run) rollback(ctx context.Context) error {
 	if err != nil {
 		return r.fail(fmt.Sprintf("Cannot roll back to version %d", target.Version), err)
 	}
+	if err := r.checkRollbackOrder(ctx, hist); err != nil {
+		return err
+	}
 	// A configuration restored from history counts as unreviewed: nothing
-	// it loosens is applied unless this workflow's config asks for it too.
-	if err := refuseRelaxations(target.Version, r.cfg, rec.Config); err != nil {
+	// it loosens from what is deployed now is applied unless this
+	// workflow's config asks for the same value.
+	if err := refuseRelaxations(target.Version, deployedNow(hist, r.cfg), rec.Config, r.cfg); err != nil {
 		return r.fail(fmt.Sprintf("Refusing to roll back to version %d; nothing was changed", target.Version), err)
 	}
 	notes := restoredConfig(hist, r.cfg.Base, rec.Config)
@@ -65,20 +69,69 @@ func (r *run) rollback(ctx context.Context) error {
 	return err
 }
 
-// refuseRelaxations refuses a restored configuration that loosens what the
-// workflow's own config asks (a public API, alarms to another address...):
-// the history holds whatever an update once recorded, reviewed or not.
-func refuseRelaxations(version int, asked, restored stack.Config) error {
+// checkRollbackOrder refuses a rollback run that is older than what made
+// the stack's last successful update: an older tap-deploy (as for a
+// deploy), or a run whose own commit (GITHUB_SHA: a re-run of an old
+// rollback run keeps its old one, with that run's workflow, action pin and
+// config) is behind the newest commit that update came from. A rollback
+// goes back in what it deploys on purpose, never in what runs it.
+func (r *run) checkRollbackOrder(ctx context.Context, hist []engine.Update) error {
+	last := lastSucceeded(hist)
+	if last == nil {
+		return nil
+	}
+	if err := r.checkActionVersion(*last, "roll back"); err != nil {
+		return err
+	}
+	sha, newest := r.decision.SHA, stack.ProvenanceOf(last.Config).Newest()
+	if sha == "" || newest == "" || sha == newest {
+		return nil
+	}
+	status, err := r.commitOrder(ctx, newest, sha)
+	if err != nil {
+		return err
+	}
+	switch status {
+	case "behind":
+		return r.fail("Refusing to roll back from an older commit", fmt.Errorf(
+			"this run is of %s, behind %s, which made version %d: a re-run of an old rollback run replays that run's workflow, action and config. Nothing was changed; run the rollback workflow again from %s",
+			short(sha), short(newest), last.Version, firstNonEmpty(r.decision.Repository.DefaultBranch, "the default branch")))
+	case "diverged":
+		r.Runtime.Warningf("this run's %s and %s, which made version %d, have diverged (a force-push?); rolling back", short(sha), short(newest), last.Version)
+	}
+	return nil
+}
+
+// deployedNow is the configuration the newest update recorded (what is
+// deployed now); asked, the workflow's, when it cannot be read.
+func deployedNow(hist []engine.Update, asked stack.Config) stack.Config {
+	if len(hist) == 0 {
+		return asked
+	}
+	now, err := stack.FromRecord(asked.Base, hist[0].Config)
+	if err != nil {
+		return asked
+	}
+	return now.Config
+}
+
+// refuseRelaxations refuses a restored configuration that loosens what is
+// deployed now (a public API, alarms to another address...) unless the
+// workflow's config asks for the same value: the history holds whatever an
+// update once recorded, reviewed or not, and a re-run of an old workflow
+// run brings back that run's config, so the baseline is never the run's.
+func refuseRelaxations(version int, now, restored, asked stack.Config) error {
+	want := asked.Values()
 	var relaxed []string
-	for _, c := range stack.ConfigChanges(asked, restored) {
-		if c.Relaxes {
+	for _, c := range stack.ConfigChanges(now, restored) {
+		if c.Relaxes && want[c.Key] != c.To {
 			relaxed = append(relaxed, c.String())
 		}
 	}
 	if len(relaxed) == 0 {
 		return nil
 	}
-	return fmt.Errorf("version %d's configuration loosens what this workflow's config asks (%s); a configuration restored from the history counts as unreviewed, "+
+	return fmt.Errorf("version %d's configuration loosens what is deployed now (%s); a configuration restored from the history counts as unreviewed, "+
 		"so to roll back to it on purpose set the same values in the workflow's config input", version, strings.Join(relaxed, "; "))
 }
 

@@ -137,3 +137,84 @@ func TestRollback_ARestoredConfigurationThatLoosensARuleNeedsTheWorkflowToAskFor
 	assert.Contains(t, asked.summaryText(), "configuration restored: alarmEmail: (unset) → mallory@\u200bexample.net", "the escaped mention")
 	assert.Contains(t, asked.summaryText(), "configuration restored: apiAuthorization: AWS\\_IAM → NONE")
 }
+
+// rollbackHarness rolls back to version 1 with v2 deployed now.
+func rollbackHarness(t *testing.T, v1, v2 engine.Update) *harness {
+	h := newHarness(t)
+	h.event("workflow_dispatch", "workflow_dispatch.json", nil)
+	h.inputs["command"] = "rollback"
+	h.inputs["rollback-to"] = "1"
+	h.stack.history = func(context.Context) ([]engine.Update, error) { return []engine.Update{v2, v1}, nil }
+	return h
+}
+
+func recorded(t *testing.T, version int, cfg map[string]string, prov stack.Provenance) engine.Update {
+	return engine.Update{Version: version, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, cfg), stacktest.Artifacts(t, "a"), prov)}
+}
+
+// Attack (issue 31, item 3): the last update was made by v9.0.0; a
+// rollback from an older build would run, record the older version and
+// disarm every later downgrade check.
+func TestRollback_AnOlderTapDeployThanTheOneThatMadeTheLastUpdateIsRefused(t *testing.T) {
+	h := rollbackHarness(t, recorded(t, 1, nil, stack.Provenance{Commit: "cccc"}), recorded(t, 2, nil, stack.Provenance{Commit: "dddd", ActionVersion: "v9.0.0"}))
+	h.version = "v1.2.0"
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), "Refusing to roll back with an older tap-deploy: version 2 was deployed by tap-deploy v9.0.0 and this is v1.2.0")
+	assert.Empty(t, h.stack.ups)
+	assert.Len(t, h.opened, 1, "only to read the history")
+}
+
+// Attack (issue 31, item 3): re-running an old rollback.yml run replays
+// its GITHUB_SHA, with that run's workflow, action pin and config.
+func TestRollback_ARunWhoseOwnCommitIsBehindTheDeployedOneIsRefused(t *testing.T) {
+	const old, deployedNow, rolledBackTo = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "dddddddddddddddddddddddddddddddddddddddd", "cccccccccccccccccccccccccccccccccccccccc"
+	order := func(base, head string) (string, error) {
+		if base == deployedNow && head == old {
+			return "behind", nil
+		}
+		return "identical", nil
+	}
+	t.Run("a re-run of an old run", func(t *testing.T) {
+		h := rollbackHarness(t, recorded(t, 1, nil, stack.Provenance{Commit: rolledBackTo}), recorded(t, 2, nil, stack.Provenance{Commit: deployedNow}))
+		h.env["GITHUB_SHA"] = old
+		h.gh.compare = order
+		require.ErrorIs(t, h.run(), ErrReported)
+		assert.Contains(t, h.log(), "Refusing to roll back from an older commit: this run is of aaaaaaa, behind ddddddd, which made version 2")
+		assert.Empty(t, h.stack.ups)
+	})
+	t.Run("after a rollback, its run's commit is the one to be behind", func(t *testing.T) {
+		// Version 2 rolled back to cccc from a run of dddd: the stack
+		// runs the old commit, the order is the run's.
+		h := rollbackHarness(t, recorded(t, 1, nil, stack.Provenance{Commit: rolledBackTo}), recorded(t, 2, nil, stack.Provenance{Commit: rolledBackTo, RunCommit: deployedNow}))
+		h.env["GITHUB_SHA"] = old
+		h.gh.compare = order
+		require.ErrorIs(t, h.run(), ErrReported)
+		assert.Contains(t, h.log(), "behind ddddddd, which made version 2")
+	})
+	t.Run("a run of the deployed commit rolls back and records its own commit", func(t *testing.T) {
+		h := rollbackHarness(t, recorded(t, 1, nil, stack.Provenance{Commit: rolledBackTo}), recorded(t, 2, nil, stack.Provenance{Commit: deployedNow}))
+		h.env["GITHUB_SHA"] = deployedNow
+		require.NoError(t, h.run(), h.log())
+		require.Len(t, h.stack.ups, 1)
+		assert.Equal(t, rolledBackTo, h.opened[1].Config[stack.CommitKey])
+		assert.Equal(t, deployedNow, h.opened[1].Config[stack.RunCommitKey])
+	})
+	t.Run("an order that cannot be told is refused under strict", func(t *testing.T) {
+		h := rollbackHarness(t, recorded(t, 1, nil, stack.Provenance{Commit: rolledBackTo}), recorded(t, 2, nil, stack.Provenance{Commit: deployedNow}))
+		h.env["GITHUB_SHA"] = old
+		require.ErrorIs(t, h.run(), ErrReported)
+		assert.Contains(t, h.log(), "Refusing to deploy: the commit order cannot be checked")
+		assert.Empty(t, h.stack.ups)
+	})
+}
+
+// Attack (issue 31, item 3): the run's config (an old run's, replayed) was
+// the baseline of the loosens check; what is deployed now is.
+func TestRollback_LoosensIsComparedWithWhatIsDeployedNowNotTheRunsConfig(t *testing.T) {
+	h := rollbackHarness(t, recorded(t, 1, map[string]string{"logRetentionDays": "7"}, stack.Provenance{Commit: "cccc"}),
+		recorded(t, 2, map[string]string{"logRetentionDays": "30"}, stack.Provenance{Commit: "dddd"}))
+	h.inputs["config"] = "logRetentionDays=1"
+	require.ErrorIs(t, h.run(), ErrReported)
+	assert.Contains(t, h.log(), "version 1's configuration loosens what is deployed now (logRetentionDays: 30 → 7)")
+	assert.Empty(t, h.stack.ups)
+}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/policy"
@@ -71,12 +73,13 @@ func start(ctx context.Context, d Deps) (*run, error) {
 		code: &codeLoader{embedded: d.Artifacts, getenv: d.Getenv, inActions: d.InActions, warn: d.Runtime.Warningf}}
 	// Secrets are masked before anything else is printed.
 	for _, k := range secretEnv {
-		r.Runtime.Mask(d.Getenv(k))
+		r.mask(d.Getenv(k))
 	}
-	r.Runtime.Mask(d.Input(inputs.NameGitHubToken))
+	r.mask(d.Input(inputs.NameGitHubToken))
+	r.mask(d.Input(inputs.NameReviewBackendToken))
 	if f := d.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE"); f != "" {
 		if b, err := os.ReadFile(f); err == nil {
-			r.Runtime.Mask(string(b))
+			r.mask(string(b))
 		}
 	}
 	in, err := inputs.Parse(d.Input, r.inputsEnv())
@@ -137,6 +140,25 @@ func start(ctx context.Context, d Deps) (*run, error) {
 		return nil, r.fail("Could not write the step outputs", err)
 	}
 	return r, nil
+}
+
+// mask registers a secret in the forms a report may show it (maskForms).
+func (r *run) mask(secret string) {
+	for _, f := range maskForms(secret) {
+		r.Runtime.Mask(f)
+	}
+}
+
+// maskForms are a secret and its markdown-escaped form: text is redacted
+// raw, before it is escaped, and the rendered document once more, where
+// only the escaped form of a secret that slipped through can be found.
+// (The redactor adds the encoded forms of each: base64, URL, JSON.)
+func maskForms(secret string) []string {
+	secret = strings.TrimSpace(secret)
+	if escaped := render.EscapeMarkdown(secret); escaped != secret {
+		return []string{secret, escaped}
+	}
+	return []string{secret}
 }
 
 // configProblems are the config input's unknown keys and bad values.
@@ -239,8 +261,11 @@ type runFacts struct {
 	repo route.Repository
 	// actor is who started the run.
 	actor string
-	// runURL links the workflow run, when there is one.
+	// runURL links the workflow run, when there is one: runs, the
+	// repository's runs (a run's id follows), and runID.
 	runURL string
+	runs   string
+	runID  int64
 }
 
 // readFacts resolves the run's facts from the event and the environment.
@@ -251,8 +276,11 @@ func (r *run) readFacts() runFacts {
 		f.repo = route.Repository{Owner: owner, Name: name}
 	}
 	server, repo, id := r.Getenv("GITHUB_SERVER_URL"), r.Getenv("GITHUB_REPOSITORY"), r.Getenv("GITHUB_RUN_ID")
-	if server != "" && repo != "" && id != "" {
-		f.runURL = fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimSuffix(server, "/"), repo, id)
+	if server != "" && repo != "" {
+		f.runs = fmt.Sprintf("%s/%s/actions/runs/", strings.TrimSuffix(server, "/"), repo)
+	}
+	if n, err := strconv.ParseInt(id, 10, 64); err == nil && n > 0 && f.runs != "" {
+		f.runURL, f.runID = f.runs+id, n
 	}
 	return f
 }
@@ -268,9 +296,14 @@ func (r *run) metaFor(title, sha string, cfg stack.Config) render.Meta {
 	return render.Meta{
 		Title: title, Project: r.in.ProjectName, Stack: r.in.StackName, Environment: r.in.Environment,
 		Region: r.in.AWSRegion, SHA: sha, RunURL: r.facts.runURL, Note: r.decision.Reason,
-		Footer:     fmt.Sprintf("tap-deploy %s · %s UTC", r.Version, r.Now().UTC().Format("2006-01-02 15:04:05")),
+		Footer:     r.footer(r.Now()),
 		Exceptions: render.Exceptions{Disabled: disabled, Lowered: lowered, PublicAPI: public},
 	}
+}
+
+// footer is a report's last line: the action's version and the time.
+func (r *run) footer(at time.Time) string {
+	return fmt.Sprintf("tap-deploy %s · %s UTC", r.Version, at.UTC().Format("2006-01-02 15:04:05"))
 }
 
 func short(sha string) string {

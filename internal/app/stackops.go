@@ -14,6 +14,7 @@ import (
 	"github.com/org/tap-deploy/internal/artifacts"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/graph"
+	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/stack"
@@ -85,7 +86,11 @@ func (c *codeLoader) cleanup() {
 
 // stackRef locates a stack: its name, the backend that keeps its state,
 // and its Pulumi project.
-type stackRef struct{ name, backendURL, project string }
+type stackRef struct {
+	name, backendURL, project string
+	// review means a review stack's (review-backend-token).
+	review bool
+}
 
 // envStack is the environment's stack.
 func (r *run) envStack() stackRef {
@@ -97,7 +102,7 @@ func (r *run) envStack() stackRef {
 // reach the environment's checkpoint, history or locks. On Pulumi Cloud
 // (one backend) they are a project of their own.
 func (r *run) reviewStacks() stackRef {
-	ref := stackRef{backendURL: r.in.ReviewStackBackendURL, project: r.in.ProjectName}
+	ref := stackRef{backendURL: r.in.ReviewStackBackendURL, project: r.in.ProjectName, review: true}
 	if strings.HasPrefix(ref.backendURL, "https://") {
 		ref.project += "-review"
 	}
@@ -119,6 +124,9 @@ func (r *run) settings(ref stackRef) (engine.Settings, error) {
 		r.Runtime.Warningf("PULUMI_CONFIG_PASSPHRASE is not set: using an empty passphrase for this local state")
 		env["PULUMI_CONFIG_PASSPHRASE"] = ""
 	}
+	if tok := r.backendToken(ref); tok != "" {
+		env["PULUMI_ACCESS_TOKEN"] = tok
+	}
 	return engine.Settings{
 		Project:         ref.project,
 		Stack:           ref.name,
@@ -127,6 +135,20 @@ func (r *run) settings(ref stackRef) (engine.Settings, error) {
 		PulumiHome:      r.Getenv("PULUMI_HOME"),
 		Env:             env,
 	}, nil
+}
+
+// backendToken is the Pulumi Cloud token of a stack's use when it is not
+// PULUMI_ACCESS_TOKEN ("" for that): previews and review stacks run what
+// any branch holds, and on Pulumi Cloud the token, not a role, decides
+// what they may write, so they use review-backend-token when it is given.
+func (r *run) backendToken(ref stackRef) string {
+	if r.in.ReviewBackendToken == "" || !strings.HasPrefix(ref.backendURL, "https://") {
+		return ""
+	}
+	if ref.review || r.decision.Command == inputs.Preview {
+		return r.in.ReviewBackendToken
+	}
+	return ""
 }
 
 // prepareLocalBackend creates a file:// backend's folder for a run that
@@ -250,7 +272,7 @@ func (r *run) openNamed(ctx context.Context, ref stackRef, e existence, cfg stac
 		// must not leave a trail of them behind.
 		s.Env["PULUMI_DISABLE_CHECKPOINT_BACKUPS"] = "true"
 	}
-	prov.Actor, prov.ActionVersion = r.facts.actor, r.Version
+	prov.Actor, prov.ActionVersion, prov.RunCommit = r.facts.actor, r.Version, r.decision.SHA
 	s.Config = stack.Record(cfg, code, prov)
 	s.Progress = r.Runtime.UntrustedWriter
 	st, err := r.OpenStack(ctx, s, stack.Program(cfg, code))

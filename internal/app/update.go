@@ -50,6 +50,10 @@ type update struct {
 	// notes are what the report says first about the update (the keys a
 	// rollback restores, old → new).
 	notes []string
+	// recheck runs under the update's lock, right before the engine
+	// changes anything (a promotion's source checked again: the lock wait
+	// can take lock-timeout); its error stops the update.
+	recheck func(context.Context) error
 	// preference is how CodeDeploy shifts traffic to the new versions: a
 	// deploy's deployment-preference; all at once for a rollback (the
 	// versions it returns to ran before) and a review stack.
@@ -249,30 +253,29 @@ func (r *run) reviewedPlanVerdict(ctx context.Context, st Stack, u update, pre o
 			return nil
 		})
 	}
-	verdict, err := u.reviewedPlan.verdict(reviewed.Of(pre, u.stateVersion, configFingerprint(u.cfg), r.Version, u.sha), r.shownAsReviewed(u, pre), drift)
+	verdict, err := u.reviewedPlan.verdict(reviewed.Of(pre, u.stateVersion, configFingerprint(u.cfg), r.Version, u.sha), r.shownDifferences(u, pre), drift)
 	if err == nil && verdict.Warn {
 		r.Runtime.Warningf("%s %s", verdict.Verdict, strings.Join(verdict.Lines, "; "))
 	}
 	return verdict, err
 }
 
-// shownAsReviewed renders, from the deploy's own preview, the part of the
-// pull request's comment that reviewers read, as that comment's preview
-// rendered it: same marker and plan line, title, commit and rules, within
-// the same room. "" when there is no comment to compare with.
-func (r *run) shownAsReviewed(u update, pre outcome.Result) string {
-	rv := u.reviewedPlan
-	if rv == nil || rv.plan == nil {
-		return ""
+// shownDifferences compares each text reviewers read that shows the plan
+// (the pull request's comment, the merge queue's section) with its
+// rendering from the deploy's own preview: whole, from the marker to the
+// footer, as the preview that wrote it rendered it (same title, commit,
+// plan line, run, time and room). It returns each difference.
+func (r *run) shownDifferences(u update, pre outcome.Result) []string {
+	if u.reviewedPlan == nil {
+		return nil
 	}
-	shown := pre
-	shown.Outputs = nil
-	how := rv.rendered
-	meta := r.resultMeta(how.title, rv.plan.Head, u.cfg, pre)
-	meta.ReviewedPlan = render.ReviewedPlan{Metadata: rv.planLine, PlanID: rv.plan.ID}
-	doc := r.Runtime.Redact(resultDoc(meta, shown)(how.marker, how.limit, r.Runtime.Redact))
-	part, _ := render.ReviewedPart(doc)
-	return part
+	var out []string
+	for _, v := range u.reviewedPlan.views {
+		if d := r.viewDifference(v, pre, u.cfg, "this deploy"); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // upPlanned runs the update constrained to the saved plan and guarded by
@@ -287,7 +290,7 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 	up := func(o engine.UpOptions) (outcome.Result, error) {
 		return r.withLockRetry(ctx, "updating", func() (outcome.Result, error) { return st.Up(ctx, u.message, o) })
 	}
-	res, err = up(engine.UpOptions{Plan: planFile, ExpectState: u.start})
+	res, err = up(engine.UpOptions{Plan: planFile, ExpectState: u.start, Check: u.recheck})
 	if !engine.IsPlanRejected(err) {
 		return res, "", err
 	}
@@ -324,7 +327,7 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 			return again, rejected, err
 		}
 	}
-	res, err = up(engine.UpOptions{ExpectState: now.Digest})
+	res, err = up(engine.UpOptions{ExpectState: now.Digest, Check: u.recheck})
 	return res, rejected + "; the update was previewed again, passed the policy gate, the reviewed-plan comparison and the commit order again, and ran without the plan constraint", err
 }
 
@@ -355,6 +358,8 @@ func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, ve
 // and unfinished operations need recovering.
 func (r *run) engineFailed(ctx context.Context, stackName, title string, err error) error {
 	switch {
+	case errors.Is(err, errSourceChanged):
+		return r.fail("The promotion's source no longer runs what this deploy repeats; nothing was changed", err)
 	case errors.Is(err, engine.ErrStateChanged):
 		return r.fail("The stack changed between the preview and the update; nothing was changed", err)
 	case engine.WasKilled(err):

@@ -7,7 +7,9 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/org/tap-deploy/internal/github"
 )
@@ -239,4 +241,77 @@ func UpdateSection(ctx context.Context, gh Issues, t Target, name, markdown stri
 	}
 	c, err := gh.EditComment(ctx, t.Owner, t.Repo, existing.ID, body)
 	return Result{Comment: c}, err
+}
+
+// Layout is a comment as the action writes it: its body (the preview;
+// without the line breaks that end it, which show nothing), then the
+// sections later runs own, nothing else.
+type Layout struct {
+	Body     string
+	Sections map[string]string
+}
+
+const (
+	sectionStart = "<!-- tap-deploy:section "
+	sectionEnd   = "<!-- /tap-deploy:section "
+)
+
+var leadingSection = regexp.MustCompile(`(?s)^<!-- tap-deploy:section ([a-z-]+) -->\n(.*?)\n?<!-- /tap-deploy:section ([a-z-]+) -->(?:\n|$)`)
+
+// Split reads body as the action writes a comment: the body up to the
+// first section, then only sections whose names are in known, each once,
+// separated by blank lines. Anything else (a section of another name or
+// twice, text or HTML after the sections, a section inside another) is
+// refused, naming it: anyone with write access can add it, and the
+// action's own account would be the author.
+func Split(body string, known ...string) (Layout, error) {
+	l := Layout{Body: body, Sections: map[string]string{}}
+	rest := ""
+	if strings.HasPrefix(body, sectionStart) {
+		l.Body, rest = "", body
+	} else if i := strings.Index(body, "\n"+sectionStart); i >= 0 {
+		l.Body, rest = body[:i+1], body[i+1:]
+	}
+	l.Body = strings.TrimRight(l.Body, "\n")
+	if strings.Contains(l.Body, sectionEnd) {
+		return l, fmt.Errorf("the comment closes a section it never opened")
+	}
+	for {
+		rest = strings.TrimLeft(rest, "\n")
+		if rest == "" {
+			return l, nil
+		}
+		m := leadingSection.FindStringSubmatch(rest)
+		switch {
+		case m == nil:
+			return l, fmt.Errorf("the comment holds text the action did not write after its sections: %q", clip(firstLine(rest), 120))
+		case m[1] != m[3]:
+			return l, fmt.Errorf("the comment's section %q is closed as %q", m[1], m[3])
+		case !slices.Contains(known, m[1]):
+			return l, fmt.Errorf("the comment holds a section the action does not write: %q", m[1])
+		case strings.Contains(m[2], sectionStart) || strings.Contains(m[2], sectionEnd):
+			return l, fmt.Errorf("the comment's section %q holds another section", m[1])
+		}
+		if _, twice := l.Sections[m[1]]; twice {
+			return l, fmt.Errorf("the comment holds the section %q twice", m[1])
+		}
+		l.Sections[m[1]] = m[2]
+		rest = rest[len(m[0]):]
+	}
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}
+
+// clip shortens s to at most n bytes without splitting a character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -88,6 +88,10 @@ type UpOptions struct {
 	// start from. The program checks it under the update's lock before it
 	// registers anything; another update in between stops this one.
 	ExpectState string
+	// Check runs in the program under the update's lock, after the state
+	// check and before anything is registered; its error stops the update
+	// before any change (a promotion checks its source stack again there).
+	Check func(context.Context) error
 }
 
 // ErrStateChanged means the stack changed between the preview an update
@@ -270,14 +274,19 @@ func (s *Stack) Preview(ctx context.Context, o PreviewOptions) (outcome.Result, 
 
 // Up runs an update with the given message (recorded in the stack history).
 func (s *Stack) Up(ctx context.Context, message string, o UpOptions) (outcome.Result, error) {
-	if o.ExpectState != "" {
+	if o.ExpectState != "" || o.Check != nil {
 		guard := func() error {
-			now, err := s.State(ctx)
-			switch {
-			case err != nil:
-				return fmt.Errorf("checking the stack state before the update: %w", err)
-			case now.Digest != o.ExpectState:
-				return fmt.Errorf("%w (another update ran in between): the update stopped before changing anything; run this workflow again to preview and apply from the new state", ErrStateChanged)
+			if o.ExpectState != "" {
+				now, err := s.State(ctx)
+				switch {
+				case err != nil:
+					return fmt.Errorf("checking the stack state before the update: %w", err)
+				case now.Digest != o.ExpectState:
+					return fmt.Errorf("%w (another update ran in between): the update stopped before changing anything; run this workflow again to preview and apply from the new state", ErrStateChanged)
+				}
+			}
+			if o.Check != nil {
+				return o.Check(ctx)
 			}
 			return nil
 		}

@@ -77,6 +77,9 @@ const (
 	NameReviewStackTTL  = "review-stack-ttl"
 	// NameReviewStackBackendURL is where review stacks keep their state.
 	NameReviewStackBackendURL = "review-stack-backend-url"
+	// NameReviewBackendToken is the Pulumi Cloud token of previews and
+	// review stacks, apart from the deploy's PULUMI_ACCESS_TOKEN.
+	NameReviewBackendToken = "review-backend-token"
 	// NameDeploymentPreference is how a deploy shifts traffic to new code.
 	NameDeploymentPreference = "deployment-preference"
 	// NamePromoteFrom is the stack a deploy must match (promotion).
@@ -90,7 +93,7 @@ var Names = []string{
 	NameBackendURL, NameSecretsProvider, NameGitHubToken, NameCommentOnPR, NameConfig,
 	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput, NameLockTimeout,
 	NameDeployBranches, NameReviewedPlan, NameDeployments, NameDriftIssue,
-	NameReviewStack, NameReviewStackTTL, NameReviewStackBackendURL, NameCommitOrder, NameDeploymentPreference,
+	NameReviewStack, NameReviewStackTTL, NameReviewStackBackendURL, NameReviewBackendToken, NameCommitOrder, NameDeploymentPreference,
 	NamePromoteFrom,
 }
 
@@ -143,6 +146,9 @@ type Inputs struct {
 	// ReviewStackBackendURL is where review stacks keep their state, apart
 	// from the environment's (see reviewBackendURL).
 	ReviewStackBackendURL string
+	// ReviewBackendToken is the Pulumi Cloud token previews and review
+	// stacks use instead of PULUMI_ACCESS_TOKEN (a secret).
+	ReviewBackendToken string
 	// DeploymentPreference is how a deploy shifts traffic to a new version
 	// through CodeDeploy (a rollback and a review stack: all at once).
 	DeploymentPreference shift.Preference
@@ -408,6 +414,13 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 		} else {
 			in.ReviewStackBackendURL = v
 		}
+	}
+	in.ReviewBackendToken = strings.TrimSpace(value(NameReviewBackendToken))
+	if in.ReviewBackendToken != "" && in.ReviewBackendToken == strings.TrimSpace(env.Getenv("PULUMI_ACCESS_TOKEN")) {
+		// Where both are in one job, they can be told apart; a PR job that
+		// gets only the review token cannot see the deploy token.
+		found = append(found, fmt.Sprintf("%s: is PULUMI_ACCESS_TOKEN, the deploy's token: previews and review stacks run what any branch holds, "+
+			"and on Pulumi Cloud the token decides what they can write; give them a token that can only read the environment's stacks and write the review project", env.Spell(NameReviewBackendToken)))
 	}
 	if in.ReviewStackBackendURL != "" && in.ReviewStackBackendURL == in.BackendURL && !strings.HasPrefix(in.BackendURL, "https://") {
 		found = append(found, fmt.Sprintf("%s: must not be the environment's backend-url: review stacks run what any branch holds, and must not reach the environment's state", env.Spell(NameReviewStackBackendURL)))

@@ -254,3 +254,17 @@ func TestParse_ConfigAndPolicyOverrides(t *testing.T) {
 	assert.Equal(t, inputs.Rollback, got.Command)
 	assert.Equal(t, "previous", got.RollbackTo)
 }
+
+// Issue 31, item 7: a branch's preview or review stack given the deploy's
+// Pulumi Cloud token can write every stack. Where both are in one job the
+// two are told apart; the value is never echoed.
+func TestParse_TheReviewBackendTokenIsRefusedWhenItIsTheDeployToken(t *testing.T) {
+	_, err := parse(map[string]string{"environment": "dev", "review-backend-token": "pul-deploy-token"}, map[string]string{"PULUMI_ACCESS_TOKEN": "pul-deploy-token"}, true)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "review-backend-token: is PULUMI_ACCESS_TOKEN, the deploy's token")
+	assert.NotContains(t, err.Error(), "pul-deploy-token")
+
+	in, err := parse(map[string]string{"environment": "dev", "review-backend-token": "pul-review-token"}, map[string]string{"PULUMI_ACCESS_TOKEN": "pul-deploy-token"}, true)
+	require.NoError(t, err)
+	assert.Equal(t, "pul-review-token", in.ReviewBackendToken)
+}

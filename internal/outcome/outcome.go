@@ -471,7 +471,7 @@ func (r Result) Redacted(f func(string) string) Result {
 	}
 	out.Findings = make([]Finding, len(r.Findings))
 	for i, fd := range r.Findings {
-		fd.URN, fd.Resource, fd.Message = f(fd.URN), f(fd.Resource), f(fd.Message)
+		fd.RuleID, fd.URN, fd.Resource, fd.Message = f(fd.RuleID), f(fd.URN), f(fd.Resource), f(fd.Message)
 		out.Findings[i] = fd
 	}
 	if r.Outputs != nil {

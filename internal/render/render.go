@@ -142,18 +142,39 @@ func exceptionsNote(e Exceptions) string {
 	return "\n> [!IMPORTANT]\n> **Policy exceptions in effect**\n> - " + strings.Join(lines, "\n> - ") + "\n"
 }
 
-// Redacted returns the meta with f applied to its free text (the note
-// quotes event data such as a fork's name).
+// Redacted returns the meta with f applied to every text it shows, raw,
+// before the renderer escapes it (an escaped secret, s3cr3t\_pass, no
+// longer matches its registered form): the note quotes event data such as
+// a fork's name, and the reviewed plan's verdict and lines quote GitHub's
+// and the engine's errors. The hidden plan line (Metadata) is the
+// action's own encoding, redacted with the rendered document.
 func (m Meta) Redacted(f func(string) string) Meta {
 	m.Title, m.Note, m.Footer, m.RunURL = f(m.Title), f(m.Note), f(m.Footer), f(m.RunURL)
+	m.Project, m.Stack, m.Environment, m.Region, m.SHA = f(m.Project), f(m.Stack), f(m.Environment), f(m.Region), f(m.SHA)
 	m.Traffic.Summary = f(m.Traffic.Summary)
-	lines := make([]string, len(m.Traffic.Lines))
-	for i, l := range m.Traffic.Lines {
-		lines[i] = f(l)
-	}
-	m.Traffic.Lines = lines
+	m.Traffic.Lines = redactAll(m.Traffic.Lines, f)
+	m.ReviewedPlan.Verdict, m.ReviewedPlan.PlanID = f(m.ReviewedPlan.Verdict), f(m.ReviewedPlan.PlanID)
+	m.ReviewedPlan.Lines = redactAll(m.ReviewedPlan.Lines, f)
+	m.Exceptions.Disabled = redactAll(m.Exceptions.Disabled, f)
+	m.Exceptions.Lowered = redactAll(m.Exceptions.Lowered, f)
 	return m
 }
+
+func redactAll(list []string, f func(string) string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = f(s)
+	}
+	return out
+}
+
+// EscapeMarkdown is untrusted text as the renderer escapes it for a
+// table cell or a line: a secret's escaped form is registered with the
+// secret, so that the last pass over a rendered document finds it too.
+func EscapeMarkdown(s string) string { return escapeMarkdown(s) }
 
 // Markdown renders res within limit bytes. Heading, counts and warnings are
 // always kept; per-resource details are added until the budget ends, then a
@@ -255,20 +276,10 @@ const (
 	ReviewedEnd   = "<!-- /tap-deploy:reviewed -->"
 )
 
-// ReviewedPart is the part of a rendered result between ReviewedStart and
-// ReviewedEnd (the first such part: a comment's sections come after it).
-func ReviewedPart(doc string) (string, bool) {
-	_, rest, ok := strings.Cut(doc, ReviewedStart+"\n")
-	if !ok {
-		return "", false
-	}
-	part, _, ok := strings.Cut(rest, ReviewedEnd)
-	return part, ok
-}
-
-// FirstDifference says where two reviewed parts first differ, line by line,
-// quoting both lines; "" when they are the same.
-func FirstDifference(shown, now string) string {
+// FirstDifference says where two renderings first differ, line by line,
+// quoting both lines; "" when they are the same. what names the first
+// (the text as it stands).
+func FirstDifference(what, shown, now string) string {
 	a, b := strings.Split(shown, "\n"), strings.Split(now, "\n")
 	for i := 0; i < max(len(a), len(b)); i++ {
 		var x, y string
@@ -279,7 +290,7 @@ func FirstDifference(shown, now string) string {
 			y = b[i]
 		}
 		if x != y {
-			return fmt.Sprintf("line %d of the reviewed plan: the comment shows %q, this deploy's preview renders %q", i+1, clip(x, 160), clip(y, 160))
+			return fmt.Sprintf("line %d of %s shows %q, a fresh rendering of the plan has %q", i+1, what, clip(x, 160), clip(y, 160))
 		}
 	}
 	return ""

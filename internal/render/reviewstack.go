@@ -128,3 +128,55 @@ func Sweep(m Meta, rows []SweptStack, limit int) string {
 	}
 	return out
 }
+
+// The lines a review stack's section may hold after its heading, as
+// ReviewStackMarkdown writes them (commits are short shas, the expiry's
+// free text is escaped).
+var (
+	reviewStackStatus = []*regexp.Regexp{
+		regexp.MustCompile("^⏳ \\*\\*Deploying\\*\\* commit `[0-9a-f]{0,7}`…$"),
+		regexp.MustCompile("^⏸️ \\*\\*Not updated\\*\\* to commit `[0-9a-f]{0,7}`: its preview failed or breaks a mandatory policy rule\\. A review stack deployed earlier keeps running its older commit\\.$"),
+		regexp.MustCompile("^✅ \\*\\*Deployed\\*\\* at commit `[0-9a-f]{0,7}`( · API: \\[(https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/-]*)?)\\]\\(https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/-]*)?\\)| · API: `[^`|\\n]*`)?$"),
+		regexp.MustCompile("^❌ \\*\\*The review stack's update failed\\*\\*; the job summary has its report\\.$"),
+		regexp.MustCompile("^🗑️ \\*\\*Destroyed\\*\\*: nothing of it is left in the account or the backend\\.$"),
+		regexp.MustCompile("^⚠️ \\*\\*Destroying it failed\\*\\*; the scheduled sweep tries again\\.$"),
+	}
+	reviewStackExpires = regexp.MustCompile(`^Destroyed when the pull request closes( or loses the label [^<>\[\]\n]*)?, or by the scheduled sweep once it has gone [0-9a-z ]+ without an update \(after \d{4}-\d\d-\d\d \d\d:\d\d UTC\)\.$`)
+	fenceOpen          = regexp.MustCompile("^(`{3,})text$")
+)
+
+// CheckReviewStack says whether md is a review stack section as
+// ReviewStackMarkdown renders one for stack (without its last line
+// break), or what in it is not: anyone with write access can edit the
+// section, and a deploy under reviewed-plan: require reads none of it but
+// what this renderer writes.
+func CheckReviewStack(md, stack string) error {
+	head := fmt.Sprintf("#### 🧪 Review stack `%s`", inlineCode(stack))
+	lines := strings.Split(md, "\n")
+	if len(lines) < 3 || lines[0] != head || lines[1] != "" {
+		return fmt.Errorf("the review stack's section does not start with %q", head)
+	}
+	status := lines[2]
+	known := false
+	for _, re := range reviewStackStatus {
+		known = known || re.MatchString(status)
+	}
+	if !known {
+		return fmt.Errorf("the review stack's section says what the action does not write: %q", clip(status, 120))
+	}
+	rest := lines[3:]
+	if strings.HasPrefix(status, "✅") && len(rest) >= 2 && rest[0] == "" && reviewStackExpires.MatchString(rest[1]) {
+		rest = rest[2:]
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	// The error, in a fence its text cannot close.
+	if len(rest) >= 3 && rest[0] == "" {
+		if m := fenceOpen.FindStringSubmatch(rest[1]); m != nil && rest[len(rest)-1] == m[1] &&
+			!strings.Contains(strings.Join(rest[2:len(rest)-1], "\n"), m[1]) {
+			return nil
+		}
+	}
+	return fmt.Errorf("the review stack's section holds text the action does not write: %q", clip(strings.Join(rest, " "), 120))
+}

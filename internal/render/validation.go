@@ -80,7 +80,7 @@ func (v Validation) Redacted(f func(string) string) Validation {
 	out := v
 	out.Findings = make([]outcome.Finding, len(v.Findings))
 	for i, fd := range v.Findings {
-		fd.URN, fd.Resource, fd.Message = f(fd.URN), f(fd.Resource), f(fd.Message)
+		fd.RuleID, fd.URN, fd.Resource, fd.Message = f(fd.RuleID), f(fd.URN), f(fd.Resource), f(fd.Message)
 		out.Findings[i] = fd
 	}
 	out.Problems = make([]string, len(v.Problems))

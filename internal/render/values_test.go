@@ -15,13 +15,7 @@ func TestValueText_AnAssetReadsByItsContentNotItsPath(t *testing.T) {
 	assert.Equal(t, a, b, "two runs of the same package read the same")
 }
 
-func TestReviewedPart_IsWhatReviewersReadAndComparesByLine(t *testing.T) {
-	doc := "<!-- marker -->\n### head\n[workflow run](x)\n\n" + ReviewedStart + "\n| a |\n| b |\n" + ReviewedEnd + "\n<sub>12:00</sub>\n"
-	part, ok := ReviewedPart(doc)
-	assert.True(t, ok)
-	assert.Equal(t, "| a |\n| b |\n", part)
-	_, ok = ReviewedPart("no markers")
-	assert.False(t, ok)
-	assert.Empty(t, FirstDifference(part, "| a |\n| b |\n"))
-	assert.Equal(t, `line 2 of the reviewed plan: the comment shows "", this deploy's preview renders "| b |"`, FirstDifference("| a |\n", "| a |\n| b |\n"))
+func TestFirstDifference_NamesTheFirstLineThatDiffersQuotingBoth(t *testing.T) {
+	assert.Empty(t, FirstDifference("the comment", "| a |\n| b |", "| a |\n| b |"))
+	assert.Equal(t, `line 2 of the comment shows "", a fresh rendering of the plan has "| b |"`, FirstDifference("the comment", "| a |", "| a |\n| b |"))
 }

@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/org/tap-deploy/internal/outcome"
 )
@@ -54,6 +55,30 @@ type Plan struct {
 	Unlisted bool `json:"unlisted,omitempty"`
 	// For is where the plan was made: a plan is accepted only there.
 	For Binding `json:"for"`
+	// Shown is what the comment showing the plan says beside it that no
+	// later run can know: a deploy renders that whole comment again from
+	// its own preview and these, and compares the two.
+	Shown Shown `json:"shown,omitzero"`
+}
+
+// Shown is what a rendering of a preview depends on besides its result
+// and its inputs: the workflow run it came from, when it ran, how long the
+// engine took, and whether the stack was new. They are numbers and a
+// flag, so a plan line edited by someone with write access can change a
+// comment's time or run link, never its text.
+type Shown struct {
+	// Run is the workflow run's id (GITHUB_RUN_ID); 0 for none.
+	Run int64 `json:"run,omitempty"`
+	// At is when the preview's report was rendered, in Unix seconds.
+	At int64 `json:"at,omitempty"`
+	// Took is how long the engine's preview took.
+	Took time.Duration `json:"took,omitempty"`
+	// FirstDeploy means the stack did not exist yet.
+	FirstDeploy bool `json:"first,omitempty"`
+	// Unchanged is how many resources the preview found unchanged: it
+	// depends on the state the preview started from, which a merge queue
+	// (whose entries ahead deployed since) cannot see.
+	Unchanged int `json:"same,omitempty"`
 }
 
 // Binding is the repository, pull request and stack a plan was previewed
@@ -341,6 +366,8 @@ func (p Plan) wellFormed() error {
 		return fmt.Errorf("its head is not a commit sha")
 	case !versionName.MatchString(p.Action):
 		return fmt.Errorf("its action version is not a version name")
+	case p.Shown.Run < 0 || p.Shown.At < 0 || p.Shown.Took < 0 || p.Shown.Unchanged < 0:
+		return fmt.Errorf("its run, time, duration or count is negative")
 	}
 	return nil
 }

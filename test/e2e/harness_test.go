@@ -91,6 +91,9 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, dir: dir, pulumiHome: filepath.Join(dir, "pulumi-home"), cloud: filepath.Join(dir, "cloud.json"),
 		state: filepath.Join(dir, "state"), GitHub: githubtest.New(), Vars: map[string]string{}, read: map[string]bool{}}
 	t.Cleanup(e.GitHub.Close)
+	// A dispatched run (a rollback) is on the default branch's head, which
+	// comes after the pushed commit: a rollback's own commit is checked.
+	e.GitHub.SetCompare(headSHA, dispatchSHA, "ahead")
 	// Every run reads GitHub when it ends; this also catches what a run
 	// that was never waited for wrote.
 	t.Cleanup(e.readableGitHub)

@@ -135,6 +135,41 @@ func TestReleaseWorkflow_PinsTheImageBeforeAnyTagPointsAtIt(t *testing.T) {
 	assert.NotContains(t, text, "tags: [", "a pushed tag does not start a release: the version tag is made on the pinned commit")
 }
 
+// A teammate with write access can run any branch's workflows, and every
+// adopter pinned to @v1 runs what the release tags: the release runs only
+// from the default branch, in the release environment (required
+// reviewers), and pushes its tags with that environment's token, not the
+// GITHUB_TOKEN any branch's workflow gets.
+func TestReleaseWorkflow_ReleasesOnlyFromTheDefaultBranchThroughTheReleaseEnvironment(t *testing.T) {
+	b := read(t, ".github/workflows/release.yml")
+	var wf struct {
+		On   map[string]any
+		Jobs map[string]struct {
+			Environment string
+			Permissions map[string]string
+			Steps       []struct {
+				Name string
+				Uses string
+				Run  string
+				With map[string]string
+			}
+		}
+	}
+	require.NoError(t, yaml.Unmarshal(b, &wf))
+	assert.Equal(t, []string{"workflow_dispatch"}, slices.Collect(maps.Keys(wf.On)), "released by hand, never by a push or a tag")
+	job, ok := wf.Jobs["release"]
+	require.True(t, ok)
+	assert.Equal(t, "release", job.Environment, "its reviewers approve every release")
+	assert.Equal(t, "read", job.Permissions["contents"], "the GITHUB_TOKEN cannot push tags")
+	require.NotEmpty(t, job.Steps)
+	assert.Contains(t, job.Steps[0].Run, `if [[ "$REF" != "refs/heads/$DEFAULT_BRANCH" ]]; then`, "the first step refuses another branch")
+	for _, s := range job.Steps {
+		if strings.HasPrefix(s.Uses, "actions/checkout@") {
+			assert.Equal(t, "${{ secrets.RELEASE_TOKEN }}", s.With["token"], "the tags are pushed with the release environment's token")
+		}
+	}
+}
+
 type actionFile struct {
 	Name        string
 	Description string
@@ -276,10 +311,10 @@ func TestWorkflows_PinnedLeastPrivilegeAndQueued(t *testing.T) {
 			text := string(b)
 			for _, m := range usesLine.FindAllStringSubmatch(text, -1) {
 				ref := m[1]
-				if ref == "org/tap-deploy@v1" {
-					continue // this action itself, by its release tag
+				assert.Regexp(t, pinnedSHA, ref, "actions are pinned to a full commit SHA (this one too: a moved tag changes nothing)")
+				if strings.HasPrefix(ref, "org/tap-deploy@") {
+					assert.Regexp(t, `(?m)uses: org/tap-deploy@[0-9a-f]{40} # v\d+\.\d+\.\d+$`, text, "the release's version as a comment")
 				}
-				assert.Regexp(t, pinnedSHA, ref, "third-party actions are pinned to a full commit SHA")
 			}
 			assert.NotContains(t, text, "write-all")
 			type concurrency struct {
