@@ -95,7 +95,7 @@ func (r *run) checkRollbackOrder(ctx context.Context, hist []engine.Update) erro
 	case "behind":
 		return r.fail("Refusing to roll back from an older commit", fmt.Errorf(
 			"this run is of %s, behind %s, which made version %d: a re-run of an old rollback run replays that run's workflow, action and config. Nothing was changed; run the rollback workflow again from %s",
-			short(sha), short(newest), last.Version, firstNonEmpty(r.decision.Repository.DefaultBranch, "the default branch")))
+			short(sha), short(newest), last.Version, cmp.Or(r.decision.Repository.DefaultBranch, "the default branch")))
 	case "diverged":
 		r.Runtime.Warningf("this run's %s and %s, which made version %d, have diverged (a force-push?); rolling back", short(sha), short(newest), last.Version)
 	}
