@@ -23,6 +23,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -177,7 +178,8 @@ func providerTags(t *testing.T) map[string]any {
 	g, err := offline.Collect(stack.Program(cfg, stacktest.Artifacts(t, "tags")), cfg.Project, "dev", region)
 	require.NoError(t, err)
 	for _, r := range g.Resources {
-		if strings.HasPrefix(r.Type, "pulumi:providers:aws") {
+		// The tagging provider (the untagged one beside it has none).
+		if strings.HasPrefix(r.Type, "pulumi:providers:aws") && r.Name == "aws" {
 			tags, _ := dig(r.Inputs, "defaultTags", "tags").(map[string]any)
 			return tags
 		}
@@ -243,8 +245,30 @@ func newClouds(t *testing.T, endpoint string, tags map[string]any) *clouds {
 	require.NoError(t, err)
 	_, err = p.Configure(context.Background(), &pulumirpc.ConfigureRequest{Args: args})
 	require.NoError(t, err)
-	return &clouds{t: t, ctx: moto.Context(t), provider: p, store: sandbox.Store{Path: state}, endpoint: endpoint,
+	c := &clouds{t: t, ctx: moto.Context(t), provider: p, store: sandbox.Store{Path: state}, endpoint: endpoint,
 		moto: newMotoClients(moto.Config(endpoint, region)), tags: tags, live: map[string]*live{}, swap: map[string]string{}}
+	c.bootstrapped()
+	return c
+}
+
+// bootstrapped gives both clouds what tap-deploy bootstrap's templates
+// create before any stack: the environments' permissions boundaries (a
+// role's boundary must exist) and deploy roles (a key policy's principals
+// must exist), as the sandbox's Bootstrap and as real IAM entities in moto.
+func (c *clouds) bootstrapped() {
+	c.t.Helper()
+	require.NoError(c.t, c.store.Bootstrap(region))
+	boundary := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::` + moto.Account + `:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`
+	for _, env := range []string{"dev"} {
+		b := stack.Base{Project: "tap", Environment: env, Region: region}
+		for _, name := range []string{stack.BoundaryName(b), stack.ReviewBoundaryName(b)} {
+			_, err := c.moto.iam.CreatePolicy(c.ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(boundary)})
+			require.NoError(c.t, err, name)
+		}
+		_, err := c.moto.iam.CreateRole(c.ctx, &iam.CreateRoleInput{RoleName: aws.String(stack.DeployRoleName(b)), AssumeRolePolicyDocument: aws.String(trust)})
+		require.NoError(c.t, err)
+	}
 }
 
 func marshal(t *testing.T, in map[string]any) *structpb.Struct {
@@ -327,7 +351,13 @@ func (cl *clouds) do(o op, r graph.Resource, in map[string]any) (sb, mt outcome)
 		c.out = l.motoOut
 	}
 	if awsfacts.Of(r.Type).Taggable {
-		c.tags = strMap(cloudsim.TagsAll(plain, cl.tags))
+		// The default tags of the resource's provider: none from the
+		// untagged one (keys, mappings), the stack's from the other.
+		defaults := cl.tags
+		if strings.Contains(r.Provider, "::aws-untagged::") {
+			defaults = nil
+		}
+		c.tags = strMap(cloudsim.TagsAll(plain, defaults))
 	}
 	motoOut, err := fn(c)
 	mt = motoOutcome(err)
