@@ -77,8 +77,8 @@ func refuseRelaxations(version int, asked, restored stack.Config) error {
 	if len(relaxed) == 0 {
 		return nil
 	}
-	return fmt.Errorf("version %d's configuration loosens what this workflow's config asks (%s); a configuration restored from the history counts as unreviewed, "+
-		"so to roll back to it on purpose set the same values in the workflow's config input", version, strings.Join(relaxed, "; "))
+	return fmt.Errorf("version %d's configuration loosens what this run's configuration asks (%s); a configuration restored from the history counts as unreviewed, "+
+		"so to roll back to it on purpose set the same values in the configuration file (Pulumi.<stack>.yaml, reviewed in a pull request) or, for this run, the config input", version, strings.Join(relaxed, "; "))
 }
 
 // restoredConfig lists what the rollback changes in the configuration,

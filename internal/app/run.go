@@ -44,6 +44,9 @@ type run struct {
 	in       inputs.Inputs
 	decision route.Decision
 	cfg      stack.Config
+	// config is where cfg's values came from: the configuration file and
+	// the config input's overrides.
+	config stack.Layered
 	// facts are what the run's environment says about it, read once.
 	facts runFacts
 	// github is the run's one GitHub client; nil when the run has no token
@@ -85,6 +88,10 @@ func start(ctx context.Context, d Deps) (*run, error) {
 		return nil, r.fail("The inputs are not valid", found)
 	}
 	r.in = in
+	// The file and the overrides are read once; their problems are
+	// reported below, with the PR comment, once the event is known.
+	var configFound problems.List
+	r.config, configFound = r.readConfig(in)
 
 	ev, err := r.event()
 	if err != nil {
@@ -123,12 +130,13 @@ func start(ctx context.Context, d Deps) (*run, error) {
 		return nil, r.fail("Could not set up the GitHub client", err)
 	}
 
-	// The keys first, in the words the user gave them (--config locally);
-	// then what only a whole configuration shows (the resource names).
-	if found := r.configProblems(in.Config); len(found) > 0 {
-		return nil, r.failBeforeEngine(ctx, "The stack configuration is not valid", found)
+	// The keys first, in the words the user gave them (--config locally,
+	// the file and its lines); then what only a whole configuration shows
+	// (the resource names).
+	if len(configFound) > 0 {
+		return nil, r.failBeforeEngine(ctx, "The stack configuration is not valid", configFound)
 	}
-	r.cfg, err = stack.NewConfig(stack.Base{Project: in.ProjectName, Environment: in.Environment, Region: in.AWSRegion}, in.Config)
+	r.cfg, err = stack.NewConfig(stack.Base{Project: in.ProjectName, Environment: in.Environment, Region: in.AWSRegion}, r.config.Values)
 	if err != nil {
 		return nil, r.failBeforeEngine(ctx, "The stack configuration is not valid", err)
 	}
@@ -266,7 +274,8 @@ func (r *run) metaFor(title, sha string, cfg stack.Config) render.Meta {
 	disabled, lowered, public := policy.Exceptions(r.policySettings(cfg))
 	return render.Meta{
 		Title: title, Project: r.in.ProjectName, Stack: r.in.StackName, Environment: r.in.Environment,
-		Region: r.in.AWSRegion, SHA: sha, RunURL: r.facts.runURL, Note: r.decision.Reason,
+		Region: r.in.AWSRegion, SHA: sha, RunURL: r.facts.runURL,
+		Note:       strings.TrimSpace(r.decision.Reason + " " + r.config.Describe(inputs.NameConfig)),
 		Footer:     fmt.Sprintf("tap-deploy %s · %s UTC", r.Version, r.Now().UTC().Format("2006-01-02 15:04:05")),
 		Exceptions: render.Exceptions{Disabled: disabled, Lowered: lowered, PublicAPI: public},
 	}
