@@ -174,10 +174,10 @@ func Layer(fc FileConfig, overrides map[string]string) Layered {
 func (l Layered) Describe(input string) string {
 	var parts []string
 	if l.File != "" {
-		parts = append(parts, fmt.Sprintf("Configuration from `%s`.", l.File))
+		parts = append(parts, fmt.Sprintf("Configuration from %s.", l.File))
 	}
 	if len(l.Overridden) > 0 {
-		line := fmt.Sprintf("The `%s` input overrides %s for this run", input, strings.Join(l.Overridden, ", "))
+		line := fmt.Sprintf("The %s input overrides %s for this run", input, strings.Join(l.Overridden, ", "))
 		if len(l.OverridesFile) > 0 && l.File != "" {
 			line += fmt.Sprintf(" (over the file's value of %s)", strings.Join(l.OverridesFile, ", "))
 		}

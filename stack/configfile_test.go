@@ -77,9 +77,9 @@ func TestLayer_TheConfigInputOverridesTheFileAndSaysSo(t *testing.T) {
 	fc := stack.FileConfig{Path: "Pulumi.dev.yaml", Values: map[string]string{"logRetentionDays": "30", "alarmEmail": "ops@example.com"}}
 	l := stack.Layer(fc, map[string]string{"logRetentionDays": "60", "lambdaMemoryMb": "512"})
 	assert.Equal(t, map[string]string{"logRetentionDays": "60", "alarmEmail": "ops@example.com", "lambdaMemoryMb": "512"}, l.Values)
-	assert.Equal(t, "Configuration from `Pulumi.dev.yaml`. The `config` input overrides lambdaMemoryMb, logRetentionDays for this run (over the file's value of logRetentionDays).", l.Describe("config"))
+	assert.Equal(t, "Configuration from Pulumi.dev.yaml. The config input overrides lambdaMemoryMb, logRetentionDays for this run (over the file's value of logRetentionDays).", l.Describe("config"))
 	assert.Equal(t, "", stack.Layer(stack.FileConfig{}, nil).Describe("config"))
-	assert.Equal(t, "The `--config` input overrides alarmEmail for this run.", stack.Layer(stack.FileConfig{}, map[string]string{"alarmEmail": "a@b.c"}).Describe("--config"))
+	assert.Equal(t, "The --config input overrides alarmEmail for this run.", stack.Layer(stack.FileConfig{}, map[string]string{"alarmEmail": "a@b.c"}).Describe("--config"))
 }
 
 func containsPrefix(list []string, prefix string) bool {

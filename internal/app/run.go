@@ -26,6 +26,7 @@ var commands = map[inputs.Command]func(*run, context.Context) error{
 	inputs.Drift:    (*run).drift,
 	inputs.History:  (*run).history,
 	inputs.Sweep:    (*run).sweep,
+	inputs.Destroy:  (*run).destroy,
 	// A pull request's closing: the event decides it (see route).
 	inputs.DestroyReviewStack: (*run).closeReviewStack,
 	inputs.DeployReviewStack:  (*run).deployReviewStackOnly,
@@ -34,7 +35,7 @@ var commands = map[inputs.Command]func(*run, context.Context) error{
 // cleanups destroy what exists and deploy nothing: they skip the offline
 // validation, so that a program or policy problem on one branch never keeps
 // a review stack alive.
-var cleanups = map[inputs.Command]bool{inputs.Sweep: true, inputs.DestroyReviewStack: true}
+var cleanups = map[inputs.Command]bool{inputs.Sweep: true, inputs.DestroyReviewStack: true, inputs.Destroy: true}
 
 // run is one invocation. Its fields are set once by start and only read
 // afterwards: what differs within a run (the configuration a rollback
