@@ -61,8 +61,9 @@ var inputGroups = []struct {
 	names []string
 }{
 	{"What to run", []string{inputs.NameCommand, inputs.NameEnvironment, inputs.NameRollbackTo, inputs.NameOutput}},
+	{"Teardown", []string{inputs.NameConfirmDestroy, inputs.NameDestroyProtected}},
 	{"Where the stack lives", []string{inputs.NameAWSRegion, inputs.NameProjectName, inputs.NameStackName,
-		inputs.NameBackendURL, inputs.NameSecretsProvider, inputs.NameConfig}},
+		inputs.NameBackendURL, inputs.NameSecretsProvider, inputs.NameConfigFile, inputs.NameConfig}},
 	{"Deploy safety", []string{inputs.NamePolicyOverrides, inputs.NameDeployBranches, inputs.NameCommitOrder,
 		inputs.NameReviewedPlan, inputs.NameLockTimeout, inputs.NameDeploymentPreference, inputs.NamePromoteFrom}},
 	{"Pull requests and GitHub (in Actions: a local run never talks to GitHub)", []string{inputs.NameGitHubToken,
@@ -84,6 +85,7 @@ var commandUsage = []struct {
 	{inputs.Drift, "--environment NAME", "Compare the cloud with the state."},
 	{inputs.History, "--environment NAME", "List the stack's updates: version, time, result, commit and who ran it."},
 	{inputs.Sweep, "--environment NAME", "Destroy review stacks that are idle or whose pull request closed."},
+	{inputs.Destroy, "--environment NAME --confirm-destroy NAME [--destroy-protected refuse|keep|delete]", "Tear the environment's stack down; the table, buckets and kept packages are refused, kept or deleted."},
 	{inputs.Auto, "--environment NAME", "Decided by the GitHub event replayed through GITHUB_EVENT_NAME and GITHUB_EVENT_PATH; without one, preview."},
 	{inputs.Bootstrap, "--environment dev,staging,prod --aws-region REGION --repository OWNER/REPO", "Write the CloudFormation templates that prepare an AWS account: one for the account (the state bucket, GitHub's OIDC provider, the preview and review roles) and one per environment (its deploy and drift roles, each with the permissions the stack needs). It takes the flags listed under Bootstrap, and runs on your machine only."},
 }

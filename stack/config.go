@@ -56,7 +56,33 @@ type Config struct {
 	// ReviewStackPR is the pull request a review stack belongs to; 0 for
 	// the environment's own stack. A review stack is disposable.
 	ReviewStackPR int
+	// Teardown is set only by the update that prepares a destroy: what
+	// happens to the resources that keep data. Never recorded as a key.
+	Teardown Teardown
 }
+
+// Teardown is how the update before a destroy treats the resources that
+// keep data (the items table, the buckets, the Lambda packages).
+type Teardown int
+
+const (
+	// NoTeardown is every update but the one before a destroy.
+	NoTeardown Teardown = iota
+	// TeardownKeep retains them: the destroy leaves them in the account
+	// (and takes them out of the state).
+	TeardownKeep
+	// TeardownDelete lifts their guards (deletion protection, non-empty
+	// buckets, retained packages) so that the destroy deletes them.
+	TeardownDelete
+)
+
+// DeletesData reports whether a destroy of the stack deletes its data: a
+// review stack always, an environment only when its teardown asks.
+func (c Config) DeletesData() bool { return c.Disposable() || c.Teardown == TeardownDelete }
+
+// KeepsData reports whether a destroy leaves the data resources in the
+// account.
+func (c Config) KeepsData() bool { return c.Teardown == TeardownKeep }
 
 // ReviewStackDefaults are a review stack's defaults where they differ from an
 // environment's: conservative limits for a copy that lives a few days. The

@@ -32,9 +32,10 @@ func NewData(ctx *pulumi.Context, name string, env Env, opts ...pulumi.ResourceO
 		StreamViewType:       pulumi.String("NEW_AND_OLD_IMAGES"),
 		PointInTimeRecovery:  &dynamodb.TablePointInTimeRecoveryArgs{Enabled: pulumi.Bool(true)},
 		ServerSideEncryption: &dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true)},
-		// A review stack's table goes with the stack.
-		DeletionProtectionEnabled: pulumi.Bool(!env.Config.Disposable()),
-	}, env.children(d)...)
+		// A review stack's table goes with the stack; an environment's
+		// only when its teardown deletes the data.
+		DeletionProtectionEnabled: pulumi.Bool(!env.Config.DeletesData()),
+	}, env.children(d, pulumi.RetainOnDelete(env.Config.KeepsData()))...)
 	if err != nil {
 		return nil, err
 	}

@@ -105,7 +105,7 @@ func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, c
 			ContentType:       pulumi.String("application/zip"),
 			ChecksumAlgorithm: pulumi.String("SHA256"),
 			Metadata:          pulumi.StringMap{DigestMetadata: pulumi.String(code.SHA256)},
-		}, env.children(f, pulumi.RetainOnDelete(!env.Config.Disposable()), pulumi.DependsOn(deps.Storage.Artifacts.ready))...)
+		}, env.children(f, pulumi.RetainOnDelete(!env.Config.DeletesData()), pulumi.DependsOn(deps.Storage.Artifacts.ready))...)
 		if err != nil {
 			return nil, err
 		}

@@ -31,10 +31,13 @@ func NewSecureBucket(ctx *pulumi.Context, name, physical string, expireOldVersio
 	// A review stack's buckets are deleted with their objects (and every
 	// version of them); an environment's refuse to go while they hold any.
 	args := &s3.BucketV2Args{Bucket: pulumi.String(physical)}
-	if env.Config.Disposable() {
+	if env.Config.DeletesData() {
 		args.ForceDestroy = pulumi.Bool(true)
 	}
-	if b.Bucket, err = s3.NewBucketV2(ctx, name, args, env.children(b)...); err != nil {
+	// A teardown that keeps the data keeps each bucket whole: its access
+	// block, encryption, policy and versioning stay with it.
+	keep := pulumi.RetainOnDelete(env.Config.KeepsData())
+	if b.Bucket, err = s3.NewBucketV2(ctx, name, args, env.children(b, keep)...); err != nil {
 		return nil, err
 	}
 	bucketID := b.Bucket.ID()
@@ -44,21 +47,21 @@ func NewSecureBucket(ctx *pulumi.Context, name, physical string, expireOldVersio
 		BlockPublicPolicy:     pulumi.Bool(true),
 		IgnorePublicAcls:      pulumi.Bool(true),
 		RestrictPublicBuckets: pulumi.Bool(true),
-	}, env.children(b)...)
+	}, env.children(b, keep)...)
 	if err != nil {
 		return nil, err
 	}
 	owner, err := s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
 		Bucket: bucketID,
 		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}, env.children(b)...)
+	}, env.children(b, keep)...)
 	if err != nil {
 		return nil, err
 	}
 	versioning, err := s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
 		Bucket:                  bucketID,
 		VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-	}, env.children(b)...)
+	}, env.children(b, keep)...)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +75,7 @@ func NewSecureBucket(ctx *pulumi.Context, name, physical string, expireOldVersio
 				BucketKeyEnabled: pulumi.Bool(true),
 			},
 		},
-	}, env.children(b)...)
+	}, env.children(b, keep)...)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +91,7 @@ func NewSecureBucket(ctx *pulumi.Context, name, physical string, expireOldVersio
 				Condition: map[string]map[string]string{"Bool": {"aws:SecureTransport": "false"}},
 			}}}
 		}, b.Bucket.Arn),
-	}, env.children(b, pulumi.DependsOn([]pulumi.Resource{pab}))...)
+	}, env.children(b, keep, pulumi.DependsOn([]pulumi.Resource{pab}))...)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +112,7 @@ func NewSecureBucket(ctx *pulumi.Context, name, physical string, expireOldVersio
 					},
 				},
 			},
-		}, env.children(b, pulumi.DependsOn([]pulumi.Resource{versioning}))...)
+		}, env.children(b, keep, pulumi.DependsOn([]pulumi.Resource{versioning}))...)
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,7 @@ func (r *run) reviewStackName(pr int) string { return fmt.Sprintf("%s-pr-%d", r.
 
 // reviewConfig is pull request pr's review stack's configuration.
 func (r *run) reviewStackConfig(pr int) (stack.Config, error) {
-	return stack.NewReviewStackConfig(stack.Base{Project: r.in.ProjectName, Environment: r.in.Environment, Region: r.in.AWSRegion}, r.in.Config, pr)
+	return stack.NewReviewStackConfig(stack.Base{Project: r.in.ProjectName, Environment: r.in.Environment, Region: r.in.AWSRegion}, r.config.Values, pr)
 }
 
 // reviewStackDoc renders the review stack's section.

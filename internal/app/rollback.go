@@ -132,7 +132,7 @@ func refuseRelaxations(version int, now, restored, asked stack.Config) error {
 		return nil
 	}
 	return fmt.Errorf("version %d's configuration loosens what is deployed now (%s); a configuration restored from the history counts as unreviewed, "+
-		"so to roll back to it on purpose set the same values in the workflow's config input", version, strings.Join(relaxed, "; "))
+		"so to roll back to it on purpose set the same values in the configuration file (Pulumi.<stack>.yaml, reviewed in a pull request) or, for this run, the config input", version, strings.Join(relaxed, "; "))
 }
 
 // restoredConfig lists what the rollback changes in the configuration,

@@ -29,6 +29,7 @@ var commands = map[inputs.Command]func(*run, context.Context) error{
 	inputs.Drift:    (*run).drift,
 	inputs.History:  (*run).history,
 	inputs.Sweep:    (*run).sweep,
+	inputs.Destroy:  (*run).destroy,
 	// A pull request's closing: the event decides it (see route).
 	inputs.DestroyReviewStack: (*run).closeReviewStack,
 	inputs.DeployReviewStack:  (*run).deployReviewStackOnly,
@@ -37,7 +38,7 @@ var commands = map[inputs.Command]func(*run, context.Context) error{
 // cleanups destroy what exists and deploy nothing: they skip the offline
 // validation, so that a program or policy problem on one branch never keeps
 // a review stack alive.
-var cleanups = map[inputs.Command]bool{inputs.Sweep: true, inputs.DestroyReviewStack: true}
+var cleanups = map[inputs.Command]bool{inputs.Sweep: true, inputs.DestroyReviewStack: true, inputs.Destroy: true}
 
 // run is one invocation. Its fields are set once by start and only read
 // afterwards: what differs within a run (the configuration a rollback
@@ -47,6 +48,9 @@ type run struct {
 	in       inputs.Inputs
 	decision route.Decision
 	cfg      stack.Config
+	// config is where cfg's values came from: the configuration file and
+	// the config input's overrides.
+	config stack.Layered
 	// facts are what the run's environment says about it, read once.
 	facts runFacts
 	// github is the run's one GitHub client; nil when the run has no token
@@ -89,6 +93,10 @@ func start(ctx context.Context, d Deps) (*run, error) {
 		return nil, r.fail("The inputs are not valid", found)
 	}
 	r.in = in
+	// The file and the overrides are read once; their problems are
+	// reported below, with the PR comment, once the event is known.
+	var configFound problems.List
+	r.config, configFound = r.readConfig(in)
 
 	ev, err := r.event()
 	if err != nil {
@@ -127,12 +135,13 @@ func start(ctx context.Context, d Deps) (*run, error) {
 		return nil, r.fail("Could not set up the GitHub client", err)
 	}
 
-	// The keys first, in the words the user gave them (--config locally);
-	// then what only a whole configuration shows (the resource names).
-	if found := r.configProblems(in.Config); len(found) > 0 {
-		return nil, r.failBeforeEngine(ctx, "The stack configuration is not valid", found)
+	// The keys first, in the words the user gave them (--config locally,
+	// the file and its lines); then what only a whole configuration shows
+	// (the resource names).
+	if len(configFound) > 0 {
+		return nil, r.failBeforeEngine(ctx, "The stack configuration is not valid", configFound)
 	}
-	r.cfg, err = stack.NewConfig(stack.Base{Project: in.ProjectName, Environment: in.Environment, Region: in.AWSRegion}, in.Config)
+	r.cfg, err = stack.NewConfig(stack.Base{Project: in.ProjectName, Environment: in.Environment, Region: in.AWSRegion}, r.config.Values)
 	if err != nil {
 		return nil, r.failBeforeEngine(ctx, "The stack configuration is not valid", err)
 	}
@@ -295,7 +304,8 @@ func (r *run) metaFor(title, sha string, cfg stack.Config) render.Meta {
 	disabled, lowered, public := policy.Exceptions(r.policySettings(cfg))
 	return render.Meta{
 		Title: title, Project: r.in.ProjectName, Stack: r.in.StackName, Environment: r.in.Environment,
-		Region: r.in.AWSRegion, SHA: sha, RunURL: r.facts.runURL, Note: r.decision.Reason,
+		Region: r.in.AWSRegion, SHA: sha, RunURL: r.facts.runURL,
+		Note:       strings.TrimSpace(r.decision.Reason + " " + r.config.Describe(inputs.NameConfig)),
 		Footer:     r.footer(r.Now()),
 		Exceptions: render.Exceptions{Disabled: disabled, Lowered: lowered, PublicAPI: public},
 	}

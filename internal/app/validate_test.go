@@ -73,7 +73,7 @@ func TestRun_InputProblemsComeOneALineNamingTheFlagLocally(t *testing.T) {
 	require.GreaterOrEqual(t, len(lines), 4, h.stderr.String())
 	assert.Equal(t, []string{
 		"error: The inputs are not valid (3 problems):",
-		`  --command: "explode" is not a command; use one of auto, validate, preview, up, rollback, drift, history, sweep`,
+		`  --command: "explode" is not a command; use one of auto, validate, preview, up, rollback, drift, history, sweep, destroy`,
 		`  --aws-region: "eu-west-9" is not a known AWS region`,
 	}, lines[:3])
 	assert.True(t, strings.HasPrefix(lines[3], `  --config key "memory" is unknown; known keys: `), lines[3])
@@ -92,7 +92,7 @@ func TestRun_InputProblemsAreOneAnnotationEachInActions(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{
-		`::error::The inputs are not valid: command: "explode" is not a command; use one of auto, validate, preview, up, rollback, drift, history, sweep`,
+		`::error::The inputs are not valid: command: "explode" is not a command; use one of auto, validate, preview, up, rollback, drift, history, sweep, destroy`,
 		`::error::The inputs are not valid: aws-region: "eu-west-9" is not a known AWS region`,
 	}, annotations)
 }

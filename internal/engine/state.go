@@ -25,6 +25,20 @@ type State struct {
 	// Outputs are the stack's outputs as the last update left them (a
 	// secret value stays an encrypted envelope).
 	Outputs map[string]any
+	// Resources are the checkpoint's resources (the root stack left out),
+	// with what guards them against deletion.
+	Resources []StateResource
+}
+
+// StateResource is one resource of the checkpoint.
+type StateResource struct {
+	URN, Type, ID string
+	// Protect is Pulumi's protect option: the engine refuses to delete it.
+	Protect bool
+	// RetainOnDelete: a delete leaves it in the cloud.
+	RetainOnDelete bool
+	// Inputs are the resource's inputs as last applied.
+	Inputs map[string]any
 }
 
 // State reads the checkpoint (one `stack export`).
@@ -59,6 +73,7 @@ func stateOf(deployment []byte) (State, error) {
 		return State{}, fmt.Errorf("reading the stack state: %w", err)
 	}
 	var outputs map[string]any
+	var resources []StateResource
 	for _, r := range d.Resources {
 		if r["type"] == "pulumi:pulumi:Stack" {
 			outputs, _ = r["outputs"].(map[string]any)
@@ -67,9 +82,18 @@ func stateOf(deployment []byte) (State, error) {
 		delete(r, "created")
 		delete(r, "modified")
 		kept = append(kept, r)
+		res := StateResource{}
+		res.URN, _ = r["urn"].(string)
+		res.Type, _ = r["type"].(string)
+		res.ID, _ = r["id"].(string)
+		res.Protect, _ = r["protect"].(bool)
+		res.RetainOnDelete, _ = r["retainOnDelete"].(bool)
+		res.Inputs, _ = r["inputs"].(map[string]any)
+		resources = append(resources, res)
 	}
 	sort.Slice(kept, func(i, j int) bool { return fmt.Sprint(kept[i]["urn"]) < fmt.Sprint(kept[j]["urn"]) })
-	st := State{Digest: digestJSON(kept), Outputs: outputs}
+	sort.Slice(resources, func(i, j int) bool { return resources[i].URN < resources[j].URN })
+	st := State{Digest: digestJSON(kept), Outputs: outputs, Resources: resources}
 	for _, p := range d.Pending {
 		st.Pending = append(st.Pending, PendingOperation{Type: p.Type, URN: p.Resource.URN})
 	}

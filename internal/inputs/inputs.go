@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,6 +30,10 @@ const (
 	Drift    Command = "drift"
 	History  Command = "history"
 	Sweep    Command = "sweep"
+	// Destroy tears the environment's stack down: only from
+	// workflow_dispatch (or a laptop), with confirm-destroy naming the
+	// environment.
+	Destroy Command = "destroy"
 	// DestroyReviewStack is what a pull request's closing (or losing its
 	// label) does to its review stack; the event decides it, a user does
 	// not name it.
@@ -44,7 +49,7 @@ const (
 )
 
 // Commands lists every command a user may name, in the order the docs show them.
-var Commands = []Command{Auto, Validate, Preview, Up, Rollback, Drift, History, Sweep}
+var Commands = []Command{Auto, Validate, Preview, Up, Rollback, Drift, History, Sweep, Destroy}
 
 // LocalCommands are the commands of the local command line only: they take
 // flags of their own, not the action's inputs.
@@ -84,6 +89,12 @@ const (
 	NameDeploymentPreference = "deployment-preference"
 	// NamePromoteFrom is the stack a deploy must match (promotion).
 	NamePromoteFrom = "promote-from"
+	// NameConfigFile is the environment's configuration file.
+	NameConfigFile = "config-file"
+	// NameConfirmDestroy must repeat the environment's name for destroy.
+	NameConfirmDestroy = "confirm-destroy"
+	// NameDestroyProtected is what destroy does with protected resources.
+	NameDestroyProtected = "destroy-protected"
 )
 
 // Names is every input the action reads, in action.yml's order (a test
@@ -94,7 +105,7 @@ var Names = []string{
 	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput, NameLockTimeout,
 	NameDeployBranches, NameReviewedPlan, NameDeployments, NameDriftIssue,
 	NameReviewStack, NameReviewStackTTL, NameReviewStackBackendURL, NameReviewBackendToken, NameCommitOrder, NameDeploymentPreference,
-	NamePromoteFrom,
+	NamePromoteFrom, NameConfigFile, NameConfirmDestroy, NameDestroyProtected,
 }
 
 // PolicyAction is what a user may do to a policy rule through policy-overrides.
@@ -156,7 +167,28 @@ type Inputs struct {
 	// deploy must repeat: same commit, same tap-deploy, its traffic shift
 	// done. Empty: no promotion.
 	PromoteFrom string
+	// ConfigFile is the configuration file as the input names it, relative
+	// to the workspace; "" means Pulumi.<stack>.yaml there, if it exists.
+	ConfigFile string
+	// DestroyProtected is what destroy does while the stack holds
+	// protected resources.
+	DestroyProtected DestroyProtected
 }
+
+// DestroyProtected is what a teardown does with the resources that guard
+// data: the items table (deletion protection), the buckets and the Lambda
+// packages kept for rollbacks.
+type DestroyProtected string
+
+const (
+	// DestroyRefuse refuses the teardown while any is there.
+	DestroyRefuse DestroyProtected = "refuse"
+	// DestroyKeep removes everything else and leaves them in the account,
+	// out of the stack.
+	DestroyKeep DestroyProtected = "keep"
+	// DestroyDelete deletes them too, with their data.
+	DestroyDelete DestroyProtected = "delete"
+)
 
 // ReviewStack is which pull requests get a live copy of the stack.
 type ReviewStack struct {
@@ -365,6 +397,27 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 		found = append(found, fmt.Sprintf("%s: %q is this run's own stack; name the stack this deploy must repeat (staging for prod)", env.Spell(NamePromoteFrom), in.PromoteFrom))
 	case in.Command != Auto && in.Command != Up:
 		found = append(found, fmt.Sprintf("%s: applies to deploys (command up), not to command %s", env.Spell(NamePromoteFrom), in.Command))
+	}
+
+	in.ConfigFile = value(NameConfigFile)
+	if in.ConfigFile != "" && env.InActions && !filepath.IsLocal(in.ConfigFile) {
+		found = append(found, fmt.Sprintf("%s: %q must be a path inside the workspace (the checkout), like deploy/Pulumi.dev.yaml", env.Spell(NameConfigFile), in.ConfigFile))
+	}
+
+	confirm := value(NameConfirmDestroy)
+	switch {
+	case in.Command == Destroy && confirm == "":
+		found = append(found, fmt.Sprintf("%s: required with command destroy: type the environment's name (%s) to confirm its teardown", env.Spell(NameConfirmDestroy), in.Environment))
+	case in.Command == Destroy && confirm != in.Environment:
+		found = append(found, fmt.Sprintf("%s: %q is not the environment's name (%s); nothing was destroyed", env.Spell(NameConfirmDestroy), confirm, in.Environment))
+	case in.Command != Destroy && confirm != "" && in.Command != Auto:
+		found = append(found, fmt.Sprintf("%s: applies to command destroy, not to command %s", env.Spell(NameConfirmDestroy), in.Command))
+	}
+	in.DestroyProtected = DestroyProtected(strings.ToLower(cmp.Or(value(NameDestroyProtected), string(DestroyRefuse))))
+	switch in.DestroyProtected {
+	case DestroyRefuse, DestroyKeep, DestroyDelete:
+	default:
+		found = append(found, fmt.Sprintf("%s: %q must be refuse, keep or delete", env.Spell(NameDestroyProtected), in.DestroyProtected))
 	}
 
 	var policyProblems []string

@@ -146,10 +146,11 @@ const zeroSHA = "0000000000000000000000000000000000000000"
 
 // Decide routes an event to a command. requested is the `command` input:
 // auto lets the event decide, anything else is run as asked, within what
-// the event may do: a fork PR never gets more than validate, and a command
+// the event may do: a fork PR never gets more than validate, a command
 // that changes the stack (up, rollback) runs only from a push to one of
 // deployBranches (default: the repository's default branch), from
-// workflow_dispatch or schedule, or locally; anything else is a Refusal.
+// workflow_dispatch or schedule, or locally, and destroy only from
+// workflow_dispatch or locally; anything else is a Refusal.
 func Decide(ev Event, requested inputs.Command, opts Options) (Decision, error) {
 	if ev.Name == "" {
 		cmd := requested
@@ -198,6 +199,10 @@ func Decide(ev Event, requested inputs.Command, opts Options) (Decision, error) 
 		}
 		d.Command = requested
 	}
+	if err == nil && !d.Skip && d.Command == inputs.Destroy && ev.Name != "workflow_dispatch" {
+		return Decision{}, &Refusal{Reason: fmt.Sprintf("command destroy never runs from a %s event: a teardown runs only from workflow_dispatch, "+
+			"started by a person who types the environment's name into %s", ev.Name, inputs.NameConfirmDestroy)}
+	}
 	if err != nil || d.Skip || !changesStack(d.Command) {
 		return d, err
 	}
@@ -210,7 +215,7 @@ func Decide(ev Event, requested inputs.Command, opts Options) (Decision, error) 
 // changesStack reports whether a command changes the environment's stack
 // (sweep destroys stacks of the project).
 func changesStack(c inputs.Command) bool {
-	return c == inputs.Up || c == inputs.Rollback || c == inputs.Sweep
+	return c == inputs.Up || c == inputs.Rollback || c == inputs.Sweep || c == inputs.Destroy
 }
 
 // refuseChange says why the event may not change the stack, or "".

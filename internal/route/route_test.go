@@ -297,3 +297,30 @@ func TestDecide_MergeGroupEdges(t *testing.T) {
 		assert.Equal(t, pr, d.MergeGroup.PR, ref)
 	}
 }
+
+func TestDecide_DestroyRunsOnlyFromWorkflowDispatch(t *testing.T) {
+	d, err := route.Decide(route.Event{Name: "workflow_dispatch", Payload: fixtures.Read(t, "workflow_dispatch.json")}, inputs.Destroy, route.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, inputs.Destroy, d.Command)
+
+	local, err := route.Decide(route.Event{}, inputs.Destroy, route.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, inputs.Destroy, local.Command, "a laptop run is an administrator's, as for up")
+
+	for _, ev := range []struct{ name, fixture string }{
+		{"push", "push.with-new-branch.json"},
+		{"pull_request", "pull_request.opened.json"},
+		{"pull_request_target", "pull_request.opened.json"},
+		{"schedule", "workflow_dispatch.json"},
+		{"merge_group", "merge_group.checks_requested.json"},
+		{"issue_comment", "issue_comment.created.json"},
+	} {
+		t.Run(ev.name, func(t *testing.T) {
+			_, err := route.Decide(route.Event{Name: ev.name, Payload: fixtures.Read(t, ev.fixture)}, inputs.Destroy, route.Options{})
+			var refusal *route.Refusal
+			require.ErrorAs(t, err, &refusal)
+			assert.Contains(t, refusal.Reason, "command destroy never runs from a "+ev.name+" event")
+			assert.Contains(t, refusal.Reason, "workflow_dispatch")
+		})
+	}
+}

@@ -252,6 +252,21 @@ func TestREADME_TablesMatchActionYMLAndTheConfigKeys(t *testing.T) {
 	doc := string(read(t, "README.md"))
 	a := action(t)
 	in := table(t, doc, "## Inputs")
+	// An input may be documented instead in an "## Inputs" table of the
+	// docs page of its job (docs/teardown.md...): every input in one table.
+	pages, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	require.NoError(t, err)
+	for _, page := range pages {
+		text := string(read(t, filepath.Join("docs", filepath.Base(page))))
+		if !strings.Contains(text, "\n## Inputs\n") {
+			continue
+		}
+		for name, row := range table(t, text, "## Inputs") {
+			_, dup := in[name]
+			assert.False(t, dup, "input %s is documented twice (%s)", name, filepath.Base(page))
+			in[name] = row
+		}
+	}
 	assert.Equal(t, slices.Sorted(maps.Keys(a.Inputs)), slices.Sorted(maps.Keys(in)))
 	for name, row := range in {
 		def := ""

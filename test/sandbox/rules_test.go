@@ -215,6 +215,10 @@ func TestBoundariesAndKeyPrincipals_MustExist(t *testing.T) {
 		{"a role nobody made", tKey, policy("arn:aws:iam::123456789012:role/tap-dev-github-deploy-us-east-1"),
 			"MalformedPolicyDocumentException: Policy contains a statement with one or more invalid principals."},
 	} {
+		if tt.typ == tRole {
+			// A role needs a trust policy IAM accepts (checked on its own).
+			tt.in["assumeRolePolicy"] = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+		}
 		err := checkSave(st, "eu-west-1", tt.typ, "id", tt.in, map[string]any{})
 		if tt.err == "" {
 			assert.NoError(t, err, tt.name)
