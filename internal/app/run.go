@@ -85,6 +85,9 @@ func start(ctx context.Context, d Deps) (*run, error) {
 		return nil, r.fail("The inputs are not valid", found)
 	}
 	r.in = in
+	for _, w := range in.Warnings {
+		r.Runtime.Warningf("%s", w)
+	}
 
 	ev, err := r.event()
 	if err != nil {
