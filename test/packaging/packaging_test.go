@@ -21,11 +21,13 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/org/tap-deploy/internal/app"
+	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/stack"
 	"github.com/org/tap-deploy/test/enginetest"
 	"github.com/org/tap-deploy/test/requires"
+	"github.com/org/tap-deploy/test/sandbox"
 )
 
 var root = enginetest.RepoRoot()
@@ -67,6 +69,9 @@ func TestCLI_IsPinnedToTheSDK(t *testing.T) {
 	assert.Contains(t, makefile, "AWS_VERSION    := $(shell $(GO) list -m -f '{{.Version}}' github.com/pulumi/pulumi-aws/sdk/v6)",
 		"the image's aws plugin version comes from go.mod")
 	assert.Contains(t, makefile, "plugins/resource-aws-$(AWS_VERSION)")
+	aws := versions["github.com/pulumi/pulumi-aws/sdk/v6"]
+	assert.Equal(t, aws, "v"+engine.AWSPluginVersion, "a local run looks for the aws plugin the stack asks for")
+	assert.Equal(t, aws, "v"+sandbox.Version, "the sandbox stands in for that plugin")
 }
 
 func TestDockerfile_OnlyCopiesTheStagedBinariesOntoItsBase(t *testing.T) {
