@@ -200,7 +200,7 @@ func TestActionYML_MatchesTheCode(t *testing.T) {
 func table(t *testing.T, doc, heading string) map[string][]string {
 	t.Helper()
 	i := strings.Index(doc, "\n"+heading+"\n")
-	require.GreaterOrEqual(t, i, 0, "README has no %q section", heading)
+	require.GreaterOrEqual(t, i, 0, "no %q section", heading)
 	rows := map[string][]string{}
 	started, header := false, true
 	for _, line := range strings.Split(doc[i+len(heading)+2:], "\n") {
@@ -225,8 +225,8 @@ func table(t *testing.T, doc, heading string) map[string][]string {
 	return rows
 }
 
-func TestREADME_TablesMatchActionYMLAndTheConfigKeys(t *testing.T) {
-	doc := string(read(t, "README.md"))
+func TestReference_TablesMatchActionYMLAndTheConfigKeys(t *testing.T) {
+	doc := string(read(t, "docs/reference.md"))
 	a := action(t)
 	in := table(t, doc, "## Inputs")
 	assert.Equal(t, sortedKeys(a.Inputs), sortedKeys(in))
