@@ -33,7 +33,7 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 		OpenStack: func(ctx context.Context, s engine.Settings, p pulumi.RunFunc) (app.Stack, error) {
 			return engine.Open(ctx, s, p)
 		},
-		FindCLI:       engine.FindCLI,
+		FindTools:     engine.FindTools,
 		ListStacks:    engine.ListStacks,
 		StackExists:   engine.StackExists,
 		LayoutWritten: engine.LayoutWritten,

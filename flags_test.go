@@ -210,3 +210,15 @@ func TestRun_BootstrapOfManyEnvironmentsNeedsNoBucketToDeploy(t *testing.T) {
 	}
 	assert.NotContains(t, stdout.String()+stderr.String(), "--s3-bucket")
 }
+
+// A region AWS opened after this release is taken: the templates are
+// written, and the administrator is told that the name is not known.
+func TestRun_BootstrapInAnUnknownRegionWarnsAndWritesTheTemplates(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"bootstrap", "--environment", "dev", "--aws-region", "ap-southeast-9", "--repository", "owner/repo", "--out-dir", dir}
+	var stdout, stderr strings.Builder
+	require.NoError(t, run(context.Background(), args, func(string) string { return "" }, &stdout, &stderr))
+	assert.Equal(t, `warning: --aws-region: "ap-southeast-9" is not a region this release of tap-deploy knows; it is used as given (partition aws): if it is a typo, the first call to AWS fails`+"\n", stderr.String())
+	assert.FileExists(t, filepath.Join(dir, "account.yaml"))
+	assert.Contains(t, stdout.String(), "--region ap-southeast-9 ")
+}

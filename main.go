@@ -72,6 +72,9 @@ func runBootstrap(args []string, getenv func(string) string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
+	for _, w := range opts.Warnings() {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
 	for _, f := range files {
 		if len(f.Body) > bootstrap.DeployFileLimit {
 			return fmt.Errorf("the template %s would be %d bytes, more than the %d aws cloudformation deploy sends from --template-file; nothing was written. Report this: bootstrap keeps every template under %d", f.Name, len(f.Body), bootstrap.DeployFileLimit, bootstrap.Headroom)

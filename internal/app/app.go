@@ -80,9 +80,10 @@ type Deps struct {
 	// Sleep waits, or returns early with the context's error.
 	Sleep     func(ctx context.Context, d time.Duration) error
 	OpenStack OpenStack
-	// FindCLI reports engine.ErrNoCLI when the Pulumi CLI that OpenStack
-	// runs is missing; a local run checks it first. Nil skips the check.
-	FindCLI func() error
+	// FindTools says what is missing of what OpenStack runs (the Pulumi
+	// CLI, engine.ErrNoCLI; the aws plugin in pulumiHome), each with the
+	// command that installs it; a local run checks it first. Nil skips it.
+	FindTools func(pulumiHome string) error
 	// StackExists says, reading the backend only, whether it holds a
 	// stack (engine.ErrExistsUnknown where only the CLI can tell).
 	StackExists func(ctx context.Context, s engine.Settings) (bool, error)

@@ -95,7 +95,7 @@ func (h *harness) runCancellable(cancelAt string, n int) error {
 			h.opened = append(h.opened, s)
 			return h.stack, nil
 		},
-		FindCLI:     func() error { return nil },
+		FindTools:   func(string) error { return nil },
 		ListStacks:  func(context.Context, engine.Settings) ([]engine.StackSummary, error) { return nil, nil },
 		Locks:       func(context.Context, engine.Settings) ([]string, error) { return nil, nil },
 		StackExists: func(context.Context, engine.Settings) (bool, error) { return true, nil },

@@ -397,7 +397,7 @@ func (h *harness) run() error {
 			}
 			return h.stack, nil
 		},
-		FindCLI: func() error {
+		FindTools: func(string) error {
 			if h.noCLI {
 				return engine.ErrNoCLI
 			}

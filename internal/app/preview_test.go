@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/outcome"
 )
 
@@ -19,7 +20,7 @@ func local(h *harness) {
 	delete(h.env, "GITHUB_ACTIONS")
 }
 
-func TestPreview_LocallyWithoutTheCLIFailsFirstNamingMakeTools(t *testing.T) {
+func TestPreview_LocallyWithoutTheCLIFailsFirstNamingItsInstaller(t *testing.T) {
 	for _, command := range []string{"preview", "up", "drift", "history"} {
 		t.Run(command, func(t *testing.T) {
 			h := newHarness(t)
@@ -27,7 +28,7 @@ func TestPreview_LocallyWithoutTheCLIFailsFirstNamingMakeTools(t *testing.T) {
 			h.noCLI = true
 			h.inputs["command"] = command
 			require.ErrorIs(t, h.run(), ErrReported)
-			assert.Equal(t, "error: Cannot run "+command+": the Pulumi CLI was not found on PATH: run `make tools` and put ./bin first on PATH (the action's image ships it)\n",
+			assert.Equal(t, "error: Cannot run "+command+": "+engine.ErrNoCLI.Error()+"\n",
 				h.stderr.String(), "nothing before it: no validation report, no outputs")
 			assert.Empty(t, h.stdout.String())
 			assert.Empty(t, h.opened)

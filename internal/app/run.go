@@ -97,6 +97,9 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	// reported below, with the PR comment, once the event is known.
 	var configFound problems.List
 	r.config, configFound = r.readConfig(in)
+	for _, w := range in.Warnings {
+		r.Runtime.Warningf("%s", w)
+	}
 
 	ev, err := r.event()
 	if err != nil {
@@ -112,10 +115,11 @@ func start(ctx context.Context, d Deps) (*run, error) {
 		return nil, r.fail("Could not decide what to run", err)
 	}
 	r.facts = r.readFacts()
-	// On a laptop the CLI may be missing (the image ships it): say so
-	// before anything else, not after the validation's report.
-	if !d.InActions && r.decision.Command.OpensStack() && d.FindCLI != nil {
-		if err := d.FindCLI(); err != nil {
+	// On a laptop the CLI or the aws plugin may be missing (the image
+	// ships both): say so before anything else, not after the validation's
+	// report.
+	if !d.InActions && r.decision.Command.OpensStack() && d.FindTools != nil {
+		if err := d.FindTools(d.Getenv("PULUMI_HOME")); err != nil {
 			return nil, r.fail(fmt.Sprintf("Cannot run %s", r.decision.Command), err)
 		}
 	}

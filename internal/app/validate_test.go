@@ -65,7 +65,7 @@ func TestRun_AnEventThatNeedsNothingSetsCommandNone(t *testing.T) {
 func TestRun_InputProblemsComeOneALineNamingTheFlagLocally(t *testing.T) {
 	h := newHarness(t)
 	local(h)
-	h.inputs["aws-region"] = "eu-west-9"
+	h.inputs["aws-region"] = "eu-west-1a"
 	h.inputs["command"] = "explode"
 	h.inputs["config"] = "memory=1"
 	require.ErrorIs(t, h.run(), ErrReported)
@@ -74,7 +74,7 @@ func TestRun_InputProblemsComeOneALineNamingTheFlagLocally(t *testing.T) {
 	assert.Equal(t, []string{
 		"error: The inputs are not valid (3 problems):",
 		`  --command: "explode" is not a command; use one of auto, validate, preview, up, rollback, drift, history, sweep, destroy`,
-		`  --aws-region: "eu-west-9" is not a known AWS region`,
+		`  --aws-region: "eu-west-1a" is not an AWS region name (like eu-west-1)`,
 	}, lines[:3])
 	assert.True(t, strings.HasPrefix(lines[3], `  --config key "memory" is unknown; known keys: `), lines[3])
 }
@@ -82,7 +82,7 @@ func TestRun_InputProblemsComeOneALineNamingTheFlagLocally(t *testing.T) {
 func TestRun_InputProblemsAreOneAnnotationEachInActions(t *testing.T) {
 	h := newHarness(t)
 	h.event("pull_request", "pull_request.opened.json", nil)
-	h.inputs["aws-region"] = "eu-west-9"
+	h.inputs["aws-region"] = "eu-west-1a"
 	h.inputs["command"] = "explode"
 	require.ErrorIs(t, h.run(), ErrReported)
 	var annotations []string
@@ -93,7 +93,7 @@ func TestRun_InputProblemsAreOneAnnotationEachInActions(t *testing.T) {
 	}
 	assert.Equal(t, []string{
 		`::error::The inputs are not valid: command: "explode" is not a command; use one of auto, validate, preview, up, rollback, drift, history, sweep, destroy`,
-		`::error::The inputs are not valid: aws-region: "eu-west-9" is not a known AWS region`,
+		`::error::The inputs are not valid: aws-region: "eu-west-1a" is not an AWS region name (like eu-west-1)`,
 	}, annotations)
 }
 
@@ -104,4 +104,23 @@ func TestRun_ABadConfigKeyNamesTheFlagLocally(t *testing.T) {
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Contains(t, h.stderr.String(), "error: The stack configuration is not valid: --config logRetentionDays: must be one of")
 	assert.Empty(t, h.opened)
+}
+
+func TestRun_AnUnknownRegionOfAWSFormIsAWarningAndTheRunGoesOn(t *testing.T) {
+	h := newHarness(t)
+	local(h)
+	h.inputs["aws-region"] = "ap-southeast-9"
+	h.inputs["command"] = "validate"
+	require.NoError(t, h.run(), h.log())
+	assert.Contains(t, h.stderr.String(), `--aws-region: "ap-southeast-9" is not a region this release of tap-deploy knows; it is used as given (partition aws)`)
+	assert.Contains(t, h.log(), "output command=validate")
+}
+
+func TestRun_AnUnknownRegionIsAWarningAnnotationInActions(t *testing.T) {
+	h := newHarness(t)
+	h.event("pull_request", "pull_request.opened.json", nil)
+	h.inputs["aws-region"] = "ap-southeast-9"
+	h.inputs["command"] = "validate"
+	require.NoError(t, h.run(), h.log())
+	assert.Contains(t, h.stdout.String(), `::warning::aws-region: "ap-southeast-9" is not a region this release of tap-deploy knows`)
 }

@@ -109,6 +109,15 @@ var repositoryPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[
 
 var repositoryID = regexp.MustCompile(`^[1-9][0-9]{0,19}$`)
 
+// Warnings are what the options take but an administrator should read: a
+// region this release does not know.
+func (o Options) Warnings() []string {
+	if msg := inputs.RegionWarning("--aws-region", o.Region); msg != "" {
+		return []string{msg}
+	}
+	return nil
+}
+
 // Problems says everything wrong with the options at once, each naming its
 // flag and the fix; nil when they are fine.
 func (o Options) Problems() error {

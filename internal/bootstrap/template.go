@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/org/tap-deploy/internal/iampattern"
+	"github.com/org/tap-deploy/internal/inputs"
 )
 
 // GitHub's OIDC issuer and the audience configure-aws-credentials asks for.
@@ -109,18 +110,7 @@ type writer struct {
 }
 
 func newWriter(o Options, bucket string) *writer {
-	return &writer{o: o, partition: partitionOf(o.Region), bucket: bucket, explained: map[string]bool{}}
-}
-
-// partitionOf is the partition of a region's ARNs.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	}
-	return "aws"
+	return &writer{o: o, partition: inputs.Partition(o.Region), bucket: bucket, explained: map[string]bool{}}
 }
 
 // pascal turns an environment into part of a logical id (us-prod → UsProd).

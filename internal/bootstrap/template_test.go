@@ -531,7 +531,7 @@ func TestOptions_ProblemsNameTheirFlagAndComeTogether(t *testing.T) {
 		{"named like review stacks", func(o *Options) { o.Environments = []string{"dev", "dev-pr-eu"} }, `--environment: "dev-pr-eu" would name its resources like the review stacks of dev (<project>-dev-pr-<N>-…), which dev's review role may change`},
 		{"named like review stacks, alone", func(o *Options) { o.Environments = []string{"dev-pr"}; o.ReviewEnvironment = OwnerNone }, `--environment: "dev-pr" would name its resources like the review stacks of dev`},
 		{"no region", func(o *Options) { o.Region = "" }, "--aws-region: required"},
-		{"unknown region", func(o *Options) { o.Region = "eu-west-9" }, `--aws-region: "eu-west-9" is not a known AWS region`},
+		{"region not of AWS's form", func(o *Options) { o.Region = "eu-west-1a" }, `--aws-region: "eu-west-1a" is not an AWS region name`},
 		{"project", func(o *Options) { o.Project = "My_Project" }, `--project-name: "My_Project"`},
 		{"repository without owner", func(o *Options) { o.Repository = "repo" }, `--repository: "repo" must be the GitHub repository as owner/repo`},
 		{"repository as a URL", func(o *Options) { o.Repository = "https://github.com/owner/repo" }, "--repository:"},

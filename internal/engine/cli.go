@@ -3,6 +3,8 @@ package engine
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/blang/semver"
 	sdk "github.com/pulumi/pulumi/sdk/v3"
+
+	"github.com/org/tap-deploy/internal/problems"
 )
 
 // CancelGrace is how long a cancelled operation's CLI has between SIGINT
@@ -36,11 +40,37 @@ type cli struct {
 	killed *atomic.Bool
 }
 
-// FindCLI reports ErrNoCLI when no pulumi binary is on PATH, so that a
-// local run can say so before it does anything else.
-func FindCLI() error {
-	_, err := newCLI(0)
-	return err
+// FindTools says what a local run lacks of what the engine runs: the
+// Pulumi CLI on PATH (ErrNoCLI) and the aws plugin of AWSPluginVersion in
+// pulumiHome (empty: ~/.pulumi, as the CLI's default) (ErrNoAWSPlugin),
+// each with the command that installs it, so that the run can stop before
+// it does anything else. The image ships both; the engine never downloads
+// a plugin (see quietEnv), and takes none from PATH.
+func FindTools(pulumiHome string) error {
+	var found problems.List
+	if _, err := newCLI(0); err != nil {
+		found = append(found, err.Error())
+	}
+	if pulumiHome == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return errors.Join(found.Err(), fmt.Errorf("finding the aws plugin: %w", err))
+		}
+		pulumiHome = filepath.Join(home, ".pulumi")
+	}
+	dir := AWSPluginDir(pulumiHome)
+	if info, err := os.Stat(filepath.Join(dir, "pulumi-resource-aws")); err != nil || info.IsDir() {
+		found = append(found, fmt.Sprintf("%s: %s was not found: install it with `pulumi plugin install resource aws %s`", ErrNoAWSPlugin, dir, AWSPluginVersion))
+	}
+	if len(found) == 1 && found[0] == ErrNoCLI.Error() {
+		return ErrNoCLI
+	}
+	return found.Err()
+}
+
+// AWSPluginDir is where the CLI keeps the aws plugin the stack asks for.
+func AWSPluginDir(pulumiHome string) string {
+	return filepath.Join(pulumiHome, "plugins", "resource-aws-v"+AWSPluginVersion)
 }
 
 func newCLI(grace time.Duration) (cli, error) {

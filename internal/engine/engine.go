@@ -99,7 +99,15 @@ type UpOptions struct {
 var ErrStateChanged = errors.New("the stack changed since the preview this update was planned from")
 
 // ErrNoCLI means the pulumi binary is not on PATH.
-var ErrNoCLI = errors.New("the Pulumi CLI was not found on PATH: run `make tools` and put ./bin first on PATH (the action's image ships it)")
+var ErrNoCLI = errors.New("the Pulumi CLI was not found on PATH: install it with Pulumi's installer, `curl -fsSL https://get.pulumi.com | sh` (in a clone of tap-deploy, `make tools` builds the pinned one into ./bin: put it first on PATH); the action's image ships it")
+
+// ErrNoAWSPlugin means the aws resource plugin the stack asks for is not
+// installed where the CLI looks for it.
+var ErrNoAWSPlugin = errors.New("the Pulumi aws plugin v" + AWSPluginVersion + " is not installed")
+
+// AWSPluginVersion is the aws resource plugin the stack program asks for:
+// pulumi-aws's SDK in go.mod (test/packaging keeps the two equal).
+const AWSPluginVersion = "6.83.4"
 
 // quietEnv keeps the CLI from reaching the network on its own: no update
 // check, no plugin download (the plugins are baked into the image).

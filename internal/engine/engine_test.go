@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/outcome"
+	"github.com/org/tap-deploy/internal/problems"
 	"github.com/org/tap-deploy/test/enginetest"
 	"github.com/org/tap-deploy/test/sandbox"
 )
@@ -191,4 +193,37 @@ func TestStack_MustExistListDestroyRemove(t *testing.T) {
 	after, err := engine.ListStacks(ctx, env.Settings("engine-test", ""))
 	require.NoError(t, err)
 	assert.Empty(t, after)
+}
+
+func TestFindTools_NamesWhatIsMissingAndTheCommandThatInstallsIt(t *testing.T) {
+	bin, home := t.TempDir(), t.TempDir()
+	t.Setenv("PATH", bin)
+	plugin := engine.AWSPluginDir(home)
+
+	err := engine.FindTools(home)
+	require.Error(t, err)
+	assert.Equal(t, []string{
+		engine.ErrNoCLI.Error(),
+		"the Pulumi aws plugin v" + engine.AWSPluginVersion + " is not installed: " + plugin + " was not found: install it with `pulumi plugin install resource aws " + engine.AWSPluginVersion + "`",
+	}, problems.Of(err), "both at once")
+	assert.Contains(t, engine.ErrNoCLI.Error(), "`curl -fsSL https://get.pulumi.com | sh`")
+
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "pulumi"), []byte("#!/bin/sh\n"), 0o755))
+	err = engine.FindTools(home)
+	require.Error(t, err)
+	assert.Equal(t, []string{"the Pulumi aws plugin v" + engine.AWSPluginVersion + " is not installed: " + plugin + " was not found: install it with `pulumi plugin install resource aws " + engine.AWSPluginVersion + "`"}, problems.Of(err))
+
+	require.NoError(t, os.MkdirAll(plugin, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(plugin, "pulumi-resource-aws"), []byte("#!/bin/sh\n"), 0o755))
+	assert.NoError(t, engine.FindTools(home))
+
+	require.NoError(t, os.Remove(filepath.Join(bin, "pulumi")))
+	assert.ErrorIs(t, engine.FindTools(home), engine.ErrNoCLI, "the CLI alone is ErrNoCLI")
+}
+
+func TestFindTools_LooksInHomeDotPulumiByDefault(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("PATH", t.TempDir())
+	assert.Contains(t, engine.FindTools("").Error(), filepath.Join(home, ".pulumi", "plugins", "resource-aws-v"+engine.AWSPluginVersion))
 }

@@ -173,6 +173,9 @@ type Inputs struct {
 	// DestroyProtected is what destroy does while the stack holds
 	// protected resources.
 	DestroyProtected DestroyProtected
+	// Warnings are what the inputs take but the run must report: each
+	// names its input, as a problem does, and nothing is refused for it.
+	Warnings []string
 }
 
 // DestroyProtected is what a teardown does with the resources that guard
@@ -256,19 +259,21 @@ var (
 	labelPattern        = regexp.MustCompile(`^[^\s,][^,]{0,49}$`)
 )
 
-// KnownRegions are the AWS commercial and GovCloud regions. Validation is
-// offline, so a typo like "eu-west-9" is caught here rather than by the
-// provider halfway through a deploy.
+// KnownRegions are the AWS regions this release knows of, in every
+// partition. A name of AWS's form that is not here is taken with a warning
+// (RegionWarning): AWS opens regions more often than tap-deploy is
+// released, and a typo like "eu-west-9" is then still said before a deploy.
 var KnownRegions = map[string]bool{
 	"us-east-1": true, "us-east-2": true, "us-west-1": true, "us-west-2": true,
 	"af-south-1": true, "ap-east-1": true, "ap-east-2": true, "ap-south-1": true, "ap-south-2": true,
 	"ap-southeast-1": true, "ap-southeast-2": true, "ap-southeast-3": true, "ap-southeast-4": true,
-	"ap-southeast-5": true, "ap-southeast-7": true, "ap-northeast-1": true, "ap-northeast-2": true,
+	"ap-southeast-5": true, "ap-southeast-6": true, "ap-southeast-7": true, "ap-northeast-1": true, "ap-northeast-2": true,
 	"ap-northeast-3": true, "ca-central-1": true, "ca-west-1": true, "eu-central-1": true,
 	"eu-central-2": true, "eu-west-1": true, "eu-west-2": true, "eu-west-3": true, "eu-south-1": true,
 	"eu-south-2": true, "eu-north-1": true, "il-central-1": true, "mx-central-1": true,
 	"me-south-1": true, "me-central-1": true, "sa-east-1": true,
 	"us-gov-east-1": true, "us-gov-west-1": true,
+	"cn-north-1": true, "cn-northwest-1": true,
 }
 
 // DefaultProject is the project name when none is given.
@@ -290,15 +295,44 @@ func EnvironmentProblem(input, name string) string {
 	return ""
 }
 
-// RegionProblem says what is wrong with a (given) AWS region name, or "".
+// RegionProblem says what is wrong with a (given) AWS region name, or "":
+// only a name that is not of AWS's form (like eu-west-1, us-gov-west-1,
+// cn-north-1) is refused. An unknown name of that form is RegionWarning's.
 func RegionProblem(input, region string) string {
-	switch {
-	case !regionPattern.MatchString(region):
+	if !regionPattern.MatchString(region) {
 		return fmt.Sprintf("%s: %q is not an AWS region name (like eu-west-1)", input, region)
-	case !KnownRegions[region]:
-		return fmt.Sprintf("%s: %q is not a known AWS region", input, region)
 	}
 	return ""
+}
+
+// RegionWarning says, for a region name of AWS's form, when this release
+// does not know it (a region AWS opened since, or a typo), or "".
+func RegionWarning(input, region string) string {
+	if !regionPattern.MatchString(region) || KnownRegions[region] {
+		return ""
+	}
+	return fmt.Sprintf("%s: %q is not a region this release of tap-deploy knows; it is used as given (partition %s): if it is a typo, the first call to AWS fails", input, region, Partition(region))
+}
+
+// Partition is the AWS partition a region's ARNs name, which follows from
+// the region's name: cn-* is aws-cn, *-gov-* aws-us-gov, the isolated
+// regions their own, and every other region aws.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.Contains(region, "-gov-"):
+		return "aws-us-gov"
+	case strings.Contains(region, "-isob-"):
+		return "aws-iso-b"
+	case strings.Contains(region, "-isoe-"):
+		return "aws-iso-e"
+	case strings.Contains(region, "-isof-"):
+		return "aws-iso-f"
+	case strings.Contains(region, "-iso-"):
+		return "aws-iso"
+	}
+	return "aws"
 }
 
 // ProjectProblem says what is wrong with a project name, or "".
@@ -341,6 +375,8 @@ func Parse(get func(name string) string, env Env) (Inputs, error) {
 		found = append(found, fmt.Sprintf("%s: required: set it, or AWS_REGION or AWS_DEFAULT_REGION (aws-actions/configure-aws-credentials sets both)", env.Spell(NameAWSRegion)))
 	} else if msg := RegionProblem(env.Spell(NameAWSRegion), in.AWSRegion); msg != "" {
 		found = append(found, msg)
+	} else if msg := RegionWarning(env.Spell(NameAWSRegion), in.AWSRegion); msg != "" {
+		in.Warnings = append(in.Warnings, msg)
 	}
 
 	in.ProjectName = cmp.Or(value(NameProjectName), DefaultProject)

@@ -1,6 +1,7 @@
 package inputs_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -76,14 +77,14 @@ func TestParse_NoRegionIsAnErrorNamingAllThreeSources(t *testing.T) {
 }
 
 func TestParse_ProblemsNameTheFlagLocallyAndTheInputInActions(t *testing.T) {
-	in := map[string]string{"environment": "Dev", "aws-region": "eu-west-9", "config": "x", "policy-overrides": "nope", "deploy-branches": "[", "lock-timeout": "1h"}
+	in := map[string]string{"environment": "Dev", "aws-region": "eu-west-1a", "config": "x", "policy-overrides": "nope", "deploy-branches": "[", "lock-timeout": "1h"}
 	for _, tt := range []struct {
 		inActions bool
 		want      []string
 	}{
 		{false, []string{
 			`--environment: "Dev" must start with a lowercase letter`,
-			`--aws-region: "eu-west-9" is not a known AWS region`,
+			`--aws-region: "eu-west-1a" is not an AWS region name (like eu-west-1)`,
 			`--config line 1: not key=value`,
 			`--policy-overrides line 1: not RULE_ID=advisory|disabled`,
 			`--lock-timeout: "1h" must be a duration from 0s to 30m`,
@@ -91,7 +92,7 @@ func TestParse_ProblemsNameTheFlagLocallyAndTheInputInActions(t *testing.T) {
 		}},
 		{true, []string{
 			`environment: "Dev" must start with a lowercase letter`,
-			`aws-region: "eu-west-9" is not a known AWS region`,
+			`aws-region: "eu-west-1a" is not an AWS region name (like eu-west-1)`,
 			`config line 1: not key=value`,
 			`policy-overrides line 1: not RULE_ID=advisory|disabled`,
 			`lock-timeout: "1h" must be a duration from 0s to 30m`,
@@ -181,7 +182,6 @@ func TestParse_EveryBadInputHasAClearMessage(t *testing.T) {
 		{"unknown command", map[string]string{"environment": "dev", "command": "deploy"}, nil, false, `command: "deploy" is not a command; use one of auto, validate, preview, up, rollback, drift`},
 		{"bootstrap is not the action's command", map[string]string{"environment": "dev", "command": "bootstrap"}, nil, true, "command: bootstrap prints the CloudFormation template that prepares an AWS account; run `tap-deploy bootstrap` on your machine"},
 		{"malformed region", map[string]string{"environment": "dev", "aws-region": "eu-west"}, nil, false, `aws-region: "eu-west" is not an AWS region name`},
-		{"unknown region", map[string]string{"environment": "dev", "aws-region": "eu-west-9"}, nil, false, `aws-region: "eu-west-9" is not a known AWS region`},
 		{"bad project", map[string]string{"environment": "dev", "project-name": "My_Project"}, nil, false, `project-name: "My_Project"`},
 		{"bad stack", map[string]string{"environment": "dev", "stack-name": "a b"}, nil, false, `stack-name: "a b"`},
 		{"backend scheme", map[string]string{"environment": "dev", "backend-url": "gs://bucket"}, nil, false, `backend-url: scheme "gs" is not supported`},
@@ -267,4 +267,42 @@ func TestParse_TheReviewBackendTokenIsRefusedWhenItIsTheDeployToken(t *testing.T
 	in, err := parse(map[string]string{"environment": "dev", "review-backend-token": "pul-review-token"}, map[string]string{"PULUMI_ACCESS_TOKEN": "pul-deploy-token"}, true)
 	require.NoError(t, err)
 	assert.Equal(t, "pul-review-token", in.ReviewBackendToken)
+}
+
+func TestParse_ARegionOfAWSFormIsTakenAndAnUnknownOneWarns(t *testing.T) {
+	for _, tt := range []struct {
+		region, partition string
+		warns             bool
+	}{
+		{"eu-west-1", "aws", false},
+		{"ap-southeast-6", "aws", false},
+		{"cn-north-1", "aws-cn", false},
+		{"cn-northwest-1", "aws-cn", false},
+		{"us-gov-west-1", "aws-us-gov", false},
+		{"us-iso-east-1", "aws-iso", true},
+		{"us-isob-east-1", "aws-iso-b", true},
+		{"eu-west-9", "aws", true},
+		{"ap-southeast-8", "aws", true},
+	} {
+		t.Run(tt.region, func(t *testing.T) {
+			got, err := parse(map[string]string{"environment": "dev", "aws-region": tt.region}, nil, false)
+			require.NoError(t, err, "a name of AWS's form is never refused")
+			assert.Equal(t, tt.region, got.AWSRegion)
+			assert.Equal(t, tt.partition, inputs.Partition(tt.region))
+			if !tt.warns {
+				assert.Empty(t, got.Warnings)
+				return
+			}
+			require.Len(t, got.Warnings, 1)
+			assert.Equal(t, fmt.Sprintf(`--aws-region: %q is not a region this release of tap-deploy knows; it is used as given (partition %s): if it is a typo, the first call to AWS fails`, tt.region, tt.partition), got.Warnings[0])
+		})
+	}
+}
+
+func TestParse_ARegionNotOfAWSFormIsRefused(t *testing.T) {
+	for _, region := range []string{"eu-west", "eu-west-1a", "EU-WEST-1", "mars-1", "eu_west_1", "europe-west-1"} {
+		_, err := parse(map[string]string{"environment": "dev", "aws-region": region}, nil, false)
+		require.Error(t, err, region)
+		assert.Contains(t, err.Error(), fmt.Sprintf("--aws-region: %q is not an AWS region name (like eu-west-1)", region))
+	}
 }

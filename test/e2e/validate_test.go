@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/org/tap-deploy/internal/engine"
 )
 
 // TestValidate_RunsWithoutPulumiHomeOrNetwork runs validate the way a fork
@@ -106,14 +108,16 @@ func TestPreview_NeedsNoNetwork(t *testing.T) {
 	assert.Contains(t, stdout.String(), "### 📝 Preview of `tap` / `dev`: 82 to create", "the comment is printed locally")
 }
 
-// TestPreview_LocallyWithoutTheCLIFailsFirstNamingMakeTools runs the binary
-// as a newcomer would before `make tools`: the first and only thing it says
-// is what is missing and how to get it.
-func TestPreview_LocallyWithoutTheCLIFailsFirstNamingMakeTools(t *testing.T) {
+// TestPreview_LocallyWithoutTheToolsFailsFirstNamingTheirInstallers runs
+// the binary as a newcomer would after `go install`: the first and only
+// thing it says is what is missing (the Pulumi CLI, the aws plugin) and
+// the command that installs each.
+func TestPreview_LocallyWithoutTheToolsFailsFirstNamingTheirInstallers(t *testing.T) {
 	needBinary(t)
+	home := t.TempDir()
 	cmd := exec.Command(binary, "preview", "--environment", "dev", "--aws-region", "eu-west-1")
 	cmd.Dir = t.TempDir()
-	cmd.Env = []string{"PATH=/nonexistent", "HOME=" + t.TempDir(), "PULUMI_CONFIG_PASSPHRASE=" + passphrase}
+	cmd.Env = []string{"PATH=/nonexistent", "HOME=" + home, "PULUMI_CONFIG_PASSPHRASE=" + passphrase}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -121,7 +125,10 @@ func TestPreview_LocallyWithoutTheCLIFailsFirstNamingMakeTools(t *testing.T) {
 	require.ErrorAs(t, err, &exit)
 	assert.Equal(t, 1, exit.ExitCode())
 	assert.Empty(t, stdout.String())
-	assert.Equal(t, "error: Cannot run preview: the Pulumi CLI was not found on PATH: run `make tools` and put ./bin first on PATH (the action's image ships it)\n", stderr.String())
+	assert.Equal(t, "error: Cannot run preview (2 problems):\n"+
+		"  the Pulumi CLI was not found on PATH: install it with Pulumi's installer, `curl -fsSL https://get.pulumi.com | sh` (in a clone of tap-deploy, `make tools` builds the pinned one into ./bin: put it first on PATH); the action's image ships it\n"+
+		"  the Pulumi aws plugin v"+engine.AWSPluginVersion+" is not installed: "+filepath.Join(home, ".pulumi", "plugins", "resource-aws-v"+engine.AWSPluginVersion)+
+		" was not found: install it with `pulumi plugin install resource aws "+engine.AWSPluginVersion+"`\n", stderr.String())
 	entries, err := os.ReadDir(cmd.Dir)
 	require.NoError(t, err)
 	assert.Empty(t, entries, "no .tap/state was made")
