@@ -57,10 +57,15 @@ func environmentModels(base stack.Base, ownsAPIGatewayAccount bool) ([]model, er
 	type variant struct {
 		overrides map[string]string
 		uploaded  bool
+		teardown  stack.Teardown
 	}
-	variants := []variant{{defaults, true}, {features, true}, {features, false}}
+	// The last is the update before `destroy` with destroy-protected:
+	// delete (guards lifted, the recorded code re-applied), after which
+	// the destroy deletes every resource the stack has.
+	variants := []variant{{defaults, true, stack.NoTeardown}, {features, true, stack.NoTeardown}, {features, false, stack.NoTeardown},
+		{features, false, stack.TeardownDelete}}
 	if ownsAPIGatewayAccount {
-		variants = append(variants, variant{map[string]string{"manageApiGatewayAccount": "true"}, true})
+		variants = append(variants, variant{map[string]string{"manageApiGatewayAccount": "true"}, true, stack.NoTeardown})
 	}
 	var out []model
 	for _, v := range variants {
@@ -68,6 +73,7 @@ func environmentModels(base stack.Base, ownsAPIGatewayAccount bool) ([]model, er
 		if err != nil {
 			return nil, fmt.Errorf("environment %s: %w", base.Environment, err)
 		}
+		cfg.Teardown = v.teardown
 		m, err := run(cfg, base.Environment, v.uploaded)
 		if err != nil {
 			return nil, err
