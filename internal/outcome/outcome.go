@@ -22,6 +22,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/org/tap-deploy/internal/graph"
+	"github.com/org/tap-deploy/internal/redact"
 )
 
 // Op is what happens to a resource, collapsed to what a reviewer cares
@@ -452,8 +453,8 @@ func (r Result) Redacted(f func(string) string) Result {
 	out.Steps = make([]Step, len(r.Steps))
 	for i, s := range r.Steps {
 		s.URN, s.Type, s.Name, s.Error = f(s.URN), f(s.Type), f(s.Name), f(s.Error)
-		s.Changed = redactAll(s.Changed, f)
-		s.ReplaceReasons = redactAll(s.ReplaceReasons, f)
+		s.Changed = redact.All(s.Changed, f)
+		s.ReplaceReasons = redact.All(s.ReplaceReasons, f)
 		if s.Changes != nil {
 			changes := make([]PropertyChange, len(s.Changes))
 			for j, c := range s.Changes {
@@ -477,18 +478,7 @@ func (r Result) Redacted(f func(string) string) Result {
 	if r.Outputs != nil {
 		out.Outputs = redactValue(r.Outputs, f).(map[string]any)
 	}
-	out.SecretOutputs = redactAll(r.SecretOutputs, f)
-	return out
-}
-
-func redactAll(list []string, f func(string) string) []string {
-	if list == nil {
-		return nil
-	}
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = f(s)
-	}
+	out.SecretOutputs = redact.All(r.SecretOutputs, f)
 	return out
 }
 

@@ -137,3 +137,16 @@ func (r *Redactor) Redact(s string) string {
 	}
 	return r.replacer.Replace(s)
 }
+
+// All is list with f applied to each string (nil stays nil): how a report
+// redacts its lists of text.
+func All(list []string, f func(string) string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = f(s)
+	}
+	return out
+}

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/org/tap-deploy/internal/outcome"
+	"github.com/org/tap-deploy/internal/redact"
 )
 
 // CommentLimit is GitHub's limit on an issue comment body.
@@ -152,23 +153,12 @@ func (m Meta) Redacted(f func(string) string) Meta {
 	m.Title, m.Note, m.Footer, m.RunURL = f(m.Title), f(m.Note), f(m.Footer), f(m.RunURL)
 	m.Project, m.Stack, m.Environment, m.Region, m.SHA = f(m.Project), f(m.Stack), f(m.Environment), f(m.Region), f(m.SHA)
 	m.Traffic.Summary = f(m.Traffic.Summary)
-	m.Traffic.Lines = redactAll(m.Traffic.Lines, f)
+	m.Traffic.Lines = redact.All(m.Traffic.Lines, f)
 	m.ReviewedPlan.Verdict, m.ReviewedPlan.PlanID = f(m.ReviewedPlan.Verdict), f(m.ReviewedPlan.PlanID)
-	m.ReviewedPlan.Lines = redactAll(m.ReviewedPlan.Lines, f)
-	m.Exceptions.Disabled = redactAll(m.Exceptions.Disabled, f)
-	m.Exceptions.Lowered = redactAll(m.Exceptions.Lowered, f)
+	m.ReviewedPlan.Lines = redact.All(m.ReviewedPlan.Lines, f)
+	m.Exceptions.Disabled = redact.All(m.Exceptions.Disabled, f)
+	m.Exceptions.Lowered = redact.All(m.Exceptions.Lowered, f)
 	return m
-}
-
-func redactAll(list []string, f func(string) string) []string {
-	if list == nil {
-		return nil
-	}
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = f(s)
-	}
-	return out
 }
 
 // EscapeMarkdown is untrusted text as the renderer escapes it for a
