@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/org/tap-deploy/test/requires"
@@ -118,9 +119,15 @@ func Config(endpoint, region string) aws.Config {
 		Region:       region,
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
-		// moto answers some calls it does not implement with 404 or 500;
-		// one attempt makes a test say so at once.
-		RetryMaxAttempts: 1,
+		// moto answers some calls it does not implement with 404 or 500:
+		// those are never retried, so a test says so at once. A dropped
+		// connection (a loaded machine) is retried, and only that.
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 3
+				o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+			})
+		},
 	}
 }
 
