@@ -36,8 +36,12 @@ var (
 	policyName = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 	// https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html (FunctionName)
 	functionName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
-	// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html (QueueName)
-	queueName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,80}(\.fifo)?$`)
+	// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html (QueueName):
+	// up to 80 characters, and a FIFO queue's name, only a FIFO queue's,
+	// ends in .fifo, which counts toward the 80 (SQS Developer Guide, FIFO
+	// queue naming).
+	queueName     = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,80}$`)
+	fifoQueueName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,75}\.fifo$`)
 	// https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html (Name)
 	topicName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,256}(\.fifo)?$`)
 	// https://docs.aws.amazon.com/kms/latest/developerguide/alias-create.html
@@ -87,7 +91,12 @@ func checkInputs(typ string, in map[string]any) error {
 			return invalid("setting CloudWatch Logs Log Group (%s) retention: InvalidParameterException: 1 validation error detected: Value '%d' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: %v", str("name"), days, logRetentions)
 		}
 	case tQueue:
-		if name := str("name"); name != "" && !queueName.MatchString(name) {
+		name := str("name")
+		if fifo, _ := in["fifoQueue"].(bool); fifo {
+			if name != "" && !fifoQueueName.MatchString(name) {
+				return invalid("creating SQS Queue (%s): InvalidParameterValue: The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.", name)
+			}
+		} else if name != "" && !queueName.MatchString(name) {
 			return invalid("creating SQS Queue (%s): InvalidParameterValue: Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length", name)
 		}
 	case tTopic:

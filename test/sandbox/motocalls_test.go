@@ -865,6 +865,9 @@ func queueAttributes(in map[string]any) map[string]string {
 	if v := s(in, "sqsManagedSseEnabled"); v != "" {
 		attrs[string(sqstypes.QueueAttributeNameSqsManagedSseEnabled)] = v
 	}
+	if v := s(in, "fifoQueue"); v == "true" {
+		attrs[string(sqstypes.QueueAttributeNameFifoQueue)] = v
+	}
 	return attrs
 }
 
