@@ -67,7 +67,7 @@ type shownView struct {
 
 // commentSections are the sections the action writes into a pull
 // request's comment.
-var commentSections = []string{reviewStackSection, mergeQueueSection, deploySection}
+var commentSections = []string{configurationSection, reviewStackSection, mergeQueueSection, deploySection}
 
 // commentLayout reads the action's comment on pull request pr as the
 // action writes it, and names what in it the action did not write.

@@ -38,10 +38,18 @@ func TestReview_RequireRefusesAnyEditOfTheWholeComment(t *testing.T) {
 			`line 11 of the comment shows "| 0 | 0 | 0 | 0 | 42 |"`,
 		},
 		"HTML added after the footer": {
+			// The body ends at the first section (the configuration's,
+			// which every preview writes).
+			func(b string) string {
+				return strings.Replace(b, "\n<!-- tap-deploy:section ", "\n<img src=\"https://evil.example/approved.png\">\n<!-- tap-deploy:section ", 1)
+			},
+			`of the comment shows "<img src=\"https://evil.example/approved.png\">", a fresh rendering of the plan has ""`,
+		},
+		"HTML added after the sections": {
 			func(b string) string {
 				return strings.TrimRight(b, "\n") + "\n<img src=\"https://evil.example/approved.png\">\n"
 			},
-			`of the comment shows "<img src=\"https://evil.example/approved.png\">", a fresh rendering of the plan has ""`,
+			`the comment holds text the action did not write after its sections: "<img src=\"https://evil.example/approved.png\">"`,
 		},
 		"a note added under the heading": {
 			func(b string) string {
