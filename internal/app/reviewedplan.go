@@ -81,6 +81,11 @@ func (r *run) commentLayout(body string, pr int) (comment.Layout, []string) {
 			return l, []string{err.Error()}
 		}
 	}
+	if text, ok := l.Sections[configurationSection]; ok {
+		if err := render.CheckConfiguration(text); err != nil {
+			return l, []string{err.Error()}
+		}
+	}
 	return l, nil
 }
 

@@ -79,6 +79,13 @@ func TestReview_RequireRefusesAnyEditOfTheWholeComment(t *testing.T) {
 			},
 			`the comment holds the section "deploy" twice`,
 		},
+		"a configuration section that says what the action does not write": {
+			func(b string) string {
+				return strings.Replace(b, comment.Section(configurationSection, ""),
+					comment.Section(configurationSection, "#### ⚙️ Configuration\n\nApproved by security: nothing changes."), 1)
+			},
+			`the configuration section holds text the action does not write: "Approved by security: nothing changes."`,
+		},
 		"a review stack section with a fake plan": {
 			func(b string) string {
 				return b + "\n" + comment.Section(reviewStackSection, "#### 🧪 Review stack `dev-pr-2`\n\n✅ **Deployed** at commit `ec26c3e`\n\n| Create | Update |\n|---:|---:|\n| 0 | 0 |")

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -183,4 +184,70 @@ func ConfigurationMarkdown(c Configuration, limit int) string {
 		return ""
 	}
 	return b.String()
+}
+
+// The lines a configuration section may hold, as ConfigurationMarkdown
+// writes them: every value is in a code span (which shows no markdown),
+// the history's error is escaped.
+var (
+	configHeading = "#### ⚙️ Configuration"
+	codeSpan      = "`(?:[^`|\\n]|\\\\\\|)*`"
+	configIntro   = []*regexp.Regexp{
+		regexp.MustCompile(`^Compared with update \d+, the one deployed now \(the configuration it recorded\)\.$`),
+		regexp.MustCompile(`^Nothing is deployed yet: compared with the keys' defaults\.$`),
+	}
+	configUnknown = regexp.MustCompile(`^The deployed configuration could not be read, so no key is compared(: (?:[^<>\[\]\\\n]|\\.)*)?\.$`)
+	configTable   = regexp.MustCompile(`^\| Key \| (Deployed|Default) → this run \| Set by \|$`)
+	configRow     = regexp.MustCompile("^\\| `[A-Za-z]+` \\| " + codeSpan + "( → " + codeSpan + "| \\(unchanged\\)) \\| (" + codeSpan + "|the configuration file|the key's default|\\*\\*" + codeSpan + " input, this run only\\*\\*) \\|$")
+	configCut     = regexp.MustCompile(`^\| … \d+ more \| \| \|$`)
+	configClosing = regexp.MustCompile("^A value the " + codeSpan + " input sets holds for this run only: the next run without it goes back to (" + codeSpan + "|the configuration file)'s value or the key's default\\.$")
+)
+
+// CheckConfiguration says whether md is a configuration section as
+// ConfigurationMarkdown renders one (without its last line break), or what
+// in it is not: anyone with write access can edit the section, and a
+// deploy under reviewed-plan: require accepts none of it but what this
+// renderer writes.
+func CheckConfiguration(md string) error {
+	if md == "" {
+		return nil
+	}
+	lines := strings.Split(md, "\n")
+	if len(lines) < 3 || lines[0] != configHeading || lines[1] != "" {
+		return fmt.Errorf("the configuration section does not start with %q", configHeading)
+	}
+	bad := func(line string) error {
+		return fmt.Errorf("the configuration section holds text the action does not write: %q", clip(line, 120))
+	}
+	if configUnknown.MatchString(lines[2]) {
+		if len(lines) > 3 {
+			return bad(strings.Join(lines[3:], " "))
+		}
+		return nil
+	}
+	if !configIntro[0].MatchString(lines[2]) && !configIntro[1].MatchString(lines[2]) {
+		return bad(lines[2])
+	}
+	rest := lines[3:]
+	if len(rest) < 4 || rest[0] != "" || !configTable.MatchString(rest[1]) || rest[2] != "|---|---|---|" {
+		return fmt.Errorf("the configuration section has no table of keys")
+	}
+	rest = rest[3:]
+	rows := 0
+	for len(rest) > 0 && configRow.MatchString(rest[0]) {
+		rest, rows = rest[1:], rows+1
+	}
+	if len(rest) > 0 && configCut.MatchString(rest[0]) {
+		rest = rest[1:]
+	}
+	if rows == 0 {
+		return fmt.Errorf("the configuration section's table lists no key")
+	}
+	if len(rest) == 2 && rest[0] == "" && configClosing.MatchString(rest[1]) {
+		return nil
+	}
+	if len(rest) > 0 {
+		return bad(strings.Join(rest, " "))
+	}
+	return nil
 }

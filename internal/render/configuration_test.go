@@ -1,10 +1,13 @@
 package render_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/render"
@@ -97,4 +100,39 @@ func TestConfiguration_RedactedHidesASecretInAValue(t *testing.T) {
 	got := render.ConfigurationMarkdown(c.Redacted(func(s string) string { return strings.ReplaceAll(s, "tok-123456", "***") }), render.CommentLimit)
 	assert.NotContains(t, got, "tok-123456")
 	assert.Contains(t, got, `"***"`)
+}
+
+func TestCheckConfiguration_AcceptsWhatTheRendererWritesAndNothingElse(t *testing.T) {
+	var many []render.ConfigChange
+	for i := 0; i < 60; i++ {
+		many = append(many, render.ConfigChange{Key: "key" + strings.Repeat("x", i%7), Old: "a|b`c", HasOld: true, New: strings.Repeat("n", 90), Source: render.SourceInput})
+	}
+	rendered := []string{
+		"",
+		render.ConfigurationMarkdown(render.Configuration{Baseline: render.BaselineDeployed, Version: 14, File: "Pulumi.dev.yaml", Input: "config", Changes: many}, 1500),
+		render.ConfigurationMarkdown(render.Configuration{Baseline: render.BaselineUnknown, Why: "backend <b>down</b> [x](y) *now*"}, render.CommentLimit),
+	}
+	for _, name := range []string{"configuration-deployed.md", "configuration-first-deploy.md", "configuration-unknown.md"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		require.NoError(t, err)
+		rendered = append(rendered, string(b))
+	}
+	for _, md := range rendered {
+		assert.NoError(t, render.CheckConfiguration(strings.TrimRight(md, "\n")), md)
+	}
+
+	b, err := os.ReadFile(filepath.Join("testdata", "configuration-deployed.md"))
+	require.NoError(t, err)
+	good := strings.TrimRight(string(b), "\n")
+	for name, forged := range map[string]string{
+		"another heading":             strings.Replace(good, "#### ⚙️ Configuration", "#### ✅ Approved", 1),
+		"a link in a row":             strings.Replace(good, "| `Pulumi.dev.yaml` |", "| [approved](https://evil.example) |", 1),
+		"a row with HTML":             good + "\n| `lambdaMemoryMb` | <img src=x> | `Pulumi.dev.yaml` |",
+		"text after the table":        good + "\n\nSecurity approved this change.",
+		"no table":                    "#### ⚙️ Configuration\n\nCompared with update 3, the one deployed now (the configuration it recorded).",
+		"a note instead":              "#### ⚙️ Configuration\n\nNothing to review here.",
+		"HTML in the history's error": "#### ⚙️ Configuration\n\nThe deployed configuration could not be read, so no key is compared: <img src=x>.",
+	} {
+		assert.Error(t, render.CheckConfiguration(forged), name)
+	}
 }
