@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/org/tap-deploy/internal/comment"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/outcome"
@@ -64,7 +65,7 @@ func (r *run) preview(ctx context.Context) error {
 	doc := resultDoc(meta, shown)
 	// Always written, empty when nothing differs: a comment keeps a
 	// section the new body lacks, and an earlier preview's would stay.
-	doc = withSection(doc, configurationSection, configurationDoc(configurationView(hist, histErr, r.cfg, r.config, r.inputsEnv().Spell(inputs.NameConfig))))
+	doc = withConfiguration(doc, configurationView(hist, histErr, r.cfg, r.config, r.inputsEnv().Spell(inputs.NameConfig)))
 	if r.decision.DeployReviewStack {
 		// Reviewers see the preview at once; the section says what the
 		// review stack is doing until its update ends.
@@ -262,9 +263,24 @@ func configurationView(hist []engine.Update, histErr error, cfg stack.Config, l 
 	return view
 }
 
-// configurationDoc renders the configuration section.
-func configurationDoc(view render.Configuration) document {
-	return func(_ string, limit int, redact func(string) string) string {
-		return render.ConfigurationMarkdown(view.Redacted(redact), limit)
+// configurationRoom is what a preview's body leaves for its configuration
+// section, markers included: the body is rendered within its limit less
+// this, so that the comment, with the sections later runs write into it,
+// keeps within GitHub's limit.
+func configurationRoom(limit int) int {
+	return min(render.ConfigurationLimit+2*len(comment.Section(configurationSection, "")), limit/8)
+}
+
+// previewBodyLimit is the room of a preview's body within limit; a merge
+// deploy renders the body again within the same.
+func previewBodyLimit(limit int) int { return limit - configurationRoom(limit) }
+
+// withConfiguration appends the configuration section to a preview's
+// document, in the room the body leaves it.
+func withConfiguration(doc document, view render.Configuration) document {
+	return func(marker string, limit int, redact func(string) string) string {
+		room := configurationRoom(limit) - len(comment.Section(configurationSection, ""))
+		return doc(marker, previewBodyLimit(limit), redact) + "\n" +
+			comment.Section(configurationSection, render.ConfigurationMarkdown(view.Redacted(redact), room))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,4 +197,32 @@ func mustConfig(t *testing.T, values map[string]string) stack.Config {
 	cfg, err := stack.NewConfig(stack.Base{Project: "tap", Environment: "dev", Region: "eu-west-1"}, values)
 	require.NoError(t, err)
 	return cfg
+}
+
+// A preview too big for the comment is cut to leave the configuration
+// section its room, and a merge deploy renders the body within the same
+// limit, so the two still compare byte for byte.
+func TestWithConfiguration_KeepsTheCommentWithinItsRoomAndTheBodyAsADeployRendersIt(t *testing.T) {
+	res := outcome.Result{Kind: outcome.KindPreview, Counts: map[outcome.Op]int{}}
+	for i := 0; i < 3000; i++ {
+		name := "fn-" + strings.Repeat("x", 40) + "-" + strconv.Itoa(i)
+		res.Steps = append(res.Steps, outcome.Step{URN: "urn:pulumi:dev::tap::aws:lambda/function:Function::" + name, Type: "aws:lambda/function:Function", Name: name, Op: outcome.OpUpdate, Custom: true, Changed: []string{"memorySize"}})
+		res.Counts[outcome.OpUpdate]++
+	}
+	var changes []render.ConfigChange
+	for i := 0; i < 12; i++ {
+		changes = append(changes, render.ConfigChange{Key: "key" + strconv.Itoa(i), Old: strings.Repeat("o", 300), HasOld: true, New: strings.Repeat("n", 300), Source: render.SourceInput})
+	}
+	view := render.Configuration{Baseline: render.BaselineDeployed, Version: 9, File: "Pulumi.dev.yaml", Input: "config", Changes: changes}
+	meta := render.Meta{Title: "Preview", Project: "tap", Stack: "dev", Footer: "tap-deploy"}
+	same := func(s string) string { return s }
+	got := withConfiguration(resultDoc(meta, res), view)("<!-- marker -->", commentBody, same)
+	assert.LessOrEqual(t, len(got), commentBody, "the body and its configuration section fit the body's room")
+	l, err := comment.Split(got, commentSections...)
+	require.NoError(t, err)
+	assert.Equal(t, strings.TrimRight(resultDoc(meta, res)("<!-- marker -->", previewBodyLimit(commentBody), same), "\n"), l.Body,
+		"the body is what a merge deploy renders within previewBodyLimit")
+	assert.Contains(t, l.Body, "Truncated to fit GitHub's comment limit")
+	assert.NoError(t, render.CheckConfiguration(l.Sections[configurationSection]))
+	assert.Contains(t, l.Sections[configurationSection], "`key11`", "every key fits its room")
 }

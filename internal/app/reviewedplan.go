@@ -92,7 +92,7 @@ func (r *run) commentLayout(body string, pr int) (comment.Layout, []string) {
 // bodyView is the comment's body as the pull request's preview rendered
 // it, with the plan recorded after its marker.
 func (r *run) bodyView(l comment.Layout, marker string, p reviewed.Plan) shownView {
-	return shownView{what: "the comment", text: l.Body, title: "Preview", marker: marker, limit: commentBody,
+	return shownView{what: "the comment", text: l.Body, title: "Preview", marker: marker, limit: previewBodyLimit(commentBody),
 		plan: p, line: strings.SplitN(l.Body, "\n", 3)[1], note: r.previewNote(p.Shown.FirstDeploy), verdicts: []string{""}}
 }
 

@@ -198,7 +198,7 @@ var (
 	}
 	configUnknown = regexp.MustCompile(`^The deployed configuration could not be read, so no key is compared(: (?:[^<>\[\]\\\n]|\\.)*)?\.$`)
 	configTable   = regexp.MustCompile(`^\| Key \| (Deployed|Default) → this run \| Set by \|$`)
-	configRow     = regexp.MustCompile("^\\| `[A-Za-z]+` \\| " + codeSpan + "( → " + codeSpan + "| \\(unchanged\\)) \\| (" + codeSpan + "|the configuration file|the key's default|\\*\\*" + codeSpan + " input, this run only\\*\\*) \\|$")
+	configRow     = regexp.MustCompile("^\\| `[A-Za-z0-9]+` \\| " + codeSpan + "( → " + codeSpan + "| \\(unchanged\\)) \\| (" + codeSpan + "|the configuration file|the key's default|\\*\\*" + codeSpan + " input, this run only\\*\\*) \\|$")
 	configCut     = regexp.MustCompile(`^\| … \d+ more \| \| \|$`)
 	configClosing = regexp.MustCompile("^A value the " + codeSpan + " input sets holds for this run only: the next run without it goes back to (" + codeSpan + "|the configuration file)'s value or the key's default\\.$")
 )
