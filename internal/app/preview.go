@@ -279,7 +279,9 @@ func previewBodyLimit(limit int) int { return limit - configurationRoom(limit) }
 // document, in the room the body leaves it.
 func withConfiguration(doc document, view render.Configuration) document {
 	return func(marker string, limit int, redact func(string) string) string {
-		room := configurationRoom(limit) - len(comment.Section(configurationSection, ""))
+		// The section's markers and the line break before them come out
+		// of its room too.
+		room := configurationRoom(limit) - len(comment.Section(configurationSection, "")) - 1
 		return doc(marker, previewBodyLimit(limit), redact) + "\n" +
 			comment.Section(configurationSection, render.ConfigurationMarkdown(view.Redacted(redact), room))
 	}

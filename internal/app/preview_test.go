@@ -225,4 +225,15 @@ func TestWithConfiguration_KeepsTheCommentWithinItsRoomAndTheBodyAsADeployRender
 	assert.Contains(t, l.Body, "Truncated to fit GitHub's comment limit")
 	assert.NoError(t, render.CheckConfiguration(l.Sections[configurationSection]))
 	assert.Contains(t, l.Sections[configurationSection], "`key11`", "every key fits its room")
+
+	// A section that fills its room still leaves the comment within it.
+	for i := 12; i < 300; i++ {
+		view.Changes = append(view.Changes, render.ConfigChange{Key: "key" + strconv.Itoa(i), Old: strings.Repeat("o", 300), HasOld: true, New: strings.Repeat("n", 300)})
+	}
+	full := withConfiguration(resultDoc(meta, res), view)("<!-- marker -->", commentBody, same)
+	assert.LessOrEqual(t, len(full), commentBody)
+	l, err = comment.Split(full, commentSections...)
+	require.NoError(t, err)
+	assert.Greater(t, len(l.Sections[configurationSection]), render.ConfigurationLimit-300, "the section used its room")
+	assert.NoError(t, render.CheckConfiguration(l.Sections[configurationSection]))
 }
