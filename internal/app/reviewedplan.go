@@ -67,7 +67,7 @@ type shownView struct {
 
 // commentSections are the sections the action writes into a pull
 // request's comment.
-var commentSections = []string{reviewStackSection, mergeQueueSection, deploySection}
+var commentSections = []string{configurationSection, reviewStackSection, mergeQueueSection, deploySection}
 
 // commentLayout reads the action's comment on pull request pr as the
 // action writes it, and names what in it the action did not write.
@@ -81,13 +81,18 @@ func (r *run) commentLayout(body string, pr int) (comment.Layout, []string) {
 			return l, []string{err.Error()}
 		}
 	}
+	if text, ok := l.Sections[configurationSection]; ok {
+		if err := render.CheckConfiguration(text); err != nil {
+			return l, []string{err.Error()}
+		}
+	}
 	return l, nil
 }
 
 // bodyView is the comment's body as the pull request's preview rendered
 // it, with the plan recorded after its marker.
 func (r *run) bodyView(l comment.Layout, marker string, p reviewed.Plan) shownView {
-	return shownView{what: "the comment", text: l.Body, title: "Preview", marker: marker, limit: commentBody,
+	return shownView{what: "the comment", text: l.Body, title: "Preview", marker: marker, limit: previewBodyLimit(commentBody),
 		plan: p, line: strings.SplitN(l.Body, "\n", 3)[1], note: r.previewNote(p.Shown.FirstDeploy), verdicts: []string{""}}
 }
 

@@ -38,10 +38,18 @@ func TestReview_RequireRefusesAnyEditOfTheWholeComment(t *testing.T) {
 			`line 11 of the comment shows "| 0 | 0 | 0 | 0 | 42 |"`,
 		},
 		"HTML added after the footer": {
+			// The body ends at the first section (the configuration's,
+			// which every preview writes).
+			func(b string) string {
+				return strings.Replace(b, "\n<!-- tap-deploy:section ", "\n<img src=\"https://evil.example/approved.png\">\n<!-- tap-deploy:section ", 1)
+			},
+			`of the comment shows "<img src=\"https://evil.example/approved.png\">", a fresh rendering of the plan has ""`,
+		},
+		"HTML added after the sections": {
 			func(b string) string {
 				return strings.TrimRight(b, "\n") + "\n<img src=\"https://evil.example/approved.png\">\n"
 			},
-			`of the comment shows "<img src=\"https://evil.example/approved.png\">", a fresh rendering of the plan has ""`,
+			`the comment holds text the action did not write after its sections: "<img src=\"https://evil.example/approved.png\">"`,
 		},
 		"a note added under the heading": {
 			func(b string) string {
@@ -70,6 +78,13 @@ func TestReview_RequireRefusesAnyEditOfTheWholeComment(t *testing.T) {
 				return b + "\n" + comment.Section(deploySection, "a") + "\n" + comment.Section(deploySection, "b")
 			},
 			`the comment holds the section "deploy" twice`,
+		},
+		"a configuration section that says what the action does not write": {
+			func(b string) string {
+				return strings.Replace(b, comment.Section(configurationSection, ""),
+					comment.Section(configurationSection, "#### ⚙️ Configuration\n\nApproved by security: nothing changes."), 1)
+			},
+			`the configuration section holds text the action does not write: "Approved by security: nothing changes."`,
 		},
 		"a review stack section with a fake plan": {
 			func(b string) string {

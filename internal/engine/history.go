@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // Update is one entry of the stack history.
@@ -16,7 +17,10 @@ type Update struct {
 	Message string
 	// Config holds the configuration values the update ran with (secret
 	// values stay encrypted and are left out).
-	Config    map[string]string
+	Config map[string]string
+	// Secret names the keys whose values were secrets: a report can say
+	// that they are there without showing them.
+	Secret    []string
 	StartTime string
 }
 
@@ -42,10 +46,13 @@ func (s *Stack) History(ctx context.Context) ([]Update, error) {
 			u.Version = len(entries) - i
 		}
 		for k, v := range e.Config {
-			if !v.Secret {
-				u.Config[k] = v.Value
+			if v.Secret {
+				u.Secret = append(u.Secret, k)
+				continue
 			}
+			u.Config[k] = v.Value
 		}
+		slices.Sort(u.Secret)
 		out[i] = u
 	}
 	return out, nil
