@@ -16,7 +16,7 @@ import (
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/redact"
-	"github.com/org/tap-deploy/internal/shifter"
+	"github.com/org/tap-deploy/internal/awstraffic"
 )
 
 // newDeps wires the run's edges for the place it runs in.
@@ -45,7 +45,7 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 			return awsaccount.New(ctx, region)
 		},
 		Traffic: func(ctx context.Context, region string) (app.Traffic, error) {
-			return shifter.New(ctx, region)
+			return awstraffic.New(ctx, region)
 		},
 		Artifacts: artifacts.Load,
 		Version:   version,

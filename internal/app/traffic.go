@@ -12,7 +12,7 @@ import (
 	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/shift"
-	"github.com/org/tap-deploy/internal/shifter"
+	"github.com/org/tap-deploy/internal/awstraffic"
 	"github.com/org/tap-deploy/stack"
 )
 
@@ -26,7 +26,7 @@ type Traffic interface {
 	Alias(ctx context.Context, function, alias string) (shift.Alias, error)
 }
 
-var _ Traffic = (*shifter.Client)(nil)
+var _ Traffic = (*awstraffic.Client)(nil)
 
 // shiftGrace is how long past its configuration's own duration a shift
 // this run started may take before the run stops waiting for it

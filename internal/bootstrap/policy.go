@@ -530,7 +530,7 @@ func (b *builder) special(actions []string) []string {
 
 // ownCalls adds what tap-deploy itself calls before an update: the
 // account's Lambda concurrency (internal/awsaccount), and the traffic
-// shifts it waits for and follows (internal/shifter).
+// shifts it waits for and follows (internal/awstraffic).
 func (b *builder) ownCalls() {
 	b.special([]string{"lambda:GetAccountSettings"})
 	b.merge(grant{sid: "ChecksLambdaConcurrency", actions: []string{"lambda:GetFunctionConcurrency"}, resources: b.functions,

@@ -2,8 +2,8 @@
 // moves each function's live alias to it, step by step for a canary or a
 // linear shift, watching the alarms that see the new version, and moves it
 // back on its own when one fires, even if the runner that asked is gone.
-// This package knows the shifts' names, timing and states (pure); package
-// shifter asks CodeDeploy and Lambda through the AWS SDK.
+// This package knows the shifts' names, schedules and states (pure); package
+// awstraffic asks CodeDeploy and Lambda through the AWS SDK.
 package shift
 
 import (

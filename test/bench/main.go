@@ -41,7 +41,7 @@ import (
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/reviewed"
 	"github.com/org/tap-deploy/internal/shift"
-	"github.com/org/tap-deploy/internal/shifter"
+	"github.com/org/tap-deploy/internal/awstraffic"
 	"github.com/org/tap-deploy/stack"
 	"github.com/org/tap-deploy/test/awsfake"
 	"github.com/org/tap-deploy/test/sandbox"
@@ -399,7 +399,7 @@ func shiftBookkeeping(ctx context.Context, dir string) (time.Duration, error) {
 	for k, v := range fake.Env() {
 		os.Setenv(k, v)
 	}
-	c, err := shifter.New(ctx, "eu-west-1")
+	c, err := awstraffic.New(ctx, "eu-west-1")
 	if err != nil {
 		return 0, err
 	}
