@@ -13,10 +13,11 @@ import (
 	"github.com/org/tap-deploy/internal/app"
 	"github.com/org/tap-deploy/internal/artifacts"
 	"github.com/org/tap-deploy/internal/awsaccount"
+	"github.com/org/tap-deploy/internal/awstraffic"
+	"github.com/org/tap-deploy/internal/clock"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/redact"
-	"github.com/org/tap-deploy/internal/awstraffic"
 )
 
 // newDeps wires the run's edges for the place it runs in.
@@ -47,9 +48,9 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 		Traffic: func(ctx context.Context, region string) (app.Traffic, error) {
 			return awstraffic.New(ctx, region)
 		},
-		Artifacts: artifacts.Load,
-		Version:   version,
-		Sleep:     github.Sleep,
+		Packages: artifacts.Load,
+		Version:  version,
+		Sleep:    clock.Sleep,
 	}
 	if getenv("GITHUB_ACTIONS") == "true" {
 		a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout))

@@ -103,9 +103,9 @@ type Deps struct {
 	// Traffic moves the functions' live aliases of a region through
 	// CodeDeploy (credentials from the environment).
 	Traffic func(ctx context.Context, region string) (Traffic, error)
-	// Artifacts writes the Lambda packages compiled into the binary into
+	// Packages writes the Lambda packages compiled into the binary into
 	// dir and returns them.
-	Artifacts func(dir string) (stack.Artifacts, error)
+	Packages func(dir string) (stack.Packages, error)
 	// Version is the action's own version.
 	Version string
 }
@@ -143,7 +143,7 @@ func Run(ctx context.Context, d Deps) error {
 	if err != nil || r == nil {
 		return err
 	}
-	defer r.code.cleanup()
+	defer r.packages.cleanup()
 	if !cleanups[r.decision.Command] {
 		if err := r.validate(ctx); err != nil {
 			return err

@@ -103,9 +103,9 @@ func (h *harness) runCancellable(cancelAt string, n int) error {
 		AWSAccount: func(context.Context, string) (Account, error) {
 			return nil, fmt.Errorf("this test expects no call to AWS")
 		},
-		Traffic:   func(context.Context, string) (Traffic, error) { return traffic, nil },
-		Artifacts: func(string) (stack.Artifacts, error) { return stacktest.Artifacts(h.t, "a"), nil },
-		Version:   "v1.0.0-test",
+		Traffic:  func(context.Context, string) (Traffic, error) { return traffic, nil },
+		Packages: func(string) (stack.Packages, error) { return stacktest.Packages(h.t, "a"), nil },
+		Version:  "v1.0.0-test",
 	}
 	return Run(ctx, d)
 }

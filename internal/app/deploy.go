@@ -17,7 +17,7 @@ import (
 // (already done), refuse an interrupted state or an older commit, then
 // preview, gate and update.
 func (r *run) deploy(ctx context.Context) error {
-	code, err := r.code.get(codeToDeploy)
+	code, err := r.packages.get(packagesToDeploy)
 	if err != nil {
 		return r.fail("Could not load the Lambda packages", err)
 	}

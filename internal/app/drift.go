@@ -25,7 +25,7 @@ func (r *run) drift(ctx context.Context) error {
 		return r.setOutputs(map[string]string{OutDrift: "unknown"})
 	}
 	missing := false
-	res, runErr := r.onStack(ctx, "Pulumi refresh (preview only)", codeForGraph, func(st Stack, firstDeploy bool) (outcome.Result, error) {
+	res, runErr := r.onStack(ctx, "Pulumi refresh (preview only)", packagesForGraph, func(st Stack, firstDeploy bool) (outcome.Result, error) {
 		if firstDeploy {
 			missing = true
 			return outcome.Result{Kind: outcome.KindRefresh, Counts: map[outcome.Op]int{}}, nil

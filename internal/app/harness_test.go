@@ -433,8 +433,8 @@ func (h *harness) run() error {
 			}
 			return h.traffic, nil
 		},
-		Artifacts: func(string) (stack.Artifacts, error) { return stacktest.Artifacts(h.t, "a"), nil },
-		Version:   cmp.Or(h.version, "v1.0.0-test"),
+		Packages: func(string) (stack.Packages, error) { return stacktest.Packages(h.t, "a"), nil },
+		Version:  cmp.Or(h.version, "v1.0.0-test"),
 	}
 	return Run(context.Background(), d)
 }

@@ -43,7 +43,7 @@ func (r *run) queuePreview(ctx context.Context) error {
 			"it asks GitHub whether the stack runs the merge group's base, and writes the result into the pull request's comment: pass github-token (the default, github.token, works) with `contents: read` and `pull-requests: write`"))
 	}
 	version, firstDeploy := 0, false
-	res, runErr := r.onStack(ctx, "Pulumi preview of the merge group "+short(g.Head), codeToDeploy, func(st Stack, first bool) (outcome.Result, error) {
+	res, runErr := r.onStack(ctx, "Pulumi preview of the merge group "+short(g.Head), packagesToDeploy, func(st Stack, first bool) (outcome.Result, error) {
 		firstDeploy = first
 		if !first {
 			if err := r.waitForBase(ctx, st, g); err != nil {
@@ -64,8 +64,8 @@ func (r *run) queuePreview(ctx context.Context) error {
 		plan := reviewed.Of(res, version, configFingerprint(r.cfg), r.Version, g.Head).
 			Bound(reviewed.Binding{Repo: r.facts.repo.FullName(), PR: g.PR, Stack: r.in.StackName})
 		plan.Shown = pinned
-		meta.ReviewedPlan = render.ReviewedPlan{Metadata: plan.Encode(), PlanID: plan.ID}
-		meta.ReviewedPlan.Verdict, meta.ReviewedPlan.Lines, meta.ReviewedPlan.Warn, reviewErr = r.queueAgainstReview(ctx, g, plan, shown)
+		meta.Verdict = render.Verdict{Metadata: plan.Encode(), PlanID: plan.ID}
+		meta.Verdict.Says, meta.Verdict.Lines, meta.Verdict.Warn, reviewErr = r.queueAgainstReview(ctx, g, plan, shown)
 	}
 	doc := resultDoc(meta, shown)
 	if g.PR == 0 {

@@ -24,7 +24,7 @@ func (r *run) preview(ctx context.Context) error {
 	}
 	version := 0
 	firstDeploy := false
-	res, runErr := r.onStack(ctx, "Pulumi preview", codeToDeploy, func(st Stack, first bool) (outcome.Result, error) {
+	res, runErr := r.onStack(ctx, "Pulumi preview", packagesToDeploy, func(st Stack, first bool) (outcome.Result, error) {
 		firstDeploy = first
 		// The history is read beside the preview (another CLI process, so
 		// no time is added): the plan names the version it was computed
@@ -47,7 +47,7 @@ func (r *run) preview(ctx context.Context) error {
 		rp := reviewed.Of(res, version, configFingerprint(r.cfg), r.Version, r.decision.SHA).
 			Bound(reviewed.Binding{Repo: r.facts.repo.FullName(), PR: r.pullRequest(), Stack: r.in.StackName})
 		rp.Shown = pinned
-		meta.ReviewedPlan = render.ReviewedPlan{Metadata: rp.Encode(), PlanID: rp.ID}
+		meta.Verdict = render.Verdict{Metadata: rp.Encode(), PlanID: rp.ID}
 	}
 	doc := resultDoc(meta, shown)
 	if r.decision.DeployReviewStack {

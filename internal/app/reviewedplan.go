@@ -100,7 +100,7 @@ func (r *run) renderView(v shownView, verdict string, res outcome.Result, cfg st
 		shown.Counts[outcome.OpSame] = v.plan.Shown.Unchanged
 	}
 	meta := r.shownMeta(v.title, v.plan.Head, cfg, res.Kind, v.plan.Shown, v.note)
-	meta.ReviewedPlan = render.ReviewedPlan{Metadata: v.line, PlanID: v.plan.ID, Verdict: verdict}
+	meta.Verdict = render.Verdict{Metadata: v.line, PlanID: v.plan.ID, Says: verdict}
 	doc := r.Runtime.Redact(resultDoc(meta, shown)(v.marker, v.limit, r.Runtime.Redact))
 	return strings.TrimRight(doc, "\n")
 }
@@ -232,10 +232,10 @@ func (r *run) editDoubts(ctx context.Context, c *github.Comment) []string {
 // fingerprints (now), and what the comment shows reviewers with its
 // rendering from this preview (shown: each difference). It returns what
 // the report says, and an error when the deploy must stop.
-func (rv *reviewedPlanCheck) verdict(now reviewed.Plan, shown []string, drift []string) (render.ReviewedPlan, error) {
-	out := render.ReviewedPlan{PlanID: now.ID}
+func (rv *reviewedPlanCheck) verdict(now reviewed.Plan, shown []string, drift []string) (render.Verdict, error) {
+	out := render.Verdict{PlanID: now.ID}
 	if rv.plan == nil {
-		out.Verdict, out.Warn = "No reviewed plan: "+rv.missing, true
+		out.Says, out.Warn = "No reviewed plan: "+rv.missing, true
 		if rv.mode == inputs.ReviewedPlanRequire {
 			return out, fmt.Errorf("reviewed-plan is require and %s. Nothing was changed: deploy through a pull request whose preview ran, or dispatch a deploy (command: up) to apply unreviewed changes on purpose", rv.missing)
 		}
@@ -253,19 +253,19 @@ func (rv *reviewedPlanCheck) verdict(now reviewed.Plan, shown []string, drift []
 	lines = append(lines, drift...)
 	lines = append(lines, shown...)
 	if len(lines) == 0 {
-		out.Verdict = fmt.Sprintf("Applying the reviewed plan %s of pull request #%d.", rv.plan.ID, rv.pr.Number)
+		out.Says = fmt.Sprintf("Applying the reviewed plan %s of pull request #%d.", rv.plan.ID, rv.pr.Number)
 		if rv.queued {
-			out.Verdict = fmt.Sprintf("Applying the plan %s the merge queue previewed for pull request #%d.", rv.plan.ID, rv.pr.Number)
+			out.Says = fmt.Sprintf("Applying the plan %s the merge queue previewed for pull request #%d.", rv.plan.ID, rv.pr.Number)
 		}
 		return out, nil
 	}
 	out.Lines, out.Warn = lines, true
 	if rv.mode == inputs.ReviewedPlanRequire {
-		out.Verdict = fmt.Sprintf("Not deployed: the plan differs from the one reviewed on pull request #%d (%s, now %s).", rv.pr.Number, rv.plan.ID, now.ID)
+		out.Says = fmt.Sprintf("Not deployed: the plan differs from the one reviewed on pull request #%d (%s, now %s).", rv.pr.Number, rv.plan.ID, now.ID)
 		return out, fmt.Errorf("the plan differs from the one reviewed on pull request #%d: %s. Nothing was changed. Re-run the pull request's preview (re-run its workflow) and then this deploy, or dispatch a deploy (command: up) to apply it unreviewed",
 			rv.pr.Number, strings.Join(lines, "; "))
 	}
-	out.Verdict = fmt.Sprintf("Deploying a plan that differs from the one reviewed on pull request #%d (%s, now %s).", rv.pr.Number, rv.plan.ID, now.ID)
+	out.Says = fmt.Sprintf("Deploying a plan that differs from the one reviewed on pull request #%d (%s, now %s).", rv.pr.Number, rv.plan.ID, now.ID)
 	return out, nil
 }
 

@@ -47,7 +47,7 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 		view.Error = strings.Join(problems.Of(err), "\n")
 		return view, r.fail("The review stack's configuration is not valid", err)
 	}
-	code, err := r.code.get(codeToDeploy)
+	code, err := r.packages.get(packagesToDeploy)
 	if err != nil {
 		return view, r.fail("Could not load the Lambda packages", err)
 	}
@@ -157,7 +157,7 @@ func (r *run) destroyReviewStack(ctx context.Context, pr int, look secondLook) (
 	}
 	// A destroy does not run the program: the packages only fill the
 	// recorded configuration, so a binary without them still destroys.
-	code, err := r.code.get(codeForGraph)
+	code, err := r.packages.get(packagesForGraph)
 	if err != nil {
 		return reviewStackAbsent, err
 	}

@@ -55,9 +55,9 @@ type run struct {
 	facts runFacts
 	// github is the run's one GitHub client; nil when the run has no token
 	// or runs locally.
-	github  GitHub
-	publish publisher
-	code    *codeLoader
+	github   GitHub
+	publish  publisher
+	packages *packageLoader
 }
 
 // secretEnv are the environment variables whose values must never be shown:
@@ -74,7 +74,7 @@ var secretEnv = []string{
 // nothing to do.
 func start(ctx context.Context, d Deps) (*run, error) {
 	r := &run{Deps: d, publish: earlyPublisher(d.Runtime),
-		code: &codeLoader{embedded: d.Artifacts, getenv: d.Getenv, inActions: d.InActions, warn: d.Runtime.Warningf}}
+		packages: &packageLoader{embedded: d.Packages, getenv: d.Getenv, inActions: d.InActions, warn: d.Runtime.Warningf}}
 	// Secrets are masked before anything else is printed.
 	for _, k := range secretEnv {
 		r.mask(d.Getenv(k))

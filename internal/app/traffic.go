@@ -9,10 +9,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/org/tap-deploy/internal/awstraffic"
 	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/shift"
-	"github.com/org/tap-deploy/internal/awstraffic"
 	"github.com/org/tap-deploy/stack"
 )
 
@@ -168,7 +168,7 @@ func (r *run) shiftTraffic(ctx context.Context, u update, res outcome.Result) (r
 	if len(shifts) == 0 {
 		return notice, nil
 	}
-	deadline := r.Now().Add(pref.Plan().Duration() + shiftGrace)
+	deadline := r.Now().Add(pref.Schedule().Duration() + shiftGrace)
 	wait := firstPoll
 	for {
 		if err := r.lookAtShifts(ctx, t, shifts, pref); err != nil {
@@ -186,7 +186,7 @@ func (r *run) shiftTraffic(ctx context.Context, u update, res outcome.Result) (r
 			break
 		}
 		if r.Now().After(deadline) {
-			return r.stopShifts(ctx, t, app, shifts, notice, fmt.Errorf("the shift did not end within %s (%s takes %s)", pref.Plan().Duration()+shiftGrace, pref, pref.Plan().Duration()))
+			return r.stopShifts(ctx, t, app, shifts, notice, fmt.Errorf("the shift did not end within %s (%s takes %s)", pref.Schedule().Duration()+shiftGrace, pref, pref.Schedule().Duration()))
 		}
 		if err := r.Sleep(ctx, wait); err != nil {
 			return r.leaveShifts(shifts, notice, err)
@@ -222,7 +222,7 @@ func (r *run) lookAtShifts(ctx context.Context, t Traffic, shifts []*shifting, p
 			share = s.share
 		}
 		if share != s.share || s.done {
-			left := max(0, pref.Plan().Duration()-r.Now().Sub(d.Start))
+			left := max(0, pref.Schedule().Duration()-r.Now().Sub(d.Start))
 			r.Runtime.Infof("%s: version %s takes %d%% of traffic (CodeDeploy: %s, about %s of %s left)", s.f.Name, s.f.Target, share, d.Status, left.Round(time.Second), pref)
 		}
 		s.share = share

@@ -300,8 +300,8 @@ func TestRollback_ShiftsAllAtOnceWhateverThePreference(t *testing.T) {
 	h.inputs["command"] = "rollback"
 	h.inputs["rollback-to"] = "1"
 	h.inputs["deployment-preference"] = "Canary10Percent30Minutes"
-	v1 := engine.Update{Version: 1, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Artifacts(t, "old"), stack.Provenance{Commit: "cccc"})}
-	v2 := engine.Update{Version: 2, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Artifacts(t, "a"), stack.Provenance{Commit: "dddd"})}
+	v1 := engine.Update{Version: 1, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Packages(t, "old"), stack.Provenance{Commit: "cccc"})}
+	v2 := engine.Update{Version: 2, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Packages(t, "a"), stack.Provenance{Commit: "dddd"})}
 	h.stack.history = func(context.Context) ([]engine.Update, error) { return []engine.Update{v2, v1}, nil }
 	h.publishes("3")
 

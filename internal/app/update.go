@@ -131,12 +131,12 @@ func (r *run) gatedPreview(ctx context.Context, st Stack, u update, planFile str
 	err := r.Runtime.Group("Pulumi preview", func() error {
 		var err error
 		pre, err = r.withLockRetry(ctx, "previewing", func() (outcome.Result, error) {
-			return st.Preview(ctx, engine.PreviewOptions{SavePlan: planFile})
+			return st.Preview(ctx, engine.PreviewOptions{SaveUpdatePlan: planFile})
 		})
 		return err
 	})
 	if err != nil {
-		r.reportUpdate(ctx, u, pre, render.ReviewedPlan{}, render.Traffic{})
+		r.reportUpdate(ctx, u, pre, render.Verdict{}, render.Traffic{})
 		return pre, r.engineFailed(ctx, u.stack, "The preview before the update failed", err)
 	}
 	pre, blocked := r.gate(pre, u.cfg)
@@ -144,7 +144,7 @@ func (r *run) gatedPreview(ctx context.Context, st Stack, u update, planFile str
 		for _, v := range blocked {
 			r.Runtime.Errorf("%s", v.String())
 		}
-		r.reportUpdate(ctx, u, pre, render.ReviewedPlan{}, render.Traffic{})
+		r.reportUpdate(ctx, u, pre, render.Verdict{}, render.Traffic{})
 		return pre, r.fail("The update breaks mandatory policy rules; nothing was changed", fmt.Errorf("%d mandatory violation(s)", len(blocked)))
 	}
 	return pre, nil
@@ -154,7 +154,7 @@ func (r *run) gatedPreview(ctx context.Context, st Stack, u update, planFile str
 // its reviewed plan (an error stops the update, reported), with the
 // update's own notes first. What is about to change then goes to the job
 // summary, before it changes.
-func (r *run) updateVerdict(ctx context.Context, st Stack, u update, pre outcome.Result) (render.ReviewedPlan, error) {
+func (r *run) updateVerdict(ctx context.Context, st Stack, u update, pre outcome.Result) (render.Verdict, error) {
 	verdict, err := r.reviewedPlanVerdict(ctx, st, u, pre)
 	if err != nil {
 		r.reportUpdate(ctx, u, pre, verdict, render.Traffic{})
@@ -163,14 +163,14 @@ func (r *run) updateVerdict(ctx context.Context, st Stack, u update, pre outcome
 	verdict.Lines = append(append([]string(nil), u.notes...), verdict.Lines...)
 	meta := r.resultMeta("Preview before "+strings.ToLower(u.title[:1])+u.title[1:], u.sha, u.cfg, pre)
 	meta.Stack = u.stack
-	meta.ReviewedPlan = verdict
+	meta.Verdict = verdict
 	r.publish.note(resultDoc(meta, pre))
 	return verdict, nil
 }
 
 // applyPlanned runs the update constrained to the preview's plan and returns its result with the verdict saying
 // how it was constrained. A failure is reported and returned.
-func (r *run) applyPlanned(ctx context.Context, st Stack, u update, planFile string, verdict render.ReviewedPlan) (outcome.Result, render.ReviewedPlan, error) {
+func (r *run) applyPlanned(ctx context.Context, st Stack, u update, planFile string, verdict render.Verdict) (outcome.Result, render.Verdict, error) {
 	var res outcome.Result
 	var unconstrained string
 	upErr := r.Runtime.Group("Pulumi update", func() error {
@@ -185,15 +185,15 @@ func (r *run) applyPlanned(ctx context.Context, st Stack, u update, planFile str
 	case unconstrained != "":
 		verdict.Warn = true
 		verdict.Lines = append(verdict.Lines, unconstrained)
-		if verdict.Verdict == "" {
-			verdict.Verdict = "Not constrained to the plan of its preview."
+		if verdict.Says == "" {
+			verdict.Says = "Not constrained to the plan of its preview."
 		}
 	case upErr == nil:
 		if u.reviewedPlan != nil && u.reviewedPlan.plan != nil && !verdict.Warn {
-			verdict.Verdict = fmt.Sprintf("Applied the reviewed plan %s of pull request #%d.", u.reviewedPlan.plan.ID, u.reviewedPlan.pr.Number)
+			verdict.Says = fmt.Sprintf("Applied the reviewed plan %s of pull request #%d.", u.reviewedPlan.plan.ID, u.reviewedPlan.pr.Number)
 		}
-		if verdict.Verdict == "" {
-			verdict.Verdict = "Applied exactly the plan of its gated preview."
+		if verdict.Says == "" {
+			verdict.Says = "Applied exactly the plan of its gated preview."
 		}
 		verdict.Lines = append(verdict.Lines, "the update was constrained to the plan of its gated preview, from the state that preview saw")
 	}
@@ -242,9 +242,9 @@ func (r *run) checkAccount(ctx context.Context, cfg stack.Config) error {
 // reviewVerdict compares a merge deploy's preview with its reviewed plan
 // (an error means the deploy must stop); other updates only say how they
 // are constrained.
-func (r *run) reviewedPlanVerdict(ctx context.Context, st Stack, u update, pre outcome.Result) (render.ReviewedPlan, error) {
+func (r *run) reviewedPlanVerdict(ctx context.Context, st Stack, u update, pre outcome.Result) (render.Verdict, error) {
 	if u.reviewedPlan == nil {
-		return render.ReviewedPlan{}, nil
+		return render.Verdict{}, nil
 	}
 	var drift []string
 	if u.reviewedPlan.plan != nil {
@@ -255,7 +255,7 @@ func (r *run) reviewedPlanVerdict(ctx context.Context, st Stack, u update, pre o
 	}
 	verdict, err := u.reviewedPlan.verdict(reviewed.Of(pre, u.stateVersion, configFingerprint(u.cfg), r.Version, u.sha), r.shownDifferences(u, pre), drift)
 	if err == nil && verdict.Warn {
-		r.Runtime.Warningf("%s %s", verdict.Verdict, strings.Join(verdict.Lines, "; "))
+		r.Runtime.Warningf("%s %s", verdict.Says, strings.Join(verdict.Lines, "; "))
 	}
 	return verdict, err
 }
@@ -290,8 +290,8 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 	up := func(o engine.UpOptions) (outcome.Result, error) {
 		return r.withLockRetry(ctx, "updating", func() (outcome.Result, error) { return st.Up(ctx, u.message, o) })
 	}
-	res, err = up(engine.UpOptions{Plan: planFile, ExpectState: u.start, Check: u.recheck})
-	if !engine.IsPlanRejected(err) {
+	res, err = up(engine.UpOptions{UpdatePlan: planFile, ExpectState: u.start, Check: u.recheck})
+	if !engine.IsUpdatePlanRejected(err) {
 		return res, "", err
 	}
 	rejected := fmt.Sprintf("the engine rejected the plan of its own gated preview (%s)", firstLine(res.Error))
@@ -337,10 +337,10 @@ const deploySection = "deploy"
 
 // reportUpdate publishes an update's result; a comment that cannot be
 // written does not fail an update that happened.
-func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, verdict render.ReviewedPlan, moved render.Traffic) {
+func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, verdict render.Verdict, moved render.Traffic) {
 	m := r.resultMeta(u.title, u.sha, u.cfg, res)
 	m.Stack = u.stack
-	m.ReviewedPlan = verdict
+	m.Verdict = verdict
 	m.Traffic = moved
 	doc := resultDoc(m, res)
 	if u.pr != 0 {

@@ -18,7 +18,7 @@ import (
 // no CLI, no plugin, no credentials, no network. It runs first, whatever the
 // command, and is all a validate run (and a fork PR) does.
 func (r *run) validate(ctx context.Context) error {
-	code, err := r.code.get(codeForGraph)
+	code, err := r.packages.get(packagesForGraph)
 	if err != nil {
 		return r.fail("Could not load the Lambda packages", err)
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/tap-deploy/internal/shift"
 	"github.com/org/tap-deploy/internal/awstraffic"
+	"github.com/org/tap-deploy/internal/shift"
 	"github.com/org/tap-deploy/test/moto"
 )
 

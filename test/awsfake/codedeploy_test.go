@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/tap-deploy/internal/shift"
 	"github.com/org/tap-deploy/internal/awstraffic"
+	"github.com/org/tap-deploy/internal/shift"
 	"github.com/org/tap-deploy/test/awsfake"
 	"github.com/org/tap-deploy/test/sandbox"
 )
