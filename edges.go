@@ -34,11 +34,7 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 		OpenStack: func(ctx context.Context, s engine.Settings, p pulumi.RunFunc) (app.Stack, error) {
 			return engine.Open(ctx, s, p)
 		},
-		FindTools:     engine.FindTools,
-		ListStacks:    engine.ListStacks,
-		StackExists:   engine.StackExists,
-		LayoutWritten: engine.LayoutWritten,
-		Locks:         engine.Locks,
+		Backend: engine.Backend{},
 		NewGitHub: func(apiURL, token string) (app.GitHub, error) {
 			return github.New(apiURL, token, github.DefaultRetry)
 		},

@@ -53,6 +53,29 @@ type Account interface {
 
 var _ Account = (*awsaccount.Reader)(nil)
 
+// Backend is what a run reads of a backend itself, without the Pulumi CLI
+// (which only a stack's engine runs), and its check of the tools OpenStack
+// needs. Each reader answers from the backend's files (file:// and s3://);
+// where only the backend's service can tell, it says so with
+// engine.ErrExistsUnknown or engine.ErrLocksUnknown.
+type Backend interface {
+	// FindTools says what is missing of what OpenStack runs (the Pulumi
+	// CLI, engine.ErrNoCLI; the aws plugin in pulumiHome), each with the
+	// command that installs it; a local run checks it first.
+	FindTools(pulumiHome string) error
+	// StackExists says whether the backend holds a stack.
+	StackExists(ctx context.Context, s engine.Settings) (bool, error)
+	// LayoutWritten says whether the backend holds the layout Pulumi
+	// writes on a backend's first use (.pulumi/meta.yaml).
+	LayoutWritten(ctx context.Context, s engine.Settings) (bool, error)
+	// Locks lists the locks updates hold on a stack.
+	Locks(ctx context.Context, s engine.Settings) ([]string, error)
+	// ListStacks lists the project's stacks in the backend.
+	ListStacks(ctx context.Context, s engine.Settings) ([]engine.StackSummary, error)
+}
+
+var _ Backend = engine.Backend{}
+
 // OpenStack opens a stack with an inline program.
 type OpenStack func(ctx context.Context, s engine.Settings, program pulumi.RunFunc) (Stack, error)
 
@@ -80,23 +103,10 @@ type Deps struct {
 	// Sleep waits, or returns early with the context's error.
 	Sleep     func(ctx context.Context, d time.Duration) error
 	OpenStack OpenStack
-	// FindTools says what is missing of what OpenStack runs (the Pulumi
-	// CLI, engine.ErrNoCLI; the aws plugin in pulumiHome), each with the
-	// command that installs it; a local run checks it first. Nil skips it.
-	FindTools func(pulumiHome string) error
-	// StackExists says, reading the backend only, whether it holds a
-	// stack (engine.ErrExistsUnknown where only the CLI can tell).
-	StackExists func(ctx context.Context, s engine.Settings) (bool, error)
-	// LayoutWritten says, reading the backend only, whether it holds the
-	// layout Pulumi writes on a backend's first use (.pulumi/meta.yaml;
-	// engine.ErrExistsUnknown where only its service can tell).
-	LayoutWritten func(ctx context.Context, s engine.Settings) (bool, error)
-	// Locks lists the locks updates hold on a stack, reading the backend
-	// only (engine.ErrLocksUnknown where only its service can tell).
-	Locks func(ctx context.Context, s engine.Settings) ([]string, error)
-	// ListStacks lists the project's stacks in the backend.
-	ListStacks func(ctx context.Context, s engine.Settings) ([]engine.StackSummary, error)
-	NewGitHub  func(apiURL, token string) (GitHub, error)
+	// Backend reads the backend directly and checks the tools OpenStack
+	// runs.
+	Backend   Backend
+	NewGitHub func(apiURL, token string) (GitHub, error)
 	// AWSAccount reads the AWS account of a region (its credentials come
 	// from the environment, as the engine's do).
 	AWSAccount func(ctx context.Context, region string) (Account, error)

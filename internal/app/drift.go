@@ -75,7 +75,7 @@ func (r *run) waitForUpdate(ctx context.Context) (bool, error) {
 	deadline := r.Now().Add(r.in.LockTimeout)
 	wait := 2 * time.Second
 	for {
-		locks, err := r.Locks(ctx, s)
+		locks, err := r.Backend.Locks(ctx, s)
 		switch {
 		case errors.Is(err, engine.ErrLocksUnknown):
 			return true, nil

@@ -58,6 +58,9 @@ type run struct {
 	github   GitHub
 	publish  publisher
 	packages *packageLoader
+	// traffic shifts the functions' aliases; it reaches only the traffic
+	// client, the clock and the lock timeout, and fails through fail.
+	traffic traffic
 }
 
 // secretEnv are the environment variables whose values must never be shown:
@@ -93,6 +96,7 @@ func start(ctx context.Context, d Deps) (*run, error) {
 		return nil, r.fail("The inputs are not valid", found)
 	}
 	r.in = in
+	r.traffic = traffic{client: d.Traffic, now: d.Now, sleep: d.Sleep, lockTimeout: in.LockTimeout, log: d.Runtime, fail: r.fail}
 	// The file and the overrides are read once; their problems are
 	// reported below, with the PR comment, once the event is known.
 	var configFound problems.List
@@ -118,8 +122,8 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	// On a laptop the CLI or the aws plugin may be missing (the image
 	// ships both): say so before anything else, not after the validation's
 	// report.
-	if !d.InActions && r.decision.Command.OpensStack() && d.FindTools != nil {
-		if err := d.FindTools(d.Getenv("PULUMI_HOME")); err != nil {
+	if !d.InActions && r.decision.Command.OpensStack() {
+		if err := d.Backend.FindTools(d.Getenv("PULUMI_HOME")); err != nil {
 			return nil, r.fail(fmt.Sprintf("Cannot run %s", r.decision.Command), err)
 		}
 	}

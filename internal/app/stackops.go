@@ -180,7 +180,7 @@ func (r *run) openToRead(ctx context.Context, cfg stack.Config, code stack.Packa
 	if err != nil {
 		return nil, false, err
 	}
-	exists, err := r.StackExists(ctx, s)
+	exists, err := r.Backend.StackExists(ctx, s)
 	switch {
 	case errors.Is(err, engine.ErrExistsUnknown):
 		st, err := r.openNamed(ctx, ref, mustExist, cfg, code, stack.Provenance{})
@@ -289,10 +289,10 @@ func (r *run) openNamed(ctx context.Context, ref stackRef, e existence, cfg stac
 // environment's role would decide how every environment's stack is found)
 // cannot do. The administrator creates it once.
 func (r *run) withoutLayout(ctx context.Context, s engine.Settings, err error) error {
-	if r.LayoutWritten == nil || !strings.HasPrefix(s.BackendURL, "s3://") {
+	if !strings.HasPrefix(s.BackendURL, "s3://") {
 		return err
 	}
-	written, lerr := r.LayoutWritten(ctx, s)
+	written, lerr := r.Backend.LayoutWritten(ctx, s)
 	if lerr != nil || written {
 		return err
 	}

@@ -82,7 +82,7 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Re
 	if u.preference == "" {
 		u.preference = shift.AllAtOnce
 	}
-	if err := r.waitForShifts(ctx, u.cfg); err != nil {
+	if err := r.traffic.waitForShifts(ctx, u.cfg); err != nil {
 		return outcome.Result{}, err
 	}
 	if err := r.checkAccount(ctx, u.cfg); err != nil {
@@ -109,7 +109,7 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Re
 	if err == nil {
 		err = r.Runtime.Group("Traffic shift to the new versions ("+string(u.preference)+")", func() error {
 			var err error
-			moved, err = r.shiftTraffic(ctx, u, res)
+			moved, err = r.traffic.rollOut(ctx, u.preference, u.cfg.Region, u.message, res)
 			return err
 		})
 	}
