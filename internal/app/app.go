@@ -6,11 +6,17 @@
 // with small fakes.
 //
 // A reader finds a command by its file: validate.go, preview.go, deploy.go,
-// rollback.go, drift.go, history.go, sweep.go. run.go sets a run up; publish.go decides, once,
+// rollback.go, drift.go, history.go, sweep.go, destroy.go; app.go maps each
+// command to its file. start.go sets a run up; run.go holds what every
+// command reports with (fail, meta, outputs); publish.go decides, once,
 // where its results go; stackops.go opens stacks and waits for locks;
-// update.go is the preview → gate → up sequence that deploy, rollback and
-// review stacks share; reviewstack.go deploys and destroys a pull
-// request's review stack, and sweep.go destroys those left behind.
+// gate.go is the policy gate; update.go is the preview → gate → up sequence
+// that deploy, rollback and review stacks share, order.go its checks that
+// no update goes over a newer one, and traffic.go the rollout that follows
+// it; result.go is what a result says beyond its changes; reviewstack.go
+// deploys and destroys a pull request's review stack, and sweep.go
+// destroys those left behind. A file calls only into files below it: no
+// two files call each other.
 package app
 
 import (
@@ -26,6 +32,7 @@ import (
 	"github.com/org/tap-deploy/internal/deployment"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
+	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/issue"
 	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/stack"
@@ -146,6 +153,27 @@ func (e reportedError) Error() string { return e.err.Error() }
 func (e reportedError) Unwrap() []error {
 	return []error{e.err, ErrReported}
 }
+
+// commands maps each command to its file's entry point. Offline validation
+// runs before any of them but the cleanups (see Run).
+var commands = map[inputs.Command]func(*run, context.Context) error{
+	inputs.Validate: func(*run, context.Context) error { return nil },
+	inputs.Preview:  (*run).preview,
+	inputs.Up:       (*run).deploy,
+	inputs.Rollback: (*run).rollback,
+	inputs.Drift:    (*run).drift,
+	inputs.History:  (*run).history,
+	inputs.Sweep:    (*run).sweep,
+	inputs.Destroy:  (*run).destroy,
+	// A pull request's closing: the event decides it (see route).
+	inputs.DestroyReviewStack: (*run).closeReviewStack,
+	inputs.DeployReviewStack:  (*run).deployReviewStackOnly,
+}
+
+// cleanups destroy what exists and deploy nothing: they skip the offline
+// validation, so that a program or policy problem on one branch never keeps
+// a review stack alive.
+var cleanups = map[inputs.Command]bool{inputs.Sweep: true, inputs.DestroyReviewStack: true, inputs.Destroy: true}
 
 // Run carries out one invocation.
 func Run(ctx context.Context, d Deps) error {

@@ -199,15 +199,6 @@ func queueVerdict(pr int, reviewedID, queuedID string) string {
 	return fmt.Sprintf("The merge applies the plan reviewed on pull request #%d (%s), from the state the merge will meet; the deploy after the merge applies this plan, %s.", pr, reviewedID, queuedID)
 }
 
-// queueNote is what the merge queue's section says under its heading.
-func (r *run) queueNote(base string, pr int, firstDeploy bool) string {
-	note := fmt.Sprintf("The commit that lands on %s when the queue merges pull request #%d, previewed against stack %s as the merge will find it.", base, pr, r.in.StackName)
-	if firstDeploy {
-		note += fmt.Sprintf(" Stack %s does not exist yet: this is its first deploy.", r.in.StackName)
-	}
-	return note
-}
-
 // againstReview compares a merge queue's plan with the plan reviewers
 // read on its pull request (the plan line after the comment's marker): the
 // same resources changing the same way, with the same configuration and

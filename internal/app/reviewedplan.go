@@ -297,3 +297,12 @@ func firstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
 	return first
 }
+
+// queueNote is what the merge queue's section says under its heading.
+func (r *run) queueNote(base string, pr int, firstDeploy bool) string {
+	note := fmt.Sprintf("The commit that lands on %s when the queue merges pull request #%d, previewed against stack %s as the merge will find it.", base, pr, r.in.StackName)
+	if firstDeploy {
+		note += fmt.Sprintf(" Stack %s does not exist yet: this is its first deploy.", r.in.StackName)
+	}
+	return note
+}

@@ -19,10 +19,6 @@ import (
 // run that deploys or destroys the stack writes it, a preview keeps it.
 const reviewStackSection = "review-stack"
 
-// reviewStackName is pull request pr's review stack: the environment's
-// stack name with -pr-<pr>.
-func (r *run) reviewStackName(pr int) string { return fmt.Sprintf("%s-pr-%d", r.in.StackName, pr) }
-
 // reviewConfig is pull request pr's review stack's configuration.
 func (r *run) reviewStackConfig(pr int) (stack.Config, error) {
 	return stack.NewReviewStackConfig(stack.Base{Project: r.in.ProjectName, Environment: r.in.Environment, Region: r.in.AWSRegion}, r.config.Values, pr)
@@ -231,4 +227,13 @@ func checkReviewMarker(name string, hist []engine.Update, pr int) error {
 		}
 	}
 	return nil
+}
+
+// reviewStackAfterPreview deploys the pull request's review stack once its
+// preview passed, and says how that went in the comment's section.
+func (r *run) reviewStackAfterPreview(ctx context.Context) error {
+	pr := r.pullRequest()
+	view, err := r.deployReviewStack(ctx, pr)
+	r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(view))
+	return err
 }

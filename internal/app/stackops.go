@@ -7,16 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/org/tap-deploy/internal/artifacts"
 	"github.com/org/tap-deploy/internal/engine"
-	"github.com/org/tap-deploy/internal/graph"
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/outcome"
-	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/stack"
 )
 
@@ -390,25 +387,6 @@ func (r *run) checkPending(stackName string, state engine.State) error {
 		len(state.Pending), strings.Join(lines, "; "), stackName))
 }
 
-// policySettings are the gate's settings for a configuration.
-func (r *run) policySettings(cfg stack.Config) policy.Settings {
-	overrides := map[string]string{}
-	for id, action := range r.in.PolicyOverrides {
-		overrides[id] = string(action)
-	}
-	var tags []string
-	for k := range cfg.CommonTags() {
-		tags = append(tags, k)
-	}
-	sort.Strings(tags)
-	return policy.Settings{AllowPublicAPI: cfg.APIAuthorization == "NONE", RequiredTags: tags, Overrides: overrides}
-}
-
-// gate runs the policy rules on the graph the engine saw, with real values.
-// It returns the result with the findings added, and the mandatory
-// violations.
-func (r *run) gate(res outcome.Result, cfg stack.Config) (outcome.Result, []policy.Violation) {
-	rep := policy.Evaluate(graph.New(res.Resources), r.policySettings(cfg))
-	res.Findings = append(append([]outcome.Finding(nil), res.Findings...), findings(rep)...)
-	return res, rep.Mandatory()
-}
+// reviewStackName is pull request pr's review stack: the environment's
+// stack name with -pr-<pr>.
+func (r *run) reviewStackName(pr int) string { return fmt.Sprintf("%s-pr-%d", r.in.StackName, pr) }

@@ -353,28 +353,6 @@ func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, ve
 	r.publish.report(ctx, 0, doc)
 }
 
-// engineFailed reports a failed engine operation, saying what a
-// cancellation left behind: a clean stop, or a killed engine whose lock
-// and unfinished operations need recovering.
-func (r *run) engineFailed(ctx context.Context, stackName, title string, err error) error {
-	switch {
-	case errors.Is(err, errSourceChanged):
-		return r.fail("The promotion's source no longer runs what this deploy repeats; nothing was changed", err)
-	case errors.Is(err, engine.ErrStateChanged):
-		return r.fail("The stack changed between the preview and the update; nothing was changed", err)
-	case engine.WasKilled(err):
-		return r.fail("Cancelled, and the engine had to be killed", fmt.Errorf(
-			"the engine did not stop within %s of the cancellation (an AWS call in flight can take longer), so it was killed: "+
-				"the stack may still be locked and its state may record unfinished operations. Before the next run: "+
-				"make sure no update of stack %s is running, then run `pulumi cancel` on it (removes the lock) and "+
-				"`pulumi refresh --clear-pending-creates --yes` (reconciles the state with AWS); a deploy stops before up "+
-				"while unfinished operations remain. Cause: %w", engine.CancelGrace, stackName, err))
-	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
-		return r.fail("Cancelled; the engine stopped cleanly and saved the state", err)
-	}
-	return r.fail(title, err)
-}
-
 // updateMessage records who deployed what, from where.
 func (r *run) updateMessage(sha string) string {
 	parts := []string{"tap-deploy"}
