@@ -22,7 +22,7 @@ func (r *run) gatePreview(res outcome.Result, runErr error) (gated, shown outcom
 		res.Error = runErr.Error()
 	}
 	if runErr == nil {
-		res, blocked = r.gate(res, r.cfg)
+		res, blocked = gate(res, r.cfg, r.in.PolicyOverrides)
 	}
 	shown = res
 	shown.Outputs = nil
@@ -46,8 +46,8 @@ func policySettings(given map[string]inputs.PolicyAction, cfg stack.Config) poli
 // gate runs the policy rules on the graph the engine saw, with real values.
 // It returns the result with the findings added, and the mandatory
 // violations.
-func (r *run) gate(res outcome.Result, cfg stack.Config) (outcome.Result, []policy.Violation) {
-	rep := policy.Evaluate(graph.New(res.Resources), policySettings(r.in.PolicyOverrides, cfg))
+func gate(res outcome.Result, cfg stack.Config, overrides map[string]inputs.PolicyAction) (outcome.Result, []policy.Violation) {
+	rep := policy.Evaluate(graph.New(res.Resources), policySettings(overrides, cfg))
 	res.Findings = append(append([]outcome.Finding(nil), res.Findings...), findings(rep)...)
 	return res, rep.Mandatory()
 }

@@ -58,7 +58,7 @@ func (r *run) queuePreview(ctx context.Context) error {
 	}
 	res, shown, blocked := r.gatePreview(res, runErr)
 	pinned := r.shownNow(res, firstDeploy)
-	meta := r.shownMeta(mergeQueueTitle, g.Head, r.cfg, res.Kind, pinned, r.queueNote(strings.TrimPrefix(g.BaseRef, "refs/heads/"), g.PR, firstDeploy))
+	meta := r.shownMeta(mergeQueueTitle, g.Head, r.cfg, res.Kind, pinned, queueNote(r.in.StackName, strings.TrimPrefix(g.BaseRef, "refs/heads/"), g.PR, firstDeploy))
 	var reviewErr error
 	if runErr == nil && len(blocked) == 0 {
 		plan := reviewed.Of(res, version, configFingerprint(r.cfg), r.Version, g.Head).

@@ -36,7 +36,7 @@ func (r *run) preview(ctx context.Context) error {
 	pinned := r.shownNow(res, firstDeploy)
 	// A pull request's preview has no reason of its own (route gives one
 	// to a fork's, which only validates): its note is what Shown pins.
-	meta := r.shownMeta("Preview", r.decision.SHA, r.cfg, res.Kind, pinned, strings.TrimSpace(r.decision.Reason+" "+r.previewNote(firstDeploy)))
+	meta := r.shownMeta("Preview", r.decision.SHA, r.cfg, res.Kind, pinned, strings.TrimSpace(r.decision.Reason+" "+previewNote(r.in.StackName, firstDeploy)))
 	previewOK := runErr == nil && len(blocked) == 0
 	if previewOK {
 		// What this preview shows is the reviewed plan a merge deploy of

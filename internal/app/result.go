@@ -99,9 +99,9 @@ func (r *run) engineFailed(ctx context.Context, stackName, title string, err err
 }
 
 // previewNote is what a pull request's preview says under its heading.
-func (r *run) previewNote(firstDeploy bool) string {
+func previewNote(stackName string, firstDeploy bool) string {
 	if !firstDeploy {
 		return ""
 	}
-	return fmt.Sprintf("Stack %s does not exist yet: this is its first deploy, previewed against an empty state (nothing was written to the backend).", r.in.StackName)
+	return fmt.Sprintf("Stack %s does not exist yet: this is its first deploy, previewed against an empty state (nothing was written to the backend).", stackName)
 }

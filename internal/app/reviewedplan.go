@@ -88,7 +88,7 @@ func (r *run) commentLayout(body string, pr int) (comment.Layout, []string) {
 // it, with the plan recorded after its marker.
 func (r *run) bodyView(l comment.Layout, marker string, p reviewed.Plan) shownView {
 	return shownView{what: "the comment", text: l.Body, title: "Preview", marker: marker, limit: commentBody,
-		plan: p, line: strings.SplitN(l.Body, "\n", 3)[1], note: r.previewNote(p.Shown.FirstDeploy), verdicts: []string{""}}
+		plan: p, line: strings.SplitN(l.Body, "\n", 3)[1], note: previewNote(r.in.StackName, p.Shown.FirstDeploy), verdicts: []string{""}}
 }
 
 // renderView renders v again from res, a preview of the same plan.
@@ -195,7 +195,7 @@ func (r *run) queuedPlan(rv *reviewedPlanCheck, body string, layout comment.Layo
 		rv.doubts = append(rv.doubts, "the merge queue's plan against the reviewed one: "+d)
 	}
 	section := shownView{what: "the merge queue's section", text: text, title: mergeQueueTitle, limit: commentSection,
-		plan: p, line: strings.SplitN(text, "\n", 2)[0], note: r.queueNote(strings.TrimPrefix(r.decision.Ref, "refs/heads/"), binding.PR, p.Shown.FirstDeploy),
+		plan: p, line: strings.SplitN(text, "\n", 2)[0], note: queueNote(r.in.StackName, strings.TrimPrefix(r.decision.Ref, "refs/heads/"), binding.PR, p.Shown.FirstDeploy),
 		verdicts: []string{""}}
 	if reviewedPlan != nil {
 		body := r.bodyView(layout, rv.target.Marker(), *reviewedPlan)
@@ -272,7 +272,7 @@ func (rv *reviewedPlanCheck) verdict(now reviewed.Plan, shown []string, drift []
 // driftLines runs a refresh preview (it changes nothing) and names the
 // resources that changed outside Pulumi: neither preview refreshes, so
 // this is how a change made in the console since the review is found.
-func (r *run) driftLines(ctx context.Context, st Stack) []string {
+func driftLines(ctx context.Context, st Stack) []string {
 	res, err := st.PreviewRefresh(ctx)
 	if err != nil {
 		return []string{fmt.Sprintf("the cloud could not be compared with the state (%v)", firstLine(err.Error()))}
@@ -299,10 +299,10 @@ func firstLine(s string) string {
 }
 
 // queueNote is what the merge queue's section says under its heading.
-func (r *run) queueNote(base string, pr int, firstDeploy bool) string {
-	note := fmt.Sprintf("The commit that lands on %s when the queue merges pull request #%d, previewed against stack %s as the merge will find it.", base, pr, r.in.StackName)
+func queueNote(stackName, base string, pr int, firstDeploy bool) string {
+	note := fmt.Sprintf("The commit that lands on %s when the queue merges pull request #%d, previewed against stack %s as the merge will find it.", base, pr, stackName)
 	if firstDeploy {
-		note += fmt.Sprintf(" Stack %s does not exist yet: this is its first deploy.", r.in.StackName)
+		note += fmt.Sprintf(" Stack %s does not exist yet: this is its first deploy.", stackName)
 	}
 	return note
 }

@@ -139,7 +139,7 @@ func (r *run) gatedPreview(ctx context.Context, st Stack, u update, planFile str
 		r.reportUpdate(ctx, u, pre, render.Verdict{}, render.Traffic{})
 		return pre, r.engineFailed(ctx, u.stack, "The preview before the update failed", err)
 	}
-	pre, blocked := r.gate(pre, u.cfg)
+	pre, blocked := gate(pre, u.cfg, r.in.PolicyOverrides)
 	if len(blocked) > 0 {
 		for _, v := range blocked {
 			r.Runtime.Errorf("%s", v.String())
@@ -249,7 +249,7 @@ func (r *run) reviewedPlanVerdict(ctx context.Context, st Stack, u update, pre o
 	var drift []string
 	if u.reviewedPlan.plan != nil {
 		r.Runtime.Group("Pulumi refresh (preview only): changes made outside Pulumi since the review", func() error { //nolint:errcheck // driftLines reports its own errors
-			drift = r.driftLines(ctx, st)
+			drift = driftLines(ctx, st)
 			return nil
 		})
 	}
@@ -308,7 +308,7 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 	if err != nil {
 		return again, rejected, err
 	}
-	again, blocked := r.gate(again, u.cfg)
+	again, blocked := gate(again, u.cfg, r.in.PolicyOverrides)
 	if len(blocked) > 0 {
 		for _, v := range blocked {
 			r.Runtime.Errorf("%s", v.String())
