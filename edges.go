@@ -13,10 +13,11 @@ import (
 	"github.com/org/tap-deploy/internal/app"
 	"github.com/org/tap-deploy/internal/artifacts"
 	"github.com/org/tap-deploy/internal/awsaccount"
+	"github.com/org/tap-deploy/internal/awstraffic"
+	"github.com/org/tap-deploy/internal/clock"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/redact"
-	"github.com/org/tap-deploy/internal/shifter"
 )
 
 // newDeps wires the run's edges for the place it runs in.
@@ -33,11 +34,7 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 		OpenStack: func(ctx context.Context, s engine.Settings, p pulumi.RunFunc) (app.Stack, error) {
 			return engine.Open(ctx, s, p)
 		},
-		FindTools:     engine.FindTools,
-		ListStacks:    engine.ListStacks,
-		StackExists:   engine.StackExists,
-		LayoutWritten: engine.LayoutWritten,
-		Locks:         engine.Locks,
+		Backend: engine.Backend{},
 		NewGitHub: func(apiURL, token string) (app.GitHub, error) {
 			return github.New(apiURL, token, github.DefaultRetry)
 		},
@@ -45,11 +42,11 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 			return awsaccount.New(ctx, region)
 		},
 		Traffic: func(ctx context.Context, region string) (app.Traffic, error) {
-			return shifter.New(ctx, region)
+			return awstraffic.New(ctx, region)
 		},
-		Artifacts: artifacts.Load,
-		Version:   version,
-		Sleep:     github.Sleep,
+		Packages: artifacts.Load,
+		Version:  version,
+		Sleep:    clock.Sleep,
 	}
 	if getenv("GITHUB_ACTIONS") == "true" {
 		a := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout))

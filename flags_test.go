@@ -62,7 +62,7 @@ func TestParseFlags_HelpAndVersionAreAskedForNotRun(t *testing.T) {
 
 func TestRun_HelpPrintsUsageOnStdoutAndSucceeds(t *testing.T) {
 	var stdout, stderr strings.Builder
-	err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &stdout, &stderr)
+	err := invoke(context.Background(), []string{"--help"}, func(string) string { return "" }, &stdout, &stderr)
 	require.NoError(t, err)
 	assert.Empty(t, stderr.String())
 	for _, c := range inputs.Commands {
@@ -81,13 +81,13 @@ func TestRun_HelpPrintsUsageOnStdoutAndSucceeds(t *testing.T) {
 
 func TestRun_VersionPrintsTheBuildsVersion(t *testing.T) {
 	var stdout strings.Builder
-	require.NoError(t, run(context.Background(), []string{"--version"}, func(string) string { return "" }, &stdout, io.Discard))
+	require.NoError(t, invoke(context.Background(), []string{"--version"}, func(string) string { return "" }, &stdout, io.Discard))
 	assert.Equal(t, "tap-deploy dev\n", stdout.String(), "make build sets main.version; a plain go build says dev")
 }
 
 func TestRun_AFlagMistakeSaysWhereTheFlagsAreListed(t *testing.T) {
 	var stdout strings.Builder
-	err := run(context.Background(), []string{"preview", "--region", "eu-west-1"}, func(string) string { return "" }, &stdout, io.Discard)
+	err := invoke(context.Background(), []string{"preview", "--region", "eu-west-1"}, func(string) string { return "" }, &stdout, io.Discard)
 	require.Error(t, err)
 	assert.Equal(t, "flag provided but not defined: -region (tap-deploy --help lists the commands and flags)", err.Error())
 	assert.Empty(t, stdout.String())
@@ -153,7 +153,7 @@ func TestRun_BootstrapWritesItsTemplatesAndRefusesToRunInActions(t *testing.T) {
 	args := []string{"bootstrap", "--environment", "dev,prod", "--aws-region", "eu-west-1", "--repository", "owner/repo", "--out-dir", dir}
 
 	var stdout, stderr strings.Builder
-	require.NoError(t, run(context.Background(), args, func(string) string { return "" }, &stdout, &stderr))
+	require.NoError(t, invoke(context.Background(), args, func(string) string { return "" }, &stdout, &stderr))
 	assert.Empty(t, stderr.String())
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
@@ -179,13 +179,13 @@ func TestRun_BootstrapWritesItsTemplatesAndRefusesToRunInActions(t *testing.T) {
 	stdout.Reset()
 	other := filepath.Join(t.TempDir(), "other")
 	inActions := func(k string) string { return map[string]string{"GITHUB_ACTIONS": "true"}[k] }
-	err = run(context.Background(), append(args[:len(args)-1:len(args)-1], other), inActions, &stdout, io.Discard)
+	err = invoke(context.Background(), append(args[:len(args)-1:len(args)-1], other), inActions, &stdout, io.Discard)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "an administrator runs it on their machine and deploys them, never a workflow")
 	assert.Empty(t, stdout.String(), "nothing is printed in Actions")
 	assert.NoDirExists(t, other)
 
-	err = run(context.Background(), []string{"bootstrap", "--environment", "Dev", "--out-dir", other}, func(string) string { return "" }, &stdout, io.Discard)
+	err = invoke(context.Background(), []string{"bootstrap", "--environment", "Dev", "--out-dir", other}, func(string) string { return "" }, &stdout, io.Discard)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `--environment: "Dev" must start with a lowercase letter`)
 	assert.Contains(t, err.Error(), "--repository:")
@@ -199,7 +199,7 @@ func TestRun_BootstrapOfManyEnvironmentsNeedsNoBucketToDeploy(t *testing.T) {
 	dir := t.TempDir()
 	args := []string{"bootstrap", "--environment", "dev,qa,test,uat,staging,preprod,prod", "--aws-region", "eu-west-1", "--repository", "owner/repo", "--out-dir", dir}
 	var stdout, stderr strings.Builder
-	require.NoError(t, run(context.Background(), args, func(string) string { return "" }, &stdout, &stderr))
+	require.NoError(t, invoke(context.Background(), args, func(string) string { return "" }, &stdout, &stderr))
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	require.Len(t, entries, 8)
@@ -217,7 +217,7 @@ func TestRun_BootstrapInAnUnknownRegionWarnsAndWritesTheTemplates(t *testing.T) 
 	dir := t.TempDir()
 	args := []string{"bootstrap", "--environment", "dev", "--aws-region", "ap-southeast-9", "--repository", "owner/repo", "--out-dir", dir}
 	var stdout, stderr strings.Builder
-	require.NoError(t, run(context.Background(), args, func(string) string { return "" }, &stdout, &stderr))
+	require.NoError(t, invoke(context.Background(), args, func(string) string { return "" }, &stdout, &stderr))
 	assert.Equal(t, `warning: --aws-region: "ap-southeast-9" is not a region this release of tap-deploy knows; it is used as given (partition aws): if it is a typo, the first call to AWS fails`+"\n", stderr.String())
 	assert.FileExists(t, filepath.Join(dir, "account.yaml"))
 	assert.Contains(t, stdout.String(), "--region ap-southeast-9 ")

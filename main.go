@@ -26,7 +26,7 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := invoke(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		if !errors.Is(err, app.ErrReported) {
@@ -36,7 +36,9 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// invoke runs one invocation of the binary: bootstrap, or the run its inputs
+// and event decide (app.Run), with the edges wired for where it runs.
+func invoke(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == string(inputs.Bootstrap) {
 		return runBootstrap(args[1:], getenv, stdout, stderr)
 	}

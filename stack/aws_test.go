@@ -186,7 +186,7 @@ func TestProgram_TheAPIGatewayAccountSettingHasOneOwner(t *testing.T) {
 }
 
 func TestProgram_CodeObjectsWaitForVersioningAndCarryTheirDigest(t *testing.T) {
-	code := stacktest.Artifacts(t, "a")
+	code := stacktest.Packages(t, "a")
 	g := collect(t, stacktest.Config(t, nil))
 	versioning := findByName(t, g.OfType("aws:s3/bucketVersioningV2:BucketVersioningV2"), "artifacts")
 	objects := g.OfType("aws:s3/bucketObjectv2:BucketObjectv2")
@@ -211,7 +211,7 @@ func TestProgram_FileProcessorReadsTheVersionTheEventNames(t *testing.T) {
 
 // The offline graph uses the account it reads, never a constant.
 func TestProgram_NamesCarryTheAccountItReads(t *testing.T) {
-	g, err := offline.Collect(stack.Program(stacktest.Config(t, nil), stacktest.Artifacts(t, "a")), "tap", "dev", "eu-west-1")
+	g, err := offline.Collect(stack.Program(stacktest.Config(t, nil), stacktest.Packages(t, "a")), "tap", "dev", "eu-west-1")
 	require.NoError(t, err)
 	for _, b := range g.OfType("aws:s3/bucketV2:BucketV2") {
 		assert.Regexp(t, `^tap-dev-(files|artifacts)-[0-9]{12}-eu-west-1$`, b.Inputs["bucket"])

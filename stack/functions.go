@@ -45,7 +45,7 @@ type Function struct {
 const Runtime = "provided.al2023"
 
 // NewFunction creates a function that can do only what spec needs.
-func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, code Code, deps FunctionDeps, opts ...pulumi.ResourceOption) (*Function, error) {
+func NewFunction(ctx *pulumi.Context, name string, env Env, spec FunctionSpec, code Package, deps FunctionDeps, opts ...pulumi.ResourceOption) (*Function, error) {
 	f := &Function{Spec: spec}
 	if err := ctx.RegisterComponentResource("tap:functions:Function", name, f, opts...); err != nil {
 		return nil, err

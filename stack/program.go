@@ -9,7 +9,7 @@ import (
 
 // FunctionSpec names one of the stack's Lambda functions.
 type FunctionSpec struct {
-	// Key is the function's key in Artifacts and outputs (camelCase).
+	// Key is the function's key in Packages and outputs (camelCase).
 	Key string
 	// Component is the suffix of its physical name.
 	Component   string
@@ -24,8 +24,8 @@ var (
 	Functions       = []FunctionSpec{APIHandler, FileProcessor, StreamProcessor}
 )
 
-// Code is one function's deployment package.
-type Code struct {
+// Package is one function's Lambda package (what Lambda calls its deployment package).
+type Package struct {
 	// SHA256 is the hex digest of the zip; it names the object in the
 	// artifacts bucket, so every version ever deployed stays addressable.
 	SHA256 string
@@ -34,8 +34,8 @@ type Code struct {
 	Path string
 }
 
-// Artifacts maps FunctionSpec.Key to its code.
-type Artifacts map[string]Code
+// Packages maps FunctionSpec.Key to its Lambda package.
+type Packages map[string]Package
 
 // Stack is every component of the TAP stack, for outputs and tests.
 type Stack struct {
@@ -51,7 +51,7 @@ type Stack struct {
 }
 
 // Program returns the inline Pulumi program for a configuration and code.
-func Program(cfg Config, code Artifacts) pulumi.RunFunc {
+func Program(cfg Config, code Packages) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
 		_, err := New(ctx, cfg, code)
 		return err
@@ -59,7 +59,7 @@ func Program(cfg Config, code Artifacts) pulumi.RunFunc {
 }
 
 // New creates the whole stack and exports its outputs.
-func New(ctx *pulumi.Context, cfg Config, code Artifacts) (*Stack, error) {
+func New(ctx *pulumi.Context, cfg Config, code Packages) (*Stack, error) {
 	for _, f := range Functions {
 		if code[f.Key].SHA256 == "" {
 			return nil, fmt.Errorf("no deployment package for %s: this binary was built without the Lambda artifacts (build it with `make build`)", f.Key)

@@ -10,8 +10,8 @@ import (
 // Keys written to the Pulumi stack configuration on every run. The stack
 // history keeps each update's configuration, which is what rollback reads.
 const (
-	// ArtifactsKey holds the SHA-256 of each function's package (JSON).
-	ArtifactsKey = ConfigNamespace + ":artifacts"
+	// PackagesKey holds the SHA-256 of each function's package (JSON).
+	PackagesKey = ConfigNamespace + ":artifacts"
 	// CommitKey holds the commit the update deployed.
 	CommitKey = ConfigNamespace + ":commit"
 	// ActorKey holds who started the update.
@@ -53,7 +53,7 @@ func (p Provenance) Newest() string {
 }
 
 // Record is what an update runs with, as Pulumi configuration values.
-func Record(c Config, code Artifacts, p Provenance) map[string]string {
+func Record(c Config, code Packages, p Provenance) map[string]string {
 	out := map[string]string{}
 	for k, v := range c.Values() {
 		out[ConfigNamespace+":"+k] = v
@@ -63,7 +63,7 @@ func Record(c Config, code Artifacts, p Provenance) map[string]string {
 		digests[k] = v.SHA256
 	}
 	b, _ := json.Marshal(digests)
-	out[ArtifactsKey] = string(b)
+	out[PackagesKey] = string(b)
 	if c.ReviewStackPR > 0 {
 		out[ReviewStackKey] = strconv.Itoa(c.ReviewStackPR)
 	}
@@ -108,33 +108,33 @@ func FromRecord(base Base, values map[string]string) (Recorded, error) {
 		return Recorded{}, err
 	}
 	rec := Recorded{Config: cfg, Digests: map[string]string{}, Provenance: ProvenanceOf(values)}
-	raw, ok := values[ArtifactsKey]
+	raw, ok := values[PackagesKey]
 	if !ok {
-		return Recorded{}, fmt.Errorf("the update has no %s record: it was not deployed by tap-deploy", ArtifactsKey)
+		return Recorded{}, fmt.Errorf("the update has no %s record: it was not deployed by tap-deploy", PackagesKey)
 	}
 	if err := json.Unmarshal([]byte(raw), &rec.Digests); err != nil {
-		return Recorded{}, fmt.Errorf("the update's %s record is not valid: %w", ArtifactsKey, err)
+		return Recorded{}, fmt.Errorf("the update's %s record is not valid: %w", PackagesKey, err)
 	}
 	for _, f := range Functions {
 		if !sha256Hex.MatchString(rec.Digests[f.Key]) {
-			return Recorded{}, fmt.Errorf("the update's %s record has no package digest for %s", ArtifactsKey, f.Key)
+			return Recorded{}, fmt.Errorf("the update's %s record has no package digest for %s", PackagesKey, f.Key)
 		}
 	}
 	return rec, nil
 }
 
-// CodeFor returns the code a recorded update ran: packages this binary
+// PackagesFor returns the Lambda packages a recorded update ran: packages this binary
 // embeds are uploaded again (same bytes, no change); older ones are already
 // in the artifacts bucket, retained by content address.
-func (r Recorded) CodeFor(current Artifacts) Artifacts {
-	out := Artifacts{}
+func (r Recorded) PackagesFor(current Packages) Packages {
+	out := Packages{}
 	for _, f := range Functions {
 		digest := r.Digests[f.Key]
 		if c, ok := current[f.Key]; ok && c.SHA256 == digest {
 			out[f.Key] = c
 			continue
 		}
-		out[f.Key] = Code{SHA256: digest}
+		out[f.Key] = Package{SHA256: digest}
 	}
 	return out
 }

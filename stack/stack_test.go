@@ -19,7 +19,7 @@ import (
 
 func collect(t *testing.T, cfg stack.Config) *graph.Graph {
 	t.Helper()
-	g, err := offline.Collect(stack.Program(cfg, stacktest.Artifacts(t, "a")), "tap", "dev", cfg.Region)
+	g, err := offline.Collect(stack.Program(cfg, stacktest.Packages(t, "a")), "tap", "dev", cfg.Region)
 	require.NoError(t, err)
 	return g
 }
@@ -154,7 +154,7 @@ func TestProgram_LongNamesStayWithinLimits(t *testing.T) {
 	cfg, err := stack.NewConfig(stack.Base{Project: "a-very-long-project-name-xyz", Environment: "production-europe", Region: "ap-southeast-2"},
 		map[string]string{"environmentSuffix": "blue-green-canary-01"})
 	require.NoError(t, err)
-	g, err := offline.Collect(stack.Program(cfg, stacktest.Artifacts(t, "a")), "tap", "dev", cfg.Region)
+	g, err := offline.Collect(stack.Program(cfg, stacktest.Packages(t, "a")), "tap", "dev", cfg.Region)
 	require.NoError(t, err)
 	rep := policy.Evaluate(g, policy.Settings{})
 	for _, v := range rep.Violations {
@@ -169,7 +169,7 @@ func TestProgram_LongNamesStayWithinLimits(t *testing.T) {
 }
 
 func TestProgram_RefusesMissingArtifacts(t *testing.T) {
-	_, err := offline.Collect(stack.Program(stacktest.Config(t, nil), stack.Artifacts{}), "tap", "dev", "eu-west-1")
+	_, err := offline.Collect(stack.Program(stacktest.Config(t, nil), stack.Packages{}), "tap", "dev", "eu-west-1")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "built without the Lambda artifacts")
 }
@@ -230,7 +230,7 @@ func TestReviewConfig_NamesStayWithinEveryLimitForTheLongestInputs(t *testing.T)
 	base := stack.Base{Project: strings.Repeat("p", 30), Environment: "e" + strings.Repeat("n", 19), Region: "ap-southeast-2"}
 	cfg, err := stack.NewReviewStackConfig(base, nil, 999999)
 	require.NoError(t, err)
-	g, err := offline.Collect(stack.Program(cfg, stacktest.Artifacts(t, "a")), base.Project, base.Environment+"-pr-999999", cfg.Region)
+	g, err := offline.Collect(stack.Program(cfg, stacktest.Packages(t, "a")), base.Project, base.Environment+"-pr-999999", cfg.Region)
 	require.NoError(t, err)
 	names := map[string]string{}
 	for _, r := range g.Resources {
@@ -277,7 +277,7 @@ func TestReviewConfig_IsAConservativeDisposableCopy(t *testing.T) {
 	for _, k := range g.OfType("aws:kms/key:Key") {
 		assert.EqualValues(t, 7, k.Inputs["deletionWindowInDays"])
 	}
-	assert.Equal(t, "42", stack.Record(cfg, stacktest.Artifacts(t, "a"), stack.Provenance{})[stack.ReviewStackKey])
+	assert.Equal(t, "42", stack.Record(cfg, stacktest.Packages(t, "a"), stack.Provenance{})[stack.ReviewStackKey])
 
 	_, err = stack.NewReviewStackConfig(env.Base, nil, 0)
 	assert.Error(t, err)

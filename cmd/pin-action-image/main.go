@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/org/tap-deploy/internal/release"
+	"github.com/org/tap-deploy/internal/pin"
 )
 
 func main() {
@@ -37,9 +37,9 @@ func run(args []string) error {
 		return err
 	}
 	if *check {
-		return release.CheckPinned(data)
+		return pin.CheckPinned(data)
 	}
-	pinned, err := release.PinImage(data, *image)
+	pinned, err := pin.PinImage(data, *image)
 	if err != nil {
 		return err
 	}

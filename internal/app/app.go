@@ -6,11 +6,17 @@
 // with small fakes.
 //
 // A reader finds a command by its file: validate.go, preview.go, deploy.go,
-// rollback.go, drift.go, history.go, sweep.go. run.go sets a run up; publish.go decides, once,
+// rollback.go, drift.go, history.go, sweep.go, destroy.go; app.go maps each
+// command to its file. start.go sets a run up; run.go holds what every
+// command reports with (fail, meta, outputs); publish.go decides, once,
 // where its results go; stackops.go opens stacks and waits for locks;
-// update.go is the preview → gate → up sequence that deploy, rollback and
-// review stacks share; reviewstack.go deploys and destroys a pull
-// request's review stack, and sweep.go destroys those left behind.
+// gate.go is the policy gate; update.go is the preview → gate → up sequence
+// that deploy, rollback and review stacks share, order.go its checks that
+// no update goes over a newer one, and traffic.go the rollout that follows
+// it; result.go is what a result says beyond its changes; reviewstack.go
+// deploys and destroys a pull request's review stack, and sweep.go
+// destroys those left behind. A file calls only into files below it: no
+// two files call each other.
 package app
 
 import (
@@ -26,6 +32,7 @@ import (
 	"github.com/org/tap-deploy/internal/deployment"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
+	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/issue"
 	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/stack"
@@ -52,6 +59,29 @@ type Account interface {
 }
 
 var _ Account = (*awsaccount.Reader)(nil)
+
+// Backend is what a run reads of a backend itself, without the Pulumi CLI
+// (which only a stack's engine runs), and its check of the tools OpenStack
+// needs. Each reader answers from the backend's files (file:// and s3://);
+// where only the backend's service can tell, it says so with
+// engine.ErrExistsUnknown or engine.ErrLocksUnknown.
+type Backend interface {
+	// FindTools says what is missing of what OpenStack runs (the Pulumi
+	// CLI, engine.ErrNoCLI; the aws plugin in pulumiHome), each with the
+	// command that installs it; a local run checks it first.
+	FindTools(pulumiHome string) error
+	// StackExists says whether the backend holds a stack.
+	StackExists(ctx context.Context, s engine.Settings) (bool, error)
+	// LayoutWritten says whether the backend holds the layout Pulumi
+	// writes on a backend's first use (.pulumi/meta.yaml).
+	LayoutWritten(ctx context.Context, s engine.Settings) (bool, error)
+	// Locks lists the locks updates hold on a stack.
+	Locks(ctx context.Context, s engine.Settings) ([]string, error)
+	// ListStacks lists the project's stacks in the backend.
+	ListStacks(ctx context.Context, s engine.Settings) ([]engine.StackSummary, error)
+}
+
+var _ Backend = engine.Backend{}
 
 // OpenStack opens a stack with an inline program.
 type OpenStack func(ctx context.Context, s engine.Settings, program pulumi.RunFunc) (Stack, error)
@@ -80,32 +110,19 @@ type Deps struct {
 	// Sleep waits, or returns early with the context's error.
 	Sleep     func(ctx context.Context, d time.Duration) error
 	OpenStack OpenStack
-	// FindTools says what is missing of what OpenStack runs (the Pulumi
-	// CLI, engine.ErrNoCLI; the aws plugin in pulumiHome), each with the
-	// command that installs it; a local run checks it first. Nil skips it.
-	FindTools func(pulumiHome string) error
-	// StackExists says, reading the backend only, whether it holds a
-	// stack (engine.ErrExistsUnknown where only the CLI can tell).
-	StackExists func(ctx context.Context, s engine.Settings) (bool, error)
-	// LayoutWritten says, reading the backend only, whether it holds the
-	// layout Pulumi writes on a backend's first use (.pulumi/meta.yaml;
-	// engine.ErrExistsUnknown where only its service can tell).
-	LayoutWritten func(ctx context.Context, s engine.Settings) (bool, error)
-	// Locks lists the locks updates hold on a stack, reading the backend
-	// only (engine.ErrLocksUnknown where only its service can tell).
-	Locks func(ctx context.Context, s engine.Settings) ([]string, error)
-	// ListStacks lists the project's stacks in the backend.
-	ListStacks func(ctx context.Context, s engine.Settings) ([]engine.StackSummary, error)
-	NewGitHub  func(apiURL, token string) (GitHub, error)
+	// Backend reads the backend directly and checks the tools OpenStack
+	// runs.
+	Backend   Backend
+	NewGitHub func(apiURL, token string) (GitHub, error)
 	// AWSAccount reads the AWS account of a region (its credentials come
 	// from the environment, as the engine's do).
 	AWSAccount func(ctx context.Context, region string) (Account, error)
 	// Traffic moves the functions' live aliases of a region through
 	// CodeDeploy (credentials from the environment).
 	Traffic func(ctx context.Context, region string) (Traffic, error)
-	// Artifacts writes the Lambda packages compiled into the binary into
+	// Packages writes the Lambda packages compiled into the binary into
 	// dir and returns them.
-	Artifacts func(dir string) (stack.Artifacts, error)
+	Packages func(dir string) (stack.Packages, error)
 	// Version is the action's own version.
 	Version string
 }
@@ -137,13 +154,34 @@ func (e reportedError) Unwrap() []error {
 	return []error{e.err, ErrReported}
 }
 
+// commands maps each command to its file's entry point. Offline validation
+// runs before any of them but the cleanups (see Run).
+var commands = map[inputs.Command]func(*run, context.Context) error{
+	inputs.Validate: func(*run, context.Context) error { return nil },
+	inputs.Preview:  (*run).preview,
+	inputs.Up:       (*run).deploy,
+	inputs.Rollback: (*run).rollback,
+	inputs.Drift:    (*run).drift,
+	inputs.History:  (*run).history,
+	inputs.Sweep:    (*run).sweep,
+	inputs.Destroy:  (*run).destroy,
+	// A pull request's closing: the event decides it (see route).
+	inputs.DestroyReviewStack: (*run).closeReviewStack,
+	inputs.DeployReviewStack:  (*run).deployReviewStackOnly,
+}
+
+// cleanups destroy what exists and deploy nothing: they skip the offline
+// validation, so that a program or policy problem on one branch never keeps
+// a review stack alive.
+var cleanups = map[inputs.Command]bool{inputs.Sweep: true, inputs.DestroyReviewStack: true, inputs.Destroy: true}
+
 // Run carries out one invocation.
 func Run(ctx context.Context, d Deps) error {
 	r, err := start(ctx, d)
 	if err != nil || r == nil {
 		return err
 	}
-	defer r.code.cleanup()
+	defer r.packages.cleanup()
 	if !cleanups[r.decision.Command] {
 		if err := r.validate(ctx); err != nil {
 			return err

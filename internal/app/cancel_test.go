@@ -95,17 +95,14 @@ func (h *harness) runCancellable(cancelAt string, n int) error {
 			h.opened = append(h.opened, s)
 			return h.stack, nil
 		},
-		FindTools:   func(string) error { return nil },
-		ListStacks:  func(context.Context, engine.Settings) ([]engine.StackSummary, error) { return nil, nil },
-		Locks:       func(context.Context, engine.Settings) ([]string, error) { return nil, nil },
-		StackExists: func(context.Context, engine.Settings) (bool, error) { return true, nil },
-		NewGitHub:   func(string, string) (GitHub, error) { return h.gh, nil },
+		Backend:   quietBackend{},
+		NewGitHub: func(string, string) (GitHub, error) { return h.gh, nil },
 		AWSAccount: func(context.Context, string) (Account, error) {
 			return nil, fmt.Errorf("this test expects no call to AWS")
 		},
-		Traffic:   func(context.Context, string) (Traffic, error) { return traffic, nil },
-		Artifacts: func(string) (stack.Artifacts, error) { return stacktest.Artifacts(h.t, "a"), nil },
-		Version:   "v1.0.0-test",
+		Traffic:  func(context.Context, string) (Traffic, error) { return traffic, nil },
+		Packages: func(string) (stack.Packages, error) { return stacktest.Packages(h.t, "a"), nil },
+		Version:  "v1.0.0-test",
 	}
 	return Run(ctx, d)
 }
@@ -115,7 +112,7 @@ func (h *harness) runCancellable(cancelAt string, n int) error {
 // (TestDeploy_CancelledDuringAShiftLeavesItToCodeDeploy). Cancelled while
 // it reads running shifts, every shift has started: the run leaves them
 // to CodeDeploy and says so. Cancelled between two starts, the run stops
-// the one it started, with a context of its own, so the release is not
+// the one it started, with a context of its own, so the rollout is not
 // left mixed; it never says no traffic moved while a shift goes on.
 func TestTraffic_ACancelledRunStopsWhatItStartedOrSaysTheShiftsGoOn(t *testing.T) {
 	for name, at := range map[string]struct {
@@ -145,4 +142,18 @@ func TestTraffic_ACancelledRunStopsWhatItStartedOrSaysTheShiftsGoOn(t *testing.T
 			}
 		})
 	}
+}
+
+// quietBackend is a backend holding the stack, with its layout, no locks
+// and no other stacks, and every tool installed.
+type quietBackend struct{}
+
+func (quietBackend) FindTools(string) error { return nil }
+func (quietBackend) ListStacks(context.Context, engine.Settings) ([]engine.StackSummary, error) {
+	return nil, nil
+}
+func (quietBackend) Locks(context.Context, engine.Settings) ([]string, error)   { return nil, nil }
+func (quietBackend) StackExists(context.Context, engine.Settings) (bool, error) { return true, nil }
+func (quietBackend) LayoutWritten(context.Context, engine.Settings) (bool, error) {
+	return true, nil
 }

@@ -22,7 +22,7 @@ import (
 // (an update lifts their guards first: the destroy deletes them). The
 // stack and its history stay in the backend, empty.
 func (r *run) destroy(ctx context.Context) error {
-	code, err := r.code.get(codeForGraph)
+	code, err := r.packages.get(packagesForGraph)
 	if err != nil {
 		return r.fail("Could not load the Lambda packages", err)
 	}
@@ -81,7 +81,7 @@ func (r *run) destroy(ctx context.Context) error {
 // prepareTeardown applies the newest update's configuration and code again,
 // with the teardown's treatment of the data resources: retained (keep) or
 // unguarded (delete). Nothing else changes, from the state the check read.
-func (r *run) prepareTeardown(ctx context.Context, st Stack, ref stackRef, code stack.Artifacts, state engine.State, mode inputs.DestroyProtected) (engine.State, error) {
+func (r *run) prepareTeardown(ctx context.Context, st Stack, ref stackRef, code stack.Packages, state engine.State, mode inputs.DestroyProtected) (engine.State, error) {
 	hist, err := st.History(ctx)
 	if err != nil {
 		return state, r.fail("Could not read the stack history", err)
@@ -99,7 +99,7 @@ func (r *run) prepareTeardown(ctx context.Context, st Stack, ref stackRef, code 
 	if mode == inputs.DestroyDelete {
 		cfg.Teardown, what = stack.TeardownDelete, "lifting the deletion protection of the data resources, so that the destroy deletes them with their data"
 	}
-	prep, err := r.openNamed(ctx, ref, mustExist, cfg, rec.CodeFor(code), stack.Provenance{Commit: rec.Commit})
+	prep, err := r.openNamed(ctx, ref, mustExist, cfg, rec.PackagesFor(code), stack.Provenance{Commit: rec.Commit})
 	if err != nil {
 		return state, r.fail("Could not open stack "+ref.name, err)
 	}

@@ -25,7 +25,7 @@ func (r *run) drift(ctx context.Context) error {
 		return r.setOutputs(map[string]string{OutDrift: "unknown"})
 	}
 	missing := false
-	res, runErr := r.onStack(ctx, "Pulumi refresh (preview only)", codeForGraph, func(st Stack, firstDeploy bool) (outcome.Result, error) {
+	res, runErr := r.onStack(ctx, "Pulumi refresh (preview only)", packagesForGraph, func(st Stack, firstDeploy bool) (outcome.Result, error) {
 		if firstDeploy {
 			missing = true
 			return outcome.Result{Kind: outcome.KindRefresh, Counts: map[outcome.Op]int{}}, nil
@@ -75,7 +75,7 @@ func (r *run) waitForUpdate(ctx context.Context) (bool, error) {
 	deadline := r.Now().Add(r.in.LockTimeout)
 	wait := 2 * time.Second
 	for {
-		locks, err := r.Locks(ctx, s)
+		locks, err := r.Backend.Locks(ctx, s)
 		switch {
 		case errors.Is(err, engine.ErrLocksUnknown):
 			return true, nil

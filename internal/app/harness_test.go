@@ -397,26 +397,7 @@ func (h *harness) run() error {
 			}
 			return h.stack, nil
 		},
-		FindTools: func(string) error {
-			if h.noCLI {
-				return engine.ErrNoCLI
-			}
-			return nil
-		},
-		ListStacks: func(context.Context, engine.Settings) ([]engine.StackSummary, error) { return h.listed, nil },
-		Locks: func(context.Context, engine.Settings) ([]string, error) {
-			if len(h.locks) == 0 {
-				return nil, nil
-			}
-			held := h.locks[0]
-			h.locks = h.locks[1:]
-			return held, nil
-		},
-		StackExists: func(_ context.Context, s engine.Settings) (bool, error) {
-			_, other := h.others[s.Stack]
-			return other || !h.firstDeploy, nil
-		},
-		LayoutWritten: func(context.Context, engine.Settings) (bool, error) { return !h.noLayout, nil },
+		Backend: harnessBackend{h},
 		NewGitHub: func(string, string) (GitHub, error) {
 			h.clients++
 			return h.gh, nil
@@ -433,8 +414,8 @@ func (h *harness) run() error {
 			}
 			return h.traffic, nil
 		},
-		Artifacts: func(string) (stack.Artifacts, error) { return stacktest.Artifacts(h.t, "a"), nil },
-		Version:   cmp.Or(h.version, "v1.0.0-test"),
+		Packages: func(string) (stack.Packages, error) { return stacktest.Packages(h.t, "a"), nil },
+		Version:  cmp.Or(h.version, "v1.0.0-test"),
 	}
 	return Run(context.Background(), d)
 }
@@ -553,4 +534,37 @@ func (f *fakeGitHub) CloseIssue(_ context.Context, _, _ string, number int) erro
 		}
 	}
 	return nil
+}
+
+// harnessBackend is the backend as the harness's fields describe it.
+type harnessBackend struct{ h *harness }
+
+func (b harnessBackend) FindTools(string) error {
+	if b.h.noCLI {
+		return engine.ErrNoCLI
+	}
+	return nil
+}
+
+func (b harnessBackend) ListStacks(context.Context, engine.Settings) ([]engine.StackSummary, error) {
+	return b.h.listed, nil
+}
+
+// Locks answers h.locks in turn, then no lock.
+func (b harnessBackend) Locks(context.Context, engine.Settings) ([]string, error) {
+	if len(b.h.locks) == 0 {
+		return nil, nil
+	}
+	held := b.h.locks[0]
+	b.h.locks = b.h.locks[1:]
+	return held, nil
+}
+
+func (b harnessBackend) StackExists(_ context.Context, s engine.Settings) (bool, error) {
+	_, other := b.h.others[s.Stack]
+	return other || !b.h.firstDeploy, nil
+}
+
+func (b harnessBackend) LayoutWritten(context.Context, engine.Settings) (bool, error) {
+	return !b.h.noLayout, nil
 }

@@ -14,7 +14,7 @@ import (
 // S3 and file backends `pulumi stack history` prints version 0 for every
 // entry, so this is where the numbers are read.
 func (r *run) history(ctx context.Context) error {
-	code, err := r.code.get(codeForGraph)
+	code, err := r.packages.get(packagesForGraph)
 	if err != nil {
 		return r.fail("Could not load the Lambda packages", err)
 	}

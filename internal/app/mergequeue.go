@@ -43,7 +43,7 @@ func (r *run) queuePreview(ctx context.Context) error {
 			"it asks GitHub whether the stack runs the merge group's base, and writes the result into the pull request's comment: pass github-token (the default, github.token, works) with `contents: read` and `pull-requests: write`"))
 	}
 	version, firstDeploy := 0, false
-	res, runErr := r.onStack(ctx, "Pulumi preview of the merge group "+short(g.Head), codeToDeploy, func(st Stack, first bool) (outcome.Result, error) {
+	res, runErr := r.onStack(ctx, "Pulumi preview of the merge group "+short(g.Head), packagesToDeploy, func(st Stack, first bool) (outcome.Result, error) {
 		firstDeploy = first
 		if !first {
 			if err := r.waitForBase(ctx, st, g); err != nil {
@@ -58,14 +58,14 @@ func (r *run) queuePreview(ctx context.Context) error {
 	}
 	res, shown, blocked := r.gatePreview(res, runErr)
 	pinned := r.shownNow(res, firstDeploy)
-	meta := r.shownMeta(mergeQueueTitle, g.Head, r.cfg, res.Kind, pinned, r.queueNote(strings.TrimPrefix(g.BaseRef, "refs/heads/"), g.PR, firstDeploy))
+	meta := r.shownMeta(mergeQueueTitle, g.Head, r.cfg, res.Kind, pinned, queueNote(r.in.StackName, strings.TrimPrefix(g.BaseRef, "refs/heads/"), g.PR, firstDeploy))
 	var reviewErr error
 	if runErr == nil && len(blocked) == 0 {
 		plan := reviewed.Of(res, version, configFingerprint(r.cfg), r.Version, g.Head).
 			Bound(reviewed.Binding{Repo: r.facts.repo.FullName(), PR: g.PR, Stack: r.in.StackName})
 		plan.Shown = pinned
-		meta.ReviewedPlan = render.ReviewedPlan{Metadata: plan.Encode(), PlanID: plan.ID}
-		meta.ReviewedPlan.Verdict, meta.ReviewedPlan.Lines, meta.ReviewedPlan.Warn, reviewErr = r.queueAgainstReview(ctx, g, plan, shown)
+		meta.Verdict = render.Verdict{Metadata: plan.Encode(), PlanID: plan.ID}
+		meta.Verdict.Says, meta.Verdict.Lines, meta.Verdict.Warn, reviewErr = r.queueAgainstReview(ctx, g, plan, shown)
 	}
 	doc := resultDoc(meta, shown)
 	if g.PR == 0 {
@@ -197,15 +197,6 @@ func (r *run) queueAgainstReview(ctx context.Context, g *route.MergeGroup, plan 
 // applies the reviewed plan; a deploy renders that section again with it.
 func queueVerdict(pr int, reviewedID, queuedID string) string {
 	return fmt.Sprintf("The merge applies the plan reviewed on pull request #%d (%s), from the state the merge will meet; the deploy after the merge applies this plan, %s.", pr, reviewedID, queuedID)
-}
-
-// queueNote is what the merge queue's section says under its heading.
-func (r *run) queueNote(base string, pr int, firstDeploy bool) string {
-	note := fmt.Sprintf("The commit that lands on %s when the queue merges pull request #%d, previewed against stack %s as the merge will find it.", base, pr, r.in.StackName)
-	if firstDeploy {
-		note += fmt.Sprintf(" Stack %s does not exist yet: this is its first deploy.", r.in.StackName)
-	}
-	return note
 }
 
 // againstReview compares a merge queue's plan with the plan reviewers

@@ -2,10 +2,8 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/outcome"
-	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/reviewed"
 	"github.com/org/tap-deploy/stack"
@@ -31,7 +28,7 @@ func (r *run) preview(ctx context.Context) error {
 	// configuration deployed now, which the comment compares with.
 	var hist []engine.Update
 	var histErr error
-	res, runErr := r.onStack(ctx, "Pulumi preview", codeToDeploy, func(st Stack, first bool) (outcome.Result, error) {
+	res, runErr := r.onStack(ctx, "Pulumi preview", packagesToDeploy, func(st Stack, first bool) (outcome.Result, error) {
 		firstDeploy = first
 		// The history is read beside the preview (another CLI process, so
 		// no time is added): the plan names the version it was computed
@@ -52,7 +49,7 @@ func (r *run) preview(ctx context.Context) error {
 	pinned := r.shownNow(res, firstDeploy)
 	// A pull request's preview has no reason of its own (route gives one
 	// to a fork's, which only validates): its note is what Shown pins.
-	meta := r.shownMeta("Preview", r.decision.SHA, r.cfg, res.Kind, pinned, strings.TrimSpace(r.decision.Reason+" "+r.previewNote(firstDeploy)))
+	meta := r.shownMeta("Preview", r.decision.SHA, r.cfg, res.Kind, pinned, strings.TrimSpace(r.decision.Reason+" "+previewNote(r.in.StackName, firstDeploy)))
 	previewOK := runErr == nil && len(blocked) == 0
 	if previewOK {
 		// What this preview shows is the reviewed plan a merge deploy of
@@ -60,7 +57,7 @@ func (r *run) preview(ctx context.Context) error {
 		rp := reviewed.Of(res, version, configFingerprint(r.cfg), r.Version, r.decision.SHA).
 			Bound(reviewed.Binding{Repo: r.facts.repo.FullName(), PR: r.pullRequest(), Stack: r.in.StackName})
 		rp.Shown = pinned
-		meta.ReviewedPlan = render.ReviewedPlan{Metadata: rp.Encode(), PlanID: rp.ID}
+		meta.Verdict = render.Verdict{Metadata: rp.Encode(), PlanID: rp.ID}
 	}
 	doc := resultDoc(meta, shown)
 	// Always written, empty when nothing differs: a comment keeps a
@@ -95,15 +92,6 @@ func (r *run) preview(ctx context.Context) error {
 	return reviewErr
 }
 
-// reviewStackAfterPreview deploys the pull request's review stack once its
-// preview passed, and says how that went in the comment's section.
-func (r *run) reviewStackAfterPreview(ctx context.Context) error {
-	pr := r.pullRequest()
-	view, err := r.deployReviewStack(ctx, pr)
-	r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(view))
-	return err
-}
-
 // latestVersion is the newest update's version, 0 when there is none or
 // the history cannot be read.
 func latestVersion(ctx context.Context, st Stack) int {
@@ -122,92 +110,11 @@ func configFingerprint(cfg stack.Config) map[string]string {
 	return out
 }
 
-// resultMeta is the meta of an engine result of applying cfg, with its
-// duration in the footer.
-func (r *run) resultMeta(title, sha string, cfg stack.Config, res outcome.Result) render.Meta {
-	m := r.metaFor(title, sha, cfg)
-	m.Footer += took(res.Kind, res.Duration)
-	return m
-}
-
 func took(kind outcome.Kind, d time.Duration) string {
 	if d <= 0 {
 		return ""
 	}
 	return fmt.Sprintf(" · %s took %.1f s", kind, d.Seconds())
-}
-
-// shownNow is what this run's rendering of a preview depends on besides
-// the result and the inputs.
-func (r *run) shownNow(res outcome.Result, firstDeploy bool) reviewed.Shown {
-	return reviewed.Shown{Run: r.facts.runID, At: r.Now().Unix(), Took: res.Duration, FirstDeploy: firstDeploy, Unchanged: res.Counts[outcome.OpSame]}
-}
-
-// shownMeta is the meta of a preview's report with what s pins: the run
-// link, the footer's time and duration, and the note. A preview renders
-// its comment with its own Shown, and a deploy renders that comment again
-// with the Shown its plan line records: one function, so that the two
-// agree byte for byte.
-func (r *run) shownMeta(title, sha string, cfg stack.Config, kind outcome.Kind, s reviewed.Shown, note string) render.Meta {
-	m := r.metaFor(title, sha, cfg)
-	m.RunURL = ""
-	if s.Run > 0 && r.facts.runs != "" {
-		m.RunURL = r.facts.runs + strconv.FormatInt(s.Run, 10)
-	}
-	m.Footer = r.footer(time.Unix(s.At, 0)) + took(kind, s.Took)
-	m.Note = note
-	return m
-}
-
-// previewNote is what a pull request's preview says under its heading.
-func (r *run) previewNote(firstDeploy bool) string {
-	if !firstDeploy {
-		return ""
-	}
-	return fmt.Sprintf("Stack %s does not exist yet: this is its first deploy, previewed against an empty state (nothing was written to the backend).", r.in.StackName)
-}
-
-// resultOutputs sets the outputs every engine command shares. Stack outputs
-// come from the engine's events, where Pulumi has already hidden secret
-// values: no --show-secrets call is ever made. A value not known before
-// the update is null.
-func (r *run) resultOutputs(res outcome.Result) error {
-	counts := map[string]int{}
-	for op, n := range res.Counts {
-		counts[string(op)] = n
-	}
-	summary, _ := json.Marshal(counts)
-	values := map[string]string{
-		OutHasChanges:    fmt.Sprint(res.HasChanges()),
-		OutChangeSummary: string(summary),
-	}
-	if len(res.SecretOutputs) > 0 {
-		r.Runtime.Infof("secret outputs left out: %s", strings.Join(res.SecretOutputs, ", "))
-	}
-	if outputs := res.KnownOutputs(); outputs != nil {
-		b, err := json.Marshal(outputs)
-		if err != nil {
-			return err
-		}
-		values[OutStackOutputs] = string(b)
-	}
-	return r.setOutputs(values)
-}
-
-// gatePreview records a failed preview's error in its result and gates a
-// successful one on the policy rules. It returns the gated result, what a
-// report shows of it (a preview's outputs are partly unknown: they go to
-// the step output, not into the comment), and the mandatory violations.
-func (r *run) gatePreview(res outcome.Result, runErr error) (gated, shown outcome.Result, blocked []policy.Violation) {
-	if runErr != nil && res.Error == "" {
-		res.Error = runErr.Error()
-	}
-	if runErr == nil {
-		res, blocked = r.gate(res, r.cfg)
-	}
-	shown = res
-	shown.Outputs = nil
-	return res, shown, blocked
 }
 
 // configurationSection names the part of a pull request's comment that

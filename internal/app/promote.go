@@ -55,7 +55,7 @@ type functionTraffic struct {
 // Lambda packages (a rollback of src runs the packages of the release
 // that made the update it restored, whatever release rolled back), its
 // traffic fully shifted.
-func promotionProblems(src promotionSource, sha, version string, code stack.Artifacts) []string {
+func promotionProblems(src promotionSource, sha, version string, code stack.Packages) []string {
 	if src.latest == nil {
 		return []string{fmt.Sprintf("stack %s has no update yet: deploy it first", src.stack)}
 	}
@@ -95,8 +95,8 @@ func promotionProblems(src promotionSource, sha, version string, code stack.Arti
 
 // packageProblems compares the packages the source's latest update
 // recorded with the ones this deploy ships.
-func packageProblems(name string, u engine.Update, code stack.Artifacts) []string {
-	raw, ok := u.Config[stack.ArtifactsKey]
+func packageProblems(name string, u engine.Update, code stack.Packages) []string {
+	raw, ok := u.Config[stack.PackagesKey]
 	var ran map[string]string
 	if !ok || json.Unmarshal([]byte(raw), &ran) != nil {
 		return []string{fmt.Sprintf("the latest update of %s (version %d) recorded no package digests: what code it runs cannot be told", name, u.Version)}
@@ -132,7 +132,7 @@ func (r *run) checkPromotion(ctx context.Context) (*promotedFrom, error) {
 	if err != nil {
 		return nil, r.fail(refused, err)
 	}
-	code, err := r.code.get(codeToDeploy)
+	code, err := r.packages.get(packagesToDeploy)
 	if err != nil {
 		return nil, r.fail(refused, err)
 	}
@@ -161,7 +161,7 @@ func (r *run) recheckPromotion(from promotedFrom) func(context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%w: it cannot be read again under the lock (%v)", errSourceChanged, err)
 		}
-		code, err := r.code.get(codeToDeploy)
+		code, err := r.packages.get(packagesToDeploy)
 		if err != nil {
 			return fmt.Errorf("%w: %v", errSourceChanged, err)
 		}
@@ -182,7 +182,7 @@ func (r *run) recheckPromotion(from promotedFrom) func(context.Context) error {
 // its functions take traffic through CodeDeploy, where their aliases stand.
 func (r *run) readPromotionSource(ctx context.Context, name string) (promotionSource, error) {
 	src := promotionSource{stack: name}
-	code, err := r.code.get(codeForGraph)
+	code, err := r.packages.get(packagesForGraph)
 	if err != nil {
 		return src, err
 	}

@@ -16,20 +16,20 @@ import (
 )
 
 // shipped is the packages the promoting deploy ships in these tests.
-var shipped = stack.Artifacts{
+var shipped = stack.Packages{
 	stack.APIHandler.Key:      {SHA256: strings.Repeat("a", 64)},
 	stack.FileProcessor.Key:   {SHA256: strings.Repeat("b", 64)},
 	stack.StreamProcessor.Key: {SHA256: strings.Repeat("c", 64)},
 }
 
 // ranPackages records packages as an update does (stack.Record).
-func ranPackages(code stack.Artifacts) string {
-	return stack.Record(stack.Config{}, code, stack.Provenance{})[stack.ArtifactsKey]
+func ranPackages(code stack.Packages) string {
+	return stack.Record(stack.Config{}, code, stack.Provenance{})[stack.PackagesKey]
 }
 
 func stagingUpdate(version int, result, commit, action string) *engine.Update {
 	return &engine.Update{Version: version, Kind: "update", Result: result,
-		Config: map[string]string{stack.CommitKey: commit, stack.ActionVersionKey: action, stack.ArtifactsKey: ranPackages(shipped)}}
+		Config: map[string]string{stack.CommitKey: commit, stack.ActionVersionKey: action, stack.PackagesKey: ranPackages(shipped)}}
 }
 
 // rolledBack is staging rolled back, by this release, to an update an
@@ -37,12 +37,12 @@ func stagingUpdate(version int, result, commit, action string) *engine.Update {
 // records are this deploy's, its api-handler package is not.
 func rolledBack(sha, version string) *engine.Update {
 	u := stagingUpdate(16, "succeeded", sha, version)
-	older := stack.Artifacts{}
+	older := stack.Packages{}
 	for k, v := range shipped {
 		older[k] = v
 	}
-	older[stack.APIHandler.Key] = stack.Code{SHA256: strings.Repeat("9", 64)}
-	u.Config[stack.ArtifactsKey] = ranPackages(older)
+	older[stack.APIHandler.Key] = stack.Package{SHA256: strings.Repeat("9", 64)}
+	u.Config[stack.PackagesKey] = ranPackages(older)
 	return u
 }
 
@@ -116,7 +116,7 @@ func promotionHarness(t *testing.T, latest *engine.Update) *harness {
 
 func TestDeploy_APromotionOfStagingsUpdateIsRecorded(t *testing.T) {
 	latest := stagingUpdate(14, "succeeded", pushedSHA, "v1.0.0-test")
-	latest.Config[stack.ArtifactsKey] = ranPackages(stacktest.Artifacts(t, "a")) // the harness's packages
+	latest.Config[stack.PackagesKey] = ranPackages(stacktest.Packages(t, "a")) // the harness's packages
 	h := promotionHarness(t, latest)
 	require.NoError(t, h.run(), h.log())
 	require.Len(t, h.stack.ups, 1)
@@ -176,7 +176,7 @@ func TestPromoteFrom_IsValidated(t *testing.T) {
 // let prod deploy what staging no longer runs.
 func TestDeploy_APromotionWhoseSourceIsRolledBackDuringTheLockWaitChangesNothing(t *testing.T) {
 	latest := stagingUpdate(14, "succeeded", pushedSHA, "v1.0.0-test")
-	latest.Config[stack.ArtifactsKey] = ranPackages(stacktest.Artifacts(t, "a"))
+	latest.Config[stack.PackagesKey] = ranPackages(stacktest.Packages(t, "a"))
 	h := promotionHarness(t, latest)
 	h.inputs["lock-timeout"] = "1m"
 	staging := h.others["staging"]

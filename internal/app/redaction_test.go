@@ -100,9 +100,9 @@ func everyField(text string) (render.Meta, outcome.Result) {
 		Error: "the run failed: ", Start: "start"}
 	meta := render.Meta{Title: "Deploy ", Project: "tap", Stack: "dev", Environment: "dev", Region: "eu-west-1", SHA: "ec26c3e", RunURL: "https://github.com/o/r/actions/runs/1",
 		Note: "note ", Footer: "footer ",
-		Exceptions:   render.Exceptions{Disabled: []string{"CKV_1"}, Lowered: []string{"CKV_2"}, PublicAPI: true},
-		ReviewedPlan: render.ReviewedPlan{PlanID: "abc", Verdict: "verdict: ", Lines: []string{"GitHub said: ", "the engine said: "}, Warn: true},
-		Traffic:      render.Traffic{Summary: "traffic ", Lines: []string{"shift "}, Stopped: true}}
+		Exceptions: render.Exceptions{Disabled: []string{"CKV_1"}, Lowered: []string{"CKV_2"}, PublicAPI: true},
+		Verdict:    render.Verdict{PlanID: "abc", Says: "verdict: ", Lines: []string{"GitHub said: ", "the engine said: "}, Warn: true},
+		Traffic:    render.Traffic{Summary: "traffic ", Lines: []string{"shift "}, Stopped: true}}
 	fill(reflect.ValueOf(&res).Elem(), text)
 	fill(reflect.ValueOf(&meta).Elem(), text)
 	return meta, res

@@ -93,7 +93,7 @@ func (r *run) commentLayout(body string, pr int) (comment.Layout, []string) {
 // it, with the plan recorded after its marker.
 func (r *run) bodyView(l comment.Layout, marker string, p reviewed.Plan) shownView {
 	return shownView{what: "the comment", text: l.Body, title: "Preview", marker: marker, limit: previewBodyLimit(commentBody),
-		plan: p, line: strings.SplitN(l.Body, "\n", 3)[1], note: r.previewNote(p.Shown.FirstDeploy), verdicts: []string{""}}
+		plan: p, line: strings.SplitN(l.Body, "\n", 3)[1], note: previewNote(r.in.StackName, p.Shown.FirstDeploy), verdicts: []string{""}}
 }
 
 // renderView renders v again from res, a preview of the same plan.
@@ -105,7 +105,7 @@ func (r *run) renderView(v shownView, verdict string, res outcome.Result, cfg st
 		shown.Counts[outcome.OpSame] = v.plan.Shown.Unchanged
 	}
 	meta := r.shownMeta(v.title, v.plan.Head, cfg, res.Kind, v.plan.Shown, v.note)
-	meta.ReviewedPlan = render.ReviewedPlan{Metadata: v.line, PlanID: v.plan.ID, Verdict: verdict}
+	meta.Verdict = render.Verdict{Metadata: v.line, PlanID: v.plan.ID, Says: verdict}
 	doc := r.Runtime.Redact(resultDoc(meta, shown)(v.marker, v.limit, r.Runtime.Redact))
 	return strings.TrimRight(doc, "\n")
 }
@@ -200,7 +200,7 @@ func (r *run) queuedPlan(rv *reviewedPlanCheck, body string, layout comment.Layo
 		rv.doubts = append(rv.doubts, "the merge queue's plan against the reviewed one: "+d)
 	}
 	section := shownView{what: "the merge queue's section", text: text, title: mergeQueueTitle, limit: commentSection,
-		plan: p, line: strings.SplitN(text, "\n", 2)[0], note: r.queueNote(strings.TrimPrefix(r.decision.Ref, "refs/heads/"), binding.PR, p.Shown.FirstDeploy),
+		plan: p, line: strings.SplitN(text, "\n", 2)[0], note: queueNote(r.in.StackName, strings.TrimPrefix(r.decision.Ref, "refs/heads/"), binding.PR, p.Shown.FirstDeploy),
 		verdicts: []string{""}}
 	if reviewedPlan != nil {
 		body := r.bodyView(layout, rv.target.Marker(), *reviewedPlan)
@@ -237,10 +237,10 @@ func (r *run) editDoubts(ctx context.Context, c *github.Comment) []string {
 // fingerprints (now), and what the comment shows reviewers with its
 // rendering from this preview (shown: each difference). It returns what
 // the report says, and an error when the deploy must stop.
-func (rv *reviewedPlanCheck) verdict(now reviewed.Plan, shown []string, drift []string) (render.ReviewedPlan, error) {
-	out := render.ReviewedPlan{PlanID: now.ID}
+func (rv *reviewedPlanCheck) verdict(now reviewed.Plan, shown []string, drift []string) (render.Verdict, error) {
+	out := render.Verdict{PlanID: now.ID}
 	if rv.plan == nil {
-		out.Verdict, out.Warn = "No reviewed plan: "+rv.missing, true
+		out.Says, out.Warn = "No reviewed plan: "+rv.missing, true
 		if rv.mode == inputs.ReviewedPlanRequire {
 			return out, fmt.Errorf("reviewed-plan is require and %s. Nothing was changed: deploy through a pull request whose preview ran, or dispatch a deploy (command: up) to apply unreviewed changes on purpose", rv.missing)
 		}
@@ -258,26 +258,26 @@ func (rv *reviewedPlanCheck) verdict(now reviewed.Plan, shown []string, drift []
 	lines = append(lines, drift...)
 	lines = append(lines, shown...)
 	if len(lines) == 0 {
-		out.Verdict = fmt.Sprintf("Applying the reviewed plan %s of pull request #%d.", rv.plan.ID, rv.pr.Number)
+		out.Says = fmt.Sprintf("Applying the reviewed plan %s of pull request #%d.", rv.plan.ID, rv.pr.Number)
 		if rv.queued {
-			out.Verdict = fmt.Sprintf("Applying the plan %s the merge queue previewed for pull request #%d.", rv.plan.ID, rv.pr.Number)
+			out.Says = fmt.Sprintf("Applying the plan %s the merge queue previewed for pull request #%d.", rv.plan.ID, rv.pr.Number)
 		}
 		return out, nil
 	}
 	out.Lines, out.Warn = lines, true
 	if rv.mode == inputs.ReviewedPlanRequire {
-		out.Verdict = fmt.Sprintf("Not deployed: the plan differs from the one reviewed on pull request #%d (%s, now %s).", rv.pr.Number, rv.plan.ID, now.ID)
+		out.Says = fmt.Sprintf("Not deployed: the plan differs from the one reviewed on pull request #%d (%s, now %s).", rv.pr.Number, rv.plan.ID, now.ID)
 		return out, fmt.Errorf("the plan differs from the one reviewed on pull request #%d: %s. Nothing was changed. Re-run the pull request's preview (re-run its workflow) and then this deploy, or dispatch a deploy (command: up) to apply it unreviewed",
 			rv.pr.Number, strings.Join(lines, "; "))
 	}
-	out.Verdict = fmt.Sprintf("Deploying a plan that differs from the one reviewed on pull request #%d (%s, now %s).", rv.pr.Number, rv.plan.ID, now.ID)
+	out.Says = fmt.Sprintf("Deploying a plan that differs from the one reviewed on pull request #%d (%s, now %s).", rv.pr.Number, rv.plan.ID, now.ID)
 	return out, nil
 }
 
 // driftLines runs a refresh preview (it changes nothing) and names the
 // resources that changed outside Pulumi: neither preview refreshes, so
 // this is how a change made in the console since the review is found.
-func (r *run) driftLines(ctx context.Context, st Stack) []string {
+func driftLines(ctx context.Context, st Stack) []string {
 	res, err := st.PreviewRefresh(ctx)
 	if err != nil {
 		return []string{fmt.Sprintf("the cloud could not be compared with the state (%v)", firstLine(err.Error()))}
@@ -301,4 +301,13 @@ func (r *run) driftLines(ctx context.Context, st Stack) []string {
 func firstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
 	return first
+}
+
+// queueNote is what the merge queue's section says under its heading.
+func queueNote(stackName, base string, pr int, firstDeploy bool) string {
+	note := fmt.Sprintf("The commit that lands on %s when the queue merges pull request #%d, previewed against stack %s as the merge will find it.", base, pr, stackName)
+	if firstDeploy {
+		note += fmt.Sprintf(" Stack %s does not exist yet: this is its first deploy.", stackName)
+	}
+	return note
 }

@@ -54,8 +54,8 @@ func TestReview_TheMergeAppliesTheReviewedPlanConstrainedToItsPreview(t *testing
 	h.stack.state = func(context.Context) (engine.State, error) { return engine.State{Digest: "digest-before-preview"}, nil }
 	require.NoError(t, h.run(), h.log())
 	require.Len(t, h.stack.ups, 1)
-	assert.NotEmpty(t, h.stack.ups[0].Plan, "up applies the saved plan of its preview")
-	assert.Equal(t, h.stack.previews[len(h.stack.previews)-1].SavePlan, h.stack.ups[0].Plan)
+	assert.NotEmpty(t, h.stack.ups[0].UpdatePlan, "up applies the saved plan of its preview")
+	assert.Equal(t, h.stack.previews[len(h.stack.previews)-1].SaveUpdatePlan, h.stack.ups[0].UpdatePlan)
 	assert.Equal(t, "digest-before-preview", h.stack.ups[0].ExpectState, "up starts from the state its preview saw")
 	body := h.gh.bodies(fixturePR)[0]
 	assert.Regexp(t, "Applied the reviewed plan [0-9a-f]{12} of pull request #2", body)
@@ -124,7 +124,7 @@ func TestReview_ADispatchedUpIsOutsideTheCheckAndSaysSo(t *testing.T) {
 func TestReview_APlanTheEngineRejects(t *testing.T) {
 	rejected := func(context.Context, string) (outcome.Result, error) {
 		res := outcome.Result{Kind: outcome.KindUpdate, Error: "resource urn:x violates plan: properties changed: ++memorySize"}
-		return res, &engine.RunError{Kind: outcome.KindUpdate, Result: res, PlanRejected: true, Err: errors.New("exit status 1")}
+		return res, &engine.RunError{Kind: outcome.KindUpdate, Result: res, UpdatePlanRejected: true, Err: errors.New("exit status 1")}
 	}
 	t.Run("require stops", func(t *testing.T) {
 		h := pushHarness(t)
@@ -155,7 +155,7 @@ func TestReview_APlanTheEngineRejects(t *testing.T) {
 		}
 		require.NoError(t, h.run(), h.log())
 		require.Len(t, h.stack.ups, 2)
-		assert.Equal(t, engine.UpOptions{Plan: h.stack.ups[0].Plan, ExpectState: "before"}, h.stack.ups[0])
+		assert.Equal(t, engine.UpOptions{UpdatePlan: h.stack.ups[0].UpdatePlan, ExpectState: "before"}, h.stack.ups[0])
 		assert.Equal(t, engine.UpOptions{ExpectState: "after-the-rejected-attempt"}, h.stack.ups[1], "no plan; still guarded")
 		assert.Len(t, h.stack.previews, 2, "the unconstrained update has a preview of its own")
 		assert.Contains(t, h.log(), "::warning::the engine rejected the plan of its own gated preview")

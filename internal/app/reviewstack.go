@@ -19,10 +19,6 @@ import (
 // run that deploys or destroys the stack writes it, a preview keeps it.
 const reviewStackSection = "review-stack"
 
-// reviewStackName is pull request pr's review stack: the environment's
-// stack name with -pr-<pr>.
-func (r *run) reviewStackName(pr int) string { return fmt.Sprintf("%s-pr-%d", r.in.StackName, pr) }
-
 // reviewConfig is pull request pr's review stack's configuration.
 func (r *run) reviewStackConfig(pr int) (stack.Config, error) {
 	return stack.NewReviewStackConfig(stack.Base{Project: r.in.ProjectName, Environment: r.in.Environment, Region: r.in.AWSRegion}, r.config.Values, pr)
@@ -47,7 +43,7 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 		view.Error = strings.Join(problems.Of(err), "\n")
 		return view, r.fail("The review stack's configuration is not valid", err)
 	}
-	code, err := r.code.get(codeToDeploy)
+	code, err := r.packages.get(packagesToDeploy)
 	if err != nil {
 		return view, r.fail("Could not load the Lambda packages", err)
 	}
@@ -157,7 +153,7 @@ func (r *run) destroyReviewStack(ctx context.Context, pr int, look secondLook) (
 	}
 	// A destroy does not run the program: the packages only fill the
 	// recorded configuration, so a binary without them still destroys.
-	code, err := r.code.get(codeForGraph)
+	code, err := r.packages.get(packagesForGraph)
 	if err != nil {
 		return reviewStackAbsent, err
 	}
@@ -231,4 +227,13 @@ func checkReviewMarker(name string, hist []engine.Update, pr int) error {
 		}
 	}
 	return nil
+}
+
+// reviewStackAfterPreview deploys the pull request's review stack once its
+// preview passed, and says how that went in the comment's section.
+func (r *run) reviewStackAfterPreview(ctx context.Context) error {
+	pr := r.pullRequest()
+	view, err := r.deployReviewStack(ctx, pr)
+	r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(view))
+	return err
 }

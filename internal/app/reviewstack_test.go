@@ -49,7 +49,7 @@ func TestReviewStack_APassingPreviewDeploysThePullRequestsOwnStack(t *testing.T)
 
 	assert.Empty(t, h.stack.ups, "the environment's stack is only previewed")
 	require.Len(t, review.ups, 1)
-	assert.NotEmpty(t, review.ups[0].Plan, "the review stack applies the plan of its own gated preview")
+	assert.NotEmpty(t, review.ups[0].UpdatePlan, "the review stack applies the plan of its own gated preview")
 	require.Len(t, h.opened, 2)
 	assert.Equal(t, "dev-pr-2", h.opened[1].Stack)
 	assert.False(t, h.opened[1].MustExist)

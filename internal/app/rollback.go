@@ -13,7 +13,7 @@ import (
 
 // rollback redeploys the configuration and code of an earlier update.
 func (r *run) rollback(ctx context.Context) error {
-	code, err := r.code.get(codeForGraph)
+	code, err := r.packages.get(packagesForGraph)
 	if err != nil {
 		return r.fail("Could not load the Lambda packages", err)
 	}
@@ -52,7 +52,7 @@ func (r *run) rollback(ctx context.Context) error {
 		r.Runtime.Infof("%s", n)
 	}
 	r.Runtime.Noticef("rolling back stack %s to version %d (commit %s)", r.in.StackName, target.Version, cmp.Or(short(rec.Commit), "not recorded"))
-	st, state, err := r.openForUpdate(ctx, r.envStack(), rec.Config, rec.CodeFor(code), stack.Provenance{Commit: rec.Commit})
+	st, state, err := r.openForUpdate(ctx, r.envStack(), rec.Config, rec.PackagesFor(code), stack.Provenance{Commit: rec.Commit})
 	if err != nil {
 		return err
 	}

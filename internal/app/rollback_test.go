@@ -59,8 +59,8 @@ func TestRollback_AppliesTheRecordedConfigurationAndCommit(t *testing.T) {
 	h.inputs["config"] = "lambdaMemoryMb=1024"
 	old := stacktest.Config(t, map[string]string{"lambdaMemoryMb": "256", "logRetentionDays": "30"})
 	v1 := engine.Update{Version: 1, Kind: "update", Result: "succeeded",
-		Config: stack.Record(old, stacktest.Artifacts(t, "old"), stack.Provenance{Commit: "cccccccccccccccccccccccccccccccccccccccc"})}
-	v2 := engine.Update{Version: 2, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Artifacts(t, "a"), stack.Provenance{Commit: "dddd"})}
+		Config: stack.Record(old, stacktest.Packages(t, "old"), stack.Provenance{Commit: "cccccccccccccccccccccccccccccccccccccccc"})}
+	v2 := engine.Update{Version: 2, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Packages(t, "a"), stack.Provenance{Commit: "dddd"})}
 	h.stack.history = func(context.Context) ([]engine.Update, error) { return []engine.Update{v2, v1}, nil }
 
 	require.NoError(t, h.run(), h.log())
@@ -93,7 +93,7 @@ func TestHistory_ListsTheNumberedUpdatesRollbackNames(t *testing.T) {
 	h := newHarness(t)
 	h.event("workflow_dispatch", "workflow_dispatch.json", nil)
 	h.inputs["command"] = "history"
-	first := stack.Record(stacktest.Config(t, nil), stacktest.Artifacts(t, "a"), stack.Provenance{Commit: "cccccccccccccccccccccccccccccccccccccccc", Actor: "alice", ActionVersion: "v1.2.0"})
+	first := stack.Record(stacktest.Config(t, nil), stacktest.Packages(t, "a"), stack.Provenance{Commit: "cccccccccccccccccccccccccccccccccccccccc", Actor: "alice", ActionVersion: "v1.2.0"})
 	h.stack.history = func(context.Context) ([]engine.Update, error) {
 		return []engine.Update{
 			{Version: 3, Kind: "update", Result: "failed", StartTime: "2026-11-28T10:00:00Z", Message: "tap-deploy · commit dddd · by bob", Config: map[string]string{}},
@@ -112,8 +112,8 @@ func TestHistory_ListsTheNumberedUpdatesRollbackNames(t *testing.T) {
 
 func TestRollback_ARestoredConfigurationThatLoosensARuleNeedsTheWorkflowToAskForIt(t *testing.T) {
 	loose := stacktest.Config(t, map[string]string{"apiAuthorization": "NONE", "alarmEmail": "mallory@example.net"})
-	v1 := engine.Update{Version: 1, Kind: "update", Result: "succeeded", Config: stack.Record(loose, stacktest.Artifacts(t, "a"), stack.Provenance{Commit: "cccc"})}
-	v2 := engine.Update{Version: 2, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Artifacts(t, "a"), stack.Provenance{Commit: "dddd"})}
+	v1 := engine.Update{Version: 1, Kind: "update", Result: "succeeded", Config: stack.Record(loose, stacktest.Packages(t, "a"), stack.Provenance{Commit: "cccc"})}
+	v2 := engine.Update{Version: 2, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Packages(t, "a"), stack.Provenance{Commit: "dddd"})}
 	rollback := func(config string) *harness {
 		h := newHarness(t)
 		h.event("workflow_dispatch", "workflow_dispatch.json", nil)
@@ -149,7 +149,7 @@ func rollbackHarness(t *testing.T, v1, v2 engine.Update) *harness {
 }
 
 func recorded(t *testing.T, version int, cfg map[string]string, prov stack.Provenance) engine.Update {
-	return engine.Update{Version: version, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, cfg), stacktest.Artifacts(t, "a"), prov)}
+	return engine.Update{Version: version, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, cfg), stacktest.Packages(t, "a"), prov)}
 }
 
 // Attack (issue 31, item 3): the last update was made by v9.0.0; a

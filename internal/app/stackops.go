@@ -7,60 +7,57 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/org/tap-deploy/internal/artifacts"
 	"github.com/org/tap-deploy/internal/engine"
-	"github.com/org/tap-deploy/internal/graph"
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/outcome"
-	"github.com/org/tap-deploy/internal/policy"
 	"github.com/org/tap-deploy/stack"
 )
 
-// codeLoader loads the Lambda packages once a run (loading hashes the 12 MB
-// of embedded zips, about 40 ms) into a folder only this run can read,
+// packageLoader loads the Lambda packages once a run (loading hashes the 12 MB
+// of embedded packages, about 40 ms) into a folder only this run can read,
 // removed when the run ends.
-type codeLoader struct {
+type packageLoader struct {
 	// embedded loads the packages compiled into the action.
-	embedded  func(dir string) (stack.Artifacts, error)
+	embedded  func(dir string) (stack.Packages, error)
 	getenv    func(string) string
 	inActions bool
 	warn      func(format string, args ...any)
 
 	dir    string
 	done   bool
-	code   stack.Artifacts
+	code   stack.Packages
 	loaded error
 }
 
-// codeUse is what a run needs the Lambda packages for.
-type codeUse int
+// packageUse is what a run needs the Lambda packages for.
+type packageUse int
 
 const (
-	// codeToDeploy needs the packages themselves.
-	codeToDeploy codeUse = iota
-	// codeForGraph needs only their digests (the resource graph, a
-	// recorded configuration): a binary built without the zips (plain
+	// packagesToDeploy needs the packages themselves.
+	packagesToDeploy packageUse = iota
+	// packagesForGraph needs only their digests (the resource graph, a
+	// recorded configuration): a binary built without the packages (plain
 	// `go build`) will do.
-	codeForGraph
+	packagesForGraph
 )
 
-// get returns the deployment packages for a use.
-func (c *codeLoader) get(use codeUse) (stack.Artifacts, error) {
+// get returns the Lambda packages for a use.
+func (c *packageLoader) get(use packageUse) (stack.Packages, error) {
 	if !c.done {
 		c.code, c.loaded = c.load()
 		c.done = true
 	}
-	if errors.Is(c.loaded, artifacts.ErrMissing) && use == codeForGraph {
+	if errors.Is(c.loaded, artifacts.ErrMissing) && use == packagesForGraph {
 		return artifacts.Placeholder(), nil
 	}
 	return c.code, c.loaded
 }
 
-func (c *codeLoader) load() (stack.Artifacts, error) {
+func (c *packageLoader) load() (stack.Packages, error) {
 	override := c.getenv(artifacts.EnvDir)
 	if override != "" && c.inActions {
 		return nil, fmt.Errorf("%s is set: it replaces the Lambda code this action deploys and is for local development only; unset it in the workflow", artifacts.EnvDir)
@@ -78,7 +75,7 @@ func (c *codeLoader) load() (stack.Artifacts, error) {
 }
 
 // cleanup removes the packages written for the run.
-func (c *codeLoader) cleanup() {
+func (c *packageLoader) cleanup() {
 	if c.dir != "" {
 		os.RemoveAll(c.dir)
 	}
@@ -174,13 +171,13 @@ func (r *run) prepareLocalBackend(ref stackRef) error {
 // scratch backend of the run's own, empty, so a preview shows its first
 // deploy and nothing is written where the state lives; firstDeploy says
 // so.
-func (r *run) openToRead(ctx context.Context, cfg stack.Config, code stack.Artifacts) (st Stack, firstDeploy bool, err error) {
+func (r *run) openToRead(ctx context.Context, cfg stack.Config, code stack.Packages) (st Stack, firstDeploy bool, err error) {
 	ref := r.envStack()
 	s, err := r.settings(ref)
 	if err != nil {
 		return nil, false, err
 	}
-	exists, err := r.StackExists(ctx, s)
+	exists, err := r.Backend.StackExists(ctx, s)
 	switch {
 	case errors.Is(err, engine.ErrExistsUnknown):
 		st, err := r.openNamed(ctx, ref, mustExist, cfg, code, stack.Provenance{})
@@ -210,7 +207,7 @@ func (r *run) openToRead(ctx context.Context, cfg stack.Config, code stack.Artif
 // openScratch opens a stack in a throw-away backend: its own passphrase
 // (the configuration holds no secrets), whatever the run's secrets
 // provider, so nothing reaches a KMS key either.
-func (r *run) openScratch(ctx context.Context, ref stackRef, cfg stack.Config, code stack.Artifacts) (Stack, error) {
+func (r *run) openScratch(ctx context.Context, ref stackRef, cfg stack.Config, code stack.Packages) (Stack, error) {
 	s, err := r.settings(ref)
 	if err != nil {
 		return nil, err
@@ -255,7 +252,7 @@ const (
 )
 
 // openNamed opens a stack.
-func (r *run) openNamed(ctx context.Context, ref stackRef, e existence, cfg stack.Config, code stack.Artifacts, prov stack.Provenance) (Stack, error) {
+func (r *run) openNamed(ctx context.Context, ref stackRef, e existence, cfg stack.Config, code stack.Packages, prov stack.Provenance) (Stack, error) {
 	s, err := r.settings(ref)
 	if err != nil {
 		return nil, err
@@ -289,10 +286,10 @@ func (r *run) openNamed(ctx context.Context, ref stackRef, e existence, cfg stac
 // environment's role would decide how every environment's stack is found)
 // cannot do. The administrator creates it once.
 func (r *run) withoutLayout(ctx context.Context, s engine.Settings, err error) error {
-	if r.LayoutWritten == nil || !strings.HasPrefix(s.BackendURL, "s3://") {
+	if !strings.HasPrefix(s.BackendURL, "s3://") {
 		return err
 	}
-	written, lerr := r.LayoutWritten(ctx, s)
+	written, lerr := r.Backend.LayoutWritten(ctx, s)
 	if lerr != nil || written {
 		return err
 	}
@@ -313,7 +310,7 @@ func (r *run) withoutLayout(ctx context.Context, s engine.Settings, err error) e
 // openForUpdate opens a stack an update is about to change and reads the
 // state it starts from, stopping (reported) when an interrupted update left
 // operations unfinished. The caller closes the stack.
-func (r *run) openForUpdate(ctx context.Context, ref stackRef, cfg stack.Config, code stack.Artifacts, prov stack.Provenance) (Stack, engine.State, error) {
+func (r *run) openForUpdate(ctx context.Context, ref stackRef, cfg stack.Config, code stack.Packages, prov stack.Provenance) (Stack, engine.State, error) {
 	name := ref.name
 	st, err := r.openNamed(ctx, ref, mayCreate, cfg, code, prov)
 	if err != nil {
@@ -335,8 +332,8 @@ func (r *run) openForUpdate(ctx context.Context, ref stackRef, cfg stack.Config,
 // onStack loads the code, opens the stack to read it (openToRead) with
 // this run's configuration and runs one engine operation, its output
 // folded under group; firstDeploy says the stack does not exist yet.
-func (r *run) onStack(ctx context.Context, group string, use codeUse, op func(st Stack, firstDeploy bool) (outcome.Result, error)) (outcome.Result, error) {
-	code, err := r.code.get(use)
+func (r *run) onStack(ctx context.Context, group string, use packageUse, op func(st Stack, firstDeploy bool) (outcome.Result, error)) (outcome.Result, error) {
+	code, err := r.packages.get(use)
 	if err != nil {
 		return outcome.Result{}, err
 	}
@@ -390,25 +387,6 @@ func (r *run) checkPending(stackName string, state engine.State) error {
 		len(state.Pending), strings.Join(lines, "; "), stackName))
 }
 
-// policySettings are the gate's settings for a configuration.
-func (r *run) policySettings(cfg stack.Config) policy.Settings {
-	overrides := map[string]string{}
-	for id, action := range r.in.PolicyOverrides {
-		overrides[id] = string(action)
-	}
-	var tags []string
-	for k := range cfg.CommonTags() {
-		tags = append(tags, k)
-	}
-	sort.Strings(tags)
-	return policy.Settings{AllowPublicAPI: cfg.APIAuthorization == "NONE", RequiredTags: tags, Overrides: overrides}
-}
-
-// gate runs the policy rules on the graph the engine saw, with real values.
-// It returns the result with the findings added, and the mandatory
-// violations.
-func (r *run) gate(res outcome.Result, cfg stack.Config) (outcome.Result, []policy.Violation) {
-	rep := policy.Evaluate(graph.New(res.Resources), r.policySettings(cfg))
-	res.Findings = append(append([]outcome.Finding(nil), res.Findings...), findings(rep)...)
-	return res, rep.Mandatory()
-}
+// reviewStackName is pull request pr's review stack: the environment's
+// stack name with -pr-<pr>.
+func (r *run) reviewStackName(pr int) string { return fmt.Sprintf("%s-pr-%d", r.in.StackName, pr) }

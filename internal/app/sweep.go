@@ -26,7 +26,7 @@ func (r *run) sweep(ctx context.Context) error {
 	var list []engine.StackSummary
 	err = r.Runtime.Group("Pulumi stack ls", func() error {
 		var err error
-		list, err = r.ListStacks(ctx, s)
+		list, err = r.Backend.ListStacks(ctx, s)
 		return err
 	})
 	if err != nil {

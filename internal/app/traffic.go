@@ -9,10 +9,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/org/tap-deploy/internal/awstraffic"
 	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/shift"
-	"github.com/org/tap-deploy/internal/shifter"
 	"github.com/org/tap-deploy/stack"
 )
 
@@ -26,7 +26,33 @@ type Traffic interface {
 	Alias(ctx context.Context, function, alias string) (shift.Alias, error)
 }
 
-var _ Traffic = (*shifter.Client)(nil)
+var _ Traffic = (*awstraffic.Client)(nil)
+
+// traffic moves a deploy's functions to their new versions through
+// CodeDeploy, and waits for the shifts an earlier run left running. It
+// reaches only what that takes: the traffic client, the clock, the lock
+// timeout, the run's log and a way to fail; traffic_unit_test.go tests it
+// without a run.
+type traffic struct {
+	// client opens the traffic client of a region (Deps.Traffic).
+	client func(ctx context.Context, region string) (Traffic, error)
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
+	// lockTimeout bounds the wait for an earlier shift, as for another
+	// update's lock (the lock-timeout input).
+	lockTimeout time.Duration
+	log         trafficLog
+	// fail reports a failure once and returns the error the run ends
+	// with ((*run).fail).
+	fail func(title string, err error) error
+}
+
+// trafficLog is what traffic says while it shifts (actions.Runtime).
+type trafficLog interface {
+	Infof(format string, args ...any)
+	Warningf(format string, args ...any)
+	Errorf(format string, args ...any)
+}
 
 // shiftGrace is how long past its configuration's own duration a shift
 // this run started may take before the run stops waiting for it
@@ -34,7 +60,7 @@ var _ Traffic = (*shifter.Client)(nil)
 // moment).
 const shiftGrace = 5 * time.Minute
 
-// stopTimeout bounds the stops of a release that cannot go on, which run
+// stopTimeout bounds the stops of a rollout that cannot go on, which run
 // even when the run is cancelled (the runner kills a cancelled step about
 // 7.5 seconds after it asks it to stop).
 const stopTimeout = 5 * time.Second
@@ -53,41 +79,41 @@ const (
 // CodeDeploy is not moving to, and CodeDeploy refuses a second deployment
 // per group. It waits up to lock-timeout, as for another update's lock,
 // and says how each shift it waited for ended; a failure is reported.
-func (r *run) waitForShifts(ctx context.Context, cfg stack.Config) error {
+func (tr traffic) waitForShifts(ctx context.Context, cfg stack.Config) error {
 	app, fns := stack.TrafficNames(cfg)
-	t, err := r.Traffic(ctx, cfg.Region)
+	t, err := tr.client(ctx, cfg.Region)
 	if err != nil {
-		return r.fail("Could not check for a traffic shift in progress; nothing was changed", err)
+		return tr.fail("Could not check for a traffic shift in progress; nothing was changed", err)
 	}
-	deadline := r.Now().Add(r.in.LockTimeout)
+	deadline := tr.now().Add(tr.lockTimeout)
 	for _, f := range fns {
 		wait := firstPoll
 		var waited *shift.Deployment
 		for {
 			running, err := t.Active(ctx, app, f.DeploymentGroup)
 			if err != nil {
-				return r.fail("Could not check for a traffic shift in progress; nothing was changed", err)
+				return tr.fail("Could not check for a traffic shift in progress; nothing was changed", err)
 			}
 			if len(running) == 0 {
 				break
 			}
 			d := running[0]
 			waited = &d
-			if r.Now().Add(wait).After(deadline) {
-				return r.fail("A traffic shift of an earlier deploy is still running; nothing was changed", fmt.Errorf(
+			if tr.now().Add(wait).After(deadline) {
+				return tr.fail("A traffic shift of an earlier deploy is still running; nothing was changed", fmt.Errorf(
 					"CodeDeploy deployment %s (%s, group %s) started %s ago and had not ended after %s (lock-timeout). "+
 						"CodeDeploy ends it on its own, and returns its traffic if an alarm fires: run this workflow again once it has ended, or stop it in the CodeDeploy console",
-					d.ID, d.Config, f.DeploymentGroup, r.Now().Sub(d.Start).Round(time.Second), r.in.LockTimeout))
+					d.ID, d.Config, f.DeploymentGroup, tr.now().Sub(d.Start).Round(time.Second), tr.lockTimeout))
 			}
-			r.Runtime.Infof("waiting for the traffic shift of an earlier deploy to end: CodeDeploy deployment %s (%s, group %s) is %s, started %s ago",
-				d.ID, d.Config, f.DeploymentGroup, d.Status, r.Now().Sub(d.Start).Round(time.Second))
-			if err := r.Sleep(ctx, wait); err != nil {
-				return r.fail("Cancelled while waiting for an earlier traffic shift; nothing was changed", err)
+			tr.log.Infof("waiting for the traffic shift of an earlier deploy to end: CodeDeploy deployment %s (%s, group %s) is %s, started %s ago",
+				d.ID, d.Config, f.DeploymentGroup, d.Status, tr.now().Sub(d.Start).Round(time.Second))
+			if err := tr.sleep(ctx, wait); err != nil {
+				return tr.fail("Cancelled while waiting for an earlier traffic shift; nothing was changed", err)
 			}
 			wait = min(2*wait, maxPoll)
 		}
 		if waited != nil {
-			r.reportEarlierShift(ctx, t, f, *waited)
+			tr.reportEarlierShift(ctx, t, f, *waited)
 		}
 	}
 	return nil
@@ -95,10 +121,10 @@ func (r *run) waitForShifts(ctx context.Context, cfg stack.Config) error {
 
 // reportEarlierShift says how a shift the run waited for ended, and where
 // the function's traffic is now.
-func (r *run) reportEarlierShift(ctx context.Context, t Traffic, f shift.Function, earlier shift.Deployment) {
+func (tr traffic) reportEarlierShift(ctx context.Context, t Traffic, f shift.Function, earlier shift.Deployment) {
 	d, err := t.Get(ctx, earlier.ID)
 	if err != nil {
-		r.Runtime.Warningf("%s: the earlier traffic shift %s ended, but how could not be read: %v", f.Name, earlier.ID, err)
+		tr.log.Warningf("%s: the earlier traffic shift %s ended, but how could not be read: %v", f.Name, earlier.ID, err)
 		return
 	}
 	live := ""
@@ -106,14 +132,14 @@ func (r *run) reportEarlierShift(ctx context.Context, t Traffic, f shift.Functio
 		live = fmt.Sprintf("; version %s is live", alias.Version)
 	}
 	if d.Status == shift.Succeeded {
-		r.Runtime.Infof("%s: the earlier traffic shift %s succeeded%s", f.Name, d.ID, live)
+		tr.log.Infof("%s: the earlier traffic shift %s succeeded%s", f.Name, d.ID, live)
 		return
 	}
 	why := strings.ToLower(string(d.Status))
 	if a := d.Alarms(); len(a) > 0 {
 		why = "was stopped by alarm " + strings.Join(a, ", ")
 	}
-	r.Runtime.Warningf("%s: the earlier traffic shift %s %s, and CodeDeploy returned its traffic%s", f.Name, d.ID, why, live)
+	tr.log.Warningf("%s: the earlier traffic shift %s %s, and CodeDeploy returned its traffic%s", f.Name, d.ID, why, live)
 }
 
 // shifting is one function's shift while it runs.
@@ -126,83 +152,95 @@ type shifting struct {
 	share int
 }
 
-// shiftTraffic moves each function's live alias to the version the
-// update published, through CodeDeploy with the preference, and waits
-// for every shift to end. When an alarm stops one shift, the others are
-// stopped too, so that every function serves the same release: the old
-// one. A stopped or failed shift is an error, reported; what each
-// function serves at the end is in the returned notice.
-func (r *run) shiftTraffic(ctx context.Context, u update, res outcome.Result) (render.Traffic, error) {
-	pref := u.preference
+// rollout is one deploy's shifts, of every function, which go on or stop
+// together: the client and CodeDeploy application they run in, the
+// preference they follow, and what the report says of them.
+type rollout struct {
+	traffic
+	client Traffic
+	app    string
+	pref   shift.Preference
+	shifts []*shifting
+	notice render.Traffic
+}
+
+// rollOut moves each function's live alias to the version the update
+// published (res's outputs say which) in region, through CodeDeploy with
+// the preference, and waits for every shift to end. When an alarm stops
+// one shift, the others are stopped too, so that every function serves
+// the same code: the old one. A stopped or failed shift is an error,
+// reported; what each function serves at the end is in the returned
+// notice.
+func (tr traffic) rollOut(ctx context.Context, pref shift.Preference, region, message string, res outcome.Result) (render.Traffic, error) {
 	notice := render.Traffic{Summary: fmt.Sprintf("Traffic moved to the new versions (%s, through CodeDeploy)", pref)}
-	released, err := stack.TrafficTargets(res.KnownOutputs())
-	app, fns := released.Application, released.Functions
+	targets, err := stack.TrafficTargets(res.KnownOutputs())
 	if err != nil {
 		notice = render.Traffic{Summary: "The new versions take no traffic: the update did not say where it goes", Stopped: true}
-		return notice, r.fail("Could not shift traffic to the new versions", err)
+		return notice, tr.fail("Could not shift traffic to the new versions", err)
 	}
-	t, err := r.Traffic(ctx, u.cfg.Region)
+	t, err := tr.client(ctx, region)
 	if err != nil {
 		notice = render.Traffic{Summary: "The new versions take no traffic: AWS could not be asked", Stopped: true}
-		return notice, r.fail("Could not shift traffic to the new versions", err)
+		return notice, tr.fail("Could not shift traffic to the new versions", err)
 	}
-	var shifts []*shifting
-	for _, f := range fns {
+	ro := &rollout{traffic: tr, client: t, app: targets.Application, pref: pref, notice: notice}
+	for _, f := range targets.Functions {
 		alias, err := t.Alias(ctx, f.Name, f.Alias)
 		if err != nil {
-			return r.stopShifts(ctx, t, app, shifts, notice, fmt.Errorf("before shifting %s: %w", f.Name, err))
+			return ro.stop(ctx, fmt.Errorf("before shifting %s: %w", f.Name, err))
 		}
 		f.Current = alias.Version
 		if !f.Pending() {
-			notice.Lines = append(notice.Lines, fmt.Sprintf("%s: version %s was already live", f.Name, f.Target))
+			ro.notice.Lines = append(ro.notice.Lines, fmt.Sprintf("%s: version %s was already live", f.Name, f.Target))
 			continue
 		}
-		id, err := t.Start(ctx, app, f, pref.ConfigName(), clipDescription(u.message))
+		id, err := t.Start(ctx, ro.app, f, pref.ConfigName(), clipDescription(message))
 		if err != nil {
-			return r.stopShifts(ctx, t, app, shifts, notice, err)
+			return ro.stop(ctx, err)
 		}
-		r.Runtime.Infof("%s: shifting its %s alias from version %s to %s (%s), CodeDeploy deployment %s; alarms that stop it: %s",
+		tr.log.Infof("%s: shifting its %s alias from version %s to %s (%s), CodeDeploy deployment %s; alarms that stop it: %s",
 			f.Name, f.Alias, f.Current, f.Target, pref, id, strings.Join(f.Alarms, ", "))
-		shifts = append(shifts, &shifting{f: f, id: id})
+		ro.shifts = append(ro.shifts, &shifting{f: f, id: id})
 	}
-	if len(shifts) == 0 {
-		return notice, nil
+	if len(ro.shifts) == 0 {
+		return ro.notice, nil
 	}
-	deadline := r.Now().Add(pref.Plan().Duration() + shiftGrace)
+	deadline := tr.now().Add(pref.Schedule().Duration() + shiftGrace)
 	wait := firstPoll
 	for {
-		if err := r.lookAtShifts(ctx, t, shifts, pref); err != nil {
+		if err := ro.look(ctx); err != nil {
 			if ctx.Err() != nil {
 				// Cancelled during a look: every shift started, so the
-				// release is whole whichever way CodeDeploy ends it.
-				return r.leaveShifts(shifts, notice, err)
+				// rollout is whole whichever way CodeDeploy ends it.
+				return ro.leave(err)
 			}
-			return r.stopShifts(ctx, t, app, shifts, notice, err)
+			return ro.stop(ctx, err)
 		}
-		if failed := failedShifts(shifts); len(failed) > 0 {
-			return r.stopShifts(ctx, t, app, shifts, notice, nil)
+		if failed := failedShifts(ro.shifts); len(failed) > 0 {
+			return ro.stop(ctx, nil)
 		}
-		if allDone(shifts) {
+		if allDone(ro.shifts) {
 			break
 		}
-		if r.Now().After(deadline) {
-			return r.stopShifts(ctx, t, app, shifts, notice, fmt.Errorf("the shift did not end within %s (%s takes %s)", pref.Plan().Duration()+shiftGrace, pref, pref.Plan().Duration()))
+		if tr.now().After(deadline) {
+			return ro.stop(ctx, fmt.Errorf("the shift did not end within %s (%s takes %s)", pref.Schedule().Duration()+shiftGrace, pref, pref.Schedule().Duration()))
 		}
-		if err := r.Sleep(ctx, wait); err != nil {
-			return r.leaveShifts(shifts, notice, err)
+		if err := tr.sleep(ctx, wait); err != nil {
+			return ro.leave(err)
 		}
 		wait = min(2*wait, maxPoll)
 	}
-	for _, s := range shifts {
-		notice.Lines = append(notice.Lines, fmt.Sprintf("%s: version %s → %s, %s in %s", s.f.Name, s.f.Current, s.f.Target, strings.ToLower(string(s.d.Status)),
-			r.Now().Sub(s.d.Start).Round(time.Second)))
+	for _, s := range ro.shifts {
+		ro.notice.Lines = append(ro.notice.Lines, fmt.Sprintf("%s: version %s → %s, %s in %s", s.f.Name, s.f.Current, s.f.Target, strings.ToLower(string(s.d.Status)),
+			tr.now().Sub(s.d.Start).Round(time.Second)))
 	}
-	return notice, nil
+	return ro.notice, nil
 }
 
-// lookAtShifts reads each running shift and its alias, logging what moved.
-func (r *run) lookAtShifts(ctx context.Context, t Traffic, shifts []*shifting, pref shift.Preference) error {
-	for _, s := range shifts {
+// look reads each running shift and its alias, logging what moved.
+func (ro *rollout) look(ctx context.Context) error {
+	t, pref := ro.client, ro.pref
+	for _, s := range ro.shifts {
 		if s.done {
 			continue
 		}
@@ -222,22 +260,23 @@ func (r *run) lookAtShifts(ctx context.Context, t Traffic, shifts []*shifting, p
 			share = s.share
 		}
 		if share != s.share || s.done {
-			left := max(0, pref.Plan().Duration()-r.Now().Sub(d.Start))
-			r.Runtime.Infof("%s: version %s takes %d%% of traffic (CodeDeploy: %s, about %s of %s left)", s.f.Name, s.f.Target, share, d.Status, left.Round(time.Second), pref)
+			left := max(0, pref.Schedule().Duration()-ro.now().Sub(d.Start))
+			ro.log.Infof("%s: version %s takes %d%% of traffic (CodeDeploy: %s, about %s of %s left)", s.f.Name, s.f.Target, share, d.Status, left.Round(time.Second), pref)
 		}
 		s.share = share
 	}
 	return nil
 }
 
-// stopShifts ends a release whose shift could not go on (cause, or a
+// stop ends a rollout whose shift could not go on (cause, or a
 // shift that failed or an alarm stopped): every shift still running is
 // stopped with rollback, and the run fails saying what each function
 // serves now. The stops get a context of their own: a run cancelled while
 // it started the shifts must still stop the ones it started, or the
-// release would be left mixed (some functions on the new version, the
+// rollout would be left mixed (some functions on the new version, the
 // others never shifted). GitHub leaves a cancelled step about 7 seconds.
-func (r *run) stopShifts(runCtx context.Context, t Traffic, app string, shifts []*shifting, notice render.Traffic, cause error) (render.Traffic, error) {
+func (ro *rollout) stop(runCtx context.Context, cause error) (render.Traffic, error) {
+	t, shifts, notice := ro.client, ro.shifts, ro.notice
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), stopTimeout)
 	defer cancel()
 	goOn := 0
@@ -255,10 +294,10 @@ func (r *run) stopShifts(runCtx context.Context, t Traffic, app string, shifts [
 	for _, s := range shifts {
 		switch {
 		case s.done && s.d.Status == shift.Succeeded:
-			// The release's shifts end within moments of each other: one
+			// The rollout's shifts end within moments of each other: one
 			// that finished before the alarm fired goes back too, or the
-			// release would be left mixed on code an alarm flagged.
-			line, err := r.returnShift(runCtx, ctx, t, app, s)
+			// rollout would be left mixed on code an alarm flagged.
+			line, err := ro.returnShift(runCtx, ctx, s)
 			if err != nil {
 				goOn++
 				reasons = append(reasons, err)
@@ -293,12 +332,12 @@ func (r *run) stopShifts(runCtx context.Context, t Traffic, app string, shifts [
 		notice.Summary = title + "; CodeDeploy returned the traffic to the old versions"
 	}
 	for _, l := range notice.Lines {
-		r.Runtime.Errorf("%s", l)
+		ro.log.Errorf("%s", l)
 	}
-	return notice, r.fail(title, fmt.Errorf("%w. The update itself is applied: the new versions stay published without traffic, and the next deploy shifts to its own versions", errors.Join(reasons...)))
+	return notice, ro.fail(title, fmt.Errorf("%w. The update itself is applied: the new versions stay published without traffic, and the next deploy shifts to its own versions", errors.Join(reasons...)))
 }
 
-// returnBudget bounds how long a stopped release waits for a function
+// returnBudget bounds how long a stopped rollout waits for a function
 // whose shift had already succeeded to be back on its old version (an
 // all-at-once deployment takes seconds).
 const returnBudget = 2 * time.Minute
@@ -307,20 +346,21 @@ const returnBudget = 2 * time.Minute
 // old version, all at once through CodeDeploy (which owns the alias), and
 // waits for it unless the run was cancelled. It says what the function
 // serves; an error when it could not be moved back.
-func (r *run) returnShift(runCtx, stopCtx context.Context, t Traffic, app string, s *shifting) (string, error) {
+func (ro *rollout) returnShift(runCtx, stopCtx context.Context, s *shifting) (string, error) {
+	t := ro.client
 	back := s.f
 	back.Current, back.Target = s.f.Target, s.f.Current
-	id, err := t.Start(stopCtx, app, back, shift.AllAtOnce.ConfigName(), "tap-deploy: the release's traffic shift was stopped")
+	id, err := t.Start(stopCtx, ro.app, back, shift.AllAtOnce.ConfigName(), "tap-deploy: the release's traffic shift was stopped")
 	if err != nil {
 		return fmt.Sprintf("%s: version %s → %s had already succeeded and could not be moved back: version %s stays live", s.f.Name, s.f.Current, s.f.Target, s.f.Target),
 			fmt.Errorf("%s: moving back to version %s: %w", s.f.Name, s.f.Current, err)
 	}
-	r.Runtime.Infof("%s: its shift had already succeeded; moving it back to version %s (CodeDeploy deployment %s)", s.f.Name, s.f.Current, id)
+	ro.log.Infof("%s: its shift had already succeeded; moving it back to version %s (CodeDeploy deployment %s)", s.f.Name, s.f.Current, id)
 	returning := fmt.Sprintf("%s: version %s → %s had already succeeded; CodeDeploy deployment %s returns all traffic to version %s", s.f.Name, s.f.Current, s.f.Target, id, s.f.Current)
 	if runCtx.Err() != nil {
 		return returning, nil
 	}
-	deadline := r.Now().Add(returnBudget)
+	deadline := ro.now().Add(returnBudget)
 	for wait := firstPoll; ; wait = min(2*wait, maxPoll) {
 		d, err := t.Get(runCtx, id)
 		switch {
@@ -331,22 +371,23 @@ func (r *run) returnShift(runCtx, stopCtx context.Context, t Traffic, app string
 		case d.Status.Done():
 			return fmt.Sprintf("%s: version %s → %s had already succeeded and could not be moved back (CodeDeploy deployment %s %s): version %s stays live", s.f.Name, s.f.Current, s.f.Target, id, strings.ToLower(string(d.Status)), s.f.Target),
 				fmt.Errorf("%s: moving back to version %s: CodeDeploy deployment %s %s: %s", s.f.Name, s.f.Current, id, strings.ToLower(string(d.Status)), d.ErrorMessage)
-		case r.Now().After(deadline) || r.Sleep(runCtx, wait) != nil:
+		case ro.now().After(deadline) || ro.sleep(runCtx, wait) != nil:
 			return returning, nil
 		}
 	}
 }
 
-// leaveShifts reports a run cancelled while CodeDeploy shifts: the shifts
+// leave reports a run cancelled while CodeDeploy shifts: the shifts
 // go on without it, watched by their alarms, and the next run waits for
 // them.
-func (r *run) leaveShifts(shifts []*shifting, notice render.Traffic, cause error) (render.Traffic, error) {
+func (ro *rollout) leave(cause error) (render.Traffic, error) {
+	notice := ro.notice
 	notice.Summary = "Cancelled while CodeDeploy shifts traffic; the shifts go on without this run"
 	notice.Lines = nil
-	for _, s := range shifts {
+	for _, s := range ro.shifts {
 		notice.Lines = append(notice.Lines, fmt.Sprintf("%s: version %s → %s, CodeDeploy deployment %s, %d%% at the last look", s.f.Name, s.f.Current, s.f.Target, s.id, s.share))
 	}
-	return notice, r.fail("Cancelled while CodeDeploy shifts traffic", fmt.Errorf(
+	return notice, ro.fail("Cancelled while CodeDeploy shifts traffic", fmt.Errorf(
 		"CodeDeploy goes on shifting and rolls back on its own if an alarm fires; the next deploy waits for it to end: %w", cause))
 }
 

@@ -175,9 +175,9 @@ func TestDeploy_ShiftsEveryNewVersionWithThePreference(t *testing.T) {
 	assert.Equal(t, []string{"1s", "2s"}, durations(h.clock.slept))
 }
 
-// alarmedRelease is a linear release of version 2 whose api-handler shift
+// alarmedRollout is a linear rollout of version 2 whose api-handler shift
 // an alarm stops at 10%, while the other two are at 20%.
-func alarmedRelease(t *testing.T) *harness {
+func alarmedRollout(t *testing.T) *harness {
 	t.Helper()
 	h := pushHarness(t)
 	h.inputs["deployment-preference"] = "Linear10PercentEvery1Minute"
@@ -189,13 +189,13 @@ func alarmedRelease(t *testing.T) *harness {
 	return h
 }
 
-func TestDeploy_AnAlarmStopsTheWholeReleaseAndFailsTheRun(t *testing.T) {
-	h := alarmedRelease(t)
+func TestDeploy_AnAlarmStopsTheWholeRolloutAndFailsTheRun(t *testing.T) {
+	h := alarmedRollout(t)
 
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Contains(t, h.log(), "The traffic shift stopped: alarm tap-dev-api-handler-live-errors fired")
 	assert.Contains(t, h.log(), "the new versions stay published without traffic, and the next deploy shifts to its own versions")
-	assert.ElementsMatch(t, []string{"tap-dev-file-processor", "tap-dev-stream-processor"}, h.traffic.stopped, "the other shifts stop with the release")
+	assert.ElementsMatch(t, []string{"tap-dev-file-processor", "tap-dev-stream-processor"}, h.traffic.stopped, "the other shifts stop with the rollout")
 	for _, f := range []string{apiFunction, "tap-dev-file-processor", "tap-dev-stream-processor"} {
 		assert.Equal(t, shift.Alias{Version: "1"}, h.traffic.aliases[f], "%s serves the old version", f)
 	}
@@ -209,7 +209,7 @@ func TestDeploy_AnAlarmStopsTheWholeReleaseAndFailsTheRun(t *testing.T) {
 // A stop that fails leaves a shift running: the run must not say the new
 // versions take no traffic.
 func TestDeploy_AShiftThatCannotBeStoppedIsReportedAsGoingOn(t *testing.T) {
-	h := alarmedRelease(t)
+	h := alarmedRollout(t)
 	h.traffic.stopErr = errors.New("operation error CodeDeploy: StopDeployment, ThrottlingException: Rate exceeded")
 
 	require.ErrorIs(t, h.run(), ErrReported)
@@ -300,8 +300,8 @@ func TestRollback_ShiftsAllAtOnceWhateverThePreference(t *testing.T) {
 	h.inputs["command"] = "rollback"
 	h.inputs["rollback-to"] = "1"
 	h.inputs["deployment-preference"] = "Canary10Percent30Minutes"
-	v1 := engine.Update{Version: 1, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Artifacts(t, "old"), stack.Provenance{Commit: "cccc"})}
-	v2 := engine.Update{Version: 2, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Artifacts(t, "a"), stack.Provenance{Commit: "dddd"})}
+	v1 := engine.Update{Version: 1, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Packages(t, "old"), stack.Provenance{Commit: "cccc"})}
+	v2 := engine.Update{Version: 2, Kind: "update", Result: "succeeded", Config: stack.Record(stacktest.Config(t, nil), stacktest.Packages(t, "a"), stack.Provenance{Commit: "dddd"})}
 	h.stack.history = func(context.Context) ([]engine.Update, error) { return []engine.Update{v2, v1}, nil }
 	h.publishes("3")
 

@@ -82,7 +82,7 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Re
 	if u.preference == "" {
 		u.preference = shift.AllAtOnce
 	}
-	if err := r.waitForShifts(ctx, u.cfg); err != nil {
+	if err := r.traffic.waitForShifts(ctx, u.cfg); err != nil {
 		return outcome.Result{}, err
 	}
 	if err := r.checkAccount(ctx, u.cfg); err != nil {
@@ -109,7 +109,7 @@ func (r *run) previewThenUp(ctx context.Context, st Stack, u update) (outcome.Re
 	if err == nil {
 		err = r.Runtime.Group("Traffic shift to the new versions ("+string(u.preference)+")", func() error {
 			var err error
-			moved, err = r.shiftTraffic(ctx, u, res)
+			moved, err = r.traffic.rollOut(ctx, u.preference, u.cfg.Region, u.message, res)
 			return err
 		})
 	}
@@ -131,20 +131,20 @@ func (r *run) gatedPreview(ctx context.Context, st Stack, u update, planFile str
 	err := r.Runtime.Group("Pulumi preview", func() error {
 		var err error
 		pre, err = r.withLockRetry(ctx, "previewing", func() (outcome.Result, error) {
-			return st.Preview(ctx, engine.PreviewOptions{SavePlan: planFile})
+			return st.Preview(ctx, engine.PreviewOptions{SaveUpdatePlan: planFile})
 		})
 		return err
 	})
 	if err != nil {
-		r.reportUpdate(ctx, u, pre, render.ReviewedPlan{}, render.Traffic{})
+		r.reportUpdate(ctx, u, pre, render.Verdict{}, render.Traffic{})
 		return pre, r.engineFailed(ctx, u.stack, "The preview before the update failed", err)
 	}
-	pre, blocked := r.gate(pre, u.cfg)
+	pre, blocked := gate(pre, u.cfg, r.in.PolicyOverrides)
 	if len(blocked) > 0 {
 		for _, v := range blocked {
 			r.Runtime.Errorf("%s", v.String())
 		}
-		r.reportUpdate(ctx, u, pre, render.ReviewedPlan{}, render.Traffic{})
+		r.reportUpdate(ctx, u, pre, render.Verdict{}, render.Traffic{})
 		return pre, r.fail("The update breaks mandatory policy rules; nothing was changed", fmt.Errorf("%d mandatory violation(s)", len(blocked)))
 	}
 	return pre, nil
@@ -154,7 +154,7 @@ func (r *run) gatedPreview(ctx context.Context, st Stack, u update, planFile str
 // its reviewed plan (an error stops the update, reported), with the
 // update's own notes first. What is about to change then goes to the job
 // summary, before it changes.
-func (r *run) updateVerdict(ctx context.Context, st Stack, u update, pre outcome.Result) (render.ReviewedPlan, error) {
+func (r *run) updateVerdict(ctx context.Context, st Stack, u update, pre outcome.Result) (render.Verdict, error) {
 	verdict, err := r.reviewedPlanVerdict(ctx, st, u, pre)
 	if err != nil {
 		r.reportUpdate(ctx, u, pre, verdict, render.Traffic{})
@@ -163,14 +163,14 @@ func (r *run) updateVerdict(ctx context.Context, st Stack, u update, pre outcome
 	verdict.Lines = append(append([]string(nil), u.notes...), verdict.Lines...)
 	meta := r.resultMeta("Preview before "+strings.ToLower(u.title[:1])+u.title[1:], u.sha, u.cfg, pre)
 	meta.Stack = u.stack
-	meta.ReviewedPlan = verdict
+	meta.Verdict = verdict
 	r.publish.note(resultDoc(meta, pre))
 	return verdict, nil
 }
 
 // applyPlanned runs the update constrained to the preview's plan and returns its result with the verdict saying
 // how it was constrained. A failure is reported and returned.
-func (r *run) applyPlanned(ctx context.Context, st Stack, u update, planFile string, verdict render.ReviewedPlan) (outcome.Result, render.ReviewedPlan, error) {
+func (r *run) applyPlanned(ctx context.Context, st Stack, u update, planFile string, verdict render.Verdict) (outcome.Result, render.Verdict, error) {
 	var res outcome.Result
 	var unconstrained string
 	upErr := r.Runtime.Group("Pulumi update", func() error {
@@ -185,15 +185,15 @@ func (r *run) applyPlanned(ctx context.Context, st Stack, u update, planFile str
 	case unconstrained != "":
 		verdict.Warn = true
 		verdict.Lines = append(verdict.Lines, unconstrained)
-		if verdict.Verdict == "" {
-			verdict.Verdict = "Not constrained to the plan of its preview."
+		if verdict.Says == "" {
+			verdict.Says = "Not constrained to the plan of its preview."
 		}
 	case upErr == nil:
 		if u.reviewedPlan != nil && u.reviewedPlan.plan != nil && !verdict.Warn {
-			verdict.Verdict = fmt.Sprintf("Applied the reviewed plan %s of pull request #%d.", u.reviewedPlan.plan.ID, u.reviewedPlan.pr.Number)
+			verdict.Says = fmt.Sprintf("Applied the reviewed plan %s of pull request #%d.", u.reviewedPlan.plan.ID, u.reviewedPlan.pr.Number)
 		}
-		if verdict.Verdict == "" {
-			verdict.Verdict = "Applied exactly the plan of its gated preview."
+		if verdict.Says == "" {
+			verdict.Says = "Applied exactly the plan of its gated preview."
 		}
 		verdict.Lines = append(verdict.Lines, "the update was constrained to the plan of its gated preview, from the state that preview saw")
 	}
@@ -242,20 +242,20 @@ func (r *run) checkAccount(ctx context.Context, cfg stack.Config) error {
 // reviewVerdict compares a merge deploy's preview with its reviewed plan
 // (an error means the deploy must stop); other updates only say how they
 // are constrained.
-func (r *run) reviewedPlanVerdict(ctx context.Context, st Stack, u update, pre outcome.Result) (render.ReviewedPlan, error) {
+func (r *run) reviewedPlanVerdict(ctx context.Context, st Stack, u update, pre outcome.Result) (render.Verdict, error) {
 	if u.reviewedPlan == nil {
-		return render.ReviewedPlan{}, nil
+		return render.Verdict{}, nil
 	}
 	var drift []string
 	if u.reviewedPlan.plan != nil {
 		r.Runtime.Group("Pulumi refresh (preview only): changes made outside Pulumi since the review", func() error { //nolint:errcheck // driftLines reports its own errors
-			drift = r.driftLines(ctx, st)
+			drift = driftLines(ctx, st)
 			return nil
 		})
 	}
 	verdict, err := u.reviewedPlan.verdict(reviewed.Of(pre, u.stateVersion, configFingerprint(u.cfg), r.Version, u.sha), r.shownDifferences(u, pre), drift)
 	if err == nil && verdict.Warn {
-		r.Runtime.Warningf("%s %s", verdict.Verdict, strings.Join(verdict.Lines, "; "))
+		r.Runtime.Warningf("%s %s", verdict.Says, strings.Join(verdict.Lines, "; "))
 	}
 	return verdict, err
 }
@@ -290,8 +290,8 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 	up := func(o engine.UpOptions) (outcome.Result, error) {
 		return r.withLockRetry(ctx, "updating", func() (outcome.Result, error) { return st.Up(ctx, u.message, o) })
 	}
-	res, err = up(engine.UpOptions{Plan: planFile, ExpectState: u.start, Check: u.recheck})
-	if !engine.IsPlanRejected(err) {
+	res, err = up(engine.UpOptions{UpdatePlan: planFile, ExpectState: u.start, Check: u.recheck})
+	if !engine.IsUpdatePlanRejected(err) {
 		return res, "", err
 	}
 	rejected := fmt.Sprintf("the engine rejected the plan of its own gated preview (%s)", firstLine(res.Error))
@@ -308,7 +308,7 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 	if err != nil {
 		return again, rejected, err
 	}
-	again, blocked := r.gate(again, u.cfg)
+	again, blocked := gate(again, u.cfg, r.in.PolicyOverrides)
 	if len(blocked) > 0 {
 		for _, v := range blocked {
 			r.Runtime.Errorf("%s", v.String())
@@ -337,10 +337,10 @@ const deploySection = "deploy"
 
 // reportUpdate publishes an update's result; a comment that cannot be
 // written does not fail an update that happened.
-func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, verdict render.ReviewedPlan, moved render.Traffic) {
+func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, verdict render.Verdict, moved render.Traffic) {
 	m := r.resultMeta(u.title, u.sha, u.cfg, res)
 	m.Stack = u.stack
-	m.ReviewedPlan = verdict
+	m.Verdict = verdict
 	m.Traffic = moved
 	doc := resultDoc(m, res)
 	if u.pr != 0 {
@@ -351,28 +351,6 @@ func (r *run) reportUpdate(ctx context.Context, u update, res outcome.Result, ve
 		return
 	}
 	r.publish.report(ctx, 0, doc)
-}
-
-// engineFailed reports a failed engine operation, saying what a
-// cancellation left behind: a clean stop, or a killed engine whose lock
-// and unfinished operations need recovering.
-func (r *run) engineFailed(ctx context.Context, stackName, title string, err error) error {
-	switch {
-	case errors.Is(err, errSourceChanged):
-		return r.fail("The promotion's source no longer runs what this deploy repeats; nothing was changed", err)
-	case errors.Is(err, engine.ErrStateChanged):
-		return r.fail("The stack changed between the preview and the update; nothing was changed", err)
-	case engine.WasKilled(err):
-		return r.fail("Cancelled, and the engine had to be killed", fmt.Errorf(
-			"the engine did not stop within %s of the cancellation (an AWS call in flight can take longer), so it was killed: "+
-				"the stack may still be locked and its state may record unfinished operations. Before the next run: "+
-				"make sure no update of stack %s is running, then run `pulumi cancel` on it (removes the lock) and "+
-				"`pulumi refresh --clear-pending-creates --yes` (reconciles the state with AWS); a deploy stops before up "+
-				"while unfinished operations remain. Cause: %w", engine.CancelGrace, stackName, err))
-	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
-		return r.fail("Cancelled; the engine stopped cleanly and saved the state", err)
-	}
-	return r.fail(title, err)
 }
 
 // updateMessage records who deployed what, from where.

@@ -18,7 +18,7 @@ import (
 // no CLI, no plugin, no credentials, no network. It runs first, whatever the
 // command, and is all a validate run (and a fork PR) does.
 func (r *run) validate(ctx context.Context) error {
-	code, err := r.code.get(codeForGraph)
+	code, err := r.packages.get(packagesForGraph)
 	if err != nil {
 		return r.fail("Could not load the Lambda packages", err)
 	}
@@ -26,7 +26,7 @@ func (r *run) validate(ctx context.Context) error {
 	if err != nil {
 		return r.failBeforeEngine(ctx, "The stack program failed offline", err)
 	}
-	rep := policy.Evaluate(g, r.policySettings(r.cfg))
+	rep := policy.Evaluate(g, policySettings(r.in.PolicyOverrides, r.cfg))
 	for _, id := range rep.Unknown {
 		rep.Violations = append(rep.Violations, policy.Violation{RuleID: id, Level: policy.Mandatory, Name: inputs.NamePolicyOverrides,
 			Message: fmt.Sprintf("policy-overrides names %s, which is not a rule; known rules: %s", id, strings.Join(policy.RuleIDs(), ", "))})

@@ -1,4 +1,4 @@
-// Package artifacts holds the Lambda zips compiled into the action binary,
+// Package artifacts holds the Lambda packages compiled into the action binary,
 // so a run builds and downloads nothing.
 package artifacts
 
@@ -22,7 +22,7 @@ import (
 //go:embed zips
 var zips embed.FS
 
-// ErrMissing means the binary was compiled without the zips.
+// ErrMissing means the binary was compiled without the Lambda packages.
 var ErrMissing = errors.New("this binary was built without the Lambda artifacts: build it with `make build` (the image does)")
 
 // EnvDir names a folder of <component>.zip files to deploy instead of the
@@ -33,17 +33,17 @@ const EnvDir = "TAP_LAMBDA_ZIPS_DIR"
 
 // Load writes the embedded zips into dir, a folder private to the run that
 // the caller removes afterwards, and returns them as the stack's code.
-func Load(dir string) (stack.Artifacts, error) {
+func Load(dir string) (stack.Packages, error) {
 	return load(zips, "zips/", dir, ErrMissing)
 }
 
-// LoadDir is Load for the zips in folder src (EnvDir).
-func LoadDir(src, dir string) (stack.Artifacts, error) {
+// LoadDir is Load for the Lambda packages in folder src (EnvDir).
+func LoadDir(src, dir string) (stack.Packages, error) {
 	return load(os.DirFS(src), "", dir, fmt.Errorf("%s names %s, which lacks a function's zip", EnvDir, src))
 }
 
-func load(source fs.FS, prefix, dir string, missing error) (stack.Artifacts, error) {
-	out := stack.Artifacts{}
+func load(source fs.FS, prefix, dir string, missing error) (stack.Packages, error) {
+	out := stack.Packages{}
 	for _, f := range stack.Functions {
 		data, err := fs.ReadFile(source, prefix+f.Component+".zip")
 		if errors.Is(err, fs.ErrNotExist) {
@@ -63,18 +63,18 @@ func load(source fs.FS, prefix, dir string, missing error) (stack.Artifacts, err
 		if err := writeFresh(path, data); err != nil {
 			return nil, fmt.Errorf("writing the %s package: %w", f.Component, err)
 		}
-		out[f.Key] = stack.Code{SHA256: digest, Path: path}
+		out[f.Key] = stack.Package{SHA256: digest, Path: path}
 	}
 	return out, nil
 }
 
 // Placeholder stands in for missing zips where only the resource graph
 // matters (offline validation of a binary built with plain `go build`).
-func Placeholder() stack.Artifacts {
-	out := stack.Artifacts{}
+func Placeholder() stack.Packages {
+	out := stack.Packages{}
 	for _, f := range stack.Functions {
 		sum := sha256.Sum256([]byte("placeholder " + f.Component))
-		out[f.Key] = stack.Code{SHA256: hex.EncodeToString(sum[:])}
+		out[f.Key] = stack.Package{SHA256: hex.EncodeToString(sum[:])}
 	}
 	return out
 }

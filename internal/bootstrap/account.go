@@ -54,7 +54,7 @@ func newAccount(o Options) (*account, error) {
 	if err != nil {
 		return nil, err
 	}
-	reads := newBuilder(o.Project, o.Region, readOnly)
+	reads := newGrantBuilder(o.Project, o.Region, readOnly)
 	for _, m := range models {
 		if err := reads.graph(m); err != nil {
 			return nil, err
@@ -98,7 +98,7 @@ func newAccount(o Options) (*account, error) {
 		if err != nil {
 			return nil, err
 		}
-		b := newBuilder(o.Project, o.Region, writeOnly)
+		b := newGrantBuilder(o.Project, o.Region, writeOnly)
 		b.boundary = boundaryARN(stack.ReviewBoundaryName(base))
 		b.keyAdmin = roleARN(stack.ReviewRoleName(o.Project, o.Region))
 		for i := range low {

@@ -70,8 +70,8 @@ func boundaryARN(name string) string {
 // become the patterns every review stack matches. A key's generated id
 // becomes a run of one-character wildcards: the statement keeps the
 // conditions it was given (the key serves SNS only, kms:ViaService).
-func boundaryGrants(project, region string, models, twins []model) ([]*grant, error) {
-	b := newBuilder(project, region, writeOnly)
+func boundaryGrants(project, region string, models, twins []accessModel) ([]*grant, error) {
+	b := newGrantBuilder(project, region, writeOnly)
 	for i := range models {
 		if twins != nil {
 			if err := b.pair(models[i], twins[i]); err != nil {
@@ -99,7 +99,7 @@ func boundaryGrants(project, region string, models, twins []model) ([]*grant, er
 }
 
 // inlinePolicy adds the statements of a role's inline policy.
-func (b *builder) inlinePolicy(r graph.Resource, streams []string) error {
+func (b *grantBuilder) inlinePolicy(r graph.Resource, streams []string) error {
 	statements := func(r graph.Resource) ([]stack.Statement, error) {
 		var doc stack.PolicyDocument
 		if err := json.Unmarshal([]byte(str(r, "policy")), &doc); err != nil {
@@ -142,7 +142,7 @@ func sortedOps(c map[string]map[string]string) []string { return slices.Sorted(m
 
 // managedPolicy adds what an AWS managed policy attached to one of the
 // stack's roles is used for.
-func (b *builder) managedPolicy(g *graph.Graph, r graph.Resource) error {
+func (b *grantBuilder) managedPolicy(g *graph.Graph, r graph.Resource) error {
 	policy := str(r, "policyArn")
 	_, name, _ := strings.Cut(policy, ":iam::aws:policy/")
 	uses, ok := ManagedUses[name]

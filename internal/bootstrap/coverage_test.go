@@ -118,7 +118,7 @@ func requests(t *testing.T, g *graph.Graph, r graph.Resource, tags map[string]st
 		}
 		return ctx
 	}
-	b := newBuilder("tap", region, p)
+	b := newGrantBuilder("tap", region, p)
 	_, actions := b.actions(acc, r)
 	// The permissions boundary of the role a call is about (every role of
 	// the stack carries one), which IAM puts in the call's context.
@@ -242,7 +242,7 @@ func apiGatewayARN(r graph.Resource) string {
 // keyPolicyCalls are the calls the deploy role makes on the stack's keys
 // once they exist, which each key's own policy must allow it: IAM grants
 // that role nothing on the account's keys.
-func keyPolicyCalls(t *testing.T, models []model) (calls []request, policies map[string][]stmt) {
+func keyPolicyCalls(t *testing.T, models []accessModel) (calls []request, policies map[string][]stmt) {
 	t.Helper()
 	policies = map[string][]stmt{}
 	for _, m := range models {
@@ -251,7 +251,7 @@ func keyPolicyCalls(t *testing.T, models []model) (calls []request, policies map
 			require.NoError(t, json.Unmarshal([]byte(str(k, "policy")), &doc), k.Name)
 			policies[cloudARN(k)] = keyStatements(doc)
 			acc := Table[k.Type]
-			_, actions := newBuilder("tap", region, readWrite).actions(acc, k)
+			_, actions := newGrantBuilder("tap", region, readWrite).actions(acc, k)
 			for _, a := range dedupe(nil, append(actions, keyAliasActions...)) {
 				if !slices.Contains(acc.Create, a) {
 					calls = append(calls, req(a, cloudARN(k), nil))
@@ -292,7 +292,7 @@ func ofPrincipal(statements []stmt, principal string) []stmt {
 
 // need is every call the role must be allowed for the runs of a
 // configuration, each as alternatives (one must be allowed).
-func need(t *testing.T, models []model, tags map[string]string, p phase) [][]request {
+func need(t *testing.T, models []accessModel, tags map[string]string, p phase) [][]request {
 	t.Helper()
 	var out [][]request
 	for _, m := range models {
@@ -355,10 +355,10 @@ func deniedAll(t *testing.T, statements []stmt, calls [][]request) {
 // The runs of the stack the tests check roles against, made once.
 var (
 	modelsMu sync.Mutex
-	models   = map[string][]model{}
+	models   = map[string][]accessModel{}
 )
 
-func cached(t *testing.T, key string, run func() ([]model, error)) []model {
+func cached(t *testing.T, key string, run func() ([]accessModel, error)) []accessModel {
 	t.Helper()
 	modelsMu.Lock()
 	defer modelsMu.Unlock()
@@ -371,16 +371,16 @@ func cached(t *testing.T, key string, run func() ([]model, error)) []model {
 	return m
 }
 
-func envModels(t *testing.T, env string, ownsAccount bool) []model {
+func envModels(t *testing.T, env string, ownsAccount bool) []accessModel {
 	t.Helper()
-	return cached(t, fmt.Sprint("env ", env, ownsAccount), func() ([]model, error) {
+	return cached(t, fmt.Sprint("env ", env, ownsAccount), func() ([]accessModel, error) {
 		return environmentModels(stack.Base{Project: "tap", Environment: env, Region: region}, ownsAccount)
 	})
 }
 
-func reviewStack(t *testing.T, pr int) []model {
+func reviewStack(t *testing.T, pr int) []accessModel {
 	t.Helper()
-	return cached(t, fmt.Sprint("review ", pr), func() ([]model, error) {
+	return cached(t, fmt.Sprint("review ", pr), func() ([]accessModel, error) {
 		return reviewModels(stack.Base{Project: "tap", Environment: "dev", Region: region}, pr)
 	})
 }
@@ -423,7 +423,7 @@ func TestDeployRoles_AllowEveryCallOfTheirEnvironmentsStack(t *testing.T) {
 func TestKeys_PoliciesLetTheirDeployRoleDoWhatTheStackDoesWithThem(t *testing.T) {
 	for _, c := range []struct {
 		name, admin string
-		models      []model
+		models      []accessModel
 	}{
 		{"dev", roleNamed(stack.DeployRoleName(base("dev"))), envModels(t, "dev", false)},
 		{"prod", roleNamed(stack.DeployRoleName(base("prod"))), envModels(t, "prod", false)},
@@ -574,7 +574,7 @@ func TestDeployRoles_WriteOnlyRolesBoundedByTheirBoundary(t *testing.T) {
 
 // given are the calls a stack's roles are allowed, on its own resources,
 // as IAM authorizes them.
-func given(t *testing.T, models []model, tags map[string]string) []request {
+func given(t *testing.T, models []accessModel, tags map[string]string) []request {
 	t.Helper()
 	var out []request
 	for _, m := range models {
@@ -705,7 +705,7 @@ func TestRoles_ChangeNothingOfAnotherEnvironmentOrOfReviewStacks(t *testing.T) {
 // Nothing of another project, read or written: its names and aliases are
 // not the project's.
 func TestRoles_ReachNothingOfAnotherProject(t *testing.T) {
-	other := cached(t, "project other", func() ([]model, error) {
+	other := cached(t, "project other", func() ([]accessModel, error) {
 		return environmentModels(stack.Base{Project: "other", Environment: "dev", Region: region}, false)
 	})
 	calls := need(t, other, stack.Config{Base: stack.Base{Project: "other", Environment: "dev"}}.CommonTags(), readWrite)

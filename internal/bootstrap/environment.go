@@ -32,7 +32,7 @@ func newEnvironment(o Options, env string, readParts []string) (*environment, er
 	if err != nil {
 		return nil, err
 	}
-	deploy := newBuilder(o.Project, o.Region, writeOnly)
+	deploy := newGrantBuilder(o.Project, o.Region, writeOnly)
 	deploy.boundary = boundaryARN(stack.BoundaryName(base))
 	deploy.keyAdmin = roleARN(stack.DeployRoleName(base))
 	for _, m := range models {

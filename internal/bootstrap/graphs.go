@@ -10,9 +10,10 @@ import (
 	"github.com/org/tap-deploy/stack"
 )
 
-// model is one run of the stack program offline: its graph and the data
+// accessModel is what a role's grants are worked out from: the stack
+// program run offline for one configuration, its graph and the data
 // sources it read.
-type model struct {
+type accessModel struct {
 	graph *graph.Graph
 	calls []offline.Call
 }
@@ -28,7 +29,7 @@ var (
 // code is the stack's packages as an update deploys them: uploaded from a
 // local file (the offline model never reads it), or, for a rollback to code
 // this binary does not hold, already in the artifacts bucket.
-func code(uploaded bool) stack.Artifacts {
+func code(uploaded bool) stack.Packages {
 	out := artifacts.Placeholder()
 	if uploaded {
 		for k, c := range out {
@@ -39,13 +40,13 @@ func code(uploaded bool) stack.Artifacts {
 	return out
 }
 
-// run runs the program for a configuration offline.
-func run(cfg stack.Config, stackName string, uploaded bool) (model, error) {
+// accessModelOf runs the program for a configuration offline.
+func accessModelOf(cfg stack.Config, stackName string, uploaded bool) (accessModel, error) {
 	g, calls, err := offline.CollectWithCalls(stack.Program(cfg, code(uploaded)), cfg.Project, stackName, cfg.Region)
 	if err != nil {
-		return model{}, fmt.Errorf("%s: %w", stackName, err)
+		return accessModel{}, fmt.Errorf("%s: %w", stackName, err)
 	}
-	return model{graph: g, calls: calls}, nil
+	return accessModel{graph: g, calls: calls}, nil
 }
 
 // environmentModels are the runs of an environment's stack a deploy or
@@ -53,7 +54,7 @@ func run(cfg stack.Config, stackName string, uploaded bool) (model, error) {
 // update uploading code and a rollback to code already in the bucket, and,
 // for the environment that owns the account's API Gateway logging role,
 // that role.
-func environmentModels(base stack.Base, ownsAPIGatewayAccount bool) ([]model, error) {
+func environmentModels(base stack.Base, ownsAPIGatewayAccount bool) ([]accessModel, error) {
 	type variant struct {
 		overrides map[string]string
 		uploaded  bool
@@ -67,14 +68,14 @@ func environmentModels(base stack.Base, ownsAPIGatewayAccount bool) ([]model, er
 	if ownsAPIGatewayAccount {
 		variants = append(variants, variant{map[string]string{"manageApiGatewayAccount": "true"}, true, stack.NoTeardown})
 	}
-	var out []model
+	var out []accessModel
 	for _, v := range variants {
 		cfg, err := stack.NewConfig(base, v.overrides)
 		if err != nil {
 			return nil, fmt.Errorf("environment %s: %w", base.Environment, err)
 		}
 		cfg.Teardown = v.teardown
-		m, err := run(cfg, base.Environment, v.uploaded)
+		m, err := accessModelOf(cfg, base.Environment, v.uploaded)
 		if err != nil {
 			return nil, err
 		}
@@ -85,14 +86,14 @@ func environmentModels(base stack.Base, ownsAPIGatewayAccount bool) ([]model, er
 
 // reviewModels are the runs of pull request pr's review stack of an
 // environment: defaults and optional features.
-func reviewModels(base stack.Base, pr int) ([]model, error) {
-	var out []model
+func reviewModels(base stack.Base, pr int) ([]accessModel, error) {
+	var out []accessModel
 	for _, overrides := range []map[string]string{defaults, features} {
 		cfg, err := stack.NewReviewStackConfig(base, overrides, pr)
 		if err != nil {
 			return nil, fmt.Errorf("review stacks of %s: %w", base.Environment, err)
 		}
-		m, err := run(cfg, base.Environment+"-pr-"+strconv.Itoa(pr), true)
+		m, err := accessModelOf(cfg, base.Environment+"-pr-"+strconv.Itoa(pr), true)
 		if err != nil {
 			return nil, err
 		}

@@ -73,13 +73,13 @@ func TestRoles_AnIndependentEvaluatorAgrees(t *testing.T) {
 	for _, env := range referenceOptions.Environments {
 		for _, m := range envModels(t, env, false) {
 			for _, k := range m.graph.OfType("aws:kms/key:Key") {
-				keys[cloudARN(k)] = keyPolicyOf(t, []model{m}, cloudARN(k))
+				keys[cloudARN(k)] = keyPolicyOf(t, []accessModel{m}, cloudARN(k))
 			}
 		}
 	}
 	for _, m := range reviewStack(t, 7) {
 		for _, k := range m.graph.OfType("aws:kms/key:Key") {
-			keys[cloudARN(k)] = keyPolicyOf(t, []model{m}, cloudARN(k))
+			keys[cloudARN(k)] = keyPolicyOf(t, []accessModel{m}, cloudARN(k))
 		}
 	}
 	needs := func(role string, calls [][]request, what string) {
@@ -217,7 +217,7 @@ func countAllow(rows []simulated, want bool) int {
 	return n
 }
 
-func keyPolicyOf(t *testing.T, models []model, key string) any {
+func keyPolicyOf(t *testing.T, models []accessModel, key string) any {
 	t.Helper()
 	for _, m := range models {
 		for _, k := range m.graph.OfType("aws:kms/key:Key") {

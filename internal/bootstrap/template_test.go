@@ -566,7 +566,7 @@ func TestOptions_ProblemsNameTheirFlagAndComeTogether(t *testing.T) {
 func TestTable_CoversEveryTypeTheStackCreates(t *testing.T) {
 	types := map[string]bool{}
 	invokes := map[string]bool{}
-	add := func(models []model) {
+	add := func(models []accessModel) {
 		for _, m := range models {
 			for _, r := range m.graph.Resources {
 				if r.Custom && !strings.HasPrefix(r.Type, "pulumi:providers:") {
@@ -668,14 +668,14 @@ func TestGlob_KeepsWhatTwoNamesShare(t *testing.T) {
 // reaches the templates' own roles.
 func TestGenerate_RefusesWhatWouldNotHold(t *testing.T) {
 	o := referenceOptions
-	b := newBuilder(o.Project, o.Region, writeOnly)
+	b := newGrantBuilder(o.Project, o.Region, writeOnly)
 	b.boundary = boundaryARN(stack.ReviewBoundaryName(stack.Base{Project: "tap", Environment: "staging", Region: region}))
 	b.keyAdmin = roleARN(stack.ReviewRoleName("tap", region))
 	err := b.graphs(reviewStack(t, 7)[0], reviewStack(t, 42)[0])
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `carries the permissions boundary "arn:aws:iam::123456789012:policy/tap-dev-review-boundary-eu-west-1", not arn:aws:iam::123456789012:policy/tap-staging-review-boundary-eu-west-1`)
 
-	b = newBuilder(o.Project, o.Region, writeOnly)
+	b = newGrantBuilder(o.Project, o.Region, writeOnly)
 	b.boundary = boundaryARN(stack.BoundaryName(stack.Base{Project: "tap", Environment: "dev", Region: region}))
 	b.keyAdmin = roleARN(stack.DeployRoleName(stack.Base{Project: "tap", Environment: "prod", Region: region}))
 	err = b.graph(envModels(t, "dev", false)[0])

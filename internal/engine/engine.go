@@ -74,16 +74,16 @@ type Stack struct {
 
 // PreviewOptions shape a preview.
 type PreviewOptions struct {
-	// SavePlan writes the update plan to this path (Pulumi's update plans:
+	// SaveUpdatePlan writes the update plan to this path (Pulumi's update plans:
 	// the operations the preview proposes, for UpOptions.Plan).
-	SavePlan string
+	SaveUpdatePlan string
 }
 
 // UpOptions shape an update.
 type UpOptions struct {
-	// Plan constrains the update to a plan saved by a preview: it performs
+	// UpdatePlan constrains the update to a plan saved by a preview: it performs
 	// no operation the preview did not propose.
-	Plan string
+	UpdatePlan string
 	// ExpectState is the state digest (State.Digest) the update must
 	// start from. The program checks it under the update's lock before it
 	// registers anything; another update in between stops this one.
@@ -272,8 +272,8 @@ func (s *Stack) Close() error { return os.RemoveAll(s.workDir) }
 func (s *Stack) Preview(ctx context.Context, o PreviewOptions) (outcome.Result, error) {
 	return s.run(ctx, outcome.KindPreview, func(ch chan<- events.EngineEvent, out io.Writer) error {
 		opts := []optpreview.Option{optpreview.EventStreams(ch), optpreview.ProgressStreams(out), optpreview.SuppressProgress(), optpreview.Color("never")}
-		if o.SavePlan != "" {
-			opts = append(opts, optpreview.Plan(o.SavePlan))
+		if o.SaveUpdatePlan != "" {
+			opts = append(opts, optpreview.Plan(o.SaveUpdatePlan))
 		}
 		_, err := s.stack.Preview(ctx, opts...)
 		return err
@@ -303,8 +303,8 @@ func (s *Stack) Up(ctx context.Context, message string, o UpOptions) (outcome.Re
 	}
 	return s.run(ctx, outcome.KindUpdate, func(ch chan<- events.EngineEvent, out io.Writer) error {
 		opts := []optup.Option{optup.Message(message), optup.EventStreams(ch), optup.ProgressStreams(out), optup.SuppressProgress(), optup.Color("never")}
-		if o.Plan != "" {
-			opts = append(opts, optup.Plan(o.Plan))
+		if o.UpdatePlan != "" {
+			opts = append(opts, optup.Plan(o.UpdatePlan))
 		}
 		_, err := s.stack.Up(ctx, opts...)
 		return err
@@ -368,7 +368,7 @@ func (s *Stack) run(ctx context.Context, kind outcome.Kind, op func(chan<- event
 	if err != nil {
 		res.Error = failureMessage(res, err)
 		re := &RunError{Kind: kind, Result: res, Err: err, Locked: auto.IsConcurrentUpdateError(err), Killed: s.cli.killed.Swap(false),
-			PlanRejected: strings.Contains(res.Error, "violates plan") || strings.Contains(err.Error(), "violates plan")}
+			UpdatePlanRejected: strings.Contains(res.Error, "violates plan") || strings.Contains(err.Error(), "violates plan")}
 		if g := s.guardErr.Swap(nil); g != nil {
 			re.Err = *g
 		}
@@ -389,16 +389,16 @@ type RunError struct {
 	// when the grace ran out, was killed: the lock and unfinished
 	// operations may be left in the state.
 	Killed bool
-	// PlanRejected means the engine refused to perform an operation its
+	// UpdatePlanRejected means the engine refused to perform an operation its
 	// own saved plan did not propose (Pulumi's update plans have corner
 	// cases, values unknown at preview time among them).
-	PlanRejected bool
+	UpdatePlanRejected bool
 }
 
-// IsPlanRejected reports whether err is an update refused by its plan.
-func IsPlanRejected(err error) bool {
+// IsUpdatePlanRejected reports whether err is an update refused by its plan.
+func IsUpdatePlanRejected(err error) bool {
 	var re *RunError
-	return errors.As(err, &re) && re.PlanRejected
+	return errors.As(err, &re) && re.UpdatePlanRejected
 }
 
 func (e *RunError) Error() string { return fmt.Sprintf("%s failed: %s", e.Kind, e.Result.Error) }

@@ -131,7 +131,7 @@ func TestStack_AnUpdateStopsWhenTheStackChangedSinceItsPreview(t *testing.T) {
 	start, err := mine.State(ctx)
 	require.NoError(t, err)
 	planFile := filepath.Join(t.TempDir(), "plan.json")
-	pre, err := mine.Preview(ctx, engine.PreviewOptions{SavePlan: planFile})
+	pre, err := mine.Preview(ctx, engine.PreviewOptions{SaveUpdatePlan: planFile})
 	require.NoError(t, err)
 	assert.Equal(t, 1, pre.Counts[outcome.OpUpdate])
 
@@ -142,7 +142,7 @@ func TestStack_AnUpdateStopsWhenTheStackChangedSinceItsPreview(t *testing.T) {
 	updatesBefore := env.Cloud(t).Calls["update"]
 
 	// ...and the planned update stops before changing anything.
-	_, err = mine.Up(ctx, "planned", engine.UpOptions{Plan: planFile, ExpectState: start.Digest})
+	_, err = mine.Up(ctx, "planned", engine.UpOptions{UpdatePlan: planFile, ExpectState: start.Digest})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, engine.ErrStateChanged)
 	assert.Equal(t, updatesBefore, env.Cloud(t).Calls["update"], "nothing was updated")
@@ -154,9 +154,9 @@ func TestStack_AnUpdateStopsWhenTheStackChangedSinceItsPreview(t *testing.T) {
 	again, err := mine.State(ctx)
 	require.NoError(t, err)
 	require.NotEqual(t, start.Digest, again.Digest)
-	_, err = mine.Preview(ctx, engine.PreviewOptions{SavePlan: planFile})
+	_, err = mine.Preview(ctx, engine.PreviewOptions{SaveUpdatePlan: planFile})
 	require.NoError(t, err)
-	_, err = mine.Up(ctx, "planned again", engine.UpOptions{Plan: planFile, ExpectState: again.Digest})
+	_, err = mine.Up(ctx, "planned again", engine.UpOptions{UpdatePlan: planFile, ExpectState: again.Digest})
 	require.NoError(t, err)
 }
 

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/org/tap-deploy/internal/clock"
 )
 
 // Retry is the retry policy for GitHub API calls.
@@ -28,20 +30,7 @@ type Retry struct {
 }
 
 // DefaultRetry suits a CI job: a few tries, never more than a minute per wait.
-var DefaultRetry = Retry{Attempts: 5, MaxWait: 60 * time.Second, Base: time.Second, Sleep: Sleep, Now: time.Now}
-
-// Sleep waits d, or less when ctx ends first (with its error): the real
-// clock of every wait in a run.
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+var DefaultRetry = Retry{Attempts: 5, MaxWait: 60 * time.Second, Base: time.Second, Sleep: clock.Sleep, Now: time.Now}
 
 // transport retries what is safe to retry:
 //   - rate limits (429, or 403 with Retry-After or no remaining quota): the

@@ -13,7 +13,7 @@ import (
 // program under mocks and evaluate every rule (target: well under 1 s).
 func BenchmarkValidate_FullStack(b *testing.B) {
 	cfg := stacktest.Config(b, nil)
-	code := stacktest.Artifacts(b, "bench")
+	code := stacktest.Packages(b, "bench")
 	var resources int
 	for b.Loop() {
 		g, err := offline.Collect(stack.Program(cfg, code), "tap", "dev", cfg.Region)

@@ -22,7 +22,7 @@ var settings = policy.Settings{RequiredTags: []string{"project", "environment", 
 func stackGraph(t *testing.T) []graph.Resource {
 	t.Helper()
 	cfg := stacktest.Config(t, map[string]string{"reservedConcurrency": "5"})
-	g, err := offline.Collect(stack.Program(cfg, stacktest.Artifacts(t, "a")), "tap", "dev", cfg.Region)
+	g, err := offline.Collect(stack.Program(cfg, stacktest.Packages(t, "a")), "tap", "dev", cfg.Region)
 	require.NoError(t, err)
 	return g.Resources
 }

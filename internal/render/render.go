@@ -37,8 +37,8 @@ type Meta struct {
 	// Exceptions are the policy exceptions in effect; every report shows
 	// them near the top.
 	Exceptions Exceptions
-	// ReviewedPlan is what the report says about the reviewed plan.
-	ReviewedPlan ReviewedPlan
+	// Verdict is what the report says about the reviewed plan.
+	Verdict Verdict
 	// Traffic is what an update's report says about how its new versions
 	// took traffic.
 	Traffic Traffic
@@ -86,33 +86,33 @@ func callout(kind, title string, lines []string, room int) string {
 	return b.String()
 }
 
-// ReviewedPlan is a report's part about the reviewed plan.
-type ReviewedPlan struct {
+// Verdict is a report's part about the reviewed plan.
+type Verdict struct {
 	// Metadata is the hidden line carrying a preview's plan
 	// (reviewed.Plan.Encode); it follows the marker, so it survives any
 	// truncation.
 	Metadata string
 	// PlanID is the plan's short id, shown for reviewers to refer to.
 	PlanID string
-	// Verdict is a deploy's comparison with the reviewed plan; Lines say
+	// Says is a deploy's comparison with the reviewed plan; Lines say
 	// what differs and how the update was constrained.
-	Verdict string
-	Lines   []string
+	Says  string
+	Lines []string
 	// Warn shows the verdict as a warning.
 	Warn bool
 }
 
 // reviewedPlanNote renders a deploy's verdict on the reviewed plan within
 // room bytes (the job summary has room for every line), or "".
-func reviewedPlanNote(r ReviewedPlan, room int) string {
-	if r.Verdict == "" {
+func reviewedPlanNote(r Verdict, room int) string {
+	if r.Says == "" {
 		return ""
 	}
 	kind := "NOTE"
 	if r.Warn {
 		kind = "WARNING"
 	}
-	return callout(kind, r.Verdict, r.Lines, room)
+	return callout(kind, r.Says, r.Lines, room)
 }
 
 // Exceptions is what a run's settings switch off.
@@ -154,8 +154,8 @@ func (m Meta) Redacted(f func(string) string) Meta {
 	m.Project, m.Stack, m.Environment, m.Region, m.SHA = f(m.Project), f(m.Stack), f(m.Environment), f(m.Region), f(m.SHA)
 	m.Traffic.Summary = f(m.Traffic.Summary)
 	m.Traffic.Lines = redact.All(m.Traffic.Lines, f)
-	m.ReviewedPlan.Verdict, m.ReviewedPlan.PlanID = f(m.ReviewedPlan.Verdict), f(m.ReviewedPlan.PlanID)
-	m.ReviewedPlan.Lines = redact.All(m.ReviewedPlan.Lines, f)
+	m.Verdict.Says, m.Verdict.PlanID = f(m.Verdict.Says), f(m.Verdict.PlanID)
+	m.Verdict.Lines = redact.All(m.Verdict.Lines, f)
 	m.Exceptions.Disabled = redact.All(m.Exceptions.Disabled, f)
 	m.Exceptions.Lowered = redact.All(m.Exceptions.Lowered, f)
 	return m
@@ -186,8 +186,8 @@ func markdown(m Meta, res outcome.Result, limit int, values bool) (string, bool)
 	if m.Marker != "" {
 		pinned.WriteString(m.Marker + "\n")
 	}
-	if m.ReviewedPlan.Metadata != "" {
-		pinned.WriteString(m.ReviewedPlan.Metadata + "\n")
+	if m.Verdict.Metadata != "" {
+		pinned.WriteString(m.Verdict.Metadata + "\n")
 	}
 	footer := "\n---\n<sub>" + inline(m.Footer) + "</sub>\n"
 	if m.Footer == "" {
@@ -203,7 +203,7 @@ func markdown(m Meta, res outcome.Result, limit int, values bool) (string, bool)
 	if m.Note != "" {
 		varying.WriteString("\n> " + clip(inline(m.Note), 600) + "\n")
 	}
-	varying.WriteString(reviewedPlanNote(m.ReviewedPlan, allowance-varying.Len()-len(footer)-len(truncated)-len(ReviewedEnd)-8))
+	varying.WriteString(reviewedPlanNote(m.Verdict, allowance-varying.Len()-len(footer)-len(truncated)-len(ReviewedEnd)-8))
 	varying.WriteString(trafficNote(m.Traffic, allowance-varying.Len()-len(footer)-len(truncated)-len(ReviewedEnd)-8))
 
 	// What reviewers read of the plan, between two hidden lines: a merge
@@ -379,8 +379,8 @@ func context(m Meta) string {
 	if m.SHA != "" {
 		parts = append(parts, fmt.Sprintf("**Commit** `%s`", inlineCode(short(m.SHA))))
 	}
-	if m.ReviewedPlan.PlanID != "" {
-		parts = append(parts, fmt.Sprintf("**Plan** `%s`", inlineCode(m.ReviewedPlan.PlanID)))
+	if m.Verdict.PlanID != "" {
+		parts = append(parts, fmt.Sprintf("**Plan** `%s`", inlineCode(m.Verdict.PlanID)))
 	}
 	if m.RunURL != "" {
 		parts = append(parts, fmt.Sprintf("[workflow run](%s)", m.RunURL))

@@ -2,8 +2,8 @@
 // moves each function's live alias to it, step by step for a canary or a
 // linear shift, watching the alarms that see the new version, and moves it
 // back on its own when one fires, even if the runner that asked is gone.
-// This package knows the shifts' names, timing and states (pure); package
-// shifter asks CodeDeploy and Lambda through the AWS SDK.
+// This package knows the shifts' names, schedules and states (pure); package
+// awstraffic asks CodeDeploy and Lambda through the AWS SDK.
 package shift
 
 import (
@@ -49,9 +49,9 @@ func ParsePreference(s string) (Preference, error) {
 // ConfigName is CodeDeploy's name of the preference's configuration.
 func (p Preference) ConfigName() string { return "CodeDeployDefault.Lambda" + string(p) }
 
-// Plan is when a shift moves how much traffic: at each offset from its
+// Schedule is when a shift moves how much traffic: at each offset from its
 // start, the share (0-100) the new version has from then on.
-type Plan []Step
+type Schedule []Step
 
 // Step is one move of traffic.
 type Step struct {
@@ -59,30 +59,30 @@ type Step struct {
 	Share int
 }
 
-// Plan is the preference's steps: a canary sends 10% at once and the rest
+// Schedule is the preference's steps: a canary sends 10% at once and the rest
 // after its bake time; a linear shift adds 10% every interval.
-func (p Preference) Plan() Plan {
+func (p Preference) Schedule() Schedule {
 	var canary, every int
 	switch {
 	case p == AllAtOnce:
-		return Plan{{0, 100}}
+		return Schedule{{0, 100}}
 	case strings.HasPrefix(string(p), "Canary10Percent"):
 		fmt.Sscanf(strings.TrimPrefix(string(p), "Canary10Percent"), "%dMinutes", &canary)
-		return Plan{{0, 10}, {time.Duration(canary) * time.Minute, 100}}
+		return Schedule{{0, 10}, {time.Duration(canary) * time.Minute, 100}}
 	default:
 		rest := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(string(p), "Linear10PercentEvery"), "Minutes"), "Minute")
 		fmt.Sscanf(rest, "%d", &every)
-		var plan Plan
+		var schedule Schedule
 		for i := 0; i < 10; i++ {
-			plan = append(plan, Step{time.Duration(i*every) * time.Minute, (i + 1) * 10})
+			schedule = append(schedule, Step{time.Duration(i*every) * time.Minute, (i + 1) * 10})
 		}
-		return plan
+		return schedule
 	}
 }
 
 // Duration is how long the shift bakes before all traffic is on the new
 // version.
-func (p Plan) Duration() time.Duration { return p[len(p)-1].After }
+func (p Schedule) Duration() time.Duration { return p[len(p)-1].After }
 
 // Function is one function's shift: from the version its alias serves
 // now to the version the update published.

@@ -37,15 +37,15 @@ func TestPreference_Plan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.pref), func(t *testing.T) {
-			plan := tt.pref.Plan()
-			require.Len(t, plan, tt.steps)
-			assert.Equal(t, tt.first, plan[0])
-			assert.Equal(t, 100, plan[len(plan)-1].Share, "every shift ends with all traffic on the new version")
-			assert.Equal(t, tt.duration, plan.Duration())
+			schedule := tt.pref.Schedule()
+			require.Len(t, schedule, tt.steps)
+			assert.Equal(t, tt.first, schedule[0])
+			assert.Equal(t, 100, schedule[len(schedule)-1].Share, "every shift ends with all traffic on the new version")
+			assert.Equal(t, tt.duration, schedule.Duration())
 		})
 	}
 	for _, p := range shift.Preferences {
-		assert.Equal(t, 100, p.Plan()[len(p.Plan())-1].Share, "%s has a plan", p)
+		assert.Equal(t, 100, p.Schedule()[len(p.Schedule())-1].Share, "%s has a schedule", p)
 	}
 }
 

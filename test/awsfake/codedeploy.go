@@ -266,7 +266,7 @@ func (s *Server) listDeployments(w http.ResponseWriter, in map[string]any) {
 	writeJSONAmz(w, map[string]any{"deployments": ids})
 }
 
-// advance moves a deployment along its plan in scaled time, and the alias
+// advance moves a deployment along its schedule in scaled time, and the alias
 // with it. Called with the lock held.
 func (s *Server) advance(d *deployment) {
 	if d.Status.Done() || s.cd.hold[d.Group] {
@@ -279,7 +279,7 @@ func (s *Server) advance(d *deployment) {
 	if minute <= 0 {
 		minute = 100 * time.Millisecond
 	}
-	plan := shift.Preference(strings.TrimPrefix(d.Config, "CodeDeployDefault.Lambda")).Plan()
+	plan := shift.Preference(strings.TrimPrefix(d.Config, "CodeDeployDefault.Lambda")).Schedule()
 	elapsed := time.Since(d.Created)
 	share := 0
 	for _, step := range plan {

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/org/tap-deploy/internal/awstraffic"
 	"github.com/org/tap-deploy/internal/shift"
-	"github.com/org/tap-deploy/internal/shifter"
 	"github.com/org/tap-deploy/test/awsfake"
 	"github.com/org/tap-deploy/test/sandbox"
 )
@@ -19,7 +19,7 @@ const roleArn = "arn:aws:iam::123456789012:role/tap-dev-codedeploy-eu-west-1"
 
 // trafficCloud is a stack's traffic resources: a function on version 2
 // whose live alias serves version 1, and its deployment group.
-func trafficCloud(t *testing.T, withPolicy bool) (*awsfake.Server, *shifter.Client) {
+func trafficCloud(t *testing.T, withPolicy bool) (*awsfake.Server, *awstraffic.Client) {
 	t.Helper()
 	cloud := filepath.Join(t.TempDir(), "cloud.json")
 	require.NoError(t, sandbox.Store{Path: cloud}.Update(func(st *sandbox.State) error {
@@ -47,14 +47,14 @@ func trafficCloud(t *testing.T, withPolicy bool) (*awsfake.Server, *shifter.Clie
 		t.Setenv(k, v)
 	}
 	fake.MinuteIs(20 * time.Millisecond)
-	c, err := shifter.New(context.Background(), "eu-west-1")
+	c, err := awstraffic.New(context.Background(), "eu-west-1")
 	require.NoError(t, err)
 	return fake, c
 }
 
 var api = shift.Function{Name: "tap-dev-api-handler", Alias: "live", DeploymentGroup: "tap-dev-api-handler", Current: "1", Target: "2"}
 
-func waitDone(t *testing.T, c *shifter.Client, id string) shift.Deployment {
+func waitDone(t *testing.T, c *awstraffic.Client, id string) shift.Deployment {
 	t.Helper()
 	var d shift.Deployment
 	require.Eventually(t, func() bool {

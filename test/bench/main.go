@@ -34,6 +34,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/org/tap-deploy/internal/artifacts"
+	"github.com/org/tap-deploy/internal/awstraffic"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/offline"
 	"github.com/org/tap-deploy/internal/outcome"
@@ -41,7 +42,6 @@ import (
 	"github.com/org/tap-deploy/internal/render"
 	"github.com/org/tap-deploy/internal/reviewed"
 	"github.com/org/tap-deploy/internal/shift"
-	"github.com/org/tap-deploy/internal/shifter"
 	"github.com/org/tap-deploy/stack"
 	"github.com/org/tap-deploy/test/awsfake"
 	"github.com/org/tap-deploy/test/sandbox"
@@ -214,7 +214,7 @@ func run() error {
 
 // fullStackPreview previews the whole stack through the action's engine
 // adapter, for a outcome.Result as a PR run has it.
-func fullStackPreview(ctx context.Context, w world, cfg stack.Config, code stack.Artifacts) (outcome.Result, error) {
+func fullStackPreview(ctx context.Context, w world, cfg stack.Config, code stack.Packages) (outcome.Result, error) {
 	state := filepath.Join(w.dir, "state-reviewed")
 	if err := os.MkdirAll(state, 0o755); err != nil {
 		return outcome.Result{}, err
@@ -399,7 +399,7 @@ func shiftBookkeeping(ctx context.Context, dir string) (time.Duration, error) {
 	for k, v := range fake.Env() {
 		os.Setenv(k, v)
 	}
-	c, err := shifter.New(ctx, "eu-west-1")
+	c, err := awstraffic.New(ctx, "eu-west-1")
 	if err != nil {
 		return 0, err
 	}

@@ -29,7 +29,7 @@ import (
 
 var (
 	binary string
-	// missingZips is why the binary was not built: the Lambda zips it
+	// missingZips is why the binary was not built: the Lambda packages it
 	// embeds are not there. A TestMain cannot skip, so each test does
 	// (newEnv), or fails when CI is set.
 	missingZips error

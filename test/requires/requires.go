@@ -1,5 +1,5 @@
 // Package requires is where a test says which tool it needs beyond Go: the
-// Pulumi CLI, actionlint, dynalite, the Lambda zips, a container runtime.
+// Pulumi CLI, actionlint, dynalite, the Lambda packages, a container runtime.
 //
 // `go test ./...` on a fresh clone is the fast tier: a test whose tool is
 // missing skips, naming the make target that installs it. With CI set (GitHub
@@ -153,7 +153,7 @@ func FindMoto() (string, error) {
 	return path, nil
 }
 
-// Zips makes sure the Lambda zips the action embeds were built.
+// Zips makes sure the Lambda packages the action embeds were built.
 func Zips(t testing.TB) {
 	t.Helper()
 	Need(t, "the Lambda zips", FindZips())

@@ -162,7 +162,7 @@ var updates = map[string]func(in map[string]any){
 func stackGraph(t *testing.T) []graph.Resource {
 	t.Helper()
 	cfg := stacktest.Config(t, map[string]string{"alarmEmail": "alerts@example.com", "reservedConcurrency": "1", "manageApiGatewayAccount": "true"})
-	g, err := offline.Collect(stack.Program(cfg, stacktest.Artifacts(t, "contract")), cfg.Project, "dev", region)
+	g, err := offline.Collect(stack.Program(cfg, stacktest.Packages(t, "contract")), cfg.Project, "dev", region)
 	require.NoError(t, err)
 	var out []graph.Resource
 	for _, r := range g.Resources {
@@ -175,7 +175,7 @@ func stackGraph(t *testing.T) []graph.Resource {
 
 func providerTags(t *testing.T) map[string]any {
 	cfg := stacktest.Config(t, nil)
-	g, err := offline.Collect(stack.Program(cfg, stacktest.Artifacts(t, "tags")), cfg.Project, "dev", region)
+	g, err := offline.Collect(stack.Program(cfg, stacktest.Packages(t, "tags")), cfg.Project, "dev", region)
 	require.NoError(t, err)
 	for _, r := range g.Resources {
 		// The tagging provider (the untagged one beside it has none).

@@ -1,5 +1,5 @@
 // Package stacktest holds what tests of the stack share: a configuration and
-// fake deployment packages that need no build.
+// fake Lambda packages that need no build.
 package stacktest
 
 import (
@@ -22,12 +22,12 @@ func Config(t testing.TB, overrides map[string]string) stack.Config {
 	return cfg
 }
 
-// Artifacts writes a small zip-like file per function into a temporary
+// Packages writes a small zip-like file per function into a temporary
 // directory, different per seed, and returns them as the stack's code.
-func Artifacts(t testing.TB, seed string) stack.Artifacts {
+func Packages(t testing.TB, seed string) stack.Packages {
 	t.Helper()
 	dir := t.TempDir()
-	out := stack.Artifacts{}
+	out := stack.Packages{}
 	for _, f := range stack.Functions {
 		body := []byte("fake deployment package of " + f.Key + " " + seed)
 		sum := sha256.Sum256(body)
@@ -35,7 +35,7 @@ func Artifacts(t testing.TB, seed string) stack.Artifacts {
 		if err := os.WriteFile(path, body, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		out[f.Key] = stack.Code{SHA256: hex.EncodeToString(sum[:]), Path: path}
+		out[f.Key] = stack.Package{SHA256: hex.EncodeToString(sum[:]), Path: path}
 	}
 	return out
 }

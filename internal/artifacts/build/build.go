@@ -19,8 +19,8 @@ import (
 	"github.com/org/tap-deploy/stack"
 )
 
-// Zip is one built deployment package.
-type Zip struct {
+// Package is one built Lambda package.
+type Package struct {
 	Function string // the stack's FunctionSpec.Component
 	Path     string
 	SHA256   string
@@ -38,11 +38,11 @@ func RepoRoot() string {
 }
 
 // All builds every function of the stack into outDir as <component>.zip.
-func All(ctx context.Context, outDir string) ([]Zip, error) {
+func All(ctx context.Context, outDir string) ([]Package, error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, err
 	}
-	var out []Zip
+	var out []Package
 	for _, f := range stack.Functions {
 		z, err := One(ctx, f.Component, outDir)
 		if err != nil {
@@ -54,10 +54,10 @@ func All(ctx context.Context, outDir string) ([]Zip, error) {
 }
 
 // One builds lambda/cmd/<component> into outDir/<component>.zip.
-func One(ctx context.Context, component, outDir string) (Zip, error) {
+func One(ctx context.Context, component, outDir string) (Package, error) {
 	tmp, err := os.MkdirTemp("", "tap-lambda-build-")
 	if err != nil {
-		return Zip{}, err
+		return Package{}, err
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "bootstrap")
@@ -68,22 +68,22 @@ func One(ctx context.Context, component, outDir string) (Zip, error) {
 	cmd.Dir = RepoRoot()
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return Zip{}, fmt.Errorf("building %s: %w\n%s", component, err, out)
+		return Package{}, fmt.Errorf("building %s: %w\n%s", component, err, out)
 	}
 	exe, err := os.ReadFile(bin)
 	if err != nil {
-		return Zip{}, err
+		return Package{}, err
 	}
 	data, err := Pack(exe)
 	if err != nil {
-		return Zip{}, err
+		return Package{}, err
 	}
 	path := filepath.Join(outDir, component+".zip")
 	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return Zip{}, err
+		return Package{}, err
 	}
 	sum := sha256.Sum256(data)
-	return Zip{Function: component, Path: path, SHA256: hex.EncodeToString(sum[:]), Size: len(data)}, nil
+	return Package{Function: component, Path: path, SHA256: hex.EncodeToString(sum[:]), Size: len(data)}, nil
 }
 
 // Pack zips an executable as "bootstrap" with fixed metadata.

@@ -53,9 +53,9 @@ const (
 	writeOnly
 )
 
-// builder collects the grants a role needs for the resources and invokes
+// grantBuilder collects the grants a role needs for the resources and invokes
 // of one or more graphs of the stack.
-type builder struct {
+type grantBuilder struct {
 	region string
 	phase  phase
 	grants []*grant
@@ -92,14 +92,14 @@ type builder struct {
 // logical name, which do not depend on the stack.
 type twinKey struct{ typ, name string }
 
-func newBuilder(project, region string, p phase) *builder {
-	return &builder{project: project, region: region, phase: p, bySid: map[string]*grant{}}
+func newGrantBuilder(project, region string, p phase) *grantBuilder {
+	return &grantBuilder{project: project, region: region, phase: p, bySid: map[string]*grant{}}
 }
 
 // merge merges g into the grant of the same Sid. A builder that bounds
 // roles puts g's calls that carry iam:PermissionsBoundary into a grant of
 // their own that requires its boundary.
-func (b *builder) merge(g grant) {
+func (b *grantBuilder) merge(g grant) {
 	if b.boundary == "" {
 		b.mergeGrant(g)
 		return
@@ -125,7 +125,7 @@ func (b *builder) merge(g grant) {
 }
 
 // mergeGrant merges g into the grant of the same Sid.
-func (b *builder) mergeGrant(g grant) {
+func (b *grantBuilder) mergeGrant(g grant) {
 	if len(g.actions) == 0 || len(g.resources) == 0 {
 		return
 	}
@@ -158,14 +158,14 @@ func (b *builder) mergeGrant(g grant) {
 }
 
 // graph adds what the resources and invokes of one run need.
-func (b *builder) graph(m model) error {
+func (b *grantBuilder) graph(m accessModel) error {
 	b.ids, b.twins, b.twinIDs = generatedIDs(m.graph), nil, nil
 	return b.add(m, nil)
 }
 
 // graphs adds what two runs need that differ only by the review stack's
 // pull request: their names become patterns that match every review stack.
-func (b *builder) graphs(m, twin model) error {
+func (b *grantBuilder) graphs(m, twin accessModel) error {
 	if err := b.pair(m, twin); err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (b *builder) graphs(m, twin model) error {
 }
 
 // pair makes twin the run whose names turn m's into patterns (see arns).
-func (b *builder) pair(m, twin model) error {
+func (b *grantBuilder) pair(m, twin accessModel) error {
 	b.ids, b.twinIDs = generatedIDs(m.graph), generatedIDs(twin.graph)
 	b.twins = map[twinKey]graph.Resource{}
 	for _, r := range twin.graph.Resources {
@@ -186,7 +186,7 @@ func (b *builder) pair(m, twin model) error {
 	return nil
 }
 
-func (b *builder) add(m model, twinCalls []offline.Call) error {
+func (b *grantBuilder) add(m accessModel, twinCalls []offline.Call) error {
 	for _, r := range m.graph.Resources {
 		if !r.Custom || strings.HasPrefix(r.Type, "pulumi:providers:") {
 			continue
@@ -225,7 +225,7 @@ func (b *builder) add(m model, twinCalls []offline.Call) error {
 // turned into a one-character wildcard (the id's length is AWS's: ten for
 // a REST API), and for review stacks the pattern that also matches r's
 // twin; generated says whether a generated id was in them.
-func (b *builder) arns(r graph.Resource, f func(graph.Resource) []string) (arns []string, generated bool, err error) {
+func (b *grantBuilder) arns(r graph.Resource, f func(graph.Resource) []string) (arns []string, generated bool, err error) {
 	arns, generated = withoutIDs(f(r), b.ids)
 	if b.twins == nil {
 		return arns, generated, nil
@@ -259,7 +259,7 @@ func generatedIDs(g *graph.Graph) []string {
 }
 
 // actions is what the role needs of one resource.
-func (b *builder) actions(acc Access, r graph.Resource) (create, all []string) {
+func (b *grantBuilder) actions(acc Access, r graph.Resource) (create, all []string) {
 	if b.phase == readOnly {
 		return nil, acc.Read
 	}
@@ -289,7 +289,7 @@ func (b *builder) actions(acc Access, r graph.Resource) (create, all []string) {
 
 // resource adds what one resource needs: its own calls, scoped as its
 // type's Scope says, and the grants it needs on other resources (Also).
-func (b *builder) resource(r graph.Resource) error {
+func (b *grantBuilder) resource(r graph.Resource) error {
 	acc, ok := Table[r.Type]
 	if !ok {
 		return fmt.Errorf("the stack creates %s, for which internal/bootstrap knows no IAM actions: add it to Table", r.Type)
@@ -321,7 +321,7 @@ func (b *builder) resource(r graph.Resource) error {
 
 // byNames grants a type's calls on the resource's own ARNs, a write
 // condition apart where the type has one.
-func (b *builder) byNames(r graph.Resource, acc Access, sid string, all []string) error {
+func (b *grantBuilder) byNames(r graph.Resource, acc Access, sid string, all []string) error {
 	arns, _, err := b.arns(r, func(r graph.Resource) []string { return acc.On.Names(r, b.region) })
 	if err != nil {
 		return err
@@ -347,7 +347,7 @@ func (b *builder) byNames(r graph.Resource, acc Access, sid string, all []string
 
 // byTags grants a type whose id AWS generates on the resources that carry
 // the environment's tags, and its create where the request carries them.
-func (b *builder) byTags(acc Access, sid string, all []string) {
+func (b *grantBuilder) byTags(acc Access, sid string, all []string) {
 	main := all
 	if acc.On.CreateOn != nil && b.phase != readOnly {
 		main = slices.DeleteFunc(slices.Clone(all), func(a string) bool {
@@ -361,7 +361,7 @@ func (b *builder) byTags(acc Access, sid string, all []string) {
 
 // byKeyPolicy grants a key's create; its policy grants the deploy role
 // the rest (checked), and the readers read it by the project's aliases.
-func (b *builder) byKeyPolicy(r graph.Resource, acc Access, sid string, all []string) error {
+func (b *grantBuilder) byKeyPolicy(r graph.Resource, acc Access, sid string, all []string) error {
 	if b.phase == readOnly {
 		b.merge(grant{sid: sid + "Read", actions: all, resources: acc.On.ReadOn(b.region),
 			conds: []condition{acc.On.ReadCondition(b.project)}, why: "the readers read only keys the project's aliases name"})
@@ -376,7 +376,7 @@ func (b *builder) byKeyPolicy(r graph.Resource, acc Access, sid string, all []st
 
 // byFunction grants a type scoped by the function it feeds (event source
 // mappings) under lambda:FunctionArn.
-func (b *builder) byFunction(r graph.Resource, acc Access, sid string, all []string) error {
+func (b *grantBuilder) byFunction(r graph.Resource, acc Access, sid string, all []string) error {
 	fn := str(r, acc.On.FunctionOf)
 	if fn == "" {
 		return fmt.Errorf("%s %s names no function in %s", r.Type, r.Name, acc.On.FunctionOf)
@@ -407,7 +407,7 @@ func (b *builder) byFunction(r graph.Resource, acc Access, sid string, all []str
 
 // also adds the grants a resource needs on other resources: the roles it
 // passes to a service, the packages it reads.
-func (b *builder) also(r graph.Resource, acc Access, sid string) error {
+func (b *grantBuilder) also(r graph.Resource, acc Access, sid string) error {
 	for _, also := range acc.Also {
 		if also.Reads != (b.phase == readOnly) {
 			continue
@@ -441,7 +441,7 @@ func (b *builder) also(r graph.Resource, acc Access, sid string) error {
 // do what the type needs once the key exists (actions), and point aliases
 // at it: the key's policy names that role, so IAM grants it nothing on
 // the account's keys.
-func (b *builder) keyPolicyGrants(r graph.Resource, acc Access, actions []string) error {
+func (b *grantBuilder) keyPolicyGrants(r graph.Resource, acc Access, actions []string) error {
 	if b.keyAdmin == "" {
 		return fmt.Errorf("%s %s: no role administers the stack's keys", r.Type, r.Name)
 	}
@@ -514,7 +514,7 @@ func anyStrings(v any) []string {
 
 // special moves the actions AWS authorizes on no particular resource to a
 // grant of their own, and returns the rest.
-func (b *builder) special(actions []string) []string {
+func (b *grantBuilder) special(actions []string) []string {
 	var rest []string
 	for _, a := range actions {
 		if why, ok := anyResource[a]; ok {
@@ -530,8 +530,8 @@ func (b *builder) special(actions []string) []string {
 
 // ownCalls adds what tap-deploy itself calls before an update: the
 // account's Lambda concurrency (internal/awsaccount), and the traffic
-// shifts it waits for and follows (internal/shifter).
-func (b *builder) ownCalls() {
+// shifts it waits for and follows (internal/awstraffic).
+func (b *grantBuilder) ownCalls() {
 	b.special([]string{"lambda:GetAccountSettings"})
 	b.merge(grant{sid: "ChecksLambdaConcurrency", actions: []string{"lambda:GetFunctionConcurrency"}, resources: b.functions,
 		why: "tap-deploy reads each function's reserved concurrency before an update that reserves some"})
@@ -544,7 +544,7 @@ func (b *builder) ownCalls() {
 // ownUpdates adds what tap-deploy itself calls after an update: it asks
 // CodeDeploy to shift each function's live alias to the new version, and
 // stops the release's other shifts when an alarm stops one.
-func (b *builder) ownUpdates() {
+func (b *grantBuilder) ownUpdates() {
 	if len(b.groups) == 0 {
 		return
 	}

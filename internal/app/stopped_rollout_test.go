@@ -9,7 +9,7 @@ import (
 	"github.com/org/tap-deploy/internal/shift"
 )
 
-// A release's shifts end within moments of each other: an alarm that
+// A rollout's shifts end within moments of each other: an alarm that
 // fires on one function in the last step of a linear shift can find
 // another's shift already succeeded. That function goes back to its old
 // version too (SECURITY.md: a shift an alarm stops returns all traffic to
@@ -26,7 +26,7 @@ func TestDeploy_AnAlarmReturnsEvenAShiftThatAlreadySucceeded(t *testing.T) {
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Contains(t, h.log(), "The traffic shift stopped: alarm tap-dev-api-handler-live-errors fired")
 	for _, f := range []string{apiFunction, "tap-dev-file-processor", "tap-dev-stream-processor"} {
-		assert.Equal(t, shift.Alias{Version: "1"}, h.traffic.aliases[f], "%s serves the old version after the alarm stopped the release", f)
+		assert.Equal(t, shift.Alias{Version: "1"}, h.traffic.aliases[f], "%s serves the old version after the alarm stopped the rollout", f)
 	}
 	assert.Contains(t, h.summaryText(), "tap-dev-file-processor: version 1 → 2 had already succeeded; moved back to version 1 (CodeDeploy deployment")
 	require.Len(t, h.traffic.started, 4, "three shifts and one all-at-once return")

@@ -1,7 +1,7 @@
-// Package release holds what a release does to the repository: pinning the
+// Package pin holds what a release does to the repository: pinning the
 // pushed image into action.yml, so that whoever pins the action to a commit
 // or a version tag also pins the exact image it runs.
-package release
+package pin
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package shifter_test
+package awstraffic_test
 
 import (
 	"testing"
@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/org/tap-deploy/internal/awstraffic"
 	"github.com/org/tap-deploy/internal/shift"
-	"github.com/org/tap-deploy/internal/shifter"
 	"github.com/org/tap-deploy/test/moto"
 )
 
@@ -49,7 +49,7 @@ func traffic(t *testing.T, endpoint string) {
 	require.NoError(t, err)
 }
 
-// The shifter against moto, through the SDK's default configuration as a
+// The traffic client against moto, through the SDK's default configuration as a
 // run loads it. moto keeps CodeDeploy's deployments but never moves an
 // alias; it has no StopDeployment, and its timestamps need mending
 // (moto.CodeDeployEndpoint).
@@ -59,7 +59,7 @@ func TestClient_OnMoto(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_CODEDEPLOY", moto.CodeDeployEndpoint(t, endpoint))
 	traffic(t, endpoint)
 	ctx := moto.Context(t)
-	c, err := shifter.New(ctx, "eu-west-1")
+	c, err := awstraffic.New(ctx, "eu-west-1")
 	require.NoError(t, err)
 
 	alias, err := c.Alias(ctx, fn, "live")

@@ -1,8 +1,8 @@
-// Package shifter asks AWS CodeDeploy to shift a Lambda alias to a new
+// Package awstraffic asks AWS CodeDeploy to shift a Lambda alias to a new
 // version and Lambda where an alias points, with the AWS SDK's standard
 // configuration: credentials from the environment, endpoints from
 // AWS_ENDPOINT_URL_CODEDEPLOY and AWS_ENDPOINT_URL_LAMBDA when set.
-package shifter
+package awstraffic
 
 import (
 	"context"

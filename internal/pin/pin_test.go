@@ -1,4 +1,4 @@
-package release_test
+package pin_test
 
 import (
 	"os"
@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/org/tap-deploy/internal/release"
+	"github.com/org/tap-deploy/internal/pin"
 )
 
 const digest = "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
@@ -25,11 +25,11 @@ func repoActionYML(t *testing.T) []byte {
 
 func TestPinImage_RewritesOnlyTheImageOfTheRealActionYML(t *testing.T) {
 	before := repoActionYML(t)
-	require.Error(t, release.CheckPinned(before), "the development branch names no released image")
+	require.Error(t, pin.CheckPinned(before), "the development branch names no released image")
 
-	after, err := release.PinImage(before, "ghcr.io/org/tap-deploy@"+digest)
+	after, err := pin.PinImage(before, "ghcr.io/org/tap-deploy@"+digest)
 	require.NoError(t, err)
-	require.NoError(t, release.CheckPinned(after))
+	require.NoError(t, pin.CheckPinned(after))
 
 	old, neu := strings.Split(string(before), "\n"), strings.Split(string(after), "\n")
 	require.Len(t, neu, len(old), "no line added or removed")
@@ -41,7 +41,7 @@ func TestPinImage_RewritesOnlyTheImageOfTheRealActionYML(t *testing.T) {
 	}
 	assert.Equal(t, []string{"  image: docker://ghcr.io/org/tap-deploy@" + digest}, changed)
 
-	again, err := release.PinImage(after, "ghcr.io/org/tap-deploy@"+strings.Replace(digest, "0f1e", "aaaa", 1))
+	again, err := pin.PinImage(after, "ghcr.io/org/tap-deploy@"+strings.Replace(digest, "0f1e", "aaaa", 1))
 	require.NoError(t, err, "a pinned file can be pinned again")
 	assert.Contains(t, string(again), "@sha256:aaaa")
 }
@@ -62,7 +62,7 @@ func TestPinImage_RefusesWhatCanMoveAndWhatIsNotADockerAction(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := release.PinImage([]byte(tt.yml), tt.image)
+			_, err := pin.PinImage([]byte(tt.yml), tt.image)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.wantErr)
 		})
@@ -77,9 +77,9 @@ func TestPinImage_KeepsTheLineCommentAndQuotes(t *testing.T) {
 	}
 	for name, yml := range tests {
 		t.Run(name, func(t *testing.T) {
-			out, err := release.PinImage([]byte(yml), "registry.example.com:5000/org/tap-deploy@"+digest)
+			out, err := pin.PinImage([]byte(yml), "registry.example.com:5000/org/tap-deploy@"+digest)
 			require.NoError(t, err)
-			require.NoError(t, release.CheckPinned(out))
+			require.NoError(t, pin.CheckPinned(out))
 			if name == "comment" {
 				assert.Contains(t, string(out), "@"+digest+" # the release image\n")
 			}
@@ -89,7 +89,7 @@ func TestPinImage_KeepsTheLineCommentAndQuotes(t *testing.T) {
 
 func TestCheckPinned_RejectsTagsAndDockerfiles(t *testing.T) {
 	for _, image := range []string{"docker://ghcr.io/org/tap-deploy:v1", "Dockerfile", "docker://ghcr.io/org/tap-deploy"} {
-		err := release.CheckPinned([]byte("runs:\n  using: docker\n  image: " + image + "\n"))
+		err := pin.CheckPinned([]byte("runs:\n  using: docker\n  image: " + image + "\n"))
 		require.Error(t, err, image)
 		assert.Contains(t, err.Error(), "must name its image")
 	}
