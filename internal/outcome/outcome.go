@@ -4,6 +4,10 @@
 // saved update plans are files the engine reads, and the reviewed plan is
 // internal/reviewed's. It is built from the engine's event stream, never from CLI text,
 // and it is what the renderer, the outputs and the job summary read.
+//
+// Its tests replay event streams recorded from the real Pulumi CLI
+// (testdata/events/*.jsonl); `make record-events` (go run
+// ./internal/outcome/record) records them again.
 package outcome
 
 import (
@@ -339,7 +343,8 @@ func digest(v any) string {
 }
 
 // stackOutputs takes the stack's outputs from its event: the engine shows
-// secret values as Secret (they are left out and named) and values not
+// secret values as Secret or as its secret object (isSecret; they are left
+// out and named) and values not
 // known before the update as Unknown, at any depth (they are kept: a
 // reader is told what is not known yet, a machine gets null, see
 // KnownOutputs).
@@ -347,7 +352,7 @@ func stackOutputs(all map[string]any) (map[string]any, []string) {
 	out := map[string]any{}
 	var secret []string
 	for k, v := range all {
-		if v == Secret {
+		if isSecret(v) {
 			secret = append(secret, k)
 			continue
 		}
