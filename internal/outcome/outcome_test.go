@@ -68,9 +68,10 @@ func TestFromEvents_RefreshFindsDrift(t *testing.T) {
 		"drift says how the value changed")
 }
 
-// Not recorded yet: the recorder's program has no secret input, no value
-// unknown in a diff and no diff against the old state's outputs (arn); the
-// rest of this case is in preview-replace.jsonl.
+// Not recorded: a diff against the old state's outputs (arn, not an input
+// diff), and secrets as "[secret]" (the pinned CLI sends its secret object
+// instead: the table's tags in preview-replace.jsonl, where the rest of
+// this case, maps key by key and an unknown value, is recorded).
 func TestFromEvents_ChangesCarryOldAndNewValuesKeyByKey(t *testing.T) {
 	fn := "urn:pulumi:dev::tap::tap:functions:Function$aws:lambda/function:Function::api-handler"
 	ev := apitype.EngineEvent{ResourcePreEvent: &apitype.ResourcePreEvent{Metadata: apitype.StepEventMetadata{
@@ -119,4 +120,16 @@ func TestWithoutChangesOf_LeavesOutOnlyWhatAnotherServiceOwns(t *testing.T) {
 	assert.Equal(t, outcome.OpUpdate, r.Steps[0].Op, "the original is untouched")
 	assert.True(t, got.HasChanges())
 	assert.False(t, outcome.Result{Steps: got.Steps[:1], Counts: map[outcome.Op]int{}}.WithoutChangesOf(owned).HasChanges())
+}
+
+// A policy finding comes from a policy pack, which the action does not run
+// through the CLI (its rules run on the graph: internal/policy), so no
+// recorded stream holds one.
+func TestFromEvents_PolicyEventsAreFindingsOfTheirResource(t *testing.T) {
+	r := outcome.FromEvents(outcome.KindPreview, []apitype.EngineEvent{{PolicyEvent: &apitype.PolicyEvent{
+		ResourceURN: tableURN, PolicyName: "CKV_AWS_28", EnforcementLevel: "mandatory",
+		Message: "<{%fg 1%}>point-in-time recovery is off<{%reset%}>\n",
+	}}})
+	assert.Equal(t, []outcome.Finding{{RuleID: "CKV_AWS_28", Level: "mandatory", URN: tableURN, Resource: "items",
+		Message: "point-in-time recovery is off"}}, r.Findings)
 }

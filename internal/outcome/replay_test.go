@@ -18,7 +18,8 @@ import (
 
 // The streams under testdata/events are the real Pulumi CLI's, recorded by
 // go run ./internal/outcome/record (see its doc) from a small program of a
-// component, a DynamoDB table and a bucket with its versioning.
+// component, a DynamoDB table with a secret tag, and a bucket (whose tags
+// name the table's stream) with its versioning.
 
 // recorded reads one recorded stream.
 func recorded(t *testing.T, file string) []apitype.EngineEvent {
@@ -58,19 +59,30 @@ const (
 func TestFromEvents_RecordedStreams(t *testing.T) {
 	known := map[string]any{"tableName": "tap-dev-items", "bucketArn": "arn:aws:s3:::tap-dev-files",
 		"arns": map[string]any{"files": "arn:aws:s3:::tap-dev-files", "known": "arn:aws:s3:::tap-dev-known"}}
-	replaced := map[string]step{
-		table: {op: outcome.OpReplace, changed: []string{"attributes", "hashKey"}, reasons: []string{"hashKey"}, changes: []outcome.PropertyChange{
-			{Path: "attributes", Kind: "update", Old: []any{map[string]any{"name": "id", "type": "S"}}, New: []any{map[string]any{"name": "pk", "type": "S"}}, HasOld: true, HasNew: true},
-			{Path: "hashKey", Kind: "update", Replace: true, Old: "id", New: "pk", HasOld: true, HasNew: true},
-		}},
-		versioning: {op: outcome.OpUpdate, changed: []string{"versioningConfiguration"}, changes: []outcome.PropertyChange{
-			{Path: "versioningConfiguration.status", Kind: "update", Old: "Enabled", New: "Suspended", HasOld: true, HasNew: true},
-		}},
-		// A changed map is shown key by key.
-		files: {op: outcome.OpUpdate, changed: []string{"tags"}, changes: []outcome.PropertyChange{
-			{Path: "tags.owner", Kind: "add", New: "team-a", HasNew: true},
-			{Path: "tags.team", Kind: "delete", Old: "x", HasOld: true},
-		}},
+	// replaced is what the program's second version changes, previewed
+	// (the table's stream, which the bucket's tags name, is not known
+	// before the replacement) or applied.
+	replaced := func(previewed bool) map[string]step {
+		tags := []outcome.PropertyChange{{Path: "tags.owner", Kind: "add", New: "team-a", HasNew: true}}
+		if previewed {
+			tags = append(tags, outcome.PropertyChange{Path: "tags.table", Kind: "update", HasOld: true, HasNew: true,
+				Old: "arn:aws:dynamodb:eu-west-1:123456789012:table/tap-dev-items/stream/2026-01-01T00:00:00.000", New: outcome.Unknown})
+		}
+		tags = append(tags, outcome.PropertyChange{Path: "tags.team", Kind: "delete", Old: "x", HasOld: true})
+		return map[string]step{
+			// The table's secret tag changed too: the events show both
+			// values as the CLI's secret object, so it is named, and no
+			// value is shown.
+			table: {op: outcome.OpReplace, changed: []string{"attributes", "hashKey", "tags"}, reasons: []string{"hashKey"}, changes: []outcome.PropertyChange{
+				{Path: "attributes", Kind: "update", Old: []any{map[string]any{"name": "id", "type": "S"}}, New: []any{map[string]any{"name": "pk", "type": "S"}}, HasOld: true, HasNew: true},
+				{Path: "hashKey", Kind: "update", Replace: true, Old: "id", New: "pk", HasOld: true, HasNew: true},
+			}},
+			versioning: {op: outcome.OpUpdate, changed: []string{"versioningConfiguration"}, changes: []outcome.PropertyChange{
+				{Path: "versioningConfiguration.status", Kind: "update", Old: "Enabled", New: "Suspended", HasOld: true, HasNew: true},
+			}},
+			// A changed map is shown key by key.
+			files: {op: outcome.OpUpdate, changed: []string{"tags"}, changes: tags},
+		}
 	}
 	tests := []struct {
 		file   string
@@ -105,12 +117,12 @@ func TestFromEvents_RecordedStreams(t *testing.T) {
 			// create-replacement and delete-replaced), with its reasons.
 			file: "preview-replace.jsonl", kind: outcome.KindPreview,
 			counts: map[outcome.Op]int{outcome.OpReplace: 1, outcome.OpUpdate: 2}, pulumi: map[outcome.Op]int{outcome.OpSame: 2},
-			steps: replaced, outputs: known,
+			steps: replaced(true), outputs: known,
 		},
 		{
 			file: "up-replace.jsonl", kind: outcome.KindUpdate,
 			counts: map[outcome.Op]int{outcome.OpReplace: 1, outcome.OpUpdate: 2}, pulumi: map[outcome.Op]int{outcome.OpSame: 2},
-			steps: replaced, outputs: known,
+			steps: replaced(false), outputs: known,
 		},
 		{
 			// The provider's error diagnostic is the failed step's error.
@@ -246,9 +258,9 @@ func TestRecordedStreams_HoldNoSecretsAndNothingThatVaries(t *testing.T) {
 		b, err := os.ReadFile(p)
 		require.NoError(t, err)
 		text := string(b)
-		// The recorder's secret output and passphrase (record.APIKey,
-		// record.Passphrase).
-		for _, secret := range []string{"recorded-api-key-7f3a", "recorded-passphrase"} {
+		// The recorder's secrets (record.APIKey, record.Passphrase,
+		// record.TokenV1 and TokenV2).
+		for _, secret := range []string{"recorded-api-key-7f3a", "recorded-passphrase", "recorded-token-v1", "recorded-token-v2"} {
 			assert.NotContains(t, text, secret, p)
 		}
 		for _, machine := range []string{"/tmp", "/home/", "/root", "/work", "/Users/", `\\`} {

@@ -13,7 +13,11 @@
 // The operations run in order on one stack: a preview and an update that
 // create, a preview and an update that replace and update, an update that
 // fails, a preview refused by the provider's input check, a drift check
-// that finds a changed and a deleted resource, and a destroy.
+// that finds a changed and a deleted resource, and a destroy. The program
+// has a secret output and a secret input, an output not known until the
+// update, and a map changed key by key. Independent resources may come in
+// another order than in the last recording: outcome's tests do not depend
+// on it.
 package main
 
 import (
@@ -21,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -42,6 +47,13 @@ import (
 // "[secret]" (outcome's tests check the files never hold it).
 const APIKey = "recorded-api-key-7f3a"
 
+// TokenV1 and TokenV2 are the table's secret tag before and after the
+// replacement: the events must not hold them either.
+const (
+	TokenV1 = "recorded-token-v1"
+	TokenV2 = "recorded-token-v2"
+)
+
 // Passphrase encrypts the stack's secrets; it never reaches an event.
 const Passphrase = "recorded-passphrase"
 
@@ -50,13 +62,14 @@ type version struct {
 	hashKey    string            // the table's hash key: changing it replaces the table
 	versioning string            // the bucket's versioning status: an update in place
 	tags       map[string]string // the bucket's tags: a map changed key by key
+	token      string            // the table's secret tag, an input the events show only as secret
 	logs       bool              // a second bucket, which the failing update creates
 }
 
 var (
-	v1 = version{hashKey: "id", versioning: "Enabled", tags: map[string]string{"team": "x"}}
-	v2 = version{hashKey: "pk", versioning: "Suspended", tags: map[string]string{"owner": "team-a"}}
-	v3 = version{hashKey: "pk", versioning: "Suspended", tags: map[string]string{"owner": "team-a"}, logs: true}
+	v1 = version{hashKey: "id", versioning: "Enabled", tags: map[string]string{"team": "x"}, token: TokenV1}
+	v2 = version{hashKey: "pk", versioning: "Suspended", tags: map[string]string{"owner": "team-a"}, token: TokenV2}
+	v3 = version{hashKey: "pk", versioning: "Suspended", tags: map[string]string{"owner": "team-a"}, token: TokenV2, logs: true}
 )
 
 // operation is one recorded engine run.
@@ -107,8 +120,11 @@ func drift(st *sandbox.State) {
 	for k, r := range st.Resources {
 		switch r.Type {
 		case "aws:s3/bucketV2:BucketV2":
-			r.Inputs["tags"] = map[string]any{"owner": "team-a", "cost-center": "console"}
-			r.Outputs["tags"] = map[string]any{"owner": "team-a", "cost-center": "console"}
+			for _, props := range []map[string]any{r.Inputs, r.Outputs} {
+				tags, _ := props["tags"].(map[string]any)
+				props["tags"] = maps.Clone(tags)
+				props["tags"].(map[string]any)["cost-center"] = "console"
+			}
 			st.Resources[k] = r
 		case "aws:s3/bucketVersioningV2:BucketVersioningV2":
 			delete(st.Resources, k)
@@ -133,6 +149,7 @@ func program(v version) pulumi.RunFunc {
 			Name:        pulumi.String("tap-dev-items"),
 			HashKey:     pulumi.String(v.hashKey),
 			BillingMode: pulumi.String("PAY_PER_REQUEST"),
+			Tags:        pulumi.StringMap{"token": pulumi.ToSecret(pulumi.String(v.token)).(pulumi.StringOutput)},
 			Attributes:  dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String(v.hashKey), Type: pulumi.String("S")}},
 		}, pulumi.Parent(&data), pulumi.Provider(p))
 		if err != nil {
@@ -141,7 +158,13 @@ func program(v version) pulumi.RunFunc {
 		if err := ctx.RegisterResourceOutputs(&data, pulumi.Map{}); err != nil {
 			return err
 		}
-		bucket, err := s3.NewBucketV2(ctx, "files", &s3.BucketV2Args{Bucket: pulumi.String("tap-dev-files"), Tags: pulumi.ToStringMap(v.tags)}, pulumi.Provider(p))
+		// The bucket's tags name the table: unknown while the table is
+		// replaced, in a diff of the bucket.
+		tags := pulumi.StringMap{"table": table.StreamArn}
+		for k, t := range v.tags {
+			tags[k] = pulumi.String(t)
+		}
+		bucket, err := s3.NewBucketV2(ctx, "files", &s3.BucketV2Args{Bucket: pulumi.String("tap-dev-files"), Tags: tags}, pulumi.Provider(p))
 		if err != nil {
 			return err
 		}
