@@ -46,6 +46,10 @@ lambdas: ## cross-compile the Lambda functions into reproducible zips
 build: lambdas ## build the action binary with the Lambda zips embedded
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN)/tap-deploy .
 
+.PHONY: record-events
+record-events: tools ## record again the engine event streams internal/outcome's tests replay (internal/outcome/testdata/events)
+	PATH=$(BIN):$$PATH $(GO) run ./internal/outcome/record
+
 .PHONY: sandbox
 sandbox: ## build the sandbox cloud (the stand-in aws plugin for tests and demos)
 	CGO_ENABLED=0 $(GO) build -o $(SANDBOX) ./test/sandbox/cmd/pulumi-resource-aws

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/org/tap-deploy/internal/awsfacts"
@@ -19,121 +20,126 @@ type Monitoring struct {
 }
 
 // NewMonitoring creates, per function, an error-rate alarm (metric math:
-// errors / invocations × 100) and a throttle alarm, plus API 5xx and
-// latency alarms.
+// errors / invocations × 100) and a throttle alarm, the same two on the
+// version its live alias shifts to, plus API 5xx and latency alarms.
 func NewMonitoring(ctx *pulumi.Context, name string, env Env, s *Stack, opts ...pulumi.ResourceOption) (*Monitoring, error) {
 	m := &Monitoring{byLogical: map[string]string{}}
 	if err := ctx.RegisterComponentResource("tap:monitoring:Monitoring", name, m, opts...); err != nil {
 		return nil, err
 	}
-	actions := pulumi.Array{s.Notifications.Topic.Arn}
-	add := func(logical string, args *cloudwatch.MetricAlarmArgs) error {
-		args.Name = pulumi.String(env.Names.Name(awsfacts.AlarmName, logical))
+	add := m.adder(ctx, env, pulumi.Array{s.Notifications.Topic.Arn})
+	for _, spec := range Functions {
+		if err := functionAlarms(add, env, spec, s.Functions[spec.Key].Function); err != nil {
+			return nil, err
+		}
+	}
+	if err := apiAlarms(add, env, s.API); err != nil {
+		return nil, err
+	}
+	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"alarmArns": m.AlarmArns()})
+}
+
+// addAlarm creates one alarm under its logical name.
+type addAlarm func(logical string, args *cloudwatch.MetricAlarmArgs) error
+
+// adder returns what creates the component's alarms: each is named for its
+// logical name, notifies actions when it fires and when it clears, and
+// takes missing data as not breaching.
+func (m *Monitoring) adder(ctx *pulumi.Context, env Env, actions pulumi.Array) addAlarm {
+	return func(logical string, args *cloudwatch.MetricAlarmArgs) error {
+		physical := env.Names.Name(awsfacts.AlarmName, logical)
+		args.Name = pulumi.String(physical)
 		args.AlarmActions = actions
 		args.OkActions = actions
 		args.TreatMissingData = pulumi.String("notBreaching")
 		alarm, err := cloudwatch.NewMetricAlarm(ctx, logical, args, env.children(m)...)
 		if err == nil {
 			m.Alarms = append(m.Alarms, alarm)
-			m.names = append(m.names, env.Names.Name(awsfacts.AlarmName, logical))
-			m.byLogical[logical] = env.Names.Name(awsfacts.AlarmName, logical)
+			m.names = append(m.names, physical)
+			m.byLogical[logical] = physical
 		}
 		return err
 	}
-	for _, spec := range Functions {
-		fn := s.Functions[spec.Key].Function
-		dims := pulumi.StringMap{"FunctionName": fn.Name}
-		metric := func(id, metricName string) cloudwatch.MetricAlarmMetricQueryArgs {
-			return cloudwatch.MetricAlarmMetricQueryArgs{
-				Id: pulumi.String(id),
-				Metric: &cloudwatch.MetricAlarmMetricQueryMetricArgs{
-					Namespace: pulumi.String("AWS/Lambda"), MetricName: pulumi.String(metricName),
-					Dimensions: dims, Period: pulumi.Int(300), Stat: pulumi.String("Sum"),
-				},
-			}
-		}
-		err := add(spec.Component+"-error-rate", &cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.Sprintf("%s: error rate above %v%%", fn.Name, env.Config.ErrorRateThreshold),
-			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			Threshold:          pulumi.Float64(env.Config.ErrorRateThreshold),
-			EvaluationPeriods:  pulumi.Int(1),
-			MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
-				metric("errors", "Errors"),
-				metric("invocations", "Invocations"),
-				cloudwatch.MetricAlarmMetricQueryArgs{
-					Id:         pulumi.String("error_rate"),
-					Expression: pulumi.String("IF(invocations > 0, 100 * errors / invocations, 0)"),
-					Label:      pulumi.String("error rate (%)"),
-					ReturnData: pulumi.Bool(true),
-				},
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		err = add(spec.Component+"-throttles", &cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.Sprintf("%s is being throttled", fn.Name),
-			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			Threshold:          pulumi.Float64(0),
-			EvaluationPeriods:  pulumi.Int(1),
-			Namespace:          pulumi.String("AWS/Lambda"),
-			MetricName:         pulumi.String("Throttles"),
-			Dimensions:         dims,
-			Period:             pulumi.Int(300),
-			Statistic:          pulumi.String("Sum"),
-		})
-		if err != nil {
-			return nil, err
-		}
-		// What a traffic shift watches: the errors and throttles of the
-		// version being shifted to, seen through the live alias
-		// (ExecutedVersion), so the old version's errors do not stop it.
-		live := s.Functions[spec.Key]
-		liveDims := pulumi.StringMap{"FunctionName": fn.Name, "Resource": pulumi.Sprintf("%s:%s", fn.Name, LiveAlias), "ExecutedVersion": live.Function.Version}
-		liveMetric := func(id, metricName string) cloudwatch.MetricAlarmMetricQueryArgs {
-			return cloudwatch.MetricAlarmMetricQueryArgs{
-				Id: pulumi.String(id),
-				Metric: &cloudwatch.MetricAlarmMetricQueryMetricArgs{
-					Namespace: pulumi.String("AWS/Lambda"), MetricName: pulumi.String(metricName),
-					Dimensions: liveDims, Period: pulumi.Int(60), Stat: pulumi.String("Sum"),
-				},
-			}
-		}
-		err = add(spec.Component+"-live-errors", &cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.Sprintf("%s: the version the live alias shifts to fails more than %v%% of its calls", fn.Name, env.Config.ErrorRateThreshold),
-			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			Threshold:          pulumi.Float64(env.Config.ErrorRateThreshold),
-			EvaluationPeriods:  pulumi.Int(1),
-			MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
-				liveMetric("errors", "Errors"),
-				liveMetric("invocations", "Invocations"),
-				cloudwatch.MetricAlarmMetricQueryArgs{
-					Id:         pulumi.String("error_rate"),
-					Expression: pulumi.String("IF(invocations > 0, 100 * errors / invocations, 0)"),
-					Label:      pulumi.String("error rate of the new version (%)"),
-					ReturnData: pulumi.Bool(true),
-				},
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		err = add(spec.Component+"-live-throttles", &cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.Sprintf("%s: the version the live alias shifts to is throttled", fn.Name),
-			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			Threshold:          pulumi.Float64(0),
-			EvaluationPeriods:  pulumi.Int(1),
-			Namespace:          pulumi.String("AWS/Lambda"),
-			MetricName:         pulumi.String("Throttles"),
-			Dimensions:         liveDims,
-			Period:             pulumi.Int(60),
-			Statistic:          pulumi.String("Sum"),
-		})
-		if err != nil {
-			return nil, err
+}
+
+// functionAlarms are a function's error rate and throttles, and the same of
+// the version being shifted to, seen through the live alias
+// (ExecutedVersion) so that the old version's errors do not stop a shift.
+func functionAlarms(add addAlarm, env Env, spec FunctionSpec, fn *lambda.Function) error {
+	threshold := env.Config.ErrorRateThreshold
+	all := lambdaMetrics{dims: pulumi.StringMap{"FunctionName": fn.Name}, period: 300}
+	live := lambdaMetrics{dims: pulumi.StringMap{"FunctionName": fn.Name, "Resource": pulumi.Sprintf("%s:%s", fn.Name, LiveAlias), "ExecutedVersion": fn.Version}, period: 60}
+	for _, a := range []struct {
+		suffix string
+		args   *cloudwatch.MetricAlarmArgs
+	}{
+		{"-error-rate", all.errorRate(pulumi.Sprintf("%s: error rate above %v%%", fn.Name, threshold), threshold, "error rate (%)")},
+		{"-throttles", all.throttles(pulumi.Sprintf("%s is being throttled", fn.Name))},
+		{"-live-errors", live.errorRate(pulumi.Sprintf("%s: the version the live alias shifts to fails more than %v%% of its calls", fn.Name, threshold), threshold, "error rate of the new version (%)")},
+		{"-live-throttles", live.throttles(pulumi.Sprintf("%s: the version the live alias shifts to is throttled", fn.Name))},
+	} {
+		if err := add(spec.Component+a.suffix, a.args); err != nil {
+			return err
 		}
 	}
-	apiDims := pulumi.StringMap{"ApiName": pulumi.String(env.Names.Name(awsfacts.APIName, "api")), "Stage": s.API.Stage.StageName}
+	return nil
+}
+
+// lambdaMetrics is one view of a function's metrics: its dimensions and
+// the period they are summed over.
+type lambdaMetrics struct {
+	dims   pulumi.StringMap
+	period int
+}
+
+// errorRate fires when errors / invocations × 100 is above threshold.
+func (l lambdaMetrics) errorRate(description pulumi.StringInput, threshold float64, label string) *cloudwatch.MetricAlarmArgs {
+	return &cloudwatch.MetricAlarmArgs{
+		AlarmDescription:   description,
+		ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+		Threshold:          pulumi.Float64(threshold),
+		EvaluationPeriods:  pulumi.Int(1),
+		MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
+			l.query("errors", "Errors"),
+			l.query("invocations", "Invocations"),
+			cloudwatch.MetricAlarmMetricQueryArgs{
+				Id:         pulumi.String("error_rate"),
+				Expression: pulumi.String("IF(invocations > 0, 100 * errors / invocations, 0)"),
+				Label:      pulumi.String(label),
+				ReturnData: pulumi.Bool(true),
+			},
+		},
+	}
+}
+
+func (l lambdaMetrics) query(id, metricName string) cloudwatch.MetricAlarmMetricQueryArgs {
+	return cloudwatch.MetricAlarmMetricQueryArgs{
+		Id: pulumi.String(id),
+		Metric: &cloudwatch.MetricAlarmMetricQueryMetricArgs{
+			Namespace: pulumi.String("AWS/Lambda"), MetricName: pulumi.String(metricName),
+			Dimensions: l.dims, Period: pulumi.Int(l.period), Stat: pulumi.String("Sum"),
+		},
+	}
+}
+
+// throttles fires on any throttled call.
+func (l lambdaMetrics) throttles(description pulumi.StringInput) *cloudwatch.MetricAlarmArgs {
+	return &cloudwatch.MetricAlarmArgs{
+		AlarmDescription:   description,
+		ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+		Threshold:          pulumi.Float64(0),
+		EvaluationPeriods:  pulumi.Int(1),
+		Namespace:          pulumi.String("AWS/Lambda"),
+		MetricName:         pulumi.String("Throttles"),
+		Dimensions:         l.dims,
+		Period:             pulumi.Int(l.period),
+		Statistic:          pulumi.String("Sum"),
+	}
+}
+
+// apiAlarms are the API stage's server errors and p99 latency.
+func apiAlarms(add addAlarm, env Env, api *API) error {
+	dims := pulumi.StringMap{"ApiName": pulumi.String(env.Names.Name(awsfacts.APIName, "api")), "Stage": api.Stage.StageName}
 	if err := add("api-5xx", &cloudwatch.MetricAlarmArgs{
 		AlarmDescription:   pulumi.String("the items API returns server errors"),
 		ComparisonOperator: pulumi.String("GreaterThanThreshold"),
@@ -141,26 +147,23 @@ func NewMonitoring(ctx *pulumi.Context, name string, env Env, s *Stack, opts ...
 		EvaluationPeriods:  pulumi.Int(1),
 		Namespace:          pulumi.String("AWS/ApiGateway"),
 		MetricName:         pulumi.String("5XXError"),
-		Dimensions:         apiDims,
+		Dimensions:         dims,
 		Period:             pulumi.Int(300),
 		Statistic:          pulumi.String("Sum"),
 	}); err != nil {
-		return nil, err
+		return err
 	}
-	if err := add("api-latency", &cloudwatch.MetricAlarmArgs{
+	return add("api-latency", &cloudwatch.MetricAlarmArgs{
 		AlarmDescription:   pulumi.String("the items API's p99 latency is above 2.5 s"),
 		ComparisonOperator: pulumi.String("GreaterThanThreshold"),
 		Threshold:          pulumi.Float64(2500),
 		EvaluationPeriods:  pulumi.Int(3),
 		Namespace:          pulumi.String("AWS/ApiGateway"),
 		MetricName:         pulumi.String("Latency"),
-		Dimensions:         apiDims,
+		Dimensions:         dims,
 		Period:             pulumi.Int(60),
 		ExtendedStatistic:  pulumi.String("p99"),
-	}); err != nil {
-		return nil, err
-	}
-	return m, ctx.RegisterResourceOutputs(m, pulumi.Map{"alarmArns": m.AlarmArns()})
+	})
 }
 
 // ShiftAlarms names the alarms that stop a traffic shift of a function

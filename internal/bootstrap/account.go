@@ -45,11 +45,34 @@ func newAccount(o Options) (*account, error) {
 		a.logsRoleName = stack.NewNamer(stack.Config{Base: stack.Base{Project: o.Project, Region: o.Region}, EnvironmentSuffix: "apigw"}, "").
 			Name(awsfacts.RoleName, "logs")
 	}
-	repo := "repo:" + o.Repository
+	reads, err := a.reads()
+	if err != nil {
+		return nil, err
+	}
+	a.addPreviewRole()
+	a.addReadPolicy(reads)
+	if o.ReviewEnvironment != OwnerNone {
+		if err := a.addReviewRole(); err != nil {
+			return nil, err
+		}
+	}
+	a.fold()
+	parts, err := newWriter(o, "${StateBucket}").parts(a.read)
+	if err != nil {
+		return nil, err
+	}
+	for i := range parts {
+		a.readParts = append(a.readParts, readPolicyName(o, i+1))
+	}
+	return a, nil
+}
 
-	// What a preview, a refresh and a drift check read of the resources of
-	// any environment: the runs of a placeholder environment's stack (every
-	// feature on, the API Gateway account's owner), its name a wildcard.
+// reads are what a preview, a refresh and a drift check read of the
+// resources of any environment: the runs of a placeholder environment's
+// stack (every feature on, the API Gateway account's owner), its name a
+// wildcard, and tap-deploy's own reads before an update.
+func (a *account) reads() ([]*grant, error) {
+	o := a.o
 	models, err := environmentModels(stack.Base{Project: o.Project, Environment: placeholderEnvironment, Region: o.Region}, true)
 	if err != nil {
 		return nil, err
@@ -60,76 +83,93 @@ func newAccount(o Options) (*account, error) {
 			return nil, err
 		}
 	}
-	// tap-deploy's own reads before an update, with the other reads.
 	reads.ownCalls()
+	return reads.grants, nil
+}
 
+// addPreviewRole adds the pull requests' role, which reads the state.
+func (a *account) addPreviewRole() {
+	o := a.o
 	preview := role{logical: "PreviewRole", name: stack.PreviewRoleName(o.Project, o.Region),
 		description: fmt.Sprintf("GitHub Actions: pull request previews of %s, read only (%s)", o.Project, o.Repository),
-		subjects:    []string{repo + ":pull_request"}, maxSession: ReadSession,
+		subjects:    []string{"repo:" + o.Repository + ":pull_request"}, maxSession: ReadSession,
 		output: "PreviewRoleArn", variable: VarPreviewRole}
 	if o.MergeQueue {
 		// A merge-queue check is not a pull_request event: it presents the
 		// queue's branch.
-		preview.like = []string{repo + ":ref:refs/heads/gh-readonly-queue/*"}
+		preview.like = []string{"repo:" + o.Repository + ":ref:refs/heads/gh-readonly-queue/*"}
 	}
 	a.roles = append(a.roles, preview)
 	a.policies = append(a.policies, policy{logical: "PreviewRolePolicy", description: fmt.Sprintf("Previews of %s: its state, read only", o.Project),
 		roles: []string{preview.logical}, grants: withState(readAllState(o.Project), nil)})
-	// Every role reads what previews read, of every environment: a pull
-	// request of the repository (a fork's gets no OIDC token) is already
-	// trusted with those reads. What sets the roles apart is what they
-	// write, and which state they read.
-	readers := []string{preview.logical}
+}
+
+// addReadPolicy adds what every role reads: what previews read, of every
+// environment. A pull request of the repository (a fork's gets no OIDC
+// token) is already trusted with those reads; what sets the roles apart is
+// what they write, and which state they read.
+func (a *account) addReadPolicy(reads []*grant) {
+	o := a.o
+	readers := []string{"PreviewRole"}
 	if o.ReviewEnvironment != OwnerNone {
 		readers = append(readers, "ReviewRole")
 	}
 	a.read = policy{logical: "ReadPolicy", named: func(part int) string { return readPolicyName(o, part) },
 		description: fmt.Sprintf("What every GitHub Actions job of %s reads, in any environment", o.Project),
-		roles:       readers, grants: anyEnvironment(reads.grants, []string{placeholderEnvironment}),
+		roles:       readers, grants: anyEnvironment(reads, []string{placeholderEnvironment}),
 		tags: tagContext{project: o.Project}, collapse: o.Project + "-*"}
+}
 
-	if o.ReviewEnvironment != OwnerNone {
-		base := stack.Base{Project: o.Project, Environment: o.ReviewEnvironment, Region: o.Region}
-		low, err := reviewModels(base, reviewPRLow)
-		if err != nil {
-			return nil, err
-		}
-		high, err := reviewModels(base, reviewPRHigh)
-		if err != nil {
-			return nil, err
-		}
-		b := newGrantBuilder(o.Project, o.Region, writeOnly)
-		b.boundary = boundaryARN(stack.ReviewBoundaryName(base))
-		b.keyAdmin = roleARN(stack.ReviewRoleName(o.Project, o.Region))
-		for i := range low {
-			if err := b.graphs(low[i], high[i]); err != nil {
-				return nil, err
-			}
-		}
-		b.ownUpdates()
-		bounds, err := boundaryGrants(o.Project, o.Region, low, high)
-		if err != nil {
-			return nil, err
-		}
-		marker := o.Project + "-" + o.ReviewEnvironment + "-pr-*"
-		a.boundary = &policy{logical: "ReviewBoundary", grants: bounds, named: func(int) string { return stack.ReviewBoundaryName(base) },
-			description: fmt.Sprintf("Permissions boundary of every role of the review stacks of %s %s: what their functions and CodeDeploy are given, on review stacks' resources", o.Project, o.ReviewEnvironment),
-			tags:        tagContext{project: o.Project, envs: []string{o.ReviewEnvironment}, review: true}, collapse: marker}
-		r := role{logical: "ReviewRole", name: stack.ReviewRoleName(o.Project, o.Region),
-			description: fmt.Sprintf("GitHub Actions: review stacks of %s %s and their sweep (%s)", o.Project, o.ReviewEnvironment, o.Repository),
-			subjects:    []string{repo + ":environment:" + ReviewGitHubEnvironment}, maxSession: DeploySession,
-			output: "ReviewRoleArn", variable: VarReviewRole, environment: ReviewGitHubEnvironment}
-		a.roles = append(a.roles, r)
-		a.policies = append(a.policies, policy{logical: "ReviewRolePolicy", description: fmt.Sprintf("Review stacks of %s %s: what they change", o.Project, o.ReviewEnvironment),
-			roles:  []string{r.logical},
-			grants: withState(reviewState(path.Join(o.Project, inputs.ReviewPath)), b.grants),
-			denied: keepOut(o, roleARN(r.name)),
-			tags:   tagContext{project: o.Project, envs: []string{o.ReviewEnvironment}, review: true},
-			// Review stacks are named <project>-<env>-pr-<N>-…
-			collapse: marker})
+// addReviewRole adds the review stacks' role, its policy (what two review
+// stacks of different pull requests change, the PR number a wildcard) and
+// the boundary of the roles it creates.
+func (a *account) addReviewRole() error {
+	o := a.o
+	base := stack.Base{Project: o.Project, Environment: o.ReviewEnvironment, Region: o.Region}
+	low, err := reviewModels(base, reviewPRLow)
+	if err != nil {
+		return err
 	}
+	high, err := reviewModels(base, reviewPRHigh)
+	if err != nil {
+		return err
+	}
+	b := newGrantBuilder(o.Project, o.Region, writeOnly)
+	b.boundary = boundaryARN(stack.ReviewBoundaryName(base))
+	b.keyAdmin = roleARN(stack.ReviewRoleName(o.Project, o.Region))
+	for i := range low {
+		if err := b.graphs(low[i], high[i]); err != nil {
+			return err
+		}
+	}
+	b.ownUpdates()
+	bounds, err := boundaryGrants(o.Project, o.Region, low, high)
+	if err != nil {
+		return err
+	}
+	marker := o.Project + "-" + o.ReviewEnvironment + "-pr-*"
+	a.boundary = &policy{logical: "ReviewBoundary", grants: bounds, named: func(int) string { return stack.ReviewBoundaryName(base) },
+		description: fmt.Sprintf("Permissions boundary of every role of the review stacks of %s %s: what their functions and CodeDeploy are given, on review stacks' resources", o.Project, o.ReviewEnvironment),
+		tags:        tagContext{project: o.Project, envs: []string{o.ReviewEnvironment}, review: true}, collapse: marker}
+	r := role{logical: "ReviewRole", name: stack.ReviewRoleName(o.Project, o.Region),
+		description: fmt.Sprintf("GitHub Actions: review stacks of %s %s and their sweep (%s)", o.Project, o.ReviewEnvironment, o.Repository),
+		subjects:    []string{"repo:" + o.Repository + ":environment:" + ReviewGitHubEnvironment}, maxSession: DeploySession,
+		output: "ReviewRoleArn", variable: VarReviewRole, environment: ReviewGitHubEnvironment}
+	a.roles = append(a.roles, r)
+	a.policies = append(a.policies, policy{logical: "ReviewRolePolicy", description: fmt.Sprintf("Review stacks of %s %s: what they change", o.Project, o.ReviewEnvironment),
+		roles:  []string{r.logical},
+		grants: withState(reviewState(path.Join(o.Project, inputs.ReviewPath)), b.grants),
+		denied: keepOut(o, roleARN(r.name)),
+		tags:   tagContext{project: o.Project, envs: []string{o.ReviewEnvironment}, review: true},
+		// Review stacks are named <project>-<env>-pr-<N>-…
+		collapse: marker})
+	return nil
+}
 
-	refused := func(p string) bool { return reaches(o, p) != "" }
+// fold collapses the grants of every policy and the boundary, never onto
+// a name that reaches what no statement may (reaches).
+func (a *account) fold() {
+	refused := func(p string) bool { return reaches(a.o, p) != "" }
 	for i := range a.policies {
 		a.policies[i].grants = fold(a.policies[i], refused)
 	}
@@ -137,14 +177,6 @@ func newAccount(o Options) (*account, error) {
 	if a.boundary != nil {
 		a.boundary.grants = fold(*a.boundary, refused)
 	}
-	parts, err := newWriter(o, "${StateBucket}").parts(a.read)
-	if err != nil {
-		return nil, err
-	}
-	for i := range parts {
-		a.readParts = append(a.readParts, readPolicyName(o, i+1))
-	}
-	return a, nil
 }
 
 // what says what the template holds.
@@ -170,8 +202,34 @@ func (a *account) policiesAll() []policy {
 
 // template renders the account's template.
 func (a *account) template() ([]byte, error) {
+	w := newWriter(a.o, "${StateBucket}")
+	a.stateBucket(w)
+	a.oidcProvider(w)
+	if a.logsRoleName != "" {
+		a.apiGatewayLogging(w)
+	}
+	a.outputs(w)
+	if err := a.rolesAndPolicies(w); err != nil {
+		return nil, err
+	}
 	o := a.o
-	w := newWriter(o, "${StateBucket}")
+	doc := obj{}.
+		set("AWSTemplateFormatVersion", "2010-09-09").
+		set("Description", fmt.Sprintf("tap-deploy bootstrap of %s for %s in %s: %s", o.Project, o.Repository, o.Region, a.what())).
+		set("Parameters", obj{}.set("CreateGitHubOidcProvider", obj{}.
+			set("Type", "String").
+			set("AllowedValues", []string{"true", "false"}).
+			set("Default", fmt.Sprint(o.CreateOIDCProvider)).
+			set("Description", "true to create GitHub's OIDC provider (token.actions.githubusercontent.com); false when the account has one"))).
+		set("Conditions", obj{}.set("CreateGitHubOidcProvider", obj{}.set("Fn::Equals", []any{ref("CreateGitHubOidcProvider"), "true"}))).
+		set("Resources", w.resources).
+		set("Outputs", w.outputs)
+	return render(doc, a.header())
+}
+
+// stateBucket writes the state bucket and its TLS-only policy.
+func (a *account) stateBucket(w *writer) {
+	o := a.o
 	w.resources = w.resources.note("The Pulumi state of every environment and review stack of this account. Kept when this stack is deleted.",
 		"StateBucket", obj{}.
 			set("Type", "AWS::S3::Bucket").
@@ -206,6 +264,12 @@ func (a *account) template() ([]byte, error) {
 						set("Action", "s3:*").
 						set("Resource", []any{sub("arn:${AWS::Partition}:s3:::${StateBucket}"), sub("arn:${AWS::Partition}:s3:::${StateBucket}/*")}).
 						set("Condition", obj{}.set("Bool", obj{}.set("aws:SecureTransport", "false")))}))))
+}
+
+// oidcProvider writes GitHub's OIDC provider, created unless the account
+// has one (the CreateGitHubOidcProvider parameter).
+func (a *account) oidcProvider(w *writer) {
+	o := a.o
 	w.resources = w.resources.note("GitHub's OIDC provider: one per account, so an account that has it deploys with\n"+
 		"CreateGitHubOidcProvider=false (aws iam list-open-id-connect-providers lists it). Kept when this stack is deleted: other roles may trust it.",
 		"GitHubOidcProvider", obj{}.
@@ -220,32 +284,41 @@ func (a *account) template() ([]byte, error) {
 				// thumbprints only satisfy older validation.
 				set("ThumbprintList", []string{"6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"}).
 				set("Tags", tags(o.Project))))
-	if a.logsRoleName != "" {
-		w.resources = w.resources.note("API Gateway's CloudWatch logging role: one account-wide setting per region, which every REST API's\n"+
-			"stage logging needs (--api-gateway-logging account). Kept when this stack is deleted.",
-			"ApiGatewayLogsRole", obj{}.
-				set("Type", "AWS::IAM::Role").
-				set("DeletionPolicy", "Retain").
-				set("UpdateReplacePolicy", "Retain").
-				set("Properties", obj{}.
-					set("RoleName", a.logsRoleName).
-					set("Description", "API Gateway's CloudWatch logging role for "+o.Region).
-					set("AssumeRolePolicyDocument", obj{}.
-						set("Version", "2012-10-17").
-						set("Statement", []any{obj{}.
-							set("Effect", "Allow").
-							set("Principal", obj{}.set("Service", "apigateway.amazonaws.com")).
-							set("Action", "sts:AssumeRole").
-							set("Condition", obj{}.set("StringEquals", obj{}.set("aws:SourceAccount", sub("${AWS::AccountId}"))))})).
-					set("ManagedPolicyArns", []any{sub("arn:${AWS::Partition}:iam::aws:policy/" + stack.PushToCloudWatchLogs)}).
-					set("Tags", tags(o.Project))))
-		w.resources = w.resources.set("ApiGatewayAccount", obj{}.
-			set("Type", "AWS::ApiGateway::Account").
+}
+
+// apiGatewayLogging writes API Gateway's logging role and the account
+// setting that names it.
+func (a *account) apiGatewayLogging(w *writer) {
+	o := a.o
+	w.resources = w.resources.note("API Gateway's CloudWatch logging role: one account-wide setting per region, which every REST API's\n"+
+		"stage logging needs (--api-gateway-logging account). Kept when this stack is deleted.",
+		"ApiGatewayLogsRole", obj{}.
+			set("Type", "AWS::IAM::Role").
 			set("DeletionPolicy", "Retain").
 			set("UpdateReplacePolicy", "Retain").
-			set("Properties", obj{}.set("CloudWatchRoleArn", obj{}.set("Fn::GetAtt", []string{"ApiGatewayLogsRole", "Arn"}))))
-	}
+			set("Properties", obj{}.
+				set("RoleName", a.logsRoleName).
+				set("Description", "API Gateway's CloudWatch logging role for "+o.Region).
+				set("AssumeRolePolicyDocument", obj{}.
+					set("Version", "2012-10-17").
+					set("Statement", []any{obj{}.
+						set("Effect", "Allow").
+						set("Principal", obj{}.set("Service", "apigateway.amazonaws.com")).
+						set("Action", "sts:AssumeRole").
+						set("Condition", obj{}.set("StringEquals", obj{}.set("aws:SourceAccount", sub("${AWS::AccountId}"))))})).
+				set("ManagedPolicyArns", []any{sub("arn:${AWS::Partition}:iam::aws:policy/" + stack.PushToCloudWatchLogs)}).
+				set("Tags", tags(o.Project))))
+	w.resources = w.resources.set("ApiGatewayAccount", obj{}.
+		set("Type", "AWS::ApiGateway::Account").
+		set("DeletionPolicy", "Retain").
+		set("UpdateReplacePolicy", "Retain").
+		set("Properties", obj{}.set("CloudWatchRoleArn", obj{}.set("Fn::GetAtt", []string{"ApiGatewayLogsRole", "Arn"}))))
+}
 
+// outputs writes what the environments' templates and the repository's
+// variables take from this one.
+func (a *account) outputs(w *writer) {
+	o := a.o
 	w.outputs = obj{}.
 		set("StateBucketName", obj{}.
 			set("Description", "The Pulumi state bucket").
@@ -258,7 +331,10 @@ func (a *account) template() ([]byte, error) {
 			set("Description", fmt.Sprintf("Repository variable %s: the review-stack-backend-url of review stacks and the sweep", VarReviewBackendURL)).
 			set("Value", sub("s3://${StateBucket}/"+path.Join(o.Project, inputs.ReviewPath))))
 	}
+}
 
+// rolesAndPolicies writes the roles, each followed by its policies.
+func (a *account) rolesAndPolicies(w *writer) error {
 	provider := fnIf("CreateGitHubOidcProvider", ref("GitHubOidcProvider"),
 		sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/"+oidcHost))
 	// Each policy follows the last of its roles; the read policy and the
@@ -270,25 +346,29 @@ func (a *account) template() ([]byte, error) {
 	for _, r := range a.roles {
 		if r.logical == "ReviewRole" && a.boundary != nil {
 			if err := w.boundary(*a.boundary, "The permissions boundary of every role of the review stacks: the review role writes only roles that carry it."); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		w.role(r, provider)
 		for _, pol := range last[r.logical] {
 			if _, err := w.policy(pol); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	if _, err := w.policy(a.read); err != nil {
-		return nil, err
-	}
+	_, err := w.policy(a.read)
+	return err
+}
 
+// header is the comment the template starts with: how to deploy it, and
+// what it changes in the account.
+func (a *account) header() string {
+	o := a.o
 	changes := "none"
 	if a.logsRoleName != "" {
 		changes = "the region's API Gateway CloudWatch logging role (AWS::ApiGateway::Account), used by every REST API of the account in " + o.Region
 	}
-	comment := header(
+	return header(
 		"Made by: "+commandLine(o, ""),
 		"The account's template of "+o.Project+" for "+o.Repository+" in "+o.Region+": "+a.what()+".",
 		"Deploy it first, as an administrator of the account (the environments' templates come after it):",
@@ -298,18 +378,6 @@ func (a *account) template() ([]byte, error) {
 		"  pulumi login '"+LoginURL(o)+"'",
 		"Account-wide settings it changes: "+changes+".",
 		"Generated from the stack's resource graph: do not edit; run tap-deploy bootstrap again when the stack changes.")
-	doc := obj{}.
-		set("AWSTemplateFormatVersion", "2010-09-09").
-		set("Description", fmt.Sprintf("tap-deploy bootstrap of %s for %s in %s: %s", o.Project, o.Repository, o.Region, a.what())).
-		set("Parameters", obj{}.set("CreateGitHubOidcProvider", obj{}.
-			set("Type", "String").
-			set("AllowedValues", []string{"true", "false"}).
-			set("Default", fmt.Sprint(o.CreateOIDCProvider)).
-			set("Description", "true to create GitHub's OIDC provider (token.actions.githubusercontent.com); false when the account has one"))).
-		set("Conditions", obj{}.set("CreateGitHubOidcProvider", obj{}.set("Fn::Equals", []any{ref("CreateGitHubOidcProvider"), "true"}))).
-		set("Resources", w.resources).
-		set("Outputs", w.outputs)
-	return render(doc, comment)
 }
 
 func tags(project string) []any {

@@ -55,6 +55,10 @@ type Settings struct {
 	// per operation keeps the runner's workflow commands fenced off for
 	// the engine's output only.
 	Progress func() io.WriteCloser
+	// Events, when set, is handed each operation's engine events as they
+	// came, before they are folded into its result: the outcome package's
+	// recorder keeps them as the streams its tests replay.
+	Events func(outcome.Kind, []apitype.EngineEvent)
 }
 
 // Stack is an opened stack with its inline program.
@@ -62,6 +66,7 @@ type Stack struct {
 	stack    auto.Stack
 	workDir  string
 	progress func() io.WriteCloser
+	events   func(outcome.Kind, []apitype.EngineEvent)
 	cli      cli
 	// guard runs in the program before it registers anything during an
 	// update (the CLI holds the stack's lock by then); its error stops
@@ -150,7 +155,7 @@ func open(ctx context.Context, s Settings, program pulumi.RunFunc, sel selectFun
 	if err != nil {
 		return nil, err
 	}
-	opened := &Stack{workDir: workDir, progress: s.Progress, cli: cmd}
+	opened := &Stack{workDir: workDir, progress: s.Progress, events: s.Events, cli: cmd}
 	guarded := func(ctx *pulumi.Context) error {
 		if g := opened.guard.Load(); g != nil && !ctx.DryRun() {
 			if err := (*g)(); err != nil {
@@ -362,6 +367,9 @@ func (s *Stack) run(ctx context.Context, kind outcome.Kind, op func(chan<- event
 	case <-time.After(5 * time.Second):
 		// The Automation API closes the stream when the CLI exits; if it
 		// did not, report what arrived rather than hang the job.
+	}
+	if s.events != nil {
+		s.events(kind, evs)
 	}
 	res := outcome.FromEvents(kind, evs)
 	res.Duration = time.Since(start)

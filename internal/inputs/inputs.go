@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,15 +99,14 @@ const (
 )
 
 // Names is every input the action reads, in action.yml's order (a test
-// checks both).
-var Names = []string{
-	NameCommand, NameEnvironment, NameAWSRegion, NameProjectName, NameStackName,
-	NameBackendURL, NameSecretsProvider, NameGitHubToken, NameCommentOnPR, NameConfig,
-	NameRollbackTo, NamePolicyOverrides, NameFailOnDrift, NameOutput, NameLockTimeout,
-	NameDeployBranches, NameReviewedPlan, NameDeployments, NameDriftIssue,
-	NameReviewStack, NameReviewStackTTL, NameReviewStackBackendURL, NameReviewBackendToken, NameCommitOrder, NameDeploymentPreference,
-	NamePromoteFrom, NameConfigFile, NameConfirmDestroy, NameDestroyProtected,
-}
+// checks both): the names of table.
+var Names = func() []string {
+	out := make([]string, len(table))
+	for i, in := range table {
+		out[i] = in.name
+	}
+	return out
+}()
 
 // PolicyAction is what a user may do to a policy rule through policy-overrides.
 type PolicyAction string
@@ -344,203 +344,308 @@ func ProjectProblem(input, project string) string {
 }
 
 // Parse reads every input through get, applies defaults, and validates all of
-// them. Each problem starts with the input as the user gave it (env.Spell). It returns a problems.List of everything wrong at once, and with it
-// the inputs as far as they could be read, so that callers can add their
-// own checks (the configuration keys) to the same report.
+// them. Each problem starts with the input as the user gave it (env.Spell). It
+// returns a problems.List of everything wrong at once, in action.yml's order,
+// and with it the inputs as far as they could be read, so that callers can
+// add their own checks (the configuration keys) to the same report.
 func Parse(get func(name string) string, env Env) (Inputs, error) {
-	value := func(name string) string { return strings.TrimSpace(get(name)) }
-	var found problems.List
-	in := Inputs{}
+	r := reader{env: env}
+	for _, i := range table {
+		v := get(i.name)
+		if !i.asGiven {
+			v = strings.TrimSpace(v)
+		}
+		r.spell = env.Spell(i.name)
+		i.read(&r, v)
+	}
+	if len(r.found) > 0 {
+		return r.in, r.found
+	}
+	return r.in, nil
+}
 
-	in.Command = Command(strings.ToLower(value(NameCommand)))
-	if in.Command == "" {
-		in.Command = Auto
-	}
-	switch {
-	case in.Command == Bootstrap:
-		found = append(found, fmt.Sprintf("%s: bootstrap prints the CloudFormation template that prepares an AWS account; run `tap-deploy bootstrap` on your machine, not as the action's command (use one of %s)", env.Spell(NameCommand), commandList()))
-	case !isCommand(in.Command):
-		found = append(found, fmt.Sprintf("%s: %q is not a command; use one of %s", env.Spell(NameCommand), in.Command, commandList()))
-	}
+// input is one of the action's inputs: its name and how its value becomes
+// part of Inputs. Adding an input is one entry in table.
+type input struct {
+	name string
+	// read sets the input's part of r.in from its value and adds what is
+	// wrong with it to r.found. The inputs above it in table are read.
+	read func(r *reader, v string)
+	// asGiven passes the value untrimmed: the multi-line inputs number
+	// their lines in what they report.
+	asGiven bool
+}
 
-	in.Environment = value(NameEnvironment)
-	if msg := EnvironmentProblem(env.Spell(NameEnvironment), in.Environment); msg != "" {
-		found = append(found, msg)
-	}
+// reader is the state of one Parse: the inputs read so far and the
+// problems found.
+type reader struct {
+	in    Inputs
+	env   Env
+	spell string // the input being read, as the user names it
+	found problems.List
+}
 
-	// The region is always explicit: a stack in a default region is how
-	// the seed's first attempt deployed to the wrong place.
-	in.AWSRegion = cmp.Or(value(NameAWSRegion), env.Getenv("AWS_REGION"), env.Getenv("AWS_DEFAULT_REGION"))
-	if in.AWSRegion == "" {
-		found = append(found, fmt.Sprintf("%s: required: set it, or AWS_REGION or AWS_DEFAULT_REGION (aws-actions/configure-aws-credentials sets both)", env.Spell(NameAWSRegion)))
-	} else if msg := RegionProblem(env.Spell(NameAWSRegion), in.AWSRegion); msg != "" {
-		found = append(found, msg)
-	} else if msg := RegionWarning(env.Spell(NameAWSRegion), in.AWSRegion); msg != "" {
-		in.Warnings = append(in.Warnings, msg)
+// add adds a problem already named (msg says which input), unless it is "".
+func (r *reader) add(msg ...string) {
+	for _, m := range msg {
+		if m != "" {
+			r.found = append(r.found, m)
+		}
 	}
+}
 
-	in.ProjectName = cmp.Or(value(NameProjectName), DefaultProject)
-	if msg := ProjectProblem(env.Spell(NameProjectName), in.ProjectName); msg != "" {
-		found = append(found, msg)
-	}
+// addf adds a problem of the input being read.
+func (r *reader) addf(format string, args ...any) {
+	r.found = append(r.found, r.spell+": "+fmt.Sprintf(format, args...))
+}
 
-	in.StackName = cmp.Or(value(NameStackName), in.Environment)
-	if in.StackName != "" && !stackPattern.MatchString(in.StackName) {
-		found = append(found, fmt.Sprintf("%s: %q may hold letters, digits, '-', '_' and '.', optionally as org/project/stack", env.Spell(NameStackName), in.StackName))
-	}
+// table is every input, in action.yml's order (Names); Parse reads them
+// in this order, so an input may depend on the ones above it (stack-name
+// defaults to the environment, promote-from is refused for other commands).
+var table = []input{
+	{name: NameCommand, read: readCommand},
+	{name: NameEnvironment, read: func(r *reader, v string) { r.in.Environment = v; r.add(EnvironmentProblem(r.spell, v)) }},
+	{name: NameAWSRegion, read: readRegion},
+	{name: NameProjectName, read: readProjectName},
+	{name: NameStackName, read: readStackName},
+	{name: NameBackendURL, read: func(r *reader, v string) { r.in.BackendURL, r.found = backendURL(v, r.env, r.found) }},
+	{name: NameSecretsProvider, read: readSecretsProvider},
+	{name: NameGitHubToken, read: func(r *reader, v string) { r.in.GitHubToken = v }},
+	{name: NameCommentOnPR, read: boolean(true, func(in *Inputs) *bool { return &in.CommentOnPR })},
+	{name: NameConfig, asGiven: true, read: readConfig},
+	{name: NameRollbackTo, read: readRollbackTo},
+	{name: NamePolicyOverrides, asGiven: true, read: readPolicyOverrides},
+	{name: NameFailOnDrift, read: boolean(false, func(in *Inputs) *bool { return &in.FailOnDrift })},
+	{name: NameOutput, read: oneOf("text", func(in *Inputs) *string { return &in.Output }, "text", "json")},
+	{name: NameLockTimeout, read: duration(3*time.Minute, 0, 30*time.Minute, "like 90s or 5m", func(in *Inputs) *time.Duration { return &in.LockTimeout })},
+	{name: NameDeployBranches, asGiven: true, read: func(r *reader, v string) { r.in.DeployBranches, r.found = deployBranches(v, r.env, r.found) }},
+	{name: NameReviewedPlan, read: oneOf(ReviewedPlanWarn, func(in *Inputs) *ReviewedPlan { return &in.ReviewedPlan }, ReviewedPlanRequire, ReviewedPlanWarn, ReviewedPlanOff)},
+	{name: NameDeployments, read: boolean(true, func(in *Inputs) *bool { return &in.Deployments })},
+	{name: NameDriftIssue, read: boolean(false, func(in *Inputs) *bool { return &in.DriftIssue })},
+	{name: NameReviewStack, read: readReviewStack},
+	{name: NameReviewStackTTL, read: duration(72*time.Hour, time.Minute, 90*24*time.Hour, "like 72h", func(in *Inputs) *time.Duration { return &in.ReviewStackTTL })},
+	{name: NameReviewStackBackendURL, read: readReviewStackBackendURL},
+	{name: NameReviewBackendToken, read: readReviewBackendToken},
+	{name: NameCommitOrder, read: oneOf(CommitOrderStrict, func(in *Inputs) *CommitOrder { return &in.CommitOrder }, CommitOrderStrict, CommitOrderWarn)},
+	{name: NameDeploymentPreference, read: readDeploymentPreference},
+	{name: NamePromoteFrom, read: readPromoteFrom},
+	{name: NameConfigFile, read: readConfigFile},
+	{name: NameConfirmDestroy, read: readConfirmDestroy},
+	{name: NameDestroyProtected, read: oneOf(DestroyRefuse, func(in *Inputs) *DestroyProtected { return &in.DestroyProtected }, DestroyRefuse, DestroyKeep, DestroyDelete)},
+}
 
-	in.BackendURL, found = backendURL(value(NameBackendURL), env, found)
+// boolean reads true or false (any case), def when empty.
+func boolean(def bool, at func(*Inputs) *bool) func(*reader, string) {
+	return func(r *reader, v string) {
+		b, err := parseBool(v, def)
+		if err != nil {
+			r.addf("%v", err)
+		}
+		*at(&r.in) = b
+	}
+}
 
-	in.SecretsProvider = cmp.Or(value(NameSecretsProvider), "passphrase")
-	if in.SecretsProvider != "passphrase" && !strings.HasPrefix(in.SecretsProvider, "awskms://") {
-		found = append(found, fmt.Sprintf("%s: %q is not supported; use passphrase or awskms://<key-id-or-alias>?region=<region>", env.Spell(NameSecretsProvider), in.SecretsProvider))
-	}
-
-	in.GitHubToken = value(NameGitHubToken)
-
-	var err error
-	if in.CommentOnPR, err = parseBool(value(NameCommentOnPR), true); err != nil {
-		found = append(found, fmt.Sprintf("%s: %v", env.Spell(NameCommentOnPR), err))
-	}
-	if in.FailOnDrift, err = parseBool(value(NameFailOnDrift), false); err != nil {
-		found = append(found, fmt.Sprintf("%s: %v", env.Spell(NameFailOnDrift), err))
-	}
-	if in.Deployments, err = parseBool(value(NameDeployments), true); err != nil {
-		found = append(found, fmt.Sprintf("%s: %v", env.Spell(NameDeployments), err))
-	}
-	if in.DriftIssue, err = parseBool(value(NameDriftIssue), false); err != nil {
-		found = append(found, fmt.Sprintf("%s: %v", env.Spell(NameDriftIssue), err))
-	}
-
-	var configProblems []string
-	in.Config, configProblems = parseConfig(get(NameConfig), env)
-	found = append(found, configProblems...)
-
-	in.RollbackTo = strings.ToLower(value(NameRollbackTo))
-	if in.RollbackTo != "" && !rollbackPattern.MatchString(in.RollbackTo) {
-		found = append(found, fmt.Sprintf("%s: %q must be an update version number (like 12) or 'previous'", env.Spell(NameRollbackTo), in.RollbackTo))
-	}
-	if in.Command == Rollback && in.RollbackTo == "" {
-		found = append(found, fmt.Sprintf("%s: required with command rollback (a version number from the stack history, or 'previous')", env.Spell(NameRollbackTo)))
-	}
-
-	in.PromoteFrom = value(NamePromoteFrom)
-	switch {
-	case in.PromoteFrom == "":
-	case !stackPattern.MatchString(in.PromoteFrom):
-		found = append(found, fmt.Sprintf("%s: %q may hold letters, digits, '-', '_' and '.', optionally as org/project/stack", env.Spell(NamePromoteFrom), in.PromoteFrom))
-	case in.PromoteFrom == in.StackName:
-		found = append(found, fmt.Sprintf("%s: %q is this run's own stack; name the stack this deploy must repeat (staging for prod)", env.Spell(NamePromoteFrom), in.PromoteFrom))
-	case in.Command != Auto && in.Command != Up:
-		found = append(found, fmt.Sprintf("%s: applies to deploys (command up), not to command %s", env.Spell(NamePromoteFrom), in.Command))
-	}
-
-	in.ConfigFile = value(NameConfigFile)
-	if in.ConfigFile != "" && env.InActions && !filepath.IsLocal(in.ConfigFile) {
-		found = append(found, fmt.Sprintf("%s: %q must be a path inside the workspace (the checkout), like deploy/Pulumi.dev.yaml", env.Spell(NameConfigFile), in.ConfigFile))
-	}
-
-	confirm := value(NameConfirmDestroy)
-	switch {
-	case in.Command == Destroy && confirm == "":
-		found = append(found, fmt.Sprintf("%s: required with command destroy: type the environment's name (%s) to confirm its teardown", env.Spell(NameConfirmDestroy), in.Environment))
-	case in.Command == Destroy && confirm != in.Environment:
-		found = append(found, fmt.Sprintf("%s: %q is not the environment's name (%s); nothing was destroyed", env.Spell(NameConfirmDestroy), confirm, in.Environment))
-	case in.Command != Destroy && confirm != "" && in.Command != Auto:
-		found = append(found, fmt.Sprintf("%s: applies to command destroy, not to command %s", env.Spell(NameConfirmDestroy), in.Command))
-	}
-	in.DestroyProtected = DestroyProtected(strings.ToLower(cmp.Or(value(NameDestroyProtected), string(DestroyRefuse))))
-	switch in.DestroyProtected {
-	case DestroyRefuse, DestroyKeep, DestroyDelete:
-	default:
-		found = append(found, fmt.Sprintf("%s: %q must be refuse, keep or delete", env.Spell(NameDestroyProtected), in.DestroyProtected))
-	}
-
-	var policyProblems []string
-	in.PolicyOverrides, policyProblems = parsePolicyOverrides(get(NamePolicyOverrides), env)
-	found = append(found, policyProblems...)
-
-	in.Output = strings.ToLower(cmp.Or(value(NameOutput), "text"))
-	if in.Output != "text" && in.Output != "json" {
-		found = append(found, fmt.Sprintf("%s: %q must be text or json", env.Spell(NameOutput), in.Output))
-	}
-
-	in.LockTimeout = 3 * time.Minute
-	if v := value(NameLockTimeout); v != "" {
+// duration reads a Go duration within [low, high], def when empty; example
+// ends the problem (like 90s or 5m).
+func duration(def, low, high time.Duration, example string, at func(*Inputs) *time.Duration) func(*reader, string) {
+	return func(r *reader, v string) {
+		*at(&r.in) = def
+		if v == "" {
+			return
+		}
 		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > 30*time.Minute {
-			found = append(found, fmt.Sprintf("%s: %q must be a duration from 0s to 30m (like 90s or 5m)", env.Spell(NameLockTimeout), v))
-		} else {
-			in.LockTimeout = d
+		if err != nil || d < low || d > high {
+			r.addf("%q must be a duration from %s to %s (%s)", v, shortDuration(low), shortDuration(high), example)
+			return
+		}
+		*at(&r.in) = d
+	}
+}
+
+// shortDuration writes a whole number of hours, minutes or seconds as a
+// user writes it: 30m, not 30m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "m0s")
+	if s != d.String() {
+		s += "m"
+	}
+	if t := strings.TrimSuffix(s, "h0m"); t != s {
+		s = t + "h"
+	}
+	return s
+}
+
+// oneOf reads one of choices (any case), def when empty.
+func oneOf[T ~string](def T, at func(*Inputs) *T, choices ...T) func(*reader, string) {
+	return func(r *reader, v string) {
+		got := T(strings.ToLower(cmp.Or(v, string(def))))
+		*at(&r.in) = got
+		if !slices.Contains(choices, got) {
+			r.addf("%q must be %s", got, orList(choices))
 		}
 	}
+}
 
-	in.DeployBranches, found = deployBranches(get(NameDeployBranches), env, found)
+// orList writes choices as a sentence does: a, b or c.
+func orList[T ~string](choices []T) string {
+	words := make([]string, len(choices))
+	for i, c := range choices {
+		words[i] = string(c)
+	}
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
 
-	switch rs := value(NameReviewStack); {
-	case rs == "" || strings.EqualFold(rs, "off"):
-	case strings.EqualFold(rs, "on"):
-		in.ReviewStack.On = true
-	case strings.HasPrefix(strings.ToLower(rs), "label:") && labelPattern.MatchString(strings.TrimSpace(rs[len("label:"):])):
-		in.ReviewStack = ReviewStack{On: true, Label: strings.TrimSpace(rs[len("label:"):])}
+func readCommand(r *reader, v string) {
+	r.in.Command = Command(strings.ToLower(cmp.Or(v, string(Auto))))
+	switch {
+	case r.in.Command == Bootstrap:
+		r.addf("bootstrap prints the CloudFormation template that prepares an AWS account; run `tap-deploy bootstrap` on your machine, not as the action's command (use one of %s)", commandList())
+	case !slices.Contains(Commands, r.in.Command):
+		r.addf("%q is not a command; use one of %s", r.in.Command, commandList())
+	}
+}
+
+// readRegion: the region is always explicit, as the input or from the
+// environment: a stack in a default region is how the seed's first attempt
+// deployed to the wrong place.
+func readRegion(r *reader, v string) {
+	r.in.AWSRegion = cmp.Or(v, r.env.Getenv("AWS_REGION"), r.env.Getenv("AWS_DEFAULT_REGION"))
+	if r.in.AWSRegion == "" {
+		r.addf("required: set it, or AWS_REGION or AWS_DEFAULT_REGION (aws-actions/configure-aws-credentials sets both)")
+	} else if msg := RegionProblem(r.spell, r.in.AWSRegion); msg != "" {
+		r.add(msg)
+	} else if msg := RegionWarning(r.spell, r.in.AWSRegion); msg != "" {
+		r.in.Warnings = append(r.in.Warnings, msg)
+	}
+}
+
+func readProjectName(r *reader, v string) {
+	r.in.ProjectName = cmp.Or(v, DefaultProject)
+	r.add(ProjectProblem(r.spell, r.in.ProjectName))
+}
+
+func readStackName(r *reader, v string) {
+	r.in.StackName = cmp.Or(v, r.in.Environment)
+	if r.in.StackName != "" && !stackPattern.MatchString(r.in.StackName) {
+		r.addf("%q may hold letters, digits, '-', '_' and '.', optionally as org/project/stack", r.in.StackName)
+	}
+}
+
+func readSecretsProvider(r *reader, v string) {
+	r.in.SecretsProvider = cmp.Or(v, "passphrase")
+	if r.in.SecretsProvider != "passphrase" && !strings.HasPrefix(r.in.SecretsProvider, "awskms://") {
+		r.addf("%q is not supported; use passphrase or awskms://<key-id-or-alias>?region=<region>", r.in.SecretsProvider)
+	}
+}
+
+func readConfig(r *reader, v string) {
+	var found []string
+	r.in.Config, found = parseConfig(v, r.env)
+	r.add(found...)
+}
+
+func readPolicyOverrides(r *reader, v string) {
+	var found []string
+	r.in.PolicyOverrides, found = parsePolicyOverrides(v, r.env)
+	r.add(found...)
+}
+
+func readRollbackTo(r *reader, v string) {
+	r.in.RollbackTo = strings.ToLower(v)
+	if r.in.RollbackTo != "" && !rollbackPattern.MatchString(r.in.RollbackTo) {
+		r.addf("%q must be an update version number (like 12) or 'previous'", r.in.RollbackTo)
+	}
+	if r.in.Command == Rollback && r.in.RollbackTo == "" {
+		r.addf("required with command rollback (a version number from the stack history, or 'previous')")
+	}
+}
+
+func readReviewStack(r *reader, v string) {
+	switch {
+	case v == "" || strings.EqualFold(v, "off"):
+	case strings.EqualFold(v, "on"):
+		r.in.ReviewStack.On = true
+	case strings.HasPrefix(strings.ToLower(v), "label:") && labelPattern.MatchString(strings.TrimSpace(v[len("label:"):])):
+		r.in.ReviewStack = ReviewStack{On: true, Label: strings.TrimSpace(v[len("label:"):])}
 	default:
-		found = append(found, fmt.Sprintf("%s: must be off, on, or label:<name> (like label:review-stack)", env.Spell(NameReviewStack)))
+		r.addf("must be off, on, or label:<name> (like label:review-stack)")
 	}
-	in.ReviewStackTTL = 72 * time.Hour
-	if v := value(NameReviewStackTTL); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Minute || d > 90*24*time.Hour {
-			found = append(found, fmt.Sprintf("%s: %q must be a duration from 1m to 2160h (like 72h)", env.Spell(NameReviewStackTTL), v))
-		} else {
-			in.ReviewStackTTL = d
-		}
-	}
+}
 
-	in.ReviewStackBackendURL = reviewBackendURL(in.BackendURL)
-	if v := value(NameReviewStackBackendURL); v != "" {
-		if msg := checkBackendURL(env.Spell(NameReviewStackBackendURL), v); msg != "" {
-			found = append(found, msg)
+// readReviewStackBackendURL defaults to a place of its own under the
+// environment's backend (reviewBackendURL), read above it.
+func readReviewStackBackendURL(r *reader, v string) {
+	r.in.ReviewStackBackendURL = reviewBackendURL(r.in.BackendURL)
+	if v != "" {
+		if msg := checkBackendURL(r.spell, v); msg != "" {
+			r.add(msg)
 		} else {
-			in.ReviewStackBackendURL = v
+			r.in.ReviewStackBackendURL = v
 		}
 	}
-	in.ReviewBackendToken = strings.TrimSpace(value(NameReviewBackendToken))
-	if in.ReviewBackendToken != "" && in.ReviewBackendToken == strings.TrimSpace(env.Getenv("PULUMI_ACCESS_TOKEN")) {
+	if r.in.ReviewStackBackendURL != "" && r.in.ReviewStackBackendURL == r.in.BackendURL && !strings.HasPrefix(r.in.BackendURL, "https://") {
+		r.addf("must not be the environment's backend-url: review stacks run what any branch holds, and must not reach the environment's state")
+	}
+}
+
+func readReviewBackendToken(r *reader, v string) {
+	r.in.ReviewBackendToken = v
+	if v != "" && v == strings.TrimSpace(r.env.Getenv("PULUMI_ACCESS_TOKEN")) {
 		// Where both are in one job, they can be told apart; a PR job that
 		// gets only the review token cannot see the deploy token.
-		found = append(found, fmt.Sprintf("%s: is PULUMI_ACCESS_TOKEN, the deploy's token: previews and review stacks run what any branch holds, "+
-			"and on Pulumi Cloud the token decides what they can write; give them a token that can only read the environment's stacks and write the review project", env.Spell(NameReviewBackendToken)))
+		r.addf("is PULUMI_ACCESS_TOKEN, the deploy's token: previews and review stacks run what any branch holds, " +
+			"and on Pulumi Cloud the token decides what they can write; give them a token that can only read the environment's stacks and write the review project")
 	}
-	if in.ReviewStackBackendURL != "" && in.ReviewStackBackendURL == in.BackendURL && !strings.HasPrefix(in.BackendURL, "https://") {
-		found = append(found, fmt.Sprintf("%s: must not be the environment's backend-url: review stacks run what any branch holds, and must not reach the environment's state", env.Spell(NameReviewStackBackendURL)))
-	}
+}
 
-	in.DeploymentPreference = shift.AllAtOnce
-	if v := value(NameDeploymentPreference); v != "" {
-		p, err := shift.ParsePreference(v)
-		if err != nil {
-			found = append(found, fmt.Sprintf("%s: %v", env.Spell(NameDeploymentPreference), err))
-		} else {
-			in.DeploymentPreference = p
-		}
+func readDeploymentPreference(r *reader, v string) {
+	r.in.DeploymentPreference = shift.AllAtOnce
+	if v == "" {
+		return
 	}
+	p, err := shift.ParsePreference(v)
+	if err != nil {
+		r.addf("%v", err)
+		return
+	}
+	r.in.DeploymentPreference = p
+}
 
-	in.CommitOrder = CommitOrder(strings.ToLower(cmp.Or(value(NameCommitOrder), string(CommitOrderStrict))))
-	if in.CommitOrder != CommitOrderStrict && in.CommitOrder != CommitOrderWarn {
-		found = append(found, fmt.Sprintf("%s: %q must be strict or warn", env.Spell(NameCommitOrder), in.CommitOrder))
+func readPromoteFrom(r *reader, v string) {
+	r.in.PromoteFrom = v
+	switch {
+	case v == "":
+	case !stackPattern.MatchString(v):
+		r.addf("%q may hold letters, digits, '-', '_' and '.', optionally as org/project/stack", v)
+	case v == r.in.StackName:
+		r.addf("%q is this run's own stack; name the stack this deploy must repeat (staging for prod)", v)
+	case r.in.Command != Auto && r.in.Command != Up:
+		r.addf("applies to deploys (command up), not to command %s", r.in.Command)
 	}
+}
 
-	in.ReviewedPlan = ReviewedPlan(strings.ToLower(cmp.Or(value(NameReviewedPlan), string(ReviewedPlanWarn))))
-	switch in.ReviewedPlan {
-	case ReviewedPlanRequire, ReviewedPlanWarn, ReviewedPlanOff:
-	default:
-		found = append(found, fmt.Sprintf("%s: %q must be require, warn or off", env.Spell(NameReviewedPlan), in.ReviewedPlan))
+func readConfigFile(r *reader, v string) {
+	r.in.ConfigFile = v
+	if v != "" && r.env.InActions && !filepath.IsLocal(v) {
+		r.addf("%q must be a path inside the workspace (the checkout), like deploy/Pulumi.dev.yaml", v)
 	}
+}
 
-	if len(found) > 0 {
-		return in, found
+// readConfirmDestroy checks the confirmation against the environment's
+// name; it is not kept.
+func readConfirmDestroy(r *reader, v string) {
+	switch c := r.in.Command; {
+	case c == Destroy && v == "":
+		r.addf("required with command destroy: type the environment's name (%s) to confirm its teardown", r.in.Environment)
+	case c == Destroy && v != r.in.Environment:
+		r.addf("%q is not the environment's name (%s); nothing was destroyed", v, r.in.Environment)
+	case c != Destroy && v != "" && c != Auto:
+		r.addf("applies to command destroy, not to command %s", c)
 	}
-	return in, nil
 }
 
 // Check reports what command needs that the inputs and the environment do
@@ -715,15 +820,6 @@ func parseBool(s string, def bool) (bool, error) {
 		return def, fmt.Errorf("%q must be true or false", s)
 	}
 	return b, nil
-}
-
-func isCommand(c Command) bool {
-	for _, known := range Commands {
-		if c == known {
-			return true
-		}
-	}
-	return false
 }
 
 func commandList() string {

@@ -4,6 +4,10 @@
 // saved update plans are files the engine reads, and the reviewed plan is
 // internal/reviewed's. It is built from the engine's event stream, never from CLI text,
 // and it is what the renderer, the outputs and the job summary read.
+//
+// Its tests replay event streams recorded from the real Pulumi CLI
+// (testdata/events/*.jsonl); `make record-events` (go run
+// ./internal/outcome/record) records them again.
 package outcome
 
 import (
@@ -171,106 +175,155 @@ func (r Result) ByOp(op Op) []Step {
 // FromEvents folds an engine event stream into a Result. Steps are keyed by
 // URN so the engine's several events for one replacement become one row.
 func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
-	r := Result{Kind: kind, Counts: map[Op]int{}, Pulumi: map[Op]int{}}
-	index := map[string]int{}
-	// Diagnostics that name a resource are that resource's error when its
-	// operation fails; the engine sends them before ResOpFailedEvent.
-	lastError := map[string]string{}
-	seen := map[string]bool{}
-	// old is each resource's state before the run, for Start.
-	old := map[string]map[string]any{}
-
-	upsert := func(m apitype.StepEventMetadata) *Step {
-		op := collapse(m.Op)
-		if op == "" || isInternal(m.Type) {
-			return nil
-		}
-		if i, ok := index[m.URN]; ok {
-			s := &r.Steps[i]
-			// A replacement arrives as replace + create-replacement +
-			// delete-replaced: keep the strongest.
-			if rank(op) > rank(s.Op) {
-				s.Op = op
-			}
-			s.Changed = union(s.Changed, changed(m))
-			s.ReplaceReasons = union(s.ReplaceReasons, m.Keys)
-			if len(s.Changes) == 0 {
-				s.Changes = propertyChanges(m)
-			}
-			return s
-		}
-		index[m.URN] = len(r.Steps)
-		st := Step{
-			URN:            m.URN,
-			Type:           m.Type,
-			Name:           urnName(m.URN),
-			Op:             op,
-			Changed:        changed(m),
-			ReplaceReasons: replaceReasons(op, m.Keys),
-			Changes:        propertyChanges(m),
-		}
-		if m.Old != nil {
-			st.Old, st.Custom = m.Old.Inputs, m.Old.Custom
-			old[m.URN] = map[string]any{"id": m.Old.ID, "inputs": m.Old.Inputs, "outputs": m.Old.Outputs}
-		}
-		if m.New != nil {
-			st.New, st.Custom = m.New.Inputs, m.New.Custom
-		}
-		r.Steps = append(r.Steps, st)
-		return &r.Steps[len(r.Steps)-1]
+	f := &fold{
+		r:     Result{Kind: kind, Counts: map[Op]int{}, Pulumi: map[Op]int{}},
+		index: map[string]int{}, lastError: map[string]string{}, seen: map[string]bool{}, old: map[string]map[string]any{},
 	}
-
 	for _, e := range evs {
 		switch {
 		case e.ResourcePreEvent != nil:
-			m := e.ResourcePreEvent.Metadata
-			upsert(m)
-			if n := m.New; n != nil && collapse(m.Op) != OpDelete && !seen[n.URN] {
-				seen[n.URN] = true
-				r.Resources = append(r.Resources, graph.Resource{
-					URN: n.URN, Type: n.Type, Name: urnName(n.URN), Custom: n.Custom,
-					Parent: n.Parent, Provider: n.Provider, Inputs: n.Inputs, Outputs: n.Outputs,
-				})
-			}
-		case e.ResOutputsEvent != nil && e.ResOutputsEvent.Metadata.Type == "pulumi:pulumi:Stack":
-			if n := e.ResOutputsEvent.Metadata.New; n != nil && kind != KindRefresh {
-				r.Outputs, r.SecretOutputs = stackOutputs(n.Outputs)
-			}
-		case e.ResOutputsEvent != nil && kind == KindRefresh:
-			refreshed(upsert(e.ResOutputsEvent.Metadata), e.ResOutputsEvent.Metadata)
+			f.resourcePre(e.ResourcePreEvent.Metadata)
+		case e.ResOutputsEvent != nil:
+			f.resOutputs(e.ResOutputsEvent.Metadata)
 		case e.ResOpFailedEvent != nil:
-			if s := upsert(e.ResOpFailedEvent.Metadata); s != nil {
-				s.Error = cmp.Or(lastError[s.URN], "the operation failed")
-			}
+			f.resOpFailed(e.ResOpFailedEvent.Metadata)
 		case e.DiagnosticEvent != nil:
-			d := e.DiagnosticEvent
-			if d.Ephemeral || d.Severity == "debug" {
-				continue
-			}
-			msg := strings.TrimSpace(plainText(d.Message))
-			if msg == "" {
-				continue
-			}
-			if d.Severity == "error" && d.URN != "" {
-				lastError[d.URN] = msg
-			}
-			r.Diagnostics = append(r.Diagnostics, Diagnostic{Severity: d.Severity, URN: d.URN, Message: msg})
+			f.diagnostic(*e.DiagnosticEvent)
 		case e.PolicyEvent != nil:
-			p := e.PolicyEvent
-			r.Findings = append(r.Findings, Finding{
-				RuleID:   p.PolicyName,
-				Level:    p.EnforcementLevel,
-				URN:      p.ResourceURN,
-				Resource: urnName(p.ResourceURN),
-				Message:  strings.TrimSpace(plainText(p.Message)),
-			})
+			f.policy(*e.PolicyEvent)
 		}
 	}
+	return f.result()
+}
+
+// fold is FromEvents's state: the result so far and what later events
+// need of earlier ones.
+type fold struct {
+	r Result
+	// index is each step's place in r.Steps, by URN.
+	index map[string]int
+	// lastError is the last error diagnostic naming each resource: its
+	// error when its operation fails (the engine sends diagnostics before
+	// ResOpFailedEvent).
+	lastError map[string]string
+	// seen are the resources already in r.Resources.
+	seen map[string]bool
+	// old is each resource's state before the run, for Start.
+	old map[string]map[string]any
+}
+
+// resourcePre is a step about to happen: a step of the result, and the
+// resource (unless it is deleted) in the goal state's graph.
+func (f *fold) resourcePre(m apitype.StepEventMetadata) {
+	f.step(m)
+	if n := m.New; n != nil && collapse(m.Op) != OpDelete && !f.seen[n.URN] {
+		f.seen[n.URN] = true
+		f.r.Resources = append(f.r.Resources, graph.Resource{
+			URN: n.URN, Type: n.Type, Name: urnName(n.URN), Custom: n.Custom,
+			Parent: n.Parent, Provider: n.Provider, Inputs: n.Inputs, Outputs: n.Outputs,
+		})
+	}
+}
+
+// resOutputs is a step done: the stack's outputs (not a refresh's, which
+// are the old ones), or what a refresh found of a resource.
+func (f *fold) resOutputs(m apitype.StepEventMetadata) {
+	switch {
+	case m.Type == "pulumi:pulumi:Stack":
+		if m.New != nil && f.r.Kind != KindRefresh {
+			f.r.Outputs, f.r.SecretOutputs = stackOutputs(m.New.Outputs)
+		}
+	case f.r.Kind == KindRefresh:
+		refreshed(f.step(m), m)
+	}
+}
+
+// resOpFailed is a step that failed, with the error its diagnostic gave.
+func (f *fold) resOpFailed(m apitype.StepEventMetadata) {
+	if s := f.step(m); s != nil {
+		s.Error = cmp.Or(f.lastError[s.URN], "the operation failed")
+	}
+}
+
+// diagnostic keeps what a reader should see, as plain text; an error
+// naming a resource is kept as that resource's error too.
+func (f *fold) diagnostic(d apitype.DiagnosticEvent) {
+	if d.Ephemeral || d.Severity == "debug" {
+		return
+	}
+	msg := strings.TrimSpace(plainText(d.Message))
+	if msg == "" {
+		return
+	}
+	if d.Severity == "error" && d.URN != "" {
+		f.lastError[d.URN] = msg
+	}
+	f.r.Diagnostics = append(f.r.Diagnostics, Diagnostic{Severity: d.Severity, URN: d.URN, Message: msg})
+}
+
+// policy is a policy pack's finding.
+func (f *fold) policy(p apitype.PolicyEvent) {
+	f.r.Findings = append(f.r.Findings, Finding{
+		RuleID:   p.PolicyName,
+		Level:    p.EnforcementLevel,
+		URN:      p.ResourceURN,
+		Resource: urnName(p.ResourceURN),
+		Message:  strings.TrimSpace(plainText(p.Message)),
+	})
+}
+
+// step is the result's step of m's resource, added on its first event and
+// merged with the later ones; nil for what is not shown (the stack's root,
+// an operation that is not one).
+func (f *fold) step(m apitype.StepEventMetadata) *Step {
+	op := collapse(m.Op)
+	if op == "" || isInternal(m.Type) {
+		return nil
+	}
+	if i, ok := f.index[m.URN]; ok {
+		s := &f.r.Steps[i]
+		// A replacement arrives as replace + create-replacement +
+		// delete-replaced: keep the strongest.
+		if rank(op) > rank(s.Op) {
+			s.Op = op
+		}
+		s.Changed = union(s.Changed, changed(m))
+		s.ReplaceReasons = union(s.ReplaceReasons, m.Keys)
+		if len(s.Changes) == 0 {
+			s.Changes = propertyChanges(m)
+		}
+		return s
+	}
+	f.index[m.URN] = len(f.r.Steps)
+	st := Step{
+		URN:            m.URN,
+		Type:           m.Type,
+		Name:           urnName(m.URN),
+		Op:             op,
+		Changed:        changed(m),
+		ReplaceReasons: replaceReasons(op, m.Keys),
+		Changes:        propertyChanges(m),
+	}
+	if m.Old != nil {
+		st.Old, st.Custom = m.Old.Inputs, m.Old.Custom
+		f.old[m.URN] = map[string]any{"id": m.Old.ID, "inputs": m.Old.Inputs, "outputs": m.Old.Outputs}
+	}
+	if m.New != nil {
+		st.New, st.Custom = m.New.Inputs, m.New.Custom
+	}
+	f.r.Steps = append(f.r.Steps, st)
+	return &f.r.Steps[len(f.r.Steps)-1]
+}
+
+// result ends the fold: errors that came without a failed operation go to
+// their steps, and the steps are counted.
+func (f *fold) result() Result {
+	r := f.r
 	for i := range r.Steps {
-		if s := r.Steps[i]; s.Error == "" && lastError[s.URN] != "" && s.Op != OpSame {
+		if s := r.Steps[i]; s.Error == "" && f.lastError[s.URN] != "" && s.Op != OpSame {
 			// An error diagnostic without ResOpFailedEvent (e.g. a Check
 			// failure) still belongs to its resource.
-			r.Steps[i].Error = lastError[s.URN]
+			r.Steps[i].Error = f.lastError[s.URN]
 		}
 		if r.Steps[i].Cloud() {
 			r.Counts[r.Steps[i].Op]++
@@ -278,7 +331,7 @@ func FromEvents(kind Kind, evs []apitype.EngineEvent) Result {
 			r.Pulumi[r.Steps[i].Op]++
 		}
 	}
-	r.Start = digest(old)
+	r.Start = digest(f.old)
 	return r
 }
 
@@ -290,7 +343,8 @@ func digest(v any) string {
 }
 
 // stackOutputs takes the stack's outputs from its event: the engine shows
-// secret values as Secret (they are left out and named) and values not
+// secret values as Secret or as its secret object (isSecret; they are left
+// out and named) and values not
 // known before the update as Unknown, at any depth (they are kept: a
 // reader is told what is not known yet, a machine gets null, see
 // KnownOutputs).
@@ -298,7 +352,7 @@ func stackOutputs(all map[string]any) (map[string]any, []string) {
 	out := map[string]any{}
 	var secret []string
 	for k, v := range all {
-		if v == Secret {
+		if isSecret(v) {
 			secret = append(secret, k)
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
 )
 
 // PropertyChange is one property's change as a reviewer reads it:
@@ -33,6 +34,17 @@ const Unknown = plugin.UnknownStringValue
 // Secret is how the engine's events show a secret value: the value itself
 // never reaches the action.
 const Secret = "[secret]"
+
+// isSecret reports whether an event's value is a secret: Secret, or the
+// object the CLI sends for a secret stack output, {<sig.Key>: <sig.Secret>,
+// "ciphertext": "[secret]"} (testdata/events/up-create.jsonl).
+func isSecret(v any) bool {
+	if v == Secret {
+		return true
+	}
+	m, ok := v.(map[string]any)
+	return ok && m[sig.Key] == sig.Secret
+}
 
 // propertyChanges derives a step's changes from the engine's detailed diff
 // and the old and new inputs (or the old state, for diffs against it).
