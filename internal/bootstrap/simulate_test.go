@@ -317,8 +317,9 @@ func escalations(t *testing.T) []simulated {
 // (internal/app, promote.go): the stack selected, its history and
 // checkpoint (Pulumi's DIY backend: stateKeys), and, per function, where
 // its live alias points and whether a CodeDeploy shift is running.
-// Nothing decrypts a secret: the history and the export are read without
-// them.
+// (Loading the checkpoint of an awskms:// stack also decrypts its data key
+// with the adopter's key, which the templates do not make: its key policy
+// grants that, as for drift checks; internal/engine/moto_test.go.)
 func promoteFromReads(t *testing.T, env string) [][]request {
 	t.Helper()
 	state := "arn:aws:s3:::" + testBucket + "/tap/.pulumi/"
