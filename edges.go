@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/org/tap-deploy/internal/clock"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
+	"github.com/org/tap-deploy/internal/oidcrole"
 	"github.com/org/tap-deploy/internal/redact"
 )
 
@@ -43,6 +45,18 @@ func newDeps(args []string, getenv func(string) string, stdout, stderr io.Writer
 		},
 		Traffic: func(ctx context.Context, region string) (app.Traffic, error) {
 			return awstraffic.New(ctx, region)
+		},
+		TrafficAs: func(ctx context.Context, region string, c oidcrole.Credentials) (app.Traffic, error) {
+			return awstraffic.NewWithCredentials(ctx, region, c.AccessKeyID, c.SecretAccessKey, c.SessionToken)
+		},
+		IDToken: func(ctx context.Context, requestURL, requestToken, audience string) (string, error) {
+			return oidcrole.IDToken(ctx, &http.Client{Timeout: 30 * time.Second}, requestURL, requestToken, audience)
+		},
+		AssumeRole: func(ctx context.Context, region, roleARN, session, token string) (oidcrole.Credentials, error) {
+			// STS's default, an hour: the check under the lock comes
+			// after at most lock-timeout (30m), and credentials about to
+			// expire are taken again.
+			return oidcrole.Assume(ctx, region, roleARN, session, token, 0)
 		},
 		Packages: artifacts.Load,
 		Version:  version,

@@ -34,6 +34,7 @@ import (
 	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/issue"
+	"github.com/org/tap-deploy/internal/oidcrole"
 	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/stack"
 )
@@ -120,6 +121,15 @@ type Deps struct {
 	// Traffic moves the functions' live aliases of a region through
 	// CodeDeploy (credentials from the environment).
 	Traffic func(ctx context.Context, region string) (Traffic, error)
+	// TrafficAs is Traffic calling with the given credentials, not the
+	// environment's: a promotion reads its source in another account so.
+	TrafficAs func(ctx context.Context, region string, creds oidcrole.Credentials) (Traffic, error)
+	// IDToken gets the job's GitHub OIDC token for an audience from the
+	// runner's token service (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN).
+	IDToken func(ctx context.Context, requestURL, requestToken, audience string) (string, error)
+	// AssumeRole exchanges an OIDC token for a role's temporary
+	// credentials (STS AssumeRoleWithWebIdentity in region).
+	AssumeRole func(ctx context.Context, region, roleARN, session, token string) (oidcrole.Credentials, error)
 	// Packages writes the Lambda packages compiled into the binary into
 	// dir and returns them.
 	Packages func(dir string) (stack.Packages, error)

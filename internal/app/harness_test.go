@@ -321,6 +321,9 @@ type harness struct {
 	summary    string
 	// version is the action's ("v1.0.0-test", a development build, if unset).
 	version string
+	// source is a promotion's source account, apart from the run's; nil:
+	// the run reaches no other account (sourceaccount_test.go).
+	source *fakeSourceAccount
 }
 
 // newHarness is a GitHub Actions run of the given event with a valid
@@ -417,6 +420,7 @@ func (h *harness) run() error {
 		Packages: func(string) (stack.Packages, error) { return stacktest.Packages(h.t, "a"), nil },
 		Version:  cmp.Or(h.version, "v1.0.0-test"),
 	}
+	h.source.wire(h, &d)
 	return Run(context.Background(), d)
 }
 

@@ -18,6 +18,8 @@ import (
 type promotedFrom struct {
 	stack   string
 	version int
+	// source is where it was read, with the credentials that read it.
+	source stackRef
 }
 
 // String is how the update records it ("staging@14").
@@ -119,16 +121,21 @@ func shortDigest(d string) string {
 }
 
 // checkPromotion reads the stack this deploy promotes from (promote-from),
-// in the same backend and without writing to it, and refuses the deploy,
+// in the same backend, or in its own account's with its own role
+// (sourceaccount.go), without writing to it, and refuses the deploy,
 // changing nothing, unless it repeats that stack's latest update. It
-// returns that update.
+// returns that update, and where the source was read.
 func (r *run) checkPromotion(ctx context.Context) (*promotedFrom, error) {
 	name := r.in.PromoteFrom
 	if name == "" {
 		return nil, nil
 	}
 	refused := fmt.Sprintf("Refusing to promote from %s; nothing was changed", name)
-	src, err := r.readPromotionSource(ctx, name)
+	ref, err := r.sourceStack(ctx, nil)
+	if err != nil {
+		return nil, r.fail(refused, err)
+	}
+	src, err := r.readPromotionSource(ctx, ref)
 	if err != nil {
 		return nil, r.fail(refused, err)
 	}
@@ -142,7 +149,7 @@ func (r *run) checkPromotion(ctx context.Context) (*promotedFrom, error) {
 		}
 		return nil, r.fail(refused, fmt.Errorf("this deploy must repeat the latest update of %s: %s", name, strings.Join(problems, "; ")))
 	}
-	from := &promotedFrom{stack: name, version: src.latest.Version}
+	from := &promotedFrom{stack: name, version: src.latest.Version, source: ref}
 	r.Runtime.Noticef("%s: the same commit %s, tap-deploy %s and Lambda packages, its traffic fully shifted", from.describe(), short(r.decision.SHA), r.Version)
 	return from, nil
 }
@@ -157,7 +164,13 @@ var errSourceChanged = errors.New("the promotion's source changed after it was c
 // must not let the target deploy what the source no longer runs).
 func (r *run) recheckPromotion(from promotedFrom) func(context.Context) error {
 	return func(ctx context.Context) error {
-		src, err := r.readPromotionSource(ctx, from.stack)
+		// The same place, the same role: credentials that may expire
+		// before the read ends are taken again.
+		ref, err := r.sourceStack(ctx, &from.source)
+		if err != nil {
+			return fmt.Errorf("%w: it cannot be read again under the lock (%v)", errSourceChanged, err)
+		}
+		src, err := r.readPromotionSource(ctx, ref)
 		if err != nil {
 			return fmt.Errorf("%w: it cannot be read again under the lock (%v)", errSourceChanged, err)
 		}
@@ -180,20 +193,19 @@ func (r *run) recheckPromotion(from promotedFrom) func(context.Context) error {
 
 // readPromotionSource reads the source stack's history, state and, where
 // its functions take traffic through CodeDeploy, where their aliases stand.
-func (r *run) readPromotionSource(ctx context.Context, name string) (promotionSource, error) {
+func (r *run) readPromotionSource(ctx context.Context, ref stackRef) (promotionSource, error) {
+	name := ref.name
 	src := promotionSource{stack: name}
 	code, err := r.packages.get(packagesForGraph)
 	if err != nil {
 		return src, err
 	}
-	ref := r.envStack()
-	ref.name = name
 	st, err := r.openNamed(ctx, ref, mustExist, r.cfg, code, stack.Provenance{})
 	switch {
 	case errors.Is(err, engine.ErrNoStack):
-		return src, fmt.Errorf("stack %s does not exist in this run's backend: deploy it before promoting from it", name)
+		return src, fmt.Errorf("stack %s does not exist in %s: deploy it there before promoting from it", name, r.sourceBackend(ref))
 	case err != nil:
-		return src, fmt.Errorf("opening stack %s in this run's backend: %w", name, err)
+		return src, fmt.Errorf("opening stack %s in %s: %w", name, r.sourceBackend(ref), err)
 	}
 	defer st.Close()
 	hist, err := st.History(ctx)
@@ -219,7 +231,7 @@ func (r *run) readPromotionSource(ctx context.Context, name string) (promotionSo
 		src.unread = err.Error()
 		return src, nil
 	}
-	t, err := r.Traffic(ctx, released.Region)
+	t, err := r.sourceTraffic(ctx, ref, released.Region)
 	if err != nil {
 		src.unread = err.Error()
 		return src, nil

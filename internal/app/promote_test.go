@@ -148,7 +148,7 @@ func TestDeploy_APromotionFromAStackThatDoesNotExistIsRefused(t *testing.T) {
 	h.others = nil
 	require.ErrorIs(t, h.run(), ErrReported)
 	assert.Contains(t, h.log(), "Refusing to promote from staging; nothing was changed")
-	assert.Contains(t, h.log(), "stack staging does not exist in this run's backend: deploy it before promoting from it")
+	assert.Contains(t, h.log(), "stack staging does not exist in this run's backend: deploy it there before promoting from it")
 	assert.Empty(t, h.stack.ups)
 }
 

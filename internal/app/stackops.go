@@ -13,6 +13,7 @@ import (
 	"github.com/org/tap-deploy/internal/artifacts"
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/inputs"
+	"github.com/org/tap-deploy/internal/oidcrole"
 	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/stack"
 )
@@ -87,6 +88,9 @@ type stackRef struct {
 	name, backendURL, project string
 	// review means a review stack's (review-backend-token).
 	review bool
+	// creds are the credentials that read it when they are not the run's
+	// own: a promotion's source in another account (sourceaccount.go).
+	creds *oidcrole.Credentials
 }
 
 // envStack is the environment's stack.
@@ -123,6 +127,13 @@ func (r *run) settings(ref stackRef) (engine.Settings, error) {
 	}
 	if tok := r.backendToken(ref); tok != "" {
 		env["PULUMI_ACCESS_TOKEN"] = tok
+	}
+	if ref.creds != nil {
+		// The CLI reads the backend, and would start the plugins, with
+		// these and no other AWS credentials.
+		for k, v := range ref.creds.Env() {
+			env[k] = v
+		}
 	}
 	return engine.Settings{
 		Project:         ref.project,

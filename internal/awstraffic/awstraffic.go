@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -27,6 +28,18 @@ type Client struct {
 // New prepares a client for a region; nothing is called yet.
 func New(ctx context.Context, region string) (*Client, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	if err != nil {
+		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	return &Client{codedeploy: codedeploy.NewFromConfig(cfg), lambda: lambda.NewFromConfig(cfg)}, nil
+}
+
+// NewWithCredentials prepares a client that calls with the given
+// credentials, not the environment's: a promotion reads its source in
+// another account with the source's role (promote-from-role-arn).
+func NewWithCredentials(ctx context.Context, region, accessKeyID, secretAccessKey, sessionToken string) (*Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(accessKeyID, secretAccessKey, sessionToken)))
 	if err != nil {
 		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
 	}

@@ -101,6 +101,9 @@ const (
 	VarDriftRole        = "TAP_DRIFT_ROLE_ARN"
 	VarReviewRole       = "TAP_REVIEW_ROLE_ARN"
 	VarPromoteFromRole  = "TAP_PROMOTE_FROM_ROLE_ARN"
+	// VarPromoteFromBackendURL is, in the target's GitHub environment, the
+	// source account's backend (promote-from-backend-url).
+	VarPromoteFromBackendURL = "TAP_PROMOTE_FROM_BACKEND_URL"
 )
 
 // GitHub's limits on names: an owner (user or organization) has at most 39
@@ -338,6 +341,7 @@ func Summary(o Options, files []File, dir string) string {
 		fmt.Fprintf(&b, "  %-24s GitHub environment %-11s %s output DriftRoleArn\n", VarDriftRole, env+DriftSuffix, EnvironmentStack(o, env))
 	}
 	for _, p := range o.Promotions {
+		fmt.Fprintf(&b, "  %-24s GitHub environment %-11s %s output BackendUrl (where the other account's %s reads %s)\n", VarPromoteFromBackendURL, p.To, AccountStack(o), p.To, p.From)
 		fmt.Fprintf(&b, "  %-24s GitHub environment %-11s %s output DriftRoleArn (the other account's %s promotes from %s through it)\n", VarPromoteFromRole, p.To, EnvironmentStack(o, p.From), p.To, p.From)
 	}
 	if len(o.Environments) > 1 {

@@ -97,6 +97,10 @@ func TestRoles_AnIndependentEvaluatorAgrees(t *testing.T) {
 		}
 	}
 	needs("account.yaml ReviewRole", need(t, reviewStack(t, 7), commonTags("dev", 7), readWrite), "a review stack and its sweep")
+	// A deploy of prod in another account promotes from staging with
+	// staging's drift role (bootstrap --promotion staging:prod here), the
+	// one role it assumes in this account.
+	needs("staging.yaml DriftRole", promoteFromReads(t, "staging"), "promote-from staging by prod's deploy, from another account")
 	rows = append(rows, escalations(t)...)
 
 	var cases []iamsim.Case
@@ -272,6 +276,22 @@ func escalations(t *testing.T) []simulated {
 		deny("a write from a drift check", "dev.yaml DriftRole", req("dynamodb:DeleteTable", "arn:aws:dynamodb:"+region+":"+modelAccount+":table/tap-dev-items", nil)),
 		deny("prod's deploy role assumed", "dev.yaml DeployRole", req("sts:AssumeRole", roleNamed(stack.DeployRoleName(base("prod"))), nil)),
 	}
+	// What prod's deploy job, from another account, could try with
+	// staging's drift role, the one role of this account it assumes.
+	source := base("staging")
+	sourceCfg, err := stack.NewConfig(source, nil)
+	require.NoError(t, err)
+	app, fns := stack.TrafficNames(sourceCfg)
+	group := "arn:aws:codedeploy:" + region + ":" + modelAccount + ":deploymentgroup:" + app + "/" + fns[0].DeploymentGroup
+	alias := "arn:aws:lambda:" + region + ":" + modelAccount + ":function:" + fns[0].Name + ":" + fns[0].Alias
+	rows = append(rows,
+		deny("the source's state written by the promoting job", "staging.yaml DriftRole", req("s3:PutObject", state+"/tap/.pulumi/stacks/tap/staging.json", nil)),
+		deny("the source's lock taken by the promoting job", "staging.yaml DriftRole", req("s3:PutObject", state+"/tap/.pulumi/locks/organization/tap/staging/0f1d.json", nil)),
+		deny("the source's history deleted by the promoting job", "staging.yaml DriftRole", req("s3:DeleteObject", state+"/tap/.pulumi/history/tap/staging/staging-1700000000.history.json", nil)),
+		deny("the source's deploy role assumed by the promoting job", "staging.yaml DriftRole", req("sts:AssumeRole", roleNamed(stack.DeployRoleName(source)), nil)),
+		deny("the source's live alias moved by the promoting job", "staging.yaml DriftRole", req("lambda:UpdateAlias", alias, nil)),
+		deny("a traffic shift of the source started by the promoting job", "staging.yaml DriftRole", req("codedeploy:CreateDeployment", group, nil)),
+	)
 	// A role the stack makes, given *:* by a branch, can do no more than
 	// its boundary allows.
 	for _, r := range []request{
@@ -291,4 +311,36 @@ func escalations(t *testing.T) []simulated {
 		rows = append(rows, simulated{what: "dev's key, by staging", role: "staging.yaml DeployRole", alts: []request{c}, keyPolicy: keyPolicyOf(t, envModels(t, "dev", false), c.Resource)})
 	}
 	return rows
+}
+
+// promoteFromReads is what a promotion reads of its source stack env
+// (internal/app, promote.go): the stack selected, its history and
+// checkpoint (Pulumi's DIY backend: stateKeys), and, per function, where
+// its live alias points and whether a CodeDeploy shift is running.
+// (Loading the checkpoint of an awskms:// stack also decrypts its data key
+// with the adopter's key, which the templates do not make: its key policy
+// grants that, as for drift checks; internal/engine/moto_test.go.)
+func promoteFromReads(t *testing.T, env string) [][]request {
+	t.Helper()
+	state := "arn:aws:s3:::" + testBucket + "/tap/.pulumi/"
+	out := [][]request{
+		{req("s3:ListBucket", "arn:aws:s3:::"+testBucket, map[string]string{"s3:prefix": "tap/.pulumi/history/tap/" + env + "/"})},
+		{req("s3:ListBucket", "arn:aws:s3:::"+testBucket, map[string]string{"s3:prefix": "tap/.pulumi/locks/organization/tap/" + env + "/"})},
+		{req("s3:GetObject", state+"meta.yaml", nil)},
+		{req("s3:GetObject", state+"stacks/tap/"+env+".json", nil)},
+		{req("s3:GetObject", state+"history/tap/"+env+"/"+env+"-1700000000.history.json", nil)},
+		{req("s3:GetObject", state+"history/tap/"+env+"/"+env+"-1700000000.checkpoint.json", nil)},
+	}
+	cfg, err := stack.NewConfig(base(env), nil)
+	require.NoError(t, err)
+	app, fns := stack.TrafficNames(cfg)
+	for _, f := range fns {
+		group := "arn:aws:codedeploy:" + region + ":" + modelAccount + ":deploymentgroup:" + app + "/" + f.DeploymentGroup
+		out = append(out,
+			[]request{req("lambda:GetAlias", "arn:aws:lambda:"+region+":"+modelAccount+":function:"+f.Name+":"+f.Alias, nil)},
+			[]request{req("codedeploy:ListDeployments", group, nil)},
+			[]request{req("codedeploy:GetDeployment", group, nil)},
+		)
+	}
+	return out
 }

@@ -232,6 +232,16 @@ func TestTemplates_APromotionFromAnotherAccountReadsThroughTheDriftRole(t *testi
 			}
 		}
 	}
+	// Only the drift role's trust changes: its permissions are the ones
+	// simulate_test.go checks promote-from's reads against, and prod's job
+	// is named by no other role's trust (not staging's deploy role).
+	without := o
+	without.Promotions = nil
+	assert.Equal(t, generated(t, without).role(t, "staging.yaml", "DriftRole"), ts.role(t, "staging.yaml", "DriftRole"))
+	deployTrust := props(t, ts["staging.yaml"].resource(t, "DeployRole"))["AssumeRolePolicyDocument"].(map[string]any)
+	assert.Equal(t, "repo:owner/repo:environment:staging",
+		deployTrust["Statement"].([]any)[0].(map[string]any)["Condition"].(map[string]any)["StringEquals"].(map[string]any)["token.actions.githubusercontent.com:sub"],
+		"prod's job may not assume staging's deploy role")
 }
 
 // No role of the templates may write the backend's layout
@@ -721,4 +731,15 @@ func TestSummary_SaysHowToDeployAndWhatASharedAccountShares(t *testing.T) {
 	files, err := Generate(one)
 	require.NoError(t, err)
 	assert.NotContains(t, Summary(one, files, "bootstrap"), "share this AWS account")
+
+	// A promotion from here by another account's environment: the two
+	// variables its job's promote-from-backend-url and
+	// promote-from-role-arn read, in its GitHub environment.
+	shared := referenceOptions
+	shared.Environments, shared.Promotions = []string{"dev", "staging"}, []Promotion{{From: "staging", To: "prod"}}
+	files, err = Generate(shared)
+	require.NoError(t, err)
+	s = Summary(shared, files, "bootstrap")
+	assert.Contains(t, s, "TAP_PROMOTE_FROM_BACKEND_URL GitHub environment prod        tap-bootstrap output BackendUrl (where the other account's prod reads staging)\n")
+	assert.Contains(t, s, "TAP_PROMOTE_FROM_ROLE_ARN GitHub environment prod        tap-bootstrap-staging output DriftRoleArn (the other account's prod promotes from staging through it)\n")
 }

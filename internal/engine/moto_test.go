@@ -12,9 +12,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,6 +31,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/oidcrole"
 	"github.com/org/tap-deploy/test/enginetest"
 	"github.com/org/tap-deploy/test/moto"
 )
@@ -181,4 +187,100 @@ func TestS3Backend_OnMotoKeepsVersionedEncryptedStateAndKMSSecrets(t *testing.T)
 	locks, err = engine.Locks(ctx, settings)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"held.json"}, locks)
+}
+
+// A promotion's source in another account, end to end with the CLI: the
+// stack lives in a bucket behind a gate that lets through only the
+// credentials of the source's role, as the source account's S3 and KMS do
+// for the promoting job. Opened with those credentials in Settings.Env (as
+// internal/app gives them, the run's own staying in the process
+// environment), the CLI reads its history and state; with the run's own it
+// is refused. The read decrypts the state's data key with the source's
+// secrets key, through the same gate: with the source's role.
+func TestS3Backend_OnMotoASourceInAnotherAccountIsReadWithItsRolesCredentialsOnly(t *testing.T) {
+	endpoint := moto.Start(t)
+	motoStateBucket(t, endpoint)
+	ctx := context.Background()
+	host := strings.TrimPrefix(endpoint, "http://")
+	backend := func(h string) string {
+		return "s3://" + stateBucket + "/tap?region=eu-west-1&endpoint=" + url.QueryEscape(h) + "&disable_https=true&use_path_style=true"
+	}
+
+	// The source account deploys staging with its own credentials.
+	src := enginetest.New(t)
+	for k, v := range moto.Env(endpoint, "eu-west-1") {
+		src.Env[k] = v
+	}
+	delete(src.Env, "PULUMI_CONFIG_PASSPHRASE")
+	src.BackendURL = backend(host)
+	staging := src.Settings("engine-test", "staging")
+	staging.SecretsProvider = "awskms://" + secretsKey + "?region=eu-west-1"
+	st, err := engine.Open(ctx, staging, secretProgram("Enabled"))
+	require.NoError(t, err)
+	_, err = st.Up(ctx, "staging's update", engine.UpOptions{})
+	require.NoError(t, err)
+	st.Close()
+
+	// The source account, as the promoting job reaches it.
+	const sourceKey = "ASIASOURCEROLE000001"
+	var mu sync.Mutex
+	var kmsCalls []string
+	target, err := url.Parse(endpoint)
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if op := r.Header.Get("X-Amz-Target"); strings.HasPrefix(op, "TrentService.") {
+			mu.Lock()
+			kmsCalls = append(kmsCalls, op)
+			mu.Unlock()
+		}
+		if !strings.Contains(r.Header.Get("Authorization"), "Credential="+sourceKey+"/") {
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>1</RequestId></Error>`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer gate.Close()
+
+	// The promoting run: its own credentials in the process environment
+	// (moto's key, which the gate refuses), the source's in Settings.Env.
+	for k, v := range moto.Env(gate.URL, "eu-west-1") {
+		t.Setenv(k, v)
+	}
+	run := enginetest.New(t)
+	run.BackendURL = backend(strings.TrimPrefix(gate.URL, "http://"))
+	read := run.Settings("engine-test", "staging")
+	read.MustExist = true
+	read.SecretsProvider = "passphrase" // the target's, whatever the source's is
+	read.Env = maps.Clone(read.Env)
+	creds := oidcrole.Credentials{AccessKeyID: sourceKey, SecretAccessKey: "source-secret", SessionToken: "source-session"}
+	for k, v := range creds.Env() {
+		read.Env[k] = v
+	}
+	st, err = engine.Open(ctx, read, secretProgram("Enabled"))
+	require.NoError(t, err)
+	defer st.Close()
+	hist, err := st.History(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, hist)
+	assert.Contains(t, hist[0].Message, "staging's update")
+	state, err := st.State(ctx)
+	require.NoError(t, err)
+	assert.NotEmpty(t, state.Outputs["bucketArn"])
+	// Loading the checkpoint decrypts its data key with the source's
+	// secrets key (awskms://), with the source's role: that key's policy
+	// must let the drift role decrypt, as its drift checks need. Nothing is
+	// encrypted or written.
+	require.NotEmpty(t, kmsCalls)
+	for _, op := range kmsCalls {
+		assert.Equal(t, "TrentService.Decrypt", op)
+	}
+
+	// With the run's own credentials the source account refuses.
+	own := run.Settings("engine-test", "staging")
+	own.MustExist = true
+	_, err = engine.Open(ctx, own, secretProgram("Enabled"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "AccessDenied")
 }

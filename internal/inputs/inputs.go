@@ -90,6 +90,12 @@ const (
 	NameDeploymentPreference = "deployment-preference"
 	// NamePromoteFrom is the stack a deploy must match (promotion).
 	NamePromoteFrom = "promote-from"
+	// NamePromoteFromBackendURL is the source's backend in another
+	// account (promotion across accounts).
+	NamePromoteFromBackendURL = "promote-from-backend-url"
+	// NamePromoteFromRoleARN is the source's read-only role in another
+	// account, assumed with the job's OIDC token.
+	NamePromoteFromRoleARN = "promote-from-role-arn"
 	// NameConfigFile is the environment's configuration file.
 	NameConfigFile = "config-file"
 	// NameConfirmDestroy must repeat the environment's name for destroy.
@@ -167,6 +173,12 @@ type Inputs struct {
 	// deploy must repeat: same commit, same tap-deploy, its traffic shift
 	// done. Empty: no promotion.
 	PromoteFrom string
+	// PromoteFromBackendURL and PromoteFromRoleARN are where the source
+	// stack lives when it is in another AWS account, and the role that
+	// reads it there; both or neither, empty: the source is in this run's
+	// backend, read with the run's own credentials.
+	PromoteFromBackendURL string
+	PromoteFromRoleARN    string
 	// ConfigFile is the configuration file as the input names it, relative
 	// to the workspace; "" means Pulumi.<stack>.yaml there, if it exists.
 	ConfigFile string
@@ -429,6 +441,9 @@ var table = []input{
 	{name: NameCommitOrder, read: oneOf(CommitOrderStrict, func(in *Inputs) *CommitOrder { return &in.CommitOrder }, CommitOrderStrict, CommitOrderWarn)},
 	{name: NameDeploymentPreference, read: readDeploymentPreference},
 	{name: NamePromoteFrom, read: readPromoteFrom},
+	{name: NamePromoteFromBackendURL, read: func(r *reader, v string) { r.in.PromoteFromBackendURL = v }},
+	// Checked with the role, the pair's second: both or neither.
+	{name: NamePromoteFromRoleARN, read: func(r *reader, v string) { r.in.PromoteFromRoleARN = v; r.add(acrossAccounts(r.in, r.env)...) }},
 	{name: NameConfigFile, read: readConfigFile},
 	{name: NameConfirmDestroy, read: readConfirmDestroy},
 	{name: NameDestroyProtected, read: oneOf(DestroyRefuse, func(in *Inputs) *DestroyProtected { return &in.DestroyProtected }, DestroyRefuse, DestroyKeep, DestroyDelete)},
@@ -717,6 +732,58 @@ func backendURL(given string, env Env, found problems.List) (string, problems.Li
 		return "", append(found, msg)
 	}
 	return u, found
+}
+
+// roleARNPattern is an IAM role's ARN: partition, account, path and name
+// (IAM's characters).
+var roleARNPattern = regexp.MustCompile(`^arn:([a-z-]+):iam::([0-9]{12}):role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
+
+// acrossAccounts checks the inputs of a promotion whose source lives in
+// another account: both or neither, only with promote-from, a role of
+// the run's partition, a backend that is not this run's.
+func acrossAccounts(in Inputs, env Env) []string {
+	backend, role := in.PromoteFromBackendURL, in.PromoteFromRoleARN
+	if backend == "" && role == "" {
+		return nil
+	}
+	var found []string
+	if in.PromoteFrom == "" {
+		for _, set := range []struct{ name, value string }{{NamePromoteFromBackendURL, backend}, {NamePromoteFromRoleARN, role}} {
+			if set.value != "" {
+				found = append(found, fmt.Sprintf("%s: applies to a promotion whose source is in another account; set %s to the source stack, or remove %s", env.Spell(set.name), env.Spell(NamePromoteFrom), env.Spell(set.name)))
+			}
+		}
+		return found
+	}
+	switch {
+	case backend == "":
+		found = append(found, fmt.Sprintf("%s: required with %s: the source account's state backend (its TAP_BACKEND_URL, s3://bucket/prefix?region=<region>)", env.Spell(NamePromoteFromBackendURL), env.Spell(NamePromoteFromRoleARN)))
+	case role == "":
+		found = append(found, fmt.Sprintf("%s: required with %s: the source environment's drift role, which reads that backend (TAP_PROMOTE_FROM_ROLE_ARN, from bootstrap --promotion in the source account)", env.Spell(NamePromoteFromRoleARN), env.Spell(NamePromoteFromBackendURL)))
+	}
+	if backend != "" {
+		u, _ := url.Parse(backend)
+		switch msg := checkBackendURL(env.Spell(NamePromoteFromBackendURL), backend); {
+		case msg != "":
+			found = append(found, msg)
+		case u.Scheme == "https":
+			found = append(found, fmt.Sprintf("%s: Pulumi Cloud keeps the stacks of every account in one backend: leave %s and %s unset, and %s reads the source there", env.Spell(NamePromoteFromBackendURL), env.Spell(NamePromoteFromBackendURL), env.Spell(NamePromoteFromRoleARN), env.Spell(NamePromoteFrom)))
+		case u.Scheme == "file" && env.InActions:
+			found = append(found, fmt.Sprintf("%s: a file:// backend is the runner's own disk, in no account; use the source account's s3:// backend", env.Spell(NamePromoteFromBackendURL)))
+		case backend == in.BackendURL:
+			found = append(found, fmt.Sprintf("%s: is this run's own backend-url; it is for a source in another account (a source in this backend needs neither %s nor %s)", env.Spell(NamePromoteFromBackendURL), env.Spell(NamePromoteFromBackendURL), env.Spell(NamePromoteFromRoleARN)))
+		}
+	}
+	if role != "" {
+		m := roleARNPattern.FindStringSubmatch(role)
+		switch {
+		case m == nil:
+			found = append(found, fmt.Sprintf("%s: %q is not an IAM role's ARN (arn:%s:iam::<account-id>:role/<name>, the source account's DriftRoleArn output)", env.Spell(NamePromoteFromRoleARN), role, Partition(in.AWSRegion)))
+		case in.AWSRegion != "" && m[1] != Partition(in.AWSRegion):
+			found = append(found, fmt.Sprintf("%s: the role is in partition %s, but %s %s is in %s; a role is assumed within its partition", env.Spell(NamePromoteFromRoleARN), m[1], env.Spell(NameAWSRegion), in.AWSRegion, Partition(in.AWSRegion)))
+		}
+	}
+	return found
 }
 
 // checkBackendURL says what is wrong with a state backend URL, or "".

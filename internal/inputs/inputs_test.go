@@ -306,3 +306,72 @@ func TestParse_ARegionNotOfAWSFormIsRefused(t *testing.T) {
 		assert.Contains(t, err.Error(), fmt.Sprintf("--aws-region: %q is not an AWS region name (like eu-west-1)", region))
 	}
 }
+
+// A promotion whose source lives in another account names that account's
+// backend and the source's read-only role: both or neither, only with
+// promote-from, each problem once, naming its input and the fix.
+func TestParse_APromotionAcrossAccounts(t *testing.T) {
+	const (
+		backend = "s3://tap-pulumi-state-111111111111-eu-west-1/tap?region=eu-west-1"
+		role    = "arn:aws:iam::111111111111:role/tap-staging-drift-eu-west-1"
+	)
+	prod := func(extra map[string]string) map[string]string {
+		in := map[string]string{"environment": "prod", "promote-from": "staging", "backend-url": "s3://tap-pulumi-state-222222222222-eu-west-1/tap?region=eu-west-1"}
+		for k, v := range extra {
+			in[k] = v
+		}
+		return in
+	}
+	tests := []struct {
+		name    string
+		in      map[string]string
+		actions bool
+		want    []string // nil: valid
+	}{
+		{"both", prod(map[string]string{"promote-from-backend-url": backend, "promote-from-role-arn": role}), true, nil},
+		{"neither", prod(nil), true, nil},
+		{"a role with a path", prod(map[string]string{"promote-from-backend-url": backend, "promote-from-role-arn": "arn:aws:iam::111111111111:role/tap/tap-staging-drift-eu-west-1"}), true, nil},
+		{"GovCloud", prod(map[string]string{"aws-region": "us-gov-west-1", "promote-from-backend-url": backend, "promote-from-role-arn": "arn:aws-us-gov:iam::111111111111:role/tap-staging-drift-us-gov-west-1"}), true, nil},
+		{"a file backend on a laptop", prod(map[string]string{"promote-from-backend-url": "file:///tmp/staging-account", "promote-from-role-arn": role}), false, nil},
+		{"the backend alone", prod(map[string]string{"promote-from-backend-url": backend}), true,
+			[]string{"promote-from-role-arn: required with promote-from-backend-url: the source environment's drift role"}},
+		{"the role alone", prod(map[string]string{"promote-from-role-arn": role}), true,
+			[]string{"promote-from-backend-url: required with promote-from-role-arn: the source account's state backend"}},
+		{"without promote-from", map[string]string{"environment": "prod", "promote-from-backend-url": backend, "promote-from-role-arn": role}, true,
+			[]string{"promote-from-backend-url: applies to a promotion whose source is in another account; set promote-from to the source stack, or remove promote-from-backend-url",
+				"promote-from-role-arn: applies to a promotion whose source is in another account; set promote-from to the source stack, or remove promote-from-role-arn"}},
+		{"not a role", prod(map[string]string{"promote-from-backend-url": backend, "promote-from-role-arn": "arn:aws:iam::111111111111:user/alice"}), true,
+			[]string{`promote-from-role-arn: "arn:aws:iam::111111111111:user/alice" is not an IAM role's ARN (arn:aws:iam::<account-id>:role/<name>`}},
+		{"an account id too short", prod(map[string]string{"promote-from-backend-url": backend, "promote-from-role-arn": "arn:aws:iam::1111:role/x"}), true,
+			[]string{`promote-from-role-arn: "arn:aws:iam::1111:role/x" is not an IAM role's ARN`}},
+		{"another partition", prod(map[string]string{"promote-from-backend-url": backend, "promote-from-role-arn": "arn:aws-cn:iam::111111111111:role/x"}), true,
+			[]string{"promote-from-role-arn: the role is in partition aws-cn, but aws-region eu-west-1 is in aws; a role is assumed within its partition"}},
+		{"a bad backend", prod(map[string]string{"promote-from-backend-url": "gs://bucket", "promote-from-role-arn": role}), true,
+			[]string{`promote-from-backend-url: scheme "gs" is not supported`}},
+		{"Pulumi Cloud", prod(map[string]string{"promote-from-backend-url": "https://api.pulumi.com", "promote-from-role-arn": role}), true,
+			[]string{"promote-from-backend-url: Pulumi Cloud keeps the stacks of every account in one backend: leave promote-from-backend-url and promote-from-role-arn unset"}},
+		{"a file backend in Actions", prod(map[string]string{"promote-from-backend-url": "file:///tmp/x", "promote-from-role-arn": role}), true,
+			[]string{"promote-from-backend-url: a file:// backend is the runner's own disk, in no account; use the source account's s3:// backend"}},
+		{"this run's backend", prod(map[string]string{"promote-from-backend-url": "s3://tap-pulumi-state-222222222222-eu-west-1/tap?region=eu-west-1", "promote-from-role-arn": role}), true,
+			[]string{"promote-from-backend-url: is this run's own backend-url; it is for a source in another account"}},
+		{"flags on a laptop", prod(map[string]string{"promote-from-role-arn": "x"}), false,
+			[]string{"--promote-from-backend-url: required with --promote-from-role-arn", `--promote-from-role-arn: "x" is not an IAM role's ARN`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parse(tt.in, nil, tt.actions)
+			if tt.want == nil {
+				require.NoError(t, err)
+				assert.Equal(t, tt.in["promote-from-backend-url"], got.PromoteFromBackendURL)
+				assert.Equal(t, tt.in["promote-from-role-arn"], got.PromoteFromRoleARN)
+				return
+			}
+			var found problems.List
+			require.ErrorAs(t, err, &found)
+			require.Len(t, found, len(tt.want), "%q", found)
+			for i := range tt.want {
+				assert.Contains(t, found[i], tt.want[i])
+			}
+		})
+	}
+}
