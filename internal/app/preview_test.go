@@ -141,7 +141,7 @@ func TestPreview_TheCommentListsEveryConfigurationKeyThatDiffersFromTheDeployedO
 	assert.Contains(t, section, "Compared with update 7, the one deployed now", "the newest successful update, not the failed one after it")
 	assert.Contains(t, section, "| `lambdaMemoryMb` | `\"256\"` → `\"512\"` | `Pulumi.dev.yaml` |")
 	assert.Contains(t, section, "| `logRetentionDays` | `\"14\"` → `\"30\"` | **`config` input, this run only** |")
-	assert.Contains(t, section, "| `alarmEmail` | `[secret]` → `\"\"` |", "a recorded secret is never shown")
+	assert.Contains(t, section, "| `alarmEmail` | `[secret]` → `[secret]` |", "a recorded secret is never shown, old or new")
 	assert.NotContains(t, section, "apiThrottleRate", "a key the deploy already has is not listed")
 }
 

@@ -87,14 +87,22 @@ func (r *run) jobSubject() string {
 var sessionUnsafe = regexp.MustCompile(`[^\w+=,.@-]`)
 
 // sourceSession names the role session in the source account's CloudTrail:
-// this stack and this run.
+// this stack and this run. STS takes 2 to 64 characters of [\w+=,.@-]; a
+// long stack name is cut, never the run id, so that two runs never share
+// a session name.
 func (r *run) sourceSession() string {
+	return sessionName(r.in.StackName, r.facts.runID)
+}
+
+func sessionName(stackName string, runID int64) string {
 	run := "local"
-	if r.facts.runID > 0 {
-		run = strconv.FormatInt(r.facts.runID, 10)
+	if runID > 0 {
+		run = strconv.FormatInt(runID, 10)
 	}
-	s := sessionUnsafe.ReplaceAllString("tap-deploy-"+r.in.StackName+"-promote-"+run, "-")
-	return s[:min(len(s), 64)]
+	const maxSession = 64
+	prefix, suffix := "tap-deploy-", "-promote-"+run
+	stack := sessionUnsafe.ReplaceAllString(stackName, "-")
+	return prefix + stack[:min(len(stack), max(0, maxSession-len(prefix)-len(suffix)))] + suffix
 }
 
 // sourceTraffic reads the source's aliases and CodeDeploy with the

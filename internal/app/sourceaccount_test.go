@@ -316,3 +316,22 @@ func assertProdUntouched(t *testing.T, h *harness) {
 		assert.NotEqual(t, "prod", s.Stack)
 	}
 }
+
+func TestSessionName_KeepsTheRunIDWhateverTheStackName(t *testing.T) {
+	tests := []struct {
+		stack string
+		run   int64
+		want  string
+	}{
+		{"prod", 12345, "tap-deploy-prod-promote-12345"},
+		{"acme/payments/prod", 7, "tap-deploy-acme-payments-prod-promote-7"},
+		{"prod", 0, "tap-deploy-prod-promote-local"},
+		{strings.Repeat("p", 300), 9876543210, "tap-deploy-" + strings.Repeat("p", 64-len("tap-deploy-")-len("-promote-9876543210")) + "-promote-9876543210"},
+	}
+	for _, tt := range tests {
+		got := sessionName(tt.stack, tt.run)
+		assert.Equal(t, tt.want, got)
+		assert.LessOrEqual(t, len(got), 64, "STS's limit")
+		assert.Regexp(t, `^[\w+=,.@-]{2,64}$`, got)
+	}
+}

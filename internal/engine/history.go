@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/opthistory"
 )
 
 // Update is one entry of the stack history.
@@ -27,9 +29,13 @@ type Update struct {
 // Succeeded reports whether the update was a successful `up`.
 func (u Update) Succeeded() bool { return u.Kind == "update" && u.Result == "succeeded" }
 
-// History returns every update, newest first.
+// History returns every update, newest first. It never asks for secret
+// values (the SDK's default is --show-secrets): they are left out of
+// Config anyway, and without them a reader needs neither the stack's
+// passphrase nor kms:Decrypt on its key (a promotion's source read from
+// another account).
 func (s *Stack) History(ctx context.Context) ([]Update, error) {
-	entries, err := s.stack.History(ctx, 0, 0)
+	entries, err := s.stack.History(ctx, 0, 0, opthistory.ShowSecrets(false))
 	if err != nil {
 		return nil, fmt.Errorf("reading the stack history: %w", trimAutoError(err))
 	}

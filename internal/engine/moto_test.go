@@ -265,10 +265,13 @@ func TestS3Backend_OnMotoASourceInAnotherAccountIsReadWithItsRolesCredentialsOnl
 	require.NoError(t, err)
 	require.NotEmpty(t, hist)
 	assert.Contains(t, hist[0].Message, "staging's update")
+	mu.Lock()
+	assert.Empty(t, kmsCalls, "the history is read without secret values: no key is needed for it")
+	mu.Unlock()
 	state, err := st.State(ctx)
 	require.NoError(t, err)
 	assert.NotEmpty(t, state.Outputs["bucketArn"])
-	// Loading the checkpoint decrypts its data key with the source's
+	// Exporting the checkpoint decrypts its data key with the source's
 	// secrets key (awskms://), with the source's role: that key's policy
 	// must let the drift role decrypt, as its drift checks need. Nothing is
 	// encrypted or written.

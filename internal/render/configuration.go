@@ -77,8 +77,8 @@ const (
 // CompareConfiguration lists the keys of now (this run's values) whose
 // value differs from old's, and every key the config input overrides,
 // sorted by key; inFile are the keys the configuration file sets. A key in
-// secret was recorded as a secret: its value stays hidden (outcome.Secret)
-// and it is shown as a change, since it cannot be compared.
+// secret was recorded as a secret: its old and new values stay hidden
+// (outcome.Secret) and it is shown as a change, since it cannot be compared.
 func CompareConfiguration(old map[string]string, secret []string, now map[string]string, inFile, overridden []string) []ConfigChange {
 	var out []ConfigChange
 	for _, k := range slices.Sorted(maps.Keys(now)) {
@@ -90,10 +90,14 @@ func CompareConfiguration(old map[string]string, secret []string, now map[string
 			c.Source = SourceFile
 		}
 		c.Old, c.HasOld = old[k]
-		if slices.Contains(secret, k) {
-			c.Old, c.HasOld = outcome.Secret, true
+		hidden := slices.Contains(secret, k)
+		if hidden {
+			// Both sides: a key someone made a secret may carry one in
+			// this run too (a config input from ${{ secrets.X }}, which
+			// GitHub masks in logs but not in a comment).
+			c.Old, c.HasOld, c.New = outcome.Secret, true, outcome.Secret
 		}
-		if c.HasOld && c.Old == c.New && c.Source != SourceInput {
+		if !hidden && c.HasOld && c.Old == c.New && c.Source != SourceInput {
 			continue
 		}
 		out = append(out, c)
@@ -169,7 +173,7 @@ func ConfigurationMarkdown(c Configuration, limit int) string {
 			was = ch.Old
 		}
 		text := code(valueText(was, ch.HasOld)) + " → " + code(valueText(ch.New, true))
-		if ch.HasOld && ch.Old == ch.New {
+		if ch.HasOld && ch.Old == ch.New && ch.New != outcome.Secret {
 			text = code(valueText(ch.New, true)) + " (unchanged)"
 		}
 		rows = append(rows, fmt.Sprintf("| %s | %s | %s |\n", code(ch.Key), text, by))

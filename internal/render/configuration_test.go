@@ -33,9 +33,9 @@ func TestCompareConfiguration_ListsWhatDiffersAndEveryOverride(t *testing.T) {
 			{Key: "logRetentionDays", Old: "14", HasOld: true, New: "14", Source: render.SourceInput},
 			{Key: "reservedConcurrency", New: "0"},
 		}},
-		{"a recorded secret is hidden and shown as a change", []string{"apiThrottleRate"}, nil, []render.ConfigChange{
+		{"a recorded secret is hidden on both sides and shown as a change", []string{"apiThrottleRate"}, nil, []render.ConfigChange{
 			{Key: "alarmEmail", Old: "old@example.com", HasOld: true, New: "ops@example.com", Source: render.SourceFile},
-			{Key: "apiThrottleRate", Old: outcome.Secret, HasOld: true, New: "100"},
+			{Key: "apiThrottleRate", Old: outcome.Secret, HasOld: true, New: outcome.Secret},
 			{Key: "lambdaMemoryMb", Old: "256", HasOld: true, New: "512", Source: render.SourceFile},
 			{Key: "reservedConcurrency", New: "0"},
 		}},
@@ -51,7 +51,7 @@ func TestCompareConfiguration_ListsWhatDiffersAndEveryOverride(t *testing.T) {
 func TestConfigurationMarkdown_Golden(t *testing.T) {
 	long := "https://hooks.example.com/" + strings.Repeat("x", 80)
 	changes := []render.ConfigChange{
-		{Key: "alarmEmail", Old: outcome.Secret, HasOld: true, New: "ops@example.com", Source: render.SourceFile},
+		{Key: "alarmEmail", Old: outcome.Secret, HasOld: true, New: outcome.Secret, Source: render.SourceFile},
 		{Key: "environmentSuffix", Old: "dev", HasOld: true, New: long, Source: render.SourceFile},
 		{Key: "lambdaMemoryMb", Old: "256", HasOld: true, New: "512", Source: render.SourceFile},
 		{Key: "logRetentionDays", Old: "14", HasOld: true, New: "30", Source: render.SourceInput},
