@@ -6,12 +6,12 @@ package stack
 import (
 	"fmt"
 	"maps"
-
 	"net/mail"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/org/tap-deploy/internal/problems"
 )
@@ -197,6 +197,14 @@ var Keys = []Key{
 		addr, err := mail.ParseAddress(v)
 		if err != nil || addr.Address != v {
 			return fmt.Errorf("must be a plain e-mail address like ops@example.com")
+		}
+		// Alarms go where this says, and a review reads it in the pull
+		// request: a letter that only looks Latin (ο for o) would send them
+		// to a domain its author owns.
+		for _, r := range v {
+			if r > unicode.MaxASCII {
+				return fmt.Errorf("must be an ASCII e-mail address like ops@example.com (it holds %q, which only looks like a Latin letter or is not one)", r)
+			}
 		}
 		c.AlarmEmail = v
 		return nil

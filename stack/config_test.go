@@ -27,3 +27,22 @@ func TestConfigChanges_NameWhatChangesAndWhatRelaxesARule(t *testing.T) {
 		assert.Equal(t, c.Key == "alarmEmail", c.Relaxes, "tightening is not relaxing: %s", c)
 	}
 }
+
+func TestConfig_AlarmEmailIsAPlainASCIIAddress(t *testing.T) {
+	base := stack.Base{Project: "tap", Environment: "dev", Region: "eu-west-1"}
+	for addr, ok := range map[string]bool{
+		"ops@example.com":         true,
+		"ops+alerts@example.com":  true,
+		"ops@cοrp.example":        false, // a Greek omicron
+		"оps@example.com":         false, // a Cyrillic o
+		"Ops <ops@example.com>":   false,
+		"ops@example.com, x@y.io": false,
+	} {
+		_, err := stack.NewConfig(base, map[string]string{"alarmEmail": addr})
+		if ok {
+			assert.NoError(t, err, addr)
+		} else {
+			assert.Error(t, err, addr)
+		}
+	}
+}

@@ -33,12 +33,16 @@ func (r *run) deploy(ctx context.Context) error {
 		return err
 	}
 	defer st.Close()
-	version, err := r.checkNotOlder(ctx, st)
+	hist, err := r.checkNotOlder(ctx, st)
 	if err != nil {
 		return err
 	}
+	version := 0
+	if len(hist) > 0 {
+		version = hist[0].Version
+	}
 	pr := r.mergedPR(ctx)
-	u := update{stack: r.in.StackName, title: "Deploy", message: r.updateMessage(sha), cfg: r.cfg, sha: sha, start: state.Digest, stateVersion: version, reviewedPlan: r.findReviewedPlan(ctx, pr), ordered: true,
+	u := update{stack: r.in.StackName, title: "Deploy", message: r.updateMessage(sha), cfg: r.cfg, sha: sha, start: state.Digest, stateVersion: version, history: hist, reviewedPlan: r.findReviewedPlan(ctx, pr), ordered: true,
 		preference: r.in.DeploymentPreference}
 	if from != nil {
 		u.recheck = r.recheckPromotion(*from)

@@ -19,17 +19,14 @@ import (
 // deployed one, or an older tap-deploy than the one that made the last
 // update. When the order cannot be checked (no token, GitHub or the history
 // failing) it refuses too, unless commit-order is warn. It returns the
-// newest update's version.
-func (r *run) checkNotOlder(ctx context.Context, st Stack) (int, error) {
+// history it read, newest first (nil when it could not be read and
+// commit-order is warn).
+func (r *run) checkNotOlder(ctx context.Context, st Stack) ([]engine.Update, error) {
 	hist, err := st.History(ctx)
 	if err != nil {
-		return 0, r.unverifiedOrder(fmt.Sprintf("could not read the stack history to compare the deployed commit: %v", err))
+		return nil, r.unverifiedOrder(fmt.Sprintf("could not read the stack history to compare the deployed commit: %v", err))
 	}
-	latest := 0
-	if len(hist) > 0 {
-		latest = hist[0].Version
-	}
-	return latest, r.checkOrder(ctx, hist)
+	return hist, r.checkOrder(ctx, hist)
 }
 
 // checkOrder checks this deploy against the last successful update.

@@ -186,10 +186,17 @@ func previewBodyLimit(limit int) int { return limit - configurationRoom(limit) }
 // document, in the room the body leaves it.
 func withConfiguration(doc document, view render.Configuration) document {
 	return func(marker string, limit int, redact func(string) string) string {
-		// The section's markers and the line break before them come out
-		// of its room too.
-		room := configurationRoom(limit) - len(comment.Section(configurationSection, "")) - 1
 		return doc(marker, previewBodyLimit(limit), redact) + "\n" +
-			comment.Section(configurationSection, render.ConfigurationMarkdown(view.Redacted(redact), room))
+			comment.Section(configurationSection, configurationText(view, limit, redact))
 	}
+}
+
+// configurationText is the configuration section's markdown in a comment
+// of limit bytes: the preview writes it, a merge deploy renders it again
+// to compare.
+func configurationText(view render.Configuration, limit int, redact func(string) string) string {
+	// The section's markers and the line break before them come out of
+	// its room too.
+	room := configurationRoom(limit) - len(comment.Section(configurationSection, "")) - 1
+	return render.ConfigurationMarkdown(view.Redacted(redact), room)
 }

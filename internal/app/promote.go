@@ -158,6 +158,11 @@ func (r *run) checkPromotion(ctx context.Context) (*promotedFrom, error) {
 // checked.
 var errSourceChanged = errors.New("the promotion's source changed after it was checked")
 
+// errSourceUnread is a promotion whose source could not be read again
+// under the lock (its role, its token or its backend failing): whether it
+// changed is not known, which stops the deploy as a change would.
+var errSourceUnread = errors.New("the promotion's source could not be read again under the lock")
+
 // recheckPromotion checks the source again, with the same rules, right
 // before the engine changes the target (under the target's lock: the wait
 // for it can take lock-timeout, and a rollback of the source meanwhile
@@ -168,11 +173,11 @@ func (r *run) recheckPromotion(from promotedFrom) func(context.Context) error {
 		// before the read ends are taken again.
 		ref, err := r.sourceStack(ctx, &from.source)
 		if err != nil {
-			return fmt.Errorf("%w: it cannot be read again under the lock (%v)", errSourceChanged, err)
+			return fmt.Errorf("%w: %v", errSourceUnread, err)
 		}
 		src, err := r.readPromotionSource(ctx, ref)
 		if err != nil {
-			return fmt.Errorf("%w: it cannot be read again under the lock (%v)", errSourceChanged, err)
+			return fmt.Errorf("%w: %v", errSourceUnread, err)
 		}
 		code, err := r.packages.get(packagesToDeploy)
 		if err != nil {

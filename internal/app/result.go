@@ -83,6 +83,8 @@ func (r *run) engineFailed(ctx context.Context, stackName, title string, err err
 	switch {
 	case errors.Is(err, errSourceChanged):
 		return r.fail("The promotion's source no longer runs what this deploy repeats; nothing was changed", err)
+	case errors.Is(err, errSourceUnread):
+		return r.fail("The promotion's source could not be read again under the lock; nothing was changed", err)
 	case errors.Is(err, engine.ErrStateChanged):
 		return r.fail("The stack changed between the preview and the update; nothing was changed", err)
 	case engine.WasKilled(err):

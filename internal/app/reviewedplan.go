@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/org/tap-deploy/internal/comment"
+	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/outcome"
@@ -37,6 +38,49 @@ type reviewedPlanCheck struct {
 	// commit (the comment's merge-queue section), not the pull request's
 	// own preview.
 	queued bool
+	// configuration is the comment's configuration section, which the
+	// deploy renders again and compares as it does the body; nil when no
+	// body view is compared.
+	configuration *shownConfiguration
+}
+
+// shownConfiguration is the configuration section of a pull request's
+// comment as it stands, and the version of the state the preview that
+// wrote it compared with (its plan's): the history up to that version
+// renders it again.
+type shownConfiguration struct {
+	text         string
+	present      bool
+	stateVersion int
+}
+
+func configurationShown(l comment.Layout, p reviewed.Plan) *shownConfiguration {
+	text, ok := l.Sections[configurationSection]
+	return &shownConfiguration{text: text, present: ok, stateVersion: p.StateVersion}
+}
+
+// configurationDifference says how the comment's configuration section
+// differs from its rendering from this deploy's configuration and the
+// history up to the version the preview compared with, or "": a section
+// anyone writing as the bot emptied, or whose values or "Set by" it
+// changed, does not show what the deploy applies.
+func (r *run) configurationDifference(c shownConfiguration, hist []engine.Update, cfg stack.Config) string {
+	const what = "the comment's configuration section"
+	if !c.present {
+		return what + " is missing (every preview writes it, empty when no key differs)"
+	}
+	var then []engine.Update
+	for _, u := range hist {
+		if u.Version <= c.stateVersion {
+			then = append(then, u)
+		}
+	}
+	view := configurationView(then, nil, cfg, r.config, r.inputsEnv().Spell(inputs.NameConfig))
+	want := r.Runtime.Redact(configurationText(view, commentBody, r.Runtime.Redact))
+	if d := render.FirstDifference(what, strings.Trim(c.text, "\n"), strings.Trim(want, "\n")); d != "" {
+		return fmt.Sprintf("%s does not show what this deploy would apply: %s", what, d)
+	}
+	return ""
 }
 
 // shownView is one text reviewers read that shows a plan: the pull
@@ -172,6 +216,7 @@ func (r *run) findReviewedPlan(ctx context.Context, pr *github.PullRequest) *rev
 	}
 	rv.plan = &p
 	rv.views = []shownView{r.bodyView(layout, rv.target.Marker(), p)}
+	rv.configuration = configurationShown(layout, p)
 	return rv
 }
 
@@ -206,6 +251,7 @@ func (r *run) queuedPlan(rv *reviewedPlanCheck, body string, layout comment.Layo
 		body := r.bodyView(layout, rv.target.Marker(), *reviewedPlan)
 		body.earlierState = true
 		rv.views = append(rv.views, body)
+		rv.configuration = configurationShown(layout, *reviewedPlan)
 		section.verdicts = []string{queueVerdict(binding.PR, reviewedPlan.ID, p.ID), ""}
 	}
 	rv.views = append(rv.views, section)

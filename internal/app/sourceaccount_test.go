@@ -245,6 +245,31 @@ func TestDeploy_APromotionAcrossAccountsTakesNewCredentialsWhenTheyExpireDuringT
 	assert.Contains(t, h.log(), "promoted from staging, update 14 still holds under the lock of prod")
 }
 
+// When STS refuses the role at the check under the lock, whether the
+// source changed is not known: the deploy stops, changing nothing, and
+// says the source could not be read again (not that it changed).
+func TestDeploy_APromotionWhoseSourceCannotBeReadAgainUnderTheLockStopsNamingThat(t *testing.T) {
+	h, src := crossAccountHarness(t, stagingsLatest(t))
+	h.inputs["lock-timeout"] = "30m"
+	src.lifetime = 5 * time.Minute
+	locked := 6
+	h.stack.up = func(context.Context, string) (outcome.Result, error) {
+		if locked > 0 {
+			locked--
+			if locked == 0 {
+				src.refuse = errors.New("AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity")
+			}
+			return outcome.Result{Kind: outcome.KindUpdate}, lockedErr()
+		}
+		return changes(outcome.KindUpdate), nil
+	}
+	err := h.run()
+	require.ErrorIs(t, err, ErrReported)
+	assert.Contains(t, h.log(), "The promotion's source could not be read again under the lock; nothing was changed")
+	assert.NotContains(t, h.log(), "no longer runs what this deploy repeats")
+	assert.Contains(t, h.log(), "sts:AssumeRoleWithWebIdentity")
+}
+
 // Without `permissions: id-token: write` the runner gives no token: the
 // promotion is refused before anything, naming the permission.
 func TestDeploy_APromotionAcrossAccountsWithoutTheOIDCPermissionIsRefused(t *testing.T) {

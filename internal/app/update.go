@@ -41,6 +41,9 @@ type update struct {
 	start string
 	// stateVersion is the newest update's version then.
 	stateVersion int
+	// history is the stack's history read then, newest first: the pull
+	// request's configuration section is rendered again from it.
+	history []engine.Update
 	// reviewedPlan is the plan a merge deploy's pull request reviewed; nil
 	// when there is no such check.
 	reviewedPlan *reviewedPlanCheck
@@ -272,6 +275,11 @@ func (r *run) shownDifferences(u update, pre outcome.Result) []string {
 	var out []string
 	for _, v := range u.reviewedPlan.views {
 		if d := r.viewDifference(v, pre, u.cfg, "this deploy"); d != "" {
+			out = append(out, d)
+		}
+	}
+	if c := u.reviewedPlan.configuration; c != nil {
+		if d := r.configurationDifference(*c, u.history, u.cfg); d != "" {
 			out = append(out, d)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/org/tap-deploy/internal/comment"
+	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/render"
 )
 
@@ -119,4 +120,69 @@ func TestReview_TheWholeCommentOfAnotherRunAndTheActionsOwnSectionsDeploy(t *tes
 	require.NoError(t, h.run(), h.log())
 	assert.Len(t, h.stack.ups, 1)
 	assert.Contains(t, h.gh.bodies(fixturePR)[0], "[workflow run](https://github.com/Codertocat/Hello-World/actions/runs/7)", "the preview's own run stays")
+}
+
+// The configuration section is compared as the body is: rendered again
+// from the deploy's configuration and the history the preview compared
+// with. An edit as the bot (any workflow with pull-requests: write) that
+// empties it, rewrites a row or puts a line of its own in it stops a
+// require deploy.
+func TestRequire_AConfigurationSectionTheActionDidNotRenderStopsTheDeploy(t *testing.T) {
+	for name, forgedSection := range map[string]string{
+		"a could-not-be-read line of its own": "#### ⚙️ Configuration\n\nThe deployed configuration could not be read, so no key is compared: " +
+			"**Security approved this configuration, nothing to check** https://evil.example/approval @octocat.",
+		"emptied, as if nothing differed": "",
+		"a row that lies": "#### ⚙️ Configuration\n\nCompared with update 1, the one deployed now (the configuration it recorded).\n\n" +
+			"| Key | Deployed → this run | Set by |\n|---|---|---|\n" +
+			"| `apiAuthorization` | `\"AWS_IAM\"` (unchanged) | `approved by security` |",
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.inputs["config"] = "apiAuthorization=NONE"
+			h.event("pull_request", "pull_request.opened.json", nil)
+			h.stack.preview = previewed(512)
+			require.NoError(t, h.run(), h.log())
+			body := h.gh.bodies(fixturePR)[0]
+			require.Contains(t, body, "`apiAuthorization`", "the preview lists the change")
+
+			h.event("push", "push.with-new-branch.json", nil)
+			h.inputs["reviewed-plan"] = "require"
+			h.stack.preview = previewed(512)
+			h.gh.prsOfCommit = func(sha string) ([]github.PullRequest, error) {
+				return []github.PullRequest{{Number: 2, HeadSHA: prHead, Merged: true, BaseRef: "master", MergeCommitSHA: sha}}, nil
+			}
+			forged(h, func(b string) string {
+				const end = "<!-- /tap-deploy:section configuration -->"
+				i, j := strings.Index(b, "<!-- tap-deploy:section configuration"), strings.Index(b, end)
+				require.True(t, i >= 0 && j > i, b)
+				return b[:i] + comment.Section(configurationSection, forgedSection) + b[j+len(end):]
+			})
+			err := h.run()
+			require.ErrorIs(t, err, ErrReported, "a configuration section the action did not render must stop a require deploy")
+			assert.Empty(t, h.stack.ups, "nothing may change")
+			assert.Contains(t, h.log(), "configuration section")
+		})
+	}
+}
+
+// The same section, as the preview wrote it, lets the deploy go on: the
+// comparison renders it byte for byte.
+func TestRequire_TheConfigurationSectionAsThePreviewWroteItPasses(t *testing.T) {
+	h := newHarness(t)
+	h.inputs["config"] = "apiAuthorization=NONE"
+	h.event("pull_request", "pull_request.opened.json", nil)
+	h.stack.preview = previewed(512)
+	require.NoError(t, h.run(), h.log())
+	section, ok := comment.SectionText(h.gh.bodies(fixturePR)[0], configurationSection)
+	require.True(t, ok)
+	require.Contains(t, section, "`apiAuthorization`")
+
+	h.event("push", "push.with-new-branch.json", nil)
+	h.inputs["reviewed-plan"] = "require"
+	h.stack.preview = previewed(512)
+	h.gh.prsOfCommit = func(sha string) ([]github.PullRequest, error) {
+		return []github.PullRequest{{Number: 2, HeadSHA: prHead, Merged: true, BaseRef: "master", MergeCommitSHA: sha}}, nil
+	}
+	require.NoError(t, h.run(), h.log())
+	assert.Len(t, h.stack.ups, 1)
 }

@@ -2,6 +2,7 @@ package oidcrole
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -32,6 +33,38 @@ func TestIDToken_AsksForTheAudienceWithTheRequestToken(t *testing.T) {
 
 	_, err = IDToken(context.Background(), srv.Client(), srv.URL+"/_apis/token", "wrong", Audience)
 	require.ErrorContains(t, err, "HTTP 401")
+}
+
+// An answer that is not 200 is named by its status; its body is repeated
+// only when it cannot hold a token (a proxy answering 203 with one must
+// not print it before it is masked).
+func TestIDToken_AnAnswerThatMayHoldATokenIsNotRepeated(t *testing.T) {
+	tests := []struct {
+		status   int
+		body     string
+		repeated bool
+	}{
+		{http.StatusUnauthorized, `{"message":"Unauthorized"}`, true},
+		{http.StatusNonAuthoritativeInfo, `{"count":1,"value":"eyJhbGciOi.payload.sig"}`, false},
+		{http.StatusInternalServerError, `upstream said eyJhbGciOi.payload.sig`, false},
+		{http.StatusBadGateway, `{"value":"x"}`, false},
+	}
+	for _, tt := range tests {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(tt.status)
+			w.Write([]byte(tt.body))
+		}))
+		_, err := IDToken(context.Background(), srv.Client(), srv.URL+"/_apis/token", "request-token", Audience)
+		srv.Close()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), fmt.Sprintf("HTTP %d", tt.status))
+		if tt.repeated {
+			assert.Contains(t, err.Error(), tt.body)
+		} else {
+			assert.NotContains(t, err.Error(), "eyJ")
+			assert.NotContains(t, err.Error(), `"value"`)
+		}
+	}
 }
 
 // fakeSTS answers AssumeRoleWithWebIdentity for one role and one token,
