@@ -43,6 +43,7 @@ func (r *run) queuePreview(ctx context.Context) error {
 			"it asks GitHub whether the stack runs the merge group's base, and writes the result into the pull request's comment: pass github-token (the default, github.token, works) with `contents: read` and `pull-requests: write`"))
 	}
 	version, firstDeploy := 0, false
+	var hist []engine.Update
 	res, runErr := r.onStack(ctx, "Pulumi preview of the merge group "+short(g.Head), packagesToDeploy, func(st Stack, first bool) (outcome.Result, error) {
 		firstDeploy = first
 		if !first {
@@ -50,7 +51,12 @@ func (r *run) queuePreview(ctx context.Context) error {
 				return outcome.Result{}, err
 			}
 		}
-		version = latestVersion(ctx, st)
+		// Unread, the history is empty: the version is 0 and the
+		// configuration section compared with the defaults, which the
+		// comparison then reports.
+		if h, err := st.History(ctx); err == nil && len(h) > 0 {
+			hist, version = h, h[0].Version
+		}
 		return st.Preview(ctx, engine.PreviewOptions{})
 	})
 	if errors.Is(runErr, errBaseNotDeployed) {
@@ -65,7 +71,7 @@ func (r *run) queuePreview(ctx context.Context) error {
 			Bound(reviewed.Binding{Repo: r.facts.repo.FullName(), PR: g.PR, Stack: r.in.StackName})
 		plan.Shown = pinned
 		meta.Verdict = render.Verdict{Metadata: plan.Encode(), PlanID: plan.ID}
-		meta.Verdict.Says, meta.Verdict.Lines, meta.Verdict.Warn, reviewErr = r.queueAgainstReview(ctx, g, plan, shown)
+		meta.Verdict.Says, meta.Verdict.Lines, meta.Verdict.Warn, reviewErr = r.queueAgainstReview(ctx, g, plan, shown, hist)
 	}
 	doc := resultDoc(meta, shown)
 	if g.PR == 0 {
@@ -145,9 +151,10 @@ func (r *run) waitForBase(ctx context.Context, st Stack, g *route.MergeGroup) er
 // comment they read with its rendering from the merge group's preview
 // (shown), as the pull request's preview rendered it: its plan line, run,
 // time and unchanged count, which depend on a state the queue cannot see,
-// are those the comment records. It returns the report's verdict and
+// are those the comment records; and its configuration section with its
+// rendering from the history up to the reviewed plan's version (hist). It returns the report's verdict and
 // lines, and an error when reviewed-plan is require and they differ.
-func (r *run) queueAgainstReview(ctx context.Context, g *route.MergeGroup, plan reviewed.Plan, shown outcome.Result) (verdict string, lines []string, warn bool, err error) {
+func (r *run) queueAgainstReview(ctx context.Context, g *route.MergeGroup, plan reviewed.Plan, shown outcome.Result, hist []engine.Update) (verdict string, lines []string, warn bool, err error) {
 	if r.in.ReviewedPlan == inputs.ReviewedPlanOff {
 		return "", nil, false, nil
 	}
@@ -179,6 +186,9 @@ func (r *run) queueAgainstReview(ctx context.Context, g *route.MergeGroup, plan 
 			v := r.bodyView(layout, target.Marker(), *reviewedPlan)
 			v.earlierState = true
 			if d := r.viewDifference(v, shown, r.cfg, "the merge"); d != "" {
+				lines = append(lines, d)
+			}
+			if d := r.configurationDifference(*configurationShown(layout, *reviewedPlan), hist, r.cfg, "the merge"); d != "" {
 				lines = append(lines, d)
 			}
 		}

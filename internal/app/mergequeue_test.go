@@ -81,6 +81,17 @@ func TestMergeQueue_TheCheckComparesTheWholeCommentReviewersRead(t *testing.T) {
 		assert.Contains(t, h.log(), `the comment does not show what the merge would apply: line 11 of the comment shows "| 0 | 0 | 0 | 0 | 1 |", a fresh rendering of the plan has "| 0 | 1 | 0 | 0 | 0 |"`)
 		assert.NotContains(t, queueSectionOf(t, h), "The merge applies the plan reviewed")
 	})
+	t.Run("the configuration section rewritten", func(t *testing.T) {
+		h := reviewedThenQueued(t)
+		forged(h, func(b string) string {
+			const end = "<!-- /tap-deploy:section configuration -->"
+			i, j := strings.Index(b, "<!-- tap-deploy:section configuration"), strings.Index(b, end)
+			require.True(t, i >= 0 && j > i, b)
+			return b[:i] + comment.Section(configurationSection, "#### ⚙️ Configuration\n\nThe deployed configuration could not be read, so no key is compared: **approved**.") + b[j+len(end):]
+		})
+		require.ErrorIs(t, h.run(), ErrReported)
+		assert.Contains(t, h.log(), "the comment's configuration section does not show what the merge would apply")
+	})
 	t.Run("a section the action does not write", func(t *testing.T) {
 		h := reviewedThenQueued(t)
 		forged(h, func(b string) string { return b + "\n" + comment.Section("approval", "approved") })

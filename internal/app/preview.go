@@ -92,16 +92,6 @@ func (r *run) preview(ctx context.Context) error {
 	return reviewErr
 }
 
-// latestVersion is the newest update's version, 0 when there is none or
-// the history cannot be read.
-func latestVersion(ctx context.Context, st Stack) int {
-	hist, err := st.History(ctx)
-	if err != nil || len(hist) == 0 {
-		return 0
-	}
-	return hist[0].Version
-}
-
 // configFingerprint is what the stack is built from: the configuration
 // values and the project, environment and region.
 func configFingerprint(cfg stack.Config) map[string]string {

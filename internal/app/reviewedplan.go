@@ -60,11 +60,12 @@ func configurationShown(l comment.Layout, p reviewed.Plan) *shownConfiguration {
 }
 
 // configurationDifference says how the comment's configuration section
-// differs from its rendering from this deploy's configuration and the
-// history up to the version the preview compared with, or "": a section
+// differs from its rendering from the configuration of who (this deploy,
+// the merge queue's check) and the history up to the version the preview
+// compared with, or "": a section
 // anyone writing as the bot emptied, or whose values or "Set by" it
 // changed, does not show what the deploy applies.
-func (r *run) configurationDifference(c shownConfiguration, hist []engine.Update, cfg stack.Config) string {
+func (r *run) configurationDifference(c shownConfiguration, hist []engine.Update, cfg stack.Config, who string) string {
 	const what = "the comment's configuration section"
 	if !c.present {
 		return what + " is missing (every preview writes it, empty when no key differs)"
@@ -78,7 +79,7 @@ func (r *run) configurationDifference(c shownConfiguration, hist []engine.Update
 	view := configurationView(then, nil, cfg, r.config, r.inputsEnv().Spell(inputs.NameConfig))
 	want := r.Runtime.Redact(configurationText(view, commentBody, r.Runtime.Redact))
 	if d := render.FirstDifference(what, strings.Trim(c.text, "\n"), strings.Trim(want, "\n")); d != "" {
-		return fmt.Sprintf("%s does not show what this deploy would apply: %s", what, d)
+		return fmt.Sprintf("%s does not show what %s would apply: %s", what, who, d)
 	}
 	return ""
 }

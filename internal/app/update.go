@@ -279,7 +279,7 @@ func (r *run) shownDifferences(u update, pre outcome.Result) []string {
 		}
 	}
 	if c := u.reviewedPlan.configuration; c != nil {
-		if d := r.configurationDifference(*c, u.history, u.cfg); d != "" {
+		if d := r.configurationDifference(*c, u.history, u.cfg, "this deploy"); d != "" {
 			out = append(out, d)
 		}
 	}
