@@ -202,8 +202,8 @@ func run() error {
 
 	action := median(actionTimes)
 	fmt.Printf("\ntap-deploy benchmark (%s, %d cores, medians of %d rounds after a warm-up)\n\n", runtime.Version(), runtime.NumCPU(), runs)
-	fmt.Printf("| %-58s | %10s |\n|%s|%s|\n", "measure", "figure", strings.Repeat("-", 60), strings.Repeat("-", 12))
-	row := func(name, figure string) { fmt.Printf("| %-58s | %10s |\n", name, figure) }
+	fmt.Printf("| %-68s | %10s |\n|%s|%s|\n", "measure", "figure", strings.Repeat("-", 70), strings.Repeat("-", 12))
+	row := func(name, figure string) { fmt.Printf("| %-68s | %10s |\n", name, figure) }
 	row("(1) action PR run, full stack (binary start → comment)", secs(action))
 	row(fmt.Sprintf("(2) engine floor: bare Automation-API preview, %d resources", resources), secs(floor))
 	row("(3a) cold `go build` of the same program (fresh GOCACHE)", secs(build))
@@ -215,14 +215,14 @@ func run() error {
 	row("(4e) traffic shift of 3 functions, action side (SDK, loopback)", ms(shiftTime))
 	row("(5) action merge deploy, one-resource change (binary start → exit)", secs(median(deploy.action)))
 	row("(6) deploy floor: bare Automation-API up of the same change", secs(median(deploy.floor)))
-	fmt.Printf("\nratios: (1)/(2) = %.2f (target ≤ 1.2)   (5)/(6) = %.2f (target ≤ 1.2)   (3)/(1) = %.0f×\n",
+	fmt.Printf("\nratios of the medians: (1)/(2) = %.2f (target ≤ 1.2)   (5)/(6) = %.2f (target ≤ 1.2)   (3)/(1) = %.0f×\n",
 		float64(action)/float64(floor), float64(median(deploy.action))/float64(median(deploy.floor)), float64(build+floor)/float64(action))
 	fmt.Printf("\nthe ratios' spread over %d interleaved rounds (each round: the action's run, then the engine's):\n\n", runs)
-	fmt.Printf("| %-58s | %8s | %8s | %8s |\n|%s|%s|%s|%s|\n", "compared", "min", "median", "max",
-		strings.Repeat("-", 60), strings.Repeat("-", 10), strings.Repeat("-", 10), strings.Repeat("-", 10))
+	fmt.Printf("| %-68s | %8s | %8s | %8s |\n|%s|%s|%s|%s|\n", "compared", "min", "median", "max",
+		strings.Repeat("-", 70), strings.Repeat("-", 10), strings.Repeat("-", 10), strings.Repeat("-", 10))
 	spreadRow := func(name string, v []float64, unit string) {
 		s := slices.Sorted(slices.Values(v))
-		fmt.Printf("| %-58s | %6.2f%-2s | %6.2f%-2s | %6.2f%-2s |\n", name, s[0], unit, s[len(s)/2], unit, s[len(s)-1], unit)
+		fmt.Printf("| %-68s | %6.2f%-2s | %6.2f%-2s | %6.2f%-2s |\n", name, s[0], unit, s[len(s)/2], unit, s[len(s)-1], unit)
 	}
 	spreadRow("(1) action PR run, full stack", seconds(actionTimes), " s")
 	spreadRow("(2) bare engine preview of the same stack", seconds(floorTimes), " s")
@@ -232,7 +232,7 @@ func run() error {
 	spreadRow("(5)/(6) merge deploy ÷ engine up, per round", ratios(deploy.action, deploy.floor), "")
 	fmt.Printf("\n(5) and (6) start from the same deployed stack (%d resources in the cloud), reset every round, and apply\n", deploy.resources)
 	fmt.Printf("the same change (%s): each did %s in every round (checked).\n", describe(change), describeWork(deploy.work))
-	fmt.Printf("targets: validate < 1 s: %v   render < 50 ms: %v   reviewed plan < 50 ms: %v\n", validate < time.Second, renderTime < 50*time.Millisecond, fingerprint < 50*time.Millisecond)
+	fmt.Printf("\ntargets: validate < 1 s: %v   render < 50 ms: %v   reviewed plan < 50 ms: %v\n", validate < time.Second, renderTime < 50*time.Millisecond, fingerprint < 50*time.Millisecond)
 	fmt.Printf("no network at run time: %s\n", offline)
 	fmt.Printf("no network at run time: %s\n", deploy.offline)
 	fmt.Println("\n(3) adds the floor's preview to the measured build: a compiled Go program previews through")
