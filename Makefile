@@ -4,6 +4,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 GO            ?= go
+# Rounds of each comparison make bench times, after a warm-up.
+ROUNDS        ?= 5
 BIN           := $(CURDIR)/bin
 PULUMI_VERSION := $(shell cd tools && $(GO) list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)
 AWS_VERSION    := $(shell $(GO) list -m -f '{{.Version}}' github.com/pulumi/pulumi-aws/sdk/v6)
@@ -115,6 +117,6 @@ clean: ## remove build output and demo state
 	rm -rf $(BIN)/tap-deploy .tap dist $(ZIPS)/*.zip
 
 .PHONY: bench
-bench: tools build ## measure the PR run against the engine floor and the compile-per-run baseline; print the table
-	$(GO) run ./test/bench
+bench: tools build ## measure the PR run and the merge deploy against the engine's preview and up, and the compile-per-run baseline; print the table (ROUNDS=3 for fewer rounds)
+	$(GO) run ./test/bench -rounds $(ROUNDS)
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./internal/render ./internal/policy ./internal/reviewed

@@ -17,11 +17,16 @@ import (
 type Access struct {
 	// Terraform is the resource the type bridges.
 	Terraform string
-	Create    []string
-	Read      []string
-	Update    []string
-	Delete    []string
-	Tag       []string
+	// Docs is the Service Authorization Reference page of the service the
+	// actions belong to (list_<service>.html): every action, the resources
+	// it is authorized on and the condition keys AWS evaluates for it.
+	// TestTable_EveryEntryLinksItsServicesAuthorizationPage checks it.
+	Docs   string
+	Create []string
+	Read   []string
+	Update []string
+	Delete []string
+	Tag    []string
 	// IfInput lists actions needed only when the resource sets an input
 	// (a review stack's forceDestroy buckets, reserved concurrency).
 	IfInput map[string][]string
@@ -186,6 +191,7 @@ func apiTags(region string) []string { return []string{apiGateway(region, "/tags
 var Table = map[string]Access{
 	"aws:s3/bucketV2:BucketV2": {
 		Terraform: "aws_s3_bucket",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html",
 		// HeadBucket (the create waiter and the region lookup) is s3:ListBucket.
 		Create: []string{"s3:CreateBucket", "s3:ListBucket"},
 		Read: []string{"s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:GetBucketAcl", "s3:GetBucketCORS",
@@ -206,6 +212,7 @@ var Table = map[string]Access{
 	},
 	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": {
 		Terraform: "aws_s3_bucket_public_access_block",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html",
 		// DeletePublicAccessBlock is authorized as s3:PutBucketPublicAccessBlock.
 		Create: []string{"s3:PutBucketPublicAccessBlock"}, Read: []string{"s3:GetBucketPublicAccessBlock"},
 		Update: []string{"s3:PutBucketPublicAccessBlock"}, Delete: []string{"s3:PutBucketPublicAccessBlock"},
@@ -213,12 +220,14 @@ var Table = map[string]Access{
 	},
 	"aws:s3/bucketOwnershipControls:BucketOwnershipControls": {
 		Terraform: "aws_s3_bucket_ownership_controls",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html",
 		Create:    []string{"s3:PutBucketOwnershipControls"}, Read: []string{"s3:GetBucketOwnershipControls"},
 		Update: []string{"s3:PutBucketOwnershipControls"}, Delete: []string{"s3:PutBucketOwnershipControls"},
 		On: Scope{Names: bucketScope},
 	},
 	"aws:s3/bucketVersioningV2:BucketVersioningV2": {
 		Terraform: "aws_s3_bucket_versioning",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html",
 		// Deleting the resource suspends versioning.
 		Create: []string{"s3:PutBucketVersioning"}, Read: []string{"s3:GetBucketVersioning"},
 		Update: []string{"s3:PutBucketVersioning"}, Delete: []string{"s3:PutBucketVersioning"},
@@ -226,6 +235,7 @@ var Table = map[string]Access{
 	},
 	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": {
 		Terraform: "aws_s3_bucket_server_side_encryption_configuration",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html",
 		// DeleteBucketEncryption is authorized as s3:PutEncryptionConfiguration.
 		Create: []string{"s3:PutEncryptionConfiguration"}, Read: []string{"s3:GetEncryptionConfiguration"},
 		Update: []string{"s3:PutEncryptionConfiguration"}, Delete: []string{"s3:PutEncryptionConfiguration"},
@@ -233,6 +243,7 @@ var Table = map[string]Access{
 	},
 	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": {
 		Terraform: "aws_s3_bucket_lifecycle_configuration",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html",
 		// DeleteBucketLifecycle is authorized as s3:PutLifecycleConfiguration.
 		Create: []string{"s3:PutLifecycleConfiguration"}, Read: []string{"s3:GetLifecycleConfiguration"},
 		Update: []string{"s3:PutLifecycleConfiguration"}, Delete: []string{"s3:PutLifecycleConfiguration"},
@@ -240,12 +251,14 @@ var Table = map[string]Access{
 	},
 	"aws:s3/bucketPolicy:BucketPolicy": {
 		Terraform: "aws_s3_bucket_policy",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html",
 		Create:    []string{"s3:PutBucketPolicy"}, Read: []string{"s3:GetBucketPolicy"},
 		Update: []string{"s3:PutBucketPolicy"}, Delete: []string{"s3:DeleteBucketPolicy"},
 		On: Scope{Names: bucketScope},
 	},
 	"aws:s3/bucketNotification:BucketNotification": {
 		Terraform: "aws_s3_bucket_notification",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html",
 		// Deleting it puts an empty configuration.
 		Create: []string{"s3:PutBucketNotification"}, Read: []string{"s3:GetBucketNotification"},
 		Update: []string{"s3:PutBucketNotification"}, Delete: []string{"s3:PutBucketNotification"},
@@ -253,6 +266,7 @@ var Table = map[string]Access{
 	},
 	"aws:s3/bucketObjectv2:BucketObjectv2": {
 		Terraform: "aws_s3_object",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html",
 		// PutObject covers the multipart upload of a package above 5 MiB;
 		// the tags go with it (x-amz-tagging). HeadObject is s3:GetObject.
 		Create: []string{"s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"},
@@ -272,6 +286,7 @@ var Table = map[string]Access{
 	},
 	"aws:dynamodb/table:Table": {
 		Terraform: "aws_dynamodb_table",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html",
 		// Point-in-time recovery is set after CreateTable, and waited for.
 		Create: []string{"dynamodb:CreateTable", "dynamodb:UpdateContinuousBackups"},
 		Read: []string{"dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive",
@@ -285,6 +300,7 @@ var Table = map[string]Access{
 	},
 	"aws:lambda/function:Function": {
 		Terraform: "aws_lambda_function",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html",
 		Create:    []string{"lambda:CreateFunction"},
 		// GetFunction needs lambda:ListTags for a tagged function.
 		Read: []string{"lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListVersionsByFunction",
@@ -313,6 +329,7 @@ var Table = map[string]Access{
 	},
 	"aws:lambda/alias:Alias": {
 		Terraform: "aws_lambda_alias",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html",
 		// CodeDeploy moves the alias afterwards (with its own service role);
 		// Pulumi creates it, reads it, and deletes it with the function.
 		Create: []string{"lambda:CreateAlias"}, Read: []string{"lambda:GetAlias"},
@@ -321,6 +338,7 @@ var Table = map[string]Access{
 	},
 	"aws:codedeploy/application:Application": {
 		Terraform: "aws_codedeploy_app",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodedeploy.html",
 		Create:    []string{"codedeploy:CreateApplication"},
 		Read:      []string{"codedeploy:GetApplication", "codedeploy:ListTagsForResource"},
 		Update:    []string{"codedeploy:UpdateApplication"},
@@ -332,6 +350,7 @@ var Table = map[string]Access{
 	},
 	"aws:codedeploy/deploymentGroup:DeploymentGroup": {
 		Terraform: "aws_codedeploy_deployment_group",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscodedeploy.html",
 		Create:    []string{"codedeploy:CreateDeploymentGroup"},
 		Read:      []string{"codedeploy:GetDeploymentGroup", "codedeploy:ListTagsForResource"},
 		Update:    []string{"codedeploy:UpdateDeploymentGroup"},
@@ -345,11 +364,13 @@ var Table = map[string]Access{
 	},
 	"aws:lambda/permission:Permission": {
 		Terraform: "aws_lambda_permission",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html",
 		Create:    []string{"lambda:AddPermission"}, Read: []string{"lambda:GetPolicy"}, Delete: []string{"lambda:RemovePermission"},
 		On: Scope{Names: func(r graph.Resource, region string) []string { return functionARNs(str(r, "function"), region) }},
 	},
 	"aws:lambda/eventSourceMapping:EventSourceMapping": {
 		Terraform: "aws_lambda_event_source_mapping",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html",
 		// The stack leaves mappings untagged (awsfacts): no tag calls.
 		Create: []string{"lambda:CreateEventSourceMapping"},
 		Read:   []string{"lambda:GetEventSourceMapping", "lambda:ListTags"},
@@ -368,6 +389,7 @@ var Table = map[string]Access{
 	},
 	"aws:iam/role:Role": {
 		Terraform: "aws_iam_role",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html",
 		Create:    []string{"iam:CreateRole", "iam:GetRole"},
 		// The provider reads the role's inline and attached policies too.
 		Read: []string{"iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListRoleTags"},
@@ -388,12 +410,14 @@ var Table = map[string]Access{
 	},
 	"aws:iam/rolePolicy:RolePolicy": {
 		Terraform: "aws_iam_role_policy",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html",
 		Create:    []string{"iam:PutRolePolicy"}, Read: []string{"iam:GetRolePolicy"},
 		Update: []string{"iam:PutRolePolicy"}, Delete: []string{"iam:DeleteRolePolicy"},
 		On: Scope{Names: func(r graph.Resource, _ string) []string { return []string{roleARN(str(r, "role"))} }},
 	},
 	"aws:iam/rolePolicyAttachment:RolePolicyAttachment": {
 		Terraform: "aws_iam_role_policy_attachment",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html",
 		Create:    []string{"iam:AttachRolePolicy"}, Read: []string{"iam:ListAttachedRolePolicies"},
 		Delete: []string{"iam:DetachRolePolicy"},
 		On: Scope{
@@ -406,6 +430,7 @@ var Table = map[string]Access{
 	},
 	"aws:cloudwatch/logGroup:LogGroup": {
 		Terraform: "aws_cloudwatch_log_group",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html",
 		// Creating with tags is authorized as logs:TagResource (older
 		// accounts: logs:TagLogGroup). Retention is set after the create.
 		Create: []string{"logs:CreateLogGroup", "logs:PutRetentionPolicy"},
@@ -420,6 +445,7 @@ var Table = map[string]Access{
 	},
 	"aws:cloudwatch/metricAlarm:MetricAlarm": {
 		Terraform: "aws_cloudwatch_metric_alarm",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html",
 		Create:    []string{"cloudwatch:PutMetricAlarm"},
 		Read:      []string{"cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"},
 		Update:    []string{"cloudwatch:PutMetricAlarm"}, Delete: []string{"cloudwatch:DeleteAlarms"},
@@ -430,6 +456,7 @@ var Table = map[string]Access{
 	},
 	"aws:sns/topic:Topic": {
 		Terraform: "aws_sns_topic",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html",
 		Create:    []string{"sns:CreateTopic", "sns:SetTopicAttributes"},
 		Read:      []string{"sns:GetTopicAttributes", "sns:ListTagsForResource"},
 		Update:    []string{"sns:SetTopicAttributes"}, Delete: []string{"sns:DeleteTopic"},
@@ -440,6 +467,7 @@ var Table = map[string]Access{
 	},
 	"aws:sns/topicPolicy:TopicPolicy": {
 		Terraform: "aws_sns_topic_policy",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html",
 		// Deleting it puts the default policy back.
 		Create: []string{"sns:SetTopicAttributes"}, Read: []string{"sns:GetTopicAttributes"},
 		Update: []string{"sns:SetTopicAttributes"}, Delete: []string{"sns:SetTopicAttributes"},
@@ -447,6 +475,7 @@ var Table = map[string]Access{
 	},
 	"aws:sns/topicSubscription:TopicSubscription": {
 		Terraform: "aws_sns_topic_subscription",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsns.html",
 		// Subscribe is authorized on the topic; the subscription calls on
 		// the topic too (Service Authorization Reference, SNS: resource type
 		// topic), whose subscriptions' ARNs are <topic ARN>:<id>.
@@ -456,6 +485,7 @@ var Table = map[string]Access{
 	},
 	"aws:sqs/queue:Queue": {
 		Terraform: "aws_sqs_queue",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html",
 		Create:    []string{"sqs:CreateQueue", "sqs:SetQueueAttributes"},
 		Read:      []string{"sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ListQueueTags"},
 		Update:    []string{"sqs:SetQueueAttributes"}, Delete: []string{"sqs:DeleteQueue"},
@@ -466,6 +496,7 @@ var Table = map[string]Access{
 	},
 	"aws:kms/key:Key": {
 		Terraform: "aws_kms_key",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html",
 		// The key's policy grants its administrator (the role that deploys
 		// the stack) the rest; the stack leaves keys untagged (awsfacts).
 		Create: []string{"kms:CreateKey"},
@@ -488,6 +519,7 @@ var Table = map[string]Access{
 	},
 	"aws:kms/alias:Alias": {
 		Terraform: "aws_kms_alias",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html",
 		// The provider reads an alias by listing the account's aliases.
 		Create: []string{"kms:CreateAlias"}, Read: []string{"kms:ListAliases"},
 		Update: []string{"kms:UpdateAlias"}, Delete: []string{"kms:DeleteAlias"},
@@ -499,6 +531,7 @@ var Table = map[string]Access{
 	},
 	"aws:apigateway/restApi:RestApi": {
 		Terraform: "aws_api_gateway_rest_api",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonapigatewaymanagement.html",
 		// The provider reads the root resource after creating the API, and
 		// its tags through /tags.
 		Create: []string{"apigateway:POST"}, Read: []string{"apigateway:GET"},
@@ -517,24 +550,28 @@ var Table = map[string]Access{
 	},
 	"aws:apigateway/resource:Resource": {
 		Terraform: "aws_api_gateway_resource",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonapigatewaymanagement.html",
 		Create:    []string{"apigateway:POST"}, Read: []string{"apigateway:GET"},
 		Update: []string{"apigateway:PATCH"}, Delete: []string{"apigateway:DELETE"},
 		On: restAPIs,
 	},
 	"aws:apigateway/method:Method": {
 		Terraform: "aws_api_gateway_method",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonapigatewaymanagement.html",
 		Create:    []string{"apigateway:PUT"}, Read: []string{"apigateway:GET"},
 		Update: []string{"apigateway:PATCH"}, Delete: []string{"apigateway:DELETE"},
 		On: restAPIs,
 	},
 	"aws:apigateway/integration:Integration": {
 		Terraform: "aws_api_gateway_integration",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonapigatewaymanagement.html",
 		Create:    []string{"apigateway:PUT"}, Read: []string{"apigateway:GET"},
 		Update: []string{"apigateway:PATCH"}, Delete: []string{"apigateway:DELETE"},
 		On: restAPIs,
 	},
 	"aws:apigateway/deployment:Deployment": {
 		Terraform: "aws_api_gateway_deployment",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonapigatewaymanagement.html",
 		// Deleting a deployment first looks for stages still using it.
 		Create: []string{"apigateway:POST"}, Read: []string{"apigateway:GET"},
 		Update: []string{"apigateway:PATCH"}, Delete: []string{"apigateway:DELETE", "apigateway:GET"},
@@ -542,6 +579,7 @@ var Table = map[string]Access{
 	},
 	"aws:apigateway/stage:Stage": {
 		Terraform: "aws_api_gateway_stage",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonapigatewaymanagement.html",
 		// Its tags are set by the create (POST with tags) and read through
 		// /tags, never changed (see apiTags).
 		Create: []string{"apigateway:POST"}, Read: []string{"apigateway:GET"},
@@ -552,6 +590,7 @@ var Table = map[string]Access{
 	},
 	"aws:apigateway/methodSettings:MethodSettings": {
 		Terraform: "aws_api_gateway_method_settings",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonapigatewaymanagement.html",
 		// Method settings are a patch of the stage.
 		Create: []string{"apigateway:PATCH"}, Read: []string{"apigateway:GET"},
 		Update: []string{"apigateway:PATCH"}, Delete: []string{"apigateway:PATCH"},
@@ -559,6 +598,7 @@ var Table = map[string]Access{
 	},
 	"aws:apigateway/account:Account": {
 		Terraform: "aws_api_gateway_account",
+		Docs:      "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonapigatewaymanagement.html",
 		// There is no delete: the setting outlives the stack (retained).
 		Create: []string{"apigateway:PATCH"}, Read: []string{"apigateway:GET"}, Update: []string{"apigateway:PATCH"},
 		On: Scope{Names: func(_ graph.Resource, region string) []string { return []string{apiGateway(region, "/account")} }},
@@ -581,6 +621,10 @@ const boundedWhy = "only roles that carry the boundary: a deploy could otherwise
 
 // Invoke is what a data source the program reads needs.
 type Invoke struct {
+	// Docs is the Service Authorization Reference page of the service
+	// the call goes to, as Access.Docs; empty when the provider answers
+	// without calling AWS.
+	Docs    string
 	Actions []string
 	// On gives the resources from the invoke's arguments; nil when the
 	// call needs no permission.
@@ -591,11 +635,13 @@ type Invoke struct {
 // Invokes maps every data source the program calls to what it needs.
 var Invokes = map[string]Invoke{
 	// Every caller may ask who it is: STS needs no permission for it.
-	"aws:index/getCallerIdentity:getCallerIdentity": {Why: "sts:GetCallerIdentity needs no permission"},
+	"aws:index/getCallerIdentity:getCallerIdentity": {Docs: "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html",
+		Why: "sts:GetCallerIdentity needs no permission"},
 	// The partition is answered by the provider from the region.
 	"aws:index/getPartition:getPartition": {Why: "answered by the provider, no AWS call"},
 	// A rollback to code this binary does not hold checks the recorded package.
 	"aws:s3/getObject:getObject": {
+		Docs:    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html",
 		Actions: []string{"s3:GetObject", "s3:GetObjectTagging"},
 		On: func(args map[string]any) []string {
 			b, _ := args["bucket"].(string)

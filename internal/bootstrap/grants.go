@@ -201,7 +201,7 @@ func (b *grantBuilder) add(m accessModel, twinCalls []offline.Call) error {
 		}
 		inv, ok := Invokes[c.Token]
 		if !ok {
-			return fmt.Errorf("the stack reads %s, for which internal/bootstrap knows no IAM actions: add it to Invokes", c.Token)
+			return fmt.Errorf("the stack reads %s, for which internal/bootstrap knows no IAM actions: add it to Invokes in %s", c.Token, entryNeeds)
 		}
 		if inv.On == nil {
 			continue
@@ -287,12 +287,17 @@ func (b *grantBuilder) actions(acc Access, r graph.Resource) (create, all []stri
 	return create, all
 }
 
+// entryNeeds says where a missing type or data source goes and what its
+// entry must carry (TestTable_EveryEntryLinksItsServicesAuthorizationPage).
+const entryNeeds = "internal/bootstrap/access.go, with the IAM actions the provider calls and Docs, the link to its service's page " +
+	"in AWS's Service Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/list_<service>.html)"
+
 // resource adds what one resource needs: its own calls, scoped as its
 // type's Scope says, and the grants it needs on other resources (Also).
 func (b *grantBuilder) resource(r graph.Resource) error {
 	acc, ok := Table[r.Type]
 	if !ok {
-		return fmt.Errorf("the stack creates %s, for which internal/bootstrap knows no IAM actions: add it to Table", r.Type)
+		return fmt.Errorf("the stack creates %s, for which internal/bootstrap knows no IAM actions: add it to Table in %s", r.Type, entryNeeds)
 	}
 	if b.boundary != "" && r.Type == "aws:iam/role:Role" && str(r, "permissionsBoundary") != b.boundary {
 		return fmt.Errorf("the review stack's role %s carries the permissions boundary %q, not %s: the review role could not create it", str(r, "name"), str(r, "permissionsBoundary"), b.boundary)

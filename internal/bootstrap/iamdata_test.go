@@ -1,6 +1,8 @@
 package bootstrap
 
 import (
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,4 +118,58 @@ func TestTable_NamesOnlyActionsAWSDefines(t *testing.T) {
 	}
 	check("stack.KeyAdministration", stack.KeyAdministration...)
 	check("boundaryKeyed", boundaryKeyed...)
+}
+
+// authorizationPage matches a Service Authorization Reference page.
+var authorizationPage = regexp.MustCompile(`^https://docs\.aws\.amazon\.com/service-authorization/latest/reference/list_[a-z0-9]+\.html$`)
+
+// pageNames are the services whose prefix AWS's reference shares between
+// two pages, named for the one the stack's types belong to: apigateway is
+// both API Gateway Management (REST APIs, the stack's) and Management V2
+// (HTTP and WebSocket APIs), and the data keeps one name per prefix.
+var pageNames = map[string]string{"apigateway": "Amazon API Gateway Management"}
+
+// Adding a type is one entry in Table: its calls and the page where AWS
+// documents them. Every entry links the Service Authorization Reference
+// page of the one service its own actions belong to (its Also grants may
+// be another service's), by AWS's published data.
+func TestTable_EveryEntryLinksItsServicesAuthorizationPage(t *testing.T) {
+	data := iamdata.Open(requires.IAMData(t))
+	check := func(what, docs string, actions []string) {
+		t.Helper()
+		if !assert.Regexp(t, authorizationPage, docs, "%s: Docs must be its service's Service Authorization Reference page", what) {
+			return
+		}
+		prefixes := map[string]bool{}
+		for _, a := range actions {
+			p, _, _ := strings.Cut(a, ":")
+			prefixes[p] = true
+		}
+		if !assert.Len(t, prefixes, 1, "%s: one entry's actions are one service's, so that one page documents them: %v", what, actions) {
+			return
+		}
+		for p := range prefixes {
+			want, err := data.AuthorizationPage(p)
+			if name, ok := pageNames[p]; ok {
+				want = iamdata.PageOf(name)
+			}
+			if assert.NoError(t, err, what) {
+				assert.Equal(t, want, docs, "%s: its actions are %s's", what, p)
+			}
+		}
+	}
+	for typ, acc := range Table {
+		own := slices.Concat(acc.Create, acc.Read, acc.Update, acc.Delete, acc.Tag)
+		for _, list := range acc.IfInput {
+			own = append(own, list...)
+		}
+		check(typ, acc.Docs, own)
+	}
+	for token, inv := range Invokes {
+		if len(inv.Actions) > 0 {
+			check(token, inv.Docs, inv.Actions)
+		} else if inv.Docs != "" {
+			assert.Regexp(t, authorizationPage, inv.Docs, token)
+		}
+	}
 }

@@ -1,28 +1,40 @@
-// Command bench measures a pull-request run against its floor and the
-// compile-per-run baseline, in one run, and prints the table (make bench):
+// Command bench measures a pull-request run and a merge deploy against
+// their floors and the compile-per-run baseline, in one run, and prints the
+// table (make bench):
 //
 //  1. the action's PR run for the full stack: binary start → comment printed,
 //     sandbox cloud on a file backend;
 //  2. the engine floor: a bare Automation-API preview of the same inline
-//     program (UpsertStackInlineSource + Preview), nothing else;
+//     program (UpsertStackInlineSource + Preview), nothing else, run
+//     interleaved with (1): PR run, preview, PR run, preview, …;
 //  3. the compile-per-run baseline: a cold-cache `go build` of a program
 //     running the same stack, plus its preview;
 //  4. validate for the full stack, rendering a 5,000-resource preview, the
 //     PR run's peak memory, the reviewed plan's round trip, and the action's
-//     side of a traffic shift.
+//     side of a traffic shift;
+//  5. the action's merge deploy (a push to the default branch: preview,
+//     policy, up of the saved plan, the traffic check), interleaved with
+//  6. the deploy floor: a bare Automation-API up of the same program and
+//     configuration; both from the same deployed stack, reset every round,
+//     applying the same one-resource change (deploy.go).
 //
-// It also runs the PR path under `unshare -rn` to show it needs no network.
+// It also runs the PR run and a merge deploy under `unshare -rn` to show
+// they need no network. Times are reported, never asserted: only that the
+// two sides of a comparison did the same work.
 package main
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -47,9 +59,20 @@ import (
 	"github.com/org/tap-deploy/test/sandbox"
 )
 
-const runs = 5
+// runs is how many rounds each comparison times, after a warm-up.
+var runs = 5
 
 func main() {
+	// Inside the no-network namespace (deploy.go's noNetwork).
+	if len(os.Args) > 3 && os.Args[1] == withAWSFlag {
+		os.Exit(withAWS(os.Args[2], os.Args[3:]))
+	}
+	flag.IntVar(&runs, "rounds", runs, "rounds of each timed comparison, after a warm-up (make bench ROUNDS=3)")
+	flag.Parse()
+	if runs < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -rounds must be at least 1")
+		os.Exit(2)
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -88,25 +111,12 @@ func run() error {
 		"PULUMI_CONFIG_PASSPHRASE=bench", "PULUMI_SKIP_UPDATE_CHECK=true",
 		"GITHUB_EVENT_NAME=pull_request", "GITHUB_EVENT_PATH="+w.event)
 
-	// (1) the action's PR run.
+	// (1) the action's PR run and (2) the engine floor, interleaved: a
+	// machine that slows down slows both.
 	actionArgs := []string{"preview", "--environment", "dev", "--aws-region", "eu-west-1", "--backend-url", "file://" + filepath.Join(dir, "state-action")}
 	if err := os.MkdirAll(filepath.Join(dir, "state-action"), 0o755); err != nil {
 		return err
 	}
-	var actionTimes []time.Duration
-	var peakKB int64
-	for i := 0; i <= runs; i++ { // the first run creates the stack and is not counted
-		d, rss, out, err := timeCommand(ctx, w.env, w.binary, actionArgs...)
-		if err != nil {
-			return fmt.Errorf("action PR run: %w\n%s", err, out)
-		}
-		if i > 0 {
-			actionTimes = append(actionTimes, d)
-			peakKB = max(peakKB, rss)
-		}
-	}
-
-	// (2) the engine floor.
 	code, err := artifacts.Load(dir)
 	if err != nil {
 		return err
@@ -119,30 +129,23 @@ func run() error {
 	if err := os.MkdirAll(floorState, 0o755); err != nil {
 		return err
 	}
-	var floorTimes []time.Duration
+	var actionTimes, floorTimes []time.Duration
+	var peakKB int64
 	resources := 0
-	for i := 0; i <= runs; i++ {
-		start := time.Now()
-		st, err := auto.UpsertStackInlineSource(ctx, "dev", "tap", stack.Program(cfg, code),
-			auto.Project(workspace.Project{Name: tokens.PackageName("tap"), Runtime: workspace.NewProjectRuntimeInfo("go", nil),
-				Backend: &workspace.ProjectBackend{URL: "file://" + floorState}}),
-			auto.PulumiHome(w.home),
-			auto.EnvVars(map[string]string{"PULUMI_CONFIG_PASSPHRASE": "bench", sandbox.EnvState: filepath.Join(dir, "cloud-floor.json")}))
+	for i := 0; i <= runs; i++ { // the first round creates the stacks and is not counted
+		d, rss, out, err := timeCommand(ctx, w.env, w.binary, actionArgs...)
 		if err != nil {
-			return fmt.Errorf("engine floor: %w", err)
+			return fmt.Errorf("action PR run: %w\n%s", err, out)
 		}
-		pre, err := st.Preview(ctx, optpreview.SuppressProgress())
+		f, n, err := floorPreview(ctx, w, floorState, cfg, code)
 		if err != nil {
-			return fmt.Errorf("engine floor preview: %w", err)
+			return err
 		}
-		resources = 0
-		for _, n := range pre.ChangeSummary {
-			resources += n
-		}
+		resources = n
 		if i > 0 {
-			floorTimes = append(floorTimes, time.Since(start))
+			actionTimes, floorTimes = append(actionTimes, d), append(floorTimes, f)
+			peakKB = max(peakKB, rss)
 		}
-		os.RemoveAll(st.Workspace().WorkDir())
 	}
 	floor := median(floorTimes)
 
@@ -165,6 +168,12 @@ func run() error {
 		render.Markdown(render.Meta{Title: "Preview", Project: "tap", Stack: "dev"}, big, render.CommentLimit)
 	})
 	offline := noNetwork(ctx, w, actionArgs)
+
+	// (5) and (6): the merge deploy against the engine's up.
+	deploy, err := mergeDeploy(ctx, w, code, runs)
+	if err != nil {
+		return fmt.Errorf("merge deploy: %w", err)
+	}
 
 	// (4d) the reviewed plan on a real full-stack preview: fingerprint it,
 	// encode it into a comment line, read it back and compare.
@@ -192,9 +201,9 @@ func run() error {
 	}
 
 	action := median(actionTimes)
-	fmt.Printf("\ntap-deploy benchmark (%s, %d cores, medians of %d runs after a warm-up)\n\n", runtime.Version(), runtime.NumCPU(), runs)
-	fmt.Printf("| %-58s | %10s |\n|%s|%s|\n", "measure", "figure", strings.Repeat("-", 60), strings.Repeat("-", 12))
-	row := func(name, figure string) { fmt.Printf("| %-58s | %10s |\n", name, figure) }
+	fmt.Printf("\ntap-deploy benchmark (%s, %d cores, medians of %d rounds after a warm-up)\n\n", runtime.Version(), runtime.NumCPU(), runs)
+	fmt.Printf("| %-68s | %10s |\n|%s|%s|\n", "measure", "figure", strings.Repeat("-", 70), strings.Repeat("-", 12))
+	row := func(name, figure string) { fmt.Printf("| %-68s | %10s |\n", name, figure) }
 	row("(1) action PR run, full stack (binary start → comment)", secs(action))
 	row(fmt.Sprintf("(2) engine floor: bare Automation-API preview, %d resources", resources), secs(floor))
 	row("(3a) cold `go build` of the same program (fresh GOCACHE)", secs(build))
@@ -204,12 +213,89 @@ func run() error {
 	row("(4c) peak RSS of the action process in (1)", fmt.Sprintf("%d MB", peakKB/1024))
 	row(fmt.Sprintf("(4d) reviewed plan of %d changes: fingerprint+encode+decode+compare", len(pre.Steps)), ms(fingerprint))
 	row("(4e) traffic shift of 3 functions, action side (SDK, loopback)", ms(shiftTime))
-	fmt.Printf("\nratios: (1)/(2) = %.2f (target ≤ 1.2)   (3)/(1) = %.0f×\n", float64(action)/float64(floor), float64(build+floor)/float64(action))
-	fmt.Printf("targets: validate < 1 s: %v   render < 50 ms: %v   reviewed plan < 50 ms: %v\n", validate < time.Second, renderTime < 50*time.Millisecond, fingerprint < 50*time.Millisecond)
+	row("(5) action merge deploy, one-resource change (binary start → exit)", secs(median(deploy.action)))
+	row("(6) deploy floor: bare Automation-API up of the same change", secs(median(deploy.floor)))
+	fmt.Printf("\nratios of the medians: (1)/(2) = %.2f (target ≤ 1.2)   (5)/(6) = %.2f (target ≤ 1.2)   (3)/(1) = %.0f×\n",
+		float64(action)/float64(floor), float64(median(deploy.action))/float64(median(deploy.floor)), float64(build+floor)/float64(action))
+	fmt.Printf("\nthe ratios' spread over %d interleaved rounds (each round: the action's run, then the engine's):\n\n", runs)
+	fmt.Printf("| %-68s | %8s | %8s | %8s |\n|%s|%s|%s|%s|\n", "compared", "min", "median", "max",
+		strings.Repeat("-", 70), strings.Repeat("-", 10), strings.Repeat("-", 10), strings.Repeat("-", 10))
+	spreadRow := func(name string, v []float64, unit string) {
+		s := slices.Sorted(slices.Values(v))
+		fmt.Printf("| %-68s | %6.2f%-2s | %6.2f%-2s | %6.2f%-2s |\n", name, s[0], unit, s[len(s)/2], unit, s[len(s)-1], unit)
+	}
+	spreadRow("(1) action PR run, full stack", seconds(actionTimes), " s")
+	spreadRow("(2) bare engine preview of the same stack", seconds(floorTimes), " s")
+	spreadRow("(1)/(2) PR run ÷ engine preview, per round", ratios(actionTimes, floorTimes), "")
+	spreadRow("(5) action merge deploy: push to the default branch", seconds(deploy.action), " s")
+	spreadRow("(6) bare engine up of the same change", seconds(deploy.floor), " s")
+	spreadRow("(5)/(6) merge deploy ÷ engine up, per round", ratios(deploy.action, deploy.floor), "")
+	fmt.Printf("\n(5) and (6) start from the same deployed stack (%d resources in the cloud), reset every round, and apply\n", deploy.resources)
+	fmt.Printf("the same change (%s): each did %s in every round (checked).\n", describe(change), describeWork(deploy.work))
+	fmt.Printf("\ntargets: validate < 1 s: %v   render < 50 ms: %v   reviewed plan < 50 ms: %v\n", validate < time.Second, renderTime < 50*time.Millisecond, fingerprint < 50*time.Millisecond)
 	fmt.Printf("no network at run time: %s\n", offline)
+	fmt.Printf("no network at run time: %s\n", deploy.offline)
 	fmt.Println("\n(3) adds the floor's preview to the measured build: a compiled Go program previews through")
 	fmt.Println("pulumi-language-go, which cannot be installed here, so its preview is taken as the floor's.")
 	return nil
+}
+
+// floorPreview times a bare Automation-API preview of the stack on state,
+// and counts the resources it plans.
+func floorPreview(ctx context.Context, w world, state string, cfg stack.Config, code stack.Packages) (time.Duration, int, error) {
+	start := time.Now()
+	st, err := auto.UpsertStackInlineSource(ctx, "dev", "tap", stack.Program(cfg, code),
+		auto.Project(workspace.Project{Name: tokens.PackageName("tap"), Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+			Backend: &workspace.ProjectBackend{URL: "file://" + state}}),
+		auto.PulumiHome(w.home),
+		auto.EnvVars(map[string]string{"PULUMI_CONFIG_PASSPHRASE": "bench", sandbox.EnvState: filepath.Join(w.dir, "cloud-floor.json")}))
+	if err != nil {
+		return 0, 0, fmt.Errorf("engine floor: %w", err)
+	}
+	defer os.RemoveAll(st.Workspace().WorkDir())
+	pre, err := st.Preview(ctx, optpreview.SuppressProgress())
+	if err != nil {
+		return 0, 0, fmt.Errorf("engine floor preview: %w", err)
+	}
+	d := time.Since(start)
+	n := 0
+	for _, c := range pre.ChangeSummary {
+		n += c
+	}
+	return d, n, nil
+}
+
+func seconds(ds []time.Duration) []float64 {
+	var v []float64
+	for _, d := range ds {
+		v = append(v, d.Seconds())
+	}
+	return v
+}
+
+// ratios are a[i]/b[i]: each round's two runs, compared.
+func ratios(a, b []time.Duration) []float64 {
+	var v []float64
+	for i := range a {
+		v = append(v, float64(a[i])/float64(b[i]))
+	}
+	return v
+}
+
+func describe(overrides map[string]string) string {
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(overrides)) {
+		kv = append(kv, k+"="+overrides[k])
+	}
+	return strings.Join(kv, ", ")
+}
+
+func describeWork(work map[string]int) string {
+	var parts []string
+	for _, op := range slices.Sorted(maps.Keys(work)) {
+		parts = append(parts, fmt.Sprintf("%d %s", work[op], op))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // fullStackPreview previews the whole stack through the action's engine
@@ -310,12 +396,8 @@ func main() {
 // loopback interface is up: the Automation API talks to the engine over
 // 127.0.0.1, and nothing may need any other address.
 func noNetwork(ctx context.Context, w world, args []string) string {
-	unshare, err := exec.LookPath("unshare")
-	if err != nil || exec.Command(unshare, "-rn", "true").Run() != nil {
-		return "not checked: `unshare -rn` is not available on this machine"
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		return "not checked: `ip` (iproute2) is needed to bring up loopback in the namespace"
+	if why := namespaceMissing(); why != "" {
+		return why
 	}
 	state := filepath.Join(w.dir, "state-offline")
 	if err := os.MkdirAll(state, 0o755); err != nil {
@@ -324,7 +406,7 @@ func noNetwork(ctx context.Context, w world, args []string) string {
 	args = append([]string(nil), args...)
 	args[len(args)-1] = "file://" + state
 	shell := []string{"-rn", "sh", "-c", `ip link set lo up && exec "$0" "$@"`, w.binary}
-	_, _, out, err := timeCommand(ctx, w.env, unshare, append(shell, args...)...)
+	_, _, out, err := timeCommand(ctx, w.env, "unshare", append(shell, args...)...)
 	if err != nil {
 		return "FAILED with only loopback: " + err.Error() + "\n" + out
 	}

@@ -22,6 +22,7 @@ type Data struct {
 	dir      string
 	mu       sync.Mutex
 	services map[string]*service
+	names    map[string]string // serviceNames.json, read on first use
 }
 
 type service struct {
@@ -124,6 +125,42 @@ func (d *Data) KeyApplies(actionName, resource, key string) string {
 	}
 	return fmt.Sprintf("AWS does not evaluate %s for %s on %s", key, actionName, resource)
 }
+
+// AuthorizationPage is the Service Authorization Reference page of the
+// service whose actions start with prefix (s3 →
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html).
+// AWS names each page for the service's name ("Amazon S3"), lower case,
+// letters and digits only; the data keeps that name in serviceNames.json.
+func (d *Data) AuthorizationPage(prefix string) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.names == nil {
+		b, err := os.ReadFile(filepath.Join(d.dir, "serviceNames.json"))
+		if err != nil {
+			return "", err
+		}
+		if err := json.Unmarshal(b, &d.names); err != nil {
+			return "", fmt.Errorf("serviceNames.json: %w", err)
+		}
+	}
+	name, ok := d.names[strings.ToLower(prefix)]
+	if !ok {
+		return "", fmt.Errorf("%s is no AWS service prefix", prefix)
+	}
+	return PageOf(name), nil
+}
+
+// PageOf is the Service Authorization Reference page AWS gives a service
+// of that name.
+func PageOf(serviceName string) string {
+	return AuthorizationPages + "list_" + notSlug.ReplaceAllString(strings.ToLower(serviceName), "") + ".html"
+}
+
+// AuthorizationPages is where the Service Authorization Reference's pages
+// are, one per service.
+const AuthorizationPages = "https://docs.aws.amazon.com/service-authorization/latest/reference/"
+
+var notSlug = regexp.MustCompile(`[^a-z0-9]+`)
 
 // ResourceMatches says whether a statement's resource pattern can match
 // one of the resource types the action is authorized on ("*" matches all;

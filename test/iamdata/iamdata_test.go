@@ -16,6 +16,18 @@ func TestData_AnswersAsTheServiceAuthorizationReference(t *testing.T) {
 	assert.ErrorContains(t, d.Exists("kms:DescribeKeys"), "no action of kms")
 	assert.ErrorContains(t, d.Exists("nosuch:Thing"), "no AWS service prefix")
 
+	for prefix, page := range map[string]string{
+		"s3":  "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html",
+		"iam": "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html",
+		"sts": "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html",
+	} {
+		got, err := d.AuthorizationPage(prefix)
+		assert.NoError(t, err)
+		assert.Equal(t, page, got, prefix)
+	}
+	_, err := d.AuthorizationPage("nosuch")
+	assert.ErrorContains(t, err, "no AWS service prefix")
+
 	keys := []struct {
 		action, resource, key string
 		applies               bool
