@@ -30,9 +30,10 @@ type queueAttribute struct {
 	name, input string
 	min, max    int
 	def         any
-	// provider is the range check the provider makes at plan time, before
-	// SQS sees the value (its text is the provider's).
-	provider bool
+	// providerMax, when set, is the provider's own (plan-time) maximum,
+	// below SQS's: a value between the two is refused with the provider's
+	// text, before SQS sees it.
+	providerMax int
 }
 
 // queueAttributes are the ranges of CreateQueue's Attributes, in the
@@ -44,7 +45,7 @@ var queueAttributes = []queueAttribute{
 	// provider still validates 1,024 to 262,144 at plan time (its SDK doc:
 	// "An integer from 1024 bytes (1 KiB) up to 262144 bytes (256 KiB)"), so a
 	// user of this provider is refused above 262,144 before SQS is asked.
-	{name: "MaximumMessageSize", input: "maxMessageSize", min: 1024, max: 262144, def: 262144, provider: true},
+	{name: "MaximumMessageSize", input: "maxMessageSize", min: 1024, max: 1048576, providerMax: 262144, def: 262144},
 	{name: "MessageRetentionPeriod", input: "messageRetentionSeconds", min: 60, max: 1209600, def: 345600},
 	{name: "ReceiveMessageWaitTimeSeconds", input: "receiveWaitTimeSeconds", min: 0, max: 20, def: 0},
 	{name: "VisibilityTimeout", input: "visibilityTimeoutSeconds", min: 0, max: 43200, def: 30},
@@ -72,14 +73,10 @@ func checkQueueAttributes(in map[string]any) error {
 		}
 		n, ok := number(v)
 		if ok && n >= a.min && n <= a.max {
-			continue
-		}
-		if a.provider {
-			got := fmt.Sprint(v)
-			if ok {
-				got = fmtInt(n)
+			if a.providerMax == 0 || n <= a.providerMax {
+				continue
 			}
-			return status.Errorf(codes.InvalidArgument, "expected %s to be in the range (%d - %d), got %s", snake(a.input), a.min, a.max, got)
+			return status.Errorf(codes.InvalidArgument, "expected %s to be in the range (%d - %d), got %d", snake(a.input), a.min, a.providerMax, n)
 		}
 		return status.Errorf(codes.InvalidArgument, "creating SQS Queue (%s): InvalidAttributeValue: Invalid value for the parameter %s.", name, a.name)
 	}
