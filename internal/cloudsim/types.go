@@ -187,8 +187,9 @@ var kinds = map[string]Kind{
 		}},
 	// A queue's redrive and queue policies are attributes of the queue:
 	// their id is its URL.
-	"aws:sqs/redrivePolicy:RedrivePolicy": {ReplaceKeys: []string{"queueUrl"}, outputs: byQueueURL},
-	"aws:sqs/queuePolicy:QueuePolicy":     {ReplaceKeys: []string{"queueUrl"}, outputs: byQueueURL},
+	"aws:sqs/redrivePolicy:RedrivePolicy":           {ReplaceKeys: []string{"queueUrl"}, outputs: byQueueURL},
+	"aws:sqs/queuePolicy:QueuePolicy":               {ReplaceKeys: []string{"queueUrl"}, outputs: byQueueURL},
+	"aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": {ReplaceKeys: []string{"queueUrl"}, outputs: byQueueURL},
 	"aws:scheduler/scheduleGroup:ScheduleGroup": {ReplaceKeys: []string{"name"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			return name, map[string]any{"arn": fmt.Sprintf("arn:aws:scheduler:%s:%s:schedule-group/%s", c.region, Account, name),

@@ -104,6 +104,10 @@ func checkInputs(typ string, in map[string]any) error {
 		if _, err := parseRedrive(in["redrivePolicy"]); err != nil {
 			return invalid("setting SQS Queue (%s) attribute (RedrivePolicy): %v", str("queueUrl"), err)
 		}
+	case tRedriveAllowPolicy:
+		if _, err := parseRedriveAllow(in["redriveAllowPolicy"]); err != nil {
+			return invalid("setting SQS Queue (%s) attribute (RedriveAllowPolicy): %v", str("queueUrl"), err)
+		}
 	case tSchedule:
 		return checkScheduleInputs(in)
 	case tScheduleGroup:

@@ -887,6 +887,7 @@ func queueAttributes(in map[string]any) map[string]string {
 		"deduplicationScope":           sqstypes.QueueAttributeNameDeduplicationScope,
 		"fifoThroughputLimit":          sqstypes.QueueAttributeNameFifoThroughputLimit,
 		"redrivePolicy":                sqstypes.QueueAttributeNameRedrivePolicy,
+		"redriveAllowPolicy":           sqstypes.QueueAttributeNameRedriveAllowPolicy,
 		"policy":                       sqstypes.QueueAttributeNamePolicy,
 	} {
 		if v := s(in, input); v != "" {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -19,8 +20,9 @@ import (
 
 // Resource types of a queue's configuration.
 const (
-	tRedrivePolicy = "aws:sqs/redrivePolicy:RedrivePolicy"
-	tQueuePolicy   = "aws:sqs/queuePolicy:QueuePolicy"
+	tRedrivePolicy      = "aws:sqs/redrivePolicy:RedrivePolicy"
+	tRedriveAllowPolicy = "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy"
+	tQueuePolicy        = "aws:sqs/queuePolicy:QueuePolicy"
 )
 
 // queueAttribute is one queue attribute as SQS names it, the Pulumi
@@ -103,6 +105,11 @@ func checkQueueAttributes(in map[string]any) error {
 			return status.Errorf(codes.InvalidArgument, "creating SQS Queue (%s): %v", name, err)
 		}
 	}
+	if p, set := in["redriveAllowPolicy"]; set && p != "" {
+		if _, err := parseRedriveAllow(p); err != nil {
+			return status.Errorf(codes.InvalidArgument, "creating SQS Queue (%s): %v", name, err)
+		}
+	}
 	if p, set := in["policy"]; set && p != "" && !isJSONObject(p) {
 		return status.Errorf(codes.InvalidArgument, "creating SQS Queue (%s): InvalidAttributeValue: Invalid value for the parameter Policy.", name)
 	}
@@ -148,6 +155,71 @@ func parseRedrive(v any) (redrive, error) {
 	return r, nil
 }
 
+// redriveAllow is a dead-letter queue's RedriveAllowPolicy: which source
+// queues may use it.
+type redriveAllow struct {
+	permission string
+	sources    []string
+}
+
+// parseRedriveAllow reads a RedriveAllowPolicy: redrivePermission allowAll
+// (the default), denyAll or byQueue, and with byQueue only, 1 to 10
+// sourceQueueArns.
+// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html (RedriveAllowPolicy)
+// (SQS's texts as LocalStack, validated against AWS, has them.)
+func parseRedriveAllow(v any) (redriveAllow, error) {
+	text, _ := v.(string)
+	invalid := func(reason string) error {
+		return fmt.Errorf("InvalidParameterValue: Value %s for parameter RedriveAllowPolicy is invalid. Reason: %s", text, reason)
+	}
+	var doc struct {
+		RedrivePermission string   `json:"redrivePermission"`
+		SourceQueueArns   []string `json:"sourceQueueArns"`
+	}
+	if json.Unmarshal([]byte(text), &doc) != nil {
+		return redriveAllow{}, fmt.Errorf("InvalidParameterValue: Invalid value for the parameter RedriveAllowPolicy. Reason: Redrive allow policy is not a valid JSON map.")
+	}
+	a := redriveAllow{permission: doc.RedrivePermission, sources: doc.SourceQueueArns}
+	switch {
+	case a.permission != "allowAll" && a.permission != "denyAll" && a.permission != "byQueue":
+		// (this reason's text was not seen)
+		return a, invalid("Amazon SQS can't create the redrive allow policy. The redrivePermission must be allowAll, denyAll or byQueue.")
+	case a.permission != "byQueue" && len(a.sources) > 0:
+		return a, invalid("Amazon SQS can't create the redrive allow policy. To specify one or more source queue ARNs, you must set redrivePermission to byQueue.")
+	case a.permission == "byQueue" && len(a.sources) == 0:
+		return a, invalid("Amazon SQS can't create the redrive allow policy. When you specify the byQueue permission type, you must also specify one or more sourceQueueArns values.")
+	case len(a.sources) > 10:
+		return a, invalid("Amazon SQS can't create the redrive allow policy. The maximum number of source queue ARNs you can specify is 10.")
+	}
+	return a, nil
+}
+
+// allows is whether the policy lets the source queue redrive to its queue.
+func (a redriveAllow) allows(source string) bool {
+	switch a.permission {
+	case "denyAll":
+		return false
+	case "byQueue":
+		return slices.Contains(a.sources, source)
+	}
+	return true
+}
+
+// redriveAllowOf is a queue's RedriveAllowPolicy: its own input or an
+// aws:sqs/redriveAllowPolicy:RedriveAllowPolicy on it (allowAll unset).
+func redriveAllowOf(st *State, q Resource) redriveAllow {
+	p := q.Inputs["redriveAllowPolicy"]
+	for _, r := range st.ByType(tRedriveAllowPolicy) {
+		if r.Region == q.Region && r.Inputs["queueUrl"] == q.Outputs["url"] {
+			p = r.Inputs["redriveAllowPolicy"]
+		}
+	}
+	if a, err := parseRedriveAllow(p); err == nil {
+		return a
+	}
+	return redriveAllow{permission: "allowAll"}
+}
+
 // findQueue finds a queue of the region by its ARN or URL.
 func findQueue(st *State, region, ref string) (Resource, bool) {
 	for _, r := range st.Resources {
@@ -171,7 +243,7 @@ func isFIFO(q Resource) bool { v, _ := q.Inputs["fifoQueue"].(bool); return v }
 // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
 // The type mismatch's text, double full stop included, was seen from SQS:
 // https://github.com/awslabs/aws-solutions-constructs/issues/342
-func checkRedriveTarget(st *State, region, doing string, sourceFIFO bool, policy any) error {
+func checkRedriveTarget(st *State, region, doing, source string, sourceFIFO bool, policy any) error {
 	if policy == nil || policy == "" {
 		return nil
 	}
@@ -189,6 +261,13 @@ func checkRedriveTarget(st *State, region, doing string, sourceFIFO bool, policy
 	if isFIFO(dlq) != sourceFIFO {
 		return invalid("Dead-letter queue must be same type of queue as the source..")
 	}
+	// The dead-letter queue's RedriveAllowPolicy decides which sources may
+	// use it (SQS's text for a refused source was not seen; the reason
+	// follows SQS's other redrive refusals).
+	// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue-redrive.html
+	if !redriveAllowOf(st, dlq).allows(source) {
+		return invalid("Dead letter target's redrive allow policy does not allow this source queue.")
+	}
 	return nil
 }
 
@@ -196,7 +275,8 @@ func checkRedriveTarget(st *State, region, doing string, sourceFIFO bool, policy
 func checkQueue(st *State, region string, in map[string]any) error {
 	name, _ := in["name"].(string)
 	fifo, _ := in["fifoQueue"].(bool)
-	return checkRedriveTarget(st, region, "creating SQS Queue ("+name+")", fifo, in["redrivePolicy"])
+	source := fmt.Sprintf("arn:aws:sqs:%s:%s:%s", region, cloudsim.Account, name)
+	return checkRedriveTarget(st, region, "creating SQS Queue ("+name+")", source, fifo, in["redrivePolicy"])
 }
 
 // checkRedrivePolicy is an aws:sqs/redrivePolicy:RedrivePolicy: the
@@ -209,7 +289,18 @@ func checkRedrivePolicy(st *State, region string, in map[string]any) error {
 		// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html
 		return status.Errorf(codes.NotFound, "%s: AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist.", doing)
 	}
-	return checkRedriveTarget(st, region, doing, isFIFO(q), in["redrivePolicy"])
+	source, _ := q.Outputs["arn"].(string)
+	return checkRedriveTarget(st, region, doing, source, isFIFO(q), in["redrivePolicy"])
+}
+
+// checkRedriveAllowPolicy is an aws:sqs/redriveAllowPolicy:RedriveAllowPolicy:
+// SetQueueAttributes of RedriveAllowPolicy on the queue at queueUrl.
+func checkRedriveAllowPolicy(st *State, region string, in map[string]any) error {
+	url, _ := in["queueUrl"].(string)
+	if _, ok := findQueue(st, region, url); !ok {
+		return status.Errorf(codes.NotFound, "setting SQS Queue (%s) attribute (RedriveAllowPolicy): AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist.", url)
+	}
+	return nil
 }
 
 // checkQueuePolicy is an aws:sqs/queuePolicy:QueuePolicy: the provider's

@@ -54,6 +54,13 @@ func TestCheckInputs_QueueAttributes(t *testing.T) {
 		{"a redrive policy without its count", map[string]any{"name": "q", "redrivePolicy": `{"deadLetterTargetArn":"x"}`}, "Reason: Redrive policy does not contain mandatory attribute: maxReceiveCount."},
 		{"a count of 0", map[string]any{"name": "q", "redrivePolicy": `{"deadLetterTargetArn":"x","maxReceiveCount":0}`}, "Reason: Invalid value for maxReceiveCount: 0, valid values are from 1 to 1000 both inclusive."},
 		{"a count of 1001", map[string]any{"name": "q", "redrivePolicy": `{"deadLetterTargetArn":"x","maxReceiveCount":1001}`}, "Reason: Invalid value for maxReceiveCount: 1001, valid values are from 1 to 1000 both inclusive."},
+		{"a redrive allow policy by queue", map[string]any{"name": "dlq", "redriveAllowPolicy": `{"redrivePermission":"byQueue","sourceQueueArns":["` + sqsPrefix + `work"]}`}, ""},
+		{"a redrive allow policy by queue without queues", map[string]any{"name": "dlq", "redriveAllowPolicy": `{"redrivePermission":"byQueue"}`},
+			"Reason: Amazon SQS can't create the redrive allow policy. When you specify the byQueue permission type, you must also specify one or more sourceQueueArns values."},
+		{"source queues without byQueue", map[string]any{"name": "dlq", "redriveAllowPolicy": `{"redrivePermission":"allowAll","sourceQueueArns":["` + sqsPrefix + `work"]}`},
+			"Reason: Amazon SQS can't create the redrive allow policy. To specify one or more source queue ARNs, you must set redrivePermission to byQueue."},
+		{"eleven source queues", map[string]any{"name": "dlq", "redriveAllowPolicy": `{"redrivePermission":"byQueue","sourceQueueArns":["a","b","c","d","e","f","g","h","i","j","k"]}`},
+			"Reason: Amazon SQS can't create the redrive allow policy. The maximum number of source queue ARNs you can specify is 10."},
 		{"a count given as a string", map[string]any{"name": "q", "redrivePolicy": `{"deadLetterTargetArn":"x","maxReceiveCount":"5"}`}, "Reason: Invalid value for maxReceiveCount: 5, valid values are from 1 to 1000 both inclusive."},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,6 +112,40 @@ func TestCheckSave_RedriveTarget(t *testing.T) {
 			}
 			assert.ErrorContains(t, err, "creating SQS Queue ("+name+"): InvalidParameterValue: Value "+policy(tt.dlq, 5)+" for parameter RedrivePolicy is invalid. "+tt.err)
 			assert.ErrorContains(t, errPolicy, "attribute (RedrivePolicy): InvalidParameterValue: Value "+policy(tt.dlq, 5)+" for parameter RedrivePolicy is invalid. "+tt.err)
+		})
+	}
+}
+
+func TestCheckSave_RedriveAllowedByTheDeadLetterQueue(t *testing.T) {
+	policy := `{"deadLetterTargetArn":"` + sqsPrefix + `dlq","maxReceiveCount":5}`
+	for _, tt := range []struct {
+		name, allow string
+		resource    bool
+		err         string
+	}{
+		{"no allow policy", "", false, ""},
+		{"allowAll", `{"redrivePermission":"allowAll"}`, false, ""},
+		{"byQueue naming the source", `{"redrivePermission":"byQueue","sourceQueueArns":["` + sqsPrefix + `work"]}`, false, ""},
+		{"byQueue naming another", `{"redrivePermission":"byQueue","sourceQueueArns":["` + sqsPrefix + `other"]}`, false, "Reason: Dead letter target's redrive allow policy does not allow this source queue."},
+		{"denyAll", `{"redrivePermission":"denyAll"}`, false, "Reason: Dead letter target's redrive allow policy does not allow this source queue."},
+		{"denyAll by a RedriveAllowPolicy resource", `{"redrivePermission":"denyAll"}`, true, "Reason: Dead letter target's redrive allow policy does not allow this source queue."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dlq := queue("dlq", false, nil)
+			if tt.allow != "" && !tt.resource {
+				dlq.Inputs["redriveAllowPolicy"] = tt.allow
+			}
+			st := newState(dlq)
+			if tt.resource {
+				r := Resource{ID: dlq.ID, Type: tRedriveAllowPolicy, Region: "eu-west-1", Inputs: map[string]any{"queueUrl": dlq.ID, "redriveAllowPolicy": tt.allow}}
+				st.Resources[keyIn("eu-west-1", tRedriveAllowPolicy, r.ID, nil)] = r
+			}
+			err := checkSave(st, "eu-west-1", tQueue, "work", map[string]any{"name": "work", "redrivePolicy": policy}, map[string]any{})
+			if tt.err == "" {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorContains(t, err, "InvalidParameterValue: Value "+policy+" for parameter RedrivePolicy is invalid. "+tt.err)
+			}
 		})
 	}
 }

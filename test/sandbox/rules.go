@@ -152,6 +152,8 @@ func checkSave(st *State, region, typ, id string, in, out map[string]any) error 
 		return checkRedrivePolicy(st, region, in)
 	case tQueuePolicy:
 		return checkQueuePolicy(st, region, in)
+	case tRedriveAllowPolicy:
+		return checkRedriveAllowPolicy(st, region, in)
 	case tEventSourceMapping:
 		return checkMapping(st, region, id, in)
 	case tSchedule:
