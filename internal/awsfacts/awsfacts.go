@@ -71,6 +71,10 @@ var (
 	// https://docs.aws.amazon.com/codedeploy/latest/userguide/limits.html
 	CodeDeployAppName   = Name{Label: "CodeDeploy application", Min: 1, Max: 100, Allowed: regexp.MustCompile(`[A-Za-z0-9._+-]`)}
 	DeploymentGroupName = Name{Label: "CodeDeploy deployment group", Min: 1, Max: 100, Scope: ScopeParent, Allowed: regexp.MustCompile(`[A-Za-z0-9._+-]`)}
+	// https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateScheduleGroup.html,
+	// API_CreateSchedule.html: a schedule's name is unique in its group.
+	ScheduleGroupName = Name{Label: "EventBridge Scheduler schedule group", Min: 1, Max: 64, Allowed: regexp.MustCompile(`[0-9A-Za-z_.-]`)}
+	ScheduleName      = Name{Label: "EventBridge Scheduler schedule", Min: 1, Max: 64, Scope: ScopeParent, Allowed: regexp.MustCompile(`[0-9A-Za-z_.-]`)}
 	// https://docs.aws.amazon.com/lambda/latest/api/API_CreateAlias.html
 	FunctionAliasName = Name{Label: "Lambda alias", Min: 1, Max: 128, Scope: ScopeParent, Allowed: regexp.MustCompile(`[A-Za-z0-9_-]`)}
 )
@@ -155,6 +159,9 @@ var Types = map[string]Type{
 	"aws:codedeploy/application:Application":            {NameKey: "name", Name: &CodeDeployAppName, UniqueName: true, Taggable: true},
 	"aws:codedeploy/deploymentGroup:DeploymentGroup":    {NameKey: "deploymentGroupName", Name: &DeploymentGroupName, Taggable: true},
 	"aws:iam/rolePolicyAttachment:RolePolicyAttachment": {},
+	"aws:scheduler/scheduleGroup:ScheduleGroup":         {NameKey: "name", Name: &ScheduleGroupName, UniqueName: true, Taggable: true},
+	// Schedules cannot be tagged (pulumi-aws v6.83.4's Schedule has no tags).
+	"aws:scheduler/schedule:Schedule": {NameKey: "name", Name: &ScheduleName},
 }
 
 // Of returns what is known about a type; unknown types have no name rule

@@ -59,6 +59,10 @@ func byBucket(c ctx, name, id string, in map[string]any) (string, map[string]any
 	return str(in, "bucket"), map[string]any{}
 }
 
+func byQueueURL(c ctx, name, id string, in map[string]any) (string, map[string]any) {
+	return str(in, "queueUrl"), map[string]any{}
+}
+
 var kinds = map[string]Kind{
 	"aws:s3/bucketV2:BucketV2": {ReplaceKeys: []string{"bucket"},
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
@@ -180,6 +184,30 @@ var kinds = map[string]Kind{
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
 			url := fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", c.region, Account, name)
 			return url, map[string]any{"arn": fmt.Sprintf("arn:aws:sqs:%s:%s:%s", c.region, Account, name), "url": url}
+		}},
+	// A queue's redrive and queue policies are attributes of the queue:
+	// their id is its URL.
+	"aws:sqs/redrivePolicy:RedrivePolicy":           {ReplaceKeys: []string{"queueUrl"}, outputs: byQueueURL},
+	"aws:sqs/queuePolicy:QueuePolicy":               {ReplaceKeys: []string{"queueUrl"}, outputs: byQueueURL},
+	"aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": {ReplaceKeys: []string{"queueUrl"}, outputs: byQueueURL},
+	"aws:scheduler/scheduleGroup:ScheduleGroup": {ReplaceKeys: []string{"name"},
+		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
+			return name, map[string]any{"arn": fmt.Sprintf("arn:aws:scheduler:%s:%s:schedule-group/%s", c.region, Account, name),
+				"state": "ACTIVE", "creationDate": "2026-01-01T00:00:00Z", "lastModificationDate": "2026-01-01T00:00:00Z"}
+		}},
+	// A schedule's name is unique in its group; the provider's id is
+	// group/name.
+	"aws:scheduler/schedule:Schedule": {ReplaceKeys: []string{"name", "groupName"},
+		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {
+			if n := str(in, "name"); n != "" {
+				name = n
+			}
+			group := str(in, "groupName")
+			if group == "" {
+				group = "default"
+			}
+			return group + "/" + name, map[string]any{"name": name, "groupName": group,
+				"arn": fmt.Sprintf("arn:aws:scheduler:%s:%s:schedule/%s/%s", c.region, Account, group, name)}
 		}},
 	"aws:kms/key:Key": {
 		outputs: func(c ctx, name, id string, in map[string]any) (string, map[string]any) {

@@ -99,6 +99,19 @@ func checkInputs(typ string, in map[string]any) error {
 		} else if name != "" && !queueName.MatchString(name) {
 			return invalid("creating SQS Queue (%s): InvalidParameterValue: Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length", name)
 		}
+		return checkQueueAttributes(in)
+	case tRedrivePolicy:
+		if _, err := parseRedrive(in["redrivePolicy"]); err != nil {
+			return invalid("setting SQS Queue (%s) attribute (RedrivePolicy): %v", str("queueUrl"), err)
+		}
+	case tRedriveAllowPolicy:
+		if _, err := parseRedriveAllow(in["redriveAllowPolicy"]); err != nil {
+			return invalid("setting SQS Queue (%s) attribute (RedriveAllowPolicy): %v", str("queueUrl"), err)
+		}
+	case tSchedule:
+		return checkScheduleInputs(in)
+	case tScheduleGroup:
+		return checkScheduleGroup(in)
 	case tTopic:
 		if name := str("name"); name != "" && !topicName.MatchString(name) {
 			return invalid("creating SNS Topic (%s): InvalidParameter: Invalid parameter: Topic Name", name)

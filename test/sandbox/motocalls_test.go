@@ -54,22 +54,28 @@ type motoClients struct {
 	apigateway *apigateway.Client
 	codedeploy *codedeploy.Client
 	sts        *sts.Client
+	// endpoint and credentials sign the calls of services the module has
+	// no client for (Scheduler).
+	endpoint    string
+	credentials aws.CredentialsProvider
 }
 
 func newMotoClients(cfg aws.Config) motoClients {
 	return motoClients{
-		s3:         s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
-		iam:        iam.NewFromConfig(cfg),
-		lambda:     lambda.NewFromConfig(cfg),
-		dynamodb:   dynamodb.NewFromConfig(cfg),
-		logs:       cloudwatchlogs.NewFromConfig(cfg),
-		cloudwatch: cloudwatch.NewFromConfig(cfg),
-		sns:        sns.NewFromConfig(cfg),
-		sqs:        sqs.NewFromConfig(cfg),
-		kms:        kms.NewFromConfig(cfg),
-		apigateway: apigateway.NewFromConfig(cfg),
-		codedeploy: codedeploy.NewFromConfig(cfg),
-		sts:        sts.NewFromConfig(cfg),
+		s3:          s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
+		iam:         iam.NewFromConfig(cfg),
+		lambda:      lambda.NewFromConfig(cfg),
+		dynamodb:    dynamodb.NewFromConfig(cfg),
+		logs:        cloudwatchlogs.NewFromConfig(cfg),
+		cloudwatch:  cloudwatch.NewFromConfig(cfg),
+		sns:         sns.NewFromConfig(cfg),
+		sqs:         sqs.NewFromConfig(cfg),
+		kms:         kms.NewFromConfig(cfg),
+		apigateway:  apigateway.NewFromConfig(cfg),
+		codedeploy:  codedeploy.NewFromConfig(cfg),
+		sts:         sts.NewFromConfig(cfg),
+		endpoint:    aws.ToString(cfg.BaseEndpoint),
+		credentials: cfg.Credentials,
 	}
 }
 
@@ -485,6 +491,10 @@ var motoCalls = map[string]calls{
 				Runtime: lmtypes.Runtime(s(c.in, "runtime")), MemorySize: np(c.in, "memorySize"), Timeout: np(c.in, "timeout"),
 				Description: sp(c.in, "description"), Publish: b(c.in, "publish"), Tags: c.tags,
 				Code: &lmtypes.FunctionCode{S3Bucket: sp(c.in, "s3Bucket"), S3Key: sp(c.in, "s3Key"), S3ObjectVersion: sp(c.in, "s3ObjectVersion")}}
+			if s(c.in, "s3Bucket") == "" {
+				// Code from a local archive: the provider uploads it as ZipFile.
+				in.Code = &lmtypes.FunctionCode{ZipFile: zipOf("bootstrap", s(c.in, "name"))}
+			}
 			for _, a := range strs(c.in, "architectures") {
 				in.Architectures = append(in.Architectures, lmtypes.Architecture(a))
 			}
@@ -569,6 +579,10 @@ var motoCalls = map[string]calls{
 			in := &lambda.CreateEventSourceMappingInput{FunctionName: sp(c.in, "functionName"), EventSourceArn: sp(c.in, "eventSourceArn"),
 				BatchSize: np(c.in, "batchSize"), StartingPosition: lmtypes.EventSourcePosition(s(c.in, "startingPosition")),
 				MaximumRetryAttempts: np(c.in, "maximumRetryAttempts"), BisectBatchOnFunctionError: aws.Bool(b(c.in, "bisectBatchOnFunctionError"))}
+			in.MaximumBatchingWindowInSeconds = np(c.in, "maximumBatchingWindowInSeconds")
+			if mc := np(c.in, "scalingConfig", "maximumConcurrency"); mc != nil {
+				in.ScalingConfig = &lmtypes.ScalingConfig{MaximumConcurrency: mc}
+			}
 			for _, t := range strs(c.in, "functionResponseTypes") {
 				in.FunctionResponseTypes = append(in.FunctionResponseTypes, lmtypes.FunctionResponseType(t))
 			}
@@ -582,7 +596,8 @@ var motoCalls = map[string]calls{
 			return map[string]string{"id": aws.ToString(out.UUID), "uuid": aws.ToString(out.UUID)}, nil
 		},
 		update: func(c call) (map[string]string, error) {
-			_, err := c.c.lambda.UpdateEventSourceMapping(c.ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(c.out["uuid"]), BatchSize: np(c.in, "batchSize")})
+			_, err := c.c.lambda.UpdateEventSourceMapping(c.ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(c.out["uuid"]), BatchSize: np(c.in, "batchSize"),
+				MaximumBatchingWindowInSeconds: np(c.in, "maximumBatchingWindowInSeconds")})
 			return nil, err
 		},
 		delete: func(c call) (map[string]string, error) {
@@ -859,11 +874,25 @@ func putObject(c call) (map[string]string, error) {
 
 func queueAttributes(in map[string]any) map[string]string {
 	attrs := map[string]string{}
-	if v := s(in, "messageRetentionSeconds"); v != "" {
-		attrs[string(sqstypes.QueueAttributeNameMessageRetentionPeriod)] = v
-	}
-	if v := s(in, "sqsManagedSseEnabled"); v != "" {
-		attrs[string(sqstypes.QueueAttributeNameSqsManagedSseEnabled)] = v
+	for input, attr := range map[string]sqstypes.QueueAttributeName{
+		"delaySeconds":                 sqstypes.QueueAttributeNameDelaySeconds,
+		"maxMessageSize":               sqstypes.QueueAttributeNameMaximumMessageSize,
+		"messageRetentionSeconds":      sqstypes.QueueAttributeNameMessageRetentionPeriod,
+		"receiveWaitTimeSeconds":       sqstypes.QueueAttributeNameReceiveMessageWaitTimeSeconds,
+		"visibilityTimeoutSeconds":     sqstypes.QueueAttributeNameVisibilityTimeout,
+		"kmsMasterKeyId":               sqstypes.QueueAttributeNameKmsMasterKeyId,
+		"kmsDataKeyReusePeriodSeconds": sqstypes.QueueAttributeNameKmsDataKeyReusePeriodSeconds,
+		"sqsManagedSseEnabled":         sqstypes.QueueAttributeNameSqsManagedSseEnabled,
+		"contentBasedDeduplication":    sqstypes.QueueAttributeNameContentBasedDeduplication,
+		"deduplicationScope":           sqstypes.QueueAttributeNameDeduplicationScope,
+		"fifoThroughputLimit":          sqstypes.QueueAttributeNameFifoThroughputLimit,
+		"redrivePolicy":                sqstypes.QueueAttributeNameRedrivePolicy,
+		"redriveAllowPolicy":           sqstypes.QueueAttributeNameRedriveAllowPolicy,
+		"policy":                       sqstypes.QueueAttributeNamePolicy,
+	} {
+		if v := s(in, input); v != "" {
+			attrs[string(attr)] = v
+		}
 	}
 	if v := s(in, "fifoQueue"); v == "true" {
 		attrs[string(sqstypes.QueueAttributeNameFifoQueue)] = v

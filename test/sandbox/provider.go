@@ -325,8 +325,10 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 	}
 	id, out := cloudsim.Create(typ, p.region, urn, in, p.defaultTags)
 	err := p.store.Update(func(st *State) error {
-		if k.NameKey != "" {
-			if err := alreadyExists(st, typ, p.region, id); err != nil {
+		// A schedule's name is unique in its group, not the region, so
+		// awsfacts has no UniqueName for it; its id (group/name) is the key.
+		if k.NameKey != "" || typ == tSchedule {
+			if err := alreadyExists(st, typ, p.region, id, in); err != nil {
 				return err
 			}
 		}

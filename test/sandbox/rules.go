@@ -74,7 +74,7 @@ func keyIn(region, typ, id string, props map[string]any) string {
 
 // alreadyExists is AWS refusing a create whose name is taken: by this
 // account (any region, for IAM and S3) or, for S3, by any other account.
-func alreadyExists(st *State, typ, region, id string) error {
+func alreadyExists(st *State, typ, region, id string, in map[string]any) error {
 	if scopeOf(typ) == awsfacts.ScopePartition && typ == tBucket {
 		for _, name := range st.Taken[typ] {
 			if name == id {
@@ -83,10 +83,21 @@ func alreadyExists(st *State, typ, region, id string) error {
 			}
 		}
 	}
-	if _, ok := st.Resources[keyIn(region, typ, id, nil)]; !ok {
+	existing, ok := st.Resources[keyIn(region, typ, id, nil)]
+	if !ok {
 		return nil
 	}
 	switch typ {
+	case tQueue:
+		return queueTaken(existing, in)
+	case tSchedule:
+		// https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateSchedule.html (ConflictException);
+		// a schedule's name is unique in its group (its id is group/name).
+		_, name, _ := strings.Cut(id, "/")
+		return status.Errorf(codes.AlreadyExists, "creating EventBridge Scheduler Schedule (%s): ConflictException: Schedule %s already exists.", name, name)
+	case tScheduleGroup:
+		// https://docs.aws.amazon.com/scheduler/latest/APIReference/API_CreateScheduleGroup.html (ConflictException)
+		return status.Errorf(codes.AlreadyExists, "creating EventBridge Scheduler Schedule Group (%s): ConflictException: Schedule group %s already exists.", id, id)
 	case tBucket:
 		return status.Errorf(codes.AlreadyExists, "creating S3 Bucket (%s): BucketAlreadyOwnedByYou: Your previous request to create the named bucket succeeded and you already own it.", id)
 	case tRole:
@@ -135,6 +146,18 @@ func checkSave(st *State, region, typ, id string, in, out map[string]any) error 
 		}
 	case tNotification:
 		return checkNotification(st, region, in)
+	case tQueue:
+		return checkQueue(st, region, in)
+	case tRedrivePolicy:
+		return checkRedrivePolicy(st, region, in)
+	case tQueuePolicy:
+		return checkQueuePolicy(st, region, in)
+	case tRedriveAllowPolicy:
+		return checkRedriveAllowPolicy(st, region, in)
+	case tEventSourceMapping:
+		return checkMapping(st, region, id, in)
+	case tSchedule:
+		return checkSchedule(st, region, in)
 	case tObject:
 		uploaded(st, in, out)
 	}
@@ -429,6 +452,8 @@ func trusts(role Resource, service string) bool {
 var managedPolicies = map[string]string{
 	// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonAPIGatewayPushToCloudWatchLogs.html
 	"service-role/AmazonAPIGatewayPushToCloudWatchLogs": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogGroup","logs:CreateLogStream","logs:DescribeLogGroups","logs:DescribeLogStreams","logs:PutLogEvents","logs:GetLogEvents","logs:FilterLogEvents"],"Resource":"*"}]}`,
+	// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaSQSQueueExecutionRole.html
+	"service-role/AWSLambdaSQSQueueExecutionRole": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sqs:ReceiveMessage","sqs:DeleteMessage","sqs:GetQueueAttributes","logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}`,
 	// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSCodeDeployRoleForLambda.html
 	"service-role/AWSCodeDeployRoleForLambda": `{"Version":"2012-10-17","Statement":[{"Action":["cloudwatch:DescribeAlarms","lambda:UpdateAlias","lambda:GetAlias","lambda:GetProvisionedConcurrencyConfig","sns:Publish"],"Resource":"*","Effect":"Allow"},{"Action":["s3:GetObject","s3:GetObjectVersion"],"Resource":"arn:aws:s3:::*/CodeDeploy/*","Effect":"Allow"},{"Action":["lambda:InvokeFunction"],"Resource":"arn:aws:lambda:*:*:function:CodeDeployHook_*","Effect":"Allow"}]}`,
 }

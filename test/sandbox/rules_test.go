@@ -40,7 +40,7 @@ func TestAlreadyExists_AWSNamespaces(t *testing.T) {
 		{tTable, "us-east-1", "tap-dev-items", ""},
 		{tBucket, "eu-west-1", "free", ""},
 	} {
-		err := alreadyExists(st, tt.typ, tt.region, tt.id)
+		err := alreadyExists(st, tt.typ, tt.region, tt.id, nil)
 		if tt.err == "" {
 			assert.NoError(t, err, "%s %s in %s", tt.typ, tt.id, tt.region)
 		} else {
