@@ -33,7 +33,7 @@ func (r *run) deploy(ctx context.Context) error {
 		return err
 	}
 	defer st.Close()
-	hist, err := r.checkNotOlder(ctx, st)
+	hist, err := r.order.checkNotOlder(ctx, st)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ package app
 // ask before they change anything.
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -12,8 +13,29 @@ import (
 
 	"github.com/org/tap-deploy/internal/engine"
 	"github.com/org/tap-deploy/internal/inputs"
+	"github.com/org/tap-deploy/internal/route"
 	"github.com/org/tap-deploy/stack"
 )
+
+// orderCheck is what the order checks reach of a run: GitHub's commit
+// comparison, the repository and commit the run is about, this build's
+// version, the commit-order input, the log, and fail.
+type orderCheck struct {
+	// compare asks GitHub how head compares with base
+	// (GitHub.CompareCommits); nil when the run has no GitHub client.
+	compare func(ctx context.Context, owner, repo, base, head string) (string, error)
+	repo    route.Repository
+	// sha is the commit this run deploys ("" locally); version is this
+	// build of tap-deploy.
+	sha, version string
+	mode         inputs.CommitOrder
+	log          interface {
+		Warningf(format string, args ...any)
+	}
+	// fail reports a failure once and returns the error the run ends
+	// with ((*run).fail).
+	fail func(title string, err error) error
+}
 
 // checkNotOlder refuses to deploy over a newer update: a commit behind the
 // deployed one, or an older tap-deploy than the one that made the last
@@ -21,37 +43,37 @@ import (
 // failing) it refuses too, unless commit-order is warn. It returns the
 // history it read, newest first (nil when it could not be read and
 // commit-order is warn).
-func (r *run) checkNotOlder(ctx context.Context, st Stack) ([]engine.Update, error) {
+func (o orderCheck) checkNotOlder(ctx context.Context, st Stack) ([]engine.Update, error) {
 	hist, err := st.History(ctx)
 	if err != nil {
-		return nil, r.unverifiedOrder(fmt.Sprintf("could not read the stack history to compare the deployed commit: %v", err))
+		return nil, o.unverifiedOrder(fmt.Sprintf("could not read the stack history to compare the deployed commit: %v", err))
 	}
-	return hist, r.checkOrder(ctx, hist)
+	return hist, o.checkOrder(ctx, hist)
 }
 
 // checkOrder checks this deploy against the last successful update.
-func (r *run) checkOrder(ctx context.Context, hist []engine.Update) error {
+func (o orderCheck) checkOrder(ctx context.Context, hist []engine.Update) error {
 	last := lastSucceeded(hist)
 	if last == nil {
 		return nil // nothing deployed yet
 	}
-	if err := r.checkActionVersion(*last, "deploy"); err != nil {
+	if err := o.checkActionVersion(*last, "deploy"); err != nil {
 		return err
 	}
 	prov := stack.ProvenanceOf(last.Config)
-	sha, deployed := r.decision.SHA, prov.Commit
+	sha, deployed := o.sha, prov.Commit
 	if sha == "" || deployed == "" || deployed == sha {
 		return nil // a local run has no commit; an unrecorded one cannot be compared
 	}
-	status, err := r.commitOrder(ctx, deployed, sha)
+	status, err := o.commitOrder(ctx, deployed, sha)
 	if err != nil {
 		return err
 	}
 	switch status {
 	case "behind":
-		return r.fail("Refusing to deploy an older commit", fmt.Errorf("%s is behind the deployed %s; use command rollback to go back on purpose", short(sha), short(deployed)))
+		return o.fail("Refusing to deploy an older commit", fmt.Errorf("%s is behind the deployed %s; use command rollback to go back on purpose", short(sha), short(deployed)))
 	case "diverged":
-		r.Runtime.Warningf("%s and the deployed %s have diverged (a force-push?); deploying", short(sha), short(deployed))
+		o.log.Warningf("%s and the deployed %s have diverged (a force-push?); deploying", short(sha), short(deployed))
 	}
 	return nil
 }
@@ -70,15 +92,15 @@ func lastSucceeded(hist []engine.Update) *engine.Update {
 // last: an older action could undo what the newer one deployed (a
 // rollback too: it would record the older version, and disarm the check
 // for every later update). what is "deploy" or "roll back".
-func (r *run) checkActionVersion(last engine.Update, what string) error {
+func (o orderCheck) checkActionVersion(last engine.Update, what string) error {
 	prov := stack.ProvenanceOf(last.Config)
-	switch order := compareVersions(r.Version, prov.ActionVersion); order {
+	switch order := compareVersions(o.version, prov.ActionVersion); order {
 	case versionOlder:
-		return r.fail("Refusing to "+what+" with an older tap-deploy", fmt.Errorf(
+		return o.fail("Refusing to "+what+" with an older tap-deploy", fmt.Errorf(
 			"version %d was deployed by tap-deploy %s and this is %s: an older action could undo what the newer one deployed. Nothing was changed; use tap-deploy %s or newer in the workflow",
-			last.Version, prov.ActionVersion, r.Version, prov.ActionVersion))
+			last.Version, prov.ActionVersion, o.version, prov.ActionVersion))
 	case versionUnknown:
-		return r.unverifiedOrder(fmt.Sprintf("version %d was deployed by tap-deploy %s and this build (%s) is not a release, so their order is unknown", last.Version, prov.ActionVersion, r.Version))
+		return o.unverifiedOrder(fmt.Sprintf("version %d was deployed by tap-deploy %s and this build (%s) is not a release, so their order is unknown", last.Version, prov.ActionVersion, o.version))
 	}
 	return nil
 }
@@ -86,27 +108,59 @@ func (r *run) checkActionVersion(last engine.Update, what string) error {
 // commitOrder asks GitHub how head compares with base ("ahead", "behind",
 // "identical", "diverged"); when it cannot be told, it returns "" and what
 // unverifiedOrder says (nil under commit-order: warn).
-func (r *run) commitOrder(ctx context.Context, base, head string) (string, error) {
-	if r.github == nil {
-		return "", r.unverifiedOrder(fmt.Sprintf("there is no github-token to ask GitHub whether %s is newer than the deployed %s", short(head), short(base)))
+func (o orderCheck) commitOrder(ctx context.Context, base, head string) (string, error) {
+	if o.compare == nil {
+		return "", o.unverifiedOrder(fmt.Sprintf("there is no github-token to ask GitHub whether %s is newer than the deployed %s", short(head), short(base)))
 	}
-	repo := r.decision.Repository
-	status, err := r.github.CompareCommits(ctx, repo.Owner, repo.Name, base, head)
+	status, err := o.compare(ctx, o.repo.Owner, o.repo.Name, base, head)
 	if err != nil {
-		return "", r.unverifiedOrder(fmt.Sprintf("cannot tell whether %s is newer than the deployed %s: %v", short(head), short(base), err))
+		return "", o.unverifiedOrder(fmt.Sprintf("cannot tell whether %s is newer than the deployed %s: %v", short(head), short(base), err))
 	}
 	return status, nil
 }
 
 // unverifiedOrder handles a deploy whose order cannot be checked: strict
 // refuses it, warn lets it through with a warning.
-func (r *run) unverifiedOrder(why string) error {
-	if r.in.CommitOrder == inputs.CommitOrderWarn {
-		r.Runtime.Warningf("%s; deploying anyway (commit-order: warn)", why)
+func (o orderCheck) unverifiedOrder(why string) error {
+	if o.mode == inputs.CommitOrderWarn {
+		o.log.Warningf("%s; deploying anyway (commit-order: warn)", why)
 		return nil
 	}
-	return r.fail("Refusing to deploy: the commit order cannot be checked", fmt.Errorf(
+	return o.fail("Refusing to deploy: the commit order cannot be checked", fmt.Errorf(
 		"%s. Nothing was changed. Give the job a github-token with `contents: read`, or set commit-order: warn to deploy without the check", why))
+}
+
+// checkRollbackOrder refuses a rollback run that is older than what made
+// the stack's last successful update: an older tap-deploy (as for a
+// deploy), or a run whose own commit (GITHUB_SHA: a re-run of an old
+// rollback run keeps its old one, with that run's workflow, action pin and
+// config) is behind the newest commit that update came from. A rollback
+// goes back in what it deploys on purpose, never in what runs it.
+func (o orderCheck) checkRollbackOrder(ctx context.Context, hist []engine.Update) error {
+	last := lastSucceeded(hist)
+	if last == nil {
+		return nil
+	}
+	if err := o.checkActionVersion(*last, "roll back"); err != nil {
+		return err
+	}
+	sha, newest := o.sha, stack.ProvenanceOf(last.Config).Newest()
+	if sha == "" || newest == "" || sha == newest {
+		return nil
+	}
+	status, err := o.commitOrder(ctx, newest, sha)
+	if err != nil {
+		return err
+	}
+	switch status {
+	case "behind":
+		return o.fail("Refusing to roll back from an older commit", fmt.Errorf(
+			"this run is of %s, behind %s, which made version %d: a re-run of an old rollback run replays that run's workflow, action and config. Nothing was changed; run the rollback workflow again from %s",
+			short(sha), short(newest), last.Version, cmp.Or(o.repo.DefaultBranch, "the default branch")))
+	case "diverged":
+		o.log.Warningf("this run's %s and %s, which made version %d, have diverged (a force-push?); rolling back", short(sha), short(newest), last.Version)
+	}
+	return nil
 }
 
 type versionOrder int

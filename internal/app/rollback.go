@@ -38,7 +38,7 @@ func (r *run) rollback(ctx context.Context) error {
 	if err != nil {
 		return r.fail(fmt.Sprintf("Cannot roll back to version %d", target.Version), err)
 	}
-	if err := r.checkRollbackOrder(ctx, hist); err != nil {
+	if err := r.order.checkRollbackOrder(ctx, hist); err != nil {
 		return err
 	}
 	// A configuration restored from history counts as unreviewed: nothing
@@ -67,39 +67,6 @@ func (r *run) rollback(ctx context.Context) error {
 		notes:   notes,
 	})
 	return err
-}
-
-// checkRollbackOrder refuses a rollback run that is older than what made
-// the stack's last successful update: an older tap-deploy (as for a
-// deploy), or a run whose own commit (GITHUB_SHA: a re-run of an old
-// rollback run keeps its old one, with that run's workflow, action pin and
-// config) is behind the newest commit that update came from. A rollback
-// goes back in what it deploys on purpose, never in what runs it.
-func (r *run) checkRollbackOrder(ctx context.Context, hist []engine.Update) error {
-	last := lastSucceeded(hist)
-	if last == nil {
-		return nil
-	}
-	if err := r.checkActionVersion(*last, "roll back"); err != nil {
-		return err
-	}
-	sha, newest := r.decision.SHA, stack.ProvenanceOf(last.Config).Newest()
-	if sha == "" || newest == "" || sha == newest {
-		return nil
-	}
-	status, err := r.commitOrder(ctx, newest, sha)
-	if err != nil {
-		return err
-	}
-	switch status {
-	case "behind":
-		return r.fail("Refusing to roll back from an older commit", fmt.Errorf(
-			"this run is of %s, behind %s, which made version %d: a re-run of an old rollback run replays that run's workflow, action and config. Nothing was changed; run the rollback workflow again from %s",
-			short(sha), short(newest), last.Version, cmp.Or(r.decision.Repository.DefaultBranch, "the default branch")))
-	case "diverged":
-		r.Runtime.Warningf("this run's %s and %s, which made version %d, have diverged (a force-push?); rolling back", short(sha), short(newest), last.Version)
-	}
-	return nil
 }
 
 // deployedNow is the configuration the newest update recorded (what is

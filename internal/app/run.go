@@ -36,6 +36,8 @@ type run struct {
 	// traffic shifts the functions' aliases; it reaches only the traffic
 	// client, the clock and the lock timeout, and fails through fail.
 	traffic traffic
+	// order checks a deploy against the updates before it (order.go).
+	order orderCheck
 }
 
 // inputsEnv is where the run happens, as the inputs see it.

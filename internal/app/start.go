@@ -96,6 +96,10 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	if err := r.connect(); err != nil {
 		return nil, r.fail("Could not set up the GitHub client", err)
 	}
+	r.order = orderCheck{repo: r.decision.Repository, sha: r.decision.SHA, version: d.Version, mode: in.CommitOrder, log: d.Runtime, fail: r.fail}
+	if r.github != nil {
+		r.order.compare = r.github.CompareCommits
+	}
 
 	// The keys first, in the words the user gave them (--config locally,
 	// the file and its lines); then what only a whole configuration shows

@@ -331,7 +331,7 @@ func (r *run) upPlanned(ctx context.Context, st Stack, u update, planFile string
 		}
 	}
 	if u.ordered {
-		if _, err := r.checkNotOlder(ctx, st); err != nil {
+		if _, err := r.order.checkNotOlder(ctx, st); err != nil {
 			return again, rejected, err
 		}
 	}
