@@ -28,7 +28,7 @@ func (r *run) deploy(ctx context.Context) error {
 	if from != nil {
 		prov.PromotedFrom = from.String()
 	}
-	st, state, err := r.openForUpdate(ctx, r.envStack(), r.cfg, code, prov)
+	st, state, err := r.openForUpdate(ctx, envStack(r.in), r.cfg, code, prov)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func (r *run) destroy(ctx context.Context) error {
 	if err != nil {
 		return r.fail("Could not load the Lambda packages", err)
 	}
-	ref := r.envStack()
+	ref := envStack(r.in)
 	st, err := r.openNamed(ctx, ref, mustExist, r.cfg, code, stack.Provenance{})
 	if errors.Is(err, engine.ErrNoStack) {
 		r.Runtime.Noticef("stack %s does not exist in the backend: nothing to destroy", r.in.StackName)

@@ -68,7 +68,7 @@ func (r *run) drift(ctx context.Context) error {
 // stack is still locked then. A backend whose locks cannot be read
 // (Pulumi Cloud) is not waited for.
 func (r *run) waitForUpdate(ctx context.Context) (bool, error) {
-	s, err := r.settings(r.envStack())
+	s, err := r.settings(envStack(r.in))
 	if err != nil {
 		return false, r.fail("Could not read the stack's locks", err)
 	}

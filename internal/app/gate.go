@@ -17,12 +17,12 @@ import (
 // successful one on the policy rules. It returns the gated result, what a
 // report shows of it (a preview's outputs are partly unknown: they go to
 // the step output, not into the comment), and the mandatory violations.
-func (r *run) gatePreview(res outcome.Result, runErr error) (gated, shown outcome.Result, blocked []policy.Violation) {
+func gatePreview(res outcome.Result, runErr error, cfg stack.Config, overrides map[string]inputs.PolicyAction) (gated, shown outcome.Result, blocked []policy.Violation) {
 	if runErr != nil && res.Error == "" {
 		res.Error = runErr.Error()
 	}
 	if runErr == nil {
-		res, blocked = gate(res, r.cfg, r.in.PolicyOverrides)
+		res, blocked = gate(res, cfg, overrides)
 	}
 	shown = res
 	shown.Outputs = nil

@@ -62,8 +62,8 @@ func (r *run) queuePreview(ctx context.Context) error {
 	if errors.Is(runErr, errBaseNotDeployed) {
 		return r.fail("The merge group's base is not deployed yet; the check failed and the queue drops the entry", runErr)
 	}
-	res, shown, blocked := r.gatePreview(res, runErr)
-	pinned := r.shownNow(res, firstDeploy)
+	res, shown, blocked := gatePreview(res, runErr, r.cfg, r.in.PolicyOverrides)
+	pinned := shownNow(r.facts.runID, r.Now(), res, firstDeploy)
 	meta := r.shownMeta(mergeQueueTitle, g.Head, r.cfg, res.Kind, pinned, queueNote(r.in.StackName, strings.TrimPrefix(g.BaseRef, "refs/heads/"), g.PR, firstDeploy))
 	var reviewErr error
 	if runErr == nil && len(blocked) == 0 {
@@ -170,8 +170,8 @@ func (r *run) queueAgainstReview(ctx context.Context, g *route.MergeGroup, plan 
 	case c == nil:
 		lines = append(lines, fmt.Sprintf("pull request #%d has no preview comment by this action: nobody reviewed a plan", g.PR))
 	default:
-		lines = append(lines, r.editDoubts(ctx, c)...)
-		layout, unwritten := r.commentLayout(c.Body, g.PR)
+		lines = append(lines, editDoubts(ctx, r.github, c)...)
+		layout, unwritten := commentLayout(c.Body, reviewStackName(r.in.StackName, g.PR))
 		lines = append(lines, unwritten...)
 		prHead := ""
 		if pr, perr := r.github.PullRequest(ctx, repo.Owner, repo.Name, g.PR); perr != nil {
@@ -183,7 +183,7 @@ func (r *run) queueAgainstReview(ctx context.Context, g *route.MergeGroup, plan 
 		reviewedPlan, differences = againstReview(c.Body, target.Marker(), binding, prHead, plan)
 		lines = append(lines, differences...)
 		if reviewedPlan != nil {
-			v := r.bodyView(layout, target.Marker(), *reviewedPlan)
+			v := bodyView(layout, target.Marker(), r.in.StackName, *reviewedPlan)
 			v.earlierState = true
 			if d := r.viewDifference(v, shown, r.cfg, "the merge"); d != "" {
 				lines = append(lines, d)

@@ -45,8 +45,8 @@ func (r *run) preview(ctx context.Context) error {
 		}
 		return res, err
 	})
-	res, shown, blocked := r.gatePreview(res, runErr)
-	pinned := r.shownNow(res, firstDeploy)
+	res, shown, blocked := gatePreview(res, runErr, r.cfg, r.in.PolicyOverrides)
+	pinned := shownNow(r.facts.runID, r.Now(), res, firstDeploy)
 	// A pull request's preview has no reason of its own (route gives one
 	// to a fork's, which only validates): its note is what Shown pins.
 	meta := r.shownMeta("Preview", r.decision.SHA, r.cfg, res.Kind, pinned, strings.TrimSpace(r.decision.Reason+" "+previewNote(r.in.StackName, firstDeploy)))
@@ -55,7 +55,7 @@ func (r *run) preview(ctx context.Context) error {
 		// What this preview shows is the reviewed plan a merge deploy of
 		// this head compares itself with.
 		rp := reviewed.Of(res, version, configFingerprint(r.cfg), r.Version, r.decision.SHA).
-			Bound(reviewed.Binding{Repo: r.facts.repo.FullName(), PR: r.pullRequest(), Stack: r.in.StackName})
+			Bound(reviewed.Binding{Repo: r.facts.repo.FullName(), PR: pullRequestNumber(r.decision), Stack: r.in.StackName})
 		rp.Shown = pinned
 		meta.Verdict = render.Verdict{Metadata: rp.Encode(), PlanID: rp.ID}
 	}
@@ -66,13 +66,13 @@ func (r *run) preview(ctx context.Context) error {
 	if r.decision.DeployReviewStack {
 		// Reviewers see the preview at once; the section says what the
 		// review stack is doing until its update ends.
-		view := render.ReviewStack{Stack: r.reviewStackName(r.pullRequest()), State: render.ReviewStackDeploying, Commit: r.decision.SHA}
+		view := render.ReviewStack{Stack: reviewStackName(r.in.StackName, pullRequestNumber(r.decision)), State: render.ReviewStackDeploying, Commit: r.decision.SHA}
 		if !previewOK {
 			view.State = render.ReviewStackNotUpdated
 		}
 		doc = withSection(doc, reviewStackSection, reviewStackDoc(view))
 	}
-	r.publish.report(ctx, r.pullRequest(), doc)
+	r.publish.report(ctx, pullRequestNumber(r.decision), doc)
 	if err := r.resultOutputs(res); err != nil {
 		return r.fail("Could not write the step outputs", err)
 	}

@@ -208,9 +208,9 @@ func (r *run) readPromotionSource(ctx context.Context, ref stackRef) (promotionS
 	st, err := r.openNamed(ctx, ref, mustExist, r.cfg, code, stack.Provenance{})
 	switch {
 	case errors.Is(err, engine.ErrNoStack):
-		return src, fmt.Errorf("stack %s does not exist in %s: deploy it there before promoting from it", name, r.sourceBackend(ref))
+		return src, fmt.Errorf("stack %s does not exist in %s: deploy it there before promoting from it", name, ref.sourceBackend())
 	case err != nil:
-		return src, fmt.Errorf("opening stack %s in %s: %w", name, r.sourceBackend(ref), err)
+		return src, fmt.Errorf("opening stack %s in %s: %w", name, ref.sourceBackend(), err)
 	}
 	defer st.Close()
 	hist, err := st.History(ctx)

@@ -65,15 +65,15 @@ func (r *run) shownMeta(title, sha string, cfg stack.Config, kind outcome.Kind, 
 	if s.Run > 0 && r.facts.runs != "" {
 		m.RunURL = r.facts.runs + strconv.FormatInt(s.Run, 10)
 	}
-	m.Footer = r.footer(time.Unix(s.At, 0)) + took(kind, s.Took)
+	m.Footer = footer(r.Version, time.Unix(s.At, 0)) + took(kind, s.Took)
 	m.Note = note
 	return m
 }
 
 // shownNow is what this run's rendering of a preview depends on besides
 // the result and the inputs.
-func (r *run) shownNow(res outcome.Result, firstDeploy bool) reviewed.Shown {
-	return reviewed.Shown{Run: r.facts.runID, At: r.Now().Unix(), Took: res.Duration, FirstDeploy: firstDeploy, Unchanged: res.Counts[outcome.OpSame]}
+func shownNow(runID int64, at time.Time, res outcome.Result, firstDeploy bool) reviewed.Shown {
+	return reviewed.Shown{Run: runID, At: at.Unix(), Took: res.Duration, FirstDeploy: firstDeploy, Unchanged: res.Counts[outcome.OpSame]}
 }
 
 // engineFailed reports a failed engine operation, saying what a

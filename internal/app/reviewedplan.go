@@ -114,15 +114,16 @@ type shownView struct {
 // request's comment.
 var commentSections = []string{configurationSection, reviewStackSection, mergeQueueSection, deploySection}
 
-// commentLayout reads the action's comment on pull request pr as the
-// action writes it, and names what in it the action did not write.
-func (r *run) commentLayout(body string, pr int) (comment.Layout, []string) {
+// commentLayout reads the action's comment on a pull request, whose
+// review stack is stackOfPR, as the action writes it, and names what in it
+// the action did not write.
+func commentLayout(body, stackOfPR string) (comment.Layout, []string) {
 	l, err := comment.Split(body, commentSections...)
 	if err != nil {
 		return l, []string{err.Error()}
 	}
 	if text, ok := l.Sections[reviewStackSection]; ok {
-		if err := render.CheckReviewStack(text, r.reviewStackName(pr)); err != nil {
+		if err := render.CheckReviewStack(text, stackOfPR); err != nil {
 			return l, []string{err.Error()}
 		}
 	}
@@ -136,9 +137,9 @@ func (r *run) commentLayout(body string, pr int) (comment.Layout, []string) {
 
 // bodyView is the comment's body as the pull request's preview rendered
 // it, with the plan recorded after its marker.
-func (r *run) bodyView(l comment.Layout, marker string, p reviewed.Plan) shownView {
+func bodyView(l comment.Layout, marker, stackName string, p reviewed.Plan) shownView {
 	return shownView{what: "the comment", text: l.Body, title: "Preview", marker: marker, limit: previewBodyLimit(commentBody),
-		plan: p, line: strings.SplitN(l.Body, "\n", 3)[1], note: previewNote(r.in.StackName, p.Shown.FirstDeploy), verdicts: []string{""}}
+		plan: p, line: strings.SplitN(l.Body, "\n", 3)[1], note: previewNote(stackName, p.Shown.FirstDeploy), verdicts: []string{""}}
 }
 
 // renderView renders v again from res, a preview of the same plan.
@@ -201,8 +202,8 @@ func (r *run) findReviewedPlan(ctx context.Context, pr *github.PullRequest) *rev
 		return rv
 	}
 	binding := reviewed.Binding{Repo: repo.FullName(), PR: pr.Number, Stack: r.in.StackName}
-	rv.doubts = append(rv.doubts, r.editDoubts(ctx, c)...)
-	layout, unwritten := r.commentLayout(c.Body, pr.Number)
+	rv.doubts = append(rv.doubts, editDoubts(ctx, r.github, c)...)
+	layout, unwritten := commentLayout(c.Body, reviewStackName(r.in.StackName, pr.Number))
 	rv.doubts = append(rv.doubts, unwritten...)
 	if r.queuedPlan(rv, c.Body, layout, binding) {
 		return rv
@@ -216,7 +217,7 @@ func (r *run) findReviewedPlan(ctx context.Context, pr *github.PullRequest) *rev
 		return rv
 	}
 	rv.plan = &p
-	rv.views = []shownView{r.bodyView(layout, rv.target.Marker(), p)}
+	rv.views = []shownView{bodyView(layout, rv.target.Marker(), r.in.StackName, p)}
 	rv.configuration = configurationShown(layout, p)
 	return rv
 }
@@ -249,7 +250,7 @@ func (r *run) queuedPlan(rv *reviewedPlanCheck, body string, layout comment.Layo
 		plan: p, line: strings.SplitN(text, "\n", 2)[0], note: queueNote(r.in.StackName, strings.TrimPrefix(r.decision.Ref, "refs/heads/"), binding.PR, p.Shown.FirstDeploy),
 		verdicts: []string{""}}
 	if reviewedPlan != nil {
-		body := r.bodyView(layout, rv.target.Marker(), *reviewedPlan)
+		body := bodyView(layout, rv.target.Marker(), r.in.StackName, *reviewedPlan)
 		body.earlierState = true
 		rv.views = append(rv.views, body)
 		rv.configuration = configurationShown(layout, *reviewedPlan)
@@ -265,12 +266,12 @@ func (r *run) queuedPlan(rv *reviewedPlanCheck, body string, layout comment.Layo
 // by any other account, at any time (a later edit by the action, such as
 // a section it writes, does not undo it), or a history that cannot be
 // read, is a doubt. The next preview replaces such a comment.
-func (r *run) editDoubts(ctx context.Context, c *github.Comment) []string {
-	viewer, err := r.github.Viewer(ctx)
+func editDoubts(ctx context.Context, gh GitHub, c *github.Comment) []string {
+	viewer, err := gh.Viewer(ctx)
 	if err != nil {
 		return []string{fmt.Sprintf("the action's account cannot be told (%v), so the comment's edits cannot be checked", err)}
 	}
-	editors, err := comment.ForeignEditors(ctx, r.github, c, viewer)
+	editors, err := comment.ForeignEditors(ctx, gh, c, viewer)
 	switch {
 	case err != nil:
 		return []string{fmt.Sprintf("the comment's edit history cannot be read (%v)", err)}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/org/tap-deploy/internal/deployment"
 	"github.com/org/tap-deploy/internal/engine"
@@ -36,7 +37,7 @@ func reviewStackDoc(v render.ReviewStack) document {
 // commit through the same preview → gate → planned up as a deploy, and
 // returns what its section says.
 func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack, error) {
-	name := r.reviewStackName(pr)
+	name := reviewStackName(r.in.StackName, pr)
 	view := render.ReviewStack{Stack: name, State: render.ReviewStackFailed, Commit: r.decision.SHA}
 	cfg, err := r.reviewStackConfig(pr)
 	if err != nil {
@@ -49,7 +50,7 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 	}
 	var res outcome.Result
 	err = func() error {
-		st, state, err := r.openForUpdate(ctx, r.reviewStack(pr), cfg, code, stack.Provenance{Commit: r.decision.SHA})
+		st, state, err := r.openForUpdate(ctx, reviewStack(r.in, pr), cfg, code, stack.Provenance{Commit: r.decision.SHA})
 		if err != nil {
 			return err
 		}
@@ -66,7 +67,7 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 	}
 	view.State = render.ReviewStackDeployed
 	view.URL, _ = res.KnownOutputs()["apiUrl"].(string)
-	view.Expires = r.reviewStackExpiry()
+	view.Expires = reviewStackExpiry(r.in.ReviewStack.Label, r.in.ReviewStackTTL, r.Now())
 	if view.URL != "" {
 		if err := r.setOutputs(map[string]string{OutReviewStackURL: view.URL}); err != nil {
 			return view, r.fail("Could not write the step outputs", err)
@@ -80,27 +81,27 @@ func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack
 // is another job's (with another role), so this run writes only the
 // comment's review stack section.
 func (r *run) deployReviewStackOnly(ctx context.Context) error {
-	pr := r.pullRequest()
-	deploying := render.ReviewStack{Stack: r.reviewStackName(pr), State: render.ReviewStackDeploying, Commit: r.decision.SHA}
+	pr := pullRequestNumber(r.decision)
+	deploying := render.ReviewStack{Stack: reviewStackName(r.in.StackName, pr), State: render.ReviewStackDeploying, Commit: r.decision.SHA}
 	r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(deploying))
 	return r.reviewStackAfterPreview(ctx)
 }
 
 // reviewStackExpiry says when the review stack goes away.
-func (r *run) reviewStackExpiry() string {
+func reviewStackExpiry(label string, ttl time.Duration, now time.Time) string {
 	when := "the pull request closes"
-	if r.in.ReviewStack.Label != "" {
-		when += " or loses the label " + r.in.ReviewStack.Label
+	if label != "" {
+		when += " or loses the label " + label
 	}
 	return fmt.Sprintf("Destroyed when %s, or by the scheduled sweep once it has gone %s without an update (after %s UTC).",
-		when, humanDuration(r.in.ReviewStackTTL), r.Now().Add(r.in.ReviewStackTTL).UTC().Format("2006-01-02 15:04"))
+		when, humanDuration(ttl), now.Add(ttl).UTC().Format("2006-01-02 15:04"))
 }
 
 // closeReviewStack is a pull request's closing (or losing its label):
 // its review stack is destroyed and removed from the backend.
 func (r *run) closeReviewStack(ctx context.Context) error {
-	pr := r.pullRequest()
-	name := r.reviewStackName(pr)
+	pr := pullRequestNumber(r.decision)
+	name := reviewStackName(r.in.StackName, pr)
 	destroyed, err := r.destroyReviewStack(ctx, pr, nil)
 	view := render.ReviewStack{Stack: name, State: render.ReviewStackDestroyed}
 	switch {
@@ -146,7 +147,7 @@ func (e errKept) Error() string { return e.why }
 // look, when given, is asked again on every attempt, after any wait for
 // another update's lock: the sweep's reasons were read before that wait.
 func (r *run) destroyReviewStack(ctx context.Context, pr int, look secondLook) (destroyOutcome, error) {
-	name := r.reviewStackName(pr)
+	name := reviewStackName(r.in.StackName, pr)
 	cfg, err := r.reviewStackConfig(pr)
 	if err != nil {
 		return reviewStackAbsent, err
@@ -157,7 +158,7 @@ func (r *run) destroyReviewStack(ctx context.Context, pr int, look secondLook) (
 	if err != nil {
 		return reviewStackAbsent, err
 	}
-	st, err := r.openNamed(ctx, r.reviewStack(pr), mustExist, cfg, code, stack.Provenance{Commit: r.decision.SHA})
+	st, err := r.openNamed(ctx, reviewStack(r.in, pr), mustExist, cfg, code, stack.Provenance{Commit: r.decision.SHA})
 	if errors.Is(err, engine.ErrNoStack) {
 		r.Runtime.Infof("pull request #%d has no review stack %s: nothing to destroy", pr, name)
 		return reviewStackAbsent, nil
@@ -232,7 +233,7 @@ func checkReviewMarker(name string, hist []engine.Update, pr int) error {
 // reviewStackAfterPreview deploys the pull request's review stack once its
 // preview passed, and says how that went in the comment's section.
 func (r *run) reviewStackAfterPreview(ctx context.Context) error {
-	pr := r.pullRequest()
+	pr := pullRequestNumber(r.decision)
 	view, err := r.deployReviewStack(ctx, pr)
 	r.publish.section(ctx, pr, reviewStackSection, reviewStackDoc(view))
 	return err

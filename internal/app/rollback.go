@@ -52,7 +52,7 @@ func (r *run) rollback(ctx context.Context) error {
 		r.Runtime.Infof("%s", n)
 	}
 	r.Runtime.Noticef("rolling back stack %s to version %d (commit %s)", r.in.StackName, target.Version, cmp.Or(short(rec.Commit), "not recorded"))
-	st, state, err := r.openForUpdate(ctx, r.envStack(), rec.Config, rec.PackagesFor(code), stack.Provenance{Commit: rec.Commit})
+	st, state, err := r.openForUpdate(ctx, envStack(r.in), rec.Config, rec.PackagesFor(code), stack.Provenance{Commit: rec.Commit})
 	if err != nil {
 		return err
 	}

@@ -97,12 +97,12 @@ func (r *run) reportResult(ctx context.Context, doc document) {
 		r.publish.section(ctx, g.PR, mergeQueueSection, doc)
 		return
 	}
-	r.publish.report(ctx, r.pullRequest(), doc)
+	r.publish.report(ctx, pullRequestNumber(r.decision), doc)
 }
 
-// pullRequest is the number of the PR the event is about, or 0.
-func (r *run) pullRequest() int {
-	if pr := r.decision.PullRequest; pr != nil {
+// pullRequestNumber is the number of the PR the event is about, or 0.
+func pullRequestNumber(d route.Decision) int {
+	if pr := d.PullRequest; pr != nil {
 		return pr.Number
 	}
 	return 0
@@ -120,14 +120,14 @@ func (r *run) metaFor(title, sha string, cfg stack.Config) render.Meta {
 		Title: title, Project: r.in.ProjectName, Stack: r.in.StackName, Environment: r.in.Environment,
 		Region: r.in.AWSRegion, SHA: sha, RunURL: r.facts.runURL,
 		Note:       strings.TrimSpace(r.decision.Reason + " " + r.config.Describe(inputs.NameConfig)),
-		Footer:     r.footer(r.Now()),
+		Footer:     footer(r.Version, r.Now()),
 		Exceptions: render.Exceptions{Disabled: disabled, Lowered: lowered, PublicAPI: public},
 	}
 }
 
 // footer is a report's last line: the action's version and the time.
-func (r *run) footer(at time.Time) string {
-	return fmt.Sprintf("tap-deploy %s · %s UTC", r.Version, at.UTC().Format("2006-01-02 15:04:05"))
+func footer(version string, at time.Time) string {
+	return fmt.Sprintf("tap-deploy %s · %s UTC", version, at.UTC().Format("2006-01-02 15:04:05"))
 }
 
 func short(sha string) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/oidcrole"
+	"github.com/org/tap-deploy/internal/route"
 )
 
 // A promotion whose source lives in another AWS account (prod apart from
@@ -31,7 +32,7 @@ const sourceCredentialsMargin = 5 * time.Minute
 // previous is what an earlier look used: its credentials are kept while
 // they last.
 func (r *run) sourceStack(ctx context.Context, previous *stackRef) (stackRef, error) {
-	ref := r.envStack()
+	ref := envStack(r.in)
 	ref.name = r.in.PromoteFrom
 	if r.in.PromoteFromRoleARN == "" {
 		return ref, nil
@@ -66,10 +67,10 @@ func (r *run) assumeSourceRole(ctx context.Context) (oidcrole.Credentials, error
 		return oidcrole.Credentials{}, fmt.Errorf("getting the job's GitHub OIDC token to assume %s (%s): %w", role, inputs.NamePromoteFromRoleARN, err)
 	}
 	mask(r.Runtime, token)
-	creds, err := r.AssumeRole(ctx, r.in.AWSRegion, role, r.sourceSession(), token)
+	creds, err := r.AssumeRole(ctx, r.in.AWSRegion, role, sessionName(r.in.StackName, r.facts.runID), token)
 	if err != nil {
 		return oidcrole.Credentials{}, fmt.Errorf("assuming %s (%s) with the job's GitHub OIDC token: %w. Its trust must name this job (%s): run `tap-deploy bootstrap --promotion %s:%s` in the source account and deploy its %s.yaml again",
-			role, inputs.NamePromoteFromRoleARN, err, r.jobSubject(), r.in.PromoteFrom, r.in.Environment, r.in.PromoteFrom)
+			role, inputs.NamePromoteFromRoleARN, err, jobSubject(r.facts.repo, r.in.Environment), r.in.PromoteFrom, r.in.Environment, r.in.PromoteFrom)
 	}
 	for _, secret := range []string{creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken} {
 		mask(r.Runtime, secret)
@@ -80,20 +81,16 @@ func (r *run) assumeSourceRole(ctx context.Context) (oidcrole.Credentials, error
 
 // jobSubject is the OIDC subject of this deploy's job, as a role's trust
 // names it.
-func (r *run) jobSubject() string {
-	return fmt.Sprintf("repo:%s/%s:environment:%s", r.facts.repo.Owner, r.facts.repo.Name, r.in.Environment)
+func jobSubject(repo route.Repository, environment string) string {
+	return fmt.Sprintf("repo:%s/%s:environment:%s", repo.Owner, repo.Name, environment)
 }
 
 var sessionUnsafe = regexp.MustCompile(`[^\w+=,.@-]`)
 
-// sourceSession names the role session in the source account's CloudTrail:
+// sessionName names the role session in the source account's CloudTrail:
 // this stack and this run. STS takes 2 to 64 characters of [\w+=,.@-]; a
 // long stack name is cut, never the run id, so that two runs never share
 // a session name.
-func (r *run) sourceSession() string {
-	return sessionName(r.in.StackName, r.facts.runID)
-}
-
 func sessionName(stackName string, runID int64) string {
 	run := "local"
 	if runID > 0 {
@@ -115,7 +112,7 @@ func (r *run) sourceTraffic(ctx context.Context, ref stackRef, region string) (T
 }
 
 // sourceBackend says where the source's state is, for messages.
-func (r *run) sourceBackend(ref stackRef) string {
+func (ref stackRef) sourceBackend() string {
 	if ref.creds == nil {
 		return "this run's backend"
 	}

@@ -94,16 +94,16 @@ type stackRef struct {
 }
 
 // envStack is the environment's stack.
-func (r *run) envStack() stackRef {
-	return stackRef{name: r.in.StackName, backendURL: r.in.BackendURL, project: r.in.ProjectName}
+func envStack(in inputs.Inputs) stackRef {
+	return stackRef{name: in.StackName, backendURL: in.BackendURL, project: in.ProjectName}
 }
 
 // reviewStacks is where review stacks live, apart from the environment's
 // state: a branch's workflow runs with the review role, which must not
 // reach the environment's checkpoint, history or locks. On Pulumi Cloud
 // (one backend) they are a project of their own.
-func (r *run) reviewStacks() stackRef {
-	ref := stackRef{backendURL: r.in.ReviewStackBackendURL, project: r.in.ProjectName, review: true}
+func reviewStacks(in inputs.Inputs) stackRef {
+	ref := stackRef{backendURL: in.ReviewStackBackendURL, project: in.ProjectName, review: true}
 	if strings.HasPrefix(ref.backendURL, "https://") {
 		ref.project += "-review"
 	}
@@ -111,9 +111,9 @@ func (r *run) reviewStacks() stackRef {
 }
 
 // reviewStack is pull request pr's review stack.
-func (r *run) reviewStack(pr int) stackRef {
-	ref := r.reviewStacks()
-	ref.name = r.reviewStackName(pr)
+func reviewStack(in inputs.Inputs, pr int) stackRef {
+	ref := reviewStacks(in)
+	ref.name = reviewStackName(in.StackName, pr)
 	return ref
 }
 
@@ -125,7 +125,7 @@ func (r *run) settings(ref stackRef) (engine.Settings, error) {
 		r.Runtime.Warningf("PULUMI_CONFIG_PASSPHRASE is not set: using an empty passphrase for this local state")
 		env["PULUMI_CONFIG_PASSPHRASE"] = ""
 	}
-	if tok := r.backendToken(ref); tok != "" {
+	if tok := backendToken(r.in, r.decision.Command, ref); tok != "" {
 		env["PULUMI_ACCESS_TOKEN"] = tok
 	}
 	if ref.creds != nil {
@@ -149,12 +149,12 @@ func (r *run) settings(ref stackRef) (engine.Settings, error) {
 // PULUMI_ACCESS_TOKEN ("" for that): previews and review stacks run what
 // any branch holds, and on Pulumi Cloud the token, not a role, decides
 // what they may write, so they use review-backend-token when it is given.
-func (r *run) backendToken(ref stackRef) string {
-	if r.in.ReviewBackendToken == "" || !strings.HasPrefix(ref.backendURL, "https://") {
+func backendToken(in inputs.Inputs, command inputs.Command, ref stackRef) string {
+	if in.ReviewBackendToken == "" || !strings.HasPrefix(ref.backendURL, "https://") {
 		return ""
 	}
-	if ref.review || r.decision.Command == inputs.Preview {
-		return r.in.ReviewBackendToken
+	if ref.review || command == inputs.Preview {
+		return in.ReviewBackendToken
 	}
 	return ""
 }
@@ -183,7 +183,7 @@ func (r *run) prepareLocalBackend(ref stackRef) error {
 // deploy and nothing is written where the state lives; firstDeploy says
 // so.
 func (r *run) openToRead(ctx context.Context, cfg stack.Config, code stack.Packages) (st Stack, firstDeploy bool, err error) {
-	ref := r.envStack()
+	ref := envStack(r.in)
 	s, err := r.settings(ref)
 	if err != nil {
 		return nil, false, err
@@ -400,4 +400,4 @@ func (r *run) checkPending(stackName string, state engine.State) error {
 
 // reviewStackName is pull request pr's review stack: the environment's
 // stack name with -pr-<pr>.
-func (r *run) reviewStackName(pr int) string { return fmt.Sprintf("%s-pr-%d", r.in.StackName, pr) }
+func reviewStackName(stackName string, pr int) string { return fmt.Sprintf("%s-pr-%d", stackName, pr) }

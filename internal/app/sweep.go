@@ -19,7 +19,7 @@ import (
 // an update for review-stack-ttl. It only ever touches stacks named
 // <stack-name>-pr-<N> whose history carries the review marker.
 func (r *run) sweep(ctx context.Context) error {
-	s, err := r.settings(r.reviewStacks())
+	s, err := r.settings(reviewStacks(r.in))
 	if err != nil {
 		return r.fail("Could not prepare the backend", err)
 	}
@@ -40,7 +40,7 @@ func (r *run) sweep(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		row := render.SweptStack{Stack: r.reviewStackName(pr), PR: pr, Action: render.SweepKept}
+		row := render.SweptStack{Stack: reviewStackName(r.in.StackName, pr), PR: pr, Action: render.SweepKept}
 		why, expired := r.expired(ctx, pr, sum)
 		row.Why = why
 		if expired {
