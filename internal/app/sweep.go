@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/github"
 	"github.com/org/tap-deploy/internal/problems"
 	"github.com/org/tap-deploy/internal/render"
 )
@@ -35,16 +36,22 @@ func (r *run) sweep(ctx context.Context) error {
 	var rows []render.SweptStack
 	var failed []string
 	reviewStackOf := reviewStackMatcher(r.in.StackName)
+	judge := sweepJudge{now: r.Now, ttl: r.in.ReviewStackTTL, log: r.Runtime}
+	if gh, repo := r.github, r.facts.repo; gh != nil {
+		judge.pullRequest = func(ctx context.Context, pr int) (github.PullRequest, error) {
+			return gh.PullRequest(ctx, repo.Owner, repo.Name, pr)
+		}
+	}
 	for _, sum := range list {
 		pr, ok := reviewStackOf(sum.Name)
 		if !ok {
 			continue
 		}
 		row := render.SweptStack{Stack: reviewStackName(r.in.StackName, pr), PR: pr, Action: render.SweepKept}
-		why, expired := r.expired(ctx, pr, sum)
+		why, expired := judge.expired(ctx, pr, sum)
 		row.Why = why
 		if expired {
-			destroyed, err := r.destroyReviewStack(ctx, pr, r.sweepSecondLook(pr, sum))
+			destroyed, err := r.destroyReviewStack(ctx, pr, judge.secondLook(pr, sum))
 			view := render.ReviewStack{Stack: row.Stack, State: render.ReviewStackDestroyed}
 			switch {
 			case err != nil:
@@ -96,24 +103,36 @@ func reviewStackMatcher(stackName string) func(listed string) (pr int, ok bool) 
 	}
 }
 
+// sweepJudge is what the sweep's decisions reach of a run: the clock,
+// review-stack-ttl, the repository's pull requests and the log.
+type sweepJudge struct {
+	now func() time.Time
+	ttl time.Duration
+	// pullRequest reads one of the run's repository's pull requests; nil
+	// when the run has no GitHub client.
+	pullRequest func(ctx context.Context, pr int) (github.PullRequest, error)
+	log         interface {
+		Warningf(format string, args ...any)
+	}
+}
+
 // expired says whether a review stack is due to go, and why (or why not):
 // the TTL is judged first, from what the backend listed; GitHub is asked
 // about the pull request only for a stack the TTL keeps. A pull request
 // GitHub cannot tell about is judged by the TTL alone.
-func (r *run) expired(ctx context.Context, pr int, sum engine.StackSummary) (string, bool) {
+func (j sweepJudge) expired(ctx context.Context, pr int, sum engine.StackSummary) (string, bool) {
 	if sum.UpdateInProgress {
 		return "an update of it is running", false
 	}
-	age := r.Now().Sub(sum.LastUpdate)
-	if !sum.LastUpdate.IsZero() && age > r.in.ReviewStackTTL {
-		return fmt.Sprintf("no update for %s (review-stack-ttl %s)", humanDuration(age), humanDuration(r.in.ReviewStackTTL)), true
+	age := j.now().Sub(sum.LastUpdate)
+	if !sum.LastUpdate.IsZero() && age > j.ttl {
+		return fmt.Sprintf("no update for %s (review-stack-ttl %s)", humanDuration(age), humanDuration(j.ttl)), true
 	}
-	if r.github != nil {
-		repo := r.facts.repo
-		got, err := r.github.PullRequest(ctx, repo.Owner, repo.Name, pr)
+	if j.pullRequest != nil {
+		got, err := j.pullRequest(ctx, pr)
 		switch {
 		case err != nil:
-			r.Runtime.Warningf("could not read pull request #%d (judging its review stack by review-stack-ttl alone): %v", pr, err)
+			j.log.Warningf("could not read pull request #%d (judging its review stack by review-stack-ttl alone): %v", pr, err)
 		case got.State == "closed":
 			return fmt.Sprintf("pull request #%d is closed", pr), true
 		}
@@ -121,14 +140,14 @@ func (r *run) expired(ctx context.Context, pr int, sum engine.StackSummary) (str
 	if sum.LastUpdate.IsZero() {
 		return "never updated (nothing deployed); its pull request's close removes it", false
 	}
-	return fmt.Sprintf("updated %s ago (review-stack-ttl %s)", humanDuration(age), humanDuration(r.in.ReviewStackTTL)), false
+	return fmt.Sprintf("updated %s ago (review-stack-ttl %s)", humanDuration(age), humanDuration(j.ttl)), false
 }
 
-// sweepSecondLook looks again, just before the destroy and after any wait
+// secondLook looks again, just before the destroy and after any wait
 // for the stack's lock, at what the sweep decided from: an update since
 // the destroy began (a reopened pull request redeploys its stack) or a
 // pull request open again keeps the stack.
-func (r *run) sweepSecondLook(pr int, listed engine.StackSummary) secondLook {
+func (j sweepJudge) secondLook(pr int, listed engine.StackSummary) secondLook {
 	return func(ctx context.Context, st Stack, before []engine.Update) string {
 		hist, err := st.History(ctx)
 		if err != nil {
@@ -139,10 +158,9 @@ func (r *run) sweepSecondLook(pr int, listed engine.StackSummary) secondLook {
 		}
 		// A stack the TTL condemned goes whatever its pull request's state;
 		// one condemned for a closed pull request stays if it reopened.
-		idle := !listed.LastUpdate.IsZero() && r.Now().Sub(listed.LastUpdate) > r.in.ReviewStackTTL
-		if !idle && r.github != nil {
-			repo := r.facts.repo
-			if got, err := r.github.PullRequest(ctx, repo.Owner, repo.Name, pr); err == nil && got.State == "open" {
+		idle := !listed.LastUpdate.IsZero() && j.now().Sub(listed.LastUpdate) > j.ttl
+		if !idle && j.pullRequest != nil {
+			if got, err := j.pullRequest(ctx, pr); err == nil && got.State == "open" {
 				return fmt.Sprintf("pull request #%d is open again", pr)
 			}
 		}
