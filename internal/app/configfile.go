@@ -16,9 +16,9 @@ import (
 // workspace (config-file, or Pulumi.<stack>.yaml when it exists) with the
 // config input's overrides over it. Every command reads it the same way, so
 // a preview, the deploy after it, a rollback and a drift check ask for one
-// configuration, the one the repository holds.
-func (r *run) readConfig(in inputs.Inputs) (stack.Layered, problems.List) {
-	env := r.inputsEnv()
+// configuration, the one the repository holds. env is where the run
+// happens; warn is the run's log.
+func readConfig(in inputs.Inputs, env inputs.Env, warn func(format string, args ...any)) (stack.Layered, problems.List) {
 	found := stack.CheckOverrides(in.Config, env.Spell(inputs.NameConfig))
 	name, named := in.ConfigFile, in.ConfigFile != ""
 	if !named {
@@ -26,15 +26,15 @@ func (r *run) readConfig(in inputs.Inputs) (stack.Layered, problems.List) {
 	}
 	path := name
 	if !filepath.IsAbs(path) {
-		path = filepath.Join(r.WorkDir, name)
+		path = filepath.Join(env.WorkDir, name)
 	}
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && named:
-		return stack.Layered{}, append(found, fmt.Sprintf("%s: %s does not exist in the workspace (%s); check the repository out first (actions/checkout) and name the file relative to its root", env.Spell(inputs.NameConfigFile), name, r.WorkDir))
+		return stack.Layered{}, append(found, fmt.Sprintf("%s: %s does not exist in the workspace (%s); check the repository out first (actions/checkout) and name the file relative to its root", env.Spell(inputs.NameConfigFile), name, env.WorkDir))
 	case errors.Is(err, fs.ErrNotExist):
-		if r.InActions && !exists(filepath.Join(r.WorkDir, ".git")) {
-			r.Runtime.Warningf("the workspace %s holds no checkout, so no %s was read: the stack gets the keys' defaults and the config input. Add actions/checkout before tap-deploy if the repository keeps the configuration", r.WorkDir, name)
+		if env.InActions && !exists(filepath.Join(env.WorkDir, ".git")) {
+			warn("the workspace %s holds no checkout, so no %s was read: the stack gets the keys' defaults and the config input. Add actions/checkout before tap-deploy if the repository keeps the configuration", env.WorkDir, name)
 		}
 		return stack.Layer(stack.FileConfig{}, in.Config), found
 	case err != nil:

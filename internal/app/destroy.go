@@ -41,8 +41,8 @@ func (r *run) destroy(ctx context.Context) error {
 	if err != nil {
 		return r.fail("Could not read the state of stack "+r.in.StackName, err)
 	}
-	if err := r.checkPending(r.in.StackName, state); err != nil {
-		return err
+	if err := pendingOperations(r.in.StackName, state); err != nil {
+		return r.fail("An earlier update was interrupted", err)
 	}
 	guards := guarded(state.Resources)
 	mode := r.in.DestroyProtected

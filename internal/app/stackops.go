@@ -329,7 +329,9 @@ func (r *run) openForUpdate(ctx context.Context, ref stackRef, cfg stack.Config,
 	}
 	state, err := st.State(ctx)
 	if err == nil {
-		err = r.checkPending(name, state)
+		if err = pendingOperations(name, state); err != nil {
+			err = r.fail("An earlier update was interrupted", err)
+		}
 	} else {
 		err = r.fail("Could not read the state of stack "+name, err)
 	}
@@ -382,9 +384,11 @@ func (r *run) withLockRetry(ctx context.Context, what string, op func() (outcome
 	}
 }
 
-// checkPending stops before an update when an interrupted one left
-// operations unfinished: running over them could duplicate resources.
-func (r *run) checkPending(stackName string, state engine.State) error {
+// pendingOperations says why an update must not start when an interrupted
+// one left operations unfinished (running over them could duplicate
+// resources), or nil; the run reports it as "An earlier update was
+// interrupted".
+func pendingOperations(stackName string, state engine.State) error {
 	if len(state.Pending) == 0 {
 		return nil
 	}
@@ -392,10 +396,10 @@ func (r *run) checkPending(stackName string, state engine.State) error {
 	for _, p := range state.Pending {
 		lines = append(lines, fmt.Sprintf("%s of %s", p.Type, p.URN))
 	}
-	return r.fail("An earlier update was interrupted", fmt.Errorf(
+	return fmt.Errorf(
 		"the state records %d unfinished operation(s): %s. Recover before deploying: check in AWS whether each resource exists; "+
 			"then run `pulumi refresh --clear-pending-creates --yes` on stack %s (or import the resources that exist), and run this workflow again",
-		len(state.Pending), strings.Join(lines, "; "), stackName))
+		len(state.Pending), strings.Join(lines, "; "), stackName)
 }
 
 // reviewStackName is pull request pr's review stack: the environment's

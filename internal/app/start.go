@@ -54,7 +54,7 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	// The file and the overrides are read once; their problems are
 	// reported below, with the PR comment, once the event is known.
 	var configFound problems.List
-	r.config, configFound = r.readConfig(in)
+	r.config, configFound = readConfig(in, r.inputsEnv(), d.Runtime.Warningf)
 	for _, w := range in.Warnings {
 		r.Runtime.Warningf("%s", w)
 	}

@@ -60,9 +60,11 @@ func TestSweepJudge_ExpiredByTTLFirstThenByThePullRequest(t *testing.T) {
 			wantWhy:     "updated 1h30m ago (review-stack-ttl 72h)",
 		},
 		"GitHub failing judges by the TTL alone, with a warning": {
-			sum:         engine.StackSummary{LastUpdate: now.Add(-time.Hour)},
-			pullRequest: func(*testing.T) func(context.Context, int) (github.PullRequest, error) { return pulls("", errors.New("boom")) },
-			wantWhy:     "updated 1h ago (review-stack-ttl 72h)", wantWarning: true,
+			sum: engine.StackSummary{LastUpdate: now.Add(-time.Hour)},
+			pullRequest: func(*testing.T) func(context.Context, int) (github.PullRequest, error) {
+				return pulls("", errors.New("boom"))
+			},
+			wantWhy: "updated 1h ago (review-stack-ttl 72h)", wantWarning: true,
 		},
 		"no GitHub client: the TTL alone": {
 			sum:     engine.StackSummary{LastUpdate: now.Add(-time.Hour)},
