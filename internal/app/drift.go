@@ -16,7 +16,13 @@ import (
 // drift compares the state with the cloud without changing either: a
 // refresh preview. Where CodeDeploy left the live aliases is not drift.
 func (r *run) drift(ctx context.Context) error {
-	free, err := r.waitForUpdate(ctx)
+	s, err := r.settings(envStack(r.in))
+	if err != nil {
+		return r.fail("Could not read the stack's locks", err)
+	}
+	w := updateWait{locks: func(ctx context.Context) ([]string, error) { return r.Backend.Locks(ctx, s) },
+		now: r.Now, sleep: r.Sleep, timeout: r.in.LockTimeout, stackName: r.in.StackName, log: r.Runtime, fail: r.fail}
+	free, err := w.wait(ctx)
 	if err != nil {
 		return err
 	}
@@ -62,34 +68,48 @@ func (r *run) drift(ctx context.Context) error {
 	return nil
 }
 
-// waitForUpdate waits, up to lock-timeout, while an update holds the
+// updateWait is what waiting for an update's lock reaches: the stack's
+// locks, the clock, lock-timeout, the stack's name, the log and fail.
+type updateWait struct {
+	// locks lists the stack's locks (Backend.Locks of the environment's
+	// stack).
+	locks     func(ctx context.Context) ([]string, error)
+	now       func() time.Time
+	sleep     func(ctx context.Context, d time.Duration) error
+	timeout   time.Duration
+	stackName string
+	log       interface {
+		Infof(format string, args ...any)
+	}
+	// fail reports a failure once and returns the error the run ends
+	// with ((*run).fail).
+	fail func(title string, err error) error
+}
+
+// wait waits, up to lock-timeout, while an update holds the
 // stack's lock: a refresh preview takes no lock, and what an update in
 // progress has half changed would read as drift. It returns false when the
 // stack is still locked then. A backend whose locks cannot be read
 // (Pulumi Cloud) is not waited for.
-func (r *run) waitForUpdate(ctx context.Context) (bool, error) {
-	s, err := r.settings(envStack(r.in))
-	if err != nil {
-		return false, r.fail("Could not read the stack's locks", err)
-	}
-	deadline := r.Now().Add(r.in.LockTimeout)
+func (w updateWait) wait(ctx context.Context) (bool, error) {
+	deadline := w.now().Add(w.timeout)
 	wait := 2 * time.Second
 	for {
-		locks, err := r.Backend.Locks(ctx, s)
+		locks, err := w.locks(ctx)
 		switch {
 		case errors.Is(err, engine.ErrLocksUnknown):
 			return true, nil
 		case err != nil:
-			return false, r.fail("Could not read the stack's locks", err)
+			return false, w.fail("Could not read the stack's locks", err)
 		case len(locks) == 0:
 			return true, nil
 		}
-		if r.Now().Add(wait).After(deadline) {
+		if w.now().Add(wait).After(deadline) {
 			return false, nil
 		}
-		r.Runtime.Infof("stack %s is locked by an update (%s); checking drift after it, again in %s", r.in.StackName, strings.Join(locks, ", "), wait)
-		if err := r.Sleep(ctx, wait); err != nil {
-			return false, r.fail("Cancelled while waiting for an update to end", err)
+		w.log.Infof("stack %s is locked by an update (%s); checking drift after it, again in %s", w.stackName, strings.Join(locks, ", "), wait)
+		if err := w.sleep(ctx, wait); err != nil {
+			return false, w.fail("Cancelled while waiting for an update to end", err)
 		}
 		wait = min(2*wait, 15*time.Second)
 	}
