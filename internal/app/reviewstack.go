@@ -10,6 +10,7 @@ import (
 
 	"github.com/org/tap-deploy/internal/deployment"
 	"github.com/org/tap-deploy/internal/engine"
+	"github.com/org/tap-deploy/internal/inputs"
 	"github.com/org/tap-deploy/internal/outcome"
 	"github.com/org/tap-deploy/internal/problems"
 	"github.com/org/tap-deploy/internal/render"
@@ -20,9 +21,11 @@ import (
 // run that deploys or destroys the stack writes it, a preview keeps it.
 const reviewStackSection = "review-stack"
 
-// reviewConfig is pull request pr's review stack's configuration.
-func (r *run) reviewStackConfig(pr int) (stack.Config, error) {
-	return stack.NewReviewStackConfig(stack.Base{Project: r.in.ProjectName, Environment: r.in.Environment, Region: r.in.AWSRegion}, r.config.Values, pr)
+// reviewStackConfig is pull request pr's review stack's configuration:
+// the environment's (values, the file's and the overrides') for that pull
+// request.
+func reviewStackConfig(in inputs.Inputs, values map[string]string, pr int) (stack.Config, error) {
+	return stack.NewReviewStackConfig(stack.Base{Project: in.ProjectName, Environment: in.Environment, Region: in.AWSRegion}, values, pr)
 }
 
 // reviewStackDoc renders the review stack's section.
@@ -39,7 +42,7 @@ func reviewStackDoc(v render.ReviewStack) document {
 func (r *run) deployReviewStack(ctx context.Context, pr int) (render.ReviewStack, error) {
 	name := reviewStackName(r.in.StackName, pr)
 	view := render.ReviewStack{Stack: name, State: render.ReviewStackFailed, Commit: r.decision.SHA}
-	cfg, err := r.reviewStackConfig(pr)
+	cfg, err := reviewStackConfig(r.in, r.config.Values, pr)
 	if err != nil {
 		view.Error = strings.Join(problems.Of(err), "\n")
 		return view, r.fail("The review stack's configuration is not valid", err)
@@ -148,7 +151,7 @@ func (e errKept) Error() string { return e.why }
 // another update's lock: the sweep's reasons were read before that wait.
 func (r *run) destroyReviewStack(ctx context.Context, pr int, look secondLook) (destroyOutcome, error) {
 	name := reviewStackName(r.in.StackName, pr)
-	cfg, err := r.reviewStackConfig(pr)
+	cfg, err := reviewStackConfig(r.in, r.config.Values, pr)
 	if err != nil {
 		return reviewStackAbsent, err
 	}

@@ -160,8 +160,8 @@ func backendToken(in inputs.Inputs, command inputs.Command, ref stackRef) string
 }
 
 // prepareLocalBackend creates a file:// backend's folder for a run that
-// may create the stack.
-func (r *run) prepareLocalBackend(ref stackRef) error {
+// may create the stack, and says so through notice.
+func prepareLocalBackend(ref stackRef, notice func(format string, args ...any)) error {
 	dir, ok := strings.CutPrefix(ref.backendURL, "file://")
 	if !ok || strings.HasPrefix(dir, "~") {
 		return nil
@@ -170,7 +170,7 @@ func (r *run) prepareLocalBackend(ref stackRef) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("creating the state folder %s: %w", dir, err)
 		}
-		r.Runtime.Noticef("created the state folder %s", dir)
+		notice("created the state folder %s", dir)
 	}
 	return nil
 }
@@ -270,7 +270,7 @@ func (r *run) openNamed(ctx context.Context, ref stackRef, e existence, cfg stac
 	}
 	s.MustExist = e == mustExist
 	if e == mayCreate {
-		if err := r.prepareLocalBackend(ref); err != nil {
+		if err := prepareLocalBackend(ref, r.Runtime.Noticef); err != nil {
 			return nil, err
 		}
 	}
