@@ -185,10 +185,10 @@ func (r *run) queueAgainstReview(ctx context.Context, g *route.MergeGroup, plan 
 		if reviewedPlan != nil {
 			v := bodyView(layout, target.Marker(), r.in.StackName, *reviewedPlan)
 			v.earlierState = true
-			if d := r.viewDifference(v, shown, r.cfg, "the merge"); d != "" {
+			if d := r.compareShown.viewDifference(v, shown, r.cfg, "the merge"); d != "" {
 				lines = append(lines, d)
 			}
-			if d := r.configurationDifference(*configurationShown(layout, *reviewedPlan), hist, r.cfg, "the merge"); d != "" {
+			if d := r.compareShown.configurationDifference(*configurationShown(layout, *reviewedPlan), hist, r.cfg, "the merge"); d != "" {
 				lines = append(lines, d)
 			}
 		}

@@ -59,13 +59,24 @@ func configurationShown(l comment.Layout, p reviewed.Plan) *shownConfiguration {
 	return &shownConfiguration{text: text, present: ok, stateVersion: p.StateVersion}
 }
 
+// shownComparison renders what reviewers read again and compares it with
+// what it stands for. It reaches the run's redaction, its configuration's
+// layers, how the config input is spelled where the run happens, and how
+// a shown report's meta is made ((*run).shownMeta).
+type shownComparison struct {
+	redact      func(string) string
+	config      stack.Layered
+	configInput string
+	meta        func(title, sha string, cfg stack.Config, kind outcome.Kind, s reviewed.Shown, note string) render.Meta
+}
+
 // configurationDifference says how the comment's configuration section
 // differs from its rendering from the configuration of who (this deploy,
 // the merge queue's check) and the history up to the version the preview
 // compared with, or "": a section
 // anyone writing as the bot emptied, or whose values or "Set by" it
 // changed, does not show what the deploy applies.
-func (r *run) configurationDifference(c shownConfiguration, hist []engine.Update, cfg stack.Config, who string) string {
+func (sc shownComparison) configurationDifference(c shownConfiguration, hist []engine.Update, cfg stack.Config, who string) string {
 	const what = "the comment's configuration section"
 	if !c.present {
 		return what + " is missing (every preview writes it, empty when no key differs)"
@@ -76,8 +87,8 @@ func (r *run) configurationDifference(c shownConfiguration, hist []engine.Update
 			then = append(then, u)
 		}
 	}
-	view := configurationView(then, nil, cfg, r.config, r.inputsEnv().Spell(inputs.NameConfig))
-	want := r.Runtime.Redact(configurationText(view, commentBody, r.Runtime.Redact))
+	view := configurationView(then, nil, cfg, sc.config, sc.configInput)
+	want := sc.redact(configurationText(view, commentBody, sc.redact))
 	if d := render.FirstDifference(what, strings.Trim(c.text, "\n"), strings.Trim(want, "\n")); d != "" {
 		return fmt.Sprintf("%s does not show what %s would apply: %s", what, who, d)
 	}
@@ -143,25 +154,25 @@ func bodyView(l comment.Layout, marker, stackName string, p reviewed.Plan) shown
 }
 
 // renderView renders v again from res, a preview of the same plan.
-func (r *run) renderView(v shownView, verdict string, res outcome.Result, cfg stack.Config) string {
+func (sc shownComparison) renderView(v shownView, verdict string, res outcome.Result, cfg stack.Config) string {
 	shown := res
 	shown.Outputs = nil
 	if v.earlierState {
 		shown.Counts = maps.Clone(res.Counts)
 		shown.Counts[outcome.OpSame] = v.plan.Shown.Unchanged
 	}
-	meta := r.shownMeta(v.title, v.plan.Head, cfg, res.Kind, v.plan.Shown, v.note)
+	meta := sc.meta(v.title, v.plan.Head, cfg, res.Kind, v.plan.Shown, v.note)
 	meta.Verdict = render.Verdict{Metadata: v.line, PlanID: v.plan.ID, Says: verdict}
-	doc := r.Runtime.Redact(resultDoc(meta, shown)(v.marker, v.limit, r.Runtime.Redact))
+	doc := sc.redact(resultDoc(meta, shown)(v.marker, v.limit, sc.redact))
 	return strings.TrimRight(doc, "\n")
 }
 
 // viewDifference says how v differs from its rendering from res, or "":
 // who ran res (this deploy, the merge queue's check) says what it is.
-func (r *run) viewDifference(v shownView, res outcome.Result, cfg stack.Config, who string) string {
+func (sc shownComparison) viewDifference(v shownView, res outcome.Result, cfg stack.Config, who string) string {
 	first := ""
 	for _, verdict := range v.verdicts {
-		d := render.FirstDifference(v.what, v.text, r.renderView(v, verdict, res, cfg))
+		d := render.FirstDifference(v.what, v.text, sc.renderView(v, verdict, res, cfg))
 		if d == "" {
 			return ""
 		}

@@ -38,6 +38,9 @@ type run struct {
 	traffic traffic
 	// order checks a deploy against the updates before it (order.go).
 	order orderCheck
+	// compareShown compares what reviewers read with its rendering
+	// again (reviewedplan.go).
+	compareShown shownComparison
 }
 
 // inputsEnv is where the run happens, as the inputs see it.

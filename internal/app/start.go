@@ -55,6 +55,7 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	// reported below, with the PR comment, once the event is known.
 	var configFound problems.List
 	r.config, configFound = readConfig(in, r.inputsEnv(), d.Runtime.Warningf)
+	r.compareShown = shownComparison{redact: d.Runtime.Redact, config: r.config, configInput: r.inputsEnv().Spell(inputs.NameConfig), meta: r.shownMeta}
 	for _, w := range in.Warnings {
 		r.Runtime.Warningf("%s", w)
 	}

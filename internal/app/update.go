@@ -274,12 +274,12 @@ func (r *run) shownDifferences(u update, pre outcome.Result) []string {
 	}
 	var out []string
 	for _, v := range u.reviewedPlan.views {
-		if d := r.viewDifference(v, pre, u.cfg, "this deploy"); d != "" {
+		if d := r.compareShown.viewDifference(v, pre, u.cfg, "this deploy"); d != "" {
 			out = append(out, d)
 		}
 	}
 	if c := u.reviewedPlan.configuration; c != nil {
-		if d := r.configurationDifference(*c, u.history, u.cfg, "this deploy"); d != "" {
+		if d := r.compareShown.configurationDifference(*c, u.history, u.cfg, "this deploy"); d != "" {
 			out = append(out, d)
 		}
 	}
