@@ -20,9 +20,9 @@ import (
 type document func(marker string, limit int, redact func(string) string) string
 
 // publisher is where a run's results go. It is chosen once per run
-// (connect); commands report to it and never ask where they run. Every
-// byte it sends is redacted twice: the raw text before rendering, and the
-// rendered document as a last line of defence. It owns its failures, with
+// (choosePublisher, in start); commands report to it and never ask where
+// they run. Every byte it sends is redacted twice: the raw text before
+// rendering, and the rendered document as a last line of defence. It owns its failures, with
 // one rule: a report that cannot be published is a warning, never the
 // run's failure (the job summary and the log keep it).
 type publisher interface {
@@ -53,7 +53,7 @@ const (
 )
 
 // earlyPublisher reports failures that happen before the inputs and the
-// event are known (connect then chooses for the run).
+// event are known (start then chooses for the run: choosePublisher).
 func earlyPublisher(rt actions.Runtime) publisher {
 	if rt.Local() {
 		return terminalPublisher{rt: rt}
@@ -61,17 +61,13 @@ func earlyPublisher(rt actions.Runtime) publisher {
 	return summaryPublisher{rt: rt}
 }
 
-// connect makes the run's one GitHub client and chooses its publisher.
-func (r *run) connect() error {
-	if !r.Runtime.Local() && r.in.GitHubToken != "" {
-		gh, err := r.NewGitHub(r.Getenv("GITHUB_API_URL"), r.in.GitHubToken)
-		if err != nil {
-			return err
-		}
-		r.github = gh
+// gitHubClient makes the run's one GitHub client: none (nil) locally or
+// without a github-token.
+func gitHubClient(rt actions.Runtime, newGitHub func(apiURL, token string) (GitHub, error), apiURL, token string) (GitHub, error) {
+	if rt.Local() || token == "" {
+		return nil, nil
 	}
-	r.publish = choosePublisher(r.Runtime, r.github, r.in, r.decision, r.facts.repo, r.setOutputs)
-	return nil
+	return newGitHub(apiURL, token)
 }
 
 // choosePublisher decides where results go: a terminal locally; the job

@@ -94,9 +94,12 @@ func start(ctx context.Context, d Deps) (*run, error) {
 	if found := in.Check(r.decision.Command, r.inputsEnv()); len(found) > 0 {
 		return nil, r.fail(fmt.Sprintf("The inputs are not enough to run %s", r.decision.Command), found)
 	}
-	if err := r.connect(); err != nil {
+	gh, err := gitHubClient(d.Runtime, d.NewGitHub, d.Getenv("GITHUB_API_URL"), in.GitHubToken)
+	if err != nil {
 		return nil, r.fail("Could not set up the GitHub client", err)
 	}
+	r.github = gh
+	r.publish = choosePublisher(r.Runtime, r.github, r.in, r.decision, r.facts.repo, r.setOutputs)
 	r.order = orderCheck{repo: r.decision.Repository, sha: r.decision.SHA, version: d.Version, mode: in.CommitOrder, log: d.Runtime, fail: r.fail}
 	if r.github != nil {
 		r.order.compare = r.github.CompareCommits
