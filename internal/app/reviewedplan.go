@@ -73,9 +73,9 @@ type shownComparison struct {
 // configurationDifference says how the comment's configuration section
 // differs from its rendering from the configuration of who (this deploy,
 // the merge queue's check) and the history up to the version the preview
-// compared with, or "": a section
-// anyone writing as the bot emptied, or whose values or "Set by" it
-// changed, does not show what the deploy applies.
+// compared with, or "": a section anyone writing as the bot emptied, or
+// whose values or "Set by" it changed, does not show what the deploy
+// applies.
 func (sc shownComparison) configurationDifference(c shownConfiguration, hist []engine.Update, cfg stack.Config, who string) string {
 	const what = "the comment's configuration section"
 	if !c.present {
