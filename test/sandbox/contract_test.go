@@ -495,39 +495,7 @@ func TestContract_TheStackAsItIsCreatedUpdatedAndDeleted(t *testing.T) {
 	endpoint := moto.Start(t)
 	resources := stackGraph(t)
 	cl := newClouds(t, endpoint, providerTags(t))
-	v := &verdicts{rows: map[string]string{}}
-	record := func(o op, r graph.Resource, sb, mt outcome) {
-		settled := agree(t, fmt.Sprintf("%s %s (%s)", o, r.Name, r.Type), sb, mt, "")
-		v.add(r.Type, o, "the stack's", shortCode(mt, true), shortCode(sb, false), settled)
-	}
-	for _, r := range resources {
-		sb, mt := cl.do(opCreate, r, r.Inputs)
-		record(opCreate, r, sb, mt)
-		require.False(t, sb.err != nil && mt.err != nil, "create %s failed on both: %v / %v", r.URN, sb.err, mt.err)
-	}
-	for _, r := range resources {
-		change, ok := updates[r.Type]
-		if !ok || cl.live[r.URN] == nil {
-			continue
-		}
-		in := copyMap(r.Inputs)
-		change(in)
-		sb, mt := cl.do(opUpdate, r, in)
-		record(opUpdate, r, sb, mt)
-	}
-	// The engine deletes in reverse order, and never deletes what it
-	// retains (the deployment packages, so a rollback finds them).
-	for i := len(resources) - 1; i >= 0; i-- {
-		r := resources[i]
-		if r.Retain {
-			continue
-		}
-		if cl.live[r.URN] == nil {
-			continue // its create failed, and said so
-		}
-		sb, mt := cl.do(opDelete, r, r.Inputs)
-		record(opDelete, r, sb, mt)
-	}
+	v := lifecycle(t, cl, resources, updates, "the stack's")
 	v.write(t, "stack")
 
 	covered := map[string]bool{}
@@ -544,6 +512,43 @@ func TestContract_TheStackAsItIsCreatedUpdatedAndDeleted(t *testing.T) {
 			t.Errorf("%s has moto calls but the stack no longer creates it", typ)
 		}
 	}
+}
+
+// lifecycle creates resources on both clouds, changes those of a type
+// updates has a change for, and deletes them in reverse order, as the
+// engine does (never what it retains: the deployment packages, so a
+// rollback finds them), recording each verdict as whose.
+func lifecycle(t *testing.T, cl *clouds, resources []graph.Resource, updates map[string]func(in map[string]any), whose string) *verdicts {
+	t.Helper()
+	v := &verdicts{rows: map[string]string{}}
+	record := func(o op, r graph.Resource, sb, mt outcome) {
+		settled := agree(t, fmt.Sprintf("%s %s (%s)", o, r.Name, r.Type), sb, mt, "")
+		v.add(r.Type, o, whose, shortCode(mt, true), shortCode(sb, false), settled)
+	}
+	for _, r := range resources {
+		sb, mt := cl.do(opCreate, r, r.Inputs)
+		record(opCreate, r, sb, mt)
+		require.False(t, sb.err != nil && mt.err != nil, "create %s failed on both: %v / %v", r.URN, sb.err, mt.err)
+	}
+	for _, r := range resources {
+		change, ok := updates[r.Type]
+		if !ok || cl.live[r.URN] == nil {
+			continue
+		}
+		in := copyMap(r.Inputs)
+		change(in)
+		sb, mt := cl.do(opUpdate, r, in)
+		record(opUpdate, r, sb, mt)
+	}
+	for i := len(resources) - 1; i >= 0; i-- {
+		r := resources[i]
+		if r.Retain || cl.live[r.URN] == nil {
+			continue // retained, or its create failed and said so
+		}
+		sb, mt := cl.do(opDelete, r, r.Inputs)
+		record(opDelete, r, sb, mt)
+	}
+	return v
 }
 
 func copyMap(m map[string]any) map[string]any {

@@ -219,32 +219,7 @@ func zipOf(file, content string) []byte {
 
 func TestContract_TheQueueWorkerAsItIsCreatedUpdatedAndDeleted(t *testing.T) {
 	endpoint := moto.Start(t)
-	program := workerProgram()
-	cl := newClouds(t, endpoint, nil)
-	v := &verdicts{rows: map[string]string{}}
-	record := func(o op, r graph.Resource, sb, mt outcome) {
-		settled := agree(t, fmt.Sprintf("%s %s (%s)", o, r.Name, r.Type), sb, mt, "")
-		v.add(r.Type, o, "the worker's", shortCode(mt, true), shortCode(sb, false), settled)
-	}
-	for _, r := range program {
-		sb, mt := cl.do(opCreate, r, r.Inputs)
-		record(opCreate, r, sb, mt)
-		require.False(t, sb.err != nil || mt.err != nil, "create %s: sandbox %v, moto %v", r.URN, sb.err, mt.err)
-	}
-	for _, r := range program {
-		change, ok := workerUpdates[r.Type]
-		if !ok {
-			continue
-		}
-		in := copyMap(r.Inputs)
-		change(in)
-		sb, mt := cl.do(opUpdate, r, in)
-		record(opUpdate, r, sb, mt)
-	}
-	for i := len(program) - 1; i >= 0; i-- {
-		sb, mt := cl.do(opDelete, program[i], program[i].Inputs)
-		record(opDelete, program[i], sb, mt)
-	}
+	v := lifecycle(t, newClouds(t, endpoint, nil), workerProgram(), workerUpdates, "the worker's")
 	v.write(t, "worker")
 }
 
