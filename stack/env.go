@@ -31,11 +31,6 @@ func (e Env) untaggedChildren(parent pulumi.Resource, extra ...pulumi.ResourceOp
 	return append([]pulumi.ResourceOption{pulumi.Parent(parent), pulumi.Provider(e.Untagged)}, extra...)
 }
 
-// arn builds an ARN in the stack's partition, region and account.
-func (e Env) arn(service, resource string) string {
-	return "arn:" + e.Partition + ":" + service + ":" + e.Config.Region + ":" + e.Account + ":" + resource
-}
-
 // rootArn is the account's root principal.
 func (e Env) rootArn() string { return "arn:" + e.Partition + ":iam::" + e.Account + ":root" }
 

@@ -34,15 +34,6 @@ func byName(g *graph.Graph, typ, name string) (graph.Resource, bool) {
 	return graph.Resource{}, false
 }
 
-// restAPIIDs are the REST APIs' ids, from the ARNs the simulated cloud gave.
-func restAPIIDs(g *graph.Graph) []string {
-	var ids []string
-	for _, r := range g.OfType("aws:apigateway/restApi:RestApi") {
-		ids = append(ids, path.Base(cloudARN(r)))
-	}
-	return ids
-}
-
 // resourceARNs are the ARNs IAM authorizes calls about r on.
 func resourceARNs(t *testing.T, g *graph.Graph, r graph.Resource) []string {
 	t.Helper()

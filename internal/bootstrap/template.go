@@ -113,15 +113,6 @@ func newWriter(o Options, bucket string) *writer {
 	return &writer{o: o, partition: inputs.Partition(o.Region), bucket: bucket, explained: map[string]bool{}}
 }
 
-// pascal turns an environment into part of a logical id (us-prod → UsProd).
-func pascal(env string) string {
-	var b strings.Builder
-	for _, part := range strings.Split(env, "-") {
-		b.WriteString(upperFirst(part))
-	}
-	return b.String()
-}
-
 // fold makes a policy's grants fewer statements: names collapsed into
 // patterns, alike statements folded. refused says which patterns may not
 // be made (see collapse).
@@ -494,19 +485,6 @@ func renameFolded(grants []*grant) {
 			g.sid = n
 		}
 	}
-}
-
-// serviceOf is the service of actions, when they are of one.
-func serviceOf(actions []string) (string, bool) {
-	service := ""
-	for _, a := range actions {
-		s, _, _ := strings.Cut(a, ":")
-		if service != "" && s != service {
-			return "", false
-		}
-		service = s
-	}
-	return service, service != ""
 }
 
 // rank orders grants: the state's, the stack's resource types', and those

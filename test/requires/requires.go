@@ -153,12 +153,6 @@ func FindMoto() (string, error) {
 	return path, nil
 }
 
-// Zips makes sure the Lambda packages the action embeds were built.
-func Zips(t testing.TB) {
-	t.Helper()
-	Need(t, "the Lambda zips", FindZips())
-}
-
 // ZipComponents are the functions whose zips `make lambdas` writes: the
 // components of stack.Functions (a test keeps them equal). Not read from
 // the stack package, which would link the whole AWS SDK into the tests of

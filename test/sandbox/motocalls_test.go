@@ -10,7 +10,6 @@ package sandbox_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -1005,10 +1004,4 @@ func updateAccount(c call) (map[string]string, error) {
 	_, err := c.c.apigateway.UpdateAccount(c.ctx, &apigateway.UpdateAccountInput{PatchOperations: []agtypes.PatchOperation{
 		{Op: agtypes.OpReplace, Path: aws.String("/cloudwatchRoleArn"), Value: sp(c.in, "cloudwatchRoleArn")}}})
 	return nil, err
-}
-
-// policyJSON is a policy document as the provider sends it.
-func policyJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
