@@ -222,10 +222,11 @@ func TestDeploy_APromotionAcrossAccountsReadsTheSourceWithItsRoleOnly(t *testing
 	}
 }
 
-// The credentials of the first look expire during prod's lock wait (5s,
-// 10s, … 160s: over 5 minutes): the check under the lock takes new ones,
-// which the source account takes, where the old ones are refused.
-func TestDeploy_APromotionAcrossAccountsTakesNewCredentialsWhenTheyExpireDuringTheLockWait(t *testing.T) {
+// lockedForLongerThanTheCredentials is a cross-account promotion whose
+// target stays locked for 6 tries (5s, 10s, … 160s: over 5 minutes) while
+// the source's credentials last 5 minutes; lastLock, if set, changes the
+// source account as the lock is released.
+func lockedForLongerThanTheCredentials(t *testing.T, lastLock func(*fakeSourceAccount)) (*harness, *fakeSourceAccount) {
 	h, src := crossAccountHarness(t, stagingsLatest(t))
 	h.inputs["lock-timeout"] = "30m"
 	src.lifetime = 5 * time.Minute
@@ -233,10 +234,21 @@ func TestDeploy_APromotionAcrossAccountsTakesNewCredentialsWhenTheyExpireDuringT
 	h.stack.up = func(context.Context, string) (outcome.Result, error) {
 		if locked > 0 {
 			locked--
+			if locked == 0 && lastLock != nil {
+				lastLock(src)
+			}
 			return outcome.Result{Kind: outcome.KindUpdate}, lockedErr()
 		}
 		return changes(outcome.KindUpdate), nil
 	}
+	return h, src
+}
+
+// The credentials of the first look expire during prod's lock wait (5s,
+// 10s, … 160s: over 5 minutes): the check under the lock takes new ones,
+// which the source account takes, where the old ones are refused.
+func TestDeploy_APromotionAcrossAccountsTakesNewCredentialsWhenTheyExpireDuringTheLockWait(t *testing.T) {
+	h, src := lockedForLongerThanTheCredentials(t, nil)
 	require.NoError(t, h.run(), h.log())
 	require.Len(t, src.issued, 2, "taken again under the lock")
 	require.Len(t, src.tokens, 2, "with a new OIDC token (the first one's few minutes are over too)")
@@ -249,20 +261,9 @@ func TestDeploy_APromotionAcrossAccountsTakesNewCredentialsWhenTheyExpireDuringT
 // source changed is not known: the deploy stops, changing nothing, and
 // says the source could not be read again (not that it changed).
 func TestDeploy_APromotionWhoseSourceCannotBeReadAgainUnderTheLockStopsNamingThat(t *testing.T) {
-	h, src := crossAccountHarness(t, stagingsLatest(t))
-	h.inputs["lock-timeout"] = "30m"
-	src.lifetime = 5 * time.Minute
-	locked := 6
-	h.stack.up = func(context.Context, string) (outcome.Result, error) {
-		if locked > 0 {
-			locked--
-			if locked == 0 {
-				src.refuse = errors.New("AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity")
-			}
-			return outcome.Result{Kind: outcome.KindUpdate}, lockedErr()
-		}
-		return changes(outcome.KindUpdate), nil
-	}
+	h, _ := lockedForLongerThanTheCredentials(t, func(src *fakeSourceAccount) {
+		src.refuse = errors.New("AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity")
+	})
 	err := h.run()
 	require.ErrorIs(t, err, ErrReported)
 	assert.Contains(t, h.log(), "The promotion's source could not be read again under the lock; nothing was changed")
