@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/org/tap-deploy/program"
 	"github.com/org/tap-deploy/stack"
 )
 
@@ -96,4 +97,15 @@ func writeFresh(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// Declared is the embedded zips as the public program model declares
+// packages: one per function, read from the binary. A binary built without
+// them fails program.Program.Validate, naming each missing zip.
+func Declared() []program.Package {
+	out := make([]program.Package, 0, len(stack.Functions))
+	for _, f := range stack.Functions {
+		out = append(out, program.Package{Function: f.Key, FS: zips, Path: "zips/" + f.Component + ".zip"})
+	}
+	return out
 }

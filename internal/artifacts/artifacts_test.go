@@ -3,6 +3,7 @@ package artifacts_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -44,4 +45,27 @@ func TestLoadDir_NamesTheMissingZip(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "TAP_LAMBDA_ZIPS_DIR names")
 	assert.Contains(t, err.Error(), "no api-handler.zip")
+}
+
+// The embedded packages, as the public model declares them, carry the
+// digests the engine's Load deploys; a binary without them fails
+// validation naming each zip, never with a placeholder.
+func TestDeclared_AgreesWithLoadOrNamesEachMissingZip(t *testing.T) {
+	p := stack.Declared(artifacts.Declared())
+	loaded, err := artifacts.Load(t.TempDir())
+	if errors.Is(err, artifacts.ErrMissing) {
+		err := p.Validate()
+		require.Error(t, err)
+		for _, f := range stack.Functions {
+			assert.Contains(t, err.Error(), `function "`+f.Key+`": the package zips/`+f.Component+`.zip is missing from the binary`)
+		}
+		return
+	}
+	require.NoError(t, err)
+	require.NoError(t, p.Validate())
+	for _, pkg := range p.Packages {
+		d, err := pkg.Digest()
+		require.NoError(t, err)
+		assert.Equal(t, loaded[pkg.Function].SHA256, d, pkg.Function)
+	}
 }
