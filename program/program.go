@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -315,14 +316,7 @@ func (p Program) configure(overrides map[string]string, input string, review boo
 		}
 	}
 	var errs []error
-	names := slices.Sorted(func(yield func(string) bool) {
-		for n := range overrides {
-			if !yield(n) {
-				return
-			}
-		}
-	})
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(overrides)) {
 		k, ok := known[name]
 		if !ok {
 			errs = append(errs, fmt.Errorf("%s key %q is unknown; known keys: %s", input, name, p.keyNames()))

@@ -27,9 +27,16 @@ var keyKinds = map[string]program.Kind{
 func Declared(packages []program.Package) program.Program {
 	p := program.Program{Name: "TAP stack", Namespace: ConfigNamespace, Packages: packages}
 	for _, k := range Keys {
+		kind, ok := keyKinds[k.Name]
+		if !ok {
+			// A key added to Keys without its kind would read as a
+			// string and parse nothing: a programming error, met by
+			// every test that declares TAP.
+			panic("stack: key " + k.Name + " has no kind in keyKinds")
+		}
 		set := k.set
 		p.Keys = append(p.Keys, program.Key{
-			Name: k.Name, Kind: keyKinds[k.Name], Default: k.Default, ReviewDefault: ReviewStackDefaults[k.Name], Doc: k.Doc,
+			Name: k.Name, Kind: kind, Default: k.Default, ReviewDefault: ReviewStackDefaults[k.Name], Doc: k.Doc,
 			Check: func(v string) error {
 				if v == "" && k.Default == "" {
 					return nil
